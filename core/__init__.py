@@ -1,0 +1,1 @@
+"""Pure domain code of the subject-classification workbench (never imports streamlit)."""

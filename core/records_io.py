@@ -1,0 +1,418 @@
+"""Streaming readers for files of bibliographic records: CSV/TSV, XLSX, JSONL and Parquet.
+
+Every reader yields chunks of rows as ``(row_numbers, columns)``: a list of the rows' numbers as
+the user sees them (the header is row 1 in CSV and XLSX, so the first record is row 2; in JSONL
+the number is the line) and a dict of column name → list of cell texts. Memory stays bounded by
+the chunk size whatever the file's size.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, BinaryIO, Callable, Iterator
+
+from core.errors import InputFileError, Problem
+
+FORMATS = ("csv", "tsv", "xlsx", "jsonl", "parquet")
+ENCODINGS = ("utf-8", "utf-8-sig", "cp1250", "iso-8859-2")
+DELIMITERS = (",", ";", "\t", "|")
+Source = str | Path | bytes
+Chunk = tuple[list[int], dict[str, list[str]]]
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What was detected (or chosen) about a file."""
+
+    name: str
+    format: str
+    columns: tuple[str, ...]
+    encoding: str = ""
+    delimiter: str = ""
+    size: int = 0  # bytes
+    rows_hint: int | None = None  # number of rows when known in advance (XLSX, Parquet)
+
+
+def _open(source: Source) -> BinaryIO:
+    if isinstance(source, (bytes, bytearray)):
+        return io.BytesIO(source)
+    try:
+        return open(source, "rb")
+    except OSError as exc:
+        raise InputFileError(f"cannot open '{source}': {exc.strerror}") from None
+
+
+def _size(source: Source) -> int:
+    if isinstance(source, (bytes, bytearray)):
+        return len(source)
+    return Path(source).stat().st_size
+
+
+def guess_format(name: str) -> str:
+    suffix = Path(name).suffix.lower().lstrip(".")
+    if suffix in ("csv", "txt"):
+        return "csv"
+    if suffix == "tsv" or suffix == "tab":
+        return "tsv"
+    if suffix in ("xlsx", "xlsm"):
+        return "xlsx"
+    if suffix in ("jsonl", "ndjson"):
+        return "jsonl"
+    if suffix in ("parquet", "pq"):
+        return "parquet"
+    if suffix == "xls":
+        raise InputFileError(f"'{name}' is an old Excel 97-2003 file: save it as .xlsx or .csv")
+    raise InputFileError(
+        f"cannot tell the format of '{name}' from its extension; use one of .csv, .tsv, .xlsx, .jsonl, .parquet"
+    )
+
+
+# ---------------------------------------------------------------------------------- encoding
+def _letter_score(text: str) -> int:
+    return sum(ch.isalpha() for ch in text) - 3 * sum(not ch.isprintable() and ch not in "\r\n\t" for ch in text)
+
+
+def detect_encoding(source: Source, name: str) -> str:
+    """UTF-8 (with or without BOM) when the whole file decodes as UTF-8; otherwise cp1250 or
+    ISO-8859-2, whichever reads as more letters (bytes 0x80-0x9f are letters only in cp1250)."""
+    with _open(source) as fh:
+        head = fh.read(4)
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        sample = b""
+        try:
+            while block := fh.read(1 << 20):
+                if len(sample) < (1 << 20):
+                    sample += block[: (1 << 20) - len(sample)]
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+            return "utf-8"
+        except UnicodeDecodeError:
+            pass
+    if not sample:
+        with _open(source) as fh:
+            sample = fh.read(1 << 20)
+    high = [b for b in sample if b >= 0x80]
+    if any(0x80 <= b <= 0x9F for b in high):
+        return "cp1250"
+    cp = sample.decode("cp1250", errors="replace")
+    iso = sample.decode("iso-8859-2", errors="replace")
+    return "iso-8859-2" if _letter_score(iso) > _letter_score(cp) else "cp1250"
+
+
+def _check_decodes(source: Source, name: str, encoding: str) -> None:
+    """Fail early, naming the line, if the file does not decode in the chosen encoding."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    line = 1
+    with _open(source) as fh:
+        while block := fh.read(1 << 20):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                bad_line = line + block[: exc.start].count(b"\n")
+                raise InputFileError(
+                    f"'{name}' is not valid {encoding}: undecodable byte 0x{block[exc.start]:02x} on line "
+                    f"{bad_line}. Choose the file's encoding (for Hungarian exports from Windows: cp1250).",
+                    [Problem(f"undecodable byte 0x{block[exc.start]:02x}", bad_line)],
+                ) from None
+            line += block.count(b"\n")
+
+
+def sniff_delimiter(text: str, fmt: str) -> str:
+    if fmt == "tsv":
+        return "\t"
+    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
+    if not lines:
+        return ","
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters="".join(DELIMITERS)).delimiter
+    except csv.Error:
+        header = lines[0]
+        best = max(DELIMITERS, key=header.count)
+        return best if header.count(best) else ","
+
+
+# ---------------------------------------------------------------------------------- inspect
+def inspect_source(
+    source: Source,
+    name: str,
+    *,
+    fmt: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> SourceInfo:
+    """Detect format, encoding, delimiter and columns. Raises ``InputFileError`` on an empty or
+    unreadable file."""
+    fmt = fmt or guess_format(name)
+    if fmt not in FORMATS:
+        raise InputFileError(f"unknown format '{fmt}'; use one of {', '.join(FORMATS)}")
+    size = _size(source)
+    if size == 0:
+        raise InputFileError(f"'{name}' is empty (0 bytes)")
+    if fmt in ("csv", "tsv"):
+        encoding = encoding or detect_encoding(source, name)
+        _check_decodes(source, name, encoding)
+        with _open(source) as fh:
+            text = fh.read(256 * 1024).decode(encoding, errors="replace")
+        if not text.strip():
+            raise InputFileError(f"'{name}' holds only blank lines")
+        delimiter = delimiter or sniff_delimiter(text, fmt)
+        header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+        columns = _clean_header(header, name)
+        return SourceInfo(name, fmt, columns, encoding, delimiter, size)
+    if fmt == "xlsx":
+        return _inspect_xlsx(source, name, size)
+    if fmt == "jsonl":
+        encoding = encoding or "utf-8"
+        columns: dict[str, None] = {}
+        for _, columns_chunk in _jsonl_chunks(source, name, encoding, 1000, max_rows=1000):
+            for col in columns_chunk:
+                columns.setdefault(col)
+        if not columns:
+            raise InputFileError(f"'{name}' holds no JSON objects")
+        return SourceInfo(name, fmt, tuple(columns), encoding, "", size)
+    return _inspect_parquet(source, name, size)
+
+
+def _clean_header(header: list[Any], name: str) -> tuple[str, ...]:
+    columns = [("" if h is None else str(h)).strip() for h in header]
+    if not any(columns):
+        raise InputFileError(f"'{name}' has no header row (the first row is empty)")
+    seen: dict[str, int] = {}
+    problems = []
+    for i, col in enumerate(columns):
+        if not col:
+            columns[i] = col = f"column_{i + 1}"
+        if col in seen:
+            problems.append(Problem(f"column name '{col}' appears twice (columns {seen[col] + 1} and {i + 1})", 1, unit="row"))
+        seen.setdefault(col, i)
+    if problems:
+        raise InputFileError(f"'{name}' has repeated column names in its header", problems)
+    return tuple(columns)
+
+
+# ---------------------------------------------------------------------------------- reading
+def read_chunks(
+    source: Source,
+    info: SourceInfo,
+    *,
+    chunk_size: int = 5000,
+    progress: Callable[[float], None] | None = None,
+    max_rows: int | None = None,
+) -> Iterator[Chunk]:
+    """Yield the file's rows in chunks; ``progress`` gets the fraction of the file read."""
+    if info.format in ("csv", "tsv"):
+        yield from _csv_chunks(source, info, chunk_size, progress, max_rows)
+    elif info.format == "xlsx":
+        yield from _xlsx_chunks(source, info, chunk_size, progress, max_rows)
+    elif info.format == "jsonl":
+        yield from _jsonl_chunks(source, info.name, info.encoding or "utf-8", chunk_size, progress, max_rows)
+    else:
+        yield from _parquet_chunks(source, info, chunk_size, progress, max_rows)
+
+
+def _csv_chunks(source: Source, info: SourceInfo, chunk_size: int, progress: Any, max_rows: int | None) -> Iterator[Chunk]:
+    import pandas as pd
+
+    fh = _open(source)
+    try:
+        reader = pd.read_csv(
+            fh,
+            sep=info.delimiter,
+            encoding=info.encoding,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            chunksize=chunk_size,
+            header=0,
+            names=list(info.columns),
+            skip_blank_lines=False,
+            engine="c",
+            nrows=max_rows,
+        )
+        next_row = 2
+        while True:
+            try:
+                frame = next(reader)
+            except StopIteration:
+                break
+            except pd.errors.ParserError as exc:
+                raise InputFileError(
+                    f"'{info.name}' is not a well-formed {info.format.upper()} file with delimiter "
+                    f"{info.delimiter!r}: {_short(exc)}",
+                    [Problem(_short(exc))],
+                ) from None
+            n = len(frame)
+            rows = list(range(next_row, next_row + n))
+            next_row += n
+            yield rows, {col: frame[col].tolist() for col in info.columns}
+            if progress and info.size:
+                progress(min(1.0, fh.tell() / info.size))
+    finally:
+        fh.close()
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return "|".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _inspect_xlsx(source: Source, name: str, size: int) -> SourceInfo:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(_open(source), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException on bad files
+        raise InputFileError(f"'{name}' is not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
+    try:
+        ws = wb.worksheets[0]
+        header = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), None)
+        if header is None:
+            raise InputFileError(f"'{name}' has an empty first sheet")
+        columns = _clean_header(list(header), name)
+        rows_hint = (ws.max_row - 1) if ws.max_row else None
+    finally:
+        wb.close()
+    return SourceInfo(name, "xlsx", columns, "", "", size, rows_hint)
+
+
+def _xlsx_chunks(source: Source, info: SourceInfo, chunk_size: int, progress: Any, max_rows: int | None) -> Iterator[Chunk]:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(_open(source), read_only=True, data_only=True)
+    try:
+        ws = wb.worksheets[0]
+        width = len(info.columns)
+        rows: list[int] = []
+        cols: list[list[str]] = [[] for _ in range(width)]
+        done = 0
+        for row_number, values in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
+            if max_rows is not None and done >= max_rows:
+                break
+            if values is None or all(v is None or v == "" for v in values):
+                continue
+            rows.append(row_number)
+            for j in range(width):
+                cols[j].append(_cell(values[j]) if j < len(values) else "")
+            done += 1
+            if len(rows) >= chunk_size:
+                yield rows, dict(zip(info.columns, cols))
+                rows, cols = [], [[] for _ in range(width)]
+                if progress and info.rows_hint:
+                    progress(min(1.0, done / info.rows_hint))
+        if rows:
+            yield rows, dict(zip(info.columns, cols))
+    finally:
+        wb.close()
+
+
+def _jsonl_chunks(source: Source, name: str, encoding: str, chunk_size: int, progress: Any = None,
+                  max_rows: int | None = None) -> Iterator[Chunk]:
+    size = _size(source)
+    with _open(source) as fh:
+        rows: list[int] = []
+        objects: list[dict[str, Any]] = []
+        read = 0
+        for line_number, raw in enumerate(fh, start=1):
+            if max_rows is not None and read >= max_rows:
+                break
+            try:
+                text = raw.decode(encoding)
+            except UnicodeDecodeError:
+                raise InputFileError(
+                    f"'{name}' is not valid {encoding} on line {line_number}",
+                    [Problem(f"undecodable bytes (not {encoding})", line_number)],
+                ) from None
+            if not text.strip():
+                continue
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise InputFileError(
+                    f"'{name}' line {line_number} is not valid JSON: {exc.msg} (column {exc.colno})",
+                    [Problem(f"not valid JSON: {exc.msg}", line_number)],
+                ) from None
+            if not isinstance(obj, dict):
+                raise InputFileError(
+                    f"'{name}' line {line_number} is not a JSON object",
+                    [Problem("expected a JSON object {...}", line_number)],
+                )
+            rows.append(line_number)
+            objects.append(obj)
+            read += 1
+            if len(rows) >= chunk_size:
+                yield rows, _columns_of(objects)
+                rows, objects = [], []
+                if progress and size:
+                    progress(min(1.0, fh.tell() / size))
+        if rows:
+            yield rows, _columns_of(objects)
+
+
+def _columns_of(objects: list[dict[str, Any]]) -> dict[str, list[str]]:
+    keys: dict[str, None] = {}
+    for obj in objects:
+        for key in obj:
+            keys.setdefault(str(key))
+    return {key: [_cell(obj.get(key)) for obj in objects] for key in keys}
+
+
+def _inspect_parquet(source: Source, name: str, size: int) -> SourceInfo:
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(_open(source))
+    except Exception as exc:  # pyarrow raises ArrowInvalid and OSError subclasses
+        raise InputFileError(f"'{name}' is not a readable Parquet file ({_short(exc)})") from None
+    columns = tuple(pf.schema_arrow.names)
+    return SourceInfo(name, "parquet", columns, "", "", size, pf.metadata.num_rows)
+
+
+def _parquet_chunks(source: Source, info: SourceInfo, chunk_size: int, progress: Any, max_rows: int | None) -> Iterator[Chunk]:
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(_open(source))
+    next_row = 1
+    for batch in pf.iter_batches(batch_size=chunk_size):
+        data = batch.to_pydict()
+        n = batch.num_rows
+        if max_rows is not None:
+            n = min(n, max_rows - (next_row - 1))
+            if n <= 0:
+                break
+        rows = list(range(next_row, next_row + n))
+        next_row += n
+        yield rows, {col: [_cell(v) for v in data[col][:n]] for col in info.columns}
+        if progress and info.rows_hint:
+            progress(min(1.0, (next_row - 1) / info.rows_hint))
+
+
+def preview(source: Source, info: SourceInfo, n: int = 20) -> list[dict[str, str]]:
+    """The first ``n`` rows as dicts (for showing the file before importing it)."""
+    out: list[dict[str, str]] = []
+    for rows, cols in read_chunks(source, info, chunk_size=n, max_rows=n):
+        for i, row_number in enumerate(rows):
+            out.append({"row": str(row_number), **{c: cols.get(c, [""] * len(rows))[i] for c in info.columns}})
+        break
+    return out

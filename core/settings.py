@@ -1,0 +1,29 @@
+"""Where the workbench keeps its files; every path can be overridden by an environment variable."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = PROJECT_ROOT / "data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path  # the workspace folder (database, exports)
+    db_path: Path
+    models_dir: Path
+    demo: bool  # seed a demo workspace on first start
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        """``WORKBENCH_HOME`` (default ./workspace), ``WORKBENCH_DB`` (default HOME/workbench.db),
+        ``WORKBENCH_MODELS`` (default ./models), ``WORKBENCH_DEMO`` (1/0, default 1)."""
+        env = dict(os.environ if env is None else env)
+        home = Path(env.get("WORKBENCH_HOME") or PROJECT_ROOT / "workspace").expanduser()
+        db_path = Path(env.get("WORKBENCH_DB") or home / "workbench.db").expanduser()
+        models_dir = Path(env.get("WORKBENCH_MODELS") or PROJECT_ROOT / "models").expanduser()
+        demo = env.get("WORKBENCH_DEMO", "1").strip().lower() not in ("0", "false", "no", "off")
+        return cls(home=home, db_path=db_path, models_dir=models_dir, demo=demo)
