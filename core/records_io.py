@@ -253,9 +253,9 @@ def _csv_chunks(source: Source, info: SourceInfo, chunk_size: int, progress: Any
             n = len(frame)
             rows = list(range(next_row, next_row + n))
             next_row += n
-            yield rows, {col: frame[col].tolist() for col in info.columns}
             if progress and info.size:
                 progress(min(1.0, fh.tell() / info.size))
+            yield rows, {col: frame[col].tolist() for col in info.columns}
     finally:
         fh.close()
 
@@ -317,11 +317,13 @@ def _xlsx_chunks(source: Source, info: SourceInfo, chunk_size: int, progress: An
                 cols[j].append(_cell(values[j]) if j < len(values) else "")
             done += 1
             if len(rows) >= chunk_size:
-                yield rows, dict(zip(info.columns, cols))
-                rows, cols = [], [[] for _ in range(width)]
                 if progress and info.rows_hint:
                     progress(min(1.0, done / info.rows_hint))
+                yield rows, dict(zip(info.columns, cols))
+                rows, cols = [], [[] for _ in range(width)]
         if rows:
+            if progress:
+                progress(1.0)
             yield rows, dict(zip(info.columns, cols))
     finally:
         wb.close()
@@ -362,11 +364,13 @@ def _jsonl_chunks(source: Source, name: str, encoding: str, chunk_size: int, pro
             objects.append(obj)
             read += 1
             if len(rows) >= chunk_size:
-                yield rows, _columns_of(objects)
-                rows, objects = [], []
                 if progress and size:
                     progress(min(1.0, fh.tell() / size))
+                yield rows, _columns_of(objects)
+                rows, objects = [], []
         if rows:
+            if progress:
+                progress(1.0)
             yield rows, _columns_of(objects)
 
 
@@ -403,9 +407,9 @@ def _parquet_chunks(source: Source, info: SourceInfo, chunk_size: int, progress:
                 break
         rows = list(range(next_row, next_row + n))
         next_row += n
-        yield rows, {col: [_cell(v) for v in data[col][:n]] for col in info.columns}
         if progress and info.rows_hint:
             progress(min(1.0, (next_row - 1) / info.rows_hint))
+        yield rows, {col: [_cell(v) for v in data[col][:n]] for col in info.columns}
 
 
 def preview(source: Source, info: SourceInfo, n: int = 20) -> list[dict[str, str]]:

@@ -156,12 +156,18 @@ def _read_csv(text: str, filename: str) -> list[NodeSpec]:
     return specs
 
 
-def write_taxonomy_csv(taxonomy: Taxonomy, path: str | Path) -> None:
+def taxonomy_to_csv(taxonomy: Taxonomy) -> str:
+    """The taxonomy in the workbench CSV format (re-importable)."""
     rows = taxonomy.to_rows()
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def write_taxonomy_csv(taxonomy: Taxonomy, path: str | Path) -> None:
+    Path(path).write_text(taxonomy_to_csv(taxonomy), encoding="utf-8")
 
 
 # ------------------------------------------------------------------------------------ JSON

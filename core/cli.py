@@ -1,0 +1,159 @@
+"""Command line: ``python -m core <command>``.
+
+    python -m core import-taxonomy FILE [--id ID] [--name NAME] [--replace]
+    python -m core import-records FILE [--map field=column ...] [--label-taxonomy ID] [--skip-bad-rows]
+    python -m core list {taxonomies,batches,records,stats}
+    python -m core search TAXONOMY QUERY
+
+The workspace is the one the app uses (``WORKBENCH_HOME`` / ``WORKBENCH_DB``), or ``--db PATH``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from core.errors import WorkbenchError
+from core.records_import import FIELDS, guess_mapping, import_records
+from core.records_io import inspect_source
+from core.settings import Settings
+from core.store import Store
+from core.taxonomy_io import read_taxonomy_file
+from core.workspace import ensure_builtin_taxonomies
+
+
+def _store(args: argparse.Namespace) -> Store:
+    settings = Settings.from_env()
+    store = Store(args.db or settings.db_path)
+    ensure_builtin_taxonomies(store)
+    return store
+
+
+def cmd_import_taxonomy(args: argparse.Namespace) -> int:
+    taxonomy = read_taxonomy_file(args.file, id=args.id, name=args.name, encoding=args.encoding)
+    with _store(args) as store:
+        store.save_taxonomy(taxonomy, replace=args.replace)
+    print(f"taxonomy '{taxonomy.id}' ({taxonomy.name}): {len(taxonomy)} nodes, depth {taxonomy.depth}, "
+          f"languages {', '.join(taxonomy.languages)}")
+    return 0
+
+
+def _parse_mapping(pairs: list[str]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        field, sep, column = pair.partition("=")
+        if not sep or field not in FIELDS:
+            raise WorkbenchError(f"--map takes field=column with field one of {', '.join(FIELDS)}; got '{pair}'")
+        mapping[field] = column
+    return mapping
+
+
+def cmd_import_records(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    path = Path(args.file)
+    info = inspect_source(path, path.name, fmt=args.format, encoding=args.encoding, delimiter=args.delimiter)
+    mapping = guess_mapping(info.columns) if not args.map or args.guess else {f: None for f in FIELDS}
+    mapping.update(_parse_mapping(args.map or []))
+    print(f"{info.name}: {info.format}" + (f", {info.encoding}, delimiter {info.delimiter!r}" if info.encoding else "")
+          + f"; mapping: " + ", ".join(f"{f}←{c}" for f, c in mapping.items() if c), file=sys.stderr)
+    with _store(args) as store:
+        label_taxonomy = store.load_taxonomy(args.label_taxonomy) if args.label_taxonomy else None
+        bar = tqdm(total=100, desc="importing", file=sys.stderr, disable=args.quiet,
+                   bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix} [{elapsed}<{remaining}]")
+
+        def progress(rows: int, fraction: float) -> None:
+            bar.update(round(fraction * 100) - bar.n)
+            bar.set_postfix_str(f"{rows:,} rows")
+
+        try:
+            report = import_records(
+                store, path, path.name, mapping=mapping, fmt=info.format, encoding=info.encoding or None,
+                delimiter=info.delimiter or None, on_error="skip" if args.skip_bad_rows else "abort",
+                label_taxonomy=label_taxonomy, imported_by=args.user, progress=progress,
+                default_language=args.language or "", default_domain=args.domain or "",
+            )
+        finally:
+            bar.close()
+    print(report.summary())
+    for item in (report.problems + report.warnings)[:20]:
+        print(f"  - {item}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        if args.what == "taxonomies":
+            for t in store.list_taxonomies():
+                print(f"{t.id}\t{t.name}\t{t.node_count} nodes\tdepth {t.depth}\t{'built-in' if t.builtin else 'imported'}")
+        elif args.what == "batches":
+            for b in store.list_batches():
+                print(f"#{b.id}\t{b.file_name}\t{b.status}\t{b.rows_imported} imported\t{b.rows_skipped} skipped\t{b.started_at}")
+        elif args.what == "records":
+            for r in store.records(limit=args.limit):
+                print(f"{r['external_id']}\t{(r['title'] or r['abstract'] or '')[:80]}")
+        else:
+            for table, count in store.stats().items():
+                print(f"{table}\t{count}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        taxonomy = store.load_taxonomy(args.taxonomy)
+    for hit in taxonomy.search(args.query, limit=args.limit, lang=args.lang):
+        print(f"{hit.code}\t{hit.score:.0f}\t{taxonomy.path_label(hit.code, args.lang)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="Subject-classification workbench")
+    parser.add_argument("--db", type=Path, help="workspace database (default: $WORKBENCH_DB or workspace/workbench.db)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("import-taxonomy", help="import a taxonomy from CSV, JSON or SKOS Turtle")
+    p.add_argument("file")
+    p.add_argument("--id")
+    p.add_argument("--name")
+    p.add_argument("--encoding")
+    p.add_argument("--replace", action="store_true", help="replace a stored taxonomy with the same id")
+    p.set_defaults(func=cmd_import_taxonomy)
+
+    p = sub.add_parser("import-records", help="import records from CSV/TSV/XLSX/JSONL/Parquet")
+    p.add_argument("file")
+    p.add_argument("--map", action="append", metavar="FIELD=COLUMN",
+                   help=f"map a field ({', '.join(FIELDS)}) to a column; repeatable. Without --map the columns are guessed")
+    p.add_argument("--guess", action="store_true", help="guess the fields not given with --map")
+    p.add_argument("--format", choices=("csv", "tsv", "xlsx", "jsonl", "parquet"))
+    p.add_argument("--encoding", choices=("utf-8", "utf-8-sig", "cp1250", "iso-8859-2"))
+    p.add_argument("--delimiter")
+    p.add_argument("--label-taxonomy", help="taxonomy id the label column's codes belong to")
+    p.add_argument("--language", help="language for rows without one")
+    p.add_argument("--domain", help="domain for rows without one")
+    p.add_argument("--skip-bad-rows", action="store_true", help="leave bad rows out instead of failing the import")
+    p.add_argument("--user", default="cli")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_import_records)
+
+    p = sub.add_parser("list", help="list what is stored")
+    p.add_argument("what", choices=("taxonomies", "batches", "records", "stats"))
+    p.add_argument("--limit", type=int, default=20)
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("search", help="search a taxonomy by code or name")
+    p.add_argument("taxonomy")
+    p.add_argument("query")
+    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--lang", default="en")
+    p.set_defaults(func=cmd_search)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except WorkbenchError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2

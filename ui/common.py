@@ -1,0 +1,75 @@
+"""Cached resources, the typed session object, and the one place that turns errors into messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core.errors import Problem, WorkbenchError
+from core.settings import Settings
+from core.store import Store
+from core.taxonomy import Taxonomy
+from core.workspace import open_workspace
+
+ROLES = {"expert": "Domain expert", "librarian": "Librarian", "lead": "Team lead"}
+SESSION_KEY = "workbench.session"
+
+
+@dataclass
+class Session:
+    """Who is working and on what; shared by every page."""
+
+    user: str = ""
+    role: str = "expert"
+    taxonomy_id: str = "ford"
+    lang: str = "en"
+
+
+def session() -> Session:
+    if SESSION_KEY not in st.session_state:
+        st.session_state[SESSION_KEY] = Session()
+    return st.session_state[SESSION_KEY]
+
+
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@st.cache_resource(show_spinner="Preparing the workspace…")
+def _initialise(db_path: str, demo: bool) -> bool:
+    """Create the database, store the built-in taxonomies and the demo records, once per process."""
+    current = Settings.from_env()
+    store = open_workspace(Settings(current.home, type(current.db_path)(db_path), current.models_dir, demo))
+    store.close()
+    return True
+
+
+def store() -> Store:
+    """A store for this script run (SQLite connections are never shared across reruns/threads)."""
+    cfg = settings()
+    _initialise(str(cfg.db_path), cfg.demo)
+    return Store(cfg.db_path)
+
+
+@st.cache_resource(max_entries=16)
+def _taxonomy(db_path: str, taxonomy_id: str, version_key: str) -> Taxonomy:
+    with Store(db_path) as s:
+        return s.load_taxonomy(taxonomy_id)
+
+
+def taxonomy(db: Store, taxonomy_id: str) -> Taxonomy:
+    """The stored taxonomy, cached until it changes."""
+    return _taxonomy(str(db.path), taxonomy_id, db.taxonomy_version_key(taxonomy_id))
+
+
+def show_error(exc: WorkbenchError) -> None:
+    """Show a user-facing error with its individual problems (row/line/column) as a table."""
+    st.error(f"{exc.prefix}: {exc.message}")
+    if exc.problems:
+        rows = [_problem_row(p) for p in exc.problems]
+        st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def _problem_row(problem: Problem) -> dict[str, object]:
+    return {problem.unit: problem.line, "column": problem.column or "", "problem": problem.message}
