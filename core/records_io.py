@@ -223,21 +223,32 @@ def _csv_chunks(source: Source, info: SourceInfo, chunk_size: int, progress: Any
     import pandas as pd
 
     fh = _open(source)
-    try:
-        reader = pd.read_csv(
-            fh,
-            sep=info.delimiter,
-            encoding=info.encoding,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            chunksize=chunk_size,
-            header=0,
-            names=list(info.columns),
-            skip_blank_lines=False,
-            engine="c",
-            nrows=max_rows,
+
+    def malformed(exc: Exception) -> InputFileError:
+        return InputFileError(
+            f"'{info.name}' is not a well-formed {info.format.upper()} file with delimiter "
+            f"{info.delimiter!r}: {_short(exc)}",
+            [Problem(_short(exc))],
         )
+
+    try:
+        try:
+            reader = pd.read_csv(
+                fh,
+                sep=info.delimiter,
+                encoding=info.encoding,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                chunksize=chunk_size,
+                header=0,
+                names=list(info.columns),
+                skip_blank_lines=False,
+                engine="c",
+                nrows=max_rows,
+            )
+        except pd.errors.ParserError as exc:
+            raise malformed(exc) from None
         next_row = 2
         while True:
             try:
@@ -245,11 +256,7 @@ def _csv_chunks(source: Source, info: SourceInfo, chunk_size: int, progress: Any
             except StopIteration:
                 break
             except pd.errors.ParserError as exc:
-                raise InputFileError(
-                    f"'{info.name}' is not a well-formed {info.format.upper()} file with delimiter "
-                    f"{info.delimiter!r}: {_short(exc)}",
-                    [Problem(_short(exc))],
-                ) from None
+                raise malformed(exc) from None
             n = len(frame)
             rows = list(range(next_row, next_row + n))
             next_row += n

@@ -1,0 +1,45 @@
+"""The command line, run as a user runs it (a subprocess)."""
+
+import subprocess
+import sys
+
+from tests.conftest import DATA, ROOT
+
+
+def cli(*args, db):
+    return subprocess.run([sys.executable, "-m", "core", "--db", str(db), *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_import_list_and_search(tmp_path):
+    db = tmp_path / "cli.db"
+    out = cli("import-records", str(DATA / "corpora" / "cap_nyt_headlines_sample.csv"), "--label-taxonomy", "cap",
+              "--quiet", db=db)
+    assert out.returncode == 0, out.stderr
+    assert "3,084 records imported" in out.stdout
+    out = cli("list", "batches", db=db)
+    assert "cap_nyt_headlines_sample.csv" in out.stdout and "3084 imported" in out.stdout
+    out = cli("list", "taxonomies", db=db)
+    assert "ford-deep" in out.stdout and "cap" in out.stdout
+    out = cli("search", "ford", "politikatudomany", db=db)
+    assert out.stdout.splitlines()[0].startswith("5.6\t")
+
+
+def test_import_taxonomy_and_bad_input(tmp_path):
+    db = tmp_path / "cli.db"
+    good = tmp_path / "mine.csv"
+    good.write_text("code,parent,name_en\nA,,Alpha\nB,A,Beta\n", encoding="utf-8")
+    out = cli("import-taxonomy", str(good), "--id", "mine", db=db)
+    assert out.returncode == 0 and "2 nodes" in out.stdout
+    bad = tmp_path / "cycle.csv"
+    bad.write_text("code,parent,name_en\nA,B,Alpha\nB,A,Beta\n", encoding="utf-8")
+    out = cli("import-taxonomy", str(bad), db=db)
+    assert out.returncode == 2 and "cycle" in out.stderr
+    dups = tmp_path / "dups.csv"
+    dups.write_text("id,title\n1,a\n1,b\n", encoding="utf-8")
+    out = cli("import-records", str(dups), "--quiet", db=db)
+    assert out.returncode == 2 and "row 3, column 'id': id '1' repeats row 2" in out.stderr
+    out = cli("import-records", str(dups), "--quiet", "--skip-bad-rows", db=db)
+    assert out.returncode == 0 and "1 records imported" in out.stdout
+    out = cli("import-records", str(dups), "--map", "title=titel", "--quiet", db=db)
+    assert out.returncode == 2 and "no column 'titel'" in out.stderr

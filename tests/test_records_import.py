@@ -1,0 +1,170 @@
+"""Record import from real files: formats, encodings, delimiters, bad rows, all-or-nothing."""
+
+import io
+import json
+
+import pandas as pd
+import pytest
+
+from core.errors import ImportFailed, InputFileError
+from core.records_import import guess_mapping, import_records
+from core.records_io import detect_encoding, inspect_source, preview
+from tests.conftest import DATA, shared_file
+
+HU_CSV = "azonosító;cím;absztrakt;év;nyelv\nA1;Őszi búza fejlődése;Árpa és búza összehasonlítása;2019;hu\nA2;Műszaki tudományok;Gépészmérnöki kutatás;2020;hu\n"
+
+
+def test_real_corpus_with_guessed_mapping(store):
+    report = import_records(store, DATA / "corpora" / "sci_arxiv_abstracts_sample.csv",
+                            label_taxonomy=store.load_taxonomy("ford"))
+    assert report.rows_imported == 1410 and not report.problems
+    record = store.records(limit=1)[0]
+    assert record["external_id"] == "0710.5385" and record["abstract"]
+    assert json.loads(record["labels"]) == ["1.3"] and record["label_taxonomy"] == "ford"
+    batch = store.list_batches()[0]
+    assert batch.status == "complete" and batch.rows_imported == 1410
+
+
+@pytest.mark.parametrize("encoding", ["cp1250", "iso-8859-2", "utf-8-sig", "utf-8"])
+def test_hungarian_csv_in_each_encoding(store, encoding):
+    data = HU_CSV.encode(encoding)
+    info = inspect_source(data, "hu.csv")
+    assert info.delimiter == ";"
+    if encoding in ("utf-8", "utf-8-sig"):
+        assert info.encoding == encoding
+    report = import_records(store, data, "hu.csv")
+    assert report.rows_imported == 2
+    titles = {r["title"] for r in store.records()}
+    assert titles == {"Őszi búza fejlődése", "Műszaki tudományok"}
+    assert {r["year"] for r in store.records()} == {2019, 2020}
+
+
+def test_cp1250_only_letters_are_told_from_iso_8859_2():
+    # 'š' is 0x9a in cp1250 (a C1 control in ISO-8859-2); 'ą' is 0xb9 in cp1250 but 0xb1 in ISO-8859-2.
+    assert detect_encoding("title\nšance\n".encode("cp1250"), "x.csv") == "cp1250"
+    assert detect_encoding("title\nąę śćź\n".encode("iso-8859-2"), "x.csv") == "iso-8859-2"
+
+
+def test_real_hungarian_corpus(store):
+    path = shared_file("corpora", "cap_hu_pre_agenda_speeches_sample.csv")
+    cp = path.read_text(encoding="utf-8").encode("cp1250", errors="replace")
+    report = import_records(store, cp, "speeches.csv", label_taxonomy=store.load_taxonomy("cap"))
+    assert report.rows_imported == 220
+    assert any("ő" in (r["abstract"] or "") for r in store.records(limit=5))
+
+
+def test_tsv_xlsx_jsonl_parquet_give_the_same_records(store, tmp_path):
+    frame = pd.DataFrame({"id": ["r1", "r2", "r3"], "title": ["Alpha", "Béta", "Gamma"],
+                          "abstract": ["a", "b", ""], "year": [2001, 2002, 2003], "label": ["1.1", "1.02|5.6", ""]})
+    paths = {
+        "tsv": tmp_path / "r.tsv", "xlsx": tmp_path / "r.xlsx", "jsonl": tmp_path / "r.jsonl",
+        "parquet": tmp_path / "r.parquet",
+    }
+    frame.to_csv(paths["tsv"], sep="\t", index=False)
+    frame.to_excel(paths["xlsx"], index=False)
+    frame.to_json(paths["jsonl"], orient="records", lines=True, force_ascii=False)
+    frame.to_parquet(paths["parquet"], index=False)
+    ford = store.load_taxonomy("ford")
+    for fmt, path in paths.items():
+        from core.store import Store
+
+        with Store(tmp_path / f"{fmt}.db") as db:
+            from core.workspace import ensure_builtin_taxonomies
+
+            ensure_builtin_taxonomies(db)
+            report = import_records(db, path, label_taxonomy=ford)
+            assert report.rows_imported == 3, fmt
+            rows = db.records()
+            assert [r["external_id"] for r in rows] == ["r1", "r2", "r3"], fmt
+            assert rows[1]["title"] == "Béta" and rows[1]["year"] == 2002, fmt
+            assert json.loads(rows[1]["labels"]) == ["1.2", "5.6"], fmt
+
+
+def test_empty_file(store):
+    with pytest.raises(InputFileError, match="empty"):
+        import_records(store, b"", "empty.csv")
+    with pytest.raises(ImportFailed, match="no records"):
+        import_records(store, b"id,title\n", "header_only.csv")
+    assert store.count_records() == 0
+
+
+def test_wrong_delimiter_is_explained(store):
+    data = b"id;title;abstract\n1;Alpha;a\n2;Beta;b\n"
+    with pytest.raises(InputFileError) as info:
+        import_records(store, data, "semi.csv", delimiter=",", mapping={"id": "id", "title": "title"})
+    assert "is the delimiter wrong?" in str(info.value)
+    assert info.value.problems[0].column == "id"
+    assert store.count_records() == 0
+
+
+def test_missing_mapped_column(store):
+    with pytest.raises(InputFileError, match="no column 'abstract_text'"):
+        import_records(store, b"id,title\n1,x\n", "m.csv", mapping={"id": "id", "abstract": "abstract_text"})
+
+
+def test_duplicate_ids_abort_and_write_nothing(store):
+    rows = ["id,title"] + [f"r{i},Title {i}" for i in range(1, 12001)] + ["r5,Again", "r11000,Again too"]
+    data = ("\n".join(rows) + "\n").encode()
+    with pytest.raises(ImportFailed) as info:
+        import_records(store, data, "dups.csv", chunk_size=5000)
+    lines = [(p.line, p.message) for p in info.value.problems]
+    assert lines == [(12002, "id 'r5' repeats row 6"), (12003, "id 'r11000' repeats row 11001")]
+    assert store.count_records() == 0 and store.list_batches() == []
+
+
+def test_bad_rows_skipped_when_asked(store):
+    data = b"id,title,year\n1,Alpha,2001\n,No id,2002\n3,,2003\n4,Delta,someday\n5,Epsilon,1999\n"
+    report = import_records(store, data, "bad.csv", on_error="skip")
+    assert report.rows_imported == 2 and report.rows_skipped == 3
+    assert [(p.line, p.column) for p in report.problems] == [(3, "id"), (4, None), (5, "year")]
+    assert "not a year" in report.problems[2].message
+    stored = store.list_batches()[0]
+    assert stored.rows_skipped == 3 and len(stored.problems) == 3
+
+
+def test_reimport_skips_stored_records(store):
+    data = b"id,title\n1,Alpha\n2,Beta\n"
+    import_records(store, data, "a.csv")
+    report = import_records(store, data + b"3,Gamma\n", "b.csv")
+    assert report.rows_imported == 1 and report.already_stored == 2
+    assert store.count_records() == 3
+
+
+def test_malformed_csv_and_jsonl(store):
+    with pytest.raises(InputFileError, match="not a well-formed CSV"):
+        import_records(store, b'id,title\n1,"unterminated\n2,x,y,z\n', "bad.csv")
+    with pytest.raises(InputFileError) as info:
+        import_records(store, b'{"id": "1", "title": "a"}\n{"id": 2, title}\n', "bad.jsonl")
+    assert info.value.problems[0].line == 2
+    with pytest.raises(InputFileError, match="not a readable .xlsx"):
+        import_records(store, b"PK\x03\x04 not really a zip", "bad.xlsx")
+    with pytest.raises(InputFileError, match="not a readable Parquet"):
+        import_records(store, b"not parquet", "bad.parquet")
+    assert store.count_records() == 0
+
+
+def test_undecodable_utf8_names_the_line(store):
+    data = "id,title\n1,Alpha\n2,Béta\n".encode("cp1250")
+    with pytest.raises(InputFileError) as info:
+        import_records(store, data, "x.csv", encoding="utf-8")
+    assert info.value.problems[0].line == 3
+
+
+def test_guess_mapping_on_hungarian_headers():
+    mapping = guess_mapping(["Azonosító", "Cím", "Absztrakt", "Kulcsszavak", "Nyelv", "Év", "FORD"])
+    assert mapping == {"id": "Azonosító", "title": "Cím", "abstract": "Absztrakt", "keywords": "Kulcsszavak",
+                       "language": "Nyelv", "domain": None, "year": "Év", "label": "FORD"}
+
+
+def test_preview_shows_first_rows():
+    info = inspect_source(DATA / "corpora" / "cap_nyt_headlines_sample.csv", "nyt.csv")
+    rows = preview(DATA / "corpora" / "cap_nyt_headlines_sample.csv", info, n=5)
+    assert len(rows) == 5 and rows[0]["row"] == "2" and rows[0]["id"] == "1"
+
+
+def test_progress_is_reported(store):
+    data = ("id,title\n" + "".join(f"{i},t{i}\n" for i in range(20000))).encode()
+    seen = []
+    import_records(store, data, "p.csv", chunk_size=5000, progress=lambda n, f: seen.append((n, f)))
+    assert [n for n, _ in seen] == [5000, 10000, 15000, 20000]
+    assert seen[-1][1] == pytest.approx(1.0)

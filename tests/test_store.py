@@ -1,0 +1,105 @@
+"""The SQLite store against real database files."""
+
+import sqlite3
+import threading
+
+import pytest
+
+from core.errors import NotFound, StoreError
+from core.store import Store, migrations
+from core.workspace import BUILTIN_TAXONOMIES, ensure_builtin_taxonomies, open_workspace
+from core.settings import Settings
+
+
+def test_migrations_apply_once_and_wal_is_on(tmp_path):
+    path = tmp_path / "w.db"
+    with Store(path) as s:
+        assert s.journal_mode == "wal"
+        applied = [m.name for m in migrations.applied(s.db)]
+        assert applied == ["m001_initial"]
+        tables = set(s.db.table_names())
+        assert {"taxonomies", "taxonomy_nodes", "records", "import_batches", "models", "suggestions",
+                "annotations", "jobs"} <= tables
+    with Store(path) as s:  # reopening applies nothing twice
+        assert [m.name for m in migrations.applied(s.db)] == ["m001_initial"]
+
+
+def test_builtin_taxonomies_round_trip_through_the_store(store):
+    assert {t.id for t in store.list_taxonomies()} == {b.id for b in BUILTIN_TAXONOMIES}
+    deep = store.load_taxonomy("ford-deep")
+    assert deep.depth == 4 and len(deep.paths("L3_energy")) == 2
+    version = store.taxonomy_version_key("ford")
+    ensure_builtin_taxonomies(store)  # unchanged files are not stored again
+    assert store.taxonomy_version_key("ford") == version
+    with pytest.raises(NotFound):
+        store.load_taxonomy("nope")
+
+
+def test_saving_a_taxonomy_twice_needs_replace(store):
+    ford = store.load_taxonomy("ford")
+    with pytest.raises(StoreError, match="already stored"):
+        store.save_taxonomy(ford)
+    store.save_taxonomy(ford, replace=True)
+
+
+def test_annotation_events_are_append_only(store):
+    store.insert_records([("x1", "Title", "", "", "en", "", None, None, 2, None, None)])
+    record_id = store.records()[0]["id"]
+    store.db["annotations"].insert({"record_id": record_id, "annotator": "a", "action": "accept",
+                                    "codes": '["1.1"]', "created_at": "2026-01-01"})
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        store.db.execute("UPDATE annotations SET action = 'reject'")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        store.db.execute("DELETE FROM annotations")
+
+
+def test_a_failed_write_leaves_nothing(store):
+    with pytest.raises(RuntimeError):
+        with store.write():
+            store.insert_records([("y1", "Title", "", "", "en", "", None, None, 2, None, None)])
+            raise RuntimeError("boom")
+    assert store.count_records() == 0
+
+
+def test_concurrent_writers_lose_nothing(tmp_path):
+    path = tmp_path / "c.db"
+    Store(path).close()
+    errors = []
+
+    def writer(prefix):
+        try:
+            with Store(path) as s:
+                for i in range(200):
+                    with s.write():
+                        s.insert_records([(f"{prefix}{i}", "t", "", "", "", "", None, None, i, None, None)])
+        except Exception as exc:  # noqa: BLE001 - the test reports any failure
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(p,)) for p in "abc"]
+    for t in threads:
+        t.start()
+    with Store(path) as reader:
+        while any(t.is_alive() for t in threads):
+            reader.count_records()
+    for t in threads:
+        t.join()
+    assert not errors
+    with Store(path) as s:
+        assert s.count_records() == 600
+
+
+def test_open_workspace_seeds_the_demo_once(tmp_path):
+    settings = Settings(tmp_path, tmp_path / "w.db", tmp_path / "models", demo=True)
+    with open_workspace(settings) as s:
+        n = s.count_records()
+        assert 400 <= n <= 600
+        assert set(s.record_counts_by("label_taxonomy")) == {"ford", "cap"}
+    with open_workspace(settings) as s:
+        assert s.count_records() == n
+
+
+def test_not_a_database(tmp_path):
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="cannot open"):
+        Store(bad)
