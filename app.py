@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui.common import ROLES, session, store
 
-st.set_page_config(page_title="Subject classification workbench", page_icon="🗂️", layout="wide")
+st.set_page_config(page_title="Subject classification workbench", page_icon=":material/category:", layout="wide")
 
 state = session()
 db = store()
@@ -13,38 +13,43 @@ try:
 finally:
     db.close()
 
-# The widgets' keys hold the values (seeded once from the session object), so every page and
-# every rerun sees the same choice.
+# The session object is the source of truth: each run seeds the sidebar widgets from it, and their
+# on_change callbacks copy a new choice back, so the choice survives page switches (Streamlit
+# drops a widget's own state when the page changes).
 if state.taxonomy_id not in taxonomies:
     state.taxonomy_id = next(iter(taxonomies), "")
-for key, value in (("sidebar.user", state.user), ("sidebar.role", state.role),
-                   ("sidebar.taxonomy", state.taxonomy_id), ("sidebar.lang", state.lang)):
-    if key not in st.session_state:
-        st.session_state[key] = value
-if st.session_state["sidebar.taxonomy"] not in taxonomies:
-    st.session_state["sidebar.taxonomy"] = state.taxonomy_id
+FIELDS = {"sidebar.user": "user", "sidebar.role": "role", "sidebar.taxonomy": "taxonomy_id", "sidebar.lang": "lang"}
+
+
+def remember(key):
+    value = st.session_state[key]
+    setattr(state, FIELDS[key], value.strip() if isinstance(value, str) and key == "sidebar.user" else value)
+
+
+for key, attr in FIELDS.items():
+    st.session_state[key] = getattr(state, attr)
 
 with st.sidebar:
     st.markdown("### Who is working")
-    st.text_input("Your name", key="sidebar.user", placeholder="e.g. Kovács Anna")
-    st.selectbox("Role", list(ROLES), format_func=ROLES.get, key="sidebar.role")
-    st.selectbox("Active taxonomy", list(taxonomies), format_func=taxonomies.get, key="sidebar.taxonomy")
-    st.radio("Names in", ["en", "hu"], horizontal=True, key="sidebar.lang")
-state.user = st.session_state["sidebar.user"].strip()
-state.role = st.session_state["sidebar.role"]
-state.taxonomy_id = st.session_state["sidebar.taxonomy"]
-state.lang = st.session_state["sidebar.lang"]
+    st.text_input("Your name", key="sidebar.user", placeholder="e.g. Kovács Anna", on_change=remember,
+                  args=("sidebar.user",))
+    st.selectbox("Role", list(ROLES), format_func=ROLES.get, key="sidebar.role", on_change=remember,
+                 args=("sidebar.role",))
+    st.selectbox("Active taxonomy", list(taxonomies), format_func=taxonomies.get, key="sidebar.taxonomy",
+                 on_change=remember, args=("sidebar.taxonomy",))
+    st.radio("Names in", ["en", "hu"], horizontal=True, key="sidebar.lang", on_change=remember,
+             args=("sidebar.lang",))
 
 pages = {
     "Work": [
-        st.Page("pages/annotate.py", title="Annotate", icon="✍️", default=True),
-        st.Page("pages/bulk_classify.py", title="Bulk classify", icon="📦"),
-        st.Page("pages/performance.py", title="Performance", icon="📊"),
+        st.Page("pages/annotate.py", title="Annotate", icon=":material/edit_note:", default=True),
+        st.Page("pages/bulk_classify.py", title="Bulk classify", icon=":material/inventory_2:"),
+        st.Page("pages/performance.py", title="Performance", icon=":material/monitoring:"),
     ],
     "Set-up": [
-        st.Page("pages/taxonomies.py", title="Taxonomies", icon="🌳"),
-        st.Page("pages/models.py", title="Models", icon="🧠"),
-        st.Page("pages/import_records.py", title="Import", icon="📥"),
+        st.Page("pages/taxonomies.py", title="Taxonomies", icon=":material/account_tree:"),
+        st.Page("pages/models.py", title="Models", icon=":material/model_training:"),
+        st.Page("pages/import_records.py", title="Import", icon=":material/upload_file:"),
     ],
 }
 st.navigation(pages).run()

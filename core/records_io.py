@@ -158,8 +158,12 @@ def inspect_source(
     if size == 0:
         raise InputFileError(f"'{name}' is empty (0 bytes)")
     if fmt in ("csv", "tsv"):
-        encoding = encoding or detect_encoding(source, name)
-        _check_decodes(source, name, encoding)
+        if encoding is None:
+            encoding = detect_encoding(source, name)  # a UTF-8 result has already decoded the whole file
+            if encoding in ("cp1250",):
+                _check_decodes(source, name, encoding)  # cp1250 leaves five byte values undefined
+        else:
+            _check_decodes(source, name, encoding)
         with _open(source) as fh:
             text = fh.read(256 * 1024).decode(encoding, errors="replace")
         if not text.strip():

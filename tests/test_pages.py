@@ -34,16 +34,14 @@ def test_every_page_is_in_the_navigation():
 
 
 def test_sidebar_sets_user_role_and_taxonomy(workspace_env):
-    # AppTest re-runs only the page script of an st.navigation app after the first run, so the
-    # sidebar (in app.py) is driven through its widget keys before that first run; the browser
-    # test drives the real widgets.
-    at = app()
-    at.session_state["sidebar.user"] = "Kovács Anna"
-    at.session_state["sidebar.role"] = "lead"
-    at.session_state["sidebar.taxonomy"] = "cap"
+    # AppTest re-captures only the page of an st.navigation app after the first run, so the
+    # sidebar widgets are set together on the first run's tree; the browser test drives them too.
+    at = app().run()
+    at.text_input(key="sidebar.user").input("Kovács Anna")
+    at.selectbox(key="sidebar.role").select("lead")
+    at.selectbox(key="sidebar.taxonomy").select("cap")
     at.run()
     assert not at.exception
-    assert at.selectbox(key="sidebar.taxonomy").value == "cap"
     assert "Team lead Kovács Anna" in at.caption[0].value
     at.switch_page("pages/taxonomies.py").run()
     assert "CAP" in at.caption[0].value
