@@ -56,6 +56,7 @@ if source is not None:
         rows = preview(source, info, n=10)
     except WorkbenchError as exc:
         show_error(exc)
+        db.close()
         st.stop()
     detected = f"{info.format.upper()}, {len(info.columns)} columns"
     if info.encoding:
