@@ -1,0 +1,37 @@
+"""Model runtimes, found by name in one registry of lazy importers.
+
+A runtime whose optional library is missing becomes a sentence for the user, not an ImportError
+at start-up.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from core.manifest import Manifest, ModelFolderError, load_manifest
+from core.runtimes.base import Classifier, Suggestion, rolled_up, suggest
+
+# name -> (module, class, the packages it needs)
+RUNTIMES: dict[str, tuple[str, str, str]] = {
+    "dummy": ("core.runtimes.dummy", "DummyClassifier", "nothing"),
+    "onnx-text": ("core.runtimes.onnx_text", "OnnxTextClassifier", "onnxruntime"),
+}
+
+
+def runtime_class(name: str) -> type[Classifier]:
+    if name not in RUNTIMES:
+        raise ModelFolderError(f"unknown runtime '{name}'; known runtimes: {', '.join(sorted(RUNTIMES))}")
+    module, cls, needs = RUNTIMES[name]
+    try:
+        return getattr(importlib.import_module(module), cls)
+    except ImportError as exc:
+        raise ModelFolderError(f"the '{name}' runtime needs {needs}, which is not installed ({exc.name})") from None
+
+
+def load_classifier(folder: str | Path) -> Classifier:
+    manifest: Manifest = load_manifest(folder)
+    return runtime_class(manifest.runtime)(folder, manifest)
+
+
+__all__ = ["Classifier", "Suggestion", "RUNTIMES", "load_classifier", "rolled_up", "runtime_class", "suggest"]

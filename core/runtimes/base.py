@@ -1,0 +1,100 @@
+"""The one contract every model runtime fulfils, and the post-processing shared by all of them.
+
+``Classifier.predict_scores(texts)`` validates its input, calls the subclass's ``_scores`` and
+checks the output (one column per manifest code, finite, in [0, 1]). ``suggest`` turns scores into
+ranked suggestions: unknown codes dropped, threshold, top-k, and the roll-up of scores to every
+ancestor node (for a single-label model a parent's score is the probability mass of its subtree;
+for a multi-label model, the best score in its subtree).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from core.manifest import Manifest, ModelFolderError
+from core.taxonomy import Taxonomy
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    code: str
+    score: float
+    rank: int
+
+
+class Classifier(ABC):
+    """A loaded model. Subclasses implement ``_load`` and ``_scores``; nothing else."""
+
+    name = "base"  # the runtime's registry name
+
+    def __init__(self, folder: str | Path, manifest: Manifest):
+        self.folder = Path(folder)
+        self.manifest = manifest
+        self._load()
+
+    @abstractmethod
+    def _load(self) -> None:
+        """Read the folder's files (never unpickling anything)."""
+
+    @abstractmethod
+    def _scores(self, texts: list[str]) -> np.ndarray:
+        """Scores in [0, 1], shape (len(texts), len(manifest.codes))."""
+
+    def predict_scores(self, texts: Sequence[str]) -> np.ndarray:
+        texts = ["" if t is None else str(t) for t in texts]
+        if not texts:
+            return np.zeros((0, len(self.manifest.codes)), dtype=np.float32)
+        scores = np.asarray(self._scores(texts), dtype=np.float32)
+        expected = (len(texts), len(self.manifest.codes))
+        if scores.shape != expected:
+            raise ModelFolderError(
+                f"model '{self.manifest.name}' gave outputs of shape {scores.shape}, expected {expected}: "
+                "the manifest's codes do not match the model's outputs"
+            )
+        return np.clip(np.nan_to_num(scores, nan=0.0), 0.0, 1.0)
+
+
+def rolled_up(manifest: Manifest, taxonomy: Taxonomy, scores: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Scores for every node that is a model code or an ancestor of one (columns = returned codes)."""
+    known = [(i, taxonomy.node(c).code) for i, c in enumerate(manifest.codes) if c in taxonomy]
+    codes: dict[str, list[int]] = {}
+    for i, code in known:
+        for target in [code, *taxonomy.ancestors(code)]:
+            codes.setdefault(target, []).append(i)
+    out = np.zeros((scores.shape[0], len(codes)), dtype=np.float32)
+    for j, cols in enumerate(codes.values()):
+        block = scores[:, cols]
+        out[:, j] = block.max(axis=1) if manifest.multi_label else np.minimum(block.sum(axis=1), 1.0)
+    return list(codes), out
+
+
+def suggest(
+    classifier: Classifier,
+    texts: Sequence[str],
+    taxonomy: Taxonomy,
+    *,
+    top_k: int = 5,
+    threshold: float = 0.0,
+    level: int | None = None,
+) -> list[list[Suggestion]]:
+    """Ranked suggestions per text. ``level`` reports codes cut at that level of the hierarchy."""
+    scores = classifier.predict_scores(texts)
+    codes, table = rolled_up(classifier.manifest, taxonomy, scores)
+    if level is not None:
+        keep = [j for j, c in enumerate(codes) if taxonomy.level(c) == level]
+    else:
+        model_codes = {taxonomy.node(c).code for c in classifier.manifest.codes if c in taxonomy}
+        keep = [j for j, c in enumerate(codes) if c in model_codes]
+    codes = [codes[j] for j in keep]
+    table = table[:, keep]
+    results = []
+    for row in table:
+        order = np.argsort(-row, kind="stable")[:top_k]
+        picked = [(codes[j], float(row[j])) for j in order if row[j] >= threshold and row[j] > 0]
+        results.append([Suggestion(c, s, r) for r, (c, s) in enumerate(picked, start=1)])
+    return results

@@ -1,0 +1,142 @@
+"""Runtimes: one contract test over every runtime, the shared post-processing, broken folders."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.manifest import MANIFEST_FILE, Manifest, ModelFolderError, load_manifest, write_manifest
+from core.runtimes import RUNTIMES, load_classifier, rolled_up, suggest
+from core.taxonomy_io import read_taxonomy_file
+from core.training import train_tfidf_model
+from tests.conftest import DATA
+
+TEXTS = ["Quantum field theory and renormalization", "Voting behaviour of parliament members",
+         "Protein folding in yeast cells", ""]
+
+
+@pytest.fixture(scope="module")
+def ford():
+    return read_taxonomy_file(DATA / "taxonomies" / "ford.csv")
+
+
+@pytest.fixture(scope="module")
+def tfidf_folder(tmp_path_factory):
+    frame = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv").head(1500)
+    folder = tmp_path_factory.mktemp("tfidf")
+    base = Manifest(name="tiny-tfidf", version="test", taxonomy="ford", codes=(), runtime="onnx-text",
+                    input_fields=("title",))
+    train_tfidf_model(frame["title"].tolist(), frame["ford_l2"].astype(str).tolist(), folder, base,
+                      max_features=3000)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def dummy_folder(tmp_path_factory, ford):
+    folder = tmp_path_factory.mktemp("dummy")
+    write_manifest(folder, Manifest(name="dummy", version="1", taxonomy="ford",
+                                    codes=tuple(n.code for n in ford.at_level(2)), runtime="dummy"))
+    return folder
+
+
+@pytest.fixture(params=sorted(RUNTIMES))
+def classifier(request, tfidf_folder, dummy_folder):
+    return load_classifier({"dummy": dummy_folder, "onnx-text": tfidf_folder}[request.param])
+
+
+def test_contract(classifier, ford):
+    scores = classifier.predict_scores(TEXTS)
+    assert scores.shape == (len(TEXTS), len(classifier.manifest.codes))
+    assert np.all((scores >= 0) & (scores <= 1))
+    assert np.allclose(scores.sum(axis=1), 1.0, atol=1e-3)  # single-label: a distribution
+    again = classifier.predict_scores(TEXTS)
+    assert np.allclose(scores, again)  # deterministic
+    batch = suggest(classifier, TEXTS, ford, top_k=3)
+    assert len(batch) == len(TEXTS)
+    for ranked in batch:
+        assert 1 <= len(ranked) <= 3
+        assert [s.rank for s in ranked] == list(range(1, len(ranked) + 1))
+        assert all(a.score >= b.score for a, b in zip(ranked, ranked[1:]))
+        assert all(s.code in ford for s in ranked)
+
+
+def test_tfidf_onnx_matches_its_held_out_figures_and_predicts_sensibly(tfidf_folder, ford):
+    manifest = load_manifest(tfidf_folder)
+    held_out = manifest.evaluation["held_out"]
+    assert 0.3 < held_out["strict_weighted_f1"] <= 1.0 and held_out["per_category"]
+    clf = load_classifier(tfidf_folder)
+    top = suggest(clf, ["the effect of unemployment on wages and inflation"], ford, top_k=1)[0][0]
+    assert top.code == "5.2"
+
+
+def test_rollup_gives_parents_their_subtree_mass(dummy_folder, ford):
+    clf = load_classifier(dummy_folder)
+    scores = clf.predict_scores(TEXTS[:2])
+    codes, table = rolled_up(clf.manifest, ford, scores)
+    index = {c: j for j, c in enumerate(codes)}
+    children = [index[n.code] for n in ford.children("1")]
+    assert np.allclose(table[:, index["1"]], table[:, children].sum(axis=1), atol=1e-5)
+    level1 = suggest(clf, TEXTS[:1], ford, top_k=6, level=1)[0]
+    assert {s.code for s in level1} <= {"1", "2", "3", "4", "5", "6"}
+    assert sum(s.score for s in level1) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_threshold_and_unknown_codes(tmp_path, ford):
+    write_manifest(tmp_path, Manifest(name="d", version="1", taxonomy="ford", codes=("1.1", "9.9", "5.06"),
+                                      runtime="dummy"))
+    clf = load_classifier(tmp_path)
+    ranked = suggest(clf, ["x"], ford, top_k=5)[0]
+    assert {s.code for s in ranked} <= {"1.1", "5.6"}  # 9.9 is not in FORD: dropped
+    assert suggest(clf, ["x"], ford, threshold=1.01)[0] == []
+
+
+def test_broken_folders_load_nothing(tmp_path, tfidf_folder):
+    with pytest.raises(ModelFolderError, match="not a folder"):
+        load_classifier(tmp_path / "missing")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ModelFolderError, match="neither"):
+        load_classifier(empty)
+    pickled = tmp_path / "pickled"
+    pickled.mkdir()
+    (pickled / "pytorch_model.bin").write_bytes(b"\x80\x04not loaded")
+    with pytest.raises(ModelFolderError, match="pickled checkpoints are never loaded"):
+        load_classifier(pickled)
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / MANIFEST_FILE).write_text((tfidf_folder / MANIFEST_FILE).read_text())
+    (corrupt / "model.onnx").write_bytes(b"garbage")
+    with pytest.raises(ModelFolderError, match="not a loadable ONNX model"):
+        load_classifier(corrupt)
+    (corrupt / "model.onnx").unlink()
+    with pytest.raises(ModelFolderError, match="missing"):
+        load_classifier(corrupt)
+    wrong = tmp_path / "wrong"
+    wrong.mkdir()
+    (wrong / "model.onnx").write_bytes((tfidf_folder / "model.onnx").read_bytes())
+    data = json.loads((tfidf_folder / MANIFEST_FILE).read_text())
+    data["codes"] = data["codes"][:-1]
+    (wrong / MANIFEST_FILE).write_text(json.dumps(data))
+    with pytest.raises(ModelFolderError, match="do not match"):
+        load_classifier(wrong).predict_scores(["x"])
+    bad_json = tmp_path / "badjson"
+    bad_json.mkdir()
+    (bad_json / MANIFEST_FILE).write_text("{not json")
+    with pytest.raises(ModelFolderError, match="cannot be read"):
+        load_classifier(bad_json)
+    unknown = tmp_path / "unknown"
+    unknown.mkdir()
+    (unknown / MANIFEST_FILE).write_text(json.dumps({"name": "u", "version": "1", "taxonomy": "ford",
+                                                     "codes": ["1"], "runtime": "magic"}))
+    with pytest.raises(ModelFolderError, match="unknown runtime 'magic'"):
+        load_classifier(unknown)
+
+
+def test_hf_config_without_manifest(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"id2label": {"0": "1.01", "1": "5.6"}}))
+    manifest = load_manifest(tmp_path)
+    assert manifest.codes == ("1.1", "5.6") and manifest.runtime == "transformers"
+    (tmp_path / "config.json").write_text(json.dumps({"id2label": {"0": "LABEL_0", "1": "LABEL_1"}}))
+    (tmp_path / "label_map.json").write_text(json.dumps({"LABEL_0": "2.2", "1": "3.1"}))
+    assert load_manifest(tmp_path).codes == ("2.2", "3.1")
