@@ -2,14 +2,80 @@
 
 import streamlit as st
 
-from ui.common import settings
+from core.errors import WorkbenchError
+from core.model_registry import check_codes, discover, resolve_model_path
+from core.runtimes import suggest
+from ui.common import classifier, session, settings, show_error, store, taxonomy
 
-st.title("Models")
+state = session()
 cfg = settings()
-st.info(
-    "Classifier model folders (ONNX or PyTorch/transformers, with a small manifest naming the "
-    f"taxonomy codes) are read from {cfg.models_dir}. Loading them, trying a text and seeing its "
-    "ranked suggestions come with the runtimes."
-)
-folders = sorted(p.name for p in cfg.models_dir.iterdir() if p.is_dir()) if cfg.models_dir.is_dir() else []
-st.write(f"Model folders found: {', '.join(folders) if folders else 'none yet'}")
+db = store()
+st.title("Models")
+st.caption(f"Model folders are read from {cfg.models_dir}")
+
+installed = discover(cfg.models_dir)
+usable = [m for m in installed if m.manifest is not None]
+if installed:
+    rows = []
+    for m in installed:
+        if m.manifest is None:
+            rows.append({"model": m.folder.name, "problem": m.error})
+            continue
+        held = m.manifest.evaluation.get("held_out", {})
+        rows.append({
+            "model": m.manifest.name, "version": m.manifest.version, "taxonomy": m.manifest.taxonomy,
+            "runtime": m.manifest.runtime, "codes": len(m.manifest.codes), "size MB": round(m.size_mb, 1),
+            "held-out weighted F1": held.get("strict_weighted_f1"), "held-out macro F1": held.get("strict_macro_f1"),
+            "problem": "",
+        })
+    st.dataframe(rows, hide_index=True, width="stretch", key="models.table")
+else:
+    st.info("No model folders yet. The set-up builds the default models (scripts/build_models.py).")
+
+st.subheader("Try a text")
+if usable:
+    names = [m.manifest.name for m in usable]
+    choice = st.selectbox("Model", names, key="models.try_model")
+    model = usable[names.index(choice)]
+    text = st.text_area("Title, abstract or keywords", key="models.text", height=120,
+                        placeholder="e.g. The effect of minimum wages on youth unemployment")
+    c1, c2 = st.columns(2)
+    top_k = c1.slider("Suggestions", 1, 10, 5, key="models.top_k")
+    infos = {t.id for t in db.list_taxonomies()}
+    if model.manifest.taxonomy not in infos:
+        st.error(f"Model '{choice}' names taxonomy '{model.manifest.taxonomy}', which is not stored here.")
+    elif text.strip():
+        tax = taxonomy(db, model.manifest.taxonomy)
+        level = c2.selectbox("Report at level", ["model's codes", *range(1, tax.depth + 1)], key="models.level")
+        try:
+            clf = classifier(str(model.folder))
+            ranked = suggest(clf, [text], tax, top_k=top_k, level=None if level == "model's codes" else level)[0]
+        except WorkbenchError as exc:
+            show_error(exc)
+        else:
+            for s in ranked:
+                st.progress(s.score, text=f"{s.score:.0%} · {s.code} · {tax.path_label(s.code, state.lang)}")
+else:
+    st.caption("No usable model.")
+
+st.subheader("Add a model folder")
+st.caption("Copy an exported model folder (ONNX or transformers files with workbench.json) into the models "
+           "folder, then check it here.")
+path_text = st.text_input("Folder (inside the models folder)", key="models.add_path")
+if st.button("Check and add", key="models.add", disabled=not path_text.strip()):
+    try:
+        folder = resolve_model_path(path_text, cfg.models_dir)
+        clf = classifier(str(folder))
+        tax = taxonomy(db, clf.manifest.taxonomy) if clf.manifest.taxonomy else None
+        if tax is None:
+            raise WorkbenchError("the folder does not say which taxonomy its codes belong to (workbench.json)")
+        unknown = check_codes(clf.manifest, tax)
+        clf.predict_scores(["a test sentence"])
+    except WorkbenchError as exc:
+        show_error(exc)
+    else:
+        st.success(f"Model '{clf.manifest.name}' {clf.manifest.version} works: {len(clf.manifest.codes)} codes "
+                   f"of {tax.name}.")
+        if unknown:
+            st.warning(f"{len(unknown)} output code(s) are not in the taxonomy and will be dropped: {', '.join(unknown[:10])}")
+db.close()

@@ -29,3 +29,6 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "warning: cannot install chromium (not root, no sudo); the browser tests will be skipped" >&2
   fi
 fi
+
+# The default models are built offline from the shipped corpora, once (kept if present).
+HF_HUB_OFFLINE=1 .venv/bin/python scripts/build_models.py

@@ -109,3 +109,41 @@ def test_import_page_rejects_duplicate_ids_and_writes_nothing(workspace_env):
     assert not at.exception
     assert at.error and "nothing was written" in at.error[0].value
     assert list(at.dataframe[-2].value["row"]) == [4]
+
+
+def _tiny_model(models_dir):
+    import pandas as pd
+
+    from core.manifest import Manifest
+    from core.training import train_tfidf_model
+
+    frame = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv").head(1200)
+    base = Manifest(name="tiny", version="t1", taxonomy="ford", codes=(), runtime="onnx-text")
+    train_tfidf_model(frame["title"].tolist(), frame["ford_l2"].astype(str).tolist(), models_dir / "tiny", base,
+                      max_features=2000)
+
+
+def test_models_page_lists_tries_and_checks_folders(workspace_env, tmp_path, monkeypatch):
+    models_dir = tmp_path / "models"
+    models_dir.mkdir()
+    monkeypatch.setenv("WORKBENCH_MODELS", str(models_dir))
+    _tiny_model(models_dir)
+    (models_dir / "broken").mkdir()
+    at = app().run()
+    at.switch_page("pages/models.py").run()
+    table = at.dataframe[0].value
+    assert set(table["model"]) == {"tiny", "broken"}
+    assert "neither" in table.set_index("model").loc["broken", "problem"]
+    at.text_area(key="models.text").input("unemployment, inflation and wages in the labour market").run()
+    assert not at.exception
+    bars = [p.proto.text for p in at.get("progress")]
+    assert bars and "5.2 · Social sciences › Economics and business" in bars[0]
+    at.text_input(key="models.add_path").input("tiny").run()
+    at.button(key="models.add").click().run()
+    assert at.success and "tiny" in at.success[0].value
+    at.text_input(key="models.add_path").input(str(tmp_path)).run()
+    at.button(key="models.add").click().run()
+    assert at.error and "outside the models folder" in at.error[0].value
+    at.text_input(key="models.add_path").input("broken").run()
+    at.button(key="models.add").click().run()
+    assert at.error and "neither" in at.error[0].value

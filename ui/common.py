@@ -73,3 +73,20 @@ def show_error(exc: WorkbenchError) -> None:
 
 def _problem_row(problem: Problem) -> dict[str, object]:
     return {problem.unit: problem.line, "column": problem.column or "", "problem": problem.message}
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading the model…")
+def _classifier(folder: str, stamp: float):
+    from core.runtimes import load_classifier
+
+    return load_classifier(folder)
+
+
+def classifier(folder: str):
+    """A loaded model, cached until its manifest changes."""
+    from pathlib import Path
+
+    from core.manifest import MANIFEST_FILE
+
+    manifest = Path(folder) / MANIFEST_FILE
+    return _classifier(folder, manifest.stat().st_mtime if manifest.exists() else 0.0)
