@@ -107,6 +107,39 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_onnx(args: argparse.Namespace) -> int:
+    from core.export import export_onnx
+
+    samples = [line.strip() for line in Path(args.samples).read_text(encoding="utf-8").splitlines() if line.strip()] \
+        if args.samples else DEFAULT_SAMPLES
+    report = export_onnx(args.source, args.target, samples, int8=not args.no_int8)
+    print(f"wrote {report.folder}: {report.summary()} ({len(samples)} sample texts)")
+    return 0
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    from core.runtimes import load_classifier, suggest
+
+    clf = load_classifier(args.model)
+    with _store(args) as store:
+        taxonomy = store.load_taxonomy(args.taxonomy or clf.manifest.taxonomy)
+    for rank in suggest(clf, [args.text], taxonomy, top_k=args.top_k, level=args.level)[0]:
+        print(f"{rank.rank}\t{rank.score:.3f}\t{rank.code}\t{taxonomy.path_label(rank.code)}")
+    return 0
+
+
+DEFAULT_SAMPLES = [
+    "Quantum field theory and the renormalization group",
+    "The effect of minimum wages on youth unemployment",
+    "A randomised trial of statins in elderly patients with heart failure",
+    "Voting behaviour of members of parliament after electoral reform",
+    "Soil microbial communities under organic farming",
+    "Deep convolutional networks for image segmentation",
+    "Medieval manuscripts and the history of the book",
+    "A bill to amend the Internal Revenue Code to extend tax credits",
+]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="Subject-classification workbench")
     parser.add_argument("--db", type=Path, help="workspace database (default: $WORKBENCH_DB or workspace/workbench.db)")
@@ -140,6 +173,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", choices=("taxonomies", "batches", "records", "stats"))
     p.add_argument("--limit", type=int, default=20)
     p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("export-onnx", help="export a transformers classifier folder to ONNX (fp32 + int8)")
+    p.add_argument("source", help="folder with config.json, tokenizer files, model.safetensors (+ workbench.json)")
+    p.add_argument("target", help="new folder to write")
+    p.add_argument("--samples", help="a text file, one sample text a line, for the agreement report")
+    p.add_argument("--no-int8", action="store_true")
+    p.set_defaults(func=cmd_export_onnx)
+
+    p = sub.add_parser("suggest", help="ranked suggestions for one text from a model folder")
+    p.add_argument("model")
+    p.add_argument("text")
+    p.add_argument("--taxonomy", help="default: the model's")
+    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--level", type=int, help="report codes cut at this level")
+    p.set_defaults(func=cmd_suggest)
 
     p = sub.add_parser("search", help="search a taxonomy by code or name")
     p.add_argument("taxonomy")

@@ -43,3 +43,20 @@ def test_import_taxonomy_and_bad_input(tmp_path):
     assert out.returncode == 0 and "1 records imported" in out.stdout
     out = cli("import-records", str(dups), "--map", "title=titel", "--quiet", db=db)
     assert out.returncode == 2 and "no column 'titel'" in out.stderr
+
+
+def test_suggest_with_a_model_folder(tmp_path):
+    import pandas as pd
+
+    from core.manifest import Manifest
+    from core.training import train_tfidf_model
+
+    frame = pd.read_csv(DATA / "corpora" / "cap_us_congress_bill_titles.csv").head(2000)
+    folder = tmp_path / "cap"
+    train_tfidf_model(frame["text"].tolist(), frame["cap_major"].astype(str).tolist(), folder,
+                      Manifest(name="cap", version="t", taxonomy="cap", codes=(), runtime="onnx-text"), max_features=3000)
+    out = cli("suggest", str(folder), "To amend the Internal Revenue Code to extend the tax credit", db=tmp_path / "c.db")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0].split("\t")[2] == "1"  # Macroeconomics (taxes)
+    out = cli("suggest", str(tmp_path / "nowhere"), "x", db=tmp_path / "c.db")
+    assert out.returncode == 2 and "not a folder" in out.stderr

