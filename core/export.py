@@ -10,7 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
-from core.manifest import MANIFEST_FILE, ModelFolderError, load_manifest, write_manifest
+from core.manifest import ModelFolderError, load_manifest, write_manifest
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt",
                    "sentencepiece.bpe.model", "merges.txt", "vocab.json", "config.json")
@@ -98,4 +98,4 @@ def _variant(folder: Path, key: str):
     return OnnxTransformerClassifier(folder, replace(manifest, files={"onnx": manifest.files[key]}))
 
 
-__all__ = ["ExportReport", "export_onnx", "MANIFEST_FILE"]
+__all__ = ["ExportReport", "export_onnx"]
