@@ -11,10 +11,7 @@ import numpy as np
 
 from core.manifest import Manifest, write_manifest
 
-# The same words in scikit-learn (Python regex) and in onnxruntime (RE2): letters and digits of
-# any script, two or more, so Hungarian and Danish words survive.
-SKLEARN_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
-ONNX_TOKEN_PATTERN = r"[\p{L}\p{N}_]{2,}"
+from core.tfidf_onnx import SKLEARN_TOKEN_PATTERN, tfidf_logreg_to_onnx
 
 
 def evaluate(y_true: Sequence[str], y_pred: Sequence[str]) -> dict:
@@ -49,8 +46,6 @@ def train_tfidf_model(
 ) -> Manifest:
     """Fit TF-IDF + logistic regression, evaluate on a held-out split, refit on everything,
     and write ``model.onnx`` + the manifest (with the held-out figures) into ``folder``."""
-    from skl2onnx import convert_sklearn
-    from skl2onnx.common.data_types import StringTensorType
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import train_test_split
@@ -72,13 +67,7 @@ def train_tfidf_model(
     figures = evaluate(y_test, list(held_out.predict(x_test)))
     final = pipeline().fit(texts, codes)
     classes = [str(k) for k in final.classes_]
-    onx = convert_sklearn(
-        final,
-        initial_types=[("text", StringTensorType([None, 1]))],
-        options={id(final.steps[0][1]): {"locale": "C.UTF-8", "tokenexp": ONNX_TOKEN_PATTERN},
-                 id(final.steps[1][1]): {"zipmap": False}},
-        target_opset=17,
-    )
+    onx = tfidf_logreg_to_onnx(final.steps[0][1], final.steps[1][1])
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "model.onnx").write_bytes(onx.SerializeToString())

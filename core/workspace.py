@@ -73,8 +73,15 @@ def ensure_builtin_taxonomies(store: Store) -> None:
         store.save_taxonomy(taxonomy, builtin=True, replace=True)
 
 
+DEMO_LABEL_EVERY = 3  # like MTMT, most demo records carry no label: one row in three keeps it
+
+
 def seed_demo(store: Store) -> int:
-    """Import the demo records (once: only into a workspace that has no records yet)."""
+    """Import the demo records (once: only into a workspace that has no records yet). Each slice
+    keeps its corpus label on every third row; the rest arrive
+    unlabelled, for the annotation queue."""
+    import pandas as pd
+
     if store.count_records() or store.list_batches():
         return 0
     total = 0
@@ -82,10 +89,13 @@ def seed_demo(store: Store) -> int:
     for demo in DEMO_SLICES:
         taxonomy = taxonomies.get(demo.taxonomy) or store.load_taxonomy(demo.taxonomy)
         taxonomies[demo.taxonomy] = taxonomy
+        frame = pd.read_csv(DATA_DIR / "corpora" / demo.file, dtype=str, keep_default_na=False, nrows=demo.rows)
+        label_column = demo.mapping["label"]
+        frame[label_column] = [v if i % DEMO_LABEL_EVERY == 0 else "" for i, v in enumerate(frame[label_column])]
         report = import_records(
-            store, DATA_DIR / "corpora" / demo.file, mapping=demo.mapping, label_taxonomy=taxonomy,
-            default_language=demo.language, default_domain=demo.domain, imported_by="demo",
-            max_rows=demo.rows, on_error="skip",
+            store, frame.to_csv(index=False).encode("utf-8"), demo.file, mapping=demo.mapping,
+            label_taxonomy=taxonomy, default_language=demo.language, default_domain=demo.domain,
+            imported_by="demo", on_error="skip",
         )
         total += report.rows_imported
     return total

@@ -208,3 +208,25 @@ def test_export_refuses_an_existing_target_and_pickles(tiny_transformer, tmp_pat
     (pickled / "pytorch_model.bin").write_bytes(b"\x80\x04not loaded")
     with pytest.raises(ModelFolderError, match="no model.safetensors"):
         load_classifier(pickled)
+
+
+def test_long_texts_in_chunks(tiny_onnx):
+    target, _ = tiny_onnx
+    short = "a short text"
+    long = " ".join(f"word{i} economics of wages" for i in range(120))  # far beyond max_length 64
+    truncating = load_classifier(target)
+    chunking = load_classifier(target, long_texts="chunks", max_chunks=4)
+    # texts within the max length score the same either way
+    assert np.allclose(truncating.predict_scores([short]), chunking.predict_scores([short]), atol=1e-5)
+    pooled = chunking.predict_scores([long, short])
+    assert np.allclose(pooled.sum(1), 1.0, atol=1e-4)
+    assert not np.allclose(pooled[0], truncating.predict_scores([long])[0], atol=1e-4)
+    # the pool is the mean of the windows' scores
+    tok = chunking.tokenizer_
+    enc = tok([long], truncation=True, max_length=64, return_overflowing_tokens=True, stride=16)
+    windows = [tok.decode(ids, skip_special_tokens=True) for ids in enc["input_ids"][:4]]
+    assert len(enc["input_ids"]) > 4
+    each = truncating.predict_scores(windows)
+    assert np.allclose(pooled[0], each.mean(0), atol=0.05)
+    with pytest.raises(ValueError, match="long_texts"):
+        load_classifier(target, long_texts="everything")

@@ -10,7 +10,7 @@ import importlib
 from pathlib import Path
 
 from core.manifest import Manifest, ModelFolderError, load_manifest
-from core.runtimes.base import Classifier, Suggestion, rolled_up, suggest
+from core.runtimes.base import LONG_TEXT_MODES, Classifier, Suggestion, rolled_up, suggest, thread_count
 
 # name -> (module, class, the packages it needs)
 RUNTIMES: dict[str, tuple[str, str, str]] = {
@@ -31,9 +31,10 @@ def runtime_class(name: str) -> type[Classifier]:
         raise ModelFolderError(f"the '{name}' runtime needs {needs}, which is not installed ({exc.name})") from None
 
 
-def load_classifier(folder: str | Path) -> Classifier:
+def load_classifier(folder: str | Path, **options) -> Classifier:
+    """Load a model folder with the runtime its manifest names (options: see ``Classifier``)."""
     manifest: Manifest = load_manifest(folder)
-    return runtime_class(manifest.runtime)(folder, manifest)
+    return runtime_class(manifest.runtime)(folder, manifest, **options)
 
 
-__all__ = ["Classifier", "Suggestion", "RUNTIMES", "load_classifier", "rolled_up", "runtime_class", "suggest"]
+__all__ = ["LONG_TEXT_MODES", "Classifier", "Suggestion", "RUNTIMES", "load_classifier", "rolled_up", "runtime_class", "suggest", "thread_count"]

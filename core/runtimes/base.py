@@ -9,6 +9,7 @@ for a multi-label model, the best score in its subtree).
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,14 +28,40 @@ class Suggestion:
     rank: int
 
 
+LONG_TEXT_MODES = ("truncate", "chunks")
+
+
+def thread_count(threads: int | None = None) -> int:
+    """Threads for inference: the argument, else ``WORKBENCH_THREADS``, else every core."""
+    if threads:
+        return max(1, int(threads))
+    try:
+        return max(1, int(os.environ.get("WORKBENCH_THREADS", "0"))) if os.environ.get("WORKBENCH_THREADS") else (
+            os.cpu_count() or 1)
+    except ValueError:
+        return os.cpu_count() or 1
+
+
 class Classifier(ABC):
-    """A loaded model. Subclasses implement ``_load`` and ``_scores``; nothing else."""
+    """A loaded model. Subclasses implement ``_load`` and ``_scores``; nothing else.
+
+    ``threads``: CPU threads for inference (default: ``WORKBENCH_THREADS`` or every core).
+    ``long_texts``: for token models, "truncate" (title + abstract + keywords cut at the manifest's
+    max length) or "chunks" (overlapping windows of max length, scores pooled: mean for a
+    single-label model, max for a multi-label one), at most ``max_chunks`` windows a text.
+    """
 
     name = "base"  # the runtime's registry name
 
-    def __init__(self, folder: str | Path, manifest: Manifest):
+    def __init__(self, folder: str | Path, manifest: Manifest, *, threads: int | None = None,
+                 long_texts: str = "truncate", max_chunks: int = 16):
+        if long_texts not in LONG_TEXT_MODES:
+            raise ValueError(f"long_texts must be one of {', '.join(LONG_TEXT_MODES)}, not '{long_texts}'")
         self.folder = Path(folder)
         self.manifest = manifest
+        self.threads = thread_count(threads)
+        self.long_texts = long_texts
+        self.max_chunks = max(1, int(max_chunks))
         self._load()
 
     @abstractmethod

@@ -8,12 +8,12 @@ import numpy as np
 
 from core.manifest import ModelFolderError
 from core.runtimes.base import Classifier
-from core.runtimes.transformer_common import activate, batched_logits, load_tokenizer
+from core.runtimes.transformer_common import load_tokenizer, token_model_scores
 
 
 class OnnxTransformerClassifier(Classifier):
     name = "onnx-transformer"
-    batch_size = 32
+    batch_size = 64  # at most; batches are cut by a padded-token budget (transformer_common)
 
     def _load(self) -> None:
         import onnxruntime as ort
@@ -25,7 +25,7 @@ class OnnxTransformerClassifier(Classifier):
             raise ModelFolderError(f"'{path}' is missing")
         options = ort.SessionOptions()
         options.log_severity_level = 3
-        options.intra_op_num_threads = int(os.environ.get("WORKBENCH_THREADS", "0")) or (os.cpu_count() or 1)
+        options.intra_op_num_threads = self.threads
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         try:
             self.session_ = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
@@ -38,8 +38,8 @@ class OnnxTransformerClassifier(Classifier):
         self.tokenizer_ = load_tokenizer(self.folder)
 
     def _scores(self, texts: list[str]) -> np.ndarray:
-        logits = batched_logits(
-            self.tokenizer_, texts, self.manifest.max_length, self.batch_size,
+        return token_model_scores(
+            self.tokenizer_, texts, self.manifest, self.batch_size,
             lambda feeds: self.session_.run([self.output_name_], feeds)[0], self.input_names_,
+            long_texts=self.long_texts, max_chunks=self.max_chunks,
         )
-        return activate(logits, self.manifest)

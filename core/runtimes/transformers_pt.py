@@ -6,12 +6,12 @@ import numpy as np
 
 from core.manifest import ModelFolderError
 from core.runtimes.base import Classifier
-from core.runtimes.transformer_common import activate, batched_logits, load_tokenizer
+from core.runtimes.transformer_common import load_tokenizer, token_model_scores
 
 
 class TransformersClassifier(Classifier):
     name = "transformers"
-    batch_size = 32
+    batch_size = 64  # at most; batches are cut by a padded-token budget (transformer_common)
 
     attn_implementation: str | None = None  # "eager" for a graph that traces cleanly into ONNX
 
@@ -31,6 +31,7 @@ class TransformersClassifier(Classifier):
         except (OSError, ValueError, RuntimeError) as exc:
             raise ModelFolderError(f"'{self.folder}' cannot be loaded: {str(exc).splitlines()[0]}") from None
         self.torch_ = torch
+        torch.set_num_threads(self.threads)
         self.tokenizer_ = load_tokenizer(self.folder)
 
     def _run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
@@ -41,5 +42,5 @@ class TransformersClassifier(Classifier):
     def _scores(self, texts: list[str]) -> np.ndarray:
         names = ("input_ids", "attention_mask", "token_type_ids") if self.model_.config.model_type in (
             "bert",) else ("input_ids", "attention_mask")
-        logits = batched_logits(self.tokenizer_, texts, self.manifest.max_length, self.batch_size, self._run, names)
-        return activate(logits, self.manifest)
+        return token_model_scores(self.tokenizer_, texts, self.manifest, self.batch_size, self._run, names,
+                                  long_texts=self.long_texts, max_chunks=self.max_chunks)

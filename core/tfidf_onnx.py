@@ -1,0 +1,97 @@
+"""A fitted scikit-learn TF-IDF (word 1-grams, l2) + logistic regression as a sparse ONNX graph.
+
+skl2onnx's graph runs ``TfIdfVectorizer`` then ``Normalizer`` then ``LinearClassifier`` on a dense
+(batch x vocabulary) matrix: with a 30,000-word vocabulary most of the time goes into writing and
+normalising zeros. This graph never builds that matrix. For the tokens t_1..t_n of a text
+(vocabulary ids, unknown words -> an all-zero row):
+
+    logits = (sum_i idf[t_i] * W[:, t_i]) / ||tfidf|| + b,
+    ||tfidf||^2 = sum_i idf[t_i]^2 * count(t_i),   count(t_i) = #{j : t_j == t_i},
+
+which is exactly what scikit-learn computes (``sublinear_tf=False``, ``norm="l2"``), in
+O(n^2) per text instead of O(vocabulary). The tokens come from the same ``StringNormalizer`` and
+``Tokenizer`` ops skl2onnx uses, with a Unicode word pattern so Hungarian and Danish words survive.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# The same words in scikit-learn (Python regex) and in onnxruntime (RE2): letters and digits of
+# any script, two or more.
+SKLEARN_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+ONNX_TOKEN_PATTERN = r"[\p{L}\p{N}_]{2,}"
+
+
+def tfidf_logreg_to_onnx(vectorizer, classifier, *, name: str = "tfidf_logreg"):
+    """Return an ``onnx.ModelProto``: input ``text`` (string, [N, 1]) -> ``probabilities`` [N, C]."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    if vectorizer.ngram_range != (1, 1) or vectorizer.analyzer != "word":
+        raise ValueError("only word 1-gram TF-IDF can be exported this way")
+    if vectorizer.sublinear_tf or vectorizer.norm != "l2" or not vectorizer.lowercase:
+        raise ValueError("the export needs sublinear_tf=False, norm='l2' and lowercase=True")
+    vocabulary: dict[str, int] = vectorizer.vocabulary_
+    size = len(vocabulary)
+    idf = vectorizer.idf_.astype(np.float32) if vectorizer.use_idf else np.ones(size, np.float32)
+    coef = np.asarray(classifier.coef_, dtype=np.float32)
+    intercept = np.asarray(classifier.intercept_, dtype=np.float32)
+    if coef.shape[0] == 1:  # binary: p1 = sigmoid(z) = softmax([0, z])[1]
+        coef = np.vstack([np.zeros_like(coef), coef])
+        intercept = np.concatenate([np.zeros(1, np.float32), intercept])
+    n_classes = coef.shape[0]
+
+    weighted = np.zeros((size + 1, n_classes), np.float32)  # row `size`: unknown words and padding
+    weighted[:size] = idf[:, None] * coef.T
+    idf_sq = np.zeros(size + 1, np.float32)
+    idf_sq[:size] = idf ** 2
+    words = sorted(vocabulary, key=vocabulary.get)
+
+    nodes = [
+        helper.make_node("Reshape", ["text", "flat_shape"], ["flat"]),
+        helper.make_node("StringNormalizer", ["flat"], ["lower"], case_change_action="LOWER",
+                         is_case_sensitive=0, locale="C.UTF-8"),
+        helper.make_node("Tokenizer", ["lower"], ["tokens"], domain="com.microsoft", mark=0, mincharnum=1,
+                         pad_value="#", tokenexp=ONNX_TOKEN_PATTERN),
+        helper.make_node("LabelEncoder", ["tokens"], ["ids"], domain="ai.onnx.ml", keys_strings=words,
+                         values_int64s=list(range(size)), default_int64=size),
+        helper.make_node("Gather", ["weighted", "ids"], ["per_token"]),
+        helper.make_node("ReduceSum", ["per_token", "axis1"], ["raw"], keepdims=0),
+        helper.make_node("Gather", ["idf_sq", "ids"], ["token_idf_sq"]),
+        helper.make_node("Unsqueeze", ["ids", "axis2"], ["ids_col"]),
+        helper.make_node("Unsqueeze", ["ids", "axis1"], ["ids_row"]),
+        helper.make_node("Equal", ["ids_col", "ids_row"], ["same"]),
+        helper.make_node("Cast", ["same"], ["same_f"], to=TensorProto.FLOAT),
+        helper.make_node("ReduceSum", ["same_f", "axis2"], ["count"], keepdims=0),
+        helper.make_node("Mul", ["token_idf_sq", "count"], ["square_terms"]),
+        helper.make_node("ReduceSum", ["square_terms", "axis1"], ["norm_sq"], keepdims=1),
+        helper.make_node("Sqrt", ["norm_sq"], ["norm_raw"]),
+        helper.make_node("Max", ["norm_raw", "tiny"], ["norm"]),
+        helper.make_node("Div", ["raw", "norm"], ["scaled"]),
+        helper.make_node("Add", ["scaled", "intercept"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
+    ]
+    initializers = [
+        numpy_helper.from_array(np.array([-1], np.int64), "flat_shape"),
+        numpy_helper.from_array(weighted, "weighted"),
+        numpy_helper.from_array(idf_sq, "idf_sq"),
+        numpy_helper.from_array(intercept, "intercept"),
+        numpy_helper.from_array(np.array(1e-12, np.float32), "tiny"),
+        numpy_helper.from_array(np.array([1], np.int64), "axis1"),
+        numpy_helper.from_array(np.array([2], np.int64), "axis2"),
+    ]
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info("text", TensorProto.STRING, [None, 1])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [None, n_classes])],
+        initializers,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1),
+                                                    helper.make_opsetid("ai.onnx.ml", 2)], producer_name="workbench")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+__all__ = ["ONNX_TOKEN_PATTERN", "SKLEARN_TOKEN_PATTERN", "tfidf_logreg_to_onnx"]

@@ -1,0 +1,204 @@
+"""Annotation events, derived labels, queues and concurrent writers, on real SQLite files with a
+real TF-IDF model trained from the shipped corpora."""
+
+import json
+import multiprocessing
+import sqlite3
+
+import pandas as pd
+import pytest
+
+from core.annotation import AnnotationError, Annotator, Queue, model_view, score_records, uncertainty
+from core.errors import StoreError
+from core.labels import Event, QueueSpec, ShownSuggestion, derive_one
+from core.manifest import Manifest
+from core.records_import import import_records
+from core.runtimes import load_classifier
+from core.store import Store
+from core.training import train_tfidf_model
+from tests.conftest import DATA
+
+
+@pytest.fixture(scope="module")
+def tfidf(tmp_path_factory):
+    frame = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv", dtype=str).head(1500)
+    folder = tmp_path_factory.mktemp("tfidf")
+    base = Manifest(name="ford-test", version="t1", taxonomy="ford", codes=(), runtime="onnx-text",
+                    input_fields=("title", "abstract"))
+    train_tfidf_model(frame["title"].tolist(), frame["ford_l2"].tolist(), folder, base, max_features=3000)
+    return load_classifier(folder)
+
+
+@pytest.fixture
+def ws(store):
+    """A workspace with 120 unlabelled arXiv records and 30 with imported labels."""
+    frame = pd.read_csv(DATA / "corpora" / "sci_arxiv_abstracts_sample.csv", dtype=str, keep_default_na=False)
+    frame = frame.head(150).copy()
+    frame.loc[30:, "ford_l2"] = ""
+    ford = store.load_taxonomy("ford")
+    import_records(store, frame.to_csv(index=False).encode(), "arxiv.csv",
+                   mapping={"id": "id", "title": "title", "abstract": "abstract", "label": "ford_l2"},
+                   label_taxonomy=ford, default_language="en")
+    return store, ford
+
+
+def shown_for(view):
+    return list(view.suggestions)
+
+
+def test_uncertainty_margin_and_entropy():
+    import numpy as np
+
+    margin, entropy = uncertainty(np.array([[0.9, 0.05, 0.05], [0.34, 0.33, 0.33]], dtype=np.float32))
+    assert margin[0] == pytest.approx(0.85) and margin[1] == pytest.approx(0.01)
+    assert entropy[1] == pytest.approx(1.585, abs=1e-3) and entropy[0] < entropy[1]
+
+
+def test_queue_least_confident_first_and_progress(ws, tfidf):
+    store, ford = ws
+    spec = QueueSpec("ford", model_name="ford-test", model_version="t1")
+    assert store.queue_size(spec) == 0 and len(store.unscored_ids(spec)) == 120  # labelled ones left out
+    assert score_records(store, tfidf, ford, store.unscored_ids(spec)) == 120
+    queue = Queue.build(store, spec)
+    assert queue.total == 120 and len(queue.ids) == 120
+    margins = [store.db.execute("SELECT margin FROM predictions WHERE record_id = ?", [i]).fetchone()[0]
+               for i in queue.ids]
+    assert margins == sorted(margins)
+    by_entropy = Queue.build(store, QueueSpec("ford", order="entropy", model_name="ford-test", model_version="t1"))
+    assert set(by_entropy.ids) == set(queue.ids) and by_entropy.ids != queue.ids
+    review = Queue.build(store, QueueSpec("ford", status="labelled", order="import"))
+    assert review.total == 30
+    # predicted category filter: only records whose top code is in the chosen subtree
+    top = store.prediction_counts("ford-test", "t1")
+    code = max(top, key=top.get)
+    predicted = Queue.build(store, QueueSpec("ford", predicted_codes=(code,), model_name="ford-test",
+                                             model_version="t1"))
+    assert predicted.total == top[code]
+
+    ann = Annotator(store, "Eva", "expert", ford)
+    first = queue.current
+    view = model_view(tfidf, ford, store.record(first))
+    ann.accept(first, view.suggestions[0], view.suggestions)
+    assert queue.progress(store, "Eva") == (1, 119)
+    assert queue.next_open(store, "Eva") != first
+    # a labelled record leaves the unlabelled queue when it is rebuilt
+    assert first not in Queue.build(store, spec).ids
+
+
+def test_accept_correct_undo_with_provenance(ws, tfidf):
+    store, ford = ws
+    ann = Annotator(store, "Eva", "expert", ford)
+    rid = store.queue_ids(QueueSpec("ford", order="import"), limit=1)[0]
+    view = model_view(tfidf, ford, store.record(rid), top_k=5)
+    assert len(view.suggestions) == 5 and view.suggestions[0].rank == 1
+    roots = [n.code for n in ford.at_level(1) if n.code in view.node_scores]
+    assert abs(sum(view.node_scores[c] for c in roots) - 1.0) < 1e-3  # rolled-up mass of the roots
+
+    accepted = ann.accept(rid, view.suggestions[1], view.suggestions, reason="second fits better")
+    row = store.db.execute("SELECT annotator, role, action, codes, shown, reason, created_at FROM annotations "
+                           "WHERE id = ?", [accepted.id]).fetchone()
+    assert row[:4] == ("Eva", "expert", "accept", json.dumps([view.suggestions[1].code]))
+    shown = json.loads(row[4])
+    assert [s["code"] for s in shown] == [s.code for s in view.suggestions]
+    assert shown[0]["model"] == "ford-test" and shown[0]["version"] == "t1" and shown[0]["score"] > 0
+    assert row[5] == "second fits better" and row[6]
+    assert ann.label(rid).codes == (view.suggestions[1].code,)
+
+    corrected = ann.correct(rid, ["2", "5.2"], view.suggestions)  # a parent and a leaf: several codes
+    assert corrected.action == "correct" and ann.label(rid).codes == ("2", "5.2")
+    ann.note(rid, "abstract is about econometrics")
+    ann.undo(rid)  # undoes the note: the label stays
+    assert ann.label(rid).codes == ("2", "5.2")
+    ann.undo(rid)  # undoes the correction: back to the accepted suggestion
+    assert ann.label(rid).codes == (view.suggestions[1].code,)
+    ann.undo(rid)
+    assert ann.label(rid) is None
+    with pytest.raises(AnnotationError, match="nothing of yours to undo"):
+        ann.undo(rid)
+    # the log kept all of it, in order
+    actions = [e.action for e in store.events(rid)]
+    assert actions == ["accept", "correct", "note", "undo", "undo", "undo"]
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        store.db.execute("UPDATE annotations SET action = 'accept'")
+    # the derived table is a cache of the log
+    ann.correct(rid, ["1.2"], view.suggestions)
+    before = store.db.execute("SELECT record_id, annotator, codes FROM current_labels ORDER BY 1, 2").fetchall()
+    store.rebuild_current_labels()
+    assert store.db.execute("SELECT record_id, annotator, codes FROM current_labels ORDER BY 1, 2").fetchall() == before
+
+
+def test_undo_across_records_and_two_experts_are_both_kept(ws):
+    store, ford = ws
+    eva, jan = Annotator(store, "Eva", "expert", ford), Annotator(store, "Jan", "expert", ford)
+    a, b = store.queue_ids(QueueSpec("ford", order="import"), limit=2)
+    eva.correct(a, ["1.1"], [])
+    eva.reject(b, [], reason="not science")
+    jan.correct(a, ["1.2"], [])
+    labels = store.labels_of(a, "ford")
+    assert labels["Eva"].codes == ("1.1",) and labels["Jan"].codes == ("1.2",)
+    assert store.labels_of(b, "ford")["Eva"].rejected
+    undo = eva.undo()  # my latest action anywhere: the rejection of b
+    assert undo.record_id == b and "Eva" not in store.labels_of(b, "ford")
+    assert store.labels_of(a, "ford")["Jan"].codes == ("1.2",)  # Jan's label untouched
+    with pytest.raises(StoreError, match="not Jan's event"):
+        store.add_event(Event(a, "ford", "Jan", "expert", "undo", undoes=store.labels_of(a, "ford")["Eva"].event_id))
+
+
+def test_bad_actions_are_refused(ws):
+    store, ford = ws
+    rid = store.queue_ids(QueueSpec("ford", order="import"), limit=1)[0]
+    with pytest.raises(AnnotationError, match="enter your name"):
+        Annotator(store, "  ", "expert", ford)
+    ann = Annotator(store, "Eva", "expert", ford)
+    with pytest.raises(AnnotationError, match="not a code"):
+        ann.correct(rid, ["9.99"], [])
+    with pytest.raises(AnnotationError, match="at least one"):
+        ann.correct(rid, [], [])
+    with pytest.raises(AnnotationError, match="no record"):
+        ann.correct(10**9, ["1.1"], [])
+    with pytest.raises(ValueError, match="machine"):
+        Event(rid, "ford", "Eva", "expert", "machine-accept", codes=("1.1",))
+    assert store.events(rid) == []
+
+
+def test_assignments_queue(ws):
+    store, ford = ws
+    ids = store.queue_ids(QueueSpec("ford", order="import"), limit=10)
+    assert store.assign(ids[:4], "ford", "Jan", assigned_by="Lead") == 4
+    assert store.assign(ids[:4], "ford", "Jan", assigned_by="Lead") == 0  # idempotent
+    mine = Queue.build(store, QueueSpec("ford", order="import", assigned_to="Jan"))
+    assert mine.ids == ids[:4]
+
+
+def test_derive_ignores_undone_events_in_any_order():
+    s = ShownSuggestion("m", "1", "1.1", 0.5, 1)
+    events = [Event(1, "t", "a", "expert", "accept", ("1.1",), (s,), id=1),
+              Event(1, "t", "a", "expert", "correct", ("1.2",), id=2),
+              Event(1, "t", "a", "expert", "undo", undoes=2, id=3)]
+    assert derive_one(events).codes == ("1.1",)
+    assert derive_one(events[:1] + [Event(1, "t", "a", "expert", "undo", undoes=1, id=4)]) is None
+
+
+def _writer(path, name, record_ids, n):
+    from core.annotation import Annotator
+    from core.store import Store
+
+    with Store(path, timeout=60) as s:
+        ann = Annotator(s, name, "expert", s.load_taxonomy("ford"))
+        for i in range(n):
+            ann.correct(record_ids[i % len(record_ids)], ["1.1" if i % 2 else "5.2"], [])
+
+
+def test_two_concurrent_sessions_lose_nothing(ws):
+    store, _ = ws
+    ids = store.queue_ids(QueueSpec("ford", order="import"), limit=40)
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(str(store.path), name, ids, 150)) for name in ("Eva", "Jan")]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    counts = dict(store.db.execute("SELECT annotator, count(*) FROM annotations GROUP BY 1").fetchall())
+    assert counts == {"Eva": 150, "Jan": 150}
+    assert store.db.execute("SELECT count(*) FROM current_labels").fetchone()[0] == 80
