@@ -54,3 +54,22 @@ def check_codes(manifest: Manifest, taxonomy: Taxonomy) -> list[str]:
             f"'{taxonomy.name}' (e.g. {', '.join(manifest.codes[:3])}); is it the right taxonomy?"
         )
     return unknown
+
+
+RUNTIME_RECORDS_PER_S = {"onnx-text": 5000.0, "dummy": 10000.0, "onnx-transformer": 20.0, "transformers": 8.0}
+
+
+def models_for(installed: list[InstalledModel], taxonomy_id: str) -> list[InstalledModel]:
+    """Usable models of a taxonomy, best held-out weighted F1 first (ONNX before PyTorch on ties)."""
+    usable = [m for m in installed if m.manifest is not None and m.manifest.taxonomy == taxonomy_id]
+
+    def key(m: InstalledModel):
+        f1 = (m.manifest.evaluation.get("held_out") or {}).get("strict_weighted_f1") or 0.0
+        return (-f1, m.manifest.runtime == "transformers", m.manifest.name)
+
+    return sorted(usable, key=key)
+
+
+def estimated_seconds(manifest: Manifest, records: int) -> float:
+    """A rough time to score ``records`` on a 2-core CPU (for deciding what to do inline)."""
+    return records / RUNTIME_RECORDS_PER_S.get(manifest.runtime, 10.0)

@@ -536,6 +536,10 @@ class Store:
                 where.append("NOT EXISTS (SELECT 1 FROM predictions p WHERE p.record_id = r.id AND p.model_name = ? "
                              "AND p.model_version = ?)")
             params += [spec.model_name, spec.model_version]
+        # records of imports made for another taxonomy are left out (an import names its taxonomy)
+        where.append("(r.batch_id IS NULL OR NOT EXISTS (SELECT 1 FROM import_batches b WHERE b.id = r.batch_id "
+                     "AND b.label_taxonomy IS NOT NULL AND b.label_taxonomy NOT IN ('', ?)))")
+        params.append(spec.taxonomy_id)
         labelled = ("(EXISTS (SELECT 1 FROM current_labels c WHERE c.record_id = r.id AND c.taxonomy_id = ?) "
                     "OR (r.label_taxonomy = ? AND r.labels IS NOT NULL AND r.labels NOT IN ('', '[]')))")
         if spec.status == "unlabelled":

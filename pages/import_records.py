@@ -78,18 +78,22 @@ if source is not None:
         )
         mapping[field] = None if choice == NONE else choice
 
-    taxonomies = {t.id: t.name for t in db.list_taxonomies()}
+    taxonomies = {"": "Any taxonomy", **{t.id: t.name for t in db.list_taxonomies()}}
     c1, c2, c3 = st.columns(3)
-    label_tax = c1.selectbox("Taxonomy of the label codes", list(taxonomies), format_func=taxonomies.get,
+    label_tax = c1.selectbox("Records for taxonomy", list(taxonomies), format_func=taxonomies.get,
                              index=list(taxonomies).index(state.taxonomy_id) if state.taxonomy_id in taxonomies else 0,
-                             key="import.label_taxonomy", disabled=not mapping["label"])
+                             key="import.label_taxonomy",
+                             help="The annotation queues of other taxonomies leave these records out; label codes "
+                                  "in the file are checked against it.")
     default_language = c2.text_input("Language for rows without one", key="import.language", placeholder="en, hu…")
     default_domain = c3.text_input("Domain for rows without one", key="import.domain")
     on_error = st.radio("When a row is bad", ["abort", "skip"], horizontal=True, key="import.on_error",
                         format_func={"abort": "Import nothing and list the bad rows",
                                      "skip": "Skip bad rows and import the rest"}.get)
 
-    if st.button("Import", type="primary", key="import.run"):
+    if mapping["label"] and not label_tax:
+        st.warning("The file has a label column: choose the taxonomy its codes belong to.")
+    if st.button("Import", type="primary", key="import.run", disabled=bool(mapping["label"] and not label_tax)):
         bar = st.progress(0.0, text="Importing…")
 
         def progress(done, fraction):
@@ -99,7 +103,7 @@ if source is not None:
             report = import_records(
                 db, source, name, mapping=mapping, fmt=info.format, encoding=info.encoding or None,
                 delimiter=info.delimiter or None, on_error=on_error,
-                label_taxonomy=taxonomy(db, label_tax) if mapping["label"] else None,
+                label_taxonomy=taxonomy(db, label_tax) if label_tax else None,
                 default_language=default_language.strip().lower(), default_domain=default_domain.strip(),
                 imported_by=state.user or "anonymous", progress=progress,
             )

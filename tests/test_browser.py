@@ -24,7 +24,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def app_server(tmp_path_factory):
+    """(url, workspace folder) of a real `streamlit run app.py` on a free port."""
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail("chromium is missing: scripts/setup.sh should have installed it")
@@ -49,12 +50,17 @@ def app_url(tmp_path_factory):
     else:
         proc.kill()
         pytest.fail("streamlit did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
-    yield url
+    yield url, home
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="module")
+def app_url(app_server):
+    return app_server[0]
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +95,45 @@ def test_search_a_taxonomy_node(app_url, browser, output_dir):
     finally:
         page.screenshot(path=str(output_dir / "taxonomies-search.png"), full_page=True)
         page.close()
+
+
+def test_label_fifty_records_with_the_keyboard(app_server, browser, output_dir):
+    from core.store import Store
+
+    app_url, home = app_server
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.set_default_timeout(30000)
+    page.goto(app_url)
+    page.get_by_role("heading", name="Annotate").wait_for()
+    name = page.get_by_label("Your name")
+    name.fill("Keyboard Kati")
+    name.press("Enter")
+    page.get_by_role("combobox", name="Active taxonomy").click()
+    page.get_by_role("option", name="FORD fields of science (levels 1-2)").click()
+    page.get_by_role("combobox", name="Model", exact=True).click()
+    page.get_by_role("option", name="ford-tfidf").click()
+    page.locator(".st-key-annotate-open button").click()
+    page.get_by_text("Done 0 ·").wait_for()
+    page.get_by_text("Keyboard: ").wait_for()
+    try:
+        page.evaluate("document.activeElement && document.activeElement.blur()")  # keys go to the page
+        keys = ["1", "a", "2", "x", "s"] * 10  # 50 actions: accept top / second, reject, skip
+        for done, key in enumerate(keys, start=1):
+            page.keyboard.press(key)
+            page.get_by_text(f"Done {done} ·").wait_for()
+        page.keyboard.press("u")  # undo the last skip: back to that record
+        page.get_by_text("Done 49 ·").wait_for()
+        page.keyboard.press("p")
+        page.keyboard.press("n")
+        page.get_by_text("Done 49 ·").wait_for()
+    finally:
+        page.screenshot(path=str(output_dir / "annotate-keyboard.png"), full_page=True)
+        page.close()
+    with Store(home / "workbench.db") as db:
+        events = list(reversed(db.latest_events("Keyboard Kati", "ford", limit=100)))
+        assert [e.action for e in events[:5]] == ["accept", "accept", "accept", "reject", "skip"]
+        assert len(events) == 51 and events[-1].action == "undo" and events[-1].undoes == events[-2].id
+        assert events[1].codes == (events[1].shown[0].code,)  # "a" accepted the top suggestion
+        assert events[2].codes == (events[2].shown[1].code,)  # "2" accepted the second
+        assert all(e.shown and e.shown[0].model == "ford-tfidf" for e in events[:50])
+        assert len({e.record_id for e in events[:50]}) == 50  # fifty different records

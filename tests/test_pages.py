@@ -147,3 +147,84 @@ def test_models_page_lists_tries_and_checks_folders(workspace_env, tmp_path, mon
     at.text_input(key="models.add_path").input("broken").run()
     at.button(key="models.add").click().run()
     assert at.error and "neither" in at.error[0].value
+
+
+def _annotate(workspace_env, model="ford-tfidf"):
+    at = app().run()
+    at.text_input(key="sidebar.user").input("Kovács Anna")
+    at.run()
+    at.switch_page("pages/annotate.py").run()
+    at.selectbox(key="annotate.model").select(model).run()
+    at.button(key="annotate.open").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _db(workspace_env):
+    from core.store import Store
+
+    return Store(workspace_env / "workbench.db")
+
+
+def test_annotate_accept_correct_undo_journey(workspace_env):
+    at = _annotate(workspace_env)
+    def shown_id():
+        return next(c.value for c in at.caption if c.value.startswith("id "))
+
+    first = shown_id()
+    at.button(key="annotate.accept").click().run()
+    assert not at.exception, at.exception
+    assert at.success and at.success[0].value.startswith("Accept")
+    with _db(workspace_env) as db:
+        events = db.latest_events("Kovács Anna", "ford")
+        assert len(events) == 1
+        accepted = events[0]
+        assert accepted.action == "accept" and accepted.role == "expert" and len(accepted.codes) == 1
+        assert accepted.shown and accepted.shown[0].model == "ford-tfidf" and accepted.shown[0].code == accepted.codes[0]
+        assert db.labels_of(accepted.record_id, "ford")["Kovács Anna"].codes == accepted.codes
+    assert shown_id() != first  # moved on to the next record
+
+    # correct through the search box, with a reason
+    at.text_input(key="annotate.reason").input("economics, not maths")
+    at.text_input(key="annotate.query").input("economics").run()
+    at.selectbox(key="annotate.hit").select("5.2").run()
+    at.button(key="annotate.hit_use").click().run()
+    assert not at.exception, at.exception
+    with _db(workspace_env) as db:
+        corrected = db.latest_events("Kovács Anna", "ford")[0]
+        assert corrected.codes == ("5.2",) and corrected.reason == "economics, not maths"
+        assert corrected.action in ("correct", "accept")
+        assert db.labels_of(corrected.record_id, "ford")["Kovács Anna"].codes == ("5.2",)
+
+    # undo reverts the derived label, and brings that record back
+    at.button(key="annotate.undo").click().run()
+    assert not at.exception, at.exception
+    with _db(workspace_env) as db:
+        assert "Kovács Anna" not in db.labels_of(corrected.record_id, "ford")
+        assert db.labels_of(accepted.record_id, "ford")["Kovács Anna"].codes == accepted.codes
+        assert [e.action for e in db.latest_events("Kovács Anna", "ford")] == ["undo", corrected.action, "accept"]
+
+
+def test_annotate_browser_drill_down_and_several_codes(workspace_env):
+    at = _annotate(workspace_env)
+    at.checkbox(key="annotate.multi").check().run()
+    at.button(key="annotate.node.5").click().run()
+    at.button(key="annotate.use_node").click().run()  # adds "5"
+    at.button(key="annotate.node.5.6").click().run()
+    at.button(key="annotate.use_node").click().run()  # adds "5.6"
+    assert any(m.value.startswith("Chosen: 5 · Social sciences, 5.6") for m in at.markdown)
+    at.button(key="annotate.save_multi").click().run()
+    assert not at.exception, at.exception
+    with _db(workspace_env) as db:
+        event = db.latest_events("Kovács Anna", "ford")[0]
+        assert event.action == "correct" and event.codes == ("5", "5.6")
+
+
+def test_annotate_without_a_name_records_nothing(workspace_env):
+    at = app().run()
+    at.switch_page("pages/annotate.py").run()
+    at.selectbox(key="annotate.model").select("ford-tfidf").run()
+    at.button(key="annotate.open").click().run()
+    assert not at.exception
+    assert any("Enter your name" in w.value for w in at.warning)
+    assert at.button(key="annotate.accept").disabled
