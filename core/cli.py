@@ -128,6 +128,25 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_training(args: argparse.Namespace) -> int:
+    from core.training_data import ExportFilter, category_counts, labelled_frame, split, write
+
+    with _store(args) as store:
+        taxonomy = store.load_taxonomy(args.taxonomy)
+        frame = labelled_frame(store, taxonomy, ExportFilter(
+            taxonomy.id, annotators=tuple(args.annotator or ()), since=args.since or "", until=args.until or "",
+            level=args.level, include_machine=args.include_machine, include_imported=args.include_imported,
+            per_record=args.rows))
+    frame = split(frame, validation=args.validation, test=args.test, seed=args.seed)
+    if frame.empty:
+        print("no labels match these filters; nothing written", file=sys.stderr)
+        return 1
+    path = write(frame, args.format, args.output)
+    print(category_counts(frame, taxonomy).drop(columns=["path"]).to_string(index=False))
+    print(f"wrote {len(frame):,} rows ({frame['record_id'].nunique():,} records) to {path}")
+    return 0
+
+
 DEFAULT_SAMPLES = [
     "Quantum field theory and the renormalization group",
     "The effect of minimum wages on youth unemployment",
@@ -188,6 +207,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=5)
     p.add_argument("--level", type=int, help="report codes cut at this level")
     p.set_defaults(func=cmd_suggest)
+
+    p = sub.add_parser("export-training", help="write the experts' labels as training data with a split")
+    p.add_argument("taxonomy")
+    p.add_argument("output", help="file to write (a new folder for --format hf)")
+    p.add_argument("--format", choices=("csv", "jsonl", "parquet", "hf"), default="parquet")
+    p.add_argument("--annotator", action="append", help="only this annotator's labels; repeatable")
+    p.add_argument("--since", help="labelled on or after (YYYY-MM-DD)")
+    p.add_argument("--until", help="labelled up to and including (YYYY-MM-DD)")
+    p.add_argument("--level", type=int, help="cut codes at this level")
+    p.add_argument("--rows", choices=("latest", "all"), default="latest",
+                   help="one row per record (latest label) or per record and annotator")
+    p.add_argument("--include-machine", action="store_true", help="include machine-accepted labels")
+    p.add_argument("--include-imported", action="store_true", help="include labels from imported files")
+    p.add_argument("--validation", type=float, default=0.1)
+    p.add_argument("--test", type=float, default=0.1)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_export_training)
 
     p = sub.add_parser("search", help="search a taxonomy by code or name")
     p.add_argument("taxonomy")

@@ -716,6 +716,13 @@ class Store:
             "JOIN records r ON r.id = c.record_id WHERE " + " AND ".join(where) + " ORDER BY c.record_id, c.updated_at",
             params))
 
+    def imported_label_rows(self, taxonomy_id: str) -> list[dict[str, Any]]:
+        """Records that arrived with labels of this taxonomy in their imported file."""
+        return list(self.db.query(
+            "SELECT id AS record_id, external_id, title, abstract, keywords, language, domain, year, "
+            "labels AS codes, created_at FROM records WHERE label_taxonomy = ? AND labels IS NOT NULL "
+            "AND labels NOT IN ('', '[]') ORDER BY id", [taxonomy_id]))
+
     def annotators(self, taxonomy_id: str | None = None) -> list[str]:
         sql = "SELECT DISTINCT annotator FROM current_labels WHERE role != 'machine'"
         params: list[Any] = []

@@ -60,3 +60,35 @@ def test_suggest_with_a_model_folder(tmp_path):
     assert out.stdout.splitlines()[0].split("\t")[2] == "1"  # Macroeconomics (taxes)
     out = cli("suggest", str(tmp_path / "nowhere"), "x", db=tmp_path / "c.db")
     assert out.returncode == 2 and "not a folder" in out.stderr
+
+
+def test_export_training_data(tmp_path):
+    from core.annotation import Annotator
+    from core.labels import QueueSpec
+    from core.store import Store
+    from core.workspace import ensure_builtin_taxonomies
+
+    db = tmp_path / "cli.db"
+    out = cli("import-records", str(DATA / "corpora" / "cap_nyt_headlines_sample.csv"), "--map", "id=id",
+              "--map", "title=title", "--label-taxonomy", "cap", "--quiet", db=db)
+    assert out.returncode == 0, out.stderr
+    out = cli("export-training", "cap", str(tmp_path / "none.csv"), db=db)
+    assert out.returncode == 1 and "nothing written" in out.stderr
+    with Store(db) as store:
+        ensure_builtin_taxonomies(store)
+        cap = store.load_taxonomy("cap")
+        ann = Annotator(store, "Eva", "expert", cap)
+        for i, rid in enumerate(store.queue_ids(QueueSpec("cap", order="import"), limit=60)):
+            ann.correct(rid, ["1" if i % 2 else "12"], [])
+    out = cli("export-training", "cap", str(tmp_path / "cap.csv"), "--format", "csv", db=db)
+    assert out.returncode == 0, out.stderr
+    assert "wrote 60 rows (60 records)" in out.stdout
+    import pandas as pd
+
+    frame = pd.read_csv(tmp_path / "cap.csv", dtype=str)
+    assert sorted(frame["codes"].unique()) == ["1", "12"] and set(frame["split"]) == {"train", "validation", "test"}
+    out = cli("export-training", "cap", str(tmp_path / "hf"), "--format", "hf", "--level", "1", db=db)
+    assert out.returncode == 0, out.stderr
+    from datasets import load_from_disk
+
+    assert sum(len(load_from_disk(str(tmp_path / "hf"))[s]) for s in ("train", "validation", "test")) == 60

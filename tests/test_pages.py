@@ -228,3 +228,25 @@ def test_annotate_without_a_name_records_nothing(workspace_env):
     assert not at.exception
     assert any("Enter your name" in w.value for w in at.warning)
     assert at.button(key="annotate.accept").disabled
+
+
+def test_training_data_counts_and_download(workspace_env):
+    from core.annotation import Annotator
+    from core.labels import QueueSpec
+
+    at = app().run()  # creates the workspace
+    with _db(workspace_env) as db:
+        ford = db.load_taxonomy("ford")
+        ann = Annotator(db, "Eva", "expert", ford)
+        for i, rid in enumerate(db.queue_ids(QueueSpec("ford", order="import"), limit=30)):
+            ann.correct(rid, ["1.2" if i % 3 else "5.6"], [])
+    at.switch_page("pages/training_data.py").run()
+    assert not at.exception, at.exception
+    counts = at.dataframe[0].value
+    assert dict(zip(counts["code"], counts["rows"])) == {"1.2": 20, "5.6": 10}
+    assert at.metric[0].value == "30"
+    at.selectbox(key="training.level").select(1).run()
+    counts = at.dataframe[0].value
+    assert dict(zip(counts["code"], counts["rows"])) == {"1": 20, "5": 10}
+    at.checkbox(key="training.imported").check().run()
+    assert int(at.metric[0].value.replace(",", "")) > 30  # the demo's imported labels join in
