@@ -36,7 +36,7 @@ def uncertainty(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def score_records(store: Store, classifier: Classifier, taxonomy: Taxonomy, record_ids: Sequence[int], *,
-                  top_k: int = 10, chunk: int = 256, job_id: int | None = None,
+                  top_k: int = 10, chunk: int = 1000, job_id: int | None = None,
                   progress: Callable[[int, int], None] | None = None) -> int:
     """Run the model over records and store its top-k suggestions and uncertainty, chunk by chunk
     (each chunk its own transaction, so an interruption keeps what was done)."""
@@ -52,9 +52,7 @@ def score_records(store: Store, classifier: Classifier, taxonomy: Taxonomy, reco
         rows = []
         for r, row, m, e in zip(records, scores, margin, entropy):
             order = np.argsort(-row, kind="stable")[:top_k]
-            ranked = [(codes[j], float(row[j]), rank) for rank, j in enumerate(order, start=1)]
-            rows.append((r["id"], ranked, ranked[0][0] if ranked else "", ranked[0][1] if ranked else 0.0,
-                         float(m), float(e)))
+            rows.append((r["id"], [(codes[j], float(row[j])) for j in order], float(m), float(e)))
         store.save_predictions(name, version, taxonomy.id, rows, job_id=job_id)
         done += len(records)
         if progress:

@@ -18,7 +18,7 @@ def test_migrations_apply_once_and_wal_is_on(tmp_path):
         applied = [m.name for m in migrations.applied(s.db)]
         assert applied == ["m001_initial", "m002_annotation"]
         tables = set(s.db.table_names())
-        assert {"taxonomies", "taxonomy_nodes", "records", "import_batches", "models", "suggestions",
+        assert {"taxonomies", "taxonomy_nodes", "records", "import_batches", "models", "predictions", "current_labels", "assignments",
                 "annotations", "jobs"} <= tables
     with Store(path) as s:  # reopening applies nothing twice
         assert [m.name for m in migrations.applied(s.db)] == ["m001_initial", "m002_annotation"]
