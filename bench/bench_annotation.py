@@ -97,7 +97,7 @@ def main() -> None:
         t = time.perf_counter()
         score_records(store, tfidf, ford, store.unscored_ids(spec), top_k=10, chunk=5000)
         figures["score_all_seconds"] = round(time.perf_counter() - t, 1)
-        figures["suggestion_rows"] = store.db.execute("SELECT count(*) FROM suggestions").fetchone()[0]
+        figures["prediction_rows"] = store.db.execute("SELECT count(*) FROM predictions").fetchone()[0]
         # earlier work by a team: 5,000 labels from five experts
         rnd = random.Random(1)
         codes = [n.code for n in ford.at_level(2)]

@@ -120,7 +120,7 @@ def cmd_export_onnx(args: argparse.Namespace) -> int:
 def cmd_suggest(args: argparse.Namespace) -> int:
     from core.runtimes import load_classifier, suggest
 
-    clf = load_classifier(args.model)
+    clf = load_classifier(args.model, threads=args.threads, long_texts=args.long_texts)
     with _store(args) as store:
         taxonomy = store.load_taxonomy(args.taxonomy or clf.manifest.taxonomy)
     for rank in suggest(clf, [args.text], taxonomy, top_k=args.top_k, level=args.level)[0]:
@@ -206,6 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--taxonomy", help="default: the model's")
     p.add_argument("--top-k", type=int, default=5)
     p.add_argument("--level", type=int, help="report codes cut at this level")
+    p.add_argument("--threads", type=int, help="CPU threads (default: $WORKBENCH_THREADS or every core)")
+    p.add_argument("--long-texts", choices=("truncate", "chunks"), default="truncate",
+                   help="cut texts at the model's max length, or read them in overlapping windows and pool")
     p.set_defaults(func=cmd_suggest)
 
     p = sub.add_parser("export-training", help="write the experts' labels as training data with a split")

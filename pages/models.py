@@ -39,8 +39,12 @@ if usable:
     model = usable[names.index(choice)]
     text = st.text_area("Title, abstract or keywords", key="models.text", height=120,
                         placeholder="e.g. The effect of minimum wages on youth unemployment")
-    c1, c2 = st.columns(2)
+    c1, c2, c3 = st.columns(3)
     top_k = c1.slider("Suggestions", 1, 10, 5, key="models.top_k")
+    chunks = c3.checkbox("Read long texts in overlapping windows", key="models.chunks",
+                         disabled=model.manifest.runtime == "onnx-text",
+                         help=f"Texts longer than {model.manifest.max_length} tokens are read in windows whose "
+                              "scores are averaged, instead of being cut at the max length.")
     infos = {t.id for t in db.list_taxonomies()}
     if model.manifest.taxonomy not in infos:
         st.error(f"Model '{choice}' names taxonomy '{model.manifest.taxonomy}', which is not stored here.")
@@ -48,7 +52,7 @@ if usable:
         tax = taxonomy(db, model.manifest.taxonomy)
         level = c2.selectbox("Report at level", ["model's codes", *range(1, tax.depth + 1)], key="models.level")
         try:
-            clf = classifier(str(model.folder))
+            clf = classifier(str(model.folder), long_texts="chunks" if chunks else "truncate")
             ranked = suggest(clf, [text], tax, top_k=top_k, level=None if level == "model's codes" else level)[0]
         except WorkbenchError as exc:
             show_error(exc)

@@ -76,17 +76,17 @@ def _problem_row(problem: Problem) -> dict[str, object]:
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")
-def _classifier(folder: str, stamp: float):
+def _classifier(folder: str, stamp: float, long_texts: str):
     from core.runtimes import load_classifier
 
-    return load_classifier(folder)
+    return load_classifier(folder, long_texts=long_texts)
 
 
-def classifier(folder: str):
-    """A loaded model, cached until its manifest changes."""
+def classifier(folder: str, *, long_texts: str = "truncate"):
+    """A loaded model, cached until its manifest changes. ``long_texts``: "truncate" or "chunks"."""
     from pathlib import Path
 
     from core.manifest import MANIFEST_FILE
 
     manifest = Path(folder) / MANIFEST_FILE
-    return _classifier(folder, manifest.stat().st_mtime if manifest.exists() else 0.0)
+    return _classifier(folder, manifest.stat().st_mtime if manifest.exists() else 0.0, long_texts)
