@@ -518,6 +518,14 @@ class Store:
         return [ShownSuggestion(model_name, model_version, c, float(v), rank)
                 for rank, (c, v) in enumerate(json.loads(row[0]) if row else [], start=1)]
 
+    def ranked_predictions(self, record_ids: Sequence[int], model_name: str,
+                           model_version: str) -> dict[int, list[tuple[str, float]]]:
+        """Stored ranked suggestions of a model version for these records (scored ones only)."""
+        return {r[0]: [(c, float(v)) for c, v in json.loads(r[1])] for r in self.db.execute(
+            "SELECT record_id, ranked FROM predictions WHERE model_name = ? AND model_version = ? "
+            "AND record_id IN (SELECT value FROM json_each(?))",
+            [model_name, model_version, json.dumps([int(i) for i in record_ids])])}
+
     def prediction_counts(self, model_name: str, model_version: str) -> dict[str, int]:
         """How many records each code is the model's top-1 for."""
         return dict(self.db.execute(

@@ -1,0 +1,121 @@
+"""Performance figures from a workspace: gold labels (expert events, imported labels) against a
+real model's stored predictions, agreement, the bubble chart's specification, exports, and a
+labelled file evaluated end to end."""
+
+import io
+
+import pandas as pd
+import pytest
+
+from core.annotation import Annotator, score_records
+from core.labels import QueueSpec
+from core.manifest import Manifest
+from core.performance import (bubble_chart, bubble_data, chart_bytes, comparison_table, evaluate_file,
+                              expert_expert_agreement, expert_model_kappa, gold_frame, model_result, per_level_table,
+                              table_bytes)
+from core.records_import import import_records
+from core.runtimes import load_classifier
+from core.training import train_tfidf_model
+from tests.conftest import DATA
+
+
+@pytest.fixture(scope="module")
+def tfidf(tmp_path_factory):
+    frame = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv", dtype=str).head(2000)
+    folder = tmp_path_factory.mktemp("tfidf")
+    base = Manifest(name="ford-test", version="t1", taxonomy="ford", codes=(), runtime="onnx-text",
+                    input_fields=("title", "abstract"))
+    train_tfidf_model(frame["title"].tolist(), frame["ford_l2"].tolist(), folder, base, max_features=3000)
+    return load_classifier(folder)
+
+
+@pytest.fixture
+def ws(store, tfidf):
+    frame = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv", dtype=str, keep_default_na=False)
+    frame = frame.iloc[3000:3300].reset_index(drop=True)
+    frame["lang"] = ["en" if i % 3 else "hu" for i in range(len(frame))]
+    truth = dict(zip(frame.index, frame["ford_l2"]))
+    frame.loc[100:, "ford_l2"] = ""  # 100 with labels in the file, the rest labelled by experts below
+    ford = store.load_taxonomy("ford")
+    import_records(store, frame.to_csv(index=False).encode(), "mag.csv",
+                   mapping={"title": "title", "label": "ford_l2", "language": "lang"}, label_taxonomy=ford)
+    ids = [r["id"] for r in store.records(limit=1000)]
+    eva, jan = Annotator(store, "Eva", "expert", ford), Annotator(store, "Jan", "expert", ford)
+    for k, rid in enumerate(ids[100:]):
+        eva.correct(rid, [truth[100 + k]], [])
+        if k < 40:
+            jan.correct(rid, [truth[100 + k] if k % 4 else "1.1"], [])
+    score_records(store, tfidf, ford, ids[:250])
+    return store, ford, ids
+
+
+def test_gold_against_stored_predictions(ws):
+    store, ford, ids = ws
+    gold = gold_frame(store, ford, source="experts", annotators=("Eva",))
+    assert len(gold) == 200
+    result = model_result(store, ford, gold, "ford-test", "t1")
+    assert len(result.frame) == 150 and len(result.unscored) == 50  # ids[250:] are not scored
+    s = result.report.summary
+    assert 0.3 < s["micro_f1"] < 1.0 and s["lenient_micro_f1"] >= s["micro_f1"]
+    assert s["hierarchical_micro_f1"] >= s["micro_f1"]
+    assert set(result.report.groups["language"]["group"]) == {"en", "hu"}
+    both = gold_frame(store, ford, source="both")
+    assert len(both) == 300
+    imported = gold_frame(store, ford, source="imported")
+    assert len(imported) == 100 and set(imported["annotator"]) == {"(imported file)"}
+    table = comparison_table([result, model_result(store, ford, imported, "ford-test", "t1")])
+    assert list(table.columns[:4]) == ["model", "version", "samples", "precision"]
+    levels = per_level_table(result.frame, ford)
+    assert list(levels["level"]) == [1, 2] and levels.loc[0, "F1"] >= levels.loc[1, "F1"]
+
+
+def test_agreement(ws):
+    store, ford, _ = ws
+    pairs = expert_expert_agreement(store, ford)
+    row = pairs.iloc[0]
+    assert (row["expert_a"], row["expert_b"], row["shared_records"]) == ("Eva", "Jan", 40)
+    assert row["exact_agreement"] <= 0.8 and -1 <= row["kappa"] < 1
+    result = model_result(store, ford, gold_frame(store, ford), "ford-test", "t1")
+    kappa = expert_model_kappa(result.frame, ford)
+    assert {"code", "name", "kappa", "expert_only", "model_only"} <= set(kappa.columns)
+
+
+def test_bubble_chart_spec_and_exports(ws):
+    store, ford, _ = ws
+    result = model_result(store, ford, gold_frame(store, ford), "ford-test", "t1")
+    data = bubble_data(result.report, ford, 2, good=0.8, fair=0.5)
+    assert len(data) == 42  # every FORD field, with or without data
+    assert set(data["band"]) >= {"no data"} and data.loc[data["band"] == "no data", "support"].eq(0).all()
+    scored = data[data["support"] > 0]
+    assert ((scored["f1"] >= 0.8) == (scored["band"] == "good")).all()
+    spec = bubble_chart(data).to_dict()
+    layer = spec["layer"][0]
+    assert layer["mark"]["type"] == "circle"
+    assert layer["encoding"]["size"]["field"] == "occurrences"
+    assert layer["encoding"]["color"]["scale"]["range"] == ["#2e7d32", "#f9a825", "#c62828", "#1565c0"]
+    assert layer["encoding"]["color"]["scale"]["domain"] == ["good", "fair", "poor", "no data"]
+    assert {t["field"] for t in layer["encoding"]["tooltip"]} >= {"code", "f1", "support"}
+    top = bubble_data(result.report, ford, 1)
+    assert list(top["group"].unique()) == ["All"] and len(top) == 6
+    assert chart_bytes(bubble_chart(data), "png")[:4] == b"\x89PNG"
+    assert b"<svg" in chart_bytes(bubble_chart(data), "svg")[:500]
+    xlsx = table_bytes(result.report.categories, "xlsx")
+    assert pd.read_excel(io.BytesIO(xlsx), dtype={"code": str})["code"].tolist() == result.report.categories["code"].tolist()
+
+
+def test_evaluate_a_labelled_file(tfidf, ford_tax=None):
+    from core.taxonomy_io import read_taxonomy_file
+
+    ford = read_taxonomy_file(DATA / "taxonomies" / "ford.csv")
+    frame = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv", dtype=str).iloc[4000:4400]
+    frame.loc[frame.index[:5], "ford_l2"] = "9.9"  # unknown codes: reported, left out
+    data = frame.to_csv(index=False).encode()
+    report, rows = evaluate_file(tfidf, ford, data, "gold.csv", {"title": "title", "label": "ford_l2"})
+    assert report.samples == 395 and report.summary["rows_without_known_gold"] == 5
+    assert len(rows) == 395
+    from core.errors import InputFileError
+
+    with pytest.raises(InputFileError, match="gold codes"):
+        evaluate_file(tfidf, ford, data, "gold.csv", {"title": "title"})
+    with pytest.raises(InputFileError, match="no column 'missing'"):
+        evaluate_file(tfidf, ford, data, "gold.csv", {"title": "missing", "label": "ford_l2"})
