@@ -41,23 +41,31 @@ def score_records(store: Store, classifier: Classifier, taxonomy: Taxonomy, reco
     """Run the model over records and store its top-k suggestions and uncertainty, chunk by chunk
     (each chunk its own transaction, so an interruption keeps what was done)."""
     name, version = model_id(classifier)
-    manifest = classifier.manifest
-    known = [i for i, c in enumerate(manifest.codes) if c in taxonomy]
     done = 0
     for start in range(0, len(record_ids), chunk):
         records = store.records_by_ids(record_ids[start:start + chunk])
-        scores = classifier.predict_scores([manifest.text_of(r) for r in records])[:, known]
-        codes = [taxonomy.node(manifest.codes[i]).code for i in known]
-        margin, entropy = uncertainty(scores)
-        rows = []
-        for r, row, m, e in zip(records, scores, margin, entropy):
-            order = np.argsort(-row, kind="stable")[:top_k]
-            rows.append((r["id"], [(codes[j], float(row[j])) for j in order], float(m), float(e)))
-        store.save_predictions(name, version, taxonomy.id, rows, job_id=job_id)
+        scores = classifier.predict_scores([classifier.manifest.text_of(r) for r in records])
+        store.save_predictions(name, version, taxonomy.id,
+                               prediction_rows([r["id"] for r in records], classifier.manifest, scores, taxonomy,
+                                               top_k=top_k), job_id=job_id)
         done += len(records)
         if progress:
             progress(done, len(record_ids))
     return done
+
+
+def prediction_rows(record_ids: Sequence[int], manifest, scores: np.ndarray, taxonomy: Taxonomy, *,
+                    top_k: int = 10) -> list[tuple[int, list[tuple[str, float]], float, float]]:
+    """Rows for ``Store.save_predictions``: ranked model codes (top-k), margin and entropy."""
+    known = [i for i, c in enumerate(manifest.codes) if c in taxonomy]
+    codes = [taxonomy.node(manifest.codes[i]).code for i in known]
+    scores = scores[:, known]
+    margin, entropy = uncertainty(scores)
+    rows = []
+    for rid, row, m, e in zip(record_ids, scores, margin, entropy):
+        order = np.argsort(-row, kind="stable")[:top_k]
+        rows.append((int(rid), [(codes[j], float(row[j])) for j in order], float(m), float(e)))
+    return rows
 
 
 @dataclass(frozen=True)
@@ -224,4 +232,4 @@ def record_or_error(store: Store, record_id: int) -> dict[str, Any]:
 
 
 __all__ = ["AnnotationError", "Annotator", "ModelView", "NodeScore", "Queue", "model_id", "model_view",
-           "record_or_error", "score_records", "uncertainty"]
+           "prediction_rows", "record_or_error", "score_records", "uncertainty"]

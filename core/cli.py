@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from core.errors import WorkbenchError
@@ -147,6 +148,88 @@ def cmd_export_training(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    import json as _json
+
+    from core.performance import evaluate_file, table_bytes
+    from core.records_import import guess_mapping
+    from core.records_io import inspect_source
+    from core.runtimes import load_classifier
+
+    clf = load_classifier(args.model, threads=args.threads)
+    with _store(args) as store:
+        taxonomy = store.load_taxonomy(args.taxonomy or clf.manifest.taxonomy)
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"File problem: '{path}' does not exist", file=sys.stderr)
+        return 2
+    mapping = _parse_mapping(args.map or [])
+    if not args.map or args.guess:
+        guessed = guess_mapping(inspect_source(path, path.name).columns)
+        mapping = {**{k: v for k, v in guessed.items() if v}, **mapping}
+    report, _ = evaluate_file(clf, taxonomy, path, path.name, mapping, level=args.level)
+    s = report.summary
+    print(f"{clf.manifest.name} {clf.manifest.version} on {path.name}: {report.samples:,} rows"
+          + (f" ({s['rows_without_known_gold']:,} without a known gold code, left out)"
+             if s.get("rows_without_known_gold") else ""))
+    for label, key in (("strict micro F1", "micro_f1"), ("strict macro F1", "macro_f1"),
+                       ("strict weighted F1", "weighted_f1"), ("lenient micro F1", "lenient_micro_f1"),
+                       ("hierarchical micro F1", "hierarchical_micro_f1")):
+        print(f"  {label:24} {s[key]:.4f}")
+    table = report.categories.drop(columns=["lenient_credit_pred", "lenient_credit_true"])
+    if args.csv:
+        Path(args.csv).write_bytes(table_bytes(table, "csv"))
+        print(f"per-category table: {args.csv}")
+    if args.json:
+        Path(args.json).write_text(_json.dumps(report.to_json_dict(), ensure_ascii=False, indent=1, default=str),
+                                   encoding="utf-8")
+        print(f"full report: {args.json}")
+    return 0
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from core.jobs import classify_file
+    from core.records_import import guess_mapping
+    from core.records_io import inspect_source
+    from core.runtimes import load_classifier
+
+    source = Path(args.input)
+    if not source.is_file():
+        print(f"File problem: '{source}' does not exist", file=sys.stderr)
+        return 2
+    classifiers = [load_classifier(m, threads=args.threads, long_texts=args.long_texts) for m in args.model]
+    with _store(args) as store:
+        taxonomy = store.load_taxonomy(args.taxonomy or classifiers[0].manifest.taxonomy)
+    mapping = _parse_mapping(args.map or [])
+    if not args.map or args.guess:
+        info = inspect_source(source, source.name, fmt=args.format, encoding=args.encoding, delimiter=args.delimiter)
+        mapping = {**{k: v for k, v in guess_mapping(info.columns).items() if v and k != "label"}, **mapping}
+    bar = tqdm(total=100, unit="%", disable=args.quiet, bar_format="{l_bar}{bar}| {postfix}")
+
+    def progress(rows: int, fraction: float) -> None:
+        bar.n = round(fraction * 100, 1)
+        bar.set_postfix_str(f"{rows:,} rows")
+
+    start = time.perf_counter()
+    rows = classify_file(classifiers, taxonomy, source, source.name, mapping, args.output, top_k=args.top_k,
+                         threshold=args.threshold, level=args.level, fmt=args.format, encoding=args.encoding,
+                         delimiter=args.delimiter, chunk_size=args.chunk, progress=progress)
+    bar.close()
+    seconds = time.perf_counter() - start
+    print(f"{rows:,} rows classified into {args.output} in {seconds:,.1f} s ({rows / max(seconds, 1e-9):,.0f} rows/s)")
+    return 0
+
+
+def cmd_run_job(args: argparse.Namespace) -> int:
+    from core.jobs import run_job
+
+    job = run_job(args.db or Settings.from_env().db_path, args.job)
+    print(f"job #{job.id}: {job.status}, {job.done:,} of {job.total:,} rows")
+    return 0 if job.status in ("done", "cancelled") else 1
+
+
 DEFAULT_SAMPLES = [
     "Quantum field theory and the renormalization group",
     "The effect of minimum wages on youth unemployment",
@@ -227,6 +310,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_export_training)
+
+    p = sub.add_parser("evaluate", help="run a model over a labelled file and report strict, lenient and "
+                                        "hierarchical figures per category")
+    p.add_argument("model", help="model folder")
+    p.add_argument("file", help="CSV/TSV/XLSX/JSONL/Parquet with text columns and a gold-code column")
+    p.add_argument("--map", action="append", metavar="FIELD=COLUMN",
+                   help="map title/abstract/keywords/label/language/domain to columns (default: guessed)")
+    p.add_argument("--guess", action="store_true", help="guess the fields not given with --map")
+    p.add_argument("--taxonomy", help="default: the model's")
+    p.add_argument("--level", type=int, help="evaluate codes cut at this level")
+    p.add_argument("--threads", type=int)
+    p.add_argument("--csv", help="write the per-category table here")
+    p.add_argument("--json", help="write the whole report (summary, per category, confusions, groups) here")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("classify", help="classify a file into an output file (CSV or XLSX), streaming")
+    p.add_argument("input", help="CSV/TSV/XLSX/JSONL/Parquet of records")
+    p.add_argument("output", help="CSV or .xlsx to write: the input's columns + top-k codes, names, scores")
+    p.add_argument("--model", action="append", required=True, help="model folder; repeat for several models")
+    p.add_argument("--map", action="append", metavar="FIELD=COLUMN", help="map title/abstract/keywords to columns")
+    p.add_argument("--guess", action="store_true", help="guess the fields not given with --map")
+    p.add_argument("--taxonomy", help="default: the first model's")
+    p.add_argument("--top-k", type=int, default=3)
+    p.add_argument("--threshold", type=float, default=0.0)
+    p.add_argument("--level", type=int, help="report codes at this level of the hierarchy")
+    p.add_argument("--format", choices=("csv", "tsv", "xlsx", "jsonl", "parquet"))
+    p.add_argument("--encoding", choices=("utf-8", "utf-8-sig", "cp1250", "iso-8859-2"))
+    p.add_argument("--delimiter")
+    p.add_argument("--chunk", type=int, default=2000, help="rows per chunk (memory stays bounded by it)")
+    p.add_argument("--threads", type=int)
+    p.add_argument("--long-texts", choices=("truncate", "chunks"), default="truncate")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_classify)
+
+    p = sub.add_parser("run-job", help="run or resume a bulk classification job of the workspace (the app starts "
+                                       "these itself)")
+    p.add_argument("job", type=int)
+    p.set_defaults(func=cmd_run_job)
 
     p = sub.add_parser("search", help="search a taxonomy by code or name")
     p.add_argument("taxonomy")

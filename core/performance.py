@@ -57,7 +57,7 @@ def gold_frame(store: Store, taxonomy: Taxonomy, *, source: str = "experts",
                                     "labelled_at": r["updated_at"], "annotator": r["annotator"]}
     columns = ["record_id", "gold", "language", "domain", "labelled_at", "annotator"]
     frame = pd.DataFrame(list(rows.values()), columns=columns)
-    frame = frame[frame["gold"].map(lambda g: any(c in taxonomy for c in g))]
+    frame = frame[frame["gold"].map(lambda g: any(c in taxonomy for c in g)).astype(bool)]
     frame["gold"] = frame["gold"].map(lambda g: [taxonomy.node(c).code for c in g if c in taxonomy])
     return frame.sort_values("record_id").reset_index(drop=True)
 

@@ -79,7 +79,7 @@ def labelled_frame(store: Store, taxonomy: Taxonomy, f: ExportFilter, *, lang: s
         return pd.DataFrame(columns=columns)
     frame = pd.DataFrame(rows)
     frame["codes"] = [cut_codes(c, taxonomy, f.level) for c in frame["codes"]]
-    frame = frame[frame["codes"].map(len) > 0]
+    frame = frame[(frame["codes"].map(len) > 0).astype(bool)]
     if f.per_record == "latest" and len(frame):
         frame = frame.sort_values("updated_at").groupby("record_id", as_index=False).tail(1)
     frame = frame.sort_values(["record_id", "updated_at"]).reset_index(drop=True)

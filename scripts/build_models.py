@@ -13,6 +13,7 @@ Each manifest records the held-out evaluation. Folders that exist are kept unles
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import time
@@ -29,7 +30,7 @@ from core.manifest import load_manifest, write_manifest  # noqa: E402
 from core.training import train_minilm_classifier, train_tfidf_model  # noqa: E402
 from dataclasses import replace  # noqa: E402
 
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 
 
 SAMPLES = 200  # texts for the PyTorch-vs-ONNX agreement report
@@ -74,7 +75,8 @@ def main() -> None:
                         input_fields=("title", "abstract", "keywords"), languages=("en",))
 
         def wanted(name: str) -> bool:
-            present = (args.models / name / MANIFEST_FILE).exists()
+            path = args.models / name / MANIFEST_FILE
+            present = path.exists() and json.loads(path.read_text(encoding="utf-8")).get("version") == VERSION
             if present and not args.force:
                 print(f"{name}: present, kept")
             return args.force or not present
@@ -94,7 +96,7 @@ def main() -> None:
                 data.texts, data.codes, tmp, replace(base, name=name, training={"sources": data.sources})))
             report(args.models / name, start)
         name = f"{taxonomy}-minilm"
-        if wanted(name) or not (args.models / f"{name}-int8" / MANIFEST_FILE).exists():
+        if wanted(name) or wanted(f"{name}-int8"):
             data = data or loader()
             start = time.perf_counter()
             samples = data.texts[:: max(1, len(data.texts) // SAMPLES)][:SAMPLES]

@@ -137,3 +137,34 @@ def test_label_fifty_records_with_the_keyboard(app_server, browser, output_dir):
         assert events[2].codes == (events[2].shown[1].code,)  # "2" accepted the second
         assert all(e.shown and e.shown[0].model == "ford-tfidf" for e in events[:50])
         assert len({e.record_id for e in events[:50]}) == 50  # fifty different records
+
+
+def test_performance_dashboard_screenshot(app_url, browser, output_dir):
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    page.set_default_timeout(60000)
+    page.goto(app_url)
+    page.get_by_role("heading", name="Annotate").wait_for()
+    page.get_by_role("combobox", name="Active taxonomy").click()
+    page.get_by_role("option", name="FORD fields of science (levels 1-2)").click()
+    page.get_by_role("link", name="Performance").click()
+    page.get_by_role("heading", name="Performance").wait_for()
+    try:
+        page.get_by_role("combobox", name="Gold labels").click()
+        page.get_by_role("option", name="Labels in imported files").click()
+        score = page.locator("[class*='st-key-perf-score'] button").first
+        score.wait_for()
+        score.click()
+        page.get_by_text("Hierarchical F1").first.wait_for()
+        chart = page.locator("[data-testid='stVegaLiteChart']").first
+        chart.wait_for()
+        page.locator("[data-testid='stVegaLiteChart'] svg, [data-testid='stVegaLiteChart'] canvas").first.wait_for()
+        assert chart.bounding_box()["height"] > 150
+        page.get_by_role("tab", name="Models").click()
+        page.get_by_role("button", name="Chart PNG").wait_for()
+        page.get_by_role("heading", name="Performance").scroll_into_view_if_needed()
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(output_dir / "performance-dashboard.png"))
+        chart.scroll_into_view_if_needed()
+        chart.screenshot(path=str(output_dir / "performance-bubbles.png"))
+    finally:
+        page.close()

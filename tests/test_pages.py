@@ -250,3 +250,26 @@ def test_training_data_counts_and_download(workspace_env):
     assert dict(zip(counts["code"], counts["rows"])) == {"1": 20, "5": 10}
     at.checkbox(key="training.imported").check().run()
     assert int(at.metric[0].value.replace(",", "")) > 30  # the demo's imported labels join in
+
+
+def test_performance_dashboard_on_imported_labels(workspace_env):
+    at = app().run()
+    at.switch_page("pages/performance.py").run()
+    assert not at.exception, at.exception
+    at.multiselect(key="perf.models").set_value(["ford-tfidf"]).run()
+    at.selectbox(key="perf.gold").select("imported").run()
+    assert any("not scored by ford-tfidf" in c.value for c in at.caption)
+    at.button(key="perf.score.ford-tfidf").click().run()
+    assert not at.exception, at.exception
+    assert at.metric[0].label == "Gold records" and int(at.metric[0].value.replace(",", "")) > 50
+    assert 0 < float(at.metric[1].value) <= 1
+    spec = at.get("vega_lite_chart")[0].proto.spec
+    assert '"circle"' in spec and '"occurrences"' in spec and "#1565c0" in spec
+    table = at.dataframe[1].value  # per category (0 is the chosen category's records)
+    assert {"code", "support", "precision", "recall", "f1", "lenient_f1"} <= set(table.columns)
+    at.selectbox(key="perf.level").select(1).run()
+    assert not at.exception
+    assert set(at.dataframe[1].value["code"]) <= {"1", "2", "3", "4", "5", "6"}
+    at.selectbox(key="perf.category").select("5").run()
+    at.button(key="perf.open_annotate").click().run()
+    assert not at.exception, at.exception

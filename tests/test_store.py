@@ -16,12 +16,12 @@ def test_migrations_apply_once_and_wal_is_on(tmp_path):
     with Store(path) as s:
         assert s.journal_mode == "wal"
         applied = [m.name for m in migrations.applied(s.db)]
-        assert applied == ["m001_initial", "m002_annotation"]
+        assert applied == ["m001_initial", "m002_annotation", "m003_jobs"]
         tables = set(s.db.table_names())
         assert {"taxonomies", "taxonomy_nodes", "records", "import_batches", "models", "predictions", "current_labels", "assignments",
                 "annotations", "jobs"} <= tables
     with Store(path) as s:  # reopening applies nothing twice
-        assert [m.name for m in migrations.applied(s.db)] == ["m001_initial", "m002_annotation"]
+        assert [m.name for m in migrations.applied(s.db)] == ["m001_initial", "m002_annotation", "m003_jobs"]
 
 
 def test_builtin_taxonomies_round_trip_through_the_store(store):

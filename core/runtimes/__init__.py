@@ -10,7 +10,8 @@ import importlib
 from pathlib import Path
 
 from core.manifest import Manifest, ModelFolderError, load_manifest
-from core.runtimes.base import LONG_TEXT_MODES, Classifier, Suggestion, rolled_up, suggest, thread_count
+from core.runtimes.base import (LONG_TEXT_MODES, Classifier, Suggestion, ranked_from_scores, rolled_up, suggest,
+                                thread_count)
 
 # name -> (module, class, the packages it needs)
 RUNTIMES: dict[str, tuple[str, str, str]] = {
@@ -37,4 +38,4 @@ def load_classifier(folder: str | Path, **options) -> Classifier:
     return runtime_class(manifest.runtime)(folder, manifest, **options)
 
 
-__all__ = ["LONG_TEXT_MODES", "Classifier", "Suggestion", "RUNTIMES", "load_classifier", "rolled_up", "runtime_class", "suggest", "thread_count"]
+__all__ = ["LONG_TEXT_MODES", "Classifier", "Suggestion", "RUNTIMES", "load_classifier", "ranked_from_scores", "rolled_up", "runtime_class", "suggest", "thread_count"]

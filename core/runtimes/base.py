@@ -110,12 +110,25 @@ def suggest(
     level: int | None = None,
 ) -> list[list[Suggestion]]:
     """Ranked suggestions per text. ``level`` reports codes cut at that level of the hierarchy."""
-    scores = classifier.predict_scores(texts)
-    codes, table = rolled_up(classifier.manifest, taxonomy, scores)
+    return ranked_from_scores(classifier.manifest, classifier.predict_scores(texts), taxonomy, top_k=top_k,
+                              threshold=threshold, level=level)
+
+
+def ranked_from_scores(
+    manifest: Manifest,
+    scores: np.ndarray,
+    taxonomy: Taxonomy,
+    *,
+    top_k: int = 5,
+    threshold: float = 0.0,
+    level: int | None = None,
+) -> list[list[Suggestion]]:
+    """``suggest`` on scores already computed (so one inference serves several reports)."""
+    codes, table = rolled_up(manifest, taxonomy, scores)
     if level is not None:
         keep = [j for j, c in enumerate(codes) if taxonomy.level(c) == level]
     else:
-        model_codes = {taxonomy.node(c).code for c in classifier.manifest.codes if c in taxonomy}
+        model_codes = {taxonomy.node(c).code for c in manifest.codes if c in taxonomy}
         keep = [j for j, c in enumerate(codes) if c in model_codes]
     codes = [codes[j] for j in keep]
     table = table[:, keep]

@@ -1,0 +1,175 @@
+"""Bulk classification jobs on real files and a real SQLite workspace: end to end, a worker killed
+mid-job and resumed (exactly once), cancel, malformed files, downloads, triage, the CLI."""
+
+import csv
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from core.errors import InputFileError
+from core.jobs import (JobError, JobParams, cancel_job, classify_file, create_job, default_thresholds, distribution,
+                       get_job, launch, list_jobs, neutralise, run_job, triage, write_results)
+from core.labels import QueueSpec
+from core.manifest import load_manifest
+from core.runtimes import load_classifier
+from tests.conftest import DATA, ROOT
+
+TFIDF = ROOT / "models" / "ford-tfidf"
+
+
+def records_file(path, rows, seed=0):
+    """An MTMT-like export built from the shipped titles and abstracts (with a formula cell)."""
+    titles = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv", dtype=str)["title"].tolist()
+    abstracts = pd.read_csv(DATA / "corpora" / "sci_arxiv_abstracts_sample.csv", dtype=str)["abstract"].tolist()
+    frame = pd.DataFrame({
+        "MTMT id": [f"m{seed}-{i}" for i in range(rows)],
+        "Cím": [titles[(i * 7 + seed) % len(titles)] for i in range(rows)],
+        "Absztrakt": [abstracts[i % len(abstracts)] if i % 5 < 2 else "" for i in range(rows)],
+        "note": ["=HYPERLINK(\"http://x\")" if i == 0 else f"n{i}" for i in range(rows)],
+    })
+    frame.to_csv(path, index=False)
+    return frame
+
+
+def params(path, **kw):
+    base = dict(source=str(path), file_name=path.name, mapping={"id": "MTMT id", "title": "Cím", "abstract": "Absztrakt"},
+                models=[str(TFIDF)], taxonomy_id="ford", top_k=3, chunk=1000)
+    base.update(kw)
+    return JobParams(**base)
+
+
+def test_fifty_thousand_rows_end_to_end(store, tmp_path):
+    frame = records_file(tmp_path / "big.csv", 50_000)
+    job_id = create_job(store, params(tmp_path / "big.csv", chunk=5000), "Lib")
+    assert get_job(store, job_id).status == "queued"
+    job = run_job(store.path, job_id)
+    assert job.status == "done" and job.done == job.total == 50_000 and job.records_per_s > 0
+    assert store.job_result_count(job_id) == 50_000
+    assert store.db.execute("SELECT count(*) FROM predictions WHERE job_id = ?", [job_id]).fetchone()[0] == 50_000
+    dist = distribution(store, job)
+    assert sum(dist.values()) == 50_000 and len(dist) > 3
+    out = tmp_path / "out.csv"
+    write_results(store, job, "csv", out)
+    back = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert list(back.columns[:4]) == list(frame.columns)
+    assert list(back.columns[4:7]) == ["code_1", "name_1", "score_1"]
+    assert back["MTMT id"].tolist() == frame["MTMT id"].tolist()  # file order kept
+    assert back.loc[0, "note"].startswith("'=")  # formula neutralised
+    assert (back["code_1"] != "").all() and back["score_1"].astype(float).between(0, 1).all()
+
+
+def test_killed_worker_resumes_exactly_once(store, tmp_path):
+    records_file(tmp_path / "f.csv", 6000)
+    job_id = create_job(store, params(tmp_path / "f.csv", chunk=500), "Lib")
+    # a run that stops after three chunks: the job stays "running" with its checkpoint
+    job = run_job(store.path, job_id, stop_after_chunks=3)
+    assert job.done == 1500 and job.status == "running"
+    # a real worker process, killed with SIGKILL while it works
+    pid = launch(store.path, job_id, tmp_path / "logs")
+    deadline = time.time() + 120
+    while get_job(store, job_id).done <= 1500 and time.time() < deadline:
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    mid = get_job(store, job_id)
+    assert mid.status == "interrupted" and 1500 < mid.done
+    # resume to the end
+    job = run_job(store.path, job_id)
+    assert job.status == "done" and job.done == 6000
+    counts = store.db.execute("SELECT count(*), count(DISTINCT position) FROM job_results WHERE job_id = ?",
+                              [job_id]).fetchone()
+    assert counts == (6000, 6000)
+    assert store.db.execute("SELECT count(*) FROM records WHERE batch_id = ?",
+                            [job.checkpoint["batch_id"]]).fetchone()[0] == 6000  # imported once
+
+
+def test_cancel_and_list(store, tmp_path):
+    records_file(tmp_path / "c.csv", 3000)
+    job_id = create_job(store, params(tmp_path / "c.csv", chunk=500), "Lib")
+    run_job(store.path, job_id, stop_after_chunks=1)
+    cancel_job(store, job_id)  # its worker (this process) is alive: it is asked to stop at its next chunk
+    assert get_job(store, job_id).status == "cancelling"
+    job = run_job(store.path, job_id)
+    assert job.status == "cancelled" and job.done == 500
+    assert run_job(store.path, job_id).status == "cancelled"  # a cancelled job stays cancelled
+    queued = create_job(store, params(tmp_path / "c.csv"), "Lib")
+    cancel_job(store, queued)  # never started: cancelled at once
+    assert get_job(store, queued).status == "cancelled"
+    assert [j.id for j in list_jobs(store)][:2] == [queued, job_id]
+
+
+def test_malformed_input_is_refused_before_anything_runs(store, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"")
+    with pytest.raises(InputFileError):
+        create_job(store, params(bad), "Lib")
+    records_file(tmp_path / "ok.csv", 10)
+    with pytest.raises(InputFileError, match="no column 'Title'"):
+        create_job(store, params(tmp_path / "ok.csv", mapping={"title": "Title"}), "Lib")
+    with pytest.raises(InputFileError, match="text fields"):
+        create_job(store, params(tmp_path / "ok.csv", mapping={"id": "MTMT id"}), "Lib")
+    with pytest.raises(JobError, match="classifies into"):
+        create_job(store, params(tmp_path / "ok.csv", taxonomy_id="cap"), "Lib")
+    with pytest.raises(JobError, match="does not exist"):
+        create_job(store, params(tmp_path / "missing.csv"), "Lib")
+    # a file with a bad row: skipped rows are reported, the job classifies the rest
+    text = (tmp_path / "ok.csv").read_text(encoding="utf-8").splitlines()
+    text.insert(3, "m0-1,,,x")  # repeated id, no text
+    (tmp_path / "dirty.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    job = run_job(store.path, create_job(store, params(tmp_path / "dirty.csv"), "Lib"))
+    assert job.status == "done" and job.total == 10
+    assert list_jobs(store) and store.list_batches()[0].rows_skipped == 1
+    assert not [j for j in list_jobs(store) if j.status == "queued"]
+    assert len(store.db.execute("SELECT * FROM records").fetchall()) == 10
+
+
+def test_xlsx_download_and_triage(store, tmp_path):
+    records_file(tmp_path / "t.csv", 400)
+    job = run_job(store.path, create_job(store, params(tmp_path / "t.csv", level=1), "Lib"))
+    buf = io.BytesIO()
+    write_results(store, job, "xlsx", buf)
+    sheet = pd.read_excel(io.BytesIO(buf.getvalue()), dtype=str)
+    assert len(sheet) == 400 and set(sheet["code_1"].dropna()) <= {"1", "2", "3", "4", "5", "6"}
+    assert sheet.loc[0, "note"].startswith("'=")
+    manifest = load_manifest(TFIDF)
+    thresholds = default_thresholds(manifest)
+    assert set(thresholds) == set(manifest.codes) and all(0.55 <= t <= 0.95 for t in thresholds.values())
+    preview = triage(store, job, "ford-tfidf", thresholds, dry_run=True)
+    assert preview.accepted + preview.to_queue == 400 and store.stats()["annotations"] == 0
+    report = triage(store, job, "ford-tfidf", {c: 0.5 for c in manifest.codes})
+    assert report.accepted == preview.accepted or report.accepted > 0
+    events = store.db.execute("SELECT DISTINCT role, action, annotator FROM annotations").fetchall()
+    assert events == [("machine", "machine-accept", f"model:ford-tfidf@{manifest.version}")]
+    # machine-accepted records leave the expert queue; the rest wait there, least confident first
+    spec = QueueSpec("ford", model_name="ford-tfidf", model_version=manifest.version)
+    assert store.queue_size(spec) == report.to_queue
+    again = triage(store, job, "ford-tfidf", {c: 0.5 for c in manifest.codes})
+    assert again.accepted == 0 and again.already_labelled == report.accepted  # nothing accepted twice
+
+
+def test_neutralise():
+    assert neutralise("=SUM(A1)") == "'=SUM(A1)" and neutralise("@x") == "'@x" and neutralise("+1 555") == "'+1 555"
+    assert neutralise("-3.5") == "-3.5" and neutralise("plain") == "plain" and neutralise(4) == 4
+
+
+def test_cli_classify_streams_a_file(tmp_path):
+    records_file(tmp_path / "in.csv", 3000)
+    out = subprocess.run([sys.executable, "-m", "core", "--db", str(tmp_path / "c.db"), "classify",
+                          str(tmp_path / "in.csv"), str(tmp_path / "out.xlsx"), "--model", str(TFIDF),
+                          "--map", "title=Cím", "--map", "abstract=Absztrakt", "--top-k", "2", "--chunk", "500",
+                          "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "3,000 rows classified" in out.stdout
+    sheet = pd.read_excel(tmp_path / "out.xlsx", dtype=str)
+    assert list(sheet.columns[-6:]) == ["code_1", "name_1", "score_1", "code_2", "name_2", "score_2"]
+    assert len(sheet) == 3000
+    out = subprocess.run([sys.executable, "-m", "core", "--db", str(tmp_path / "c.db"), "classify",
+                          str(tmp_path / "nope.csv"), str(tmp_path / "o.csv"), "--model", str(TFIDF)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "does not exist" in out.stderr
