@@ -168,3 +168,38 @@ def test_performance_dashboard_screenshot(app_url, browser, output_dir):
         chart.screenshot(path=str(output_dir / "performance-bubbles.png"))
     finally:
         page.close()
+
+
+def test_bulk_upload_progress_download(app_server, browser, output_dir, tmp_path):
+    import pandas as pd
+
+    from tests.conftest import DATA
+
+    app_url, _ = app_server
+    titles = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv", dtype=str)["title"].iloc[:300]
+    src = tmp_path / "export.csv"
+    pd.DataFrame({"id": [f"x{i}" for i in range(300)], "title": titles,
+                  "note": ["=1+1"] + [""] * 299}).to_csv(src, index=False)
+    page = browser.new_page(viewport={"width": 1400, "height": 1100}, accept_downloads=True)
+    page.set_default_timeout(90000)
+    page.goto(app_url)
+    page.get_by_role("heading", name="Annotate").wait_for()
+    page.get_by_role("combobox", name="Active taxonomy").click()
+    page.get_by_role("option", name="FORD fields of science (levels 1-2)").click()
+    page.get_by_role("link", name="Bulk classify").click()
+    page.get_by_role("heading", name="Bulk classify").wait_for()
+    try:
+        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(src))
+        page.get_by_text("export.csv").first.wait_for()
+        page.locator(".st-key-bulk-start button").click()
+        page.get_by_text("Done · 300 of 300 rows").wait_for()
+        page.get_by_role("heading", name="Results of job").wait_for()
+        with page.expect_download() as download:
+            page.locator(".st-key-bulk-csv button").click()
+        path = download.value.path()
+        got = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        assert len(got) == 300 and got.loc[0, "note"] == "'=1+1" and (got["code_1"] != "").all()
+        assert got["id"].tolist() == [f"x{i}" for i in range(300)]
+    finally:
+        page.screenshot(path=str(output_dir / "bulk-classify.png"))
+        page.close()

@@ -273,3 +273,42 @@ def test_performance_dashboard_on_imported_labels(workspace_env):
     at.selectbox(key="perf.category").select("5").run()
     at.button(key="perf.open_annotate").click().run()
     assert not at.exception, at.exception
+
+
+def test_bulk_classify_upload_run_download_triage(workspace_env, tmp_path):
+    import time
+
+    import pandas as pd
+
+    titles = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv", dtype=str)["title"].head(800)
+    data = pd.DataFrame({"id": [f"b{i}" for i in range(800)], "title": titles}).to_csv(index=False).encode()
+    at = app().run()
+    at.text_input(key="sidebar.user").input("Lib Rary")
+    at.run()
+    at.switch_page("pages/bulk_classify.py").run()
+    assert not at.exception, at.exception
+    at.file_uploader(key="bulk.upload").upload("mtmt.csv", data, "text/csv").run()
+    at.multiselect(key="bulk.models").set_value(["ford-tfidf"]).run()
+    at.button(key="bulk.start").click().run()
+    assert not at.exception, at.exception
+    assert at.success and "started" in at.success[0].value
+    from core.jobs import get_job, list_jobs
+
+    with _db(workspace_env) as db:
+        job_id = list_jobs(db)[0].id
+        deadline = time.time() + 120
+        while get_job(db, job_id).status not in ("done", "failed") and time.time() < deadline:
+            time.sleep(0.2)
+        job = get_job(db, job_id)
+        assert job.status == "done" and job.done == 800, job.error
+    at.run()
+    assert not at.exception, at.exception
+    assert any(s.value.startswith(f"Results of job #{job_id}") for s in at.subheader)
+    results = next(d.value for d in at.dataframe if "code_1" in d.value.columns)
+    assert list(results.columns) == ["id", "title", "code_1", "name_1", "score_1", "code_2", "name_2", "score_2",
+                                     "code_3", "name_3", "score_3"]
+    assert results["code_1"].str.len().gt(0).all()
+    at.button(key="bulk.triage").click().run()
+    assert not at.exception, at.exception
+    with _db(workspace_env) as db:
+        assert db.db.execute("SELECT count(*) FROM annotations WHERE role = 'machine'").fetchone()[0] > 0
