@@ -206,6 +206,17 @@ def cmd_classify(args: argparse.Namespace) -> int:
     if not args.map or args.guess:
         info = inspect_source(source, source.name, fmt=args.format, encoding=args.encoding, delimiter=args.delimiter)
         mapping = {**{k: v for k, v in guess_mapping(info.columns).items() if v and k != "label"}, **mapping}
+    if args.ray:
+        from core.scaleout import classify_on_ray
+
+        start = time.perf_counter()
+        rows = classify_on_ray([source], args.output, args.model, taxonomy, mapping, top_k=args.top_k,
+                               threshold=args.threshold, level=args.level, fmt=args.format,
+                               workers=args.ray_workers, address=args.ray_address,
+                               out_format="parquet" if args.output.endswith("parquet") else "csv")
+        seconds = time.perf_counter() - start
+        print(f"{rows:,} rows classified on Ray into {args.output}/ in {seconds:,.1f} s")
+        return 0
     bar = tqdm(total=100, unit="%", disable=args.quiet, bar_format="{l_bar}{bar}| {postfix}")
 
     def progress(rows: int, fraction: float) -> None:
@@ -342,6 +353,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int)
     p.add_argument("--long-texts", choices=("truncate", "chunks"), default="truncate")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--ray", action="store_true",
+                   help="run on Ray (output: a new folder of part files; a name ending in 'parquet' writes Parquet)")
+    p.add_argument("--ray-address", help="an existing Ray cluster ('auto' on a node, or ray://head:10001); "
+                                         "default: a local Ray instance")
+    p.add_argument("--ray-workers", type=int, default=2, help="model workers (each loads the model once)")
     p.set_defaults(func=cmd_classify)
 
     p = sub.add_parser("run-job", help="run or resume a bulk classification job of the workspace (the app starts "
