@@ -155,6 +155,20 @@ def jobs_panel() -> None:
 jobs_panel()
 
 # -------------------------------------------------------------------------------- results
+@st.cache_data(max_entries=4, show_spinner="Writing the results file…")
+def results_file(db_path: str, job_id: int, fmt: str, stamp: str, lang: str) -> bytes:
+    """The results as a file's bytes, written once per finished job and format."""
+    import io
+
+    from core.store import Store
+
+    with Store(db_path) as s:
+        buf = io.BytesIO()
+        write_results(s, get_job(s, job_id), fmt, buf, lang)
+        return buf.getvalue()
+
+
+
 job_id = st.session_state.get(SELECTED)
 if job_id is not None:
     try:
@@ -167,21 +181,12 @@ if job_id is not None:
         st.dataframe(pd.DataFrame(rows, columns=header), hide_index=True, width="stretch", key="bulk.results")
         stem = Path(job.params.file_name).stem + f"-classified-{job.id}"
 
-        def make(fmt: str, job=job):
-            import io
-
-            s = store()
-            try:
-                buf = io.BytesIO()
-                write_results(s, job, fmt, buf, lang)
-                return buf.getvalue()
-            finally:
-                s.close()
-
         c1, c2, _ = st.columns([1, 1, 4])
-        c1.download_button("Download CSV", lambda: make("csv"), f"{stem}.csv", "text/csv", key="bulk.csv")
-        c2.download_button("Download XLSX", lambda: make("xlsx"), f"{stem}.xlsx",
-                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="bulk.xlsx")
+        c1.download_button("Download CSV", results_file(str(db.path), job.id, "csv", job.updated_at, lang),
+                           f"{stem}.csv", "text/csv", key="bulk.csv")
+        c2.download_button("Download XLSX", results_file(str(db.path), job.id, "xlsx", job.updated_at, lang),
+                           f"{stem}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                           key="bulk.xlsx")
         model_names = [m["name"] for m in job.models]
         shown_model = st.selectbox("Model", model_names, key="bulk.dist_model") if len(model_names) > 1 \
             else model_names[0]
