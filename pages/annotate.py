@@ -188,7 +188,12 @@ shown = list(view.suggestions) if view else []
 # -------------------------------------------------------------------------------- actions
 # Callbacks run at the start of the next rerun, after this run's store is closed: each opens its
 # own. They act on the record and suggestions that were on screen when the key was pressed.
-def act(fn, *args, move: bool = True) -> None:
+def act(fn, *args, move: bool = True, on_record: int | None = None) -> None:
+    # A key pressed while the page was still drawing the next record reaches the callback of the
+    # record before; it must not act on that record again.
+    if on_record is not None and queue.current != on_record:
+        flash("warning", "The page was still loading the next record: nothing was recorded. Press the key again.")
+        return
     s = store()
     try:
         event = fn(Annotator(s, state.user, state.role, tax), *args)
@@ -214,19 +219,19 @@ def reason() -> str:
 
 def accept(i: int) -> None:
     if i < len(shown):
-        act(lambda a: a.accept(record["id"], shown[i], shown, reason()))
+        act(lambda a: a.accept(record["id"], shown[i], shown, reason()), on_record=record["id"])
 
 
 def choose(codes: list[str]) -> None:
-    act(lambda a: a.correct(record["id"], codes, shown, reason()))
+    act(lambda a: a.correct(record["id"], codes, shown, reason()), on_record=record["id"])
 
 
 def reject() -> None:
-    act(lambda a: a.reject(record["id"], shown, reason()))
+    act(lambda a: a.reject(record["id"], shown, reason()), on_record=record["id"])
 
 
 def skip() -> None:
-    act(lambda a: a.skip(record["id"], shown, reason()))
+    act(lambda a: a.skip(record["id"], shown, reason()), on_record=record["id"])
 
 
 def undo() -> None:
@@ -234,7 +239,8 @@ def undo() -> None:
 
 
 def add_note() -> None:
-    act(lambda a: a.note(record["id"], st.session_state.get("annotate.note", "")), move=False)
+    act(lambda a: a.note(record["id"], st.session_state.get("annotate.note", "")), move=False,
+        on_record=record["id"])
     st.session_state["annotate.note"] = ""
 
 

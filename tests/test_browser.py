@@ -118,12 +118,16 @@ def test_label_fifty_records_with_the_keyboard(app_server, browser, output_dir):
     try:
         page.evaluate("document.activeElement && document.activeElement.blur()")  # keys go to the page
         keys = ["1", "a", "2", "x", "s"] * 10  # 50 actions: accept top / second, reject, skip
+        idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
         for done, key in enumerate(keys, start=1):
             page.keyboard.press(key)
             page.get_by_text(f"Done {done} ·").wait_for()
+            idle.wait_for()  # the next record is fully drawn
         page.keyboard.press("u")  # undo the last skip: back to that record
         page.get_by_text("Done 49 ·").wait_for()
+        idle.wait_for()
         page.keyboard.press("p")
+        idle.wait_for()
         page.keyboard.press("n")
         page.get_by_text("Done 49 ·").wait_for()
     finally:
