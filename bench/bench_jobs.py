@@ -98,6 +98,9 @@ def main() -> None:
         figures.update({f"tfidf_{k}": v for k, v in tfidf.items()})
         minilm = job_vs_raw(tmp, args.models / "ford-minilm-int8", args.minilm_rows, 256)
         figures.update({f"minilm_int8_{k}": v for k, v in minilm.items()})
+        if not args.memory_rows:
+            print(json.dumps(figures))
+            return
         big = tmp / "million.csv"
         mtmt_file(big, args.memory_rows, seed=2)
         figures["memory_rows"] = args.memory_rows

@@ -61,11 +61,12 @@ def prediction_rows(record_ids: Sequence[int], manifest, scores: np.ndarray, tax
     codes = [taxonomy.node(manifest.codes[i]).code for i in known]
     scores = scores[:, known]
     margin, entropy = uncertainty(scores)
-    rows = []
-    for rid, row, m, e in zip(record_ids, scores, margin, entropy):
-        order = np.argsort(-row, kind="stable")[:top_k]
-        rows.append((int(rid), [(codes[j], float(row[j])) for j in order], float(m), float(e)))
-    return rows
+    if scores.shape[1] == 0:
+        return [(int(rid), [], float(m), float(e)) for rid, m, e in zip(record_ids, margin, entropy)]
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :top_k]
+    top = np.round(np.take_along_axis(scores, order, axis=1), 6).tolist()
+    return [(int(rid), [(codes[j], v) for j, v in zip(cols, values)], m, e)
+            for rid, cols, values, m, e in zip(record_ids, order.tolist(), top, margin.tolist(), entropy.tolist())]
 
 
 @dataclass(frozen=True)

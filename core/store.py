@@ -516,7 +516,8 @@ class Store:
                          rows: Sequence[tuple[int, Sequence[tuple[str, float]], float, float]],
                          *, job_id: int | None = None) -> None:
         """Store a model's output for records: rows of (record_id, [(code, score)] best first,
-        margin, entropy). Earlier output of the same model version for those records is replaced."""
+        margin, entropy); scores as given (``prediction_rows`` rounds them to 6 decimals). Earlier
+        output of the same model version for those records is replaced."""
         created = now()
         with self.write():
             self.db.conn.executemany(
@@ -524,7 +525,7 @@ class Store:
                 "top_score, margin, entropy, ranked, job_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(r[0], model_name, model_version, taxonomy_id, r[1][0][0] if r[1] else "",
                   float(r[1][0][1]) if r[1] else 0.0, float(r[2]), float(r[3]),
-                  json.dumps([[c, round(float(v), 6)] for c, v in r[1]]), job_id, created)
+                  json.dumps(r[1]), job_id, created)
                  for r in rows],
             )
 

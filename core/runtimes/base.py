@@ -132,9 +132,12 @@ def ranked_from_scores(
         keep = [j for j, c in enumerate(codes) if c in model_codes]
     codes = [codes[j] for j in keep]
     table = table[:, keep]
+    if table.shape[1] == 0:
+        return [[] for _ in range(len(table))]
+    order = np.argsort(-table, axis=1, kind="stable")[:, :top_k]
+    top = np.take_along_axis(table, order, axis=1).tolist()
     results = []
-    for row in table:
-        order = np.argsort(-row, kind="stable")[:top_k]
-        picked = [(codes[j], float(row[j])) for j in order if row[j] >= threshold and row[j] > 0]
-        results.append([Suggestion(c, s, r) for r, (c, s) in enumerate(picked, start=1)])
+    for cols, values in zip(order.tolist(), top):
+        picked = [(codes[j], v) for j, v in zip(cols, values) if v >= threshold and v > 0]
+        results.append([Suggestion(c, v, r) for r, (c, v) in enumerate(picked, start=1)])
     return results
