@@ -168,9 +168,10 @@ if not queue.ids:
     st.stop()
 
 done, remaining = queue.progress(db, state.user)
+more = (f" (the first {len(queue.ids):,} of {queue.total:,} matching records; reopen the queue for more)"
+        if queue.total > len(queue.ids) else "")
 st.progress(done / len(queue.ids), text=f"Done {done} · remaining {remaining} · record {queue.position + 1} of "
-                                        f"{len(queue.ids)} (the queue holds the first {len(queue.ids):,} of "
-                                        f"{queue.total:,} matching records)")
+                                        f"{len(queue.ids)}{more}")
 
 record = db.record(queue.current)
 qmodel = by_name.get(queue.spec.model_name) or (models[0] if models else None)
