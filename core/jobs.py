@@ -196,6 +196,16 @@ def launch(db_path: str | Path, job_id: int, log_dir: str | Path | None = None) 
     return proc.pid
 
 
+def resume_interrupted(store: Store, log_dir: str | Path | None = None) -> list[int]:
+    """Start a worker for every job whose worker died (the app calls this when it starts)."""
+    resumed = []
+    for job in list_jobs(store, limit=200):
+        if job.status == "interrupted" and job.checkpoint.get("pid"):
+            launch(store.path, job.id, log_dir)
+            resumed.append(job.id)
+    return resumed
+
+
 # ---------------------------------------------------------------------------------- worker
 def _prepare(store: Store, job_id: int, params: JobParams) -> tuple[int, int]:
     """Import the file as a batch and list, for each file row, the record it became (rows whose id
@@ -501,5 +511,5 @@ def triage(store: Store, job: JobInfo, model_name: str, thresholds: dict[str, fl
 
 
 __all__ = ["JobError", "JobInfo", "JobParams", "TriageReport", "cancel_job", "classify_file", "create_job", "default_thresholds",
-           "distribution", "get_job", "launch", "list_jobs", "neutralise", "result_rows", "run_job", "triage",
+           "distribution", "get_job", "launch", "list_jobs", "neutralise", "resume_interrupted", "result_rows", "run_job", "triage",
            "write_results"]

@@ -173,3 +173,22 @@ def test_cli_classify_streams_a_file(tmp_path):
                           str(tmp_path / "nope.csv"), str(tmp_path / "o.csv"), "--model", str(TFIDF)],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "does not exist" in out.stderr
+
+
+def test_interrupted_jobs_resume_when_the_app_starts(store, tmp_path):
+    from core.jobs import resume_interrupted
+
+    records_file(tmp_path / "r.csv", 2000)
+    job_id = create_job(store, params(tmp_path / "r.csv", chunk=500), "Lib")
+    run_job(store.path, job_id, stop_after_chunks=1)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    job = get_job(store, job_id)
+    store.update_job(job_id, checkpoint=dict(job.checkpoint, pid=dead.pid))  # its worker died
+    assert get_job(store, job_id).status == "interrupted"
+    assert resume_interrupted(store, tmp_path / "logs") == [job_id]
+    deadline = time.time() + 120
+    while get_job(store, job_id).status != "done" and time.time() < deadline:
+        time.sleep(0.1)
+    assert get_job(store, job_id).done == 2000 and store.job_result_count(job_id) == 2000
+    assert resume_interrupted(store, tmp_path / "logs") == []

@@ -38,10 +38,16 @@ def settings() -> Settings:
 
 @st.cache_resource(show_spinner="Preparing the workspace…")
 def _initialise(db_path: str, demo: bool) -> bool:
-    """Create the database, store the built-in taxonomies and the demo records, once per process."""
+    """Create the database, store the built-in taxonomies and the demo records, and resume
+    interrupted bulk jobs, once per process."""
+    from core.jobs import resume_interrupted
+
     current = Settings.from_env()
     store = open_workspace(Settings(current.home, type(current.db_path)(db_path), current.models_dir, demo))
-    store.close()
+    try:
+        resume_interrupted(store)  # bulk jobs whose worker died with the machine or the app go on
+    finally:
+        store.close()
     return True
 
 
