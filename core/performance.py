@@ -191,19 +191,22 @@ def bubble_chart(data: pd.DataFrame, *, title: str = ""):
     groups = list(dict.fromkeys(data["group"]))
     pick = alt.selection_point(fields=["code"], name="pick")
     base = alt.Chart(data, title=title or alt.Undefined).encode(
-        x=alt.X("group:N", sort=groups, title=None, axis=alt.Axis(labelAngle=-30, labelLimit=220)),
+        x=alt.X("group:N", sort=groups, title=None,
+                axis=alt.Axis(labelAngle=-25, labelLimit=200, labelOverlap=False, orient="bottom")),
         y=alt.Y("slot:O", title=None, axis=None),
     )
     circles = base.mark_circle(opacity=0.85, stroke="#333333", strokeWidth=0.5).encode(
-        size=alt.Size("occurrences:Q", scale=alt.Scale(range=[60, 2200]), title="occurs"),
-        color=alt.Color("band:N", scale=alt.Scale(domain=list(BANDS), range=list(BAND_COLOURS)), title="F1"),
+        size=alt.Size("occurrences:Q", scale=alt.Scale(range=[40, 1300]), title="occurs",
+                      legend=alt.Legend(orient="bottom", direction="horizontal", symbolLimit=5)),
+        color=alt.Color("band:N", scale=alt.Scale(domain=list(BANDS), range=list(BAND_COLOURS)), title="F1",
+                        legend=alt.Legend(orient="bottom", direction="horizontal")),
         tooltip=[alt.Tooltip("code:N"), alt.Tooltip("name:N"), alt.Tooltip("support:Q", title="gold records"),
                  alt.Tooltip("predicted:Q"), alt.Tooltip("precision:Q", format=".2f"),
                  alt.Tooltip("recall:Q", format=".2f"), alt.Tooltip("f1:Q", format=".2f"),
                  alt.Tooltip("lenient_f1:Q", format=".2f", title="lenient F1")],
     ).add_params(pick)
     labels = base.mark_text(align="left", dx=14, fontSize=10).encode(text="code:N")
-    return (circles + labels).properties(height=max(220, 42 * int(data["slot"].max() or 1)), width="container")
+    return (circles + labels).properties(height=max(220, 48 * int(data["slot"].max() or 1)), width="container")
 
 
 def chart_bytes(chart, fmt: str) -> bytes:
