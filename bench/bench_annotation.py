@@ -28,17 +28,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from core.annotation import Annotator, Queue, model_view, score_records  # noqa: E402
-from core.labels import QueueSpec  # noqa: E402
-from core.records_import import import_records  # noqa: E402
-from core.runtimes import load_classifier  # noqa: E402
+from core.domain.labels import QueueSpec  # noqa: E402
+from core.models.runtimes import load_classifier  # noqa: E402
 from core.store import Store  # noqa: E402
-from core.workspace import ensure_builtin_taxonomies  # noqa: E402
+from core.work.annotation import Annotator, Queue, model_view, score_records  # noqa: E402
+from core.work.records_import import import_records  # noqa: E402
+from core.work.workspace import ensure_builtin_taxonomies  # noqa: E402
 
 
 def build_records(path: Path, rows: int, seed: int = 0) -> None:
     import pandas as pd
-
     from throughput import workload
 
     texts = workload(5000, seed=seed)

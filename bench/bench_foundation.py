@@ -24,10 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.records_import import import_records  # noqa: E402
+from core.domain.taxonomy import NodeSpec, Taxonomy  # noqa: E402
+from core.domain.text import fold  # noqa: E402
 from core.store import Store  # noqa: E402
-from core.taxonomy import NodeSpec, Taxonomy  # noqa: E402
-from core.text import fold  # noqa: E402
+from core.work.records_import import import_records  # noqa: E402
 
 WORDS = ("analysis model quantum social policy health education network learning protein soil climate "
          "economic political history language law energy material signal cell urban rural market data "
@@ -150,7 +150,7 @@ def bench_search(tmp: Path) -> dict:
 CHILD = """
 import sys
 sys.path.insert(0, {root!r})
-from core.records_import import import_records
+from core.work.records_import import import_records
 from core.store import Store
 if {do_import}:
     s = Store({db!r})

@@ -25,9 +25,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from core.jobs import JobParams, create_job, run_job  # noqa: E402
-from core.runtimes import load_classifier  # noqa: E402
+from core.models.runtimes import load_classifier  # noqa: E402
 from core.store import Store  # noqa: E402
-from core.workspace import ensure_builtin_taxonomies  # noqa: E402
+from core.work.workspace import ensure_builtin_taxonomies  # noqa: E402
 
 
 def mtmt_file(path: Path, rows: int, seed: int = 0) -> None:

@@ -44,10 +44,10 @@ if kind == "pipeline":
     seconds = time.perf_counter() - start
     labels = [o[0]["label"] for o in out]
 elif kind == "tfidf":
-    from core.default_models import ford_training_set
-    from core.tfidf_onnx import ONNX_TOKEN_PATTERN, SKLEARN_TOKEN_PATTERN, tfidf_logreg_to_onnx
-    from core.runtimes.onnx_text import OnnxTextClassifier
-    from core.manifest import Manifest
+    from core.files.shipped import ford_training_set
+    from core.models.tfidf_onnx import ONNX_TOKEN_PATTERN, SKLEARN_TOKEN_PATTERN, tfidf_logreg_to_onnx
+    from core.models.runtimes.onnx_text import OnnxTextClassifier
+    from core.models.manifest import Manifest
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from skl2onnx import convert_sklearn
@@ -73,7 +73,7 @@ elif kind == "tfidf":
     print(json.dumps({{"timings": timings, "max_prob_diff": diffs, "peak_rss_mb": hwm}}))
     raise SystemExit
 else:
-    from core.runtimes import load_classifier
+    from core.models.runtimes import load_classifier
     clf = load_classifier(folder)
     clf.predict_scores(texts[:4])
     start = time.perf_counter()

@@ -16,12 +16,12 @@ import time
 from pathlib import Path
 
 from core.errors import WorkbenchError
-from core.records_import import FIELDS, guess_mapping, import_records
-from core.records_io import inspect_source
+from core.files.records_io import inspect_source
+from core.files.taxonomy_io import read_taxonomy_file
 from core.settings import Settings
 from core.store import Store
-from core.taxonomy_io import read_taxonomy_file
-from core.workspace import ensure_builtin_taxonomies
+from core.work.records_import import FIELDS, guess_mapping, import_records
+from core.work.workspace import ensure_builtin_taxonomies
 
 
 def _store(args: argparse.Namespace) -> Store:
@@ -40,6 +40,16 @@ def cmd_import_taxonomy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mapping(args: argparse.Namespace, columns, *, leave_out: tuple[str, ...] = ()) -> dict[str, str | None]:
+    """``--map`` pairs; the columns of the fields not given are guessed when there is no ``--map``
+    or with ``--guess``."""
+    given = _parse_mapping(args.map or [])
+    if args.map and not args.guess:
+        return {f: None for f in FIELDS} | given
+    guessed = {f: c for f, c in guess_mapping(columns).items() if f not in leave_out}
+    return guessed | given
+
+
 def _parse_mapping(pairs: list[str]) -> dict[str, str]:
     mapping = {}
     for pair in pairs:
@@ -55,10 +65,9 @@ def cmd_import_records(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     info = inspect_source(path, path.name, fmt=args.format, encoding=args.encoding, delimiter=args.delimiter)
-    mapping = guess_mapping(info.columns) if not args.map or args.guess else {f: None for f in FIELDS}
-    mapping.update(_parse_mapping(args.map or []))
+    mapping = _mapping(args, info.columns)
     print(f"{info.name}: {info.format}" + (f", {info.encoding}, delimiter {info.delimiter!r}" if info.encoding else "")
-          + f"; mapping: " + ", ".join(f"{f}←{c}" for f, c in mapping.items() if c), file=sys.stderr)
+          + "; mapping: " + ", ".join(f"{f}←{c}" for f, c in mapping.items() if c), file=sys.stderr)
     with _store(args) as store:
         label_taxonomy = store.load_taxonomy(args.label_taxonomy) if args.label_taxonomy else None
         bar = tqdm(total=100, desc="importing", file=sys.stderr, disable=args.quiet,
@@ -109,7 +118,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_export_onnx(args: argparse.Namespace) -> int:
-    from core.export import export_onnx
+    from core.models.export import export_onnx
 
     samples = [line.strip() for line in Path(args.samples).read_text(encoding="utf-8").splitlines() if line.strip()] \
         if args.samples else DEFAULT_SAMPLES
@@ -119,7 +128,8 @@ def cmd_export_onnx(args: argparse.Namespace) -> int:
 
 
 def cmd_suggest(args: argparse.Namespace) -> int:
-    from core.runtimes import load_classifier, suggest
+    from core.models.runtimes import load_classifier
+    from core.models.scoring import suggest
 
     clf = load_classifier(args.model, threads=args.threads, long_texts=args.long_texts)
     with _store(args) as store:
@@ -130,7 +140,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
 
 
 def cmd_export_training(args: argparse.Namespace) -> int:
-    from core.training_data import ExportFilter, category_counts, labelled_frame, split, write
+    from core.work.training_data import ExportFilter, category_counts, labelled_frame, split, write
 
     with _store(args) as store:
         taxonomy = store.load_taxonomy(args.taxonomy)
@@ -151,10 +161,9 @@ def cmd_export_training(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import json as _json
 
-    from core.performance import evaluate_file, table_bytes
-    from core.records_import import guess_mapping
-    from core.records_io import inspect_source
-    from core.runtimes import load_classifier
+    from core.files.writers import table_bytes
+    from core.models.runtimes import load_classifier
+    from core.work.performance import evaluate_file
 
     clf = load_classifier(args.model, threads=args.threads)
     with _store(args) as store:
@@ -163,10 +172,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"File problem: '{path}' does not exist", file=sys.stderr)
         return 2
-    mapping = _parse_mapping(args.map or [])
-    if not args.map or args.guess:
-        guessed = guess_mapping(inspect_source(path, path.name).columns)
-        mapping = {**{k: v for k, v in guessed.items() if v}, **mapping}
+    mapping = _mapping(args, inspect_source(path, path.name).columns, leave_out=("id",))
     report, _ = evaluate_file(clf, taxonomy, path, path.name, mapping, level=args.level)
     s = report.summary
     print(f"{clf.manifest.name} {clf.manifest.version} on {path.name}: {report.samples:,} rows"
@@ -191,9 +197,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from core.jobs import classify_file
-    from core.records_import import guess_mapping
-    from core.records_io import inspect_source
-    from core.runtimes import load_classifier
+    from core.models.runtimes import load_classifier
 
     source = Path(args.input)
     if not source.is_file():
@@ -202,12 +206,10 @@ def cmd_classify(args: argparse.Namespace) -> int:
     classifiers = [load_classifier(m, threads=args.threads, long_texts=args.long_texts) for m in args.model]
     with _store(args) as store:
         taxonomy = store.load_taxonomy(args.taxonomy or classifiers[0].manifest.taxonomy)
-    mapping = _parse_mapping(args.map or [])
-    if not args.map or args.guess:
-        info = inspect_source(source, source.name, fmt=args.format, encoding=args.encoding, delimiter=args.delimiter)
-        mapping = {**{k: v for k, v in guess_mapping(info.columns).items() if v and k != "label"}, **mapping}
+    info = inspect_source(source, source.name, fmt=args.format, encoding=args.encoding, delimiter=args.delimiter)
+    mapping = _mapping(args, info.columns, leave_out=("label",))
     if args.ray:
-        from core.scaleout import classify_on_ray
+        from core.jobs.ray import classify_on_ray
 
         start = time.perf_counter()
         rows = classify_on_ray([source], args.output, args.model, taxonomy, mapping, top_k=args.top_k,

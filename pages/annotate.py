@@ -5,10 +5,10 @@ import json
 
 import streamlit as st
 
-from core.annotation import AnnotationError, Annotator, Queue, model_view, score_records
+from core.domain.labels import QueueSpec
 from core.errors import WorkbenchError
-from core.labels import QueueSpec
-from core.model_registry import discover, estimated_seconds, models_for
+from core.models.registry import discover, estimated_seconds, models_for
+from core.work.annotation import AnnotationError, Annotator, Queue, model_view, score_records
 from ui.common import ROLES, classifier, session, settings, show_error, store, taxonomy
 
 QUEUE = "annotate.queue"

@@ -8,15 +8,25 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import WorkbenchError
-from core.jobs import (JobParams, cancel_job, create_job, default_thresholds, distribution, get_job, launch,
-                       list_jobs, result_rows, triage, write_results)
-from core.manifest import load_manifest
-from core.model_registry import discover, models_for
-from core.records_import import FIELDS, guess_mapping
-from core.records_io import inspect_source, preview
-from ui.common import session, settings, show_error, store, taxonomy
+from core.files.records_io import inspect_source, preview
+from core.jobs import (
+    JobParams,
+    cancel_job,
+    create_job,
+    default_thresholds,
+    distribution,
+    get_job,
+    launch,
+    list_jobs,
+    result_rows,
+    triage,
+    write_results,
+)
+from core.models.manifest import load_manifest
+from core.models.registry import discover, models_for
+from core.work.records_import import FIELDS
+from ui.common import column_mapping, session, settings, show_error, store, taxonomy
 
-NONE = "(none)"
 SELECTED = "bulk.job"
 
 state = session()
@@ -74,14 +84,7 @@ with st.expander("New job", expanded=not list_jobs(db, 1)):
             show_error(exc)
             info = None
     if info is not None:
-        guessed = guess_mapping(info.columns)
-        cols = st.columns(4)
-        mapping = {}
-        for i, field in enumerate(f for f in FIELDS if f != "label"):
-            options = [NONE, *info.columns]
-            pick = cols[i % 4].selectbox(field, options, index=options.index(guessed[field]) if guessed[field] else 0,
-                                         key=f"bulk.map.{field}.{source_path.name}")
-            mapping[field] = None if pick == NONE else pick
+        mapping = column_mapping(info.columns, [f for f in FIELDS if f != "label"], "bulk.map", display_name)
         c1, c2, c3, c4 = st.columns(4)
         chosen = c1.multiselect("Models", names, default=names[:1], key="bulk.models")
         top_k = c2.number_input("Codes per record (top-k)", 1, 10, 3, key="bulk.top_k")

@@ -5,15 +5,9 @@ from pathlib import Path
 import streamlit as st
 
 from core.errors import WorkbenchError
-from core.records_import import FIELDS, guess_mapping, import_records
-from core.records_io import DELIMITERS, ENCODINGS, FORMATS, inspect_source, preview
-from ui.common import session, show_error, store, taxonomy
-
-NONE = "(none)"
-FIELD_HELP = {
-    "id": "the record's identifier in your system (left empty: numbered by the import)",
-    "label": "existing subject codes, several separated by '|'",
-}
+from core.files.records_io import DELIMITERS, ENCODINGS, FORMATS, inspect_source, preview
+from core.work.records_import import FIELDS, import_records
+from ui.common import column_mapping, session, show_error, store, taxonomy
 
 state = session()
 db = store()
@@ -67,16 +61,7 @@ if source is not None:
     st.dataframe(rows, hide_index=True, width="stretch", key="import.preview")
 
     st.subheader("Column mapping")
-    guessed = guess_mapping(info.columns)
-    options = [NONE, *info.columns]
-    mapping = {}
-    cols = st.columns(4)
-    for i, field in enumerate(FIELDS):
-        choice = cols[i % 4].selectbox(
-            field, options, index=options.index(guessed[field]) if guessed[field] else 0,
-            key=f"import.map.{field}.{name}", help=FIELD_HELP.get(field),
-        )
-        mapping[field] = None if choice == NONE else choice
+    mapping = column_mapping(info.columns, FIELDS, "import.map", name)
 
     taxonomies = {"": "Any taxonomy", **{t.id: t.name for t in db.list_taxonomies()}}
     c1, c2, c3 = st.columns(3)

@@ -3,8 +3,8 @@
 import streamlit as st
 
 from core.errors import WorkbenchError
-from core.model_registry import check_codes, discover, resolve_model_path
-from core.runtimes import suggest
+from core.models.registry import check_codes, discover, resolve_model_path
+from core.models.scoring import suggest
 from ui.common import classifier, session, settings, show_error, store, taxonomy
 
 state = session()

@@ -2,20 +2,32 @@
 tables (strict, lenient, hierarchical; per level, language and domain; model comparison;
 agreement; confusions; trend), with exports; and evaluation of a labelled file."""
 
+import json
+
 import streamlit as st
 
-from core.annotation import Queue, score_records
+from core.domain.labels import QueueSpec
+from core.domain.metrics import cross_table, trend
 from core.errors import WorkbenchError
-from core.labels import QueueSpec
-from core.metrics import trend
-from core.model_registry import discover, estimated_seconds, models_for
-from core.performance import (GOLD_SOURCES, bubble_chart, bubble_data, chart_bytes, comparison_table, evaluate_file,
-                              expert_expert_agreement, expert_model_kappa, gold_frame, model_result, per_level_table,
-                              table_bytes)
-from core.records_import import FIELDS, guess_mapping
-from core.records_io import inspect_source
-from core.metrics import cross_table
-from ui.common import classifier, session, settings, show_error, store, taxonomy
+from core.files.records_io import inspect_source
+from core.files.writers import table_bytes
+from core.models.registry import discover, estimated_seconds, models_for
+from core.work.annotation import Queue, score_records
+from core.work.performance import (
+    GOLD_SOURCES,
+    bubble_chart,
+    bubble_data,
+    chart_bytes,
+    comparison_table,
+    evaluate_file,
+    expert_expert_agreement,
+    expert_model_kappa,
+    gold_frame,
+    model_result,
+    per_level_table,
+)
+from core.work.records_import import FIELDS
+from ui.common import classifier, column_mapping, session, settings, show_error, store, taxonomy
 
 state = session()
 cfg = settings()
@@ -35,6 +47,20 @@ def downloads(frame, stem: str, key: str) -> None:
     c1.download_button("CSV", table_bytes(frame, "csv"), f"{stem}.csv", "text/csv", key=f"{key}.csv")
     c2.download_button("XLSX", table_bytes(frame, "xlsx", stem), f"{stem}.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}.xlsx")
+
+
+def summary_metrics(summary: dict, samples: int, samples_label: str) -> None:
+    shown = [(samples_label, f"{samples:,}"), ("F1 (micro)", summary["micro_f1"]), ("Macro F1", summary["macro_f1"]),
+             ("Weighted F1", summary["weighted_f1"]), ("Lenient F1", summary["lenient_micro_f1"]),
+             ("Hierarchical F1", summary["hierarchical_micro_f1"])]
+    for col, (label, value) in zip(st.columns(len(shown)), shown):
+        col.metric(label, value if isinstance(value, str) else f"{value:.3f}")
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def chart_file(spec_json: str, fmt: str) -> bytes:
+    """PNG/SVG of a chart, rendered once per chart (rendering takes about a second)."""
+    return chart_bytes(json.loads(spec_json), fmt)
 
 
 def percent_columns(frame):
@@ -84,14 +110,7 @@ with tab_ws:
         if main.frame.empty:
             st.warning(f"{main.model} has scored none of the {len(gold):,} gold records yet.")
         else:
-            s = main.report.summary
-            m = st.columns(6)
-            m[0].metric("Gold records", f"{main.report.samples:,}")
-            m[1].metric("F1 (micro)", f"{s['micro_f1']:.3f}")
-            m[2].metric("Macro F1", f"{s['macro_f1']:.3f}")
-            m[3].metric("Weighted F1", f"{s['weighted_f1']:.3f}")
-            m[4].metric("Lenient F1", f"{s['lenient_micro_f1']:.3f}")
-            m[5].metric("Hierarchical F1", f"{s['hierarchical_micro_f1']:.3f}")
+            summary_metrics(main.report.summary, main.report.samples, "Gold records")
 
             try:
                 data = bubble_data(main.report, tax, level, good=good, fair=fair,
@@ -104,9 +123,10 @@ with tab_ws:
                                                  f"yellow ≥ {fair:.2f}, red below, blue: no gold data")
                 event = st.altair_chart(chart, on_select="rerun", selection_mode="pick", key="perf.chart")
                 e1, e2, _ = st.columns([1, 1, 4])
-                e1.download_button("Chart PNG", chart_bytes(chart, "png"), f"{tax.id}-level{level}.png", "image/png",
+                spec = json.dumps(chart.to_dict())
+                e1.download_button("Chart PNG", chart_file(spec, "png"), f"{tax.id}-level{level}.png", "image/png",
                                    key="perf.png")
-                e2.download_button("Chart SVG", chart_bytes(chart, "svg"), f"{tax.id}-level{level}.svg",
+                e2.download_button("Chart SVG", chart_file(spec, "svg"), f"{tax.id}-level{level}.svg",
                                    "image/svg+xml", key="perf.svg")
 
                 # a category: clicked in the chart, or chosen here
@@ -220,15 +240,7 @@ with tab_file:
             show_error(exc)
             info = None
         if info is not None:
-            guessed = guess_mapping(info.columns)
-            cols = st.columns(4)
-            mapping = {}
-            for i, field in enumerate(f for f in FIELDS if f != "id"):
-                options = ["(none)", *info.columns]
-                pick = cols[i % 4].selectbox(field, options,
-                                             index=options.index(guessed[field]) if guessed.get(field) else 0,
-                                             key=f"perf.map.{field}")
-                mapping[field] = None if pick == "(none)" else pick
+            mapping = column_mapping(info.columns, [f for f in FIELDS if f != "id"], "perf.map")
             file_level = st.selectbox("Level", ["as labelled", *range(1, tax.depth + 1)], key="perf.file_level")
             if st.button("Evaluate", type="primary", key="perf.evaluate"):
                 try:
@@ -241,12 +253,7 @@ with tab_file:
                     show_error(exc)
                 else:
                     s = report.summary
-                    m = st.columns(5)
-                    m[0].metric("Rows evaluated", f"{report.samples:,}")
-                    m[1].metric("F1 (micro)", f"{s['micro_f1']:.3f}")
-                    m[2].metric("Macro F1", f"{s['macro_f1']:.3f}")
-                    m[3].metric("Lenient F1", f"{s['lenient_micro_f1']:.3f}")
-                    m[4].metric("Hierarchical F1", f"{s['hierarchical_micro_f1']:.3f}")
+                    summary_metrics(s, report.samples, "Rows evaluated")
                     if s.get("rows_without_known_gold"):
                         st.warning(f"{s['rows_without_known_gold']:,} row(s) had no gold code of {tax.name} "
                                    "and were left out.")

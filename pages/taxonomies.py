@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.errors import WorkbenchError
-from core.taxonomy_io import read_taxonomy, taxonomy_to_csv
+from core.files.taxonomy_io import read_taxonomy, taxonomy_to_csv
 from ui.common import session, show_error, store, taxonomy
 
 BROWSE_KEY = "taxonomies.current"  # {taxonomy_id: code or None}
@@ -117,8 +117,6 @@ replace = st.checkbox("Replace a stored taxonomy with the same id", key="taxonom
 if st.button("Import taxonomy", disabled=upload is None, key="taxonomies.import"):
     try:
         imported = read_taxonomy(upload.getvalue(), upload.name, id=new_id.strip() or None, name=new_name.strip() or None)
-        if imported.id in infos and infos[imported.id].builtin:
-            raise WorkbenchError(f"'{imported.id}' is a built-in taxonomy's id; choose another id")
         db.save_taxonomy(imported, replace=replace)
     except WorkbenchError as exc:
         show_error(exc)

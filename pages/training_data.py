@@ -5,7 +5,7 @@ import datetime as dt
 import streamlit as st
 
 from core.errors import WorkbenchError
-from core.training_data import FORMATS, ExportFilter, category_counts, labelled_frame, split, to_bytes
+from core.work.training_data import FORMATS, ExportFilter, category_counts, labelled_frame, split, to_bytes
 from ui.common import session, show_error, store, taxonomy
 
 state = session()

@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.taxonomy import NodeSpec, Taxonomy  # noqa: E402
-from core.taxonomy_io import write_taxonomy_csv  # noqa: E402
+from core.domain.taxonomy import NodeSpec, Taxonomy  # noqa: E402
+from core.files.taxonomy_io import write_taxonomy_csv  # noqa: E402
 
 SHIPPABLE_CORPORA = (
     "cap_us_congress_bill_titles.csv",

@@ -22,13 +22,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.default_models import cap_training_set, ford_training_set  # noqa: E402
-from core.manifest import MANIFEST_FILE, Manifest  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from core.export import export_onnx  # noqa: E402
-from core.manifest import load_manifest, write_manifest  # noqa: E402
-from core.training import train_minilm_classifier, train_tfidf_model  # noqa: E402
 from dataclasses import replace  # noqa: E402
+
+from core.files.shipped import cap_training_set, ford_training_set  # noqa: E402
+from core.models.export import export_onnx  # noqa: E402
+from core.models.manifest import MANIFEST_FILE, Manifest, load_manifest, write_manifest  # noqa: E402  # noqa: E402
+from core.models.training import train_minilm_classifier, train_tfidf_model  # noqa: E402
+from core.settings import Settings  # noqa: E402
 
 VERSION = "1.1.0"
 

@@ -22,7 +22,7 @@ def shared_file(*parts: str) -> Path:
 @pytest.fixture
 def store(tmp_path):
     from core.store import Store
-    from core.workspace import ensure_builtin_taxonomies
+    from core.work.workspace import ensure_builtin_taxonomies
 
     s = Store(tmp_path / "ws.db")
     ensure_builtin_taxonomies(s)

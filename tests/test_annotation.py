@@ -8,14 +8,15 @@ import sqlite3
 import pandas as pd
 import pytest
 
-from core.annotation import AnnotationError, Annotator, Queue, model_view, score_records, uncertainty
+from core.domain.labels import Event, QueueSpec, ShownSuggestion, derive_one
 from core.errors import StoreError
-from core.labels import Event, QueueSpec, ShownSuggestion, derive_one
-from core.manifest import Manifest
-from core.records_import import import_records
-from core.runtimes import load_classifier
+from core.models.manifest import Manifest
+from core.models.runtimes import load_classifier
+from core.models.scoring import uncertainty
+from core.models.training import train_tfidf_model
 from core.store import Store
-from core.training import train_tfidf_model
+from core.work.annotation import AnnotationError, Annotator, Queue, model_view, score_records
+from core.work.records_import import import_records
 from tests.conftest import DATA
 
 
@@ -180,8 +181,7 @@ def test_derive_ignores_undone_events_in_any_order():
 
 
 def _writer(path, name, record_ids, n):
-    from core.annotation import Annotator
-    from core.store import Store
+    from core.work.annotation import Annotator
 
     with Store(path, timeout=60) as s:
         ann = Annotator(s, name, "expert", s.load_taxonomy("ford"))

@@ -1,7 +1,6 @@
 """Browser journey: the real app under `streamlit run`, driven in Debian Chromium via Playwright."""
 
 import os
-import shutil
 import socket
 import subprocess
 import sys

@@ -31,6 +31,8 @@ def test_import_taxonomy_and_bad_input(tmp_path):
     good.write_text("code,parent,name_en\nA,,Alpha\nB,A,Beta\n", encoding="utf-8")
     out = cli("import-taxonomy", str(good), "--id", "mine", db=db)
     assert out.returncode == 0 and "2 nodes" in out.stdout
+    out = cli("import-taxonomy", str(good), "--id", "ford", "--replace", db=db)
+    assert out.returncode == 2 and "built-in" in out.stderr  # the rule lives in core, not in a page
     bad = tmp_path / "cycle.csv"
     bad.write_text("code,parent,name_en\nA,B,Alpha\nB,A,Beta\n", encoding="utf-8")
     out = cli("import-taxonomy", str(bad), db=db)
@@ -48,8 +50,8 @@ def test_import_taxonomy_and_bad_input(tmp_path):
 def test_suggest_with_a_model_folder(tmp_path):
     import pandas as pd
 
-    from core.manifest import Manifest
-    from core.training import train_tfidf_model
+    from core.models.manifest import Manifest
+    from core.models.training import train_tfidf_model
 
     frame = pd.read_csv(DATA / "corpora" / "cap_us_congress_bill_titles.csv").head(2000)
     folder = tmp_path / "cap"
@@ -63,10 +65,10 @@ def test_suggest_with_a_model_folder(tmp_path):
 
 
 def test_export_training_data(tmp_path):
-    from core.annotation import Annotator
-    from core.labels import QueueSpec
+    from core.domain.labels import QueueSpec
     from core.store import Store
-    from core.workspace import ensure_builtin_taxonomies
+    from core.work.annotation import Annotator
+    from core.work.workspace import ensure_builtin_taxonomies
 
     db = tmp_path / "cli.db"
     out = cli("import-records", str(DATA / "corpora" / "cap_nyt_headlines_sample.csv"), "--map", "id=id",

@@ -1,7 +1,6 @@
 """Bulk classification jobs on real files and a real SQLite workspace: end to end, a worker killed
 mid-job and resumed (exactly once), cancel, malformed files, downloads, triage, the CLI."""
 
-import csv
 import io
 import os
 import signal
@@ -12,12 +11,24 @@ import time
 import pandas as pd
 import pytest
 
+from core.domain.labels import QueueSpec
 from core.errors import InputFileError
-from core.jobs import (JobError, JobParams, cancel_job, classify_file, create_job, default_thresholds, distribution,
-                       get_job, launch, list_jobs, neutralise, run_job, triage, write_results)
-from core.labels import QueueSpec
-from core.manifest import load_manifest
-from core.runtimes import load_classifier
+from core.files.writers import neutralise
+from core.jobs import (
+    JobError,
+    JobParams,
+    cancel_job,
+    create_job,
+    default_thresholds,
+    distribution,
+    get_job,
+    launch,
+    list_jobs,
+    run_job,
+    triage,
+    write_results,
+)
+from core.models.manifest import load_manifest
 from tests.conftest import DATA, ROOT
 
 TFIDF = ROOT / "models" / "ford-tfidf"
@@ -112,7 +123,7 @@ def test_malformed_input_is_refused_before_anything_runs(store, tmp_path):
     records_file(tmp_path / "ok.csv", 10)
     with pytest.raises(InputFileError, match="no column 'Title'"):
         create_job(store, params(tmp_path / "ok.csv", mapping={"title": "Title"}), "Lib")
-    with pytest.raises(InputFileError, match="text fields"):
+    with pytest.raises(InputFileError, match="text column"):
         create_job(store, params(tmp_path / "ok.csv", mapping={"id": "MTMT id"}), "Lib")
     with pytest.raises(JobError, match="classifies into"):
         create_job(store, params(tmp_path / "ok.csv", taxonomy_id="cap"), "Lib")

@@ -9,10 +9,19 @@ import pytest
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 from sklearn.preprocessing import MultiLabelBinarizer
 
-from core.metrics import (confused_pairs, evaluate, grouped, hierarchical, hierarchical_from_sets, kappa_overall,
-                          kappa_per_category, per_category, trend)
-from core.taxonomy import NodeSpec, Taxonomy
-from core.taxonomy_io import read_taxonomy_file
+from core.domain.metrics import (
+    confused_pairs,
+    evaluate,
+    grouped,
+    hierarchical,
+    hierarchical_from_sets,
+    kappa_overall,
+    kappa_per_category,
+    per_category,
+    trend,
+)
+from core.domain.taxonomy import NodeSpec, Taxonomy
+from core.files.taxonomy_io import read_taxonomy_file
 from tests.conftest import DATA, shared_file
 
 

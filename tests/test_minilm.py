@@ -3,15 +3,16 @@
 import pandas as pd
 import pytest
 
-from core.manifest import Manifest, load_manifest
-from core.runtimes import load_classifier, suggest
-from core.taxonomy_io import read_taxonomy_file
+from core.files.taxonomy_io import read_taxonomy_file
+from core.models.manifest import Manifest, load_manifest
+from core.models.runtimes import load_classifier
+from core.models.scoring import suggest
 from tests.conftest import DATA
 
 
 @pytest.fixture(scope="module")
 def minilm(tmp_path_factory):
-    from core.training import train_minilm_classifier
+    from core.models.training import train_minilm_classifier
 
     frame = pd.read_csv(DATA / "corpora" / "cap_us_congress_bill_titles.csv")
     frame = frame[frame["cap_major"].isin([3, 12, 16, 21])].groupby("cap_major").head(60)
@@ -34,7 +35,7 @@ def test_trained_folder_is_a_transformers_classifier_with_held_out_figures(minil
 
 
 def test_export_of_the_real_encoder_agrees(minilm, tmp_path):
-    from core.export import export_onnx
+    from core.models.export import export_onnx
 
     texts = pd.read_csv(DATA / "corpora" / "cap_nyt_headlines_sample.csv")["title"].head(60).tolist()
     report = export_onnx(minilm, tmp_path / "onnx", texts)

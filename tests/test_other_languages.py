@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.performance import evaluate_file
-from core.runtimes import load_classifier
-from core.taxonomy_io import read_taxonomy_file
+from core.files.taxonomy_io import read_taxonomy_file
+from core.models.runtimes import load_classifier
+from core.work.performance import evaluate_file
 from tests.conftest import DATA, ROOT, shared_file
 
 

@@ -1,6 +1,5 @@
 """One AppTest smoke test per page, plus the Taxonomies and Import journeys through built-in widgets."""
 
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -114,8 +113,8 @@ def test_import_page_rejects_duplicate_ids_and_writes_nothing(workspace_env):
 def _tiny_model(models_dir):
     import pandas as pd
 
-    from core.manifest import Manifest
-    from core.training import train_tfidf_model
+    from core.models.manifest import Manifest
+    from core.models.training import train_tfidf_model
 
     frame = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv").head(1200)
     base = Manifest(name="tiny", version="t1", taxonomy="ford", codes=(), runtime="onnx-text")
@@ -231,8 +230,8 @@ def test_annotate_without_a_name_records_nothing(workspace_env):
 
 
 def test_training_data_counts_and_download(workspace_env):
-    from core.annotation import Annotator
-    from core.labels import QueueSpec
+    from core.domain.labels import QueueSpec
+    from core.work.annotation import Annotator
 
     at = app().run()  # creates the workspace
     with _db(workspace_env) as db:

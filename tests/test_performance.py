@@ -7,15 +7,24 @@ import io
 import pandas as pd
 import pytest
 
-from core.annotation import Annotator, score_records
-from core.labels import QueueSpec
-from core.manifest import Manifest
-from core.performance import (bubble_chart, bubble_data, chart_bytes, comparison_table, evaluate_file,
-                              expert_expert_agreement, expert_model_kappa, gold_frame, model_result, per_level_table,
-                              table_bytes)
-from core.records_import import import_records
-from core.runtimes import load_classifier
-from core.training import train_tfidf_model
+from core.files.writers import table_bytes
+from core.models.manifest import Manifest
+from core.models.runtimes import load_classifier
+from core.models.training import train_tfidf_model
+from core.work.annotation import Annotator, score_records
+from core.work.performance import (
+    bubble_chart,
+    bubble_data,
+    chart_bytes,
+    comparison_table,
+    evaluate_file,
+    expert_expert_agreement,
+    expert_model_kappa,
+    gold_frame,
+    model_result,
+    per_level_table,
+)
+from core.work.records_import import import_records
 from tests.conftest import DATA
 
 
@@ -104,7 +113,7 @@ def test_bubble_chart_spec_and_exports(ws):
 
 
 def test_evaluate_a_labelled_file(tfidf, ford_tax=None):
-    from core.taxonomy_io import read_taxonomy_file
+    from core.files.taxonomy_io import read_taxonomy_file
 
     ford = read_taxonomy_file(DATA / "taxonomies" / "ford.csv")
     frame = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv", dtype=str).iloc[4000:4400]

@@ -1,14 +1,13 @@
 """Record import from real files: formats, encodings, delimiters, bad rows, all-or-nothing."""
 
-import io
 import json
 
 import pandas as pd
 import pytest
 
 from core.errors import ImportFailed, InputFileError
-from core.records_import import guess_mapping, import_records
-from core.records_io import detect_encoding, inspect_source, preview
+from core.files.records_io import detect_encoding, inspect_source, preview
+from core.work.records_import import guess_mapping, import_records
 from tests.conftest import DATA, shared_file
 
 HU_CSV = "azonosító;cím;absztrakt;év;nyelv\nA1;Őszi búza fejlődése;Árpa és búza összehasonlítása;2019;hu\nA2;Műszaki tudományok;Gépészmérnöki kutatás;2020;hu\n"
@@ -69,7 +68,7 @@ def test_tsv_xlsx_jsonl_parquet_give_the_same_records(store, tmp_path):
         from core.store import Store
 
         with Store(tmp_path / f"{fmt}.db") as db:
-            from core.workspace import ensure_builtin_taxonomies
+            from core.work.workspace import ensure_builtin_taxonomies
 
             ensure_builtin_taxonomies(db)
             report = import_records(db, path, label_taxonomy=ford)

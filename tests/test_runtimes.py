@@ -7,10 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.manifest import MANIFEST_FILE, Manifest, ModelFolderError, load_manifest, write_manifest
-from core.runtimes import RUNTIMES, load_classifier, rolled_up, suggest
-from core.taxonomy_io import read_taxonomy_file
-from core.training import train_tfidf_model
+from core.files.taxonomy_io import read_taxonomy_file
+from core.models.manifest import MANIFEST_FILE, Manifest, ModelFolderError, load_manifest, write_manifest
+from core.models.runtimes import RUNTIMES, load_classifier
+from core.models.scoring import rolled_up, suggest
+from core.models.training import train_tfidf_model
 from tests.conftest import DATA
 
 TEXTS = ["Quantum field theory and renormalization", "Voting behaviour of parliament members",
@@ -68,7 +69,7 @@ def tiny_transformer(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tiny_onnx(tiny_transformer, tmp_path_factory):
-    from core.export import export_onnx
+    from core.models.export import export_onnx
 
     target = tmp_path_factory.mktemp("tiny-onnx") / "model"
     report = export_onnx(tiny_transformer, target, TEXTS * 5 + [t.upper() for t in TEXTS])
@@ -197,7 +198,7 @@ def test_pytorch_and_onnx_agree(tiny_transformer, tiny_onnx):
 
 
 def test_export_refuses_an_existing_target_and_pickles(tiny_transformer, tmp_path):
-    from core.export import export_onnx
+    from core.models.export import export_onnx
 
     with pytest.raises(ModelFolderError, match="exists already"):
         export_onnx(tiny_transformer, tmp_path, ["x"])

@@ -4,9 +4,9 @@ single-process path."""
 import pandas as pd
 import pytest
 
+from core.files.taxonomy_io import read_taxonomy_file
 from core.jobs import classify_file
-from core.runtimes import load_classifier
-from core.taxonomy_io import read_taxonomy_file
+from core.models.runtimes import load_classifier
 from tests.conftest import DATA, ROOT
 
 ray = pytest.importorskip("ray")
@@ -14,7 +14,7 @@ TFIDF = ROOT / "models" / "ford-tfidf"
 
 
 def test_ray_two_workers_match_the_local_path(tmp_path):
-    from core.scaleout import classify_on_ray
+    from core.jobs.ray import classify_on_ray
 
     ford = read_taxonomy_file(DATA / "taxonomies" / "ford.csv")
     frame = pd.read_csv(DATA / "corpora" / "sci_arxiv_abstracts_sample.csv", dtype=str, keep_default_na=False)

@@ -6,9 +6,13 @@ import threading
 import pytest
 
 from core.errors import NotFound, StoreError
-from core.store import Store, migrations
-from core.workspace import BUILTIN_TAXONOMIES, ensure_builtin_taxonomies, open_workspace
 from core.settings import Settings
+from core.store import Store, migrations
+from core.files.shipped import BUILTIN_TAXONOMIES
+from core.work.workspace import ensure_builtin_taxonomies, open_workspace
+
+
+MIGRATIONS = ["m001_initial", "m002_annotation", "m003_jobs", "m004_drop_models"]
 
 
 def test_migrations_apply_once_and_wal_is_on(tmp_path):
@@ -16,12 +20,20 @@ def test_migrations_apply_once_and_wal_is_on(tmp_path):
     with Store(path) as s:
         assert s.journal_mode == "wal"
         applied = [m.name for m in migrations.applied(s.db)]
-        assert applied == ["m001_initial", "m002_annotation", "m003_jobs"]
+        assert applied == MIGRATIONS
         tables = set(s.db.table_names())
-        assert {"taxonomies", "taxonomy_nodes", "records", "import_batches", "models", "predictions", "current_labels", "assignments",
-                "annotations", "jobs"} <= tables
+        assert {"taxonomies", "taxonomy_nodes", "records", "import_batches", "predictions", "current_labels",
+                "assignments", "annotations", "jobs", "job_records", "job_results"} <= tables
+        assert "models" not in tables and "suggestions" not in tables  # never written: dropped
     with Store(path) as s:  # reopening applies nothing twice
-        assert [m.name for m in migrations.applied(s.db)] == ["m001_initial", "m002_annotation", "m003_jobs"]
+        assert [m.name for m in migrations.applied(s.db)] == MIGRATIONS
+
+
+def test_a_builtin_taxonomy_cannot_be_replaced_by_an_import(store):
+    ford = store.load_taxonomy("ford")
+    with pytest.raises(StoreError, match="built-in"):
+        store.save_taxonomy(ford, replace=True)
+    store.save_taxonomy(ford, builtin=True, replace=True)  # the shipped file itself may refresh it
 
 
 def test_builtin_taxonomies_round_trip_through_the_store(store):
@@ -36,10 +48,13 @@ def test_builtin_taxonomies_round_trip_through_the_store(store):
 
 
 def test_saving_a_taxonomy_twice_needs_replace(store):
-    ford = store.load_taxonomy("ford")
+    from core.domain.taxonomy import NodeSpec, Taxonomy
+
+    mine = Taxonomy("mine", "Mine", [NodeSpec(n.code, dict(n.names), n.parents) for n in store.load_taxonomy("ford")])
+    store.save_taxonomy(mine)
     with pytest.raises(StoreError, match="already stored"):
-        store.save_taxonomy(ford)
-    store.save_taxonomy(ford, replace=True)
+        store.save_taxonomy(mine)
+    store.save_taxonomy(mine, replace=True)
 
 
 def test_annotation_events_are_append_only(store):

@@ -5,10 +5,10 @@ import time
 
 import pytest
 
+from core.domain.taxonomy import Taxonomy
+from core.domain.text import normalize_code
 from core.errors import TaxonomyError
-from core.taxonomy import Taxonomy
-from core.taxonomy_io import read_taxonomy, read_taxonomy_file, taxonomy_to_csv
-from core.text import normalize_code
+from core.files.taxonomy_io import read_taxonomy, read_taxonomy_file, taxonomy_to_csv
 from tests.conftest import DATA, shared_file
 
 
@@ -193,7 +193,7 @@ def test_skos_turtle():
 
 
 def test_taxonomy_constructor_validates_codes_directly():
-    from core.taxonomy import NodeSpec
+    from core.domain.taxonomy import NodeSpec
 
     with pytest.raises(TaxonomyError):
         Taxonomy("t", "T", [NodeSpec("A", {"en": "a"}, ("A",))])

@@ -8,9 +8,9 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from core.manifest import Manifest, write_manifest
-from core.runtimes import load_classifier
-from core.tfidf_onnx import ONNX_TOKEN_PATTERN, SKLEARN_TOKEN_PATTERN, tfidf_logreg_to_onnx
+from core.models.manifest import Manifest, write_manifest
+from core.models.runtimes import load_classifier
+from core.models.tfidf_onnx import ONNX_TOKEN_PATTERN, SKLEARN_TOKEN_PATTERN, tfidf_logreg_to_onnx
 from tests.conftest import DATA
 
 ODD = ["", "!!! ???", "a", "Árvíztűrő tükörfúrógép ÁRVÍZTŰRŐ", "økonomi og æbler på Ærø", "x" * 5000,

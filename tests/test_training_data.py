@@ -4,11 +4,19 @@ CSV, JSONL, Parquet and a Hugging Face datasets folder."""
 import pandas as pd
 import pytest
 
-from core.annotation import Annotator
-from core.labels import QueueSpec
-from core.records_import import import_records
-from core.training_data import (ExportError, ExportFilter, category_counts, labelled_frame, read_back, split,
-                                to_bytes, write)
+from core.domain.labels import QueueSpec
+from core.work.annotation import Annotator
+from core.work.records_import import import_records
+from core.work.training_data import (
+    ExportError,
+    ExportFilter,
+    category_counts,
+    labelled_frame,
+    read_back,
+    split,
+    to_bytes,
+    write,
+)
 from tests.conftest import DATA
 
 

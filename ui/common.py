@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from core.domain.taxonomy import Taxonomy
 from core.errors import Problem, WorkbenchError
 from core.settings import Settings
 from core.store import Store
-from core.taxonomy import Taxonomy
-from core.workspace import open_workspace
+from core.work.workspace import open_workspace
 
 ROLES = {"expert": "Domain expert", "librarian": "Librarian", "lead": "Team lead"}
 SESSION_KEY = "workbench.session"
@@ -83,7 +83,7 @@ def _problem_row(problem: Problem) -> dict[str, object]:
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")
 def _classifier(folder: str, stamp: float, long_texts: str):
-    from core.runtimes import load_classifier
+    from core.models.runtimes import load_classifier
 
     return load_classifier(folder, long_texts=long_texts)
 
@@ -92,7 +92,32 @@ def classifier(folder: str, *, long_texts: str = "truncate"):
     """A loaded model, cached until its manifest changes. ``long_texts``: "truncate" or "chunks"."""
     from pathlib import Path
 
-    from core.manifest import MANIFEST_FILE
+    from core.models.manifest import MANIFEST_FILE
 
     manifest = Path(folder) / MANIFEST_FILE
     return _classifier(folder, manifest.stat().st_mtime if manifest.exists() else 0.0, long_texts)
+
+
+NO_COLUMN = "(none)"
+FIELD_HELP = {
+    "id": "the record's identifier in your system (left empty: numbered by the import)",
+    "label": "subject codes, several separated by '|'",
+}
+
+
+def column_mapping(columns, fields, key_prefix: str, suffix: str = "") -> dict[str, str | None]:
+    """One selectbox per record field, preset to the column guessed from the header names;
+    returns {field: column or None}. Widget keys: ``{key_prefix}.{field}[.{suffix}]`` (a file
+    name as suffix makes a new file start from its own guesses)."""
+    from core.work.records_import import guess_mapping
+
+    guessed = guess_mapping(columns)
+    options = [NO_COLUMN, *columns]
+    cols = st.columns(4)
+    mapping: dict[str, str | None] = {}
+    for i, field in enumerate(fields):
+        choice = cols[i % 4].selectbox(field, options, index=options.index(guessed[field]) if guessed[field] else 0,
+                                       key=f"{key_prefix}.{field}" + (f".{suffix}" if suffix else ""),
+                                       help=FIELD_HELP.get(field))
+        mapping[field] = None if choice == NO_COLUMN else choice
+    return mapping

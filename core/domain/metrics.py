@@ -1,0 +1,292 @@
+"""Evaluation of predicted codes against gold codes: strict, lenient and hierarchical figures, per
+category, per level, per language and domain, confusions, agreement (Cohen's kappa) and trend.
+
+Every function takes label *sets* per sample (lists of codes), so single-label and multi-label
+data go through the same code. Conventions:
+
+- **strict**: a code counts when predicted and gold exactly. Micro, macro (unweighted mean over
+  categories with gold support) and weighted (by support) precision, recall and F1; for
+  single-label data micro P = R = F1 = accuracy, as in scikit-learn.
+- **lenient** (as MTMT reports it): a predicted code that is not gold but a sibling of a gold
+  code (same parent; top-level codes are not siblings) earns half a true positive, on both the
+  precision side (the predicted code) and the recall side (the gold code it sits next to).
+- **hierarchical** (Kiritchenko et al., the hiclass convention): each set is augmented with all
+  ancestors, the root excluded; micro hP = sum|T n P| / sum|P|, hR = sum|T n P| / sum|T|;
+  macro = the mean over samples of the per-sample hP, hR and hF1.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from core.domain.taxonomy import Taxonomy
+
+LabelSets = Sequence[Sequence[str]]
+
+
+def _f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r > 0 else 0.0
+
+
+def _div(a: float, b: float) -> float:
+    return a / b if b else 0.0
+
+
+# ------------------------------------------------------------------------------ hierarchical
+def hierarchical_from_sets(true_sets: Iterable[Iterable], pred_sets: Iterable[Iterable],
+                           average: str = "micro") -> dict[str, float]:
+    """hP, hR, hF1 of label sets that already hold every ancestor (empty labels ignored)."""
+    inter, n_pred, n_true, per = 0, 0, 0, []
+    for t, p in zip(true_sets, pred_sets):
+        t = {x for x in t if x != ""}
+        p = {x for x in p if x != ""}
+        i = len(t & p)
+        inter, n_pred, n_true = inter + i, n_pred + len(p), n_true + len(t)
+        sp, sr = _div(i, len(p)), _div(i, len(t))
+        per.append((sp, sr, _f1(sp, sr)))
+    if average == "micro":
+        hp, hr = _div(inter, n_pred), _div(inter, n_true)
+        return {"h_precision": hp, "h_recall": hr, "h_f1": _f1(hp, hr)}
+    if average == "macro":
+        arr = np.array(per) if per else np.zeros((1, 3))
+        return {"h_precision": float(arr[:, 0].mean()), "h_recall": float(arr[:, 1].mean()),
+                "h_f1": float(arr[:, 2].mean())}
+    raise ValueError(f"average must be 'micro' or 'macro', not '{average}'")
+
+
+def augment(codes: Iterable[str], taxonomy: Taxonomy) -> set[str]:
+    """The codes and all their ancestors (codes not in the taxonomy are kept as they are)."""
+    out: set[str] = set()
+    for code in codes:
+        if code in taxonomy:
+            node = taxonomy.node(code).code
+            out.add(node)
+            out.update(taxonomy.ancestors(node))
+        elif code:
+            out.add(code)
+    return out
+
+
+def hierarchical(true: LabelSets, pred: LabelSets, taxonomy: Taxonomy, average: str = "micro") -> dict[str, float]:
+    return hierarchical_from_sets([augment(t, taxonomy) for t in true], [augment(p, taxonomy) for p in pred],
+                                  average)
+
+
+# ------------------------------------------------------------------------- strict, lenient
+def _siblings(code: str, taxonomy: Taxonomy | None) -> set[str]:
+    if taxonomy is None or code not in taxonomy:
+        return set()
+    node = taxonomy.node(code)
+    out: set[str] = set()
+    for parent in node.parents:
+        out.update(c.code for c in taxonomy.children(parent))
+    out.discard(node.code)
+    return out
+
+
+def per_category(true: LabelSets, pred: LabelSets, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+    """Per code: support (gold), predicted, TP, FP, FN, strict and lenient precision/recall/F1."""
+    tp: Counter = Counter()
+    support: Counter = Counter()
+    predicted: Counter = Counter()
+    credit_true: Counter = Counter()  # lenient credit on the gold side
+    credit_pred: Counter = Counter()  # lenient credit on the predicted side
+    sib_cache: dict[str, set[str]] = {}
+
+    def sibs(c: str) -> set[str]:
+        if c not in sib_cache:
+            sib_cache[c] = _siblings(c, taxonomy)
+        return sib_cache[c]
+
+    for t, p in zip(true, pred):
+        t, p = set(t), set(p)
+        for c in t:
+            support[c] += 1
+            if c in p:
+                tp[c] += 1
+                credit_true[c] += 1
+            elif sibs(c) & (p - t):
+                credit_true[c] += 0.5
+        for c in p:
+            predicted[c] += 1
+            if c in t:
+                credit_pred[c] += 1
+            elif sibs(c) & (t - p):
+                credit_pred[c] += 0.5
+    codes = list(dict.fromkeys([*support, *predicted]))
+    if taxonomy is not None:
+        order = {n.code: i for i, n in enumerate(taxonomy)}
+        codes.sort(key=lambda c: order.get(c, 1 << 30))
+    rows = []
+    for c in codes:
+        p_, r_ = _div(tp[c], predicted[c]), _div(tp[c], support[c])
+        lp, lr = _div(credit_pred[c], predicted[c]), _div(credit_true[c], support[c])
+        rows.append({"code": c, "support": support[c], "predicted": predicted[c], "tp": tp[c],
+                     "fp": predicted[c] - tp[c], "fn": support[c] - tp[c],
+                     "precision": p_, "recall": r_, "f1": _f1(p_, r_),
+                     "lenient_precision": lp, "lenient_recall": lr, "lenient_f1": _f1(lp, lr),
+                     "lenient_credit_pred": credit_pred[c], "lenient_credit_true": credit_true[c]})
+    columns = ["code", "support", "predicted", "tp", "fp", "fn", "precision", "recall", "f1", "lenient_precision",
+               "lenient_recall", "lenient_f1", "lenient_credit_pred", "lenient_credit_true"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def averages(table: pd.DataFrame, prefix: str = "") -> dict[str, float]:
+    """Micro, macro and weighted P/R/F1 from a per-category table (strict, or lenient with
+    ``prefix="lenient_"``). Macro and weighted run over categories with gold support."""
+    if table.empty:
+        return {f"{prefix}{a}_{m}": 0.0 for a in ("micro", "macro", "weighted") for m in ("precision", "recall", "f1")}
+    if prefix:
+        hit_p, hit_r = table["lenient_credit_pred"].sum(), table["lenient_credit_true"].sum()
+    else:
+        hit_p = hit_r = table["tp"].sum()
+    mp, mr = _div(hit_p, table["predicted"].sum()), _div(hit_r, table["support"].sum())
+    gold = table[table["support"] > 0]
+    w = gold["support"] / gold["support"].sum() if len(gold) else gold["support"]
+    out = {f"{prefix}micro_precision": mp, f"{prefix}micro_recall": mr, f"{prefix}micro_f1": _f1(mp, mr)}
+    for m in ("precision", "recall", "f1"):
+        col = gold[f"{prefix}{m}"]
+        out[f"{prefix}macro_{m}"] = float(col.mean()) if len(gold) else 0.0
+        out[f"{prefix}weighted_{m}"] = float((col * w).sum()) if len(gold) else 0.0
+    return out
+
+
+def confused_pairs(true: LabelSets, pred: LabelSets, top: int = 15) -> pd.DataFrame:
+    """The most frequent (gold, predicted) pairs where a gold code was missed and another predicted."""
+    pairs: Counter = Counter()
+    for t, p in zip(true, pred):
+        missed, wrong = set(t) - set(p), set(p) - set(t)
+        for a in missed:
+            for b in wrong:
+                pairs[(a, b)] += 1
+    return pd.DataFrame([{"gold": a, "predicted": b, "count": n} for (a, b), n in pairs.most_common(top)],
+                        columns=["gold", "predicted", "count"])
+
+
+def kappa_per_category(a: LabelSets, b: LabelSets, codes: Iterable[str] | None = None) -> pd.DataFrame:
+    """Cohen's kappa per code between two raters (each code as a yes/no decision per sample)."""
+    from sklearn.metrics import cohen_kappa_score
+
+    codes = list(codes) if codes is not None else sorted({c for s in [*a, *b] for c in s})
+    rows = []
+    for c in codes:
+        x = np.array([c in s for s in a], dtype=int)
+        y = np.array([c in s for s in b], dtype=int)
+        if len(x) == 0:
+            k = float("nan")
+        elif (x == y).all():
+            k = 1.0
+        else:
+            k = float(cohen_kappa_score(x, y))
+        rows.append({"code": c, "kappa": k, "both": int((x & y).sum()), "only_first": int((x & ~y.astype(bool)).sum()),
+                     "only_second": int((~x.astype(bool) & y).sum()), "samples": len(x)})
+    return pd.DataFrame(rows, columns=["code", "kappa", "both", "only_first", "only_second", "samples"])
+
+
+def kappa_overall(a: Sequence[str], b: Sequence[str]) -> float:
+    """Cohen's kappa of two raters' single codes per sample."""
+    from sklearn.metrics import cohen_kappa_score
+
+    if not a:
+        return float("nan")
+    if list(a) == list(b):
+        return 1.0
+    return float(cohen_kappa_score(list(a), list(b)))
+
+
+# --------------------------------------------------------------------------------- reports
+@dataclass
+class Report:
+    """All figures of one model (or rater) against gold labels."""
+
+    summary: dict[str, float]
+    categories: pd.DataFrame
+    confused: pd.DataFrame
+    samples: int
+    level: int | None = None
+    groups: dict[str, pd.DataFrame] = field(default_factory=dict)  # "language" / "domain" -> table
+
+    def to_json_dict(self) -> dict:
+        return {"samples": self.samples, "level": self.level, "summary": self.summary,
+                "per_category": self.categories.to_dict(orient="records"),
+                "confused_pairs": self.confused.to_dict(orient="records"),
+                "groups": {k: v.to_dict(orient="records") for k, v in self.groups.items()}}
+
+
+def evaluate(true: LabelSets, pred: LabelSets, taxonomy: Taxonomy, *, level: int | None = None,
+             lang: str = "en") -> Report:
+    """Strict, lenient and hierarchical figures, per category with names and paths."""
+    if len(true) != len(pred):
+        raise ValueError("gold and predicted label lists differ in length")
+    t, p = [taxonomy.cut_codes(s, level) for s in true], [taxonomy.cut_codes(s, level) for s in pred]
+    table = per_category(t, p, taxonomy)
+    summary = {**averages(table), **averages(table, "lenient_")}
+    for avg in ("micro", "macro"):
+        h = hierarchical(t, p, taxonomy, avg)
+        summary.update({f"hierarchical_{avg}_{k[2:]}": v for k, v in h.items()})
+    summary["samples"] = len(t)
+    summary["accuracy"] = _div(sum(set(a) == set(b) for a, b in zip(t, p)), len(t))
+    if not table.empty:
+        table.insert(1, "name", [taxonomy.name_of(c, lang) if c in taxonomy else c for c in table["code"]])
+        table.insert(2, "level", [taxonomy.level(c) if c in taxonomy else 0 for c in table["code"]])
+        table.insert(3, "path", [taxonomy.path_label(c, lang) if c in taxonomy else c for c in table["code"]])
+    return Report(summary, table, confused_pairs(t, p), len(t), level)
+
+
+def grouped(true: LabelSets, pred: LabelSets, groups: Sequence[str], taxonomy: Taxonomy, *,
+            level: int | None = None) -> pd.DataFrame:
+    """One row per group value (e.g. language or domain): samples and the main figures."""
+    frame = pd.DataFrame({"t": list(true), "p": list(pred), "g": [g or "(none)" for g in groups]})
+    rows = []
+    for g, part in frame.groupby("g", sort=True):
+        r = evaluate(part["t"].tolist(), part["p"].tolist(), taxonomy, level=level).summary
+        rows.append({"group": g, "samples": len(part), "micro_f1": r["micro_f1"], "macro_f1": r["macro_f1"],
+                     "weighted_f1": r["weighted_f1"], "lenient_micro_f1": r["lenient_micro_f1"],
+                     "hierarchical_micro_f1": r["hierarchical_micro_f1"]})
+    return pd.DataFrame(rows, columns=["group", "samples", "micro_f1", "macro_f1", "weighted_f1", "lenient_micro_f1",
+                                       "hierarchical_micro_f1"])
+
+
+def cross_table(true: LabelSets, pred: LabelSets, rows: Sequence[str], cols: Sequence[str], taxonomy: Taxonomy, *,
+                level: int | None = None, metric: str = "weighted_f1", min_samples: int = 1) -> pd.DataFrame:
+    """A rows x cols table (e.g. language x domain) of one figure, blank where too few samples."""
+    frame = pd.DataFrame({"t": list(true), "p": list(pred), "r": [x or "(none)" for x in rows],
+                          "c": [x or "(none)" for x in cols]})
+    out = {}
+    for (r, c), part in frame.groupby(["r", "c"]):
+        if len(part) >= min_samples:
+            out[(r, c)] = evaluate(part["t"].tolist(), part["p"].tolist(), taxonomy, level=level).summary[metric]
+    if not out:
+        return pd.DataFrame()
+    series = pd.Series(out)
+    return series.unstack()
+
+
+def trend(true: LabelSets, pred: LabelSets, times: Sequence[str], taxonomy: Taxonomy, *, freq: str = "W",
+          level: int | None = None) -> pd.DataFrame:
+    """Per period (labels by their time): labels added, cumulative labels, the model's strict
+    micro F1 on that period's labels and on all labels so far."""
+    frame = pd.DataFrame({"t": list(true), "p": list(pred),
+                          "time": pd.to_datetime(list(times), utc=True, errors="coerce", format="ISO8601")})
+    frame = frame.dropna(subset=["time"]).sort_values("time")
+    if frame.empty:
+        return pd.DataFrame(columns=["period", "labels", "cumulative_labels", "period_micro_f1", "cumulative_micro_f1"])
+    frame["period"] = frame["time"].dt.tz_localize(None).dt.to_period(freq).dt.start_time
+    rows, seen_t, seen_p = [], [], []
+    for period, part in frame.groupby("period", sort=True):
+        seen_t += part["t"].tolist()
+        seen_p += part["p"].tolist()
+        rows.append({"period": period, "labels": len(part), "cumulative_labels": len(seen_t),
+                     "period_micro_f1": evaluate(part["t"].tolist(), part["p"].tolist(), taxonomy,
+                                                 level=level).summary["micro_f1"],
+                     "cumulative_micro_f1": evaluate(seen_t, seen_p, taxonomy, level=level).summary["micro_f1"]})
+    return pd.DataFrame(rows)
+
+
+__all__ = ["Report", "augment", "averages", "confused_pairs", "cross_table", "evaluate", "grouped",
+           "hierarchical", "hierarchical_from_sets", "kappa_overall", "kappa_per_category", "per_category", "trend"]

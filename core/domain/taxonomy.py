@@ -1,0 +1,438 @@
+"""Taxonomies as first-class objects: a validated hierarchy (a tree or a DAG) of coded nodes.
+
+A ``Taxonomy`` is immutable once built. Building it validates the structure (unknown parents,
+cycles, empty names, duplicate codes) and precomputes the indices every query needs, so the
+queries (children, ancestors, path, level, leaves, cut-at-level, search) are dictionary look-ups.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Iterable, Iterator, Mapping
+
+from rapidfuzz import fuzz, process
+
+from core.domain.text import fold, normalize_code
+from core.errors import Problem, TaxonomyError
+
+
+@dataclass(frozen=True)
+class Node:
+    """One category. ``names`` maps a language code (``en``, ``hu``) to the node's name."""
+
+    code: str
+    names: Mapping[str, str]
+    parents: tuple[str, ...] = ()
+    description: str = ""
+
+    def name(self, lang: str = "en") -> str:
+        """The name in ``lang``, falling back to English, then to any name, then to the code."""
+        return self.names.get(lang) or self.names.get("en") or next(iter(self.names.values()), self.code)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    code: str
+    name: str
+    score: float  # 0-100, higher is better
+    matched: str  # the text that matched (a name in some language, or the code)
+    lang: str
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """A node as read from a file, before validation; ``line`` says where it came from."""
+
+    code: str
+    names: dict[str, str]
+    parents: tuple[str, ...] = ()
+    description: str = ""
+    line: int | None = None
+
+
+@dataclass
+class _Index:
+    children: dict[str | None, list[str]] = field(default_factory=dict)
+    level: dict[str, int] = field(default_factory=dict)
+
+
+class Taxonomy:
+    """A validated, immutable hierarchy of nodes.
+
+    ``Taxonomy(id, name, specs)`` raises ``TaxonomyError`` listing every problem found, each
+    naming the line it came from when the specs carry one.
+    """
+
+    def __init__(
+        self,
+        id: str,
+        name: str,
+        specs: Iterable[NodeSpec | Node],
+        *,
+        source: str = "",
+        version: str = "",
+        languages: Iterable[str] | None = None,
+    ):
+        self.id = id
+        self.name = name
+        self.source = source
+        self.version = version
+        nodes, problems = _validate(specs)
+        if problems:
+            raise TaxonomyError(
+                f"taxonomy '{name}' has {len(problems)} problem{'s' if len(problems) != 1 else ''}",
+                problems,
+            )
+        self._nodes: dict[str, Node] = nodes
+        self._index = _build_index(nodes)
+        langs = list(languages or [])
+        for node in nodes.values():
+            for lang in node.names:
+                if lang not in langs:
+                    langs.append(lang)
+        self.languages: tuple[str, ...] = tuple(langs)
+        self._search_index: _SearchIndex | None = None
+
+    # ----------------------------------------------------------------------------- basics
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self._nodes.values())
+
+    def __contains__(self, code: object) -> bool:
+        return normalize_code(code) in self._nodes
+
+    def __repr__(self) -> str:
+        return f"Taxonomy(id={self.id!r}, nodes={len(self)}, depth={self.depth})"
+
+    @property
+    def nodes(self) -> Mapping[str, Node]:
+        return MappingProxyType(self._nodes)
+
+    def get(self, code: object) -> Node | None:
+        return self._nodes.get(normalize_code(code))
+
+    def node(self, code: object) -> Node:
+        found = self.get(code)
+        if found is None:
+            raise KeyError(f"code '{code}' is not in taxonomy '{self.name}'")
+        return found
+
+    def name_of(self, code: object, lang: str = "en") -> str:
+        return self.node(code).name(lang)
+
+    # ---------------------------------------------------------------------------- structure
+    @property
+    def depth(self) -> int:
+        return max(self._index.level.values(), default=0)
+
+    def roots(self) -> list[Node]:
+        return [self._nodes[c] for c in self._index.children.get(None, [])]
+
+    def children(self, code: object | None = None) -> list[Node]:
+        """Children of ``code`` in file order; the roots when ``code`` is None."""
+        key = None if code is None else self.node(code).code
+        return [self._nodes[c] for c in self._index.children.get(key, [])]
+
+    def parents(self, code: object) -> list[Node]:
+        return [self._nodes[p] for p in self.node(code).parents]
+
+    def level(self, code: object) -> int:
+        """1 for a root; otherwise one more than its shallowest parent."""
+        return self._index.level[self.node(code).code]
+
+    def is_leaf(self, code: object) -> bool:
+        return not self._index.children.get(self.node(code).code)
+
+    def leaves(self) -> list[Node]:
+        return [n for n in self._nodes.values() if not self._index.children.get(n.code)]
+
+    def at_level(self, level: int) -> list[Node]:
+        return [n for n in self._nodes.values() if self._index.level[n.code] == level]
+
+    def ancestors(self, code: object) -> list[str]:
+        """Every ancestor code (all parents' lines in a DAG), nearest first, without ``code``."""
+        start = self.node(code).code
+        seen: dict[str, None] = {}
+        queue = deque(self._nodes[start].parents)
+        while queue:
+            current = queue.popleft()
+            if current not in seen:
+                seen[current] = None
+                queue.extend(self._nodes[current].parents)
+        return list(seen)
+
+    def descendants(self, code: object) -> list[str]:
+        start = self.node(code).code
+        seen: dict[str, None] = {}
+        queue = deque(self._index.children.get(start, []))
+        while queue:
+            current = queue.popleft()
+            if current not in seen:
+                seen[current] = None
+                queue.extend(self._index.children.get(current, []))
+        return list(seen)
+
+    def path(self, code: object) -> list[Node]:
+        """The primary root-to-node path, following each node's first parent."""
+        node = self.node(code)
+        out = [node]
+        while node.parents:
+            node = self._nodes[node.parents[0]]
+            out.append(node)
+        return out[::-1]
+
+    def paths(self, code: object) -> list[list[Node]]:
+        """Every root-to-node path (more than one where a node has several parents)."""
+        node = self.node(code)
+        if not node.parents:
+            return [[node]]
+        return [p + [node] for parent in node.parents for p in self.paths(parent)]
+
+    def path_label(self, code: object, lang: str = "en", sep: str = " › ") -> str:
+        return sep.join(n.name(lang) for n in self.path(code))
+
+    def cut(self, code: object, level: int) -> str:
+        """The code's ancestor at ``level`` on its primary path (the code itself if not deeper)."""
+        path = self.path(code)
+        return path[min(level, len(path)) - 1].code
+
+    def cut_codes(self, codes: Iterable[object], level: int | None = None) -> list[str]:
+        """Codes as this taxonomy writes them, cut at ``level`` (deeper codes become their ancestor
+        there, shallower ones stay), duplicates dropped, order kept. A code the taxonomy does not
+        know is kept as given, so that callers see it (metrics count it as wrong) instead of losing it."""
+        out = []
+        for code in codes:
+            if code in self:
+                out.append(self.node(code).code if level is None else self.cut(code, level))
+            else:
+                out.append(str(code))
+        return list(dict.fromkeys(out))
+
+    def subtree_counts(self, counts: dict[str, int]) -> dict[str, int]:
+        """Counts per code rolled up: each node's count plus those of every code below it."""
+        rolled: dict[str, int] = {}
+        for code, n in counts.items():
+            if code in self:
+                for c in [self.node(code).code, *self.ancestors(code)]:
+                    rolled[c] = rolled.get(c, 0) + n
+        return rolled
+
+    # ------------------------------------------------------------------------------ search
+    def _ensure_search_index(self) -> _SearchIndex:
+        if self._search_index is None:
+            self._search_index = _SearchIndex(self._nodes.values())
+        return self._search_index
+
+    def search(self, query: str, limit: int = 20, lang: str = "en", min_score: float = 60) -> list[SearchHit]:
+        """Find nodes by code or by name in any language; accent-insensitive and typo-tolerant.
+
+        Ranking: exact code, then codes under the typed code prefix, then names that equal, start
+        with or contain the query, then names whose words match the query's words with typos
+        (each query word matched to its closest name word by rapidfuzz, averaged).
+        """
+        query = (query or "").strip()
+        if not query:
+            return []
+        best: dict[str, SearchHit] = {}
+
+        def offer(code: str, score: float, matched: str, hit_lang: str) -> None:
+            current = best.get(code)
+            if current is None or score > current.score:
+                best[code] = SearchHit(code, self._nodes[code].name(lang), score, matched, hit_lang)
+
+        code_q = normalize_code(query)
+        if code_q in self._nodes:
+            offer(code_q, 100.0, code_q, "code")
+        folded_code_q = query.casefold()
+        for code in self._nodes:
+            if code != code_q and (code.startswith(code_q + ".") or code.casefold().startswith(folded_code_q)):
+                offer(code, 96.0 - 0.01 * len(code), code, "code")
+
+        index = self._ensure_search_index()
+        q = fold(query)
+        for i, text in enumerate(index.texts):
+            if text == q:
+                score = 99.0
+            elif text.startswith(q):
+                score = 94.0
+            elif q in text:
+                score = 90.0 if f" {q}" in f" {text}" else 86.0
+            else:
+                continue
+            code, hit_lang, name = index.meta[i]
+            offer(code, score - (0 if hit_lang == lang else 0.5), name, hit_lang)
+
+        for i, score in index.fuzzy(q, min_score):
+            code, hit_lang, name = index.meta[i]
+            offer(code, score * 0.85, name, hit_lang)
+
+        hits = sorted(best.values(), key=lambda h: (-h.score, self._index.level[h.code], h.code))
+        return hits[:limit]
+
+    # ------------------------------------------------------------------------------ export
+    def to_rows(self) -> list[dict[str, str]]:
+        """Rows in the workbench CSV format (code, parent, level, name_<lang>..., description)."""
+        rows = []
+        for node in self._nodes.values():
+            row = {"code": node.code, "parent": "|".join(node.parents), "level": str(self.level(node.code))}
+            for lang in self.languages:
+                row[f"name_{lang}"] = node.names.get(lang, "")
+            row["description"] = node.description
+            rows.append(row)
+        return rows
+
+
+_WORD = re.compile(r"[0-9a-z]+")
+
+
+class _SearchIndex:
+    """Folded names, their words, and an inverted index from word to names, for fuzzy search."""
+
+    def __init__(self, nodes: Iterable[Node]):
+        self.texts: list[str] = []
+        self.meta: list[tuple[str, str, str]] = []
+        self.words_of: list[list[str]] = []
+        postings: dict[str, list[int]] = {}
+        for node in nodes:
+            for lang, name in node.names.items():
+                if not name:
+                    continue
+                i = len(self.texts)
+                text = fold(name)
+                words = _WORD.findall(text)
+                self.texts.append(text)
+                self.meta.append((node.code, lang, name))
+                self.words_of.append(words)
+                for word in set(words):
+                    postings.setdefault(word, []).append(i)
+        self.vocabulary = list(postings)
+        self.postings = postings
+
+    def fuzzy(self, query: str, min_score: float) -> list[tuple[int, float]]:
+        """Names scored by how well every query word matches one of their words (0-100)."""
+        q_words = [w for w in _WORD.findall(query) if len(w) >= 2]
+        if not q_words or sum(len(w) for w in q_words) < 3:
+            return []
+        per_word: list[dict[int, float]] = []
+        for word in q_words:
+            scores: dict[int, float] = {}
+            matches = process.extract(
+                word, self.vocabulary, scorer=fuzz.ratio, limit=None, score_cutoff=max(min_score, 70)
+            )
+            # A query word that starts a longer word ("polit" → "political") counts as a match too.
+            if len(word) >= 3:
+                matches += [(v, 95.0, None) for v in self.vocabulary if v.startswith(word) and v != word]
+            for vocab_word, score, _ in matches:
+                for i in self.postings[vocab_word]:
+                    if score > scores.get(i, 0.0):
+                        scores[i] = score
+            per_word.append(scores)
+        out: dict[int, float] = {}
+        for i in set().union(*per_word):
+            total = sum(scores.get(i, 0.0) for scores in per_word) / len(per_word)
+            # Names with many unmatched words rank a little lower.
+            extra = max(0, len(self.words_of[i]) - len(q_words))
+            total -= min(10.0, 1.5 * extra)
+            if total >= min_score:
+                out[i] = total
+        return sorted(out.items(), key=lambda kv: -kv[1])
+
+
+def _validate(specs: Iterable[NodeSpec | Node]) -> tuple[dict[str, Node], list[Problem]]:
+    problems: list[Problem] = []
+    nodes: dict[str, Node] = {}
+    lines: dict[str, int | None] = {}
+    for spec in specs:
+        line = getattr(spec, "line", None)
+        code = normalize_code(spec.code)
+        if not code:
+            problems.append(Problem("empty code", line))
+            continue
+        if code in nodes:
+            first = lines[code]
+            where = f" (first on line {first})" if first is not None else ""
+            problems.append(
+                Problem(
+                    f"duplicate code '{code}'{where}; to give a node two parents, list both in one "
+                    "row separated by '|'",
+                    line,
+                )
+            )
+            continue
+        names = {k: v.strip() for k, v in spec.names.items() if v and v.strip()}
+        if not names:
+            problems.append(Problem(f"node '{code}' has an empty name", line))
+        parents: list[str] = []
+        for parent in spec.parents:
+            parent = normalize_code(parent)
+            if parent and parent not in parents:
+                parents.append(parent)
+        if code in parents:
+            problems.append(Problem(f"node '{code}' is its own parent", line))
+            parents.remove(code)
+        nodes[code] = Node(code, MappingProxyType(names), tuple(parents), (spec.description or "").strip())
+        lines[code] = line
+    for code, node in nodes.items():
+        for parent in node.parents:
+            if parent not in nodes:
+                problems.append(Problem(f"node '{code}' names an unknown parent '{parent}'", lines[code]))
+    if problems:
+        return nodes, problems
+    cycle = _find_cycle(nodes)
+    if cycle:
+        loop = " → ".join(cycle + [cycle[0]])
+        problems.append(Problem(f"cycle in the hierarchy: {loop}", lines[cycle[0]]))
+    return nodes, problems
+
+
+def _find_cycle(nodes: dict[str, Node]) -> list[str]:
+    """Return the codes of one cycle (following parent links), or [] if the graph is acyclic."""
+    state: dict[str, int] = {}  # 1 = on the current walk, 2 = done
+    for start in nodes:
+        if state.get(start):
+            continue
+        stack: list[tuple[str, int]] = [(start, 0)]
+        trail: list[str] = []
+        while stack:
+            code, i = stack.pop()
+            if i == 0:
+                state[code] = 1
+                trail.append(code)
+            parents = nodes[code].parents
+            if i < len(parents):
+                stack.append((code, i + 1))
+                nxt = parents[i]
+                if state.get(nxt) == 1:
+                    return trail[trail.index(nxt):]
+                if not state.get(nxt):
+                    stack.append((nxt, 0))
+            else:
+                state[code] = 2
+                trail.pop()
+    return []
+
+
+def _build_index(nodes: dict[str, Node]) -> _Index:
+    index = _Index()
+    index.children[None] = []
+    for node in nodes.values():
+        if not node.parents:
+            index.children[None].append(node.code)
+        for parent in node.parents:
+            index.children.setdefault(parent, []).append(node.code)
+    # Breadth-first from the roots gives every node its shallowest depth.
+    queue = deque((code, 1) for code in index.children[None])
+    while queue:
+        code, level = queue.popleft()
+        if code in index.level:
+            continue
+        index.level[code] = level
+        for child in index.children.get(code, []):
+            if child not in index.level:
+                queue.append((child, level + 1))
+    return index

@@ -1,0 +1,107 @@
+"""Every spreadsheet-bound file the workbench writes (results of classification, tables of
+figures): CSV as UTF-8 with a BOM (Excel opens it right) or XLSX, streamed row by row, with the
+OWASP rule against CSV injection applied to every cell: a text a spreadsheet would run as a formula
+gets a leading apostrophe. Machine formats (JSONL, Parquet, ``datasets``) keep text exact and are
+written elsewhere.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+from typing import Any, BinaryIO, Iterable, Sequence
+
+import pandas as pd
+
+from core.errors import WorkbenchError
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+TABLE_FORMATS = ("csv", "xlsx")
+_CELL_TYPES = (str, int, float, bool)
+
+
+class WriteError(WorkbenchError):
+    prefix = "Cannot write the file"
+
+
+def neutralise(value: Any) -> Any:
+    """A cell a spreadsheet would run as a formula gets a leading apostrophe (numbers stay)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+class TableWriter:
+    """Rows into a CSV or XLSX file, cells neutralised. ``target``: a path (written as
+    ``.name.partial`` and moved into place only when complete, so a failed or killed write never
+    leaves a half file under the real name) or a binary file object.
+
+        with TableWriter(path, "csv") as out:
+            out.row(header)
+            out.rows(rows)
+    """
+
+    def __init__(self, target: str | Path | BinaryIO, fmt: str, sheet: str = "results"):
+        if fmt not in TABLE_FORMATS:
+            raise WriteError(f"tables are written as csv or xlsx, not '{fmt}'")
+        self.fmt = fmt
+        self.path = Path(target) if isinstance(target, (str, Path)) else None
+        self.partial = self.path.with_name(f".{self.path.name}.partial") if self.path else None
+        self._target = self.partial if self.path else target
+        self._sheet_name = sheet[:31]
+
+    def __enter__(self) -> "TableWriter":
+        if self.fmt == "xlsx":
+            from openpyxl import Workbook
+
+            self._book = Workbook(write_only=True)
+            self._append = self._book.create_sheet(self._sheet_name).append
+        else:
+            raw = open(self._target, "wb") if self.path else self._target
+            self._raw = raw
+            self._text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+            self._append = csv.writer(self._text).writerow
+        return self
+
+    def row(self, values: Sequence[Any]) -> None:
+        self._append([neutralise(v if v is None or isinstance(v, _CELL_TYPES) else str(v)) for v in values])
+
+    def rows(self, rows: Iterable[Sequence[Any]]) -> None:
+        for values in rows:
+            self.row(values)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if self.fmt == "xlsx":
+                if exc_type is None:
+                    self._book.save(self._target)
+            else:
+                self._text.flush()
+                self._text.detach()
+                if self.path:
+                    self._raw.close()
+        finally:
+            if self.path:
+                if exc_type is None:
+                    self.partial.replace(self.path)
+                else:
+                    self.partial.unlink(missing_ok=True)
+
+
+def table_bytes(frame: pd.DataFrame, fmt: str, sheet: str = "figures") -> bytes:
+    """A table of figures as CSV, XLSX (cells neutralised) or JSON (text exact)."""
+    if fmt == "json":
+        return frame.to_json(orient="records", force_ascii=False, indent=1).encode("utf-8")
+    if fmt not in TABLE_FORMATS:
+        raise WriteError(f"tables export as csv, xlsx or json, not '{fmt}'")
+    buf = io.BytesIO()
+    with TableWriter(buf, fmt, sheet) as out:
+        out.row(list(frame.columns))
+        out.rows(frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None))
+    return buf.getvalue()
+
+
+__all__ = ["FORMULA_START", "TABLE_FORMATS", "TableWriter", "WriteError", "neutralise", "table_bytes"]

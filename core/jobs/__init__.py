@@ -1,0 +1,29 @@
+"""Bulk classification jobs: a file of records classified by one or more models in a worker
+process, checkpointed per chunk in SQLite, resumable after a crash with every row classified
+exactly once; results as CSV or XLSX; confidence-gated triage; the same step on Ray.
+
+- ``lifecycle``: parameters, the job row, create / get / list / cancel, launching a worker;
+- ``worker``: ``run_job``, the chunked, checkpointed classification;
+- ``results``: the results rows and files, ``classify_file`` (a file to a file, no workspace);
+- ``triage``: machine-accept by per-category thresholds;
+- ``ray``: ``classify_on_ray`` (imported on demand: it needs Ray).
+"""
+
+from core.jobs.lifecycle import (
+                                 JobError,
+                                 JobInfo,
+                                 JobParams,
+                                 cancel_job,
+                                 create_job,
+                                 get_job,
+                                 launch,
+                                 list_jobs,
+                                 resume_interrupted,
+)
+from core.jobs.results import classified_rows, classify_file, distribution, result_rows, write_results
+from core.jobs.triage import TriageReport, default_thresholds, triage
+from core.jobs.worker import run_job
+
+__all__ = ["JobError", "JobInfo", "JobParams", "TriageReport", "cancel_job", "classified_rows", "classify_file",
+           "create_job", "default_thresholds", "distribution", "get_job", "launch", "list_jobs", "result_rows",
+           "resume_interrupted", "run_job", "triage", "write_results"]

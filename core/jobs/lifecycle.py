@@ -1,0 +1,186 @@
+"""A bulk job's lifecycle: created (queued) → a worker process runs it (``launch``) → done,
+cancelled or failed. A job row holds its parameters, progress and checkpoint; a running job whose
+worker died (dead pid, or no heartbeat for ``STALE_SECONDS``) reads as "interrupted", and
+``resume_interrupted`` (called when the app starts) launches it again from its checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from core.errors import NotFound, WorkbenchError
+from core.files.records_io import inspect_source
+from core.models.manifest import load_manifest
+from core.store import Store
+from core.work.records_import import validate_mapping
+
+STALE_SECONDS = 90  # a running job whose worker has not written for this long is interrupted
+
+
+class JobError(WorkbenchError):
+    prefix = "Job problem"
+
+
+@dataclass
+class JobParams:
+    source: str  # path of the file to classify (uploads are saved into the workspace first)
+    file_name: str
+    mapping: dict[str, str | None]
+    models: list[str]  # model folders
+    taxonomy_id: str
+    top_k: int = 3
+    threshold: float = 0.0
+    level: int | None = None
+    long_texts: str = "truncate"
+    fmt: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    on_error: str = "skip"
+    language: str = ""
+    domain: str = ""
+    chunk: int = 256
+
+    @classmethod
+    def from_json(cls, text: str) -> "JobParams":
+        return cls(**json.loads(text))
+
+
+@dataclass
+class JobInfo:
+    id: int
+    status: str  # queued, preparing, running, interrupted, cancelling, cancelled, done, failed
+    params: JobParams
+    total: int
+    done: int
+    error: str
+    created_by: str
+    created_at: str
+    updated_at: str
+    checkpoint: dict = field(default_factory=dict)
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 0.0
+
+    @property
+    def records_per_s(self) -> float:
+        return float(self.checkpoint.get("records_per_s") or 0.0)
+
+    @property
+    def eta_seconds(self) -> float | None:
+        rate = self.records_per_s
+        return (self.total - self.done) / rate if rate > 0 and self.total else None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "cancelled", "failed")
+
+    @property
+    def models(self) -> list[dict]:
+        return list(self.checkpoint.get("models") or [])
+
+
+def _age_seconds(stamp: str) -> float:
+    try:
+        return (datetime.now(timezone.utc) - datetime.fromisoformat(stamp)).total_seconds()
+    except (TypeError, ValueError):
+        return float("inf")
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except (OSError, ValueError):
+        return False
+    try:  # a zombie (finished child not yet reaped) is not alive
+        with open(f"/proc/{int(pid)}/stat", encoding="ascii") as fh:
+            return fh.read().split(") ")[-1][:1] != "Z"
+    except OSError:
+        return True
+
+
+def _row_to_info(row: dict) -> JobInfo:
+    checkpoint = json.loads(row["checkpoint"] or "{}")
+    status = row["status"]
+    if status in ("running", "preparing", "cancelling") and _age_seconds(row["updated_at"]) > STALE_SECONDS \
+            and not _pid_alive(checkpoint.get("pid")):
+        status = "interrupted"
+    elif status in ("running", "preparing") and checkpoint.get("pid") and not _pid_alive(checkpoint.get("pid")):
+        status = "interrupted"
+    return JobInfo(row["id"], status, JobParams.from_json(row["params"]), row["total"] or 0, row["done"] or 0,
+                   row["error"] or "", row["created_by"] or "", row["created_at"] or "", row["updated_at"] or "",
+                   checkpoint)
+
+
+def create_job(store: Store, params: JobParams, created_by: str) -> int:
+    """Check the file, mapping and models, then queue the job."""
+    if not params.models:
+        raise JobError("choose at least one model")
+    if params.top_k < 1:
+        raise JobError("top-k must be at least 1")
+    source = Path(params.source)
+    if not source.is_file():
+        raise JobError(f"'{source}' does not exist or is not a file")
+    info = inspect_source(source, params.file_name, fmt=params.fmt, encoding=params.encoding,
+                          delimiter=params.delimiter)
+    validate_mapping(info, params.mapping)
+    taxonomy = store.load_taxonomy(params.taxonomy_id)
+    for folder in params.models:
+        manifest = load_manifest(folder)
+        if manifest.taxonomy and manifest.taxonomy != taxonomy.id:
+            raise JobError(f"model '{manifest.name}' classifies into '{manifest.taxonomy}', not '{taxonomy.id}'")
+    params.fmt, params.encoding, params.delimiter = info.format, info.encoding or None, info.delimiter or None
+    return store.create_job("classify", json.dumps(asdict(params), ensure_ascii=False), created_by)
+
+
+def get_job(store: Store, job_id: int) -> JobInfo:
+    row = store.job_row(job_id)
+    if row is None:
+        raise NotFound(f"no job #{job_id}")
+    return _row_to_info(row)
+
+
+def list_jobs(store: Store, limit: int = 50) -> list[JobInfo]:
+    return [_row_to_info(r) for r in store.job_rows(limit)]
+
+
+def cancel_job(store: Store, job_id: int) -> None:
+    job = get_job(store, job_id)
+    if job.finished:
+        return
+    if job.status in ("queued", "interrupted"):
+        store.update_job(job_id, status="cancelled")
+    else:
+        store.update_job(job_id, status="cancelling")
+
+
+def launch(db_path: str | Path, job_id: int, log_dir: str | Path | None = None) -> int:
+    """Start (or resume) a job in its own worker process, detached from the caller: it goes on
+    when the browser tab closes or the app restarts. Returns the worker's pid."""
+    log_dir = Path(log_dir or Path(db_path).parent / "jobs")
+    log_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    root = Path(__file__).resolve().parents[2]
+    with open(log_dir / f"job-{job_id}.log", "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "core", "--db", str(db_path), "run-job", str(job_id)],
+                                cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+    return proc.pid
+
+
+def resume_interrupted(store: Store, log_dir: str | Path | None = None) -> list[int]:
+    """Start a worker for every job whose worker died (the app calls this when it starts)."""
+    resumed = []
+    for job in list_jobs(store, limit=200):
+        if job.status == "interrupted" and job.checkpoint.get("pid"):
+            launch(store.path, job.id, log_dir)
+            resumed.append(job.id)
+    return resumed

@@ -1,0 +1,102 @@
+"""What a classification writes: the input file's columns followed by each model's top-k codes,
+names and scores (``core.models.scoring``'s cells), as a job's downloadable results or streamed
+by ``classify`` from a file to a file. Every path builds its rows with ``classified_rows`` /
+``output_cells``, so the app, the CLI and Ray write the same cells for the same row.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from core.files.records_io import inspect_source, read_chunks
+from core.files.writers import TableWriter
+from core.jobs.lifecycle import JobError, JobInfo
+from core.models.scoring import output_cells, rank, result_columns
+from core.store import Store
+from core.work.records_import import validate_mapping
+
+
+def classified_rows(classifiers: Sequence, taxonomy, records: Sequence[dict[str, Any]], *, top_k: int = 3,
+                    threshold: float = 0.0, level: int | None = None, lang: str = "en") -> list[list]:
+    """For each record, every model's ``top_k`` × (code, name, score) cells, models in order."""
+    cells: list[list] = [[] for _ in records]
+    for clf in classifiers:
+        scores = clf.predict_scores([clf.manifest.text_of(r) for r in records])
+        for row, ranked in zip(cells, rank(clf.manifest, scores, taxonomy, top_k=top_k, threshold=threshold,
+                                           level=level)):
+            row += output_cells(ranked, taxonomy, top_k, lang)
+    return cells
+
+
+def model_names(job: JobInfo) -> list[str]:
+    return [m["name"] for m in job.models] or [Path(f).name for f in job.params.models]
+
+
+def result_rows(store: Store, job: JobInfo, lang: str = "en",
+                chunk_size: int = 5000) -> Iterator[tuple[list[str], list[list]]]:
+    """(header, rows) chunks of a job's results, in the file's row order."""
+    params = job.params
+    taxonomy = store.load_taxonomy(params.taxonomy_id)
+    names = model_names(job)
+    info = inspect_source(params.source, params.file_name, fmt=params.fmt, encoding=params.encoding,
+                          delimiter=params.delimiter)
+    header = list(info.columns) + result_columns(names, params.top_k)
+    for rows, cols in read_chunks(params.source, info, chunk_size=chunk_size):
+        found = store.job_results_for_rows(job.id, rows)
+        out = []
+        for k, row in enumerate(rows):
+            values = [cols[c][k] for c in info.columns]
+            for name in names:
+                values += output_cells(found.get((row, name), []), taxonomy, params.top_k, lang)
+            out.append(values)
+        yield header, out
+
+
+def write_results(store: Store, job: JobInfo, fmt: str, target: str | Path | io.IOBase, lang: str = "en") -> None:
+    """Stream a job's results to a CSV or XLSX file (or a binary file object)."""
+    if fmt not in ("csv", "xlsx"):
+        raise JobError(f"results download as csv or xlsx, not '{fmt}'")
+    with TableWriter(target, fmt) as out:
+        for i, (header, rows) in enumerate(result_rows(store, job, lang)):
+            if i == 0:
+                out.row(header)
+            out.rows(rows)
+
+
+def distribution(store: Store, job: JobInfo, model_name: str | None = None) -> dict[str, int]:
+    """How many rows have each code as their first suggestion."""
+    return store.job_top_code_counts(job.id, model_name or model_names(job)[0])
+
+
+def classify_file(classifiers: Sequence, taxonomy, source: str | Path, name: str, mapping: dict[str, str | None],
+                  output: str | Path, *, top_k: int = 3, threshold: float = 0.0, level: int | None = None,
+                  fmt: str | None = None, encoding: str | None = None, delimiter: str | None = None,
+                  chunk_size: int = 2000, lang: str = "en",
+                  progress: Callable[[int, float], None] | None = None) -> int:
+    """Stream a file through models into an output file (CSV, or XLSX by its suffix), memory
+    bounded by the chunk size; nothing is stored in a workspace. Returns the rows written."""
+    info = inspect_source(source, name, fmt=fmt, encoding=encoding, delimiter=delimiter)
+    mapped = validate_mapping(info, mapping)
+    fraction = 0.0
+
+    def on_progress(value: float) -> None:
+        nonlocal fraction
+        fraction = value
+
+    written = 0
+    with TableWriter(output, "xlsx" if Path(output).suffix.lower() == ".xlsx" else "csv") as out:
+        out.row(list(info.columns) + result_columns([c.manifest.name for c in classifiers], top_k))
+        for rows, cols in read_chunks(source, info, chunk_size=chunk_size, progress=on_progress):
+            records = [{f: cols[c][k] for f, c in mapped.items()} for k in range(len(rows))]
+            cells = classified_rows(classifiers, taxonomy, records, top_k=top_k, threshold=threshold, level=level,
+                                    lang=lang)
+            out.rows([cols[c][k] for c in info.columns] + cells[k] for k in range(len(rows)))
+            written += len(rows)
+            if progress:
+                progress(written, fraction)
+    return written
+
+
+__all__ = ["classified_rows", "classify_file", "distribution", "model_names", "result_rows", "write_results"]

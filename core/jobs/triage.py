@@ -1,0 +1,67 @@
+"""Triage by confidence: records whose top code scores at or above its category's threshold are
+machine-accepted (events of the machine role, never an expert's); the rest wait in the expert
+queue, least confident first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.domain.labels import MACHINE_ROLE, Event
+from core.jobs.lifecycle import JobError, JobInfo
+from core.store import Store
+
+
+def default_thresholds(manifest, floor: float = 0.55, ceiling: float = 0.95) -> dict[str, float]:
+    """Per-category thresholds from the model's held-out precision: the more precise a category
+    was, the lower the score it needs (precision 1.0 -> 0.55, 0.5 -> 0.75, 0 -> 0.95)."""
+    per = ((manifest.evaluation or {}).get("held_out") or {}).get("per_category") or {}
+    out = {}
+    for code in manifest.codes:
+        precision = float((per.get(code) or {}).get("precision", 0.0))
+        out[code] = round(min(ceiling, max(floor, ceiling - 0.4 * precision)), 2)
+    return out
+
+
+@dataclass
+class TriageReport:
+    accepted: int
+    to_queue: int
+    already_labelled: int
+    per_code: dict[str, tuple[int, int]]  # code -> (accepted, to queue)
+
+
+def triage(store: Store, job: JobInfo, model_name: str, thresholds: dict[str, float], *,
+           default: float = 0.9, dry_run: bool = False) -> TriageReport:
+    """Records whose top code scores at or above its threshold are machine-accepted (an event of
+    the machine role, never an expert's); the rest stay unlabelled for the expert queue, which
+    shows the least confident first. Records someone has labelled are left alone."""
+    model = next((m for m in job.models if m["name"] == model_name), None)
+    if model is None:
+        raise JobError(f"job #{job.id} did not run model '{model_name}'")
+    annotator = f"model:{model['name']}@{model['version']}"
+    rows = store.job_predictions(job.id, model["name"], model["version"], job.params.taxonomy_id)
+    accepted = queued = labelled = 0
+    per_code: dict[str, list[int]] = {}
+    events = []
+    for record_id, top_code, top_score, has_label in rows:
+        if has_label:
+            labelled += 1
+            continue
+        counts = per_code.setdefault(top_code, [0, 0])
+        if top_code and top_score >= thresholds.get(top_code, default):
+            accepted += 1
+            counts[0] += 1
+            events.append(Event(record_id, job.params.taxonomy_id, annotator, MACHINE_ROLE, "machine-accept",
+                                (top_code,), reason=f"score {top_score:.3f} >= {thresholds.get(top_code, default):.2f} "
+                                                    f"(job #{job.id})"))
+        else:
+            queued += 1
+            counts[1] += 1
+    if not dry_run:
+        with store.write():
+            for event in events:
+                store.add_event(event)
+    return TriageReport(accepted, queued, labelled, {c: (a, q) for c, (a, q) in per_code.items()})
+
+
+__all__ = ["TriageReport", "default_thresholds", "triage"]

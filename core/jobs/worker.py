@@ -1,0 +1,112 @@
+"""The worker that runs a bulk job (``python -m core run-job ID``): prepare (import the file as a
+batch and list its rows' records) once, then classify chunk after chunk; each chunk's results,
+predictions and the new checkpoint are written in one transaction, so a worker killed at any
+moment loses at most the chunk it was on and a resumed one classifies every row exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Callable
+
+from core.errors import WorkbenchError
+from core.files.records_io import inspect_source, read_chunks
+from core.jobs.lifecycle import JobInfo, JobParams, get_job
+from core.models.runtimes import load_classifier
+from core.models.scoring import prediction_rows, rank
+from core.store import Store
+from core.work.records_import import import_records
+
+
+def _prepare(store: Store, job_id: int, params: JobParams) -> tuple[int, int]:
+    """Import the file as a batch and list, for each file row, the record it became (rows whose id
+    is already stored are linked to that record). Returns (batch id, rows to classify)."""
+    taxonomy = store.load_taxonomy(params.taxonomy_id)
+    mapping = dict(params.mapping)
+    mapping.pop("label", None)  # a bulk job classifies; labels are imported on the Import page
+    report = import_records(store, params.source, params.file_name, mapping=mapping, fmt=params.fmt,
+                            encoding=params.encoding, delimiter=params.delimiter, on_error=params.on_error,
+                            label_taxonomy=taxonomy, default_language=params.language,
+                            default_domain=params.domain, imported_by=f"job #{job_id}")
+    batch_id = report.batch_id
+    with store.write():
+        store.clear_job_records(job_id)
+        store.add_job_records_from_batch(job_id, batch_id)
+        if report.already_stored and mapping.get("id"):
+            info = inspect_source(params.source, params.file_name, fmt=params.fmt, encoding=params.encoding,
+                                  delimiter=params.delimiter)
+            for rows, cols in read_chunks(params.source, info):
+                ids = [i.strip() for i in cols[mapping["id"]]]
+                store.add_job_records_by_external_id(job_id, list(zip(rows, ids)))
+        total = store.count_job_records(job_id)
+    return batch_id, total
+
+
+def _classify_chunk(store: Store, classifiers, taxonomy, params: JobParams, items: list[tuple[int, int]]):
+    """(results rows, [(manifest, prediction rows)]) for a chunk of (position, record id)."""
+    ids = [rid for _, rid in items]
+    records = {r["id"]: r for r in store.records_by_ids(ids)}
+    results, predictions = [], []
+    for clf in classifiers:
+        scores = clf.predict_scores([clf.manifest.text_of(records.get(rid, {})) for rid in ids])
+        ranked = rank(clf.manifest, scores, taxonomy, top_k=params.top_k, threshold=params.threshold,
+                      level=params.level)
+        results += [(pos, clf.manifest.name, json.dumps([[s.code, round(s.score, 6)] for s in r]))
+                    for (pos, _), r in zip(items, ranked)]
+        predictions.append((clf.manifest, prediction_rows(ids, clf.manifest, scores, taxonomy)))
+    return results, predictions
+
+
+def run_job(db_path, job_id: int, *, stop_after_chunks: int | None = None,
+            progress: Callable[[JobInfo], None] | None = None) -> JobInfo:
+    """Run (or resume) a job to its end in this process. ``stop_after_chunks`` stops early, as if
+    the worker died there (for tests)."""
+    with Store(db_path, timeout=120) as store:
+        job = get_job(store, job_id)
+        if job.finished:
+            return job
+        if job.status == "cancelling":
+            store.update_job(job_id, status="cancelled")
+            return get_job(store, job_id)
+        params, checkpoint = job.params, dict(job.checkpoint, pid=os.getpid())
+        position, total = job.done, job.total
+        try:
+            if not checkpoint.get("prepared"):
+                store.update_job(job_id, status="preparing", checkpoint=checkpoint)
+                checkpoint["batch_id"], total = _prepare(store, job_id, params)
+                checkpoint["prepared"], position = True, 0
+            taxonomy = store.load_taxonomy(params.taxonomy_id)
+            classifiers = [load_classifier(folder, long_texts=params.long_texts) for folder in params.models]
+            checkpoint["models"] = [{"name": c.manifest.name, "version": c.manifest.version, "folder": str(folder)}
+                                    for c, folder in zip(classifiers, params.models)]
+            store.update_job(job_id, status="running", total=total, done=position, checkpoint=checkpoint)
+            started, done_here, chunks = time.perf_counter(), 0, 0
+            while position < total:
+                if store.job_row(job_id)["status"] == "cancelling":
+                    store.update_job(job_id, status="cancelled")
+                    break
+                items = store.job_records(job_id, position, params.chunk)
+                results, predictions = _classify_chunk(store, classifiers, taxonomy, params, items)
+                position, done_here, chunks = items[-1][0] + 1, done_here + len(items), chunks + 1
+                checkpoint["records_per_s"] = round(done_here / max(time.perf_counter() - started, 1e-9), 2)
+                with store.write():  # results and checkpoint together: a chunk is done once or not at all
+                    store.save_job_results(job_id, results)
+                    for manifest, rows in predictions:
+                        store.save_predictions(manifest.name, manifest.version, taxonomy.id, rows, job_id=job_id)
+                    store.update_job(job_id, done=position, checkpoint=checkpoint)
+                if progress:
+                    progress(get_job(store, job_id))
+                if stop_after_chunks is not None and chunks >= stop_after_chunks:
+                    break
+            else:
+                store.update_job(job_id, status="done", done=total, checkpoint=checkpoint)
+        except Exception as exc:  # noqa: BLE001 - the job records why it failed; the worker exits
+            message = exc.message if isinstance(exc, WorkbenchError) else f"{type(exc).__name__}: {exc}"
+            store.update_job(job_id, status="failed", error=message[:2000])
+            raise
+        return get_job(store, job_id)
+
+
+__all__ = ["run_job"]

@@ -1,0 +1,77 @@
+"""Finding installed model folders, checking a user-given folder, and describing models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.models.manifest import Manifest, ModelFolderError, load_manifest
+from core.domain.taxonomy import Taxonomy
+
+
+@dataclass(frozen=True)
+class InstalledModel:
+    folder: Path
+    manifest: Manifest | None
+    error: str = ""
+
+    @property
+    def size_mb(self) -> float:
+        return sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file()) / 1e6
+
+
+def discover(models_dir: Path) -> list[InstalledModel]:
+    """Every sub-folder of the models folder, loaded or with the reason it cannot be."""
+    if not models_dir.is_dir():
+        return []
+    found = []
+    for folder in sorted(p for p in models_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        try:
+            found.append(InstalledModel(folder, load_manifest(folder)))
+        except ModelFolderError as exc:
+            found.append(InstalledModel(folder, None, exc.message))
+    return found
+
+
+def resolve_model_path(text: str, models_dir: Path) -> Path:
+    """A folder the user typed, which must lie inside the models folder."""
+    raw = Path(text.strip()).expanduser()
+    path = (raw if raw.is_absolute() else models_dir / raw).resolve()
+    root = models_dir.resolve()
+    if path != root and root not in path.parents:
+        raise ModelFolderError(f"'{text}' is outside the models folder {root}; copy the model folder there first")
+    if not path.is_dir():
+        raise ModelFolderError(f"'{path}' is not a folder")
+    return path
+
+
+def check_codes(manifest: Manifest, taxonomy: Taxonomy) -> list[str]:
+    """The manifest's codes missing from the taxonomy; an error if none of them is in it."""
+    unknown = [c for c in manifest.codes if c not in taxonomy]
+    if len(unknown) == len(manifest.codes):
+        raise ModelFolderError(
+            f"none of model '{manifest.name}''s {len(manifest.codes)} output codes is in taxonomy "
+            f"'{taxonomy.name}' (e.g. {', '.join(manifest.codes[:3])}); is it the right taxonomy?"
+        )
+    return unknown
+
+
+RUNTIME_RECORDS_PER_S = {"onnx-text": 5000.0, "dummy": 10000.0, "onnx-transformer": 20.0, "transformers": 8.0}
+
+
+def models_for(installed: list[InstalledModel], taxonomy_id: str) -> list[InstalledModel]:
+    """Usable models of a taxonomy, best held-out weighted F1 first; on ties ONNX fp32 first, then
+    int8 (on CPUs without VNNI it is no faster and agrees a little less), then PyTorch."""
+    usable = [m for m in installed if m.manifest is not None and m.manifest.taxonomy == taxonomy_id]
+
+    def key(m: InstalledModel):
+        f1 = (m.manifest.evaluation.get("held_out") or {}).get("strict_weighted_f1") or 0.0
+        int8 = any("int8" in str(f) for f in m.manifest.files.values())
+        return (-f1, m.manifest.runtime == "transformers", int8, m.manifest.name)
+
+    return sorted(usable, key=key)
+
+
+def estimated_seconds(manifest: Manifest, records: int) -> float:
+    """A rough time to score ``records`` on a 2-core CPU (for deciding what to do inline)."""
+    return records / RUNTIME_RECORDS_PER_S.get(manifest.runtime, 10.0)

@@ -1,0 +1,59 @@
+"""onnxruntime for graphs that take raw strings: our sparse TF-IDF + logistic regression graph
+(``core.models.tfidf_onnx``) or a scikit-learn pipeline converted by skl2onnx.
+
+String ops (normalising, tokenising) run on one core each, so batches run on a pool of threads,
+one single-threaded session call per batch (onnxruntime releases the GIL); texts are sorted by
+length so the per-text token matrices stay narrow.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from core.models.manifest import ModelFolderError
+from core.models.runtimes.base import Classifier
+
+
+class OnnxTextClassifier(Classifier):
+    name = "onnx-text"
+    batch_size = 128
+
+    def _load(self) -> None:
+        import onnxruntime as ort
+
+        path = self.folder / self.manifest.files.get("onnx", "model.onnx")
+        if not path.exists():
+            raise ModelFolderError(f"'{path}' is missing")
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        try:
+            self.session_ = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
+            raise ModelFolderError(f"'{path}' is not a loadable ONNX model: {str(exc).splitlines()[0]}") from None
+        inputs = self.session_.get_inputs()
+        if len(inputs) != 1 or inputs[0].type != "tensor(string)":
+            raise ModelFolderError(f"'{path}' does not take one string input (the onnx-text runtime needs that)")
+        self.input_name_ = inputs[0].name
+        outputs = [o.name for o in self.session_.get_outputs()]
+        self.output_name_ = "probabilities" if "probabilities" in outputs else outputs[-1]
+        self.threads_ = self.threads
+
+    def _run(self, batch: list[str]) -> np.ndarray:
+        feed = np.array(batch, dtype=object).reshape(-1, 1)
+        return np.asarray(self.session_.run([self.output_name_], {self.input_name_: feed})[0], dtype=np.float32)
+
+    def _scores(self, texts: list[str]) -> np.ndarray:
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        batches = [[texts[i] for i in order[s:s + self.batch_size]] for s in range(0, len(texts), self.batch_size)]
+        if self.threads_ > 1 and len(batches) > 1:
+            with ThreadPoolExecutor(self.threads_) as pool:
+                parts = list(pool.map(self._run, batches))
+        else:
+            parts = [self._run(b) for b in batches]
+        out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
+        out[order] = np.vstack(parts)
+        return out

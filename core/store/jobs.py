@@ -1,0 +1,100 @@
+"""Bulk jobs: the job rows, the file rows each job classifies, and its results."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+from core.store.schema import now
+
+
+class JobQueries:
+    """Jobs, their records and results (a part of ``Store``)."""
+
+    def create_job(self, kind: str, params_json: str, created_by: str) -> int:
+        stamp = now()
+        with self.write():
+            return self.db["jobs"].insert({"kind": kind, "status": "queued", "params": params_json, "total": 0,
+                                           "done": 0, "checkpoint": "{}", "error": "", "created_by": created_by,
+                                           "created_at": stamp, "updated_at": stamp}).last_pk
+
+    def job_row(self, job_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM jobs WHERE id = ?", [job_id]))
+        return rows[0] if rows else None
+
+    def job_rows(self, limit: int = 50) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM jobs ORDER BY id DESC LIMIT ?", [limit]))
+
+    def update_job(self, job_id: int, **fields: Any) -> None:
+        if isinstance(fields.get("checkpoint"), dict):
+            fields["checkpoint"] = json.dumps(fields["checkpoint"])
+        fields["updated_at"] = now()
+        with self.write():
+            self.db["jobs"].update(job_id, fields)
+
+    def clear_job_records(self, job_id: int) -> None:
+        with self.write():
+            self.db.execute("DELETE FROM job_results WHERE job_id = ?", [job_id])
+            self.db.execute("DELETE FROM job_records WHERE job_id = ?", [job_id])
+
+    def add_job_records_from_batch(self, job_id: int, batch_id: int) -> None:
+        with self.write():
+            self.db.execute(
+                "INSERT INTO job_records (job_id, position, record_id, source_row) "
+                "SELECT ?, (SELECT count(*) FROM job_records WHERE job_id = ?) + "
+                "ROW_NUMBER() OVER (ORDER BY source_row) - 1, id, source_row FROM records WHERE batch_id = ?",
+                [job_id, job_id, batch_id])
+
+    def add_job_records_by_external_id(self, job_id: int, rows: Sequence[tuple[int, str]]) -> None:
+        """Link file rows whose id was already stored (imported earlier) to their records."""
+        found = dict(self.db.execute(
+            "SELECT external_id, id FROM records WHERE external_id IN (SELECT value FROM json_each(?))",
+            [json.dumps([i for _, i in rows if i])]).fetchall())
+        have = {r[0] for r in self.db.execute(
+            "SELECT source_row FROM job_records WHERE job_id = ? AND source_row IN (SELECT value FROM json_each(?))",
+            [job_id, json.dumps([r for r, _ in rows])])}
+        start = self.count_job_records(job_id)
+        new = [(row, found[ext]) for row, ext in rows if ext in found and row not in have]
+        with self.write():
+            self.db.conn.executemany(
+                "INSERT INTO job_records (job_id, position, record_id, source_row) VALUES (?, ?, ?, ?)",
+                [(job_id, start + k, rid, row) for k, (row, rid) in enumerate(new)])
+
+    def count_job_records(self, job_id: int) -> int:
+        return self.db.execute("SELECT count(*) FROM job_records WHERE job_id = ?", [job_id]).fetchone()[0]
+
+    def job_records(self, job_id: int, position: int, limit: int) -> list[tuple[int, int]]:
+        """(position, record_id) from ``position`` on, in order."""
+        return [tuple(r) for r in self.db.execute(
+            "SELECT position, record_id FROM job_records WHERE job_id = ? AND position >= ? ORDER BY position LIMIT ?",
+            [job_id, position, limit])]
+
+    def save_job_results(self, job_id: int, rows: Sequence[tuple[int, str, str]]) -> None:
+        """Rows of (position, model name, ranked JSON); a repeated chunk replaces, never duplicates."""
+        with self.write():
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO job_results (job_id, position, model, ranked) VALUES (?, ?, ?, ?)",
+                [(job_id, p, m, r) for p, m, r in rows])
+
+    def job_results_for_rows(self, job_id: int, source_rows: Sequence[int]) -> dict[tuple[int, str], list]:
+        return {(r[0], r[1]): json.loads(r[2]) for r in self.db.execute(
+            "SELECT jr.source_row, res.model, res.ranked FROM job_records jr JOIN job_results res "
+            "ON res.job_id = jr.job_id AND res.position = jr.position WHERE jr.job_id = ? "
+            "AND jr.source_row IN (SELECT value FROM json_each(?))", [job_id, json.dumps(list(source_rows))])}
+
+    def job_result_count(self, job_id: int) -> int:
+        return self.db.execute("SELECT count(*) FROM job_results WHERE job_id = ?", [job_id]).fetchone()[0]
+
+    def job_top_code_counts(self, job_id: int, model: str) -> dict[str, int]:
+        return dict(self.db.execute(
+            "SELECT json_extract(ranked, '$[0][0]') AS code, count(*) FROM job_results WHERE job_id = ? "
+            "AND model = ? AND json_array_length(ranked) > 0 GROUP BY 1 ORDER BY 2 DESC", [job_id, model]).fetchall())
+
+    def job_predictions(self, job_id: int, model_name: str, model_version: str,
+                        taxonomy_id: str) -> list[tuple[int, str, float, bool]]:
+        """(record_id, top code, top score, labelled already) for a job's records."""
+        return [(r[0], r[1], float(r[2]), bool(r[3])) for r in self.db.execute(
+            "SELECT p.record_id, p.top_code, p.top_score, EXISTS (SELECT 1 FROM current_labels c "
+            "WHERE c.record_id = p.record_id AND c.taxonomy_id = ?) FROM job_records jr JOIN predictions p "
+            "ON p.record_id = jr.record_id AND p.model_name = ? AND p.model_version = ? WHERE jr.job_id = ? "
+            "ORDER BY jr.position", [taxonomy_id, model_name, model_version, job_id])]

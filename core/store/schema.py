@@ -1,0 +1,248 @@
+"""The workspace's schema: registered migrations, applied in order when a store opens (never edit
+one that has shipped: add the next)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+migrations = Migrations("workbench")
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db["taxonomies"].create(
+        {
+            "id": str,
+            "name": str,
+            "source": str,
+            "version": str,
+            "languages": str,  # JSON list
+            "builtin": int,
+            "node_count": int,
+            "depth": int,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"name"},
+    )
+    db["taxonomy_nodes"].create(
+        {
+            "taxonomy_id": str,
+            "code": str,
+            "position": int,
+            "parents": str,  # JSON list of codes, primary parent first
+            "level": int,
+            "names": str,  # JSON {lang: name}
+            "description": str,
+        },
+        pk=("taxonomy_id", "code"),
+        foreign_keys=[("taxonomy_id", "taxonomies", "id")],
+    )
+    db["import_batches"].create(
+        {
+            "id": int,
+            "file_name": str,
+            "format": str,
+            "encoding": str,
+            "delimiter": str,
+            "mapping": str,  # JSON {field: column}
+            "label_taxonomy": str,
+            "status": str,
+            "rows_read": int,
+            "rows_imported": int,
+            "rows_skipped": int,
+            "problems": str,  # JSON list of strings (skipped rows and warnings)
+            "imported_by": str,
+            "started_at": str,
+            "finished_at": str,
+        },
+        pk="id",
+    )
+    db["records"].create(
+        {
+            "id": int,
+            "external_id": str,
+            "title": str,
+            "abstract": str,
+            "keywords": str,
+            "language": str,
+            "domain": str,
+            "year": int,
+            "batch_id": int,
+            "source_row": int,
+            "labels": str,  # JSON list of codes from the imported file (existing labels)
+            "label_taxonomy": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"external_id"},
+        foreign_keys=[("batch_id", "import_batches", "id")],
+    )
+    db["records"].create_index(["external_id"], unique=True)
+    db["records"].create_index(["batch_id"])
+    db["records"].create_index(["language"])
+    db["models"].create(
+        {
+            "name": str,
+            "version": str,
+            "taxonomy_id": str,
+            "runtime": str,
+            "path": str,
+            "manifest": str,  # JSON
+            "installed_at": str,
+        },
+        pk=("name", "version"),
+    )
+    db["suggestions"].create(
+        {
+            "id": int,
+            "record_id": int,
+            "model_name": str,
+            "model_version": str,
+            "taxonomy_id": str,
+            "code": str,
+            "score": float,
+            "rank": int,
+            "job_id": int,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("record_id", "records", "id")],
+    )
+    db["suggestions"].create_index(["record_id", "model_name", "model_version"])
+    db["suggestions"].create_index(["model_name", "model_version", "rank", "score"])
+    db["annotations"].create(
+        {
+            "id": int,
+            "record_id": int,
+            "taxonomy_id": str,
+            "annotator": str,
+            "role": str,
+            "action": str,  # accept, correct, reject, skip, note, undo, machine-accept
+            "codes": str,  # JSON list of chosen codes
+            "shown": str,  # JSON: the suggestions that were shown (model, version, code, score)
+            "reason": str,
+            "undoes": int,  # id of the event an undo reverts
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"record_id", "annotator", "action", "created_at"},
+        foreign_keys=[("record_id", "records", "id")],
+    )
+    db["annotations"].create_index(["record_id", "id"])
+    db["annotations"].create_index(["annotator", "created_at"])
+    db["jobs"].create(
+        {
+            "id": int,
+            "kind": str,
+            "status": str,  # queued, running, done, failed, cancelled
+            "params": str,  # JSON
+            "total": int,
+            "done": int,
+            "checkpoint": str,  # JSON
+            "error": str,
+            "created_by": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+    )
+    # Append-only: an annotation event is never changed or deleted; undo is a new event.
+    db.execute(
+        "CREATE TRIGGER annotations_no_update BEFORE UPDATE ON annotations "
+        "BEGIN SELECT RAISE(ABORT, 'annotation events are append-only'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER annotations_no_delete BEFORE DELETE ON annotations "
+        "BEGIN SELECT RAISE(ABORT, 'annotation events are append-only'); END"
+    )
+
+
+@migrations()
+def m002_annotation(db: sqlite_utils.Database) -> None:
+    # Model output is one row per record and model version (the ranked top-k as JSON) instead of a
+    # row per code: a tenth of the rows and index entries to write when scoring 10^5-10^6 records.
+    db["suggestions"].drop()
+    db["predictions"].create(
+        {
+            "record_id": int,
+            "model_name": str,
+            "model_version": str,
+            "taxonomy_id": str,
+            "top_code": str,
+            "top_score": float,
+            "margin": float,  # top-1 minus top-2 score: small = uncertain
+            "entropy": float,  # of the full score distribution, in bits
+            "ranked": str,  # JSON [[code, score], ...], best first
+            "job_id": int,
+            "created_at": str,
+        },
+        pk=("record_id", "model_name", "model_version"),
+        foreign_keys=[("record_id", "records", "id")],
+    )
+    db["predictions"].create_index(["model_name", "model_version", "margin"])
+    db["predictions"].create_index(["model_name", "model_version", "entropy"])
+    db["predictions"].create_index(["model_name", "model_version", "top_code"])
+    # Derived from annotation events (rebuildable with Store.rebuild_current_labels).
+    db["current_labels"].create(
+        {
+            "record_id": int,
+            "taxonomy_id": str,
+            "annotator": str,
+            "role": str,
+            "codes": str,  # JSON list; [] for a rejected record
+            "action": str,
+            "event_id": int,
+            "updated_at": str,
+        },
+        pk=("record_id", "taxonomy_id", "annotator"),
+        foreign_keys=[("record_id", "records", "id")],
+    )
+    db["current_labels"].create_index(["taxonomy_id", "record_id"])
+    db["current_labels"].create_index(["taxonomy_id", "annotator", "updated_at"])
+    db["assignments"].create(
+        {
+            "record_id": int,
+            "taxonomy_id": str,
+            "annotator": str,
+            "assigned_by": str,
+            "created_at": str,
+        },
+        pk=("record_id", "taxonomy_id", "annotator"),
+        foreign_keys=[("record_id", "records", "id")],
+    )
+    db["assignments"].create_index(["taxonomy_id", "annotator"])
+    db["annotations"].create_index(["record_id", "taxonomy_id", "annotator", "id"])
+    db["annotations"].create_index(["undoes"])
+    db["predictions"].create_index(["job_id"])
+
+
+@migrations()
+def m003_jobs(db: sqlite_utils.Database) -> None:
+    # For each file row a bulk job classifies: its position in the job and the record it became.
+    db["job_records"].create(
+        {"job_id": int, "position": int, "record_id": int, "source_row": int},
+        pk=("job_id", "position"),
+        foreign_keys=[("job_id", "jobs", "id"), ("record_id", "records", "id")],
+    )
+    db["job_records"].create_index(["job_id", "source_row"])
+    # What a job reports per row and model: the ranked codes at the job's level, top-k.
+    db["job_results"].create(
+        {"job_id": int, "position": int, "model": str, "ranked": str},
+        pk=("job_id", "position", "model"),
+        foreign_keys=[("job_id", "jobs", "id")],
+    )
+
+
+@migrations()
+def m004_drop_models(db: sqlite_utils.Database) -> None:
+    # The models table was never written: model folders are found on disk, and predictions carry
+    # the name and version of the model that made them.
+    db["models"].drop(ignore=True)

@@ -1,0 +1,207 @@
+"""The expert annotation workflow: scoring records for a queue, what a record shows, and the
+actions (accept, correct, reject, skip, note, undo) recorded as events with their provenance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from core.domain.labels import Event, LabelState, QueueSpec, ShownSuggestion, last_undoable
+from core.domain.taxonomy import Taxonomy
+from core.errors import NotFound, StoreError, WorkbenchError
+from core.models.runtimes.base import Classifier
+from core.models.scoring import prediction_rows, rank, rolled_up
+from core.store import Store
+
+
+class AnnotationError(WorkbenchError):
+    prefix = "Cannot record this"
+
+
+def model_id(classifier: Classifier) -> tuple[str, str]:
+    return classifier.manifest.name, classifier.manifest.version
+
+
+def score_records(store: Store, classifier: Classifier, taxonomy: Taxonomy, record_ids: Sequence[int], *,
+                  top_k: int = 10, chunk: int = 1000, job_id: int | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> int:
+    """Run the model over records and store its top-k suggestions and uncertainty, chunk by chunk
+    (each chunk its own transaction, so an interruption keeps what was done)."""
+    name, version = model_id(classifier)
+    done = 0
+    for start in range(0, len(record_ids), chunk):
+        records = store.records_by_ids(record_ids[start:start + chunk])
+        scores = classifier.predict_scores([classifier.manifest.text_of(r) for r in records])
+        store.save_predictions(name, version, taxonomy.id,
+                               prediction_rows([r["id"] for r in records], classifier.manifest, scores, taxonomy,
+                                               top_k=top_k), job_id=job_id)
+        done += len(records)
+        if progress:
+            progress(done, len(record_ids))
+    return done
+
+
+@dataclass(frozen=True)
+class NodeScore:
+    code: str
+    score: float
+    path: str
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """One model's view of a record: its ranked suggestions and the rolled-up score of every node."""
+
+    model: str
+    version: str
+    suggestions: tuple[ShownSuggestion, ...]
+    node_scores: dict[str, float]  # every model code and ancestor -> rolled-up score
+    multi_label: bool
+
+    def paths(self, taxonomy: Taxonomy, lang: str = "en") -> list[NodeScore]:
+        return [NodeScore(s.code, s.score, taxonomy.path_label(s.code, lang=lang)) for s in self.suggestions]
+
+
+def model_view(classifier: Classifier, taxonomy: Taxonomy, record: dict[str, Any], *, top_k: int = 5) -> ModelView:
+    """Score one record now (every node's rolled-up score, for the hierarchy browser)."""
+    name, version = model_id(classifier)
+    scores = classifier.predict_scores([classifier.manifest.text_of(record)])
+    codes, table = rolled_up(classifier.manifest, taxonomy, scores)
+    shown = tuple(ShownSuggestion(name, version, s.code, s.score, s.rank)
+                  for s in rank(classifier.manifest, scores, taxonomy, top_k=top_k)[0])
+    return ModelView(name, version, shown, {c: float(v) for c, v in zip(codes, table[0])},
+                     classifier.manifest.multi_label)
+
+
+@dataclass
+class Annotator:
+    """Who acts, in which taxonomy; every action becomes an event with this provenance."""
+
+    store: Store
+    name: str
+    role: str
+    taxonomy: Taxonomy
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise AnnotationError("enter your name in the sidebar first: every label records who made it")
+
+    def _add(self, record_id: int, action: str, codes: Sequence[str] = (), shown: Sequence[ShownSuggestion] = (),
+             reason: str = "", undoes: int | None = None) -> Event:
+        clean = []
+        for code in codes:
+            if code not in self.taxonomy:
+                raise AnnotationError(f"'{code}' is not a code of taxonomy '{self.taxonomy.name}'")
+            node = self.taxonomy.node(code).code
+            if node not in clean:
+                clean.append(node)
+        try:
+            return self.store.add_event(Event(record_id, self.taxonomy.id, self.name.strip(), self.role, action,
+                                              tuple(clean), tuple(shown), reason.strip(), undoes))
+        except ValueError as exc:
+            raise AnnotationError(str(exc)) from None
+        except (NotFound, StoreError) as exc:
+            raise AnnotationError(exc.message) from None
+
+    def accept(self, record_id: int, suggestion: ShownSuggestion, shown: Sequence[ShownSuggestion],
+               reason: str = "") -> Event:
+        """Accept one of the shown suggestions."""
+        return self._add(record_id, "accept", [suggestion.code], shown, reason)
+
+    def correct(self, record_id: int, codes: Sequence[str], shown: Sequence[ShownSuggestion],
+                reason: str = "") -> Event:
+        """Choose codes (any level) instead of, or besides, the suggestions. Choosing exactly a
+        shown suggestion counts as accepting it."""
+        if not codes:
+            raise AnnotationError("choose at least one code")
+        shown_codes = {s.code for s in shown}
+        action = "accept" if len(codes) == 1 and codes[0] in shown_codes else "correct"
+        return self._add(record_id, action, codes, shown, reason)
+
+    def reject(self, record_id: int, shown: Sequence[ShownSuggestion], reason: str = "") -> Event:
+        return self._add(record_id, "reject", (), shown, reason)
+
+    def skip(self, record_id: int, shown: Sequence[ShownSuggestion] = (), reason: str = "") -> Event:
+        return self._add(record_id, "skip", (), shown, reason)
+
+    def note(self, record_id: int, text: str) -> Event:
+        if not text.strip():
+            raise AnnotationError("the note is empty")
+        return self._add(record_id, "note", (), (), text)
+
+    def undo(self, record_id: int | None = None) -> Event:
+        """Undo my latest not-undone action (on this record, or on any record when None)."""
+        if record_id is not None:
+            events = self.store.events(record_id, taxonomy_id=self.taxonomy.id, annotator=self.name)
+            target = last_undoable(events)
+        else:
+            target = None
+            for event in self.store.latest_events(self.name, self.taxonomy.id, limit=200):
+                if event.action != "undo" and not self.store.is_undone(event.id):
+                    target = event
+                    break
+        if target is None:
+            raise AnnotationError("there is nothing of yours to undo" + (" on this record" if record_id else ""))
+        return self._add(target.record_id, "undo", (), (), f"undo {target.action}", undoes=target.id)
+
+    def label(self, record_id: int) -> LabelState | None:
+        return self.store.labels_of(record_id, self.taxonomy.id).get(self.name)
+
+
+@dataclass
+class Queue:
+    """A snapshot of a queue's record ids, with a cursor; progress counts my actions since it was built."""
+
+    spec: QueueSpec
+    ids: list[int]
+    total: int
+    created_at: str
+    position: int = 0
+
+    @classmethod
+    def build(cls, store: Store, spec: QueueSpec, *, limit: int = 500) -> "Queue":
+        from core.store import now
+
+        return cls(spec, store.queue_ids(spec, limit=limit), store.queue_size(spec), now())
+
+    @property
+    def current(self) -> int | None:
+        return self.ids[self.position] if 0 <= self.position < len(self.ids) else None
+
+    def move(self, step: int) -> int | None:
+        if self.ids:
+            self.position = min(max(self.position + step, 0), len(self.ids) - 1)
+        return self.current
+
+    def go_to(self, record_id: int) -> bool:
+        if record_id in self.ids:
+            self.position = self.ids.index(record_id)
+            return True
+        return False
+
+    def progress(self, store: Store, annotator: str) -> tuple[int, int]:
+        """(done, remaining) in this queue: records I labelled, rejected or skipped since it was built."""
+        done = len(store.acted_on(self.ids, annotator, self.spec.taxonomy_id, self.created_at)) if annotator else 0
+        return done, max(len(self.ids) - done, 0)
+
+    def next_open(self, store: Store, annotator: str) -> int | None:
+        """Move to the next record after the cursor I have not acted on yet (wrapping round)."""
+        done = store.acted_on(self.ids, annotator, self.spec.taxonomy_id, self.created_at) if annotator else set()
+        n = len(self.ids)
+        for step in range(1, n + 1):
+            i = (self.position + step) % n
+            if self.ids[i] not in done:
+                self.position = i
+                return self.ids[i]
+        return None
+
+
+def record_or_error(store: Store, record_id: int) -> dict[str, Any]:
+    try:
+        return store.record(record_id)
+    except NotFound as exc:
+        raise AnnotationError(exc.message) from None
+
+
+__all__ = ["AnnotationError", "Annotator", "ModelView", "NodeScore", "Queue", "model_id", "model_view",
+           "record_or_error", "score_records"]

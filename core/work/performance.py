@@ -1,0 +1,258 @@
+"""What the Performance page and ``evaluate`` command compute: gold labels against a model's
+stored predictions (or a labelled file run through a model), model comparison, agreement, and the
+bubble chart's data."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass
+from typing import Sequence
+
+import pandas as pd
+
+from core.domain.metrics import Report, evaluate, grouped, kappa_overall, kappa_per_category
+from core.domain.taxonomy import Taxonomy
+from core.domain.text import split_codes
+from core.errors import InputFileError, WorkbenchError
+from core.files.records_io import Source, inspect_source, read_chunks
+from core.models.scoring import predicted_codes, rank
+from core.store import Store
+from core.work.records_import import validate_mapping
+
+GOLD_SOURCES = {"experts": "Expert labels", "imported": "Labels in imported files", "both": "Both (experts first)"}
+BANDS = ("good", "fair", "poor", "no data")
+BAND_COLOURS = ("#2e7d32", "#f9a825", "#c62828", "#1565c0")  # green, yellow, red, blue
+
+
+class EvaluationError(WorkbenchError):
+    prefix = "Cannot evaluate"
+
+
+def gold_frame(store: Store, taxonomy: Taxonomy, *, source: str = "experts",
+               annotators: Sequence[str] = ()) -> pd.DataFrame:
+    """One gold label per record: the latest expert label (or the imported one), with language,
+    domain and when it was labelled."""
+    if source not in GOLD_SOURCES:
+        raise EvaluationError(f"unknown gold source '{source}'")
+    rows: dict[int, dict] = {}
+    if source in ("imported", "both"):
+        for r in store.imported_label_rows(taxonomy.id):
+            rows[r["record_id"]] = {"record_id": r["record_id"], "gold": json.loads(r["codes"]),
+                                    "language": r["language"] or "", "domain": r["domain"] or "",
+                                    "labelled_at": r["created_at"] or "", "annotator": "(imported file)"}
+    if source in ("experts", "both"):
+        for r in store.current_label_rows(taxonomy.id, annotators=annotators, roles=("expert", "librarian", "lead")):
+            rows[r["record_id"]] = {"record_id": r["record_id"], "gold": json.loads(r["codes"]),
+                                    "language": r["language"] or "", "domain": r["domain"] or "",
+                                    "labelled_at": r["updated_at"], "annotator": r["annotator"]}
+    columns = ["record_id", "gold", "language", "domain", "labelled_at", "annotator"]
+    frame = pd.DataFrame(list(rows.values()), columns=columns)
+    frame = frame[frame["gold"].map(lambda g: any(c in taxonomy for c in g)).astype(bool)]
+    frame["gold"] = frame["gold"].map(lambda g: [taxonomy.node(c).code for c in g if c in taxonomy])
+    return frame.sort_values("record_id").reset_index(drop=True)
+
+
+def with_predictions(store: Store, gold: pd.DataFrame, model_name: str, model_version: str, *,
+                     multi_label: bool = False) -> tuple[pd.DataFrame, list[int]]:
+    """Gold rows joined with the model's stored predictions; also the gold record ids the model
+    has not scored yet."""
+    ranked = store.ranked_predictions(gold["record_id"].tolist(), model_name, model_version)
+    frame = gold[gold["record_id"].isin(ranked)].copy()
+    frame["pred"] = [predicted_codes(ranked[i], multi_label) for i in frame["record_id"]]
+    missing = [i for i in gold["record_id"] if i not in ranked]
+    return frame.reset_index(drop=True), missing
+
+
+@dataclass
+class ModelResult:
+    model: str
+    version: str
+    frame: pd.DataFrame  # record_id, gold, pred, language, domain, labelled_at
+    report: Report
+    unscored: list[int]
+
+
+def model_result(store: Store, taxonomy: Taxonomy, gold: pd.DataFrame, model_name: str, model_version: str, *,
+                 multi_label: bool = False, level: int | None = None, lang: str = "en") -> ModelResult:
+    frame, missing = with_predictions(store, gold, model_name, model_version, multi_label=multi_label)
+    report = evaluate(frame["gold"].tolist(), frame["pred"].tolist(), taxonomy, level=level, lang=lang)
+    report.groups = {
+        key: grouped(frame["gold"].tolist(), frame["pred"].tolist(), frame[key].tolist(), taxonomy, level=level)
+        for key in ("language", "domain")
+    }
+    return ModelResult(model_name, model_version, frame, report, missing)
+
+
+SUMMARY_COLUMNS = {
+    "samples": "samples", "micro_precision": "precision", "micro_recall": "recall", "micro_f1": "F1",
+    "macro_f1": "macro F1", "weighted_f1": "weighted F1", "lenient_micro_precision": "lenient precision",
+    "lenient_micro_recall": "lenient recall", "lenient_micro_f1": "lenient F1",
+    "hierarchical_micro_f1": "hierarchical F1",
+}
+
+
+def comparison_table(results: Sequence[ModelResult]) -> pd.DataFrame:
+    """One row per model: strict and lenient precision / recall / F1 and the hierarchical F1."""
+    rows = []
+    for r in results:
+        row = {"model": r.model, "version": r.version}
+        row.update({label: r.report.summary.get(key, 0.0) for key, label in SUMMARY_COLUMNS.items()})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def per_level_table(frame: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
+    rows = []
+    for level in range(1, taxonomy.depth + 1):
+        s = evaluate(frame["gold"].tolist(), frame["pred"].tolist(), taxonomy, level=level).summary
+        rows.append({"level": level, **{label: s.get(key, 0.0) for key, label in SUMMARY_COLUMNS.items()}})
+    return pd.DataFrame(rows)
+
+
+def expert_model_kappa(frame: pd.DataFrame, taxonomy: Taxonomy, level: int | None = None,
+                       lang: str = "en") -> pd.DataFrame:
+    gold = [taxonomy.cut_codes(g, level) for g in frame["gold"]]
+    pred = [taxonomy.cut_codes(p, level) for p in frame["pred"]]
+    table = kappa_per_category(gold, pred)
+    table.insert(1, "name", [taxonomy.name_of(c, lang) if c in taxonomy else c for c in table["code"]])
+    return table.rename(columns={"only_first": "expert_only", "only_second": "model_only"})
+
+
+def expert_expert_agreement(store: Store, taxonomy: Taxonomy, level: int | None = None) -> pd.DataFrame:
+    """Per pair of experts who labelled the same records: records shared, exact agreement and
+    Cohen's kappa on the first code."""
+    rows = store.current_label_rows(taxonomy.id, roles=("expert", "librarian", "lead"))
+    by_record: dict[int, dict[str, list[str]]] = {}
+    for r in rows:
+        by_record.setdefault(r["record_id"], {})[r["annotator"]] = json.loads(r["codes"])
+    pairs: dict[tuple[str, str], list[tuple[list[str], list[str]]]] = {}
+    for labels in by_record.values():
+        for a, b in itertools.combinations(sorted(labels), 2):
+            pairs.setdefault((a, b), []).append((labels[a], labels[b]))
+    out = []
+    for (a, b), items in sorted(pairs.items()):
+        first = [taxonomy.cut_codes(x, level) for x, _ in items]
+        second = [taxonomy.cut_codes(y, level) for _, y in items]
+        out.append({"expert_a": a, "expert_b": b, "shared_records": len(items),
+                    "exact_agreement": sum(set(x) == set(y) for x, y in zip(first, second)) / len(items),
+                    "kappa": kappa_overall([x[0] if x else "" for x in first], [y[0] if y else "" for y in second])})
+    return pd.DataFrame(out, columns=["expert_a", "expert_b", "shared_records", "exact_agreement", "kappa"])
+
+
+def band(f1: float | None, support: int, good: float, fair: float) -> str:
+    if not support or f1 is None or pd.isna(f1):
+        return "no data"
+    return "good" if f1 >= good else "fair" if f1 >= fair else "poor"
+
+
+def bubble_data(report: Report, taxonomy: Taxonomy, level: int, *, good: float = 0.8, fair: float = 0.6,
+                predicted_counts: dict[str, int] | None = None, lang: str = "en") -> pd.DataFrame:
+    """One row per taxonomy node at ``level``: its figures, colour band, size (gold support, or
+    how often it is predicted where there is no gold), and its place (column = top-level field)."""
+    if not 0 <= fair <= good <= 1:
+        raise EvaluationError("thresholds must satisfy 0 <= yellow <= green <= 1")
+    table = report.categories.set_index("code") if not report.categories.empty else pd.DataFrame()
+    predicted_counts = predicted_counts or {}
+    rows, within = [], {}
+    for node in taxonomy.at_level(level):
+        code = node.code
+        group = taxonomy.path(code)[0] if level > 1 else None
+        group_label = f"{group.code} · {group.name(lang)}" if group else "All"
+        within[group_label] = within.get(group_label, 0) + 1
+        have = code in table.index
+        support = int(table.loc[code, "support"]) if have else 0
+        predicted = int(table.loc[code, "predicted"]) if have else 0
+        occurs = support or predicted or int(predicted_counts.get(code, 0))
+        f1 = float(table.loc[code, "f1"]) if have and support else None
+        rows.append({
+            "code": code, "name": node.name(lang), "group": group_label, "slot": within[group_label],
+            "support": support, "predicted": predicted, "occurrences": occurs,
+            "precision": float(table.loc[code, "precision"]) if have and support else None,
+            "recall": float(table.loc[code, "recall"]) if have and support else None,
+            "f1": f1, "lenient_f1": float(table.loc[code, "lenient_f1"]) if have and support else None,
+            "band": band(f1, support, good, fair),
+        })
+    return pd.DataFrame(rows)
+
+
+def bubble_chart(data: pd.DataFrame, *, title: str = ""):
+    """An Altair bubble chart: one circle per category, size = occurrences, colour = band."""
+    import altair as alt
+
+    groups = list(dict.fromkeys(data["group"]))
+    pick = alt.selection_point(fields=["code"], name="pick")
+    base = alt.Chart(data, title=title or alt.Undefined).encode(
+        x=alt.X("group:N", sort=groups, title=None,
+                axis=alt.Axis(labelAngle=-25, labelLimit=200, labelOverlap=False, orient="bottom")),
+        y=alt.Y("slot:O", title=None, axis=None),
+    )
+    circles = base.mark_circle(opacity=0.85, stroke="#333333", strokeWidth=0.5).encode(
+        size=alt.Size("occurrences:Q", scale=alt.Scale(range=[40, 1300]), title="occurs",
+                      legend=alt.Legend(orient="bottom", direction="horizontal", symbolLimit=5)),
+        color=alt.Color("band:N", scale=alt.Scale(domain=list(BANDS), range=list(BAND_COLOURS)), title="F1",
+                        legend=alt.Legend(orient="bottom", direction="horizontal")),
+        tooltip=[alt.Tooltip("code:N"), alt.Tooltip("name:N"), alt.Tooltip("support:Q", title="gold records"),
+                 alt.Tooltip("predicted:Q"), alt.Tooltip("precision:Q", format=".2f"),
+                 alt.Tooltip("recall:Q", format=".2f"), alt.Tooltip("f1:Q", format=".2f"),
+                 alt.Tooltip("lenient_f1:Q", format=".2f", title="lenient F1")],
+    ).add_params(pick)
+    labels = base.mark_text(align="left", dx=14, fontSize=10).encode(text="code:N")
+    return (circles + labels).properties(height=max(220, 48 * int(data["slot"].max() or 1)), width="container")
+
+
+def chart_bytes(chart, fmt: str, width: int = 900) -> bytes:
+    """PNG or SVG of an Altair chart or a Vega-Lite spec dict (rendered offline by vl-convert)."""
+    import vl_convert
+
+    spec = dict(chart if isinstance(chart, dict) else chart.to_dict())
+    spec["width"] = width  # "container" has no meaning outside a page
+    if fmt == "png":
+        return vl_convert.vegalite_to_png(spec, scale=2)
+    if fmt == "svg":
+        return vl_convert.vegalite_to_svg(spec).encode("utf-8")
+    raise EvaluationError(f"charts export as png or svg, not '{fmt}'")
+
+
+def evaluate_file(classifier, taxonomy: Taxonomy, source: Source, name: str, mapping: dict[str, str | None], *,
+                  level: int | None = None, lang: str = "en", chunk_size: int = 2000) -> tuple[Report, pd.DataFrame]:
+    """Run a model over a labelled file (a label column with gold codes, several separated by
+    '|' or ';') and evaluate it. Rows whose gold codes are all unknown are reported and left out."""
+    info = inspect_source(source, name)
+    mapped = validate_mapping(info, mapping)
+    if "label" not in mapped:
+        raise InputFileError(f"map the column of '{name}' that holds the gold codes (field 'label')")
+    manifest = classifier.manifest
+    gold, pred, langs, domains, unknown_rows = [], [], [], [], []
+    for rows, cols in read_chunks(source, info, chunk_size=chunk_size):
+        records = [{f: cols[c][k] for f, c in mapped.items()} for k in range(len(rows))]
+        keep = []
+        for row, rec in zip(rows, records):
+            g = [taxonomy.node(c).code for c in split_codes(rec.get("label", "")) if c in taxonomy]
+            if g:
+                keep.append((rec, g))
+            else:
+                unknown_rows.append(row)
+        if not keep:
+            continue
+        ranked = rank(manifest, classifier.predict_scores([manifest.text_of(rec) for rec, _ in keep]), taxonomy,
+                      top_k=len(manifest.codes))
+        for (rec, g), r in zip(keep, ranked):
+            gold.append(g)
+            pred.append(predicted_codes(r, manifest.multi_label))
+            langs.append(rec.get("language", ""))
+            domains.append(rec.get("domain", ""))
+    if not gold:
+        raise EvaluationError(f"no row of '{name}' has a gold code of taxonomy '{taxonomy.name}'"
+                              + (f" (rows {unknown_rows[0]}-{unknown_rows[-1]} checked)" if unknown_rows else ""))
+    report = evaluate(gold, pred, taxonomy, level=level, lang=lang)
+    report.groups = {"language": grouped(gold, pred, langs, taxonomy, level=level),
+                     "domain": grouped(gold, pred, domains, taxonomy, level=level)}
+    report.summary["rows_without_known_gold"] = len(unknown_rows)
+    frame = pd.DataFrame({"gold": gold, "pred": pred, "language": langs, "domain": domains})
+    return report, frame
+
+
+__all__ = ["BANDS", "BAND_COLOURS", "EvaluationError", "GOLD_SOURCES", "ModelResult", "bubble_chart", "bubble_data",
+           "chart_bytes", "comparison_table", "evaluate_file", "expert_expert_agreement", "expert_model_kappa",
+           "gold_frame", "model_result", "per_level_table", "with_predictions"]

@@ -1,0 +1,245 @@
+"""Import files of bibliographic records into the store: column mapping, validation, one transaction.
+
+An import is all or nothing: every row is written inside one write transaction, and on any
+problem (in the default ``on_error="abort"`` mode) the transaction is rolled back, the rest of the
+file is still checked so the report lists every bad row, and ``ImportFailed`` is raised naming
+the rows. With ``on_error="skip"`` bad rows are left out and listed in the report instead.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping
+
+from core.domain.taxonomy import Taxonomy
+from core.domain.text import fold, split_codes
+from core.errors import ImportFailed, InputFileError, Problem
+from core.files.records_io import Source, SourceInfo, inspect_source, read_chunks
+from core.store import Store
+
+FIELDS = ("id", "title", "abstract", "keywords", "language", "domain", "year", "label")
+TEXT_FIELDS = ("title", "abstract", "keywords")
+MAX_PROBLEMS = 200
+
+_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "id": ("id", "identifier", "record_id", "recordid", "mtmt_id", "mtid", "external_id", "doc_id", "text_id",
+           "paper_id", "accession_number", "azonosito", "ut"),
+    "title": ("title", "ti", "cim", "paper_title", "article_title", "headline", "agenda_item_title", "name"),
+    "abstract": ("abstract", "ab", "absztrakt", "summary", "osszefoglalo", "description", "text", "body"),
+    "keywords": ("keywords", "keyword", "kw", "de", "kulcsszavak", "kulcsszo", "subjects", "tags"),
+    "language": ("language", "lang", "la", "nyelv"),
+    "domain": ("domain", "field", "area", "discipline", "terulet", "text_type", "source"),
+    "year": ("year", "py", "pubyear", "publication_year", "ev", "megjelenes_eve", "date", "pubdate"),
+    "label": ("label", "labels", "code", "codes", "category", "class", "ford", "ford_l2", "ford_code",
+              "cap_major", "major_code", "subtopic_code", "gold"),
+}
+
+
+def guess_mapping(columns: tuple[str, ...] | list[str]) -> dict[str, str | None]:
+    """Propose a column for each field from the header names (accent- and case-insensitive)."""
+    folded = {re.sub(r"[^0-9a-z]+", "_", fold(c)).strip("_"): c for c in columns}
+    mapping: dict[str, str | None] = {}
+    used: set[str] = set()
+    for fld in FIELDS:
+        mapping[fld] = None
+        for synonym in _SYNONYMS[fld]:
+            col = folded.get(synonym)
+            if col is not None and col not in used:
+                mapping[fld] = col
+                used.add(col)
+                break
+    return mapping
+
+
+@dataclass
+class ImportReport:
+    batch_id: int | None
+    file_name: str
+    rows_read: int = 0
+    rows_imported: int = 0
+    rows_skipped: int = 0
+    already_stored: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    info: SourceInfo | None = None
+
+    def summary(self) -> str:
+        text = f"{self.rows_imported:,} records imported from '{self.file_name}' ({self.rows_read:,} rows read"
+        if self.rows_skipped:
+            text += f", {self.rows_skipped:,} skipped"
+        return text + ")"
+
+
+def _parse_year(value: str) -> int | None:
+    match = re.fullmatch(r"\s*(\d{4})(?:\.0+)?(?:[-./].*)?\s*", value)
+    if not match:
+        raise ValueError
+    year = int(match.group(1))
+    if not 1000 <= year <= 2999:
+        raise ValueError
+    return year
+
+
+def validate_mapping(info: SourceInfo, mapping: Mapping[str, str | None]) -> dict[str, str]:
+    """Check the mapping against the file's columns; returns the mapped fields only."""
+    unknown = [f for f in mapping if f not in FIELDS]
+    if unknown:
+        raise InputFileError(f"unknown field(s) in the column mapping: {', '.join(unknown)}; fields are {', '.join(FIELDS)}")
+    mapped = {f: c for f, c in mapping.items() if c}
+    missing = [(f, c) for f, c in mapped.items() if c not in info.columns]
+    if missing:
+        hint = ""
+        if len(info.columns) == 1 and info.format in ("csv", "tsv"):
+            hint = (f" The file was read as one column '{info.columns[0][:60]}' with delimiter {info.delimiter!r}:"
+                    " is the delimiter wrong?")
+        raise InputFileError(
+            f"'{info.name}' has no column "
+            + ", ".join(f"'{c}' (mapped to {f})" for f, c in missing)
+            + f". Its columns are: {', '.join(info.columns)}.{hint}",
+            [Problem(f"column '{c}' not found in the header", 1, column=c, unit="row") for _, c in missing],
+        )
+    if not any(f in mapped for f in TEXT_FIELDS):
+        raise InputFileError(f"map at least one text column of '{info.name}' (title, abstract or keywords)")
+    return mapped
+
+
+def import_records(
+    store: Store,
+    source: Source,
+    name: str | None = None,
+    *,
+    mapping: Mapping[str, str | None] | None = None,
+    fmt: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    on_error: str = "abort",
+    label_taxonomy: Taxonomy | None = None,
+    default_language: str = "",
+    default_domain: str = "",
+    imported_by: str = "",
+    chunk_size: int = 5000,
+    max_rows: int | None = None,
+    progress: Callable[[int, float], None] | None = None,
+) -> ImportReport:
+    """Import ``source`` (a path or the file's bytes) into ``store``; see the module docstring.
+
+    ``progress(rows_read, fraction_of_file)`` is called after each chunk.
+    """
+    if on_error not in ("abort", "skip"):
+        raise ValueError("on_error must be 'abort' or 'skip'")
+    name = name or (Path(source).name if not isinstance(source, (bytes, bytearray)) else "upload")
+    info = inspect_source(source, name, fmt=fmt, encoding=encoding, delimiter=delimiter)
+    mapped = validate_mapping(info, mapping if mapping is not None else guess_mapping(info.columns))
+    report = ImportReport(None, name, info=info)
+    writing = True
+
+    def problem(row: int, message: str, column: str | None = None) -> None:
+        nonlocal writing
+        report.problems.append(Problem(message, row, column=column, unit="line" if info.format == "jsonl" else "row"))
+        if on_error == "abort":
+            writing = False
+
+    with store.write():
+        batch_id = store.create_batch(
+            file_name=name, format=info.format, encoding=info.encoding, delimiter=info.delimiter,
+            mapping=mapped, label_taxonomy=label_taxonomy.id if label_taxonomy else None, imported_by=imported_by,
+        )
+        report.batch_id = batch_id
+        first_row_of: dict[str, int] = {}  # only ids of the current chunk; earlier ones are looked up in SQL
+        fraction = 0.0
+
+        def on_progress(value: float) -> None:
+            nonlocal fraction
+            fraction = value
+
+        for rows, cols in read_chunks(source, info, chunk_size=chunk_size, progress=on_progress, max_rows=max_rows):
+            n = len(rows)
+            report.rows_read += n
+            blank = [""] * n
+            values = {f: cols.get(c, blank) for f, c in mapped.items()}
+            ids = values.get("id") or [f"{batch_id}:{r}" for r in rows]
+            ids = [i.strip() for i in ids]
+            stored = store.existing_external_ids([i for i in ids if i])
+            first_row_of.clear()
+            out = []
+            for k, row in enumerate(rows):
+                external_id = ids[k]
+                bad = False
+                if not external_id:
+                    problem(row, "empty id", mapped.get("id"))
+                    bad = True
+                elif external_id in first_row_of:
+                    problem(row, f"id '{external_id}' repeats row {first_row_of[external_id]}", mapped.get("id"))
+                    bad = True
+                elif external_id in stored:
+                    batch, source_row = stored[external_id]
+                    if batch == batch_id:
+                        problem(row, f"id '{external_id}' repeats row {source_row}", mapped.get("id"))
+                        bad = True
+                    else:
+                        report.already_stored += 1
+                        report.rows_skipped += 1
+                        if len(report.warnings) < MAX_PROBLEMS:
+                            report.warnings.append(Problem(
+                                f"id '{external_id}' is already stored (import #{batch}); row left out", row, unit="row"))
+                        continue
+                first_row_of.setdefault(external_id, row)
+                texts = [values[f][k].strip() if f in values else "" for f in TEXT_FIELDS]
+                if not any(texts):
+                    problem(row, "no text: " + ", ".join(f"'{mapped[f]}'" for f in TEXT_FIELDS if f in mapped) + " empty")
+                    bad = True
+                year = None
+                raw_year = values["year"][k].strip() if "year" in values else ""
+                if raw_year:
+                    try:
+                        year = _parse_year(raw_year)
+                    except ValueError:
+                        problem(row, f"'{raw_year[:40]}' is not a year", mapped["year"])
+                        bad = True
+                labels: list[str] = []
+                if "label" in values and values["label"][k].strip():
+                    labels = split_codes(values["label"][k])
+                    if label_taxonomy is not None:
+                        unknown = [c for c in labels if c not in label_taxonomy]
+                        if unknown and len(report.warnings) < MAX_PROBLEMS:
+                            report.warnings.append(Problem(
+                                f"label code(s) {', '.join(unknown)} not in taxonomy '{label_taxonomy.name}'; left out",
+                                row, column=mapped["label"], unit="row"))
+                        labels = [label_taxonomy.node(c).code for c in labels if c in label_taxonomy]
+                if bad:
+                    report.rows_skipped += 1
+                    continue
+                if writing:
+                    out.append((
+                        external_id, texts[0], texts[1], texts[2],
+                        values["language"][k].strip().lower() if "language" in values else default_language,
+                        values["domain"][k].strip() if "domain" in values else default_domain,
+                        year, batch_id, row, json.dumps(labels) if labels else None,
+                        label_taxonomy.id if label_taxonomy is not None and labels else None,
+                    ))
+            if writing and out:
+                report.rows_imported += store.insert_records(out)
+            if progress:
+                progress(report.rows_read, fraction)
+            if on_error == "abort" and len(report.problems) >= MAX_PROBLEMS:
+                break
+        if report.rows_read == 0:
+            raise ImportFailed(f"'{name}' has a header but no records")
+        if report.problems and on_error == "abort":
+            more = " (stopped checking after the first %d)" % MAX_PROBLEMS if len(report.problems) >= MAX_PROBLEMS else ""
+            raise ImportFailed(
+                f"'{name}' has {len(report.problems)} bad row{'s' if len(report.problems) != 1 else ''}{more}; "
+                "fix them, or choose to skip bad rows",
+                report.problems,
+            )
+        store.finish_batch(
+            batch_id,
+            rows_read=report.rows_read,
+            rows_imported=report.rows_imported,
+            rows_skipped=report.rows_skipped,
+            problems=[str(p) for p in (report.problems + report.warnings)[:MAX_PROBLEMS]],
+        )
+    return report

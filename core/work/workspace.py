@@ -1,0 +1,67 @@
+"""Opening a workspace: the store, the built-in taxonomies, and the demo records on first start."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from core.domain.taxonomy import Taxonomy
+from core.files.shipped import BUILTIN_TAXONOMIES, DEMO_SLICES
+from core.files.taxonomy_io import read_taxonomy_file
+from core.settings import DATA_DIR, Settings
+from core.store import Store
+from core.work.records_import import import_records
+
+
+def _file_version(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def ensure_builtin_taxonomies(store: Store) -> None:
+    """Store the shipped taxonomies, refreshing any whose data file changed."""
+    stored = {t.id: t for t in store.list_taxonomies()}
+    for builtin in BUILTIN_TAXONOMIES:
+        path = DATA_DIR / "taxonomies" / builtin.file
+        version = _file_version(path)
+        if builtin.id in stored and stored[builtin.id].version == version:
+            continue
+        parsed = read_taxonomy_file(path)
+        taxonomy = Taxonomy(builtin.id, builtin.name, parsed, source=builtin.source, version=version)
+        store.save_taxonomy(taxonomy, builtin=True, replace=True)
+
+
+DEMO_LABEL_EVERY = 3  # like MTMT, most demo records carry no label: one row in three keeps it
+
+
+def seed_demo(store: Store) -> int:
+    """Import the demo records (once: only into a workspace that has no records yet). Each slice
+    keeps its corpus label on every third row; the rest arrive
+    unlabelled, for the annotation queue."""
+    import pandas as pd
+
+    if store.count_records() or store.list_batches():
+        return 0
+    total = 0
+    taxonomies: dict[str, Taxonomy] = {}
+    for demo in DEMO_SLICES:
+        taxonomy = taxonomies.get(demo.taxonomy) or store.load_taxonomy(demo.taxonomy)
+        taxonomies[demo.taxonomy] = taxonomy
+        frame = pd.read_csv(DATA_DIR / "corpora" / demo.file, dtype=str, keep_default_na=False, nrows=demo.rows)
+        label_column = demo.mapping["label"]
+        frame[label_column] = [v if i % DEMO_LABEL_EVERY == 0 else "" for i, v in enumerate(frame[label_column])]
+        report = import_records(
+            store, frame.to_csv(index=False).encode("utf-8"), demo.file, mapping=demo.mapping,
+            label_taxonomy=taxonomy, default_language=demo.language, default_domain=demo.domain,
+            imported_by="demo", on_error="skip",
+        )
+        total += report.rows_imported
+    return total
+
+
+def open_workspace(settings: Settings | None = None) -> Store:
+    settings = settings or Settings.from_env()
+    store = Store(settings.db_path)
+    ensure_builtin_taxonomies(store)
+    if settings.demo:
+        seed_demo(store)
+    return store
