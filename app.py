@@ -2,16 +2,13 @@
 
 import streamlit as st
 
-from ui.common import ROLES, session, store
+from ui.common import ROLES, open_store, session
 
 st.set_page_config(page_title="Subject classification workbench", page_icon=":material/category:", layout="wide")
 
 state = session()
-db = store()
-try:
+with open_store() as db:
     taxonomies = {t.id: t.name for t in db.list_taxonomies()}
-finally:
-    db.close()
 
 # The session object is the source of truth: each run seeds the sidebar widgets from it, and their
 # on_change callbacks copy a new choice back, so the choice survives page switches (Streamlit

@@ -96,10 +96,12 @@ def cmd_list(args: argparse.Namespace) -> int:
     with _store(args) as store:
         if args.what == "taxonomies":
             for t in store.list_taxonomies():
-                print(f"{t.id}\t{t.name}\t{t.node_count} nodes\tdepth {t.depth}\t{'built-in' if t.builtin else 'imported'}")
+                kind = "built-in" if t.builtin else "imported"
+                print(f"{t.id}\t{t.name}\t{t.node_count} nodes\tdepth {t.depth}\t{kind}")
         elif args.what == "batches":
             for b in store.list_batches():
-                print(f"#{b.id}\t{b.file_name}\t{b.status}\t{b.rows_imported} imported\t{b.rows_skipped} skipped\t{b.started_at}")
+                print(f"#{b.id}\t{b.file_name}\t{b.status}\t{b.rows_imported} imported\t{b.rows_skipped} skipped"
+                      f"\t{b.started_at}")
         elif args.what == "records":
             for r in store.records(limit=args.limit):
                 print(f"{r['external_id']}\t{(r['title'] or r['abstract'] or '')[:80]}")
@@ -177,7 +179,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     s = report.summary
     print(f"{clf.manifest.name} {clf.manifest.version} on {path.name}: {report.samples:,} rows"
           + (f" ({s['rows_without_known_gold']:,} without a known gold code, left out)"
-             if s.get("rows_without_known_gold") else ""))
+             if s.get("rows_without_known_gold") else "")
+          + (f" ({s['rows_without_text']:,} without text, left out)" if s.get("rows_without_text") else ""))
     for label, key in (("strict micro F1", "micro_f1"), ("strict macro F1", "macro_f1"),
                        ("strict weighted F1", "weighted_f1"), ("lenient micro F1", "lenient_micro_f1"),
                        ("hierarchical micro F1", "hierarchical_micro_f1")):
@@ -214,6 +217,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         start = time.perf_counter()
         rows = classify_on_ray([source], args.output, args.model, taxonomy, mapping, top_k=args.top_k,
                                threshold=args.threshold, level=args.level, fmt=args.format,
+                               encoding=args.encoding, delimiter=args.delimiter,
                                workers=args.ray_workers, address=args.ray_address,
                                out_format="parquet" if args.output.endswith("parquet") else "csv")
         seconds = time.perf_counter() - start
@@ -271,7 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import-records", help="import records from CSV/TSV/XLSX/JSONL/Parquet")
     p.add_argument("file")
     p.add_argument("--map", action="append", metavar="FIELD=COLUMN",
-                   help=f"map a field ({', '.join(FIELDS)}) to a column; repeatable. Without --map the columns are guessed")
+                   help=f"map a field ({', '.join(FIELDS)}) to a column; repeatable. "
+                        "Without --map the columns are guessed")
     p.add_argument("--guess", action="store_true", help="guess the fields not given with --map")
     p.add_argument("--format", choices=("csv", "tsv", "xlsx", "jsonl", "parquet"))
     p.add_argument("--encoding", choices=("utf-8", "utf-8-sig", "cp1250", "iso-8859-2"))

@@ -6,14 +6,13 @@ import json
 import streamlit as st
 
 from core.domain.labels import QueueSpec
-from core.errors import WorkbenchError
-from core.models.registry import discover, estimated_seconds, models_for
-from core.work.annotation import AnnotationError, Annotator, Queue, model_view, score_records
-from ui.common import ROLES, classifier, session, settings, show_error, store, taxonomy
+from core.models.registry import estimated_seconds
+from core.work.annotation import AnnotationError, Annotator, Queue, model_view
+from ui.common import ROLES, PageContext, classifier, open_store, page_context, show_errors
+from ui.widgets import Browser, run_scoring, score_unscored
 
 QUEUE = "annotate.queue"
 VIEWS = "annotate.views"
-BROWSE = "annotate.browse"
 PENDING = "annotate.pending"
 FLASH = "annotate.flash"
 AUTO_SCORE_SECONDS = 30
@@ -29,29 +28,17 @@ KINDS = {
 SHORTCUTS = "**1-9** choose suggestion · **A** accept the top one · **X** reject all · **S** skip · " \
             "**U** undo · **N** next · **P** previous"
 
-state = session()
-cfg = settings()
-db = store()
-tax = taxonomy(db, state.taxonomy_id)
-lang = state.lang
-st.title("Annotate")
-st.caption(f"{ROLES[state.role]} {state.user or '(enter your name in the sidebar)'} · {tax.name}")
-
-models = models_for(discover(cfg.models_dir), tax.id)
-model_names = [m.manifest.name for m in models]
-by_name = {m.manifest.name: m for m in models}
-
 
 def flash(kind: str, text: str) -> None:
     st.session_state[FLASH] = (kind, text)
 
 
-def current_queue() -> Queue | None:
+def current_queue(tax) -> Queue | None:
     queue = st.session_state.get(QUEUE)
     return queue if queue is not None and queue.spec.taxonomy_id == tax.id else None
 
 
-def get_view(clf, record: dict):
+def get_view(clf, tax, record: dict):
     """A model's view of a record, kept for this session (scoring is not repeated on reruns)."""
     views = st.session_state.setdefault(VIEWS, {})
     key = (record["id"], clf.manifest.name, clf.manifest.version, tax.id)
@@ -62,330 +49,266 @@ def get_view(clf, record: dict):
     return views[key]
 
 
-# ----------------------------------------------------------------------------------- queue
-with st.expander("Queue", expanded=current_queue() is None):
-    c1, c2, c3 = st.columns(3)
-    model_name = c1.selectbox("Model", model_names or ["(no model for this taxonomy)"], key="annotate.model",
-                              help="Orders the queue and makes the suggestions. Best held-out F1 first.")
-    second = c2.selectbox("Second model (side by side)", ["none", *[n for n in model_names if n != model_name]],
-                          key="annotate.model2")
-    kind = c3.selectbox("Work on", list(KINDS), format_func=KINDS.get, key="annotate.kind")
-    model = by_name.get(model_name)
-    spec_args = {"taxonomy_id": tax.id}
+def queue_spec(ctx: PageContext, model, kind: str) -> QueueSpec | None:
+    """The queue's filters, chosen below the model and kind."""
+    db, tax, lang = ctx.db, ctx.tax, ctx.lang
+    args = {"taxonomy_id": tax.id, "order": "entropy" if kind == "entropy" else ("margin" if model else "import")}
     if model is not None:
-        spec_args.update(model_name=model.manifest.name, model_version=model.manifest.version)
-    spec_args["order"] = "entropy" if kind == "entropy" else ("margin" if model is not None else "import")
+        args.update(model_name=model.manifest.name, model_version=model.manifest.version)
     if kind == "predicted":
         counts = db.prediction_counts(model.manifest.name, model.manifest.version) if model else {}
-        rolled: dict[str, int] = {}
-        for code, n in counts.items():
-            if code in tax:
-                for c in [code, *tax.ancestors(code)]:
-                    rolled[c] = rolled.get(c, 0) + n
+        rolled = tax.subtree_counts(counts)
         options = [n.code for n in tax if n.code in rolled]
         chosen = st.selectbox("Predicted category (with everything below it)", options or ["(nothing scored yet)"],
                               format_func=lambda c: f"{c} · {tax.name_of(c, lang)} ({rolled.get(c, 0)})"
                               if c in tax else c, key="annotate.filter_code")
         if chosen in tax:
-            spec_args["predicted_codes"] = tuple(c for c in [chosen, *tax.descendants(chosen)] if c in counts)
+            args["predicted_codes"] = tuple(c for c in [chosen, *tax.descendants(chosen)] if c in counts)
     elif kind == "batch":
-        batches = db.list_batches()
-        batch = st.selectbox("Import batch", [b.id for b in batches],
-                             format_func=lambda i: next(f"#{b.id} {b.file_name} ({b.rows_imported:,} rows)"
-                                                        for b in batches if b.id == i), key="annotate.batch")
-        spec_args["batch_id"] = batch
+        batches = {b.id: b for b in db.list_batches()}
+        args["batch_id"] = st.selectbox("Import batch", list(batches), key="annotate.batch",
+                                        format_func=lambda i: f"#{i} {batches[i].file_name} "
+                                                              f"({batches[i].rows_imported:,} rows)")
     elif kind == "language":
-        langs = db.languages()
-        spec_args["language"] = st.selectbox("Language", langs or [""], key="annotate.language")
+        args["language"] = st.selectbox("Language", db.languages() or [""], key="annotate.language")
     elif kind == "assigned":
-        spec_args["assigned_to"] = state.user
-        if not state.user:
+        args["assigned_to"] = ctx.state.user
+        if not ctx.state.user:
             st.warning("Enter your name in the sidebar to see the records assigned to you.")
-    if kind == "review":
-        spec_args.update(status="labelled", order="import")
-    search = st.text_input("Only records containing (title, abstract or id)", key="annotate.search_records")
-    spec_args["search"] = search.strip()
+    elif kind == "review":
+        args.update(status="labelled", order="import")
+    args["search"] = st.text_input("Only records containing (title, abstract or id)",
+                                   key="annotate.search_records").strip()
     try:
-        spec = QueueSpec(**spec_args)
+        return QueueSpec(**args)
     except ValueError as exc:
         st.error(str(exc))
-        spec = None
+        return None
 
-    if spec is not None and model is not None and spec.needs_model:
-        unscored = db.unscored_ids(spec)
-        if unscored:
-            seconds = estimated_seconds(model.manifest, len(unscored))
-            st.caption(f"{len(unscored):,} matching records are not scored by {model.manifest.name} yet "
-                       f"(about {seconds:,.0f} s). Opening the queue scores them when that takes under "
-                       f"{AUTO_SCORE_SECONDS} s; otherwise score them here or as a bulk job.")
-            if st.button(f"Score {len(unscored):,} records now", key="annotate.score"):
-                bar = st.progress(0.0, text="Scoring…")
-                try:
-                    score_records(db, classifier(str(model.folder)), tax, unscored,
-                                  progress=lambda d, t: bar.progress(d / t, text=f"Scored {d:,} of {t:,}"))
-                except WorkbenchError as exc:
-                    show_error(exc)
-                else:
-                    st.rerun()
 
+def queue_panel(ctx: PageContext) -> None:
+    db, tax = ctx.db, ctx.tax
+    c1, c2, c3 = st.columns(3)
+    c1.selectbox("Model", ctx.model_names or ["(no model for this taxonomy)"], key="annotate.model",
+                 help="Orders the queue and makes the suggestions. Best held-out F1 first.")
+    model = ctx.model(st.session_state["annotate.model"])
+    c2.selectbox("Second model (side by side)", ["none", *[n for n in ctx.model_names if model is None
+                                                          or n != model.manifest.name]], key="annotate.model2")
+    kind = c3.selectbox("Work on", list(KINDS), format_func=KINDS.get, key="annotate.kind")
+    spec = queue_spec(ctx, model, kind)
+    unscored = db.unscored_ids(spec) if spec is not None and model is not None and spec.needs_model else []
+    score_unscored(db, model, tax, unscored, "matching records", "annotate.score",
+                   note=f"Opening the queue scores them when that takes under {AUTO_SCORE_SECONDS} s; otherwise "
+                        "score them here or as a bulk job.", button=f"Score {len(unscored):,} records now")
     if st.button("Open queue", key="annotate.open", type="primary", disabled=spec is None):
-        try:
-            if model is not None and spec.needs_model:
-                unscored = db.unscored_ids(spec)
-                if unscored and estimated_seconds(model.manifest, len(unscored)) <= AUTO_SCORE_SECONDS:
-                    bar = st.progress(0.0, text="Scoring…")
-                    score_records(db, classifier(str(model.folder)), tax, unscored,
-                                  progress=lambda d, t: bar.progress(d / t, text=f"Scored {d:,} of {t:,}"))
+        with show_errors():
+            if unscored and estimated_seconds(model.manifest, len(unscored)) <= AUTO_SCORE_SECONDS:
+                run_scoring(db, model, tax, unscored)
             st.session_state[QUEUE] = Queue.build(db, spec)
             st.session_state[PENDING] = []
-        except WorkbenchError as exc:
-            show_error(exc)
-        else:
             st.rerun()
-
-    if state.role == "lead":
-        queue = current_queue()
+    if ctx.state.role == "lead":
+        queue = current_queue(tax)
         st.markdown("**Assign records** from the open queue")
         a1, a2, a3 = st.columns([2, 1, 1])
-        assignee = a1.text_input("To annotator", key="annotate.assignee")
+        assignee = a1.text_input("To annotator", key="annotate.assignee").strip()
         how_many = a2.number_input("How many", 1, 10000, 50, key="annotate.assign_n")
-        if a3.button("Assign", key="annotate.assign", disabled=queue is None or not assignee.strip()):
-            n = db.assign(queue.ids[:int(how_many)], tax.id, assignee.strip(), state.user or "lead")
-            st.success(f"Assigned {n} record(s) to {assignee.strip()}.")
-
-message = st.session_state.pop(FLASH, None)
-if message:
-    getattr(st, message[0])(message[1])
-
-queue = current_queue()
-if queue is None:
-    st.info("Choose what to work on above and open the queue.")
-    db.close()
-    st.stop()
-if not queue.ids:
-    st.info("This queue is empty: nothing matches. Choose another queue above.")
-    db.close()
-    st.stop()
-
-done, remaining = queue.progress(db, state.user)
-more = (f" (the first {len(queue.ids):,} of {queue.total:,} matching records; reopen the queue for more)"
-        if queue.total > len(queue.ids) else "")
-st.progress(done / len(queue.ids), text=f"Done {done} · remaining {remaining} · record {queue.position + 1} of "
-                                        f"{len(queue.ids)}{more}")
-
-record = db.record(queue.current)
-qmodel = by_name.get(queue.spec.model_name) or (models[0] if models else None)
-view = second_view = None
-try:
-    if qmodel is not None:
-        view = get_view(classifier(str(qmodel.folder)), record)
-    if second != "none" and second in by_name:
-        second_view = get_view(classifier(str(by_name[second].folder)), record)
-except WorkbenchError as exc:
-    show_error(exc)
-shown = list(view.suggestions) if view else []
+        if a3.button("Assign", key="annotate.assign", disabled=queue is None or not assignee):
+            n = db.assign(queue.ids[:int(how_many)], tax.id, assignee, ctx.state.user or "lead")
+            st.success(f"Assigned {n} record(s) to {assignee}.")
 
 
-# -------------------------------------------------------------------------------- actions
-# Callbacks run at the start of the next rerun, after this run's store is closed: each opens its
-# own. They act on the record and suggestions that were on screen when the key was pressed.
-def act(fn, *args, move: bool = True, on_record: int | None = None) -> None:
-    # A key pressed while the page was still drawing the next record reaches the callback of the
-    # record before; it must not act on that record again.
-    if on_record is not None and queue.current != on_record:
-        flash("warning", "The page was still loading the next record: nothing was recorded. Press the key again.")
-        return
-    s = store()
-    try:
-        event = fn(Annotator(s, state.user, state.role, tax), *args)
+with page_context() as ctx:
+    db, tax, lang, state = ctx.db, ctx.tax, ctx.lang, ctx.state
+    st.title("Annotate")
+    st.caption(f"{ROLES[state.role]} {state.user or '(enter your name in the sidebar)'} · {tax.name}")
+    with st.expander("Queue", expanded=current_queue(tax) is None):
+        queue_panel(ctx)
+
+    message = st.session_state.pop(FLASH, None)
+    if message:
+        getattr(st, message[0])(message[1])
+    queue = current_queue(tax)
+    if queue is None:
+        st.info("Choose what to work on above and open the queue.")
+        st.stop()
+    if not queue.ids:
+        st.info("This queue is empty: nothing matches. Choose another queue above.")
+        st.stop()
+
+    done, remaining = queue.progress(db, state.user)
+    more = (f" (the first {len(queue.ids):,} of {queue.total:,} matching records; reopen the queue for more)"
+            if queue.total > len(queue.ids) else "")
+    st.progress(done / len(queue.ids), text=f"Done {done} · remaining {remaining} · record {queue.position + 1} of "
+                                            f"{len(queue.ids)}{more}")
+
+    record = db.record(queue.current)
+    qmodel = ctx.model(queue.spec.model_name) or (ctx.models[0] if ctx.models else None)
+    second = ctx.model(st.session_state.get("annotate.model2", "none"))
+    view = second_view = None
+    with show_errors():
+        view = get_view(classifier(qmodel.folder), tax, record) if qmodel is not None else None
+        second_view = get_view(classifier(second.folder), tax, record) if second is not None else None
+    shown = list(view.suggestions) if view else []
+
+    # Callbacks run at the start of the next rerun, after this run's store is closed: each opens its
+    # own. They act on the record and suggestions that were on screen when the key was pressed.
+    def act(fn, *args, move: bool = True, on_record: int | None = None) -> None:
+        # A key pressed while the page was still drawing the next record reaches the callback of the
+        # record before; it must not act on that record again.
+        if on_record is not None and queue.current != on_record:
+            flash("warning", "The page was still loading the next record: nothing was recorded. Press the key again.")
+            return
+        with open_store() as s:
+            try:
+                event = fn(Annotator(s, state.user, state.role, tax), *args)
+            except AnnotationError as exc:
+                flash("error", f"{exc.prefix}: {exc.message}")
+                return
+            st.session_state[PENDING] = []
+            st.session_state["annotate.reason"] = ""
+            if event.action == "undo":
+                queue.go_to(event.record_id)
+            elif move:
+                queue.next_open(s, state.user)
+            codes = ", ".join(event.codes)
+            flash("success" if event.action != "undo" else "info",
+                  f"{event.action.capitalize()}{': ' + codes if codes else ''} · record "
+                  f"{s.record(event.record_id)['external_id']}")
+
+    def reason() -> str:
+        return st.session_state.get("annotate.reason", "")
+
+    def accept(i: int) -> None:
+        if i < len(shown):
+            act(lambda a: a.accept(record["id"], shown[i], shown, reason()), on_record=record["id"])
+
+    def choose(codes: list[str]) -> None:
+        act(lambda a: a.correct(record["id"], codes, shown, reason()), on_record=record["id"])
+
+    def reject() -> None:
+        act(lambda a: a.reject(record["id"], shown, reason()), on_record=record["id"])
+
+    def skip() -> None:
+        act(lambda a: a.skip(record["id"], shown, reason()), on_record=record["id"])
+
+    def undo() -> None:
+        act(lambda a: a.undo())
+
+    def add_note() -> None:
+        act(lambda a: a.note(record["id"], st.session_state.get("annotate.note", "")), move=False,
+            on_record=record["id"])
+        st.session_state["annotate.note"] = ""
+
+    def move(step: int) -> None:
+        queue.move(step)
         st.session_state[PENDING] = []
-        st.session_state["annotate.reason"] = ""
-        if event.action == "undo":
-            queue.go_to(event.record_id)
-        elif move:
-            queue.next_open(s, state.user)
-        codes = ", ".join(event.codes)
-        flash("success" if event.action != "undo" else "info",
-              f"{event.action.capitalize()}{': ' + codes if codes else ''} · record "
-              f"{s.record(event.record_id)['external_id']}")
-    except AnnotationError as exc:
-        flash("error", f"{exc.prefix}: {exc.message}")
-    finally:
-        s.close()
 
-
-def reason() -> str:
-    return st.session_state.get("annotate.reason", "")
-
-
-def accept(i: int) -> None:
-    if i < len(shown):
-        act(lambda a: a.accept(record["id"], shown[i], shown, reason()), on_record=record["id"])
-
-
-def choose(codes: list[str]) -> None:
-    act(lambda a: a.correct(record["id"], codes, shown, reason()), on_record=record["id"])
-
-
-def reject() -> None:
-    act(lambda a: a.reject(record["id"], shown, reason()), on_record=record["id"])
-
-
-def skip() -> None:
-    act(lambda a: a.skip(record["id"], shown, reason()), on_record=record["id"])
-
-
-def undo() -> None:
-    act(lambda a: a.undo())
-
-
-def add_note() -> None:
-    act(lambda a: a.note(record["id"], st.session_state.get("annotate.note", "")), move=False,
-        on_record=record["id"])
-    st.session_state["annotate.note"] = ""
-
-
-def move(step: int) -> None:
-    queue.move(step)
-    st.session_state[PENDING] = []
-
-
-def open_node(code) -> None:
-    st.session_state[BROWSE] = code
-
-
-def toggle_pending(code: str) -> None:
-    pending = st.session_state.setdefault(PENDING, [])
-    if code in pending:
-        pending.remove(code)
-    else:
-        pending.append(code)
-
-
-can_act = bool(state.user)
-if not can_act:
-    st.warning("Enter your name in the sidebar: every label records who made it.")
-
-left, right = st.columns([3, 2], gap="large")
-with left:
-    heading = record["title"] or (record["abstract"] or "")[:120] + ("…" if len(record["abstract"] or "") > 120 else "")
-    st.markdown(f"### {heading or '(no text)'}")
-    meta = [f"id {record['external_id']}", record["language"] or "", record["domain"] or "",
-            str(record["year"] or ""), f"import #{record['batch_id']}" if record["batch_id"] else ""]
-    st.caption(" · ".join(m for m in meta if m))
-    if record["abstract"]:
-        st.write(record["abstract"])
-    if record["keywords"]:
-        st.markdown(f"**Keywords:** {record['keywords']}")
-    labels = db.labels_of(record["id"], tax.id)
-    if record["labels"] and record["label_taxonomy"] == tax.id:
-        st.caption("Label in the imported file: " + ", ".join(
-            f"{c} · {tax.name_of(c, lang)}" if c in tax else c for c in json.loads(record["labels"])))
-    for who, label in labels.items():
-        text = ", ".join(f"{c} · {tax.name_of(c, lang)}" for c in label.codes) if label.codes else "rejected"
-        mark = "**You**" if who == state.user else f"{who} ({label.role})"
-        st.caption(f"{mark}: {text} — {label.action}, {label.updated_at[:16].replace('T', ' ')}")
-
-    cols = st.columns(2) if second_view else [st.container()]
-    with cols[0]:
-        st.markdown(f"**Suggestions** · {view.model} {view.version}" if view else "**No model suggestions**")
-        for i, s in enumerate(shown):
-            b, bar = st.columns([1, 4], vertical_alignment="center")
-            b.button(f"{i + 1}", key=f"annotate.pick.{i + 1}", shortcut=str(i + 1), on_click=accept, args=(i,),
-                     disabled=not can_act, help=f"Accept {s.code}", width="stretch")
-            bar.progress(min(max(s.score, 0.0), 1.0), text=f"{s.score:.0%} · {s.code} · {tax.path_label(s.code, lang)}")
-    if second_view:
-        with cols[1]:
-            st.markdown(f"**{second_view.model} {second_view.version}**")
-            for s in second_view.suggestions:
-                st.progress(min(max(s.score, 0.0), 1.0),
-                            text=f"{s.score:.0%} · {s.code} · {tax.path_label(s.code, lang)}")
-
-    st.text_input("Reason or note for the next action (optional)", key="annotate.reason")
-    with st.container(horizontal=True):
-        st.button("Accept top", key="annotate.accept", shortcut="A", on_click=accept, args=(0,),
-                  disabled=not can_act or not shown, type="primary")
-        st.button("Reject all", key="annotate.reject", shortcut="X", on_click=reject, disabled=not can_act)
-        st.button("Skip", key="annotate.skip", shortcut="S", on_click=skip, disabled=not can_act)
-        st.button("Undo", key="annotate.undo", shortcut="U", on_click=undo, disabled=not can_act)
-        st.button("Previous", key="annotate.prev", shortcut="P", on_click=move, args=(-1,))
-        st.button("Next", key="annotate.next", shortcut="N", on_click=move, args=(1,))
-    st.caption("Keyboard: " + SHORTCUTS)
-    n1, n2 = st.columns([4, 1], vertical_alignment="bottom")
-    n1.text_input("Note on this record", key="annotate.note")
-    n2.button("Add note", key="annotate.add_note", on_click=add_note, disabled=not can_act)
-
-    with st.expander("History of this record"):
-        events = db.events(record["id"], taxonomy_id=tax.id)
-        undone = {e.undoes for e in events if e.undoes}
-        if events:
-            st.dataframe([
-                {"time": e.created_at[:19].replace("T", " "), "annotator": e.annotator, "role": e.role,
-                 "action": e.action, "codes": ", ".join(e.codes), "reason": e.reason,
-                 "shown": ", ".join(f"{s.code} {s.score:.2f}" for s in e.shown[:3]),
-                 "model": e.shown[0].model + " " + e.shown[0].version if e.shown else "",
-                 "undone": "yes" if e.id in undone else ""}
-                for e in events
-            ], hide_index=True, width="stretch", key="annotate.history")
+    def toggle_pending(code: str) -> None:
+        pending = st.session_state.setdefault(PENDING, [])
+        if code in pending:
+            pending.remove(code)
         else:
-            st.caption("No actions yet.")
+            pending.append(code)
 
-# ------------------------------------------------------------------------- hierarchy browser
-with right:
-    st.markdown("**Hierarchy** · choose any node, at any level")
-    multi = st.checkbox("Several codes", value=bool(view and view.multi_label), key="annotate.multi",
-                        help="Collect several codes, then save them together.")
-    scores = view.node_scores if view else {}
-    query = st.text_input("Search code or name (English or Hungarian, typos forgiven)", key="annotate.query")
-    if query.strip():
-        hits = tax.search(query, limit=15, lang=lang)
-        if hits:
-            pick = st.selectbox("Results", [h.code for h in hits], key="annotate.hit",
-                                format_func=lambda c: f"{c} · {tax.name_of(c, lang)}"
-                                + (f" — {scores[c]:.0%}" if c in scores else ""))
-            h1, h2 = st.columns(2)
-            h1.button("Open", key="annotate.hit_open", on_click=open_node, args=(pick,), width="stretch")
+    can_act = bool(state.user)
+    if not can_act:
+        st.warning("Enter your name in the sidebar: every label records who made it.")
+
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        abstract = record["abstract"] or ""
+        heading = record["title"] or abstract[:120] + ("…" if len(abstract) > 120 else "")
+        st.markdown(f"### {heading or '(no text)'}")
+        meta = [f"id {record['external_id']}", record["language"] or "", record["domain"] or "",
+                str(record["year"] or ""), f"import #{record['batch_id']}" if record["batch_id"] else ""]
+        st.caption(" · ".join(m for m in meta if m))
+        if abstract:
+            st.write(abstract)
+        if record["keywords"]:
+            st.markdown(f"**Keywords:** {record['keywords']}")
+        if record["labels"] and record["label_taxonomy"] == tax.id:
+            st.caption("Label in the imported file: " + ", ".join(
+                f"{c} · {tax.name_of(c, lang)}" if c in tax else c for c in json.loads(record["labels"])))
+        for who, label in db.labels_of(record["id"], tax.id).items():
+            text = ", ".join(f"{c} · {tax.name_of(c, lang)}" for c in label.codes) if label.codes else "rejected"
+            mark = "**You**" if who == state.user else f"{who} ({label.role})"
+            st.caption(f"{mark}: {text} — {label.action}, {label.updated_at[:16].replace('T', ' ')}")
+
+        cols = st.columns(2) if second_view else [st.container()]
+        with cols[0]:
+            st.markdown(f"**Suggestions** · {view.model} {view.version}" if view else "**No model suggestions**")
+            for i, s in enumerate(shown):
+                b, bar = st.columns([1, 4], vertical_alignment="center")
+                b.button(f"{i + 1}", key=f"annotate.pick.{i + 1}", shortcut=str(i + 1), on_click=accept, args=(i,),
+                         disabled=not can_act, help=f"Accept {s.code}", width="stretch")
+                bar.progress(min(max(s.score, 0.0), 1.0),
+                             text=f"{s.score:.0%} · {s.code} · {tax.path_label(s.code, lang)}")
+        if second_view:
+            with cols[1]:
+                st.markdown(f"**{second_view.model} {second_view.version}**")
+                for s in second_view.suggestions:
+                    st.progress(min(max(s.score, 0.0), 1.0),
+                                text=f"{s.score:.0%} · {s.code} · {tax.path_label(s.code, lang)}")
+
+        st.text_input("Reason or note for the next action (optional)", key="annotate.reason")
+        with st.container(horizontal=True):
+            st.button("Accept top", key="annotate.accept", shortcut="A", on_click=accept, args=(0,),
+                      disabled=not can_act or not shown, type="primary")
+            st.button("Reject all", key="annotate.reject", shortcut="X", on_click=reject, disabled=not can_act)
+            st.button("Skip", key="annotate.skip", shortcut="S", on_click=skip, disabled=not can_act)
+            st.button("Undo", key="annotate.undo", shortcut="U", on_click=undo, disabled=not can_act)
+            st.button("Previous", key="annotate.prev", shortcut="P", on_click=move, args=(-1,))
+            st.button("Next", key="annotate.next", shortcut="N", on_click=move, args=(1,))
+        st.caption("Keyboard: " + SHORTCUTS)
+        n1, n2 = st.columns([4, 1], vertical_alignment="bottom")
+        n1.text_input("Note on this record", key="annotate.note")
+        n2.button("Add note", key="annotate.add_note", on_click=add_note, disabled=not can_act)
+
+        with st.expander("History of this record"):
+            events = db.events(record["id"], taxonomy_id=tax.id)
+            undone = {e.undoes for e in events if e.undoes}
+            if events:
+                st.dataframe([
+                    {"time": e.created_at[:19].replace("T", " "), "annotator": e.annotator, "role": e.role,
+                     "action": e.action, "codes": ", ".join(e.codes), "reason": e.reason,
+                     "shown": ", ".join(f"{s.code} {s.score:.2f}" for s in e.shown[:3]),
+                     "model": e.shown[0].model + " " + e.shown[0].version if e.shown else "",
+                     "undone": "yes" if e.id in undone else ""}
+                    for e in events
+                ], hide_index=True, width="stretch", key="annotate.history")
+            else:
+                st.caption("No actions yet.")
+
+    with right:
+        st.markdown("**Hierarchy** · choose any node, at any level")
+        multi = st.checkbox("Several codes", value=bool(view and view.multi_label), key="annotate.multi",
+                            help="Collect several codes, then save them together.")
+        browser = Browser(tax, lang, "annotate", view.node_scores if view else {})
+        pick = browser.search("Search code or name (English or Hungarian, typos forgiven)")
+        if pick is not None:
             if multi:
-                h2.button("Add", key="annotate.hit_use", on_click=toggle_pending, args=(pick,), width="stretch",
+                st.button("Add", key="annotate.hit_use", on_click=toggle_pending, args=(pick,), disabled=not can_act)
+            else:
+                st.button("Use this code", key="annotate.hit_use", on_click=choose, args=([pick],), type="primary",
+                          disabled=not can_act)
+        browser.breadcrumb(max_columns=6)
+        current = browser.current
+        if current is not None:
+            st.markdown(f"**{browser.label(current, 200)}**")
+            if multi:
+                st.button("Add this node", key="annotate.use_node", on_click=toggle_pending, args=(current,),
                           disabled=not can_act)
             else:
-                h2.button("Use this code", key="annotate.hit_use", on_click=choose, args=([pick],),
-                          type="primary", width="stretch", disabled=not can_act)
-        else:
-            st.caption(f"Nothing matches '{query}'.")
+                st.button("Use this node", key="annotate.use_node", on_click=choose, args=([current],),
+                          type="primary", disabled=not can_act)
+        browser.children()
 
-    current = st.session_state.get(BROWSE)
-    if current is not None and current not in tax:
-        current = None
-    crumbs = st.columns(min(tax.depth + 1, 6))
-    crumbs[0].button("All", key="annotate.crumb.root", on_click=open_node, args=(None,))
-    if current is not None:
-        for i, node in enumerate(tax.path(current)[:-1], start=1):
-            crumbs[min(i, len(crumbs) - 1)].button(node.code, key=f"annotate.crumb.{node.code}", on_click=open_node,
-                                                   args=(node.code,), help=node.name(lang))
-        score = f" — {scores[current]:.0%}" if current in scores else ""
-        st.markdown(f"**{current} · {tax.name_of(current, lang)}**{score}")
+        pending = st.session_state.get(PENDING, [])
         if multi:
-            st.button("Add this node", key="annotate.use_node", on_click=toggle_pending, args=(current,),
-                      disabled=not can_act)
-        else:
-            st.button("Use this node", key="annotate.use_node", on_click=choose, args=([current],), type="primary",
-                      disabled=not can_act)
-    children = sorted(tax.children(current), key=lambda n: -scores.get(n.code, 0.0))
-    for child in children[:40]:
-        s = scores.get(child.code)
-        label = f"{child.code} · {child.name(lang)}" + (f" — {s:.0%}" if s is not None else "")
-        st.button(label[:80], key=f"annotate.node.{child.code}", on_click=open_node, args=(child.code,),
-                  width="stretch")
-    if len(children) > 40:
-        st.caption(f"… and {len(children) - 40} more: search to reach them.")
-
-    pending = st.session_state.get(PENDING, [])
-    if multi:
-        st.write("Chosen: " + (", ".join(f"{c} · {tax.name_of(c, lang)}" for c in pending) or "nothing yet"))
-        p1, p2 = st.columns(2)
-        p1.button(f"Save {len(pending)} code(s)", key="annotate.save_multi", on_click=choose, args=(list(pending),),
-                  disabled=not can_act or not pending, type="primary", width="stretch")
-        p2.button("Clear", key="annotate.clear_multi", on_click=lambda: st.session_state.update({PENDING: []}),
-                  width="stretch")
-db.close()
+            st.write("Chosen: " + (", ".join(f"{c} · {tax.name_of(c, lang)}" for c in pending) or "nothing yet"))
+            p1, p2 = st.columns(2)
+            p1.button(f"Save {len(pending)} code(s)", key="annotate.save_multi", on_click=choose,
+                      args=(list(pending),), disabled=not can_act or not pending, type="primary", width="stretch")
+            p2.button("Clear", key="annotate.clear_multi", on_click=lambda: st.session_state.update({PENDING: []}),
+                      width="stretch")

@@ -1,122 +1,87 @@
 """Import: load a file of records (CSV/TSV/XLSX/JSONL/Parquet), map its columns, preview, import."""
 
-from pathlib import Path
-
 import streamlit as st
 
-from core.errors import WorkbenchError
 from core.files.records_io import DELIMITERS, ENCODINGS, FORMATS, inspect_source, preview
 from core.work.records_import import FIELDS, import_records
-from ui.common import column_mapping, session, show_error, store, taxonomy
+from ui.common import page_context, show_errors, taxonomy
+from ui.widgets import column_mapping, file_source
 
-state = session()
-db = store()
-st.title("Import records")
-st.caption("Bibliographic records or political texts: CSV/TSV (encoding and delimiter detected), XLSX, "
-           "JSONL or Parquet. An import either completes or writes nothing.")
+with page_context(needs_taxonomy=False) as ctx:
+    db, state = ctx.db, ctx.state
+    st.title("Import records")
+    st.caption("Bibliographic records or political texts: CSV/TSV (encoding and delimiter detected), XLSX, "
+               "JSONL or Parquet. An import either completes or writes nothing.")
+    source, name = file_source("import", "Records file")
 
-source_kind = st.radio("Source", ["Upload a file", "A file on this computer (large files)"], horizontal=True,
-                       key="import.source_kind")
-source = name = None
-if source_kind == "Upload a file":
-    upload = st.file_uploader("Records file", type=["csv", "tsv", "txt", "xlsx", "jsonl", "ndjson", "parquet"],
-                              key="import.upload")
-    if upload is not None:
-        source, name = upload.getvalue(), upload.name
-else:
-    path_text = st.text_input("Path to the file", key="import.path", placeholder="/data/mtmt_export.csv").strip()
-    if path_text:
-        path = Path(path_text).expanduser()
-        if path.is_file():
-            source, name = path, path.name
-        else:
-            st.error(f"No file at '{path}'.")
+    with st.expander("Reading options (detected automatically)"):
+        c1, c2, c3 = st.columns(3)
+        fmt = c1.selectbox("Format", ["auto", *FORMATS], key="import.format")
+        encoding = c2.selectbox("Encoding", ["auto", *ENCODINGS], key="import.encoding")
+        delimiter = c3.selectbox("Delimiter", ["auto", *DELIMITERS], key="import.delimiter",
+                                 format_func=lambda d: {"\t": "tab", "auto": "auto"}.get(d, d))
 
-with st.expander("Reading options (detected automatically)"):
-    c1, c2, c3 = st.columns(3)
-    fmt = c1.selectbox("Format", ["auto", *FORMATS], key="import.format")
-    encoding = c2.selectbox("Encoding", ["auto", *ENCODINGS], key="import.encoding")
-    delimiter = c3.selectbox("Delimiter", ["auto", *DELIMITERS], key="import.delimiter",
-                             format_func=lambda d: {"\t": "tab", "auto": "auto"}.get(d, d))
-
-if source is not None:
-    try:
-        info = inspect_source(
-            source, name,
-            fmt=None if fmt == "auto" else fmt,
-            encoding=None if encoding == "auto" else encoding,
-            delimiter=None if delimiter == "auto" else delimiter,
-        )
+    if source is not None:
+        info = inspect_source(source, name, fmt=None if fmt == "auto" else fmt,
+                              encoding=None if encoding == "auto" else encoding,
+                              delimiter=None if delimiter == "auto" else delimiter)
         rows = preview(source, info, n=10)
-    except WorkbenchError as exc:
-        show_error(exc)
-        db.close()
-        st.stop()
-    detected = f"{info.format.upper()}, {len(info.columns)} columns"
-    if info.encoding:
-        detected += f", encoding {info.encoding}"
-    if info.delimiter:
-        detected += f", delimiter {'tab' if info.delimiter == chr(9) else repr(info.delimiter)}"
-    st.write(f"**{name}**: {detected}")
-    st.dataframe(rows, hide_index=True, width="stretch", key="import.preview")
+        detected = f"{info.format.upper()}, {len(info.columns)} columns"
+        if info.encoding:
+            detected += f", encoding {info.encoding}"
+        if info.delimiter:
+            detected += f", delimiter {'tab' if info.delimiter == chr(9) else repr(info.delimiter)}"
+        st.write(f"**{name}**: {detected}")
+        st.dataframe(rows, hide_index=True, width="stretch", key="import.preview")
 
-    st.subheader("Column mapping")
-    mapping = column_mapping(info.columns, FIELDS, "import.map", name)
+        st.subheader("Column mapping")
+        mapping = column_mapping(info.columns, FIELDS, "import.map", name)
 
-    taxonomies = {"": "Any taxonomy", **{t.id: t.name for t in db.list_taxonomies()}}
-    c1, c2, c3 = st.columns(3)
-    label_tax = c1.selectbox("Records for taxonomy", list(taxonomies), format_func=taxonomies.get,
-                             index=list(taxonomies).index(state.taxonomy_id) if state.taxonomy_id in taxonomies else 0,
-                             key="import.label_taxonomy",
-                             help="The annotation queues of other taxonomies leave these records out; label codes "
-                                  "in the file are checked against it.")
-    default_language = c2.text_input("Language for rows without one", key="import.language", placeholder="en, hu…")
-    default_domain = c3.text_input("Domain for rows without one", key="import.domain")
-    on_error = st.radio("When a row is bad", ["abort", "skip"], horizontal=True, key="import.on_error",
-                        format_func={"abort": "Import nothing and list the bad rows",
-                                     "skip": "Skip bad rows and import the rest"}.get)
+        taxonomies = {"": "Any taxonomy", **{t.id: t.name for t in db.list_taxonomies()}}
+        c1, c2, c3 = st.columns(3)
+        label_tax = c1.selectbox("Records for taxonomy", list(taxonomies), format_func=taxonomies.get,
+                                 index=list(taxonomies).index(state.taxonomy_id) if state.taxonomy_id in taxonomies
+                                 else 0, key="import.label_taxonomy",
+                                 help="The annotation queues of other taxonomies leave these records out; label "
+                                      "codes in the file are checked against it.")
+        default_language = c2.text_input("Language for rows without one", key="import.language",
+                                         placeholder="en, hu…")
+        default_domain = c3.text_input("Domain for rows without one", key="import.domain")
+        on_error = st.radio("When a row is bad", ["abort", "skip"], horizontal=True, key="import.on_error",
+                            format_func={"abort": "Import nothing and list the bad rows",
+                                         "skip": "Skip bad rows and import the rest"}.get)
 
-    if mapping["label"] and not label_tax:
-        st.warning("The file has a label column: choose the taxonomy its codes belong to.")
-    if st.button("Import", type="primary", key="import.run", disabled=bool(mapping["label"] and not label_tax)):
-        bar = st.progress(0.0, text="Importing…")
+        if mapping["label"] and not label_tax:
+            st.warning("The file has a label column: choose the taxonomy its codes belong to.")
+        if st.button("Import", type="primary", key="import.run", disabled=bool(mapping["label"] and not label_tax)):
+            bar = st.progress(0.0, text="Importing…")
+            with show_errors():
+                try:
+                    report = import_records(
+                        db, source, name, mapping=mapping, fmt=info.format, encoding=info.encoding or None,
+                        delimiter=info.delimiter or None, on_error=on_error,
+                        label_taxonomy=taxonomy(db, label_tax) if label_tax else None,
+                        default_language=default_language.strip().lower(), default_domain=default_domain.strip(),
+                        imported_by=state.user or "anonymous",
+                        progress=lambda done, fraction: bar.progress(min(1.0, fraction),
+                                                                     text=f"Importing… {done:,} rows read"))
+                finally:
+                    bar.empty()
+                st.success(report.summary())
+                notes = report.problems + report.warnings
+                if notes:
+                    st.warning(f"{len(notes)} row(s) left out or with notes:")
+                    st.dataframe([{p.unit: p.line, "column": p.column or "", "note": p.message} for p in notes],
+                                 hide_index=True, width="stretch", key="import.notes")
 
-        def progress(done, fraction):
-            bar.progress(min(1.0, fraction), text=f"Importing… {done:,} rows read")
-
-        try:
-            report = import_records(
-                db, source, name, mapping=mapping, fmt=info.format, encoding=info.encoding or None,
-                delimiter=info.delimiter or None, on_error=on_error,
-                label_taxonomy=taxonomy(db, label_tax) if label_tax else None,
-                default_language=default_language.strip().lower(), default_domain=default_domain.strip(),
-                imported_by=state.user or "anonymous", progress=progress,
-            )
-        except WorkbenchError as exc:
-            bar.empty()
-            show_error(exc)
-        else:
-            bar.progress(1.0, text="Done")
-            st.success(report.summary())
-            notes = report.problems + report.warnings
-            if notes:
-                st.warning(f"{len(notes)} row(s) left out or with notes:")
-                st.dataframe([{p.unit: p.line, "column": p.column or "", "note": p.message} for p in notes],
-                             hide_index=True, width="stretch", key="import.notes")
-
-st.divider()
-st.subheader("Imports in this workspace")
-batches = db.list_batches()
-if batches:
-    st.dataframe(
-        [
-            {"#": b.id, "file": b.file_name, "format": b.format, "status": b.status, "imported": b.rows_imported,
-             "skipped": b.rows_skipped, "by": b.imported_by, "finished": b.finished_at[:19].replace("T", " ")}
-            for b in batches
-        ],
-        hide_index=True, width="stretch", key="import.batches",
-    )
-    st.caption(f"{db.count_records():,} records in all.")
-else:
-    st.caption("Nothing imported yet.")
-db.close()
+    st.divider()
+    st.subheader("Imports in this workspace")
+    batches = db.list_batches()
+    if batches:
+        st.dataframe([{"#": b.id, "file": b.file_name, "format": b.format, "status": b.status,
+                       "imported": b.rows_imported, "skipped": b.rows_skipped, "by": b.imported_by,
+                       "finished": b.finished_at[:19].replace("T", " ")} for b in batches],
+                     hide_index=True, width="stretch", key="import.batches")
+        st.caption(f"{db.count_records():,} records in all.")
+    else:
+        st.caption("Nothing imported yet.")

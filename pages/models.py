@@ -5,81 +5,75 @@ import streamlit as st
 from core.errors import WorkbenchError
 from core.models.registry import check_codes, discover, resolve_model_path
 from core.models.scoring import suggest
-from ui.common import classifier, session, settings, show_error, store, taxonomy
+from ui.common import classifier, page_context, show_errors, taxonomy
 
-state = session()
-cfg = settings()
-db = store()
-st.title("Models")
-st.caption(f"Model folders are read from {cfg.models_dir}")
+with page_context(needs_taxonomy=False) as ctx:
+    state, cfg, db = ctx.state, ctx.cfg, ctx.db
+    st.title("Models")
+    st.caption(f"Model folders are read from {cfg.models_dir}")
 
-installed = discover(cfg.models_dir)
-usable = [m for m in installed if m.manifest is not None]
-if installed:
-    rows = []
-    for m in installed:
-        if m.manifest is None:
-            rows.append({"model": m.folder.name, "problem": m.error})
-            continue
-        held = m.manifest.evaluation.get("held_out", {})
-        rows.append({
-            "model": m.manifest.name, "version": m.manifest.version, "taxonomy": m.manifest.taxonomy,
-            "runtime": m.manifest.runtime, "codes": len(m.manifest.codes), "size MB": round(m.size_mb, 1),
-            "held-out weighted F1": held.get("strict_weighted_f1"), "held-out macro F1": held.get("strict_macro_f1"),
-            "problem": "",
-        })
-    st.dataframe(rows, hide_index=True, width="stretch", key="models.table")
-else:
-    st.info("No model folders yet. The set-up builds the default models (scripts/build_models.py).")
-
-st.subheader("Try a text")
-if usable:
-    names = [m.manifest.name for m in usable]
-    choice = st.selectbox("Model", names, key="models.try_model")
-    model = usable[names.index(choice)]
-    text = st.text_area("Title, abstract or keywords", key="models.text", height=120,
-                        placeholder="e.g. The effect of minimum wages on youth unemployment")
-    c1, c2, c3 = st.columns(3)
-    top_k = c1.slider("Suggestions", 1, 10, 5, key="models.top_k")
-    chunks = c3.checkbox("Read long texts in overlapping windows", key="models.chunks",
-                         disabled=model.manifest.runtime == "onnx-text",
-                         help=f"Texts longer than {model.manifest.max_length} tokens are read in windows whose "
-                              "scores are averaged, instead of being cut at the max length.")
-    infos = {t.id for t in db.list_taxonomies()}
-    if model.manifest.taxonomy not in infos:
-        st.error(f"Model '{choice}' names taxonomy '{model.manifest.taxonomy}', which is not stored here.")
-    elif text.strip():
-        tax = taxonomy(db, model.manifest.taxonomy)
-        level = c2.selectbox("Report at level", ["model's codes", *range(1, tax.depth + 1)], key="models.level")
-        try:
-            clf = classifier(str(model.folder), long_texts="chunks" if chunks else "truncate")
-            ranked = suggest(clf, [text], tax, top_k=top_k, level=None if level == "model's codes" else level)[0]
-        except WorkbenchError as exc:
-            show_error(exc)
-        else:
-            for s in ranked:
-                st.progress(s.score, text=f"{s.score:.0%} · {s.code} · {tax.path_label(s.code, state.lang)}")
-else:
-    st.caption("No usable model.")
-
-st.subheader("Add a model folder")
-st.caption("Copy an exported model folder (ONNX or transformers files with workbench.json) into the models "
-           "folder, then check it here.")
-path_text = st.text_input("Folder (inside the models folder)", key="models.add_path")
-if st.button("Check and add", key="models.add", disabled=not path_text.strip()):
-    try:
-        folder = resolve_model_path(path_text, cfg.models_dir)
-        clf = classifier(str(folder))
-        tax = taxonomy(db, clf.manifest.taxonomy) if clf.manifest.taxonomy else None
-        if tax is None:
-            raise WorkbenchError("the folder does not say which taxonomy its codes belong to (workbench.json)")
-        unknown = check_codes(clf.manifest, tax)
-        clf.predict_scores(["a test sentence"])
-    except WorkbenchError as exc:
-        show_error(exc)
+    installed = discover(cfg.models_dir)
+    usable = [m for m in installed if m.manifest is not None]
+    if installed:
+        rows = []
+        for m in installed:
+            if m.manifest is None:
+                rows.append({"model": m.folder.name, "problem": m.error})
+                continue
+            held = m.manifest.evaluation.get("held_out", {})
+            rows.append({
+                "model": m.manifest.name, "version": m.manifest.version, "taxonomy": m.manifest.taxonomy,
+                "runtime": m.manifest.runtime, "codes": len(m.manifest.codes), "size MB": round(m.size_mb, 1),
+                "held-out weighted F1": held.get("strict_weighted_f1"),
+                "held-out macro F1": held.get("strict_macro_f1"),
+                "problem": "",
+            })
+        st.dataframe(rows, hide_index=True, width="stretch", key="models.table")
     else:
-        st.success(f"Model '{clf.manifest.name}' {clf.manifest.version} works: {len(clf.manifest.codes)} codes "
-                   f"of {tax.name}.")
-        if unknown:
-            st.warning(f"{len(unknown)} output code(s) are not in the taxonomy and will be dropped: {', '.join(unknown[:10])}")
-db.close()
+        st.info("No model folders yet. The set-up builds the default models (scripts/build_models.py).")
+
+    st.subheader("Try a text")
+    if usable:
+        names = [m.manifest.name for m in usable]
+        choice = st.selectbox("Model", names, key="models.try_model")
+        model = usable[names.index(choice)]
+        text = st.text_area("Title, abstract or keywords", key="models.text", height=120,
+                            placeholder="e.g. The effect of minimum wages on youth unemployment")
+        c1, c2, c3 = st.columns(3)
+        top_k = c1.slider("Suggestions", 1, 10, 5, key="models.top_k")
+        chunks = c3.checkbox("Read long texts in overlapping windows", key="models.chunks",
+                             disabled=model.manifest.runtime == "onnx-text",
+                             help=f"Texts longer than {model.manifest.max_length} tokens are read in windows whose "
+                                  "scores are averaged, instead of being cut at the max length.")
+        infos = {t.id for t in db.list_taxonomies()}
+        if model.manifest.taxonomy not in infos:
+            st.error(f"Model '{choice}' names taxonomy '{model.manifest.taxonomy}', which is not stored here.")
+        elif text.strip():
+            tax = taxonomy(db, model.manifest.taxonomy)
+            level = c2.selectbox("Report at level", ["model's codes", *range(1, tax.depth + 1)], key="models.level")
+            with show_errors():
+                clf = classifier(str(model.folder), long_texts="chunks" if chunks else "truncate")
+                ranked = suggest(clf, [text], tax, top_k=top_k, level=None if level == "model's codes" else level)[0]
+                for s in ranked:
+                    st.progress(s.score, text=f"{s.score:.0%} · {s.code} · {tax.path_label(s.code, state.lang)}")
+    else:
+        st.caption("No usable model.")
+
+    st.subheader("Add a model folder")
+    st.caption("Copy an exported model folder (ONNX or transformers files with workbench.json) into the models "
+               "folder, then check it here.")
+    path_text = st.text_input("Folder (inside the models folder)", key="models.add_path")
+    if st.button("Check and add", key="models.add", disabled=not path_text.strip()):
+        with show_errors():
+            folder = resolve_model_path(path_text, cfg.models_dir)
+            clf = classifier(str(folder))
+            tax = taxonomy(db, clf.manifest.taxonomy) if clf.manifest.taxonomy else None
+            if tax is None:
+                raise WorkbenchError("the folder does not say which taxonomy its codes belong to (workbench.json)")
+            unknown = check_codes(clf.manifest, tax)
+            clf.predict_scores(["a test sentence"])
+            st.success(f"Model '{clf.manifest.name}' {clf.manifest.version} works: {len(clf.manifest.codes)} codes "
+                       f"of {tax.name}.")
+            if unknown:
+                st.warning(f"{len(unknown)} output code(s) are not in the taxonomy and will be dropped: "
+                           f"{', '.join(unknown[:10])}")

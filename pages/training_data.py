@@ -4,67 +4,59 @@ import datetime as dt
 
 import streamlit as st
 
-from core.errors import WorkbenchError
 from core.work.training_data import FORMATS, ExportFilter, category_counts, labelled_frame, split, to_bytes
-from ui.common import session, show_error, store, taxonomy
+from ui.common import page_context
 
-state = session()
-db = store()
-tax = taxonomy(db, state.taxonomy_id)
-st.title("Training data")
-st.caption(f"Labels in {tax.name} as training files. Each record's current label per annotator is derived "
-           "from the event log (undone actions excluded; rejected records carry no label).")
+with page_context() as ctx:
+    state, db, tax = ctx.state, ctx.db, ctx.tax
+    st.title("Training data")
+    st.caption(f"Labels in {tax.name} as training files. Each record's current label per annotator is derived "
+               "from the event log (undone actions excluded; rejected records carry no label).")
 
-c1, c2, c3 = st.columns(3)
-annotators = c1.multiselect("Annotators (none chosen: everyone)", db.annotators(tax.id), key="training.annotators")
-dates = c2.date_input("Labelled between", value=(), key="training.dates",
-                      help="Leave empty for all time; choose a start and an end day.")
-level = c3.selectbox("Cut codes at level", ["as labelled", *range(1, tax.depth + 1)], key="training.level")
-c4, c5, c6 = st.columns(3)
-per_record = c4.radio("Rows", ["latest", "all"], key="training.per_record",
-                      format_func={"latest": "One per record (latest label)",
-                                   "all": "One per record and annotator"}.get)
-include_machine = c5.checkbox("Include machine-accepted labels", key="training.machine")
-include_imported = c6.checkbox("Include labels from imported files", key="training.imported")
-s1, s2, s3 = st.columns(3)
-validation = s1.slider("Validation share", 0.0, 0.4, 0.1, 0.05, key="training.validation")
-test = s2.slider("Test share", 0.0, 0.4, 0.1, 0.05, key="training.test")
-seed = s3.number_input("Random seed", 0, 10**6, 0, key="training.seed")
+    c1, c2, c3 = st.columns(3)
+    annotators = c1.multiselect("Annotators (none chosen: everyone)", db.annotators(tax.id), key="training.annotators")
+    dates = c2.date_input("Labelled between", value=(), key="training.dates",
+                          help="Leave empty for all time; choose a start and an end day.")
+    level = c3.selectbox("Cut codes at level", ["as labelled", *range(1, tax.depth + 1)], key="training.level")
+    c4, c5, c6 = st.columns(3)
+    per_record = c4.radio("Rows", ["latest", "all"], key="training.per_record",
+                          format_func={"latest": "One per record (latest label)",
+                                       "all": "One per record and annotator"}.get)
+    include_machine = c5.checkbox("Include machine-accepted labels", key="training.machine")
+    include_imported = c6.checkbox("Include labels from imported files", key="training.imported")
+    s1, s2, s3 = st.columns(3)
+    validation = s1.slider("Validation share", 0.0, 0.4, 0.1, 0.05, key="training.validation")
+    test = s2.slider("Test share", 0.0, 0.4, 0.1, 0.05, key="training.test")
+    seed = s3.number_input("Random seed", 0, 10**6, 0, key="training.seed")
 
-since = until = ""
-if isinstance(dates, (list, tuple)) and len(dates) == 2:
-    since, until = dates[0].isoformat(), dates[1].isoformat()
-elif isinstance(dates, dt.date):
-    since = dates.isoformat()
-try:
+    since = until = ""
+    if isinstance(dates, (list, tuple)) and len(dates) == 2:
+        since, until = dates[0].isoformat(), dates[1].isoformat()
+    elif isinstance(dates, dt.date):
+        since = dates.isoformat()
     frame = labelled_frame(db, tax, ExportFilter(
         tax.id, annotators=tuple(annotators), since=since, until=until,
         level=None if level == "as labelled" else int(level), include_machine=include_machine,
         include_imported=include_imported, per_record=per_record), lang=state.lang)
     frame = split(frame, validation=validation, test=test, seed=int(seed))
-except WorkbenchError as exc:
-    show_error(exc)
-    db.close()
-    st.stop()
 
-if frame.empty:
-    st.info("No labels match these filters yet. Label records on the Annotate page.")
-else:
-    m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Rows", f"{len(frame):,}")
-    m2.metric("Records", f"{frame['record_id'].nunique():,}")
-    m3.metric("Categories", f"{frame['codes'].explode().nunique():,}")
-    m4.metric("Annotators", f"{frame['annotator'].nunique():,}")
-    st.markdown("**Examples per category**")
-    st.dataframe(category_counts(frame, tax, lang=state.lang), hide_index=True, width="stretch",
-                 key="training.counts")
-    fmt = st.selectbox("Format", list(FORMATS), format_func=FORMATS.get, key="training.format")
-    ext = {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet", "hf": "zip"}[fmt]
-    mime = {"csv": "text/csv", "jsonl": "application/jsonl", "parquet": "application/octet-stream",
-            "hf": "application/zip"}[fmt]
-    st.download_button(f"Download {FORMATS[fmt]}", data=to_bytes(frame, fmt),
-                       file_name=f"{tax.id}-training-{dt.date.today().isoformat()}.{ext}", mime=mime,
-                       key="training.download", type="primary")
-    with st.expander("Preview"):
-        st.dataframe(frame.head(50), hide_index=True, width="stretch", key="training.preview")
-db.close()
+    if frame.empty:
+        st.info("No labels match these filters yet. Label records on the Annotate page.")
+    else:
+        m1, m2, m3, m4 = st.columns(4)
+        m1.metric("Rows", f"{len(frame):,}")
+        m2.metric("Records", f"{frame['record_id'].nunique():,}")
+        m3.metric("Categories", f"{frame['codes'].explode().nunique():,}")
+        m4.metric("Annotators", f"{frame['annotator'].nunique():,}")
+        st.markdown("**Examples per category**")
+        st.dataframe(category_counts(frame, tax, lang=state.lang), hide_index=True, width="stretch",
+                     key="training.counts")
+        fmt = st.selectbox("Format", list(FORMATS), format_func=FORMATS.get, key="training.format")
+        ext = {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet", "hf": "zip"}[fmt]
+        mime = {"csv": "text/csv", "jsonl": "application/jsonl", "parquet": "application/octet-stream",
+                "hf": "application/zip"}[fmt]
+        st.download_button(f"Download {FORMATS[fmt]}", data=to_bytes(frame, fmt),
+                           file_name=f"{tax.id}-training-{dt.date.today().isoformat()}.{ext}", mime=mime,
+                           key="training.download", type="primary")
+        with st.expander("Preview"):
+            st.dataframe(frame.head(50), hide_index=True, width="stretch", key="training.preview")

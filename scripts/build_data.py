@@ -93,7 +93,8 @@ def cap_specs(tax_dir: Path) -> list[NodeSpec]:
             names["hu"] = r["name_hu"]
         specs.append(NodeSpec(r["major_code"], names, (), description))
     for r in rows(tax_dir / "cap_subtopics.csv"):
-        specs.append(NodeSpec(r["subtopic_code"], {"en": r["subtopic_name_en"]}, (r["major_code"],), r["description_en"]))
+        specs.append(NodeSpec(r["subtopic_code"], {"en": r["subtopic_name_en"]}, (r["major_code"],),
+                              r["description_en"]))
     return specs
 
 

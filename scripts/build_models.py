@@ -81,20 +81,14 @@ def main() -> None:
                 print(f"{name}: present, kept")
             return args.force or not present
 
-        name = f"{taxonomy}-tfidf"
-        if wanted(name):
-            data = data or loader()
-            start = time.perf_counter()
-            build(args.models / name, lambda tmp: train_tfidf_model(
-                data.texts, data.codes, tmp, replace(base, name=name, training={"sources": data.sources})))
-            report(args.models / name, start)
-        name = f"{taxonomy}-minilm-pt"
-        if wanted(name):
-            data = data or loader()
-            start = time.perf_counter()
-            build(args.models / name, lambda tmp: train_minilm_classifier(
-                data.texts, data.codes, tmp, replace(base, name=name, training={"sources": data.sources})))
-            report(args.models / name, start)
+        for suffix, trainer in (("tfidf", train_tfidf_model), ("minilm-pt", train_minilm_classifier)):
+            name = f"{taxonomy}-{suffix}"
+            if wanted(name):
+                data = data or loader()
+                start = time.perf_counter()
+                build(args.models / name, lambda tmp, trainer=trainer, name=name: trainer(
+                    data.texts, data.codes, tmp, replace(base, name=name, training={"sources": data.sources})))
+                report(args.models / name, start)
         name = f"{taxonomy}-minilm"
         if wanted(name) or wanted(f"{name}-int8"):
             data = data or loader()

@@ -1,3 +1,11 @@
+"""Shared fixtures: real SQLite workspaces, small real models trained from the shipped corpora,
+deterministic ``dummy`` model folders for page tests (no model build needed), and the paths of
+the default models that the set-up builds.
+
+Tiers: ``pytest -m "not slow"`` is the fast tier (no default models, worker processes, Ray or
+browser); ``pytest`` runs everything.
+"""
+
 import os
 import sys
 from pathlib import Path
@@ -8,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 DATA = ROOT / "data"
 OUTPUT = ROOT / "test-output"
+MODELS = ROOT / "models"  # the default models, built by scripts/setup.sh
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -17,6 +26,61 @@ def shared_file(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not available (../shared is absent)")
     return path
+
+
+def default_model(name: str) -> Path:
+    """A default model folder (built by the set-up); the test is skipped where it is missing."""
+    folder = MODELS / name
+    if not (folder / "workbench.json").exists():
+        pytest.skip(f"default model '{name}' is not built (run scripts/setup.sh)", allow_module_level=True)
+    return folder
+
+
+def corpus(name: str, rows: slice | None = None, **read):
+    """A shipped corpus (data/corpora) as text columns."""
+    import pandas as pd
+
+    frame = pd.read_csv(DATA / "corpora" / name, dtype=str, keep_default_na=False, **read)
+    return frame.iloc[rows].reset_index(drop=True) if rows is not None else frame
+
+
+def train_tfidf(folder: Path, *, name: str = "ford-test", version: str = "t1", rows: int = 2000,
+                max_features: int = 3000):
+    """A real TF-IDF FORD model trained on the first MAG titles (the tests' records come from later rows)."""
+    from core.models.manifest import Manifest
+    from core.models.runtimes import load_classifier
+    from core.models.training import train_tfidf_model
+
+    frame = corpus("sci_mag_paper_titles_dev.csv", slice(0, rows))
+    base = Manifest(name=name, version=version, taxonomy="ford", codes=(), runtime="onnx-text",
+                    input_fields=("title", "abstract"))
+    train_tfidf_model(frame["title"].tolist(), frame["ford_l2"].tolist(), folder, base, max_features=max_features)
+    return load_classifier(folder)
+
+
+def import_frame(store, frame, name: str, mapping: dict, taxonomy_id: str = "ford", **options):
+    """Import a data frame as a file into the store (labels checked against the taxonomy)."""
+    from core.work.records_import import import_records
+
+    return import_records(store, frame.to_csv(index=False).encode(), name, mapping=mapping,
+                          label_taxonomy=store.load_taxonomy(taxonomy_id), **options)
+
+
+def write_dummy_models(folder: Path) -> Path:
+    """``ford-dummy`` (FORD fields) and ``cap-dummy`` (CAP major topics): deterministic scores from a
+    hash of the text, with held-out precision 1.0 per code so triage has thresholds to apply."""
+    import pandas as pd
+
+    from core.models.manifest import Manifest, write_manifest
+
+    for name, taxonomy, level in (("ford-dummy", "ford", 2), ("cap-dummy", "cap", 1)):
+        nodes = pd.read_csv(DATA / "taxonomies" / f"{taxonomy}.csv", dtype=str)
+        codes = tuple(nodes.loc[nodes["level"] == str(level), "code"])
+        evaluation = {"held_out": {"per_category": {c: {"precision": 1.0} for c in codes}}}
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        write_manifest(folder / name, Manifest(name=name, version="d1", taxonomy=taxonomy, codes=codes,
+                                               runtime="dummy", evaluation=evaluation))
+    return folder
 
 
 @pytest.fixture
@@ -30,11 +94,29 @@ def store(tmp_path):
     s.close()
 
 
+@pytest.fixture(scope="session")
+def ford_tfidf(tmp_path_factory):
+    """A small real TF-IDF FORD model (name ford-test, version t1), trained once per session."""
+    return train_tfidf(tmp_path_factory.mktemp("ford-tfidf"))
+
+
+@pytest.fixture
+def arxiv_ws(store):
+    """A workspace with 150 arXiv records, the first 30 with their imported FORD labels."""
+    frame = corpus("sci_arxiv_abstracts_sample.csv", slice(0, 150))
+    frame.loc[30:, "ford_l2"] = ""
+    import_frame(store, frame, "arxiv.csv", {"id": "id", "title": "title", "abstract": "abstract", "label": "ford_l2"},
+                 default_language="en")
+    return store, store.load_taxonomy("ford")
+
+
 @pytest.fixture
 def workspace_env(tmp_path, monkeypatch):
-    """Point the app at a fresh workspace in tmp_path (with the demo records)."""
+    """Point the app at a fresh workspace in tmp_path (with the demo records) and at a models
+    folder holding the dummy models."""
     monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("WORKBENCH_DEMO", "1")
+    monkeypatch.setenv("WORKBENCH_MODELS", str(write_dummy_models(tmp_path / "models")))
     return tmp_path / "home"
 
 

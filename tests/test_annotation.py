@@ -5,42 +5,13 @@ import json
 import multiprocessing
 import sqlite3
 
-import pandas as pd
 import pytest
 
 from core.domain.labels import Event, QueueSpec, ShownSuggestion, derive_one
 from core.errors import StoreError
-from core.models.manifest import Manifest
-from core.models.runtimes import load_classifier
 from core.models.scoring import uncertainty
-from core.models.training import train_tfidf_model
 from core.store import Store
 from core.work.annotation import AnnotationError, Annotator, Queue, model_view, score_records
-from core.work.records_import import import_records
-from tests.conftest import DATA
-
-
-@pytest.fixture(scope="module")
-def tfidf(tmp_path_factory):
-    frame = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv", dtype=str).head(1500)
-    folder = tmp_path_factory.mktemp("tfidf")
-    base = Manifest(name="ford-test", version="t1", taxonomy="ford", codes=(), runtime="onnx-text",
-                    input_fields=("title", "abstract"))
-    train_tfidf_model(frame["title"].tolist(), frame["ford_l2"].tolist(), folder, base, max_features=3000)
-    return load_classifier(folder)
-
-
-@pytest.fixture
-def ws(store):
-    """A workspace with 120 unlabelled arXiv records and 30 with imported labels."""
-    frame = pd.read_csv(DATA / "corpora" / "sci_arxiv_abstracts_sample.csv", dtype=str, keep_default_na=False)
-    frame = frame.head(150).copy()
-    frame.loc[30:, "ford_l2"] = ""
-    ford = store.load_taxonomy("ford")
-    import_records(store, frame.to_csv(index=False).encode(), "arxiv.csv",
-                   mapping={"id": "id", "title": "title", "abstract": "abstract", "label": "ford_l2"},
-                   label_taxonomy=ford, default_language="en")
-    return store, ford
 
 
 def shown_for(view):
@@ -55,11 +26,11 @@ def test_uncertainty_margin_and_entropy():
     assert entropy[1] == pytest.approx(1.585, abs=1e-3) and entropy[0] < entropy[1]
 
 
-def test_queue_least_confident_first_and_progress(ws, tfidf):
-    store, ford = ws
+def test_queue_least_confident_first_and_progress(arxiv_ws, ford_tfidf):
+    store, ford = arxiv_ws
     spec = QueueSpec("ford", model_name="ford-test", model_version="t1")
     assert store.queue_size(spec) == 0 and len(store.unscored_ids(spec)) == 120  # labelled ones left out
-    assert score_records(store, tfidf, ford, store.unscored_ids(spec)) == 120
+    assert score_records(store, ford_tfidf, ford, store.unscored_ids(spec)) == 120
     queue = Queue.build(store, spec)
     assert queue.total == 120 and len(queue.ids) == 120
     margins = [store.db.execute("SELECT margin FROM predictions WHERE record_id = ?", [i]).fetchone()[0]
@@ -78,7 +49,7 @@ def test_queue_least_confident_first_and_progress(ws, tfidf):
 
     ann = Annotator(store, "Eva", "expert", ford)
     first = queue.current
-    view = model_view(tfidf, ford, store.record(first))
+    view = model_view(ford_tfidf, ford, store.record(first))
     ann.accept(first, view.suggestions[0], view.suggestions)
     assert queue.progress(store, "Eva") == (1, 119)
     assert queue.next_open(store, "Eva") != first
@@ -86,11 +57,11 @@ def test_queue_least_confident_first_and_progress(ws, tfidf):
     assert first not in Queue.build(store, spec).ids
 
 
-def test_accept_correct_undo_with_provenance(ws, tfidf):
-    store, ford = ws
+def test_accept_correct_undo_with_provenance(arxiv_ws, ford_tfidf):
+    store, ford = arxiv_ws
     ann = Annotator(store, "Eva", "expert", ford)
     rid = store.queue_ids(QueueSpec("ford", order="import"), limit=1)[0]
-    view = model_view(tfidf, ford, store.record(rid), top_k=5)
+    view = model_view(ford_tfidf, ford, store.record(rid), top_k=5)
     assert len(view.suggestions) == 5 and view.suggestions[0].rank == 1
     roots = [n.code for n in ford.at_level(1) if n.code in view.node_scores]
     assert abs(sum(view.node_scores[c] for c in roots) - 1.0) < 1e-3  # rolled-up mass of the roots
@@ -128,8 +99,8 @@ def test_accept_correct_undo_with_provenance(ws, tfidf):
     assert store.db.execute("SELECT record_id, annotator, codes FROM current_labels ORDER BY 1, 2").fetchall() == before
 
 
-def test_undo_across_records_and_two_experts_are_both_kept(ws):
-    store, ford = ws
+def test_undo_across_records_and_two_experts_are_both_kept(arxiv_ws):
+    store, ford = arxiv_ws
     eva, jan = Annotator(store, "Eva", "expert", ford), Annotator(store, "Jan", "expert", ford)
     a, b = store.queue_ids(QueueSpec("ford", order="import"), limit=2)
     eva.correct(a, ["1.1"], [])
@@ -145,8 +116,8 @@ def test_undo_across_records_and_two_experts_are_both_kept(ws):
         store.add_event(Event(a, "ford", "Jan", "expert", "undo", undoes=store.labels_of(a, "ford")["Eva"].event_id))
 
 
-def test_bad_actions_are_refused(ws):
-    store, ford = ws
+def test_bad_actions_are_refused(arxiv_ws):
+    store, ford = arxiv_ws
     rid = store.queue_ids(QueueSpec("ford", order="import"), limit=1)[0]
     with pytest.raises(AnnotationError, match="enter your name"):
         Annotator(store, "  ", "expert", ford)
@@ -162,8 +133,8 @@ def test_bad_actions_are_refused(ws):
     assert store.events(rid) == []
 
 
-def test_assignments_queue(ws):
-    store, ford = ws
+def test_assignments_queue(arxiv_ws):
+    store, ford = arxiv_ws
     ids = store.queue_ids(QueueSpec("ford", order="import"), limit=10)
     assert store.assign(ids[:4], "ford", "Jan", assigned_by="Lead") == 4
     assert store.assign(ids[:4], "ford", "Jan", assigned_by="Lead") == 0  # idempotent
@@ -189,8 +160,8 @@ def _writer(path, name, record_ids, n):
             ann.correct(record_ids[i % len(record_ids)], ["1.1" if i % 2 else "5.2"], [])
 
 
-def test_two_concurrent_sessions_lose_nothing(ws):
-    store, _ = ws
+def test_two_concurrent_sessions_lose_nothing(arxiv_ws):
+    store, _ = arxiv_ws
     ids = store.queue_ids(QueueSpec("ford", order="import"), limit=40)
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_writer, args=(str(store.path), name, ids, 150)) for name in ("Eva", "Jan")]

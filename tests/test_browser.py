@@ -11,6 +11,8 @@ import pytest
 
 from tests.conftest import ROOT
 
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -72,14 +74,27 @@ def browser():
         b.close()
 
 
-def test_search_a_taxonomy_node(app_url, browser, output_dir):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.set_default_timeout(30000)
-    page.goto(app_url)
+FORD = "FORD fields of science (levels 1-2)"
+
+
+def open_app(browser, url: str, *, height: int = 1100, timeout: int = 30000, user: str = "", **options):
+    """A new page on the app (1400 px wide), the name typed if given, FORD chosen in the sidebar."""
+    page = browser.new_page(viewport={"width": 1400, "height": height}, **options)
+    page.set_default_timeout(timeout)
+    page.goto(url)
     page.get_by_role("heading", name="Annotate").wait_for()
-    # Choose the active taxonomy in the sidebar, then go to Taxonomies: the choice must survive.
+    if user:
+        name = page.get_by_label("Your name")
+        name.fill(user)
+        name.press("Enter")
     page.get_by_role("combobox", name="Active taxonomy").click()
-    page.get_by_role("option", name="FORD fields of science (levels 1-2)").click()
+    page.get_by_role("option", name=FORD).click()
+    return page
+
+
+def test_search_a_taxonomy_node(app_url, browser, output_dir):
+    # Choose the active taxonomy in the sidebar, then go to Taxonomies: the choice must survive.
+    page = open_app(browser, app_url, height=1000)
     page.get_by_role("link", name="Taxonomies").click()
     page.get_by_text("FORD fields of science (levels 1-2) · built-in").wait_for()
     page.get_by_role("heading", name="Taxonomies").wait_for()
@@ -88,7 +103,7 @@ def test_search_a_taxonomy_node(app_url, browser, output_dir):
     box.press("Enter")
     try:
         # The best hit is preselected in "Open a result" (the results table is a canvas grid).
-        page.locator(".st-key-taxonomies-open button").click()
+        page.locator(".st-key-taxonomies-hit_open button").click()
         page.get_by_role("heading", name="1.2 · Computer and information sciences").wait_for()
         page.locator("[data-testid=stMarkdownContainer]", has_text="Natural sciences › Computer and information sciences").first.wait_for()
     finally:
@@ -100,15 +115,7 @@ def test_label_fifty_records_with_the_keyboard(app_server, browser, output_dir):
     from core.store import Store
 
     app_url, home = app_server
-    page = browser.new_page(viewport={"width": 1400, "height": 1100})
-    page.set_default_timeout(30000)
-    page.goto(app_url)
-    page.get_by_role("heading", name="Annotate").wait_for()
-    name = page.get_by_label("Your name")
-    name.fill("Keyboard Kati")
-    name.press("Enter")
-    page.get_by_role("combobox", name="Active taxonomy").click()
-    page.get_by_role("option", name="FORD fields of science (levels 1-2)").click()
+    page = open_app(browser, app_url, user="Keyboard Kati")
     page.get_by_role("combobox", name="Model", exact=True).click()
     page.get_by_role("option", name="ford-tfidf").click()
     page.locator(".st-key-annotate-open button").click()
@@ -143,12 +150,7 @@ def test_label_fifty_records_with_the_keyboard(app_server, browser, output_dir):
 
 
 def test_performance_dashboard_screenshot(app_url, browser, output_dir):
-    page = browser.new_page(viewport={"width": 1400, "height": 1200})
-    page.set_default_timeout(60000)
-    page.goto(app_url)
-    page.get_by_role("heading", name="Annotate").wait_for()
-    page.get_by_role("combobox", name="Active taxonomy").click()
-    page.get_by_role("option", name="FORD fields of science (levels 1-2)").click()
+    page = open_app(browser, app_url, height=1200, timeout=60000)
     page.get_by_role("link", name="Performance").click()
     page.get_by_role("heading", name="Performance").wait_for()
     try:
@@ -183,12 +185,7 @@ def test_bulk_upload_progress_download(app_server, browser, output_dir, tmp_path
     src = tmp_path / "export.csv"
     pd.DataFrame({"id": [f"x{i}" for i in range(300)], "title": titles,
                   "note": ["=1+1"] + [""] * 299}).to_csv(src, index=False)
-    page = browser.new_page(viewport={"width": 1400, "height": 1100}, accept_downloads=True)
-    page.set_default_timeout(90000)
-    page.goto(app_url)
-    page.get_by_role("heading", name="Annotate").wait_for()
-    page.get_by_role("combobox", name="Active taxonomy").click()
-    page.get_by_role("option", name="FORD fields of science (levels 1-2)").click()
+    page = open_app(browser, app_url, timeout=90000, accept_downloads=True)
     page.get_by_role("link", name="Bulk classify").click()
     page.get_by_role("heading", name="Bulk classify").wait_for()
     try:

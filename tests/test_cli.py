@@ -3,7 +3,9 @@
 import subprocess
 import sys
 
-from tests.conftest import DATA, ROOT
+import pytest
+
+from tests.conftest import DATA, ROOT, default_model
 
 
 def cli(*args, db):
@@ -96,6 +98,7 @@ def test_export_training_data(tmp_path):
     assert sum(len(load_from_disk(str(tmp_path / "hf"))[s]) for s in ("train", "validation", "test")) == 60
 
 
+@pytest.mark.slow  # a default model
 def test_evaluate_a_labelled_file(tmp_path):
     import json
 
@@ -104,7 +107,7 @@ def test_evaluate_a_labelled_file(tmp_path):
     frame = pd.read_csv(DATA / "corpora" / "cap_us_congress_bill_titles.csv", dtype=str).head(300)
     frame.loc[frame.index[:3], "cap_major"] = "777"
     frame.to_csv(tmp_path / "gold.csv", index=False)
-    out = cli("evaluate", str(ROOT / "models" / "cap-tfidf"), str(tmp_path / "gold.csv"), "--map", "title=text",
+    out = cli("evaluate", str(default_model("cap-tfidf")), str(tmp_path / "gold.csv"), "--map", "title=text",
               "--map", "label=cap_major", "--csv", str(tmp_path / "cats.csv"), "--json", str(tmp_path / "r.json"),
               db=tmp_path / "c.db")
     assert out.returncode == 0, out.stderr
@@ -114,6 +117,6 @@ def test_evaluate_a_labelled_file(tmp_path):
     assert cats["support"].sum() == 297
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["samples"] == 297 and report["summary"]["micro_f1"] > 0.5  # the model saw these titles
-    out = cli("evaluate", str(ROOT / "models" / "cap-tfidf"), str(tmp_path / "gold.csv"), "--map", "title=text",
+    out = cli("evaluate", str(default_model("cap-tfidf")), str(tmp_path / "gold.csv"), "--map", "title=text",
               db=tmp_path / "c.db")
     assert out.returncode == 2 and "gold codes" in out.stderr

@@ -29,9 +29,11 @@ from core.jobs import (
     write_results,
 )
 from core.models.manifest import load_manifest
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA, ROOT, default_model
 
-TFIDF = ROOT / "models" / "ford-tfidf"
+pytestmark = pytest.mark.slow
+
+TFIDF = default_model("ford-tfidf")
 
 
 def records_file(path, rows, seed=0):

@@ -9,6 +9,8 @@ from core.models.runtimes import load_classifier
 from core.models.scoring import suggest
 from tests.conftest import DATA
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def minilm(tmp_path_factory):

@@ -9,7 +9,9 @@ import pytest
 from core.files.taxonomy_io import read_taxonomy_file
 from core.models.runtimes import load_classifier
 from core.work.performance import evaluate_file
-from tests.conftest import DATA, ROOT, shared_file
+from tests.conftest import DATA, default_model, shared_file
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +22,7 @@ def cap():
 def test_danish_agenda_items_evaluate(cap):
     path = shared_file("corpora", "cap_dk_local_agenda_items.csv")
     data = pd.read_csv(path, dtype=str).head(400).to_csv(index=False).encode()
-    report, rows = evaluate_file(load_classifier(ROOT / "models" / "cap-tfidf"), cap, data, "dk.csv",
+    report, rows = evaluate_file(load_classifier(default_model("cap-tfidf")), cap, data, "dk.csv",
                                  {"title": "text", "label": "major_code"})
     assert report.samples == len(rows) > 300
     assert 0 <= report.summary["micro_f1"] <= 1  # an English-only model: low, but measured
@@ -31,7 +33,7 @@ def test_hungarian_speeches_in_windows(cap):
     path = shared_file("corpora", "cap_hu_pre_agenda_speeches_sample.csv")
     frame = pd.read_csv(path, dtype=str).head(10)
     texts = frame["text"].tolist()
-    folder = ROOT / "models" / "cap-minilm-int8"
+    folder = default_model("cap-minilm-int8")
     cut = load_classifier(folder).predict_scores(texts)
     windows = load_classifier(folder, long_texts="chunks", max_chunks=4).predict_scores(texts)
     assert cut.shape == windows.shape and np.allclose(windows.sum(1), 1, atol=1e-3)

@@ -8,9 +8,6 @@ import pandas as pd
 import pytest
 
 from core.files.writers import table_bytes
-from core.models.manifest import Manifest
-from core.models.runtimes import load_classifier
-from core.models.training import train_tfidf_model
 from core.work.annotation import Annotator, score_records
 from core.work.performance import (
     bubble_chart,
@@ -24,37 +21,24 @@ from core.work.performance import (
     model_result,
     per_level_table,
 )
-from core.work.records_import import import_records
-from tests.conftest import DATA
-
-
-@pytest.fixture(scope="module")
-def tfidf(tmp_path_factory):
-    frame = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv", dtype=str).head(2000)
-    folder = tmp_path_factory.mktemp("tfidf")
-    base = Manifest(name="ford-test", version="t1", taxonomy="ford", codes=(), runtime="onnx-text",
-                    input_fields=("title", "abstract"))
-    train_tfidf_model(frame["title"].tolist(), frame["ford_l2"].tolist(), folder, base, max_features=3000)
-    return load_classifier(folder)
+from tests.conftest import DATA, corpus, import_frame
 
 
 @pytest.fixture
-def ws(store, tfidf):
-    frame = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv", dtype=str, keep_default_na=False)
-    frame = frame.iloc[3000:3300].reset_index(drop=True)
+def ws(store, ford_tfidf):
+    frame = corpus("sci_mag_paper_titles_dev.csv", slice(3000, 3300))
     frame["lang"] = ["en" if i % 3 else "hu" for i in range(len(frame))]
     truth = dict(zip(frame.index, frame["ford_l2"]))
     frame.loc[100:, "ford_l2"] = ""  # 100 with labels in the file, the rest labelled by experts below
     ford = store.load_taxonomy("ford")
-    import_records(store, frame.to_csv(index=False).encode(), "mag.csv",
-                   mapping={"title": "title", "label": "ford_l2", "language": "lang"}, label_taxonomy=ford)
+    import_frame(store, frame, "mag.csv", {"title": "title", "label": "ford_l2", "language": "lang"})
     ids = [r["id"] for r in store.records(limit=1000)]
     eva, jan = Annotator(store, "Eva", "expert", ford), Annotator(store, "Jan", "expert", ford)
     for k, rid in enumerate(ids[100:]):
         eva.correct(rid, [truth[100 + k]], [])
         if k < 40:
             jan.correct(rid, [truth[100 + k] if k % 4 else "1.1"], [])
-    score_records(store, tfidf, ford, ids[:250])
+    score_records(store, ford_tfidf, ford, ids[:250])
     return store, ford, ids
 
 
@@ -112,19 +96,19 @@ def test_bubble_chart_spec_and_exports(ws):
     assert pd.read_excel(io.BytesIO(xlsx), dtype={"code": str})["code"].tolist() == result.report.categories["code"].tolist()
 
 
-def test_evaluate_a_labelled_file(tfidf, ford_tax=None):
+def test_evaluate_a_labelled_file(ford_tfidf, ford_tax=None):
     from core.files.taxonomy_io import read_taxonomy_file
 
     ford = read_taxonomy_file(DATA / "taxonomies" / "ford.csv")
     frame = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv", dtype=str).iloc[4000:4400]
     frame.loc[frame.index[:5], "ford_l2"] = "9.9"  # unknown codes: reported, left out
     data = frame.to_csv(index=False).encode()
-    report, rows = evaluate_file(tfidf, ford, data, "gold.csv", {"title": "title", "label": "ford_l2"})
+    report, rows = evaluate_file(ford_tfidf, ford, data, "gold.csv", {"title": "title", "label": "ford_l2"})
     assert report.samples == 395 and report.summary["rows_without_known_gold"] == 5
     assert len(rows) == 395
     from core.errors import InputFileError
 
     with pytest.raises(InputFileError, match="gold codes"):
-        evaluate_file(tfidf, ford, data, "gold.csv", {"title": "title"})
+        evaluate_file(ford_tfidf, ford, data, "gold.csv", {"title": "title"})
     with pytest.raises(InputFileError, match="no column 'missing'"):
-        evaluate_file(tfidf, ford, data, "gold.csv", {"title": "missing", "label": "ford_l2"})
+        evaluate_file(ford_tfidf, ford, data, "gold.csv", {"title": "missing", "label": "ford_l2"})

@@ -7,10 +7,12 @@ import pytest
 from core.files.taxonomy_io import read_taxonomy_file
 from core.jobs import classify_file
 from core.models.runtimes import load_classifier
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA, ROOT, default_model
+
+pytestmark = [pytest.mark.slow, pytest.mark.ray]
 
 ray = pytest.importorskip("ray")
-TFIDF = ROOT / "models" / "ford-tfidf"
+TFIDF = default_model("ford-tfidf")
 
 
 def test_ray_two_workers_match_the_local_path(tmp_path):
@@ -45,7 +47,7 @@ def test_cli_classify_on_ray(tmp_path):
     frame.to_csv(tmp_path / "nyt.csv", index=False)
     out = subprocess.run([sys.executable, "-m", "core", "--db", str(tmp_path / "c.db"), "classify",
                           str(tmp_path / "nyt.csv"), str(tmp_path / "out-parquet"), "--model",
-                          str(ROOT / "models" / "cap-tfidf"), "--map", "title=title", "--ray", "--ray-workers", "2"],
+                          str(default_model("cap-tfidf")), "--map", "title=title", "--ray", "--ray-workers", "2"],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "500 rows classified on Ray" in out.stdout

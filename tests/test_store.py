@@ -6,11 +6,10 @@ import threading
 import pytest
 
 from core.errors import NotFound, StoreError
+from core.files.shipped import BUILTIN_TAXONOMIES
 from core.settings import Settings
 from core.store import Store, migrations
-from core.files.shipped import BUILTIN_TAXONOMIES
 from core.work.workspace import ensure_builtin_taxonomies, open_workspace
-
 
 MIGRATIONS = ["m001_initial", "m002_annotation", "m003_jobs", "m004_drop_models"]
 

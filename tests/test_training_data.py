@@ -6,7 +6,6 @@ import pytest
 
 from core.domain.labels import QueueSpec
 from core.work.annotation import Annotator
-from core.work.records_import import import_records
 from core.work.training_data import (
     ExportError,
     ExportFilter,
@@ -17,18 +16,16 @@ from core.work.training_data import (
     to_bytes,
     write,
 )
-from tests.conftest import DATA
+from tests.conftest import corpus, import_frame
 
 
 @pytest.fixture
 def labelled(store):
-    frame = pd.read_csv(DATA / "corpora" / "sci_arxiv_abstracts_sample.csv", dtype=str, keep_default_na=False)
-    frame = frame.head(200).copy()
+    frame = corpus("sci_arxiv_abstracts_sample.csv", slice(0, 200))
     frame.loc[20:, "ford_l2"] = ""
     ford = store.load_taxonomy("ford")
-    import_records(store, frame.to_csv(index=False).encode(), "arxiv.csv",
-                   mapping={"id": "id", "title": "title", "abstract": "abstract", "label": "ford_l2"},
-                   label_taxonomy=ford, default_language="en")
+    import_frame(store, frame, "arxiv.csv", {"id": "id", "title": "title", "abstract": "abstract", "label": "ford_l2"},
+                 default_language="en")
     ids = store.queue_ids(QueueSpec("ford", order="import"), limit=200)
     eva, jan = Annotator(store, "Eva", "expert", ford), Annotator(store, "Jan", "expert", ford)
     codes = ["1.1", "1.2", "1.3", "5.2", "2.2"]

@@ -1,13 +1,29 @@
-"""Cached resources, the typed session object, and the one place that turns errors into messages."""
+"""What every page shares: the typed session object, cached resources (workspace set-up,
+taxonomies, models), the page context, and the one place that turns errors into messages.
+
+A page is written as
+
+    with page_context() as ctx:
+        ... widgets, calling core with ctx.db, ctx.tax, ctx.models ...
+
+The context opens the workspace store for this run and closes it however the run ends (a
+finished script, ``st.stop()``, ``st.rerun()``, an error); a ``WorkbenchError`` that reaches it
+is shown as a message, never as a traceback. Inside, ``with show_errors():`` shows a smaller
+step's error and lets the rest of the page draw.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
 
 import streamlit as st
 
 from core.domain.taxonomy import Taxonomy
 from core.errors import Problem, WorkbenchError
+from core.models.registry import InstalledModel, discover, models_for
 from core.settings import Settings
 from core.store import Store
 from core.work.workspace import open_workspace
@@ -43,16 +59,14 @@ def _initialise(db_path: str, demo: bool) -> bool:
     from core.jobs import resume_interrupted
 
     current = Settings.from_env()
-    store = open_workspace(Settings(current.home, type(current.db_path)(db_path), current.models_dir, demo))
-    try:
+    with open_workspace(Settings(current.home, Path(db_path), current.models_dir, demo)) as store:
         resume_interrupted(store)  # bulk jobs whose worker died with the machine or the app go on
-    finally:
-        store.close()
     return True
 
 
-def store() -> Store:
-    """A store for this script run (SQLite connections are never shared across reruns/threads)."""
+def open_store() -> Store:
+    """A store for this script run, callback or fragment (SQLite connections are never shared
+    across reruns or threads); use it as ``with open_store() as db:``."""
     cfg = settings()
     _initialise(str(cfg.db_path), cfg.demo)
     return Store(cfg.db_path)
@@ -69,18 +83,6 @@ def taxonomy(db: Store, taxonomy_id: str) -> Taxonomy:
     return _taxonomy(str(db.path), taxonomy_id, db.taxonomy_version_key(taxonomy_id))
 
 
-def show_error(exc: WorkbenchError) -> None:
-    """Show a user-facing error with its individual problems (row/line/column) as a table."""
-    st.error(f"{exc.prefix}: {exc.message}")
-    if exc.problems:
-        rows = [_problem_row(p) for p in exc.problems]
-        st.dataframe(rows, hide_index=True, width="stretch")
-
-
-def _problem_row(problem: Problem) -> dict[str, object]:
-    return {problem.unit: problem.line, "column": problem.column or "", "problem": problem.message}
-
-
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")
 def _classifier(folder: str, stamp: float, long_texts: str):
     from core.models.runtimes import load_classifier
@@ -88,36 +90,66 @@ def _classifier(folder: str, stamp: float, long_texts: str):
     return load_classifier(folder, long_texts=long_texts)
 
 
-def classifier(folder: str, *, long_texts: str = "truncate"):
+def classifier(folder: str | Path, *, long_texts: str = "truncate"):
     """A loaded model, cached until its manifest changes. ``long_texts``: "truncate" or "chunks"."""
-    from pathlib import Path
-
     from core.models.manifest import MANIFEST_FILE
 
     manifest = Path(folder) / MANIFEST_FILE
-    return _classifier(folder, manifest.stat().st_mtime if manifest.exists() else 0.0, long_texts)
+    return _classifier(str(folder), manifest.stat().st_mtime if manifest.exists() else 0.0, long_texts)
 
 
-NO_COLUMN = "(none)"
-FIELD_HELP = {
-    "id": "the record's identifier in your system (left empty: numbered by the import)",
-    "label": "subject codes, several separated by '|'",
-}
+def show_error(exc: WorkbenchError) -> None:
+    """Show a user-facing error with its individual problems (row/line/column) as a table."""
+    st.error(f"{exc.prefix}: {exc.message}")
+    if exc.problems:
+        st.dataframe([_problem_row(p) for p in exc.problems], hide_index=True, width="stretch")
 
 
-def column_mapping(columns, fields, key_prefix: str, suffix: str = "") -> dict[str, str | None]:
-    """One selectbox per record field, preset to the column guessed from the header names;
-    returns {field: column or None}. Widget keys: ``{key_prefix}.{field}[.{suffix}]`` (a file
-    name as suffix makes a new file start from its own guesses)."""
-    from core.work.records_import import guess_mapping
+def _problem_row(problem: Problem) -> dict[str, object]:
+    return {problem.unit: problem.line, "column": problem.column or "", "problem": problem.message}
 
-    guessed = guess_mapping(columns)
-    options = [NO_COLUMN, *columns]
-    cols = st.columns(4)
-    mapping: dict[str, str | None] = {}
-    for i, field in enumerate(fields):
-        choice = cols[i % 4].selectbox(field, options, index=options.index(guessed[field]) if guessed[field] else 0,
-                                       key=f"{key_prefix}.{field}" + (f".{suffix}" if suffix else ""),
-                                       help=FIELD_HELP.get(field))
-        mapping[field] = None if choice == NO_COLUMN else choice
-    return mapping
+
+@contextmanager
+def show_errors() -> Iterator[None]:
+    """Run a step; a ``WorkbenchError`` becomes a message and the step's remaining lines are skipped."""
+    try:
+        yield
+    except WorkbenchError as exc:
+        show_error(exc)
+
+
+@dataclass
+class PageContext:
+    """A page's run: who works (``state``), the settings, the store, the active taxonomy and the
+    models installed for it."""
+
+    state: Session
+    cfg: Settings
+    db: Store
+    tax: Taxonomy | None
+    models: list[InstalledModel] = field(default_factory=list)
+
+    @property
+    def lang(self) -> str:
+        return self.state.lang
+
+    @property
+    def model_names(self) -> list[str]:
+        return [m.manifest.name for m in self.models]
+
+    def model(self, name: str) -> InstalledModel | None:
+        return next((m for m in self.models if m.manifest.name == name), None)
+
+
+@contextmanager
+def page_context(*, needs_taxonomy: bool = True) -> Iterator[PageContext]:
+    state, cfg = session(), settings()
+    db = open_store()
+    try:
+        tax = taxonomy(db, state.taxonomy_id) if needs_taxonomy else None
+        models = models_for(discover(cfg.models_dir), tax.id) if tax is not None else []
+        yield PageContext(state, cfg, db, tax, models)
+    except WorkbenchError as exc:
+        show_error(exc)
+    finally:
+        db.close()

@@ -196,7 +196,8 @@ def _clean_header(header: list[Any], name: str) -> tuple[str, ...]:
         if not col:
             columns[i] = col = f"column_{i + 1}"
         if col in seen:
-            problems.append(Problem(f"column name '{col}' appears twice (columns {seen[col] + 1} and {i + 1})", 1, unit="row"))
+            problems.append(Problem(f"column name '{col}' appears twice (columns {seen[col] + 1} and {i + 1})", 1,
+                                    unit="row"))
         seen.setdefault(col, i)
     if problems:
         raise InputFileError(f"'{name}' has repeated column names in its header", problems)
@@ -223,7 +224,8 @@ def read_chunks(
         yield from _parquet_chunks(source, info, chunk_size, progress, max_rows)
 
 
-def _csv_chunks(source: Source, info: SourceInfo, chunk_size: int, progress: Any, max_rows: int | None) -> Iterator[Chunk]:
+def _csv_chunks(source: Source, info: SourceInfo, chunk_size: int, progress: Any,
+                max_rows: int | None) -> Iterator[Chunk]:
     import pandas as pd
 
     fh = _open(source)
@@ -308,7 +310,8 @@ def _inspect_xlsx(source: Source, name: str, size: int) -> SourceInfo:
     return SourceInfo(name, "xlsx", columns, "", "", size, rows_hint)
 
 
-def _xlsx_chunks(source: Source, info: SourceInfo, chunk_size: int, progress: Any, max_rows: int | None) -> Iterator[Chunk]:
+def _xlsx_chunks(source: Source, info: SourceInfo, chunk_size: int, progress: Any,
+                 max_rows: int | None) -> Iterator[Chunk]:
     import openpyxl
 
     wb = openpyxl.load_workbook(_open(source), read_only=True, data_only=True)
@@ -404,7 +407,8 @@ def _inspect_parquet(source: Source, name: str, size: int) -> SourceInfo:
     return SourceInfo(name, "parquet", columns, "", "", size, pf.metadata.num_rows)
 
 
-def _parquet_chunks(source: Source, info: SourceInfo, chunk_size: int, progress: Any, max_rows: int | None) -> Iterator[Chunk]:
+def _parquet_chunks(source: Source, info: SourceInfo, chunk_size: int, progress: Any,
+                    max_rows: int | None) -> Iterator[Chunk]:
     import pyarrow.parquet as pq
 
     pf = pq.ParquetFile(_open(source))

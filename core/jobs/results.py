@@ -20,13 +20,17 @@ from core.work.records_import import validate_mapping
 
 def classified_rows(classifiers: Sequence, taxonomy, records: Sequence[dict[str, Any]], *, top_k: int = 3,
                     threshold: float = 0.0, level: int | None = None, lang: str = "en") -> list[list]:
-    """For each record, every model's ``top_k`` × (code, name, score) cells, models in order."""
+    """For each record, every model's ``top_k`` × (code, name, score) cells, models in order. A
+    record with no text for a model gets empty cells (nothing is guessed from an empty string;
+    a bulk job leaves such rows out at import, so its results agree)."""
     cells: list[list] = [[] for _ in records]
     for clf in classifiers:
-        scores = clf.predict_scores([clf.manifest.text_of(r) for r in records])
-        for row, ranked in zip(cells, rank(clf.manifest, scores, taxonomy, top_k=top_k, threshold=threshold,
-                                           level=level)):
-            row += output_cells(ranked, taxonomy, top_k, lang)
+        texts = [clf.manifest.text_of(r) for r in records]
+        scored = [i for i, t in enumerate(texts) if t]
+        ranked = dict(zip(scored, rank(clf.manifest, clf.predict_scores([texts[i] for i in scored]), taxonomy,
+                                       top_k=top_k, threshold=threshold, level=level)))
+        for i, row in enumerate(cells):
+            row += output_cells(ranked.get(i, []), taxonomy, top_k, lang)
     return cells
 
 

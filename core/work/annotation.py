@@ -42,13 +42,6 @@ def score_records(store: Store, classifier: Classifier, taxonomy: Taxonomy, reco
 
 
 @dataclass(frozen=True)
-class NodeScore:
-    code: str
-    score: float
-    path: str
-
-
-@dataclass(frozen=True)
 class ModelView:
     """One model's view of a record: its ranked suggestions and the rolled-up score of every node."""
 
@@ -57,9 +50,6 @@ class ModelView:
     suggestions: tuple[ShownSuggestion, ...]
     node_scores: dict[str, float]  # every model code and ancestor -> rolled-up score
     multi_label: bool
-
-    def paths(self, taxonomy: Taxonomy, lang: str = "en") -> list[NodeScore]:
-        return [NodeScore(s.code, s.score, taxonomy.path_label(s.code, lang=lang)) for s in self.suggestions]
 
 
 def model_view(classifier: Classifier, taxonomy: Taxonomy, record: dict[str, Any], *, top_k: int = 5) -> ModelView:
@@ -203,5 +193,5 @@ def record_or_error(store: Store, record_id: int) -> dict[str, Any]:
         raise AnnotationError(exc.message) from None
 
 
-__all__ = ["AnnotationError", "Annotator", "ModelView", "NodeScore", "Queue", "model_id", "model_view",
+__all__ = ["AnnotationError", "Annotator", "ModelView", "Queue", "model_id", "model_view",
            "record_or_error", "score_records"]

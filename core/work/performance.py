@@ -11,6 +11,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from core.domain.labels import QueueSpec
 from core.domain.metrics import Report, evaluate, grouped, kappa_overall, kappa_per_category
 from core.domain.taxonomy import Taxonomy
 from core.domain.text import split_codes
@@ -140,6 +141,26 @@ def expert_expert_agreement(store: Store, taxonomy: Taxonomy, level: int | None 
     return pd.DataFrame(out, columns=["expert_a", "expert_b", "shared_records", "exact_agreement", "kappa"])
 
 
+def records_in_category(frame: pd.DataFrame, taxonomy: Taxonomy, code: str) -> pd.DataFrame:
+    """The rows of a result frame whose gold or predicted codes lie in ``code``'s subtree."""
+    subtree = {code, *taxonomy.descendants(code)}
+    keep = [bool(subtree & set(g)) or bool(subtree & set(p)) for g, p in zip(frame["gold"], frame["pred"])]
+    return frame[keep]
+
+
+def category_queue(taxonomy: Taxonomy, model_name: str, model_version: str, code: str) -> QueueSpec:
+    """The Annotate queue of the records a model puts in ``code`` or below it, least confident first."""
+    return QueueSpec(taxonomy.id, status="any", order="margin", model_name=model_name, model_version=model_version,
+                     predicted_codes=(code, *taxonomy.descendants(code)))
+
+
+def named_confusions(report: Report, taxonomy: Taxonomy, lang: str = "en") -> pd.DataFrame:
+    confused = report.confused.copy()
+    for column in ("gold", "predicted"):
+        confused[f"{column} name"] = [taxonomy.name_of(c, lang) if c in taxonomy else c for c in confused[column]]
+    return confused
+
+
 def band(f1: float | None, support: int, good: float, fair: float) -> str:
     if not support or f1 is None or pd.isna(f1):
         return "no data"
@@ -217,42 +238,48 @@ def chart_bytes(chart, fmt: str, width: int = 900) -> bytes:
 def evaluate_file(classifier, taxonomy: Taxonomy, source: Source, name: str, mapping: dict[str, str | None], *,
                   level: int | None = None, lang: str = "en", chunk_size: int = 2000) -> tuple[Report, pd.DataFrame]:
     """Run a model over a labelled file (a label column with gold codes, several separated by
-    '|' or ';') and evaluate it. Rows whose gold codes are all unknown are reported and left out."""
+    '|' or ';') and evaluate it. Rows whose gold codes are all unknown, and rows with no text for
+    the model, are counted and left out. The frame has one row per evaluated file row (``row``:
+    its number in the file)."""
     info = inspect_source(source, name)
     mapped = validate_mapping(info, mapping)
     if "label" not in mapped:
         raise InputFileError(f"map the column of '{name}' that holds the gold codes (field 'label')")
     manifest = classifier.manifest
-    gold, pred, langs, domains, unknown_rows = [], [], [], [], []
+    parts, unknown_rows, empty_rows = [], [], []
     for rows, cols in read_chunks(source, info, chunk_size=chunk_size):
-        records = [{f: cols[c][k] for f, c in mapped.items()} for k in range(len(rows))]
         keep = []
-        for row, rec in zip(rows, records):
-            g = [taxonomy.node(c).code for c in split_codes(rec.get("label", "")) if c in taxonomy]
-            if g:
-                keep.append((rec, g))
-            else:
+        for k, row in enumerate(rows):
+            rec = {f: cols[c][k] for f, c in mapped.items()}
+            gold = [taxonomy.node(c).code for c in split_codes(rec.get("label", "")) if c in taxonomy]
+            text = manifest.text_of(rec)
+            if not gold:
                 unknown_rows.append(row)
-        if not keep:
-            continue
-        ranked = rank(manifest, classifier.predict_scores([manifest.text_of(rec) for rec, _ in keep]), taxonomy,
-                      top_k=len(manifest.codes))
-        for (rec, g), r in zip(keep, ranked):
-            gold.append(g)
-            pred.append(predicted_codes(r, manifest.multi_label))
-            langs.append(rec.get("language", ""))
-            domains.append(rec.get("domain", ""))
-    if not gold:
-        raise EvaluationError(f"no row of '{name}' has a gold code of taxonomy '{taxonomy.name}'"
+            elif not text:
+                empty_rows.append(row)
+            else:
+                keep.append({"row": row, "text": text, "gold": gold, "language": rec.get("language", ""),
+                             "domain": rec.get("domain", "")})
+        if keep:
+            part = pd.DataFrame(keep)
+            ranked = rank(manifest, classifier.predict_scores(part.pop("text").tolist()), taxonomy,
+                          top_k=len(manifest.codes))
+            part.insert(2, "pred", [predicted_codes(r, manifest.multi_label) for r in ranked])
+            parts.append(part)
+    if not parts:
+        raise EvaluationError(f"no row of '{name}' has a gold code of taxonomy '{taxonomy.name}' and a text"
                               + (f" (rows {unknown_rows[0]}-{unknown_rows[-1]} checked)" if unknown_rows else ""))
+    frame = pd.concat(parts, ignore_index=True)
+    gold, pred = frame["gold"].tolist(), frame["pred"].tolist()
     report = evaluate(gold, pred, taxonomy, level=level, lang=lang)
-    report.groups = {"language": grouped(gold, pred, langs, taxonomy, level=level),
-                     "domain": grouped(gold, pred, domains, taxonomy, level=level)}
+    report.groups = {key: grouped(gold, pred, frame[key].tolist(), taxonomy, level=level)
+                     for key in ("language", "domain")}
     report.summary["rows_without_known_gold"] = len(unknown_rows)
-    frame = pd.DataFrame({"gold": gold, "pred": pred, "language": langs, "domain": domains})
+    report.summary["rows_without_text"] = len(empty_rows)
     return report, frame
 
 
 __all__ = ["BANDS", "BAND_COLOURS", "EvaluationError", "GOLD_SOURCES", "ModelResult", "bubble_chart", "bubble_data",
-           "chart_bytes", "comparison_table", "evaluate_file", "expert_expert_agreement", "expert_model_kappa",
-           "gold_frame", "model_result", "per_level_table", "with_predictions"]
+           "category_queue", "chart_bytes", "comparison_table", "evaluate_file", "expert_expert_agreement",
+           "expert_model_kappa", "gold_frame", "model_result", "named_confusions", "per_level_table",
+           "records_in_category", "with_predictions"]

@@ -87,7 +87,8 @@ def validate_mapping(info: SourceInfo, mapping: Mapping[str, str | None]) -> dic
     """Check the mapping against the file's columns; returns the mapped fields only."""
     unknown = [f for f in mapping if f not in FIELDS]
     if unknown:
-        raise InputFileError(f"unknown field(s) in the column mapping: {', '.join(unknown)}; fields are {', '.join(FIELDS)}")
+        raise InputFileError(f"unknown field(s) in the column mapping: {', '.join(unknown)}; "
+                             f"fields are {', '.join(FIELDS)}")
     mapped = {f: c for f, c in mapping.items() if c}
     missing = [(f, c) for f, c in mapped.items() if c not in info.columns]
     if missing:
@@ -184,12 +185,14 @@ def import_records(
                         report.rows_skipped += 1
                         if len(report.warnings) < MAX_PROBLEMS:
                             report.warnings.append(Problem(
-                                f"id '{external_id}' is already stored (import #{batch}); row left out", row, unit="row"))
+                                f"id '{external_id}' is already stored (import #{batch}); row left out", row,
+                                unit="row"))
                         continue
                 first_row_of.setdefault(external_id, row)
                 texts = [values[f][k].strip() if f in values else "" for f in TEXT_FIELDS]
                 if not any(texts):
-                    problem(row, "no text: " + ", ".join(f"'{mapped[f]}'" for f in TEXT_FIELDS if f in mapped) + " empty")
+                    columns = ", ".join(f"'{mapped[f]}'" for f in TEXT_FIELDS if f in mapped)
+                    problem(row, f"no text: {columns} empty")
                     bad = True
                 year = None
                 raw_year = values["year"][k].strip() if "year" in values else ""
@@ -229,7 +232,7 @@ def import_records(
         if report.rows_read == 0:
             raise ImportFailed(f"'{name}' has a header but no records")
         if report.problems and on_error == "abort":
-            more = " (stopped checking after the first %d)" % MAX_PROBLEMS if len(report.problems) >= MAX_PROBLEMS else ""
+            more = f" (stopped checking after the first {MAX_PROBLEMS})" if len(report.problems) >= MAX_PROBLEMS else ""
             raise ImportFailed(
                 f"'{name}' has {len(report.problems)} bad row{'s' if len(report.problems) != 1 else ''}{more}; "
                 "fix them, or choose to skip bad rows",

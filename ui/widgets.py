@@ -1,0 +1,174 @@
+"""Page parts used on more than one page: where a file comes from, mapping its columns to record
+fields, a hierarchy browser, table downloads. Widget keys are namespaced by the ``key`` each
+caller gives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import streamlit as st
+
+from core.domain.taxonomy import Taxonomy
+from core.files.writers import table_bytes
+from core.models.registry import estimated_seconds
+from core.work.annotation import score_records
+from core.work.records_import import guess_mapping
+from ui.common import classifier, show_errors
+
+RECORD_FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "jsonl", "ndjson", "parquet"]
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NO_COLUMN = "(none)"
+FIELD_HELP = {
+    "id": "the record's identifier in your system (left empty: numbered by the import)",
+    "label": "subject codes, several separated by '|'",
+}
+
+
+def file_source(key: str, label: str, *, save_to: Path | None = None,
+                allow_path: bool = True) -> tuple[Path | bytes | None, str]:
+    """An uploaded file, or a path on this machine for files over the upload limit. Returns
+    (source, file name): bytes for an upload, or a path (uploads are saved under ``save_to``
+    when given, for work that goes on outside this page run); (None, "") while nothing is chosen."""
+    kind = "upload"
+    if allow_path:
+        kind = st.radio("File", ["upload", "path"], horizontal=True, key=f"{key}.source_kind",
+                        format_func={"upload": "Upload", "path": "A path on this machine (large files)"}.get)
+    if kind == "upload":
+        upload = st.file_uploader(label, type=RECORD_FILE_TYPES, key=f"{key}.upload")
+        if upload is None:
+            return None, ""
+        name = Path(upload.name).name
+        if save_to is None:
+            return upload.getvalue(), name
+        save_to.mkdir(parents=True, exist_ok=True)
+        saved = save_to / f"{upload.file_id[:8]}-{name}"
+        if not saved.exists():
+            saved.write_bytes(upload.getvalue())
+        return saved, name
+    typed = st.text_input("Path of the file", key=f"{key}.path", placeholder="/data/mtmt_export.csv").strip()
+    if not typed:
+        return None, ""
+    path = Path(typed).expanduser()
+    if not path.is_file():
+        st.error(f"File problem: '{path}' does not exist or is not a file.")
+        return None, ""
+    return path, path.name
+
+
+def column_mapping(columns: Sequence[str], fields: Sequence[str], key: str, suffix: str = "") -> dict[str, str | None]:
+    """One selectbox per record field, preset to the column guessed from the header names;
+    returns {field: column or None}. Keys ``{key}.{field}[.{suffix}]``: a file name as suffix
+    makes a new file start from its own guesses."""
+    guessed = guess_mapping(columns)
+    options = [NO_COLUMN, *columns]
+    cols = st.columns(4)
+    mapping: dict[str, str | None] = {}
+    for i, name in enumerate(fields):
+        choice = cols[i % 4].selectbox(name, options, index=options.index(guessed[name]) if guessed[name] else 0,
+                                       key=f"{key}.{name}" + (f".{suffix}" if suffix else ""),
+                                       help=FIELD_HELP.get(name))
+        mapping[name] = None if choice == NO_COLUMN else choice
+    return mapping
+
+
+def table_downloads(frame, stem: str, key: str, *, json: bool = False) -> None:
+    """CSV and XLSX (and JSON) download buttons for a table."""
+    cols = st.columns([1, 1, 1, 3] if json else [1, 1, 4])
+    cols[0].download_button("CSV", table_bytes(frame, "csv"), f"{stem}.csv", "text/csv", key=f"{key}.csv")
+    cols[1].download_button("XLSX", table_bytes(frame, "xlsx", stem), f"{stem}.xlsx", XLSX_MIME, key=f"{key}.xlsx")
+    if json:
+        cols[2].download_button("JSON", table_bytes(frame, "json"), f"{stem}.json", "application/json",
+                                key=f"{key}.json")
+
+
+def run_scoring(db, model, tax: Taxonomy, record_ids: Sequence[int]) -> None:
+    """Score records with a model now, with a progress bar (predictions are stored chunk by chunk)."""
+    bar = st.progress(0.0, text="Scoring…")
+    score_records(db, classifier(model.folder), tax, record_ids,
+                  progress=lambda d, t: bar.progress(d / t, text=f"Scored {d:,} of {t:,}"))
+
+
+def score_unscored(db, model, tax: Taxonomy, record_ids: Sequence[int], what: str, key: str, *, note: str = "",
+                   button: str = "") -> None:
+    """Say how many records a model has not scored yet and offer to score them here."""
+    if not record_ids:
+        return
+    seconds = estimated_seconds(model.manifest, len(record_ids))
+    st.caption(f"{len(record_ids):,} {what} are not scored by {model.manifest.name} yet (about {seconds:,.0f} s)."
+               + (f" {note}" if note else ""))
+    if st.button(button or f"Score them with {model.manifest.name}", key=key):
+        with show_errors():
+            run_scoring(db, model, tax, record_ids)
+            st.rerun()
+
+
+@dataclass
+class Browser:
+    """A hierarchy browser: search, a breadcrumb, the open node's children as buttons. The open
+    node is kept per taxonomy (switching taxonomy and back finds it again). ``scores``: a model's
+    rolled-up score per node, shown on the buttons and ordering the children."""
+
+    tax: Taxonomy
+    lang: str
+    key: str
+    scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def _state(self) -> dict:
+        return st.session_state.setdefault(f"{self.key}.open_node", {})
+
+    @property
+    def current(self) -> str | None:
+        code = self._state.get(self.tax.id)
+        return code if code in self.tax else None
+
+    def open(self, code: str | None) -> None:
+        self._state[self.tax.id] = code
+
+    def label(self, code: str, width: int = 80) -> str:
+        score = f" — {self.scores[code]:.0%}" if code in self.scores else ""
+        return f"{code} · {self.tax.name_of(code, self.lang)}"[:width] + score
+
+    def search(self, label: str, *, limit: int = 15, table: bool = False) -> str | None:
+        """A search box and its hits (a table with paths when ``table``); the chosen hit's code, and
+        an "Open" button that opens it in the browser."""
+        query = st.text_input(label, key=f"{self.key}.query")
+        if not query.strip():
+            return None
+        hits = self.tax.search(query, limit=limit, lang=self.lang)
+        if not hits:
+            st.caption(f"Nothing in {self.tax.name} matches '{query}'.")
+            return None
+        if table:
+            st.dataframe([{"code": h.code, "name": h.name, "path": self.tax.path_label(h.code, self.lang),
+                           "matched": h.matched, "score": round(h.score)} for h in hits],
+                         hide_index=True, width="stretch", key=f"{self.key}.results")
+        pick = st.selectbox("Results", [h.code for h in hits], key=f"{self.key}.hit", format_func=self.label)
+        st.button("Open", key=f"{self.key}.hit_open", on_click=self.open, args=(pick,))
+        return pick
+
+    def breadcrumb(self, max_columns: int = 8) -> None:
+        crumbs = st.columns(min(self.tax.depth + 1, max_columns))
+        crumbs[0].button("All", key=f"{self.key}.crumb.root", on_click=self.open, args=(None,))
+        if self.current is not None:
+            for i, node in enumerate(self.tax.path(self.current)[:-1], start=1):
+                crumbs[min(i, len(crumbs) - 1)].button(self.label(node.code, 40), key=f"{self.key}.crumb.{node.code}",
+                                                       on_click=self.open, args=(node.code,))
+
+    def children(self, *, columns: int = 1, limit: int = 40, on_click: Callable | None = None) -> None:
+        """The open node's children (the top level when none is open) as buttons."""
+        children = self.tax.children(self.current)
+        if self.scores:
+            children = sorted(children, key=lambda n: -self.scores.get(n.code, 0.0))
+        cols = st.columns(columns)
+        for i, child in enumerate(children[:limit]):
+            cols[i % columns].button(self.label(child.code), key=f"{self.key}.node.{child.code}",
+                                     on_click=on_click or self.open, args=(child.code,), width="stretch")
+        if len(children) > limit:
+            st.caption(f"… and {len(children) - limit} more: search to reach them.")
+
+
+__all__ = ["Browser", "FIELD_HELP", "NO_COLUMN", "RECORD_FILE_TYPES", "XLSX_MIME", "column_mapping", "file_source",
+           "run_scoring", "score_unscored", "table_downloads"]
