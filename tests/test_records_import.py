@@ -79,14 +79,6 @@ def test_tsv_xlsx_jsonl_parquet_give_the_same_records(store, tmp_path):
             assert json.loads(rows[1]["labels"]) == ["1.2", "5.6"], fmt
 
 
-def test_empty_file(store):
-    with pytest.raises(InputFileError, match="empty"):
-        import_records(store, b"", "empty.csv")
-    with pytest.raises(ImportFailed, match="no records"):
-        import_records(store, b"id,title\n", "header_only.csv")
-    assert store.count_records() == 0
-
-
 def test_wrong_delimiter_is_explained(store):
     data = b"id;title;abstract\n1;Alpha;a\n2;Beta;b\n"
     with pytest.raises(InputFileError) as info:
@@ -129,16 +121,22 @@ def test_reimport_skips_stored_records(store):
     assert store.count_records() == 3
 
 
-def test_malformed_csv_and_jsonl(store):
-    with pytest.raises(InputFileError, match="not a well-formed CSV"):
-        import_records(store, b'id,title\n1,"unterminated\n2,x,y,z\n', "bad.csv")
-    with pytest.raises(InputFileError) as info:
-        import_records(store, b'{"id": "1", "title": "a"}\n{"id": 2, title}\n', "bad.jsonl")
-    assert info.value.problems[0].line == 2
-    with pytest.raises(InputFileError, match="not a readable .xlsx"):
-        import_records(store, b"PK\x03\x04 not really a zip", "bad.xlsx")
-    with pytest.raises(InputFileError, match="not a readable Parquet"):
-        import_records(store, b"not parquet", "bad.parquet")
+BAD_FILES = [  # (file name, bytes, error, message, line the error names)
+    ("empty.csv", b"", InputFileError, "empty", None),
+    ("header_only.csv", b"id,title\n", ImportFailed, "no records", None),
+    ("bad.csv", b'id,title\n1,"unterminated\n2,x,y,z\n', InputFileError, "not a well-formed CSV", None),
+    ("bad.jsonl", b'{"id": "1", "title": "a"}\n{"id": 2, title}\n', InputFileError, "", 2),
+    ("bad.xlsx", b"PK\x03\x04 not really a zip", InputFileError, "not a readable .xlsx", None),
+    ("bad.parquet", b"not parquet", InputFileError, "not a readable Parquet", None),
+]
+
+
+@pytest.mark.parametrize("name, data, error, message, line", BAD_FILES, ids=[b[0] for b in BAD_FILES])
+def test_bad_files_are_refused_and_nothing_is_written(store, name, data, error, message, line):
+    with pytest.raises(error, match=message) as info:
+        import_records(store, data, name)
+    if line is not None:
+        assert info.value.problems[0].line == line
     assert store.count_records() == 0
 
 
