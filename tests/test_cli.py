@@ -19,6 +19,8 @@ def test_import_list_and_search(tmp_path):
               "--quiet", db=db)
     assert out.returncode == 0, out.stderr
     assert "3,084 records imported" in out.stdout
+    out = cli("import-records", str(DATA / "corpora" / "cap_nyt_headlines_sample.csv"), "--quiet", db=tmp_path / "x.db")
+    assert out.returncode == 2 and "which taxonomy" in out.stderr  # enforced in core, as on the Import page
     out = cli("list", "batches", db=db)
     assert "cap_nyt_headlines_sample.csv" in out.stdout and "3084 imported" in out.stdout
     out = cli("list", "taxonomies", db=db)

@@ -125,7 +125,7 @@ BAD_FILES = [  # (file name, bytes, error, message, line the error names)
     ("empty.csv", b"", InputFileError, "empty", None),
     ("header_only.csv", b"id,title\n", ImportFailed, "no records", None),
     ("bad.csv", b'id,title\n1,"unterminated\n2,x,y,z\n', InputFileError, "not a well-formed CSV", None),
-    ("bad.jsonl", b'{"id": "1", "title": "a"}\n{"id": 2, title}\n', InputFileError, "", 2),
+    ("bad.jsonl", b'{"id": "1", "title": "a"}\n{"id": 2, title}\n', InputFileError, "line 2", 2),
     ("bad.xlsx", b"PK\x03\x04 not really a zip", InputFileError, "not a readable .xlsx", None),
     ("bad.parquet", b"not parquet", InputFileError, "not a readable Parquet", None),
 ]

@@ -134,6 +134,9 @@ def import_records(
     name = name or (Path(source).name if not isinstance(source, (bytes, bytearray)) else "upload")
     info = inspect_source(source, name, fmt=fmt, encoding=encoding, delimiter=delimiter)
     mapped = validate_mapping(info, mapping if mapping is not None else guess_mapping(info.columns))
+    if "label" in mapped and label_taxonomy is None:
+        raise InputFileError(f"'{name}' has a label column ('{mapped['label']}'): say which taxonomy its codes "
+                             "belong to, or leave the column unmapped")
     report = ImportReport(None, name, info=info)
     writing = True
 
