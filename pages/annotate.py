@@ -8,7 +8,7 @@ import streamlit as st
 from core.domain.labels import QueueSpec
 from core.models.registry import estimated_seconds
 from core.work.annotation import AnnotationError, Annotator, Queue, model_view
-from ui.common import ROLES, PageContext, classifier, open_store, page_context, show_errors
+from ui.common import ROLES, PageContext, classifier, open_store, page_context, plain, show_errors
 from ui.widgets import Browser, run_scoring, score_unscored
 
 QUEUE = "annotate.queue"
@@ -115,13 +115,13 @@ def queue_panel(ctx: PageContext) -> None:
         how_many = a2.number_input("How many", 1, 10000, 50, key="annotate.assign_n")
         if a3.button("Assign", key="annotate.assign", disabled=queue is None or not assignee):
             n = db.assign(queue.ids[:int(how_many)], tax.id, assignee, ctx.state.user or "lead")
-            st.success(f"Assigned {n} record(s) to {assignee}.")
+            st.success(f"Assigned {n} record(s) to {plain(assignee)}.")
 
 
 with page_context() as ctx:
     db, tax, lang, state = ctx.db, ctx.tax, ctx.lang, ctx.state
     st.title("Annotate")
-    st.caption(f"{ROLES[state.role]} {state.user or '(enter your name in the sidebar)'} · {tax.name}")
+    st.caption(f"{ROLES[state.role]} {plain(state.user) or '(enter your name in the sidebar)'} · {plain(tax.name)}")
     with st.expander("Queue", expanded=current_queue(tax) is None):
         queue_panel(ctx)
 
@@ -219,37 +219,38 @@ with page_context() as ctx:
     with left:
         abstract = record["abstract"] or ""
         heading = record["title"] or abstract[:120] + ("…" if len(abstract) > 120 else "")
-        st.markdown(f"### {heading or '(no text)'}")
+        st.markdown(f"### {plain(heading) or '(no text)'}")
         meta = [f"id {record['external_id']}", record["language"] or "", record["domain"] or "",
                 str(record["year"] or ""), f"import #{record['batch_id']}" if record["batch_id"] else ""]
-        st.caption(" · ".join(m for m in meta if m))
+        st.caption(" · ".join(plain(m) for m in meta if m))
         if abstract:
-            st.write(abstract)
+            st.markdown(plain(abstract))
         if record["keywords"]:
-            st.markdown(f"**Keywords:** {record['keywords']}")
+            st.markdown(f"**Keywords:** {plain(record['keywords'])}")
         if record["labels"] and record["label_taxonomy"] == tax.id:
-            st.caption("Label in the imported file: " + ", ".join(
-                f"{c} · {tax.name_of(c, lang)}" if c in tax else c for c in json.loads(record["labels"])))
+            st.caption("Label in the imported file: " + plain(", ".join(
+                f"{c} · {tax.name_of(c, lang)}" if c in tax else c for c in json.loads(record["labels"]))))
         for who, label in db.labels_of(record["id"], tax.id).items():
             text = ", ".join(f"{c} · {tax.name_of(c, lang)}" for c in label.codes) if label.codes else "rejected"
-            mark = "**You**" if who == state.user else f"{who} ({label.role})"
-            st.caption(f"{mark}: {text} — {label.action}, {label.updated_at[:16].replace('T', ' ')}")
+            mark = "**You**" if who == state.user else plain(f"{who} ({label.role})")
+            st.caption(f"{mark}: {plain(text)} — {label.action}, {label.updated_at[:16].replace('T', ' ')}")
 
         cols = st.columns(2) if second_view else [st.container()]
         with cols[0]:
-            st.markdown(f"**Suggestions** · {view.model} {view.version}" if view else "**No model suggestions**")
+            st.markdown(f"**Suggestions** · {plain(view.model)} {plain(view.version)}" if view
+                        else "**No model suggestions**")
             for i, s in enumerate(shown):
                 b, bar = st.columns([1, 4], vertical_alignment="center")
                 b.button(f"{i + 1}", key=f"annotate.pick.{i + 1}", shortcut=str(i + 1), on_click=accept, args=(i,),
                          disabled=not can_act, help=f"Accept {s.code}", width="stretch")
                 bar.progress(min(max(s.score, 0.0), 1.0),
-                             text=f"{s.score:.0%} · {s.code} · {tax.path_label(s.code, lang)}")
+                             text=f"{s.score:.0%} · {plain(s.code)} · {plain(tax.path_label(s.code, lang))}")
         if second_view:
             with cols[1]:
-                st.markdown(f"**{second_view.model} {second_view.version}**")
+                st.markdown(f"**{plain(second_view.model)} {plain(second_view.version)}**")
                 for s in second_view.suggestions:
                     st.progress(min(max(s.score, 0.0), 1.0),
-                                text=f"{s.score:.0%} · {s.code} · {tax.path_label(s.code, lang)}")
+                                text=f"{s.score:.0%} · {plain(s.code)} · {plain(tax.path_label(s.code, lang))}")
 
         st.text_input("Reason or note for the next action (optional)", key="annotate.reason")
         with st.container(horizontal=True):
@@ -306,7 +307,8 @@ with page_context() as ctx:
 
         pending = st.session_state.get(PENDING, [])
         if multi:
-            st.write("Chosen: " + (", ".join(f"{c} · {tax.name_of(c, lang)}" for c in pending) or "nothing yet"))
+            chosen = plain(", ".join(f"{c} · {tax.name_of(c, lang)}" for c in pending))
+            st.markdown("Chosen: " + (chosen or "nothing yet"))
             p1, p2 = st.columns(2)
             p1.button(f"Save {len(pending)} code(s)", key="annotate.save_multi", on_click=choose,
                       args=(list(pending),), disabled=not can_act or not pending, type="primary", width="stretch")

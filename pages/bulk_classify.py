@@ -14,7 +14,7 @@ from core.files.records_io import inspect_source, preview
 from core.models.manifest import load_manifest
 from core.store import Store
 from core.work.records_import import FIELDS
-from ui.common import PageContext, open_store, page_context, show_errors
+from ui.common import PageContext, open_store, page_context, plain, show_errors
 from ui.widgets import XLSX_MIME, column_mapping, file_source
 
 SELECTED = "bulk.job"
@@ -85,7 +85,7 @@ def jobs_panel() -> None:
         st.progress(job.fraction, text=f"#{job.id} {JOB_STATUS[job.status]} · {job.done:,} of {job.total:,} rows · "
                                        f"{job.records_per_s:,.1f} records/s · ETA {eta(job.eta_seconds)}")
         if job.error:
-            st.error(job.error)
+            st.error(plain(job.error))
         b1, b2, _ = st.columns([1, 1, 4])
         if b1.button("Cancel", key="bulk.cancel", disabled=job.finished or job.status == "cancelling"):
             jobs.cancel_job(s, job.id)
@@ -154,7 +154,8 @@ def results(ctx: PageContext, job) -> None:
 
 with page_context() as ctx:
     st.title("Bulk classify")
-    st.caption(f"Classify whole files into {ctx.tax.name}. A job runs in its own process: it goes on when you close "
+    st.caption(f"Classify whole files into {plain(ctx.tax.name)}. A job runs in its own process: it goes on when "
+               "you close "
                "the tab, can be cancelled, and resumes where it stopped after a crash or restart.")
     with st.expander("New job", expanded=not jobs.list_jobs(ctx.db, 1)), show_errors():
         new_job(ctx)

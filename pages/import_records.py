@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.files.records_io import DELIMITERS, ENCODINGS, FORMATS, inspect_source, preview
 from core.work.records_import import FIELDS, import_records
-from ui.common import page_context, show_errors, taxonomy
+from ui.common import page_context, plain, show_errors, taxonomy
 from ui.widgets import column_mapping, file_source
 
 with page_context(needs_taxonomy=False) as ctx:
@@ -31,7 +31,7 @@ with page_context(needs_taxonomy=False) as ctx:
             detected += f", encoding {info.encoding}"
         if info.delimiter:
             detected += f", delimiter {'tab' if info.delimiter == chr(9) else repr(info.delimiter)}"
-        st.write(f"**{name}**: {detected}")
+        st.markdown(f"**{plain(name)}**: {plain(detected)}")
         st.dataframe(rows, hide_index=True, width="stretch", key="import.preview")
 
         st.subheader("Column mapping")

@@ -5,7 +5,7 @@ import streamlit as st
 from core.errors import WorkbenchError
 from core.models.registry import check_codes, discover, resolve_model_path
 from core.models.scoring import suggest
-from ui.common import classifier, page_context, show_errors, taxonomy
+from ui.common import classifier, page_context, plain, show_errors, taxonomy
 
 with page_context(needs_taxonomy=False) as ctx:
     state, cfg, db = ctx.state, ctx.cfg, ctx.db
@@ -55,7 +55,8 @@ with page_context(needs_taxonomy=False) as ctx:
                 clf = classifier(str(model.folder), long_texts="chunks" if chunks else "truncate")
                 ranked = suggest(clf, [text], tax, top_k=top_k, level=None if level == "model's codes" else level)[0]
                 for s in ranked:
-                    st.progress(s.score, text=f"{s.score:.0%} · {s.code} · {tax.path_label(s.code, state.lang)}")
+                    path = plain(tax.path_label(s.code, state.lang))
+                    st.progress(s.score, text=f"{s.score:.0%} · {plain(s.code)} · {path}")
     else:
         st.caption("No usable model.")
 

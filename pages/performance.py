@@ -11,7 +11,7 @@ from core.files.records_io import inspect_source
 from core.work import performance as perf
 from core.work.annotation import Queue
 from core.work.records_import import FIELDS
-from ui.common import PageContext, classifier, open_store, page_context, show_errors
+from ui.common import PageContext, classifier, open_store, page_context, plain, show_errors
 from ui.widgets import column_mapping, file_source, score_unscored, table_downloads
 
 
@@ -149,7 +149,7 @@ def workspace_tab(ctx: PageContext) -> None:
         results.append(result)
     main = results[0]
     if main.frame.empty:
-        st.warning(f"{main.model} has scored none of the {len(gold):,} gold records yet.")
+        st.warning(f"{plain(main.model)} has scored none of the {len(gold):,} gold records yet.")
         return
     summary_metrics(main.report.summary, main.report.samples, "Gold records")
     with show_errors():
@@ -175,7 +175,7 @@ def file_tab(ctx: PageContext) -> None:
                                   level=None if file_level == "as labelled" else int(file_level), lang=ctx.lang)
     summary_metrics(report.summary, report.samples, "Rows evaluated")
     if report.summary.get("rows_without_known_gold"):
-        st.warning(f"{report.summary['rows_without_known_gold']:,} row(s) had no gold code of {tax.name} "
+        st.warning(f"{report.summary['rows_without_known_gold']:,} row(s) had no gold code of {plain(tax.name)} "
                    "and were left out.")
     if report.summary.get("rows_without_text"):
         st.warning(f"{report.summary['rows_without_text']:,} row(s) had no text for the model and were left out.")
@@ -186,7 +186,7 @@ def file_tab(ctx: PageContext) -> None:
 
 with page_context() as ctx:
     st.title("Performance")
-    st.caption(f"{ctx.tax.name}: where the models are good, mediocre or bad, and where there is no gold data.")
+    st.caption(f"{plain(ctx.tax.name)}: where the models are good, mediocre or bad, and where there is no gold data.")
     tab_ws, tab_file = st.tabs(["This workspace", "Evaluate a labelled file"])
     with tab_ws, show_errors():
         workspace_tab(ctx)

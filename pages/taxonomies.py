@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.files.taxonomy_io import read_taxonomy, taxonomy_to_csv
-from ui.common import page_context, show_errors, taxonomy
+from ui.common import page_context, plain, show_errors, taxonomy
 from ui.widgets import Browser
 
 with page_context(needs_taxonomy=False) as ctx:
@@ -14,7 +14,7 @@ with page_context(needs_taxonomy=False) as ctx:
     else:
         tax = taxonomy(ctx.db, ctx.state.taxonomy_id if ctx.state.taxonomy_id in infos else next(iter(infos)))
         info, lang = infos[tax.id], ctx.lang
-        st.caption(f"{info.name} · {'built-in' if info.builtin else 'imported'} · {info.source}")
+        st.caption(f"{plain(info.name)} · {'built-in' if info.builtin else 'imported'} · {plain(info.source)}")
         c1, c2, c3, c4 = st.columns(4)
         c1.metric("Nodes", f"{len(tax):,}")
         c2.metric("Levels", tax.depth)
@@ -29,16 +29,18 @@ with page_context(needs_taxonomy=False) as ctx:
         current = browser.current
         if current is not None:
             node = tax.node(current)
-            st.markdown(f"#### {node.code} · {node.name(lang)}")
-            st.write(tax.path_label(current, lang))
-            other_paths = tax.paths(current)[1:]
+            st.markdown(f"#### {plain(node.code)} · {plain(node.name(lang))}")
+            st.markdown(plain(tax.path_label(current, lang)))
+            other_paths, count = tax.paths(current)[1:], tax.path_count(current)
             if other_paths:
-                st.caption("Also under: " + "; ".join(" › ".join(n.name(lang) for n in p) for p in other_paths))
+                more = f" … and {count - 1 - len(other_paths):,} more paths" if count > len(other_paths) + 1 else ""
+                st.caption("Also under: " + plain("; ".join(" › ".join(n.name(lang) for n in p) for p in other_paths))
+                           + more)
             st.write(f"Level {tax.level(current)} · {len(tax.descendants(current)):,} nodes below")
             if len(node.names) > 1:
-                st.write(" · ".join(f"**{k}**: {v}" for k, v in node.names.items()))
+                st.markdown(" · ".join(f"**{plain(k)}**: {plain(v)}" for k, v in node.names.items()))
             if node.description:
-                st.info(node.description)
+                st.info(plain(node.description))
         if tax.children(current):
             st.write(f"{'Children' if current else 'Top level'} ({len(tax.children(current))}):")
             browser.children(columns=3, limit=60)
@@ -63,5 +65,5 @@ with page_context(needs_taxonomy=False) as ctx:
             imported = read_taxonomy(upload.getvalue(), upload.name, id=new_id.strip() or None,
                                      name=new_name.strip() or None)
             ctx.db.save_taxonomy(imported, replace=replace)
-            st.success(f"Imported '{imported.name}' ({imported.id}): {len(imported):,} nodes, "
+            st.success(f"Imported '{plain(imported.name)}' ({plain(imported.id)}): {len(imported):,} nodes, "
                        f"{imported.depth} levels.")

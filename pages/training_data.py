@@ -5,12 +5,12 @@ import datetime as dt
 import streamlit as st
 
 from core.work.training_data import FORMATS, ExportFilter, category_counts, labelled_frame, split, to_bytes
-from ui.common import page_context
+from ui.common import page_context, plain
 
 with page_context() as ctx:
     state, db, tax = ctx.state, ctx.db, ctx.tax
     st.title("Training data")
-    st.caption(f"Labels in {tax.name} as training files. Each record's current label per annotator is derived "
+    st.caption(f"Labels in {plain(tax.name)} as training files. Each record's current label per annotator is derived "
                "from the event log (undone actions excluded; rejected records carry no label).")
 
     c1, c2, c3 = st.columns(3)

@@ -4,4 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-exec .venv/bin/streamlit run app.py "$@"
+serve=()
+if [ "${WORKBENCH_SERVE:-local}" = network ]; then
+  # An explicit choice: listen on every interface so colleagues can connect.
+  serve=(--server.address 0.0.0.0)
+fi
+exec .venv/bin/streamlit run app.py "${serve[@]}" "$@"

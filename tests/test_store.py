@@ -119,3 +119,22 @@ def test_not_a_database(tmp_path):
     bad.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match="cannot open"):
         Store(bad)
+
+
+def test_opening_and_reading_never_wait_for_a_writer(tmp_path):
+    """A long import holds the write lock: other sessions still open the workspace and read at
+    once, and a second writer gets a clear message instead of a raw OperationalError."""
+    import time
+
+    path = tmp_path / "busy.db"
+    with Store(path) as importer, importer.write():
+        importer.insert_records([("x1", "Title", "", "", "en", "", None, None, 2, None, None)])
+        start = time.perf_counter()
+        with Store(path, timeout=0.3) as reader:
+            assert reader.count_records() == 0  # the import is not committed yet
+            assert time.perf_counter() - start < 0.25
+            with pytest.raises(StoreError, match="busy"):
+                with reader.write():
+                    pass
+    with Store(path) as after:
+        assert after.count_records() == 1

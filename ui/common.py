@@ -14,8 +14,9 @@ step's error and lets the rest of the page draw.
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -59,7 +60,7 @@ def _initialise(db_path: str, demo: bool) -> bool:
     from core.jobs import resume_interrupted
 
     current = Settings.from_env()
-    with open_workspace(Settings(current.home, Path(db_path), current.models_dir, demo)) as store:
+    with open_workspace(replace(current, db_path=Path(db_path), demo=demo)) as store:
         resume_interrupted(store)  # bulk jobs whose worker died with the machine or the app go on
     return True
 
@@ -98,9 +99,21 @@ def classifier(folder: str | Path, *, long_texts: str = "truncate"):
     return _classifier(str(folder), manifest.stat().st_mtime if manifest.exists() else 0.0, long_texts)
 
 
+_MARKDOWN_INLINE = re.compile(r"([\\`*_{}\[\]()!|<>~$:^&])")
+# block syntax at a line's start: quote, heading, bullet, setext underline, ordered list item
+_MARKDOWN_LINE_START = re.compile(r"^(\s*\d*)(>|[#+\-=.)](?=\s|$))", re.MULTILINE)
+
+
+def plain(text: object) -> str:
+    """Text from a record, file or taxonomy, escaped so Markdown shows it as written: no image a
+    browser would fetch, no link, emphasis, colour or formula directive, heading or list."""
+    escaped = _MARKDOWN_INLINE.sub(r"\\\1", "" if text is None else str(text))
+    return _MARKDOWN_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+
+
 def show_error(exc: WorkbenchError) -> None:
     """Show a user-facing error with its individual problems (row/line/column) as a table."""
-    st.error(f"{exc.prefix}: {exc.message}")
+    st.error(f"{exc.prefix}: {plain(exc.message)}")
     if exc.problems:
         st.dataframe([_problem_row(p) for p in exc.problems], hide_index=True, width="stretch")
 

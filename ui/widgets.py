@@ -11,11 +11,12 @@ from typing import Callable, Sequence
 import streamlit as st
 
 from core.domain.taxonomy import Taxonomy
+from core.files.paths import confined_file
 from core.files.writers import table_bytes
 from core.models.registry import estimated_seconds
 from core.work.annotation import score_records
 from core.work.records_import import guess_mapping
-from ui.common import classifier, show_errors
+from ui.common import classifier, plain, settings, show_errors
 
 RECORD_FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "jsonl", "ndjson", "parquet"]
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -28,13 +29,14 @@ FIELD_HELP = {
 
 def file_source(key: str, label: str, *, save_to: Path | None = None,
                 allow_path: bool = True) -> tuple[Path | bytes | None, str]:
-    """An uploaded file, or a path on this machine for files over the upload limit. Returns
-    (source, file name): bytes for an upload, or a path (uploads are saved under ``save_to``
-    when given, for work that goes on outside this page run); (None, "") while nothing is chosen."""
+    """An uploaded file, or a file in the inbox folders (``WORKBENCH_INBOX``) for files over the
+    upload limit. Returns (source, file name): bytes for an upload, or a path (uploads are saved
+    under ``save_to`` when given, for work that goes on outside this page run); (None, "") while
+    nothing is chosen."""
     kind = "upload"
     if allow_path:
         kind = st.radio("File", ["upload", "path"], horizontal=True, key=f"{key}.source_kind",
-                        format_func={"upload": "Upload", "path": "A path on this machine (large files)"}.get)
+                        format_func={"upload": "Upload", "path": "A file in the inbox folder (large files)"}.get)
     if kind == "upload":
         upload = st.file_uploader(label, type=RECORD_FILE_TYPES, key=f"{key}.upload")
         if upload is None:
@@ -47,14 +49,16 @@ def file_source(key: str, label: str, *, save_to: Path | None = None,
         if not saved.exists():
             saved.write_bytes(upload.getvalue())
         return saved, name
-    typed = st.text_input("Path of the file", key=f"{key}.path", placeholder="/data/mtmt_export.csv").strip()
+    inbox = settings().inbox
+    typed = st.text_input("File name or path", key=f"{key}.path", placeholder="mtmt_export.csv",
+                          help="Put large files into " + ", ".join(str(f) for f in inbox) + " first.").strip()
     if not typed:
+        st.caption("Files are read from " + ", ".join(f"`{f}`" for f in inbox))
         return None, ""
-    path = Path(typed).expanduser()
-    if not path.is_file():
-        st.error(f"File problem: '{path}' does not exist or is not a file.")
-        return None, ""
-    return path, path.name
+    with show_errors():
+        path = confined_file(typed, inbox)
+        return path, path.name
+    return None, ""
 
 
 def column_mapping(columns: Sequence[str], fields: Sequence[str], key: str, suffix: str = "") -> dict[str, str | None]:
@@ -96,7 +100,8 @@ def score_unscored(db, model, tax: Taxonomy, record_ids: Sequence[int], what: st
     if not record_ids:
         return
     seconds = estimated_seconds(model.manifest, len(record_ids))
-    st.caption(f"{len(record_ids):,} {what} are not scored by {model.manifest.name} yet (about {seconds:,.0f} s)."
+    st.caption(f"{len(record_ids):,} {what} are not scored by {plain(model.manifest.name)} yet "
+               f"(about {seconds:,.0f} s)."
                + (f" {note}" if note else ""))
     if st.button(button or f"Score them with {model.manifest.name}", key=key):
         with show_errors():
@@ -129,7 +134,7 @@ class Browser:
 
     def label(self, code: str, width: int = 80) -> str:
         score = f" — {self.scores[code]:.0%}" if code in self.scores else ""
-        return f"{code} · {self.tax.name_of(code, self.lang)}"[:width] + score
+        return plain(f"{code} · {self.tax.name_of(code, self.lang)}"[:width]) + score
 
     def search(self, label: str, *, limit: int = 15, table: bool = False) -> str | None:
         """A search box and its hits (a table with paths when ``table``); the chosen hit's code, and
@@ -139,7 +144,7 @@ class Browser:
             return None
         hits = self.tax.search(query, limit=limit, lang=self.lang)
         if not hits:
-            st.caption(f"Nothing in {self.tax.name} matches '{query}'.")
+            st.caption(f"Nothing in {plain(self.tax.name)} matches '{plain(query)}'.")
             return None
         if table:
             st.dataframe([{"code": h.code, "name": h.name, "path": self.tax.path_label(h.code, self.lang),

@@ -95,6 +95,7 @@ class Taxonomy:
                     langs.append(lang)
         self.languages: tuple[str, ...] = tuple(langs)
         self._search_index: _SearchIndex | None = None
+        self._path_counts: dict[str, int] | None = None
 
     # ----------------------------------------------------------------------------- basics
     def __len__(self) -> int:
@@ -186,12 +187,35 @@ class Taxonomy:
             out.append(node)
         return out[::-1]
 
-    def paths(self, code: object) -> list[list[Node]]:
-        """Every root-to-node path (more than one where a node has several parents)."""
-        node = self.node(code)
-        if not node.parents:
-            return [[node]]
-        return [p + [node] for parent in node.parents for p in self.paths(parent)]
+    def paths(self, code: object, limit: int = 20) -> list[list[Node]]:
+        """Root-to-node paths (several where nodes have several parents), first parents first, at
+        most ``limit`` of them: a DAG can have exponentially many (``path_count`` says how many).
+        Iterative, so a hierarchy thousands of levels deep is no problem either."""
+        out: list[list[Node]] = []
+        stack = [[self.node(code)]]  # partial paths, node first
+        while stack and len(out) < limit:
+            trail = stack.pop()
+            parents = trail[-1].parents
+            if not parents:
+                out.append(trail[::-1])
+            stack.extend(trail + [self._nodes[p]] for p in reversed(parents))
+        return out
+
+    def path_count(self, code: object) -> int:
+        """How many root-to-node paths ``code`` has."""
+        if self._path_counts is None:
+            counts: dict[str, int] = {}
+            pending = {c: len(n.parents) for c, n in self._nodes.items()}
+            ready = deque(c for c, k in pending.items() if k == 0)
+            while ready:  # parents before children (Kahn's order)
+                current = ready.popleft()
+                counts[current] = sum(counts[p] for p in self._nodes[current].parents) or 1
+                for child in self._index.children.get(current, []):
+                    pending[child] -= 1
+                    if pending[child] == 0:
+                        ready.append(child)
+            self._path_counts = counts
+        return self._path_counts[self.node(code).code]
 
     def path_label(self, code: object, lang: str = "en", sep: str = " › ") -> str:
         return sep.join(n.name(lang) for n in self.path(code))

@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import json
+import warnings
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any, BinaryIO, Callable, Iterator
 from core.errors import InputFileError, Problem
 
 FORMATS = ("csv", "tsv", "xlsx", "jsonl", "parquet")
-ENCODINGS = ("utf-8", "utf-8-sig", "cp1250", "iso-8859-2")
+ENCODINGS = ("utf-8", "utf-8-sig", "cp1250", "iso-8859-2", "utf-16", "utf-32")
 DELIMITERS = (",", ";", "\t", "|")
 Source = str | Path | bytes
 Chunk = tuple[list[int], dict[str, list[str]]]
@@ -79,12 +80,17 @@ def _letter_score(text: str) -> int:
 
 
 def detect_encoding(source: Source, name: str) -> str:
-    """UTF-8 (with or without BOM) when the whole file decodes as UTF-8; otherwise cp1250 or
+    """UTF-16 or UTF-32 when the file starts with their byte-order mark; UTF-8 (with or without
+    BOM) when the whole file decodes as UTF-8; otherwise cp1250 or
     ISO-8859-2, whichever reads as more letters (bytes 0x80-0x9f are letters only in cp1250)."""
     with _open(source) as fh:
         head = fh.read(4)
         if head.startswith(codecs.BOM_UTF8):
             return "utf-8-sig"
+        if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: a longer BOM
+            return "utf-32"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
         fh.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")()
         sample = b""
@@ -169,7 +175,10 @@ def inspect_source(
         if not text.strip():
             raise InputFileError(f"'{name}' holds only blank lines")
         delimiter = delimiter or sniff_delimiter(text, fmt)
-        header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+        try:  # newline="": CR-only (old Mac) and CRLF line endings read like LF
+            header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+        except csv.Error as exc:
+            raise InputFileError(f"'{name}' has no readable header row: {exc}") from None
         columns = _clean_header(header, name)
         return SourceInfo(name, fmt, columns, encoding, delimiter, size)
     if fmt == "xlsx":
@@ -249,6 +258,7 @@ def _csv_chunks(source: Source, info: SourceInfo, chunk_size: int, progress: Any
                 chunksize=chunk_size,
                 header=0,
                 names=list(info.columns),
+                index_col=False,  # a trailing delimiter on every row must not shift the columns
                 skip_blank_lines=False,
                 engine="c",
                 nrows=max_rows,
@@ -258,7 +268,9 @@ def _csv_chunks(source: Source, info: SourceInfo, chunk_size: int, progress: Any
         next_row = 2
         while True:
             try:
-                frame = next(reader)
+                with warnings.catch_warnings():  # rows with a trailing delimiter: the empty field is dropped
+                    warnings.simplefilter("ignore", pd.errors.ParserWarning)
+                    frame = next(reader)
             except StopIteration:
                 break
             except pd.errors.ParserError as exc:

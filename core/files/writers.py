@@ -21,6 +21,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
 TABLE_FORMATS = ("csv", "xlsx")
 _CELL_TYPES = (str, int, float, bool)
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 class WriteError(WorkbenchError):
@@ -67,7 +68,10 @@ class TableWriter:
         return self
 
     def row(self, values: Sequence[Any]) -> None:
-        self._append([neutralise(v if v is None or isinstance(v, _CELL_TYPES) else str(v)) for v in values])
+        cells = [neutralise(v if v is None or isinstance(v, _CELL_TYPES) else str(v)) for v in values]
+        if self.fmt == "xlsx":  # control characters an XLSX cannot hold (NUL, ...) become U+FFFD
+            cells = [_XLSX_ILLEGAL.sub("\ufffd", c) if isinstance(c, str) else c for c in cells]
+        self._append(cells)
 
     def rows(self, rows: Iterable[Sequence[Any]]) -> None:
         for values in rows:

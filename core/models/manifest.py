@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import WorkbenchError
+from core.files.paths import inside
 from core.domain.text import normalize_code
 
 MANIFEST_FILE = "workbench.json"
@@ -84,6 +85,13 @@ def load_manifest(folder: str | Path) -> Manifest:
             if key in data:
                 data[key] = tuple(str(v) for v in data[key])
         data["codes"] = tuple(normalize_code(c) for c in data["codes"])
+        files = data.get("files") or {}
+        if not isinstance(files, dict):
+            raise ModelFolderError(f"'{path}': 'files' must map roles to file names")
+        for name in files.values():
+            candidate = Path(str(name))
+            if candidate.is_absolute() or ".." in candidate.parts or not inside(folder / candidate, folder):
+                raise ModelFolderError(f"'{path}' names '{name}', which lies outside the model folder")
         return Manifest(**data)
     return _manifest_from_hf_config(folder)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.files.paths import inside
 from core.models.manifest import Manifest, ModelFolderError, load_manifest
 from core.domain.taxonomy import Taxonomy
 
@@ -34,12 +35,12 @@ def discover(models_dir: Path) -> list[InstalledModel]:
 
 
 def resolve_model_path(text: str, models_dir: Path) -> Path:
-    """A folder the user typed, which must lie inside the models folder."""
+    """A folder the user typed, which must lie inside the models folder (links resolved)."""
     raw = Path(text.strip()).expanduser()
     path = (raw if raw.is_absolute() else models_dir / raw).resolve()
-    root = models_dir.resolve()
-    if path != root and root not in path.parents:
-        raise ModelFolderError(f"'{text}' is outside the models folder {root}; copy the model folder there first")
+    if not inside(path, models_dir):
+        raise ModelFolderError(f"'{text}' is outside the models folder {models_dir.resolve()}; "
+                               "copy the model folder there first")
     if not path.is_dir():
         raise ModelFolderError(f"'{path}' is not a folder")
     return path

@@ -36,8 +36,9 @@ class Store(CatalogQueries, AnnotationQueries, JobQueries):
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         self.db = sqlite_utils.Database(conn)
-        with self.write():
-            migrations.apply(self.db)
+        if migrations.pending(self.db):  # a read: opening a current workspace never takes the write lock
+            with self.write():
+                migrations.apply(self.db)
 
     def close(self) -> None:
         self.db.close()
@@ -63,7 +64,13 @@ class Store(CatalogQueries, AnnotationQueries, JobQueries):
         if conn.in_transaction:
             yield self
             return
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreError("the workspace is busy: another import, job or session is writing; "
+                                 "try again in a moment") from None
+            raise
         try:
             yield self
         except BaseException:
@@ -72,7 +79,6 @@ class Store(CatalogQueries, AnnotationQueries, JobQueries):
             raise
         else:
             conn.execute("COMMIT")
-
 
     def stats(self) -> dict[str, int]:
         """Rows per main table."""

@@ -60,6 +60,8 @@ def seed_demo(store: Store) -> int:
 
 def open_workspace(settings: Settings | None = None) -> Store:
     settings = settings or Settings.from_env()
+    for folder in settings.inbox:  # where large files are put to be named by path in the app
+        folder.mkdir(parents=True, exist_ok=True)
     store = Store(settings.db_path)
     ensure_builtin_taxonomies(store)
     if settings.demo:
