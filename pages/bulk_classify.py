@@ -90,7 +90,7 @@ def jobs_panel() -> None:
         if b1.button("Cancel", key="bulk.cancel", disabled=job.finished or job.status == "cancelling"):
             jobs.cancel_job(s, job.id)
             st.rerun(scope="fragment")
-        if b2.button("Resume", key="bulk.resume", disabled=job.status not in ("interrupted", "queued")):
+        if b2.button("Resume", key="bulk.resume", disabled=job.status != "interrupted"):
             jobs.launch(s.path, job.id)
             time.sleep(0.3)
             st.rerun(scope="fragment")

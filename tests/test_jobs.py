@@ -205,3 +205,46 @@ def test_interrupted_jobs_resume_when_the_app_starts(store, tmp_path):
         time.sleep(0.1)
     assert get_job(store, job_id).done == 2000 and store.job_result_count(job_id) == 2000
     assert resume_interrupted(store, tmp_path / "logs") == []
+
+
+def test_results_come_from_the_jobs_own_copy_of_the_file(store, tmp_path):
+    """Editing or deleting the source after the job does not mismatch its results; a changed copy is refused."""
+    path = tmp_path / "export.csv"
+    frame = records_file(path, 300)
+    job_id = create_job(store, params(path), "Lib")
+    assert run_job(store.path, job_id).status == "done"
+    first = tmp_path / "first.csv"
+    write_results(store, get_job(store, job_id), "csv", first)
+    pd.concat([frame.head(1).assign(**{"MTMT id": "new"}), frame]).to_csv(path, index=False)  # a row on top
+    again = tmp_path / "again.csv"
+    write_results(store, get_job(store, job_id), "csv", again)
+    assert first.read_bytes() == again.read_bytes()
+    path.unlink()
+    write_results(store, get_job(store, job_id), "csv", again)
+    assert first.read_bytes() == again.read_bytes()
+    copy = get_job(store, job_id).params.source
+    with open(copy, "ab") as fh:
+        fh.write(b"m0-x,tampered,,\n")
+    with pytest.raises(JobError, match="was changed"):
+        write_results(store, get_job(store, job_id), "csv", again)
+
+
+def test_a_job_runs_once_at_a_time_and_a_reused_pid_does_not_hold_it(store, tmp_path):
+    from core.jobs.lifecycle import lease_of
+
+    path = tmp_path / "export.csv"
+    records_file(path, 50)
+    job_id = create_job(store, params(path), "Lib")
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        store.update_job(job_id, status="running", checkpoint={"lease": lease_of(holder.pid), "pid": holder.pid})
+        assert get_job(store, job_id).status == "running"
+        assert run_job(store.path, job_id).status == "running"  # a live holder: the second worker leaves it
+        assert get_job(store, job_id).done == 0
+        # the same pid with another start time is another process: the lease is dead
+        store.update_job(job_id, checkpoint={"lease": f"{holder.pid}:1", "pid": holder.pid})
+        assert get_job(store, job_id).status == "interrupted"
+    finally:
+        holder.kill()
+        holder.wait()
+    assert run_job(store.path, job_id).status == "done"

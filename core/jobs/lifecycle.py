@@ -6,10 +6,12 @@ worker died (dead pid, or no heartbeat for ``STALE_SECONDS``) reads as "interrup
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
+import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -45,10 +47,12 @@ class JobParams:
     language: str = ""
     domain: str = ""
     chunk: int = 256
+    source_sha256: str = ""  # of the job's own copy of the file (``source``), checked before results are read
 
     @classmethod
     def from_json(cls, text: str) -> "JobParams":
-        return cls(**json.loads(text))
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in json.loads(text).items() if k in known})
 
 
 @dataclass
@@ -93,6 +97,20 @@ def _age_seconds(stamp: str) -> float:
         return float("inf")
 
 
+def process_start(pid: int) -> str:
+    """When a process started (clock ticks since boot, from /proc): with the pid, it names one
+    process even after the pid is reused. Empty where /proc is not available."""
+    try:
+        with open(f"/proc/{int(pid)}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(") ", 1)[-1].split()[19]
+    except (OSError, IndexError, ValueError):
+        return ""
+
+
+def lease_of(pid: int) -> str:
+    return f"{pid}:{process_start(pid)}"
+
+
 def _pid_alive(pid: int | None) -> bool:
     if not pid:
         return False
@@ -107,14 +125,24 @@ def _pid_alive(pid: int | None) -> bool:
         return True
 
 
+def holder_alive(checkpoint: dict) -> bool:
+    """Whether the worker holding the job's lease still runs (a reused pid does not count)."""
+    lease = checkpoint.get("lease") or ""
+    if lease:
+        pid, _, started = lease.partition(":")
+        return _pid_alive(int(pid)) and process_start(int(pid)) == started
+    return _pid_alive(checkpoint.get("pid"))
+
+
 def _row_to_info(row: dict) -> JobInfo:
     checkpoint = json.loads(row["checkpoint"] or "{}")
     status = row["status"]
-    if status in ("running", "preparing", "cancelling") and _age_seconds(row["updated_at"]) > STALE_SECONDS \
-            and not _pid_alive(checkpoint.get("pid")):
+    alive = holder_alive(checkpoint)
+    if status in ("running", "preparing", "cancelling") and not alive and (
+            checkpoint.get("pid") or _age_seconds(row["updated_at"]) > STALE_SECONDS):
         status = "interrupted"
-    elif status in ("running", "preparing") and checkpoint.get("pid") and not _pid_alive(checkpoint.get("pid")):
-        status = "interrupted"
+    elif status == "queued" and not alive and _age_seconds(row["updated_at"]) > STALE_SECONDS:
+        status = "interrupted"  # its worker never started
     return JobInfo(row["id"], status, JobParams.from_json(row["params"]), row["total"] or 0, row["done"] or 0,
                    row["error"] or "", row["created_by"] or "", row["created_at"] or "", row["updated_at"] or "",
                    checkpoint)
@@ -138,7 +166,34 @@ def create_job(store: Store, params: JobParams, created_by: str) -> int:
         if manifest.taxonomy and manifest.taxonomy != taxonomy.id:
             raise JobError(f"model '{manifest.name}' classifies into '{manifest.taxonomy}', not '{taxonomy.id}'")
     params.fmt, params.encoding, params.delimiter = info.format, info.encoding or None, info.delimiter or None
+    params.source, params.source_sha256 = snapshot(source, Path(store.path).parent / "jobs" / "sources",
+                                                   params.file_name)
     return store.create_job("classify", json.dumps(asdict(params), ensure_ascii=False), created_by)
+
+
+def snapshot(source: Path, folder: Path, name: str) -> tuple[str, str]:
+    """Keep the job's own copy of its file (results are read back from it, so a source file that
+    is edited, moved or deleted later cannot mismatch them); returns (copy's path, SHA-256)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{uuid.uuid4().hex[:12]}-{Path(name).name}"
+    digest = hashlib.sha256()
+    try:
+        with open(source, "rb") as src, open(target, "wb") as dst:
+            while block := src.read(1 << 20):
+                digest.update(block)
+                dst.write(block)
+    except OSError as exc:
+        target.unlink(missing_ok=True)
+        raise JobError(f"cannot keep a copy of '{name}' for the job ({exc.strerror or exc})") from None
+    return str(target), digest.hexdigest()
+
+
+def file_digest(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def get_job(store: Store, job_id: int) -> JobInfo:
@@ -180,7 +235,7 @@ def resume_interrupted(store: Store, log_dir: str | Path | None = None) -> list[
     """Start a worker for every job whose worker died (the app calls this when it starts)."""
     resumed = []
     for job in list_jobs(store, limit=200):
-        if job.status == "interrupted" and job.checkpoint.get("pid"):
+        if job.status == "interrupted":
             launch(store.path, job.id, log_dir)
             resumed.append(job.id)
     return resumed

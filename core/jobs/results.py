@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from core.files.records_io import inspect_source, read_chunks
 from core.files.writers import TableWriter
-from core.jobs.lifecycle import JobError, JobInfo
+from core.jobs.lifecycle import JobError, JobInfo, file_digest
 from core.models.scoring import output_cells, rank, result_columns
 from core.store import Store
 from core.work.records_import import validate_mapping
@@ -42,6 +42,13 @@ def result_rows(store: Store, job: JobInfo, lang: str = "en",
                 chunk_size: int = 5000) -> Iterator[tuple[list[str], list[list]]]:
     """(header, rows) chunks of a job's results, in the file's row order."""
     params = job.params
+    try:
+        intact = not params.source_sha256 or file_digest(params.source) == params.source_sha256
+    except OSError:
+        intact = False
+    if not intact:
+        raise JobError(f"job #{job.id}'s copy of '{params.file_name}' is missing or was changed, so its rows "
+                       "can no longer be matched to the results; run the job again")
     taxonomy = store.load_taxonomy(params.taxonomy_id)
     names = model_names(job)
     info = inspect_source(params.source, params.file_name, fmt=params.fmt, encoding=params.encoding,

@@ -13,7 +13,7 @@ from typing import Callable
 
 from core.errors import WorkbenchError
 from core.files.records_io import inspect_source, read_chunks
-from core.jobs.lifecycle import JobInfo, JobParams, get_job
+from core.jobs.lifecycle import JobInfo, JobParams, get_job, holder_alive, lease_of
 from core.models.runtimes import load_classifier
 from core.models.scoring import prediction_rows, rank
 from core.store import Store
@@ -67,10 +67,15 @@ def run_job(db_path, job_id: int, *, stop_after_chunks: int | None = None,
         job = get_job(store, job_id)
         if job.finished:
             return job
+        if holder_alive(job.checkpoint):
+            return job  # another worker holds it: a job runs once at a time
         if job.status == "cancelling":
             store.update_job(job_id, status="cancelled")
             return get_job(store, job_id)
-        params, checkpoint = job.params, dict(job.checkpoint, pid=os.getpid())
+        lease = lease_of(os.getpid())
+        if not store.claim_job(job_id, job.checkpoint.get("lease") or "", lease, os.getpid()):
+            return get_job(store, job_id)  # another worker took it a moment ago
+        params, checkpoint = job.params, dict(job.checkpoint, pid=os.getpid(), lease=lease)
         position, total = job.done, job.total
         try:
             if not checkpoint.get("prepared"):
@@ -99,6 +104,8 @@ def run_job(db_path, job_id: int, *, stop_after_chunks: int | None = None,
                 if progress:
                     progress(get_job(store, job_id))
                 if stop_after_chunks is not None and chunks >= stop_after_chunks:
+                    # as if this worker died here: it no longer holds the job
+                    store.update_job(job_id, checkpoint=dict(checkpoint, lease="", pid=None))
                     break
             else:
                 store.update_job(job_id, status="done", done=total, checkpoint=checkpoint)

@@ -25,6 +25,16 @@ class JobQueries:
     def job_rows(self, limit: int = 50) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM jobs ORDER BY id DESC LIMIT ?", [limit]))
 
+    def claim_job(self, job_id: int, expected_lease: str, lease: str, pid: int) -> bool:
+        """Take a job's lease if it is still ``expected_lease`` (compare and swap: of two workers
+        started at once, one wins)."""
+        with self.write():
+            cursor = self.db.execute(
+                "UPDATE jobs SET checkpoint = json_set(coalesce(checkpoint, '{}'), '$.lease', ?, '$.pid', ?), "
+                "updated_at = ? WHERE id = ? AND coalesce(json_extract(checkpoint, '$.lease'), '') = ?",
+                [lease, pid, now(), job_id, expected_lease])
+            return cursor.rowcount == 1
+
     def update_job(self, job_id: int, **fields: Any) -> None:
         if isinstance(fields.get("checkpoint"), dict):
             fields["checkpoint"] = json.dumps(fields["checkpoint"])
