@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from core.errors import WorkbenchError
-from core.files.records_io import inspect_source
+from core.files.records_io import ENCODINGS, inspect_source
 from core.files.taxonomy_io import read_taxonomy_file
 from core.settings import Settings
 from core.store import Store
@@ -259,6 +259,52 @@ DEFAULT_SAMPLES = [
 ]
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {value}")
+    return value
+
+
+def _score(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"a score threshold lies between 0 and 1, not {value}")
+    return value
+
+
+def _date(text: str) -> str:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+
+
+def _delimiter(text: str) -> str:
+    text = "\t" if text in ("\\t", "tab") else text
+    if len(text) != 1:
+        raise argparse.ArgumentTypeError(f"a delimiter is one character, not '{text}'")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="Subject-classification workbench")
     parser.add_argument("--db", type=Path, help="workspace database (default: $WORKBENCH_DB or workspace/workbench.db)")
@@ -279,8 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "Without --map the columns are guessed")
     p.add_argument("--guess", action="store_true", help="guess the fields not given with --map")
     p.add_argument("--format", choices=("csv", "tsv", "xlsx", "jsonl", "parquet"))
-    p.add_argument("--encoding", choices=("utf-8", "utf-8-sig", "cp1250", "iso-8859-2"))
-    p.add_argument("--delimiter")
+    p.add_argument("--encoding", choices=ENCODINGS)
+    p.add_argument("--delimiter", type=_delimiter, help="one character (tab: \\t)")
     p.add_argument("--label-taxonomy", help="taxonomy id the label column's codes belong to")
     p.add_argument("--language", help="language for rows without one")
     p.add_argument("--domain", help="domain for rows without one")
@@ -291,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="list what is stored")
     p.add_argument("what", choices=("taxonomies", "batches", "records", "stats"))
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=_positive, default=20)
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("export-onnx", help="export a transformers classifier folder to ONNX (fp32 + int8)")
@@ -305,9 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model")
     p.add_argument("text")
     p.add_argument("--taxonomy", help="default: the model's")
-    p.add_argument("--top-k", type=int, default=5)
-    p.add_argument("--level", type=int, help="report codes cut at this level")
-    p.add_argument("--threads", type=int, help="CPU threads (default: $WORKBENCH_THREADS or every core)")
+    p.add_argument("--top-k", type=_positive, default=5)
+    p.add_argument("--level", type=_positive, help="report codes cut at this level")
+    p.add_argument("--threads", type=_positive, help="CPU threads (default: $WORKBENCH_THREADS or every core)")
     p.add_argument("--long-texts", choices=("truncate", "chunks"), default="truncate",
                    help="cut texts at the model's max length, or read them in overlapping windows and pool")
     p.set_defaults(func=cmd_suggest)
@@ -317,15 +363,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("output", help="file to write (a new folder for --format hf)")
     p.add_argument("--format", choices=("csv", "jsonl", "parquet", "hf"), default="parquet")
     p.add_argument("--annotator", action="append", help="only this annotator's labels; repeatable")
-    p.add_argument("--since", help="labelled on or after (YYYY-MM-DD)")
-    p.add_argument("--until", help="labelled up to and including (YYYY-MM-DD)")
-    p.add_argument("--level", type=int, help="cut codes at this level")
+    p.add_argument("--since", type=_date, help="labelled on or after (YYYY-MM-DD)")
+    p.add_argument("--until", type=_date, help="labelled up to and including (YYYY-MM-DD)")
+    p.add_argument("--level", type=_positive, help="cut codes at this level")
     p.add_argument("--rows", choices=("latest", "all"), default="latest",
                    help="one row per record (latest label) or per record and annotator")
     p.add_argument("--include-machine", action="store_true", help="include machine-accepted labels")
     p.add_argument("--include-imported", action="store_true", help="include labels from imported files")
-    p.add_argument("--validation", type=float, default=0.1)
-    p.add_argument("--test", type=float, default=0.1)
+    p.add_argument("--validation", type=_share, default=0.1)
+    p.add_argument("--test", type=_share, default=0.1)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_export_training)
 
@@ -337,8 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="map title/abstract/keywords/label/language/domain to columns (default: guessed)")
     p.add_argument("--guess", action="store_true", help="guess the fields not given with --map")
     p.add_argument("--taxonomy", help="default: the model's")
-    p.add_argument("--level", type=int, help="evaluate codes cut at this level")
-    p.add_argument("--threads", type=int)
+    p.add_argument("--level", type=_positive, help="evaluate codes cut at this level")
+    p.add_argument("--threads", type=_positive)
     p.add_argument("--csv", help="write the per-category table here")
     p.add_argument("--json", help="write the whole report (summary, per category, confusions, groups) here")
     p.set_defaults(func=cmd_evaluate)
@@ -350,21 +396,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--map", action="append", metavar="FIELD=COLUMN", help="map title/abstract/keywords to columns")
     p.add_argument("--guess", action="store_true", help="guess the fields not given with --map")
     p.add_argument("--taxonomy", help="default: the first model's")
-    p.add_argument("--top-k", type=int, default=3)
-    p.add_argument("--threshold", type=float, default=0.0)
-    p.add_argument("--level", type=int, help="report codes at this level of the hierarchy")
+    p.add_argument("--top-k", type=_positive, default=3)
+    p.add_argument("--threshold", type=_score, default=0.0)
+    p.add_argument("--level", type=_positive, help="report codes at this level of the hierarchy")
     p.add_argument("--format", choices=("csv", "tsv", "xlsx", "jsonl", "parquet"))
-    p.add_argument("--encoding", choices=("utf-8", "utf-8-sig", "cp1250", "iso-8859-2"))
-    p.add_argument("--delimiter")
-    p.add_argument("--chunk", type=int, default=2000, help="rows per chunk (memory stays bounded by it)")
-    p.add_argument("--threads", type=int)
+    p.add_argument("--encoding", choices=ENCODINGS)
+    p.add_argument("--delimiter", type=_delimiter, help="one character (tab: \\t)")
+    p.add_argument("--chunk", type=_positive, default=2000, help="rows per chunk (memory stays bounded by it)")
+    p.add_argument("--threads", type=_positive)
     p.add_argument("--long-texts", choices=("truncate", "chunks"), default="truncate")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--ray", action="store_true",
                    help="run on Ray (output: a new folder of part files; a name ending in 'parquet' writes Parquet)")
     p.add_argument("--ray-address", help="an existing Ray cluster ('auto' on a node, or ray://head:10001); "
                                          "default: a local Ray instance")
-    p.add_argument("--ray-workers", type=int, default=2, help="model workers (each loads the model once)")
+    p.add_argument("--ray-workers", type=_positive, default=2, help="model workers (each loads the model once)")
     p.set_defaults(func=cmd_classify)
 
     p = sub.add_parser("run-job", help="run or resume a bulk classification job of the workspace (the app starts "
@@ -375,7 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="search a taxonomy by code or name")
     p.add_argument("taxonomy")
     p.add_argument("query")
-    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--limit", type=_positive, default=10)
     p.add_argument("--lang", default="en")
     p.set_defaults(func=cmd_search)
     return parser
@@ -388,3 +434,10 @@ def main(argv: list[str] | None = None) -> int:
     except WorkbenchError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except OSError as exc:  # a file that cannot be read or written, a full disk
+        where = f" '{exc.filename}'" if exc.filename else ""
+        print(f"File problem{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+        return 130

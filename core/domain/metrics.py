@@ -223,6 +223,7 @@ def evaluate(true: LabelSets, pred: LabelSets, taxonomy: Taxonomy, *, level: int
     """Strict, lenient and hierarchical figures, per category with names and paths."""
     if len(true) != len(pred):
         raise ValueError("gold and predicted label lists differ in length")
+    taxonomy.check_level(level)
     t, p = [taxonomy.cut_codes(s, level) for s in true], [taxonomy.cut_codes(s, level) for s in pred]
     table = per_category(t, p, taxonomy)
     summary = {**averages(table), **averages(table, "lenient_")}

@@ -225,6 +225,12 @@ class Taxonomy:
         path = self.path(code)
         return path[min(level, len(path)) - 1].code
 
+    def check_level(self, level: int | None) -> int | None:
+        """``level`` if this taxonomy has it (None stands for "as given")."""
+        if level is not None and not 1 <= int(level) <= self.depth:
+            raise TaxonomyError(f"level {level} is not a level of '{self.name}' (levels 1-{self.depth})")
+        return level
+
     def cut_codes(self, codes: Iterable[object], level: int | None = None) -> list[str]:
         """Codes as this taxonomy writes them, cut at ``level`` (deeper codes become their ancestor
         there, shallower ones stay), duplicates dropped, order kept. A code the taxonomy does not

@@ -161,6 +161,9 @@ def create_job(store: Store, params: JobParams, created_by: str) -> int:
                           delimiter=params.delimiter)
     validate_mapping(info, params.mapping)
     taxonomy = store.load_taxonomy(params.taxonomy_id)
+    taxonomy.check_level(params.level)
+    if params.chunk < 1:
+        raise JobError("the chunk size must be at least 1")
     for folder in params.models:
         manifest = load_manifest(folder)
         if manifest.taxonomy and manifest.taxonomy != taxonomy.id:

@@ -87,7 +87,7 @@ def code_table(manifest: Manifest, taxonomy: Taxonomy, scores: np.ndarray,
     ``level`` that a model code is in or under."""
     plan = _plan(manifest, taxonomy)
     codes, table = rolled_up(manifest, taxonomy, scores)
-    keep = plan.own if level is None else np.flatnonzero(plan.levels == level)
+    keep = plan.own if taxonomy.check_level(level) is None else np.flatnonzero(plan.levels == level)
     return [codes[j] for j in keep], table[:, keep]
 
 
