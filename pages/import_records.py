@@ -39,9 +39,8 @@ with page_context(needs_taxonomy=False) as ctx:
 
         taxonomies = {"": "Any taxonomy", **{t.id: t.name for t in db.list_taxonomies()}}
         c1, c2, c3 = st.columns(3)
-        label_tax = c1.selectbox("Records for taxonomy", list(taxonomies), format_func=taxonomies.get,
-                                 index=list(taxonomies).index(state.taxonomy_id) if state.taxonomy_id in taxonomies
-                                 else 0, key="import.label_taxonomy",
+        label_tax = c1.selectbox("Records for taxonomy", list(taxonomies), format_func=taxonomies.get, index=None,
+                                 placeholder="Choose (labels are checked against it)", key="import.label_taxonomy",
                                  help="The annotation queues of other taxonomies leave these records out; label "
                                       "codes in the file are checked against it.")
         default_language = c2.text_input("Language for rows without one", key="import.language",
@@ -51,9 +50,12 @@ with page_context(needs_taxonomy=False) as ctx:
                             format_func={"abort": "Import nothing and list the bad rows",
                                          "skip": "Skip bad rows and import the rest"}.get)
 
-        if mapping["label"] and not label_tax:
+        if label_tax is None:
+            st.caption("Choose the taxonomy these records are for (or 'Any taxonomy') to import them.")
+        elif mapping["label"] and not label_tax:
             st.warning("The file has a label column: choose the taxonomy its codes belong to.")
-        if st.button("Import", type="primary", key="import.run", disabled=bool(mapping["label"] and not label_tax)):
+        if st.button("Import", type="primary", key="import.run",
+                     disabled=label_tax is None or bool(mapping["label"] and not label_tax)):
             bar = st.progress(0.0, text="Importing…")
             with show_errors():
                 try:

@@ -107,6 +107,8 @@ def test_import_page_imports_a_file(workspace_env):
 
 def test_import_page_rejects_duplicate_ids_and_writes_nothing(workspace_env):
     at = on_page("import_records.py", ("import.upload", "dups.csv", b"id,title\nx-1,First\nx-2,Second\nx-1,Again\n"))
+    assert at.button(key="import.run").disabled  # the records' taxonomy is chosen, never defaulted
+    at.selectbox(key="import.label_taxonomy").select("").run()  # "Any taxonomy"
     at.button(key="import.run").click().run()
     assert not at.exception
     assert at.error and "nothing was written" in at.error[0].value

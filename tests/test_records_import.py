@@ -165,3 +165,13 @@ def test_progress_is_reported(store):
     import_records(store, data, "p.csv", chunk_size=5000, progress=lambda n, f: seen.append((n, f)))
     assert [n for n, _ in seen] == [5000, 10000, 15000, 20000]
     assert seen[-1][1] == pytest.approx(1.0)
+
+
+def test_labels_mostly_unknown_to_the_taxonomy_stop_the_import(store):
+    data = (DATA / "corpora" / "cap_nyt_headlines_sample.csv").read_bytes()
+    # CAP majors 1-6 are also FORD fields: the rest are not
+    with pytest.raises(ImportFailed, match=r"2,578 of 3,084 labels .* are not FORD fields of science .*: is the taxonomy right"):
+        import_records(store, data, "nyt.csv", label_taxonomy=store.load_taxonomy("ford"))
+    assert store.count_records() == 0 and not store.list_batches()
+    report = import_records(store, data, "nyt.csv", label_taxonomy=store.load_taxonomy("ford"), on_error="skip")
+    assert report.rows_imported == 3084 and report.warnings  # skip mode: imported, labels left out and listed

@@ -139,6 +139,7 @@ def import_records(
                              "belong to, or leave the column unmapped")
     report = ImportReport(None, name, info=info)
     writing = True
+    label_rows = unknown_label_rows = 0  # rows with labels; rows none of whose labels the taxonomy knows
 
     def problem(row: int, message: str, column: str | None = None) -> None:
         nonlocal writing
@@ -210,6 +211,8 @@ def import_records(
                     labels = split_codes(values["label"][k])
                     if label_taxonomy is not None:
                         unknown = [c for c in labels if c not in label_taxonomy]
+                        label_rows += 1
+                        unknown_label_rows += len(unknown) == len(labels)
                         if unknown and len(report.warnings) < MAX_PROBLEMS:
                             report.warnings.append(Problem(
                                 f"label code(s) {', '.join(unknown)} not in taxonomy '{label_taxonomy.name}'; left out",
@@ -234,6 +237,11 @@ def import_records(
                 break
         if report.rows_read == 0:
             raise ImportFailed(f"'{name}' has a header but no records")
+        if on_error == "abort" and label_rows and unknown_label_rows > label_rows / 2:
+            raise ImportFailed(
+                f"{unknown_label_rows:,} of {label_rows:,} labels in '{name}' are not {label_taxonomy.name} codes: "
+                "is the taxonomy right? (choose another, leave the label column unmapped, or skip bad rows)",
+                report.warnings[:MAX_PROBLEMS])
         if report.problems and on_error == "abort":
             more = f" (stopped checking after the first {MAX_PROBLEMS})" if len(report.problems) >= MAX_PROBLEMS else ""
             raise ImportFailed(
