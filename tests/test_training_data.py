@@ -84,6 +84,9 @@ def test_round_trip(labelled, tmp_path, fmt):
     want = frame.sort_values(["record_id", "annotator"]).reset_index(drop=True)
     assert back["codes"].tolist() == want["codes"].tolist()
     assert back["external_id"].astype(str).tolist() == want["external_id"].astype(str).tolist()
-    assert back["title"].tolist() == want["title"].tolist()
+    titles = want["title"].tolist()
+    if fmt == "csv":  # a spreadsheet-bound file: the formula is neutralised, the rest is exact
+        titles = ["'" + t if t.startswith("=") else t for t in titles]
+    assert back["title"].tolist() == titles
     assert back["split"].tolist() == want["split"].tolist()
     assert len(to_bytes(frame, fmt)) > 100

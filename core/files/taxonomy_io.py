@@ -22,6 +22,7 @@ from typing import Any
 
 from core.domain.taxonomy import NodeSpec, Taxonomy
 from core.errors import Problem, TaxonomyError
+from core.files.writers import TableWriter
 
 FORMATS = ("csv", "json", "skos")
 _PARENT_COLUMNS = ("parent", "parents", "parent_code", "broader")
@@ -158,11 +159,11 @@ def _read_csv(text: str, filename: str) -> list[NodeSpec]:
 def taxonomy_to_csv(taxonomy: Taxonomy) -> str:
     """The taxonomy in the workbench CSV format (re-importable)."""
     rows = taxonomy.to_rows()
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
+    buf = io.BytesIO()
+    with TableWriter(buf, "csv") as out:  # names that look like formulas are neutralised
+        out.row(list(rows[0]))
+        out.rows(list(r.values()) for r in rows)
+    return buf.getvalue().decode("utf-8-sig")
 
 
 def write_taxonomy_csv(taxonomy: Taxonomy, path: str | Path) -> None:

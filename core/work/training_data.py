@@ -14,6 +14,7 @@ import pandas as pd
 
 from core.domain.taxonomy import Taxonomy
 from core.errors import WorkbenchError
+from core.files.writers import table_bytes
 from core.store import Store
 
 FORMATS = {"csv": "CSV", "jsonl": "JSON Lines", "parquet": "Parquet", "hf": "Hugging Face datasets folder (zip)"}
@@ -151,8 +152,8 @@ def _flat(frame: pd.DataFrame) -> pd.DataFrame:
 
 def to_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
     """The export as one file's bytes (the ``hf`` folder comes zipped)."""
-    if fmt == "csv":
-        return _flat(frame).to_csv(index=False).encode("utf-8")
+    if fmt == "csv":  # for spreadsheets too: formula-looking cells neutralised (JSONL, Parquet, hf keep text exact)
+        return table_bytes(_flat(frame), "csv")
     if fmt == "jsonl":
         return frame.to_json(orient="records", lines=True, force_ascii=False).encode("utf-8")
     if fmt == "parquet":
@@ -197,7 +198,8 @@ def read_back(path: str | Path, fmt: str) -> pd.DataFrame:
     """Read an export file back (for checks): codes as lists."""
     path = Path(path)
     if fmt == "csv":
-        frame = pd.read_csv(path, dtype={"codes": str, "external_id": str}, keep_default_na=False)
+        frame = pd.read_csv(path, dtype={"codes": str, "external_id": str}, keep_default_na=False,
+                            encoding="utf-8-sig")
         frame["codes"] = frame["codes"].map(lambda s: s.split("|") if s else [])
         return frame
     if fmt == "jsonl":
