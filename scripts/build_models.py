@@ -31,6 +31,8 @@ from core.models.training import train_minilm_classifier, train_tfidf_model  # n
 from core.settings import Settings  # noqa: E402
 
 VERSION = "1.1.0"
+# a kind's folders are rebuilt when their version changes (1.2.0: TF-IDF graph counts tokens in O(n log n))
+KIND_VERSIONS = {"tfidf": "1.2.0"}
 
 
 SAMPLES = 200  # texts for the PyTorch-vs-ONNX agreement report
@@ -74,9 +76,12 @@ def main() -> None:
         base = Manifest(name="", version=VERSION, taxonomy=taxonomy, codes=(), runtime="",
                         input_fields=("title", "abstract", "keywords"), languages=("en",))
 
+        def version_of(name: str) -> str:
+            return KIND_VERSIONS.get(name.split("-", 1)[1], VERSION)
+
         def wanted(name: str) -> bool:
             path = args.models / name / MANIFEST_FILE
-            present = path.exists() and json.loads(path.read_text(encoding="utf-8")).get("version") == VERSION
+            present = path.exists() and json.loads(path.read_text(encoding="utf-8")).get("version") == version_of(name)
             if present and not args.force:
                 print(f"{name}: present, kept")
             return args.force or not present
@@ -87,7 +92,8 @@ def main() -> None:
                 data = data or loader()
                 start = time.perf_counter()
                 build(args.models / name, lambda tmp, trainer=trainer, name=name: trainer(
-                    data.texts, data.codes, tmp, replace(base, name=name, training={"sources": data.sources})))
+                    data.texts, data.codes, tmp, replace(base, name=name, version=version_of(name),
+                                                         training={"sources": data.sources})))
                 report(args.models / name, start)
         name = f"{taxonomy}-minilm"
         if wanted(name) or wanted(f"{name}-int8"):

@@ -8,9 +8,12 @@ normalising zeros. This graph never builds that matrix. For the tokens t_1..t_n 
     logits = (sum_i idf[t_i] * W[:, t_i]) / ||tfidf|| + b,
     ||tfidf||^2 = sum_i idf[t_i]^2 * count(t_i),   count(t_i) = #{j : t_j == t_i},
 
-which is exactly what scikit-learn computes (``sublinear_tf=False``, ``norm="l2"``), in
-O(n^2) per text instead of O(vocabulary). The tokens come from the same ``StringNormalizer`` and
-``Tokenizer`` ops skl2onnx uses, with a Unicode word pattern so Hungarian and Danish words survive.
+which is exactly what scikit-learn computes (``sublinear_tf=False``, ``norm="l2"``), without
+the O(vocabulary) matrix. ``count`` comes from one ``Unique`` over (row, token id) keys of the
+whole batch: O(n log n) in the number of tokens, so a text of a million characters costs seconds
+and megabytes (``counting="pairwise"``, the earlier n x n comparison, is kept for benchmarks). The
+tokens come from the same ``StringNormalizer`` and ``Tokenizer`` ops skl2onnx uses, with a
+Unicode word pattern so Hungarian and Danish words survive.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ SKLEARN_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 ONNX_TOKEN_PATTERN = r"[\p{L}\p{N}_]{2,}"
 
 
-def tfidf_logreg_to_onnx(vectorizer, classifier, *, name: str = "tfidf_logreg"):
+def tfidf_logreg_to_onnx(vectorizer, classifier, *, name: str = "tfidf_logreg", counting: str = "unique"):
     """Return an ``onnx.ModelProto``: input ``text`` (string, [N, 1]) -> ``probabilities`` [N, C]."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -59,11 +62,7 @@ def tfidf_logreg_to_onnx(vectorizer, classifier, *, name: str = "tfidf_logreg"):
         helper.make_node("Gather", ["weighted", "ids"], ["per_token"]),
         helper.make_node("ReduceSum", ["per_token", "axis1"], ["raw"], keepdims=0),
         helper.make_node("Gather", ["idf_sq", "ids"], ["token_idf_sq"]),
-        helper.make_node("Unsqueeze", ["ids", "axis2"], ["ids_col"]),
-        helper.make_node("Unsqueeze", ["ids", "axis1"], ["ids_row"]),
-        helper.make_node("Equal", ["ids_col", "ids_row"], ["same"]),
-        helper.make_node("Cast", ["same"], ["same_f"], to=TensorProto.FLOAT),
-        helper.make_node("ReduceSum", ["same_f", "axis2"], ["count"], keepdims=0),
+        *(_pairwise_count(helper, TensorProto) if counting == "pairwise" else _unique_count(helper, TensorProto)),
         helper.make_node("Mul", ["token_idf_sq", "count"], ["square_terms"]),
         helper.make_node("ReduceSum", ["square_terms", "axis1"], ["norm_sq"], keepdims=1),
         helper.make_node("Sqrt", ["norm_sq"], ["norm_raw"]),
@@ -80,6 +79,10 @@ def tfidf_logreg_to_onnx(vectorizer, classifier, *, name: str = "tfidf_logreg"):
         numpy_helper.from_array(np.array(1e-12, np.float32), "tiny"),
         numpy_helper.from_array(np.array([1], np.int64), "axis1"),
         numpy_helper.from_array(np.array([2], np.int64), "axis2"),
+        numpy_helper.from_array(np.array(0, np.int64), "zero"),
+        numpy_helper.from_array(np.array(1, np.int64), "one"),
+        numpy_helper.from_array(np.array([0], np.int64), "first"),
+        numpy_helper.from_array(np.array(size + 1, np.int64), "stride"),
     ]
     graph = helper.make_graph(
         nodes, name,
@@ -92,6 +95,34 @@ def tfidf_logreg_to_onnx(vectorizer, classifier, *, name: str = "tfidf_logreg"):
     model.ir_version = 8
     onnx.checker.check_model(model)
     return model
+
+
+def _unique_count(helper, TensorProto) -> list:
+    """count[r, i] = how often token i of row r occurs in row r, from one sort of the batch's
+    (row x stride + id) keys."""
+    return [
+        helper.make_node("Shape", ["ids"], ["ids_shape"]),
+        helper.make_node("Gather", ["ids_shape", "zero"], ["rows"]),
+        helper.make_node("Range", ["zero", "rows", "one"], ["row_index"]),
+        helper.make_node("Unsqueeze", ["row_index", "axis1"], ["row_col"]),
+        helper.make_node("Mul", ["row_col", "stride"], ["row_base"]),
+        helper.make_node("Add", ["ids", "row_base"], ["keys"]),
+        helper.make_node("Unique", ["keys"], ["unique_keys", "first_at", "inverse", "counts"], sorted=1),
+        helper.make_node("Gather", ["counts", "inverse"], ["count_flat"]),
+        helper.make_node("Reshape", ["count_flat", "ids_shape"], ["count_int"], allowzero=1),  # [N, 0] too
+        helper.make_node("Cast", ["count_int"], ["count"], to=TensorProto.FLOAT),
+    ]
+
+
+def _pairwise_count(helper, TensorProto) -> list:
+    """count[r, i] by comparing every token of a row with every other: O(n^2) time and memory."""
+    return [
+        helper.make_node("Unsqueeze", ["ids", "axis2"], ["ids_col"]),
+        helper.make_node("Unsqueeze", ["ids", "axis1"], ["ids_row"]),
+        helper.make_node("Equal", ["ids_col", "ids_row"], ["same"]),
+        helper.make_node("Cast", ["same"], ["same_f"], to=TensorProto.FLOAT),
+        helper.make_node("ReduceSum", ["same_f", "axis2"], ["count"], keepdims=0),
+    ]
 
 
 __all__ = ["ONNX_TOKEN_PATTERN", "SKLEARN_TOKEN_PATTERN", "tfidf_logreg_to_onnx"]

@@ -3,7 +3,7 @@
 
 String ops (normalising, tokenising) run on one core each, so batches run on a pool of threads,
 one single-threaded session call per batch (onnxruntime releases the GIL); texts are sorted by
-length so the per-text token matrices stay narrow.
+length and cut by a budget of padded characters, so one long text never pads a whole batch.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from core.models.runtimes.base import Classifier
 class OnnxTextClassifier(Classifier):
     name = "onnx-text"
     batch_size = 128
+    char_budget = 2_000_000  # padded characters a batch: long texts go in small batches, a huge one alone
 
     def _load(self) -> None:
         import onnxruntime as ort
@@ -47,8 +48,14 @@ class OnnxTextClassifier(Classifier):
         return np.asarray(self.session_.run([self.output_name_], {self.input_name_: feed})[0], dtype=np.float32)
 
     def _scores(self, texts: list[str]) -> np.ndarray:
-        order = np.argsort([len(t) for t in texts], kind="stable")
-        batches = [[texts[i] for i in order[s:s + self.batch_size]] for s in range(0, len(texts), self.batch_size)]
+        lengths = [len(t) for t in texts]
+        order = np.argsort(lengths, kind="stable")
+        batches: list[list[str]] = [[]]
+        for i in order:  # ascending lengths: the newest text is the batch's longest
+            batch = batches[-1]
+            if batch and (len(batch) >= self.batch_size or (len(batch) + 1) * lengths[i] > self.char_budget):
+                batches.append(batch := [])
+            batch.append(texts[i])
         if self.threads_ > 1 and len(batches) > 1:
             with ThreadPoolExecutor(self.threads_) as pool:
                 parts = list(pool.map(self._run, batches))
