@@ -7,6 +7,7 @@ row. Open one ``Store`` per script run / thread; never share a connection across
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any, Iterator
 import sqlite_utils
 
 from core.errors import StoreError
-from core.store.annotations import AnnotationQueries
+from core.store.annotations import AnnotationQueries, ChainReport
 from core.store.catalog import BatchInfo, CatalogQueries, TaxonomyInfo
 from core.store.jobs import JobQueries
 from core.store.schema import migrations, now
@@ -36,7 +37,12 @@ class Store(CatalogQueries, AnnotationQueries, JobQueries):
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         self.db = sqlite_utils.Database(conn)
-        if migrations.pending(self.db):  # a read: opening a current workspace never takes the write lock
+        pending = migrations.pending(self.db)  # a read: opening a current workspace never takes the write lock
+        if pending:
+            if migrations.applied(self.db) and str(path) != ":memory:":  # an existing workspace: keep a copy first
+                copy = self.path.with_name(f"{self.path.name}.before-{pending[0].name}.bak")
+                if not copy.exists():
+                    self._copy_to(copy)
             with self.write():
                 migrations.apply(self.db)
 
@@ -80,10 +86,66 @@ class Store(CatalogQueries, AnnotationQueries, JobQueries):
         else:
             conn.execute("COMMIT")
 
+    def _copy_to(self, target: Path) -> None:
+        dest = sqlite3.connect(str(target))
+        try:
+            self.db.conn.backup(dest)  # SQLite's online backup: consistent while others write, WAL included
+        finally:
+            dest.close()
+
+    def backup(self, target: str | Path) -> ChainReport:
+        """A consistent copy of the workspace, taken while it is in use, with the event log's chain
+        head written beside it (``TARGET.chain.json``): a database rewritten later no longer
+        matches the heads its backups recorded."""
+        target = Path(target)
+        if target.exists():
+            raise StoreError(f"'{target}' exists already; choose a new file name")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        report = self.verify_events()
+        try:
+            self._copy_to(target)
+        except (sqlite3.Error, OSError) as exc:
+            target.unlink(missing_ok=True)
+            raise StoreError(f"cannot write the backup '{target}': {exc}") from None
+        chain_file(target).write_text(json.dumps({"events": report.events, "head": report.head,
+                                                  "intact": report.intact, "created_at": now()}), encoding="utf-8")
+        return report
+
+    @classmethod
+    def restore(cls, backup: str | Path, db_path: str | Path) -> ChainReport:
+        """Replace the workspace at ``db_path`` with a backup, after checking the backup's event
+        chain (intact, and the head its ``.chain.json`` recorded). The replaced workspace is kept
+        as ``DB.before-restore-<time>.bak``. Stop the app and its jobs first."""
+        backup, db_path = Path(backup), Path(db_path)
+        if not backup.is_file():
+            raise StoreError(f"'{backup}' does not exist")
+        with cls(backup) as source:
+            report = source.verify_events()
+            recorded = json.loads(chain_file(backup).read_text(encoding="utf-8")) if chain_file(backup).exists() else {}
+            if not report.intact:
+                raise StoreError(f"the backup's event log is broken at event {report.broken_at}; not restored")
+            if recorded and recorded.get("head") != report.head:
+                raise StoreError("the backup's event log does not match the head recorded when it was taken; "
+                                 "not restored")
+            if db_path.exists():
+                with cls(db_path) as current:
+                    current._copy_to(db_path.with_name(f"{db_path.name}.before-restore-"
+                                                       f"{now()[:19].replace(':', '')}.bak"))
+            dest = sqlite3.connect(str(db_path))
+            try:
+                source.db.conn.backup(dest)
+            finally:
+                dest.close()
+        return report
+
     def stats(self) -> dict[str, int]:
         """Rows per main table."""
         return {table: self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
                 for table in ("taxonomies", "records", "import_batches", "predictions", "annotations", "jobs")}
 
 
-__all__ = ["BatchInfo", "Store", "TaxonomyInfo", "now"]
+def chain_file(backup: str | Path) -> Path:
+    return Path(f"{backup}.chain.json")
+
+
+__all__ = ["BatchInfo", "ChainReport", "chain_file", "Store", "TaxonomyInfo", "now"]

@@ -4,11 +4,23 @@ with ``current_labels`` derived from it) never share a row; queues join the two.
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
 
 from core.domain.labels import Event, LabelState, QueueSpec, ShownSuggestion, derive_one
 from core.errors import NotFound, StoreError
-from core.store.schema import now
+from core.store.schema import CHAIN_COLUMNS, event_hash, now
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    events: int
+    head: str  # the last event's hash ("" for an empty log)
+    broken_at: int | None  # the first event whose hash or link does not match
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_at is None
 
 
 class AnnotationQueries:
@@ -134,15 +146,36 @@ class AnnotationQueries:
                     raise StoreError("an undo cannot itself be undone")
                 if self.db.execute("SELECT 1 FROM annotations WHERE undoes = ?", [event.undoes]).fetchone():
                     raise StoreError(f"event {event.undoes} is undone already")
-            created = now()
-            cursor = self.db.execute(
-                "INSERT INTO annotations (record_id, taxonomy_id, annotator, role, action, codes, shown, reason, "
-                "undoes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [event.record_id, event.taxonomy_id, event.annotator, event.role, event.action,
-                 json.dumps(list(event.codes)), json.dumps([s.to_dict() for s in event.shown]), event.reason,
-                 event.undoes, created])
+            last = self.db.execute("SELECT id, hash FROM annotations ORDER BY id DESC LIMIT 1").fetchone()
+            row = {"id": (last[0] if last else 0) + 1, "record_id": event.record_id, "taxonomy_id": event.taxonomy_id,
+                   "annotator": event.annotator, "role": event.role, "action": event.action,
+                   "codes": json.dumps(list(event.codes)), "shown": json.dumps([s.to_dict() for s in event.shown]),
+                   "reason": event.reason, "undoes": event.undoes, "created_at": now()}
+            previous = (last[1] or "") if last else ""
+            row.update(prev_hash=previous, hash=event_hash(previous, row))
+            self.db.execute(f"INSERT INTO annotations ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                            list(row.values()))
             self._refresh_label(event.record_id, event.taxonomy_id, event.annotator)
-            return replace_event(event, cursor.lastrowid, created)
+            return replace_event(event, row["id"], row["created_at"])
+
+    def verify_events(self) -> "ChainReport":
+        """Recompute the event log's hash chain: the number of events, the head, and the first
+        event whose stored hash or link does not match (None when the chain is intact)."""
+        previous, count, broken = "", 0, None
+        columns = ", ".join(CHAIN_COLUMNS)
+        for values in self.db.execute(f"SELECT {columns}, prev_hash, hash FROM annotations ORDER BY id"):
+            row = dict(zip(CHAIN_COLUMNS, values))
+            prev_hash, stored = values[-2], values[-1]
+            if broken is None and (prev_hash != previous or stored != event_hash(previous, row)):
+                broken = row["id"]
+            previous, count = stored or "", count + 1
+        return ChainReport(count, previous, broken)
+
+    def event_log(self) -> Iterator[dict[str, Any]]:
+        """Every event as stored (with its chain hashes), in order."""
+        columns = ", ".join(CHAIN_COLUMNS)
+        for values in self.db.execute(f"SELECT {columns}, prev_hash, hash FROM annotations ORDER BY id"):
+            yield dict(zip((*CHAIN_COLUMNS, "prev_hash", "hash"), values))
 
     def _refresh_label(self, record_id: int, taxonomy_id: str, annotator: str) -> None:
         events = self.events(record_id, taxonomy_id=taxonomy_id, annotator=annotator)

@@ -3,6 +3,8 @@ one that has shipped: add the next)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime, timezone
 
 import sqlite_utils
@@ -246,3 +248,36 @@ def m004_drop_models(db: sqlite_utils.Database) -> None:
     # The models table was never written: model folders are found on disk, and predictions carry
     # the name and version of the model that made them.
     db["models"].drop(ignore=True)
+
+
+CHAIN_COLUMNS = ("id", "record_id", "taxonomy_id", "annotator", "role", "action", "codes", "shown", "reason", "undoes",
+                 "created_at")
+APPEND_ONLY = "annotation events are append-only"
+
+
+def event_hash(previous: str, row: dict) -> str:
+    """The hash that chains an event to the one before it: SHA-256 over the previous hash and the
+    event's stored fields, in a canonical JSON form."""
+    payload = json.dumps([previous, *[row[c] for c in CHAIN_COLUMNS]], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@migrations()
+def m005_event_chain(db: sqlite_utils.Database) -> None:
+    # A tamper-evident log: every event carries the hash of the one before it (backfilled over
+    # the existing events in id order), and INSERT OR REPLACE can no longer rewrite an event.
+    db.execute("DROP TRIGGER IF EXISTS annotations_no_update")
+    db.execute("ALTER TABLE annotations ADD COLUMN prev_hash TEXT")
+    db.execute("ALTER TABLE annotations ADD COLUMN hash TEXT")
+    previous = ""
+    columns = ", ".join(CHAIN_COLUMNS)
+    for values in db.execute(f"SELECT {columns} FROM annotations ORDER BY id").fetchall():
+        row = dict(zip(CHAIN_COLUMNS, values))
+        digest = event_hash(previous, row)
+        db.execute("UPDATE annotations SET prev_hash = ?, hash = ? WHERE id = ?", [previous, digest, row["id"]])
+        previous = digest
+    db.execute(f"CREATE TRIGGER annotations_no_update BEFORE UPDATE ON annotations "
+               f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END")
+    db.execute(f"CREATE TRIGGER annotations_no_replace BEFORE INSERT ON annotations "
+               f"WHEN EXISTS (SELECT 1 FROM annotations WHERE id = NEW.id) "
+               f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END")

@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+from core.cli.arguments import _date, _delimiter, _positive, _score, _share
+from core.cli.maintenance import cmd_backup, cmd_export_events, cmd_restore, cmd_verify
 from core.errors import WorkbenchError
 from core.files.records_io import ENCODINGS, inspect_source
 from core.files.taxonomy_io import read_taxonomy_file
@@ -259,52 +261,6 @@ DEFAULT_SAMPLES = [
 ]
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {value}")
-    return value
-
-
-def _score(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"a score threshold lies between 0 and 1, not {value}")
-    return value
-
-
-def _date(text: str) -> str:
-    from datetime import date
-
-    try:
-        return date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
-
-
-def _delimiter(text: str) -> str:
-    text = "\t" if text in ("\\t", "tab") else text
-    if len(text) != 1:
-        raise argparse.ArgumentTypeError(f"a delimiter is one character, not '{text}'")
-    return text
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="Subject-classification workbench")
     parser.add_argument("--db", type=Path, help="workspace database (default: $WORKBENCH_DB or workspace/workbench.db)")
@@ -417,6 +373,18 @@ def build_parser() -> argparse.ArgumentParser:
                                        "these itself)")
     p.add_argument("job", type=int)
     p.set_defaults(func=cmd_run_job)
+
+    p = sub.add_parser("verify", help="check the annotation log's hash chain (exit 2 if it was tampered with)")
+    p.set_defaults(func=cmd_verify)
+    p = sub.add_parser("backup", help="a consistent copy of the workspace while it runs, with the log's chain head")
+    p.add_argument("target", help="new database file to write (TARGET.chain.json is written beside it)")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", help="replace the workspace with a backup whose log is intact (stop the app first)")
+    p.add_argument("backup")
+    p.set_defaults(func=cmd_restore)
+    p = sub.add_parser("export-events", help="the annotation log as JSONL, with its chain head as the last line")
+    p.add_argument("output")
+    p.set_defaults(func=cmd_export_events)
 
     p = sub.add_parser("search", help="search a taxonomy by code or name")
     p.add_argument("taxonomy")
