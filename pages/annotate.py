@@ -220,7 +220,8 @@ with page_context() as ctx:
         abstract = record["abstract"] or ""
         heading = record["title"] or abstract[:120] + ("…" if len(abstract) > 120 else "")
         st.markdown(f"### {plain(heading) or '(no text)'}")
-        meta = [f"id {record['external_id']}", record["language"] or "", record["domain"] or "",
+        meta = [f"id {record['external_id']}", record.get("collection") or "", record["language"] or "",
+                record["domain"] or "",
                 str(record["year"] or ""), f"import #{record['batch_id']}" if record["batch_id"] else ""]
         st.caption(" · ".join(plain(m) for m in meta if m))
         if abstract:

@@ -15,7 +15,7 @@ from core.models.manifest import load_manifest
 from core.store import Store
 from core.work.records_import import FIELDS
 from ui.common import PageContext, open_store, page_context, plain, show_errors
-from ui.widgets import XLSX_MIME, column_mapping, file_source
+from ui.widgets import XLSX_MIME, collection_choice, column_mapping, file_source
 
 SELECTED = "bulk.job"
 JOB_STATUS = {"running": "Classifying", "preparing": "Importing the file", "queued": "Waiting to start",
@@ -51,13 +51,14 @@ def new_job(ctx: PageContext) -> None:
     long_texts = d2.radio("Long texts", ["truncate", "chunks"], horizontal=True, key="bulk.long_texts",
                           format_func={"truncate": "Cut at the model's max length",
                                        "chunks": "Read in windows, pool scores"}.get)
+    collection, _ = collection_choice(ctx.db, "bulk", name, allow_update=False)
     if st.button("Start job", type="primary", key="bulk.start", disabled=not chosen):
         with show_errors():
             job_id = jobs.create_job(ctx.db, jobs.JobParams(
                 source=str(source_path), file_name=name, mapping=mapping,
                 models=[str(ctx.model(n).folder) for n in chosen], taxonomy_id=ctx.tax.id, top_k=int(top_k),
                 threshold=float(threshold), level=None if level == "model's codes" else int(level),
-                long_texts=long_texts, on_error=on_error), ctx.state.user or "anonymous")
+                long_texts=long_texts, on_error=on_error, collection=collection or ""), ctx.state.user or "anonymous")
             jobs.launch(ctx.db.path, job_id)
             st.session_state[SELECTED] = job_id
             st.success(f"Job #{job_id} started.")

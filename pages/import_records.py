@@ -5,7 +5,7 @@ import streamlit as st
 from core.files.records_io import DELIMITERS, ENCODINGS, FORMATS, inspect_source, preview
 from core.work.records_import import FIELDS, import_records
 from ui.common import page_context, plain, show_errors, taxonomy
-from ui.widgets import column_mapping, file_source
+from ui.widgets import collection_choice, column_mapping, file_source
 
 with page_context(needs_taxonomy=False) as ctx:
     db, state = ctx.db, ctx.state
@@ -46,9 +46,12 @@ with page_context(needs_taxonomy=False) as ctx:
         default_language = c2.text_input("Language for rows without one", key="import.language",
                                          placeholder="en, hu…")
         default_domain = c3.text_input("Domain for rows without one", key="import.domain")
-        on_error = st.radio("When a row is bad", ["abort", "skip"], horizontal=True, key="import.on_error",
+        collection, on_changed = collection_choice(db, "import", name)
+        d1, d2 = st.columns(2)
+        on_error = d1.radio("When a row is bad", ["abort", "skip"], horizontal=True, key="import.on_error",
                             format_func={"abort": "Import nothing and list the bad rows",
                                          "skip": "Skip bad rows and import the rest"}.get)
+        skip_duplicates = d2.checkbox("Leave out rows whose text another collection has", key="import.skip_dups")
 
         if label_tax is None:
             st.caption("Choose the taxonomy these records are for (or 'Any taxonomy') to import them.")
@@ -64,7 +67,8 @@ with page_context(needs_taxonomy=False) as ctx:
                         delimiter=info.delimiter or None, on_error=on_error,
                         label_taxonomy=taxonomy(db, label_tax) if label_tax else None,
                         default_language=default_language.strip().lower(), default_domain=default_domain.strip(),
-                        imported_by=state.user or "anonymous",
+                        imported_by=state.user or "anonymous", collection=collection, on_changed=on_changed,
+                        skip_duplicates=skip_duplicates,
                         progress=lambda done, fraction: bar.progress(min(1.0, fraction),
                                                                      text=f"Importing… {done:,} rows read"))
                 finally:
@@ -80,7 +84,8 @@ with page_context(needs_taxonomy=False) as ctx:
     st.subheader("Imports in this workspace")
     batches = db.list_batches()
     if batches:
-        st.dataframe([{"#": b.id, "file": b.file_name, "format": b.format, "status": b.status,
+        st.dataframe([{"#": b.id, "file": b.file_name, "collection": b.collection, "format": b.format,
+                       "status": b.status,
                        "imported": b.rows_imported, "skipped": b.rows_skipped, "by": b.imported_by,
                        "finished": b.finished_at[:19].replace("T", " ")} for b in batches],
                      hide_index=True, width="stretch", key="import.batches")

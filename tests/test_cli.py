@@ -18,7 +18,10 @@ def test_import_list_and_search(tmp_path):
     out = cli("import-records", str(DATA / "corpora" / "cap_nyt_headlines_sample.csv"), "--label-taxonomy", "cap",
               "--quiet", db=db)
     assert out.returncode == 0, out.stderr
-    assert "3,084 records imported" in out.stdout
+    assert "3,084 records imported" in out.stdout and "into collection 'cap_nyt_headlines_sample'" in out.stdout
+    again = cli("import-records", str(DATA / "corpora" / "cap_nyt_headlines_sample.csv"), "--label-taxonomy", "cap",
+                "--collection", "cap_nyt_headlines_sample", "--quiet", db=db)
+    assert again.returncode == 0 and "0 records imported" in again.stdout and "3,084 already stored" in again.stdout
     out = cli("import-records", str(DATA / "corpora" / "cap_nyt_headlines_sample.csv"), "--quiet", db=tmp_path / "x.db")
     assert out.returncode == 2 and "which taxonomy" in out.stderr  # enforced in core, as on the Import page
     out = cli("list", "batches", db=db)

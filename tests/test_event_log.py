@@ -95,6 +95,8 @@ def test_a_workspace_from_the_earlier_release_migrates_with_a_backup_first(tmp_p
         assert report.intact and report.events == 9  # 8 corrections and an undo, now chained
         assert store.count_records() == 20 and store.annotators("ford") == ["Eva"]
         assert len(store.current_label_rows("ford")) == 7  # the undone correction stays undone
+        assert store.collections() == {"default": 20}  # records from before collections
+        assert all(r["content_hash"] for r in store.records(limit=20))
     copies = list(tmp_path.glob("old.db.before-m004_drop_models.bak"))
     assert copies
     with sqlite3.connect(copies[0]) as old:  # the copy is the workspace as it was

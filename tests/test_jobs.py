@@ -248,3 +248,28 @@ def test_a_job_runs_once_at_a_time_and_a_reused_pid_does_not_hold_it(store, tmp_
         holder.kill()
         holder.wait()
     assert run_job(store.path, job_id).status == "done"
+
+
+def test_a_job_on_a_file_whose_ids_another_source_uses_classifies_its_own_texts(store, tmp_path):
+    """Hungarian speeches with text_id 681 vs stored headlines with id 681: the job's rows must show
+    predictions for their own text, never the other record's."""
+    from core.jobs import classify_file
+    from core.models.runtimes import load_classifier
+    from core.work.records_import import import_records
+
+    path = tmp_path / "export.csv"
+    frame = records_file(path, 200)
+    other = pd.DataFrame({"MTMT id": frame["MTMT id"], "Cím": ["Tax credit for small business"] * 200})
+    import_records(store, other.to_csv(index=False).encode(), "headlines.csv",
+                   mapping={"id": "MTMT id", "title": "Cím"})
+    job_id = create_job(store, params(path), "Lib")
+    job = run_job(store.path, job_id)
+    assert job.status == "done" and job.done == 200
+    got = tmp_path / "job.csv"
+    write_results(store, get_job(store, job_id), "csv", got)
+    want = tmp_path / "local.csv"
+    classify_file([load_classifier(TFIDF)], store.load_taxonomy("ford"), path, path.name,
+                  {"id": "MTMT id", "title": "Cím", "abstract": "Absztrakt"}, want)
+    job_codes = pd.read_csv(got, dtype=str, encoding="utf-8-sig")["code_1"].tolist()
+    assert job_codes == pd.read_csv(want, dtype=str, encoding="utf-8-sig")["code_1"].tolist()
+    assert store.collections() == {"headlines": 200, "export": 200}

@@ -113,12 +113,56 @@ def test_bad_rows_skipped_when_asked(store):
     assert stored.rows_skipped == 3 and len(stored.problems) == 3
 
 
-def test_reimport_skips_stored_records(store):
+def test_reimport_into_the_same_collection_adds_only_new_rows(store):
     data = b"id,title\n1,Alpha\n2,Beta\n"
-    import_records(store, data, "a.csv")
-    report = import_records(store, data + b"3,Gamma\n", "b.csv")
-    assert report.rows_imported == 1 and report.already_stored == 2
+    first = import_records(store, data, "a.csv")
+    assert first.collection == "a"
+    report = import_records(store, data + b"3,Gamma\n", "b.csv", collection="a")
+    assert report.rows_imported == 1 and report.already_stored == 2 and len(report.linked) == 2
     assert store.count_records() == 3
+    again = import_records(store, data, "a-again.csv", collection="a")  # nothing new: no empty batch is kept
+    assert again.rows_imported == 0 and again.batch_id is None and len(store.list_batches()) == 2
+
+
+def test_ids_are_per_collection_and_never_link_other_text(store):
+    """Two sources both have a record 681: a new file is a new collection, never the old records."""
+    import_records(store, b"id,title\n681,Tax credit for small business\n", "headlines.csv")
+    report = import_records(store, "id,title\n681,A magyar mezőgazdaság helyzete\n".encode(), "speeches.csv")
+    assert report.rows_imported == 1 and report.collection == "speeches"
+    titles = {r["collection"]: r["title"] for r in store.records()}
+    assert titles == {"headlines": "Tax credit for small business", "speeches": "A magyar mezőgazdaság helyzete"}
+    assert import_records(store, b"id,title\n1,x\n", "headlines.csv").collection == "headlines (2)"
+
+
+def test_an_id_stored_with_other_text_stops_or_updates(store):
+    ford = store.load_taxonomy("ford")
+    import_records(store, b"id,title,label\nm1,Old title,1.2\n", "mtmt.csv", label_taxonomy=ford)
+    record_id = store.records()[0]["id"]
+    store.save_predictions("m", "1", "ford", [(record_id, [("1.2", 0.9)], 0.8, 0.1)])
+    changed = b"id,title,label\nm1,New title,5.2\n"
+    with pytest.raises(ImportFailed) as info:
+        import_records(store, changed, "mtmt2.csv", collection="mtmt", label_taxonomy=ford)
+    assert "stored in collection 'mtmt' with another text" in info.value.problems[0].message
+    assert info.value.problems[0].line == 2 and store.records()[0]["title"] == "Old title"
+    report = import_records(store, changed, "mtmt2.csv", collection="mtmt", label_taxonomy=ford, on_changed="update")
+    assert report.rows_updated == 1 and report.rows_imported == 0 and store.count_records() == 1
+    record = store.record(record_id)
+    assert record["title"] == "New title" and json.loads(record["labels"]) == ["5.2"]
+    assert store.ranked_predictions([record_id], "m", "1") == {}  # the old text's predictions are gone
+
+
+def test_files_without_ids_get_stable_ids_from_their_text(store):
+    data = b"title\nAlpha study\nBeta study\nAlpha study\n"  # an exact duplicate inside the file
+    first = import_records(store, data, "noid.csv")
+    ids = sorted(r["external_id"] for r in store.records())
+    assert first.rows_imported == 3 and len(set(ids)) == 3 and any(i.endswith("-2") for i in ids)
+    extended = import_records(store, data + b"Gamma study\n", "noid-v2.csv", collection="noid")
+    assert extended.rows_imported == 1 and extended.already_stored == 3 and store.count_records() == 4
+    # the same texts as a new collection: reported as duplicates of another collection, or skipped
+    dup = import_records(store, data, "copy.csv")
+    assert dup.rows_imported == 3 and dup.duplicates_elsewhere == 3
+    skipped = import_records(store, data + b"Delta study\n", "copy2.csv", skip_duplicates=True)
+    assert skipped.rows_imported == 1 and skipped.duplicates_elsewhere == 3 and skipped.rows_skipped == 3
 
 
 BAD_FILES = [  # (file name, bytes, error, message, line the error names)

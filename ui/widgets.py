@@ -61,6 +61,37 @@ def file_source(key: str, label: str, *, save_to: Path | None = None,
     return None, ""
 
 
+NEW_COLLECTION = "(a new collection)"
+
+
+def collection_choice(db, key: str, file_name: str, *, allow_update: bool = True) -> tuple[str | None, str]:
+    """Where the file's records go: a new collection (named after the file by default), or a
+    stored one, where rows with a stored id are left out, and an id stored with other text stops
+    the import or updates the record. Returns (collection or None for a new one, on_changed)."""
+    from core.work.records_import import new_collection_name
+
+    stored = db.collections()
+    c1, c2 = st.columns(2)
+    choice = c1.selectbox("Collection", [NEW_COLLECTION, *stored], key=f"{key}.collection",
+                          format_func=lambda c: c if c == NEW_COLLECTION else f"{c} ({stored[c]:,} records)",
+                          help="A record is identified by its collection and id: a new collection never merges "
+                               "with stored records; adding to a stored one updates it.")
+    if choice == NEW_COLLECTION:
+        name = c2.text_input("Name of the new collection", key=f"{key}.collection_name",
+                             placeholder=new_collection_name(db, file_name or "import")).strip()
+        if name in stored:
+            st.warning(f"A collection named '{plain(name)}' exists: choose it above to add to it, or give "
+                       "another name.")
+            name = new_collection_name(db, name)
+        return (name or None), "stop"
+    on_changed = "stop"
+    if allow_update:
+        on_changed = c2.radio("An id stored with other text", ["stop", "update"], horizontal=True,
+                              key=f"{key}.on_changed",
+                              format_func={"stop": "Stop and list the rows", "update": "Update the stored record"}.get)
+    return choice, on_changed
+
+
 def column_mapping(columns: Sequence[str], fields: Sequence[str], key: str, suffix: str = "") -> dict[str, str | None]:
     """One selectbox per record field, preset to the column guessed from the header names;
     returns {field: column or None}. Keys ``{key}.{field}[.{suffix}]``: a file name as suffix
@@ -175,5 +206,5 @@ class Browser:
             st.caption(f"… and {len(children) - limit} more: search to reach them.")
 
 
-__all__ = ["Browser", "FIELD_HELP", "NO_COLUMN", "RECORD_FILE_TYPES", "XLSX_MIME", "column_mapping", "file_source",
-           "run_scoring", "score_unscored", "table_downloads"]
+__all__ = ["Browser", "FIELD_HELP", "NEW_COLLECTION", "NO_COLUMN", "RECORD_FILE_TYPES", "XLSX_MIME",
+           "collection_choice", "column_mapping", "file_source", "run_scoring", "score_unscored", "table_downloads"]

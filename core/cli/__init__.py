@@ -84,6 +84,8 @@ def cmd_import_records(args: argparse.Namespace) -> int:
                 store, path, path.name, mapping=mapping, fmt=info.format, encoding=info.encoding or None,
                 delimiter=info.delimiter or None, on_error="skip" if args.skip_bad_rows else "abort",
                 label_taxonomy=label_taxonomy, imported_by=args.user, progress=progress,
+                collection=args.collection, on_changed="update" if args.update_changed else "stop",
+                skip_duplicates=args.skip_duplicates,
                 default_language=args.language or "", default_domain=args.domain or "",
             )
         finally:
@@ -287,6 +289,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language", help="language for rows without one")
     p.add_argument("--domain", help="domain for rows without one")
     p.add_argument("--skip-bad-rows", action="store_true", help="leave bad rows out instead of failing the import")
+    p.add_argument("--collection", help="add to this collection (created if new); default: a new collection "
+                                        "named after the file, so nothing is merged silently")
+    p.add_argument("--update-changed", action="store_true",
+                   help="an id stored in the collection with other text: update the record (default: stop)")
+    p.add_argument("--skip-duplicates", action="store_true",
+                   help="leave out rows whose exact text a record of another collection has")
     p.add_argument("--user", default="cli")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_import_records)

@@ -1,7 +1,8 @@
-"""Text helpers shared by the core: accent folding and code normalisation."""
+"""Text helpers shared by the core: accent folding, code normalisation, content fingerprints."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 
@@ -38,3 +39,11 @@ def split_codes(value: str) -> list[str]:
         return []
     parts = re.split(r"[|;]", str(value))
     return [normalize_code(p) for p in parts if p.strip()]
+
+
+def content_hash(*fields: object) -> str:
+    """A fingerprint of a record's text fields (title, abstract, keywords): Unicode-normalised,
+    case- and whitespace-insensitive, so an exact re-export of the same record gets the same one."""
+    parts = [_SPACES.sub(" ", unicodedata.normalize("NFKC", "" if f is None else str(f)).casefold()).strip()
+             for f in fields]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:24]

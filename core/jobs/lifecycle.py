@@ -48,6 +48,7 @@ class JobParams:
     domain: str = ""
     chunk: int = 256
     source_sha256: str = ""  # of the job's own copy of the file (``source``), checked before results are read
+    collection: str = ""  # the records' collection: "" = a new one named after the file
 
     @classmethod
     def from_json(cls, text: str) -> "JobParams":

@@ -12,7 +12,6 @@ import time
 from typing import Callable
 
 from core.errors import WorkbenchError
-from core.files.records_io import inspect_source, read_chunks
 from core.jobs.lifecycle import JobInfo, JobParams, get_job, holder_alive, lease_of
 from core.models.runtimes import load_classifier
 from core.models.scoring import prediction_rows, rank
@@ -20,28 +19,25 @@ from core.store import Store
 from core.work.records_import import import_records
 
 
-def _prepare(store: Store, job_id: int, params: JobParams) -> tuple[int, int]:
-    """Import the file as a batch and list, for each file row, the record it became (rows whose id
-    is already stored are linked to that record). Returns (batch id, rows to classify)."""
+def _prepare(store: Store, job_id: int, params: JobParams) -> tuple[int | None, int]:
+    """Import the file as a batch of its collection (a new one unless the job names one) and
+    list, for each file row, the record it is: a new record, or the stored record with the same
+    id and text in that collection. Returns (batch id, rows to classify)."""
     taxonomy = store.load_taxonomy(params.taxonomy_id)
     mapping = dict(params.mapping)
     mapping.pop("label", None)  # a bulk job classifies; labels are imported on the Import page
     report = import_records(store, params.source, params.file_name, mapping=mapping, fmt=params.fmt,
                             encoding=params.encoding, delimiter=params.delimiter, on_error=params.on_error,
                             label_taxonomy=taxonomy, default_language=params.language,
-                            default_domain=params.domain, imported_by=f"job #{job_id}")
-    batch_id = report.batch_id
+                            default_domain=params.domain, imported_by=f"job #{job_id}",
+                            collection=params.collection or None)
     with store.write():
         store.clear_job_records(job_id)
-        store.add_job_records_from_batch(job_id, batch_id)
-        if report.already_stored and mapping.get("id"):
-            info = inspect_source(params.source, params.file_name, fmt=params.fmt, encoding=params.encoding,
-                                  delimiter=params.delimiter)
-            for rows, cols in read_chunks(params.source, info):
-                ids = [i.strip() for i in cols[mapping["id"]]]
-                store.add_job_records_by_external_id(job_id, list(zip(rows, ids)))
+        if report.batch_id is not None:
+            store.add_job_records_from_batch(job_id, report.batch_id)
+        store.add_job_records(job_id, report.linked)
         total = store.count_job_records(job_id)
-    return batch_id, total
+    return report.batch_id, total
 
 
 def _classify_chunk(store: Store, classifiers, taxonomy, params: JobParams, items: list[tuple[int, int]]):

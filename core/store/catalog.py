@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from core.domain.taxonomy import NodeSpec, Taxonomy
+from core.domain.text import content_hash
 from core.errors import NotFound, StoreError
 from core.store.schema import now
 
@@ -36,6 +37,7 @@ class BatchInfo:
     imported_by: str
     started_at: str
     finished_at: str
+    collection: str = ""
 
 
 class CatalogQueries:
@@ -136,35 +138,76 @@ class CatalogQueries:
     def list_batches(self) -> list[BatchInfo]:
         rows = self.db.execute(
             "SELECT id, file_name, format, status, rows_read, rows_imported, rows_skipped, problems, "
-            "imported_by, started_at, finished_at FROM import_batches ORDER BY id DESC"
+            "imported_by, started_at, finished_at, collection FROM import_batches ORDER BY id DESC"
         ).fetchall()
         return [
             BatchInfo(r[0], r[1] or "", r[2] or "", r[3] or "", r[4] or 0, r[5] or 0, r[6] or 0,
-                      tuple(json.loads(r[7] or "[]")), r[8] or "", r[9] or "", r[10] or "")
+                      tuple(json.loads(r[7] or "[]")), r[8] or "", r[9] or "", r[10] or "", r[11] or "")
             for r in rows
         ]
 
-    def existing_external_ids(self, external_ids: Sequence[str]) -> dict[str, tuple[int | None, int | None]]:
-        """Of these ids, the ones already stored, each with its (batch id, source row)."""
+    def existing_external_ids(self, external_ids: Sequence[str],
+                              collection: str) -> dict[str, tuple[int | None, int | None, int, str]]:
+        """Of these ids, the ones already stored in ``collection``, each with its (batch id, source
+        row, record id, content hash)."""
         if not external_ids:
             return {}
         rows = self.db.execute(
-            "SELECT external_id, batch_id, source_row FROM records "
-            "WHERE external_id IN (SELECT value FROM json_each(?))",
-            [json.dumps(list(external_ids))],
+            "SELECT external_id, batch_id, source_row, id, content_hash FROM records "
+            "WHERE collection = ? AND external_id IN (SELECT value FROM json_each(?))",
+            [collection, json.dumps(list(external_ids))],
         ).fetchall()
-        return {r[0]: (r[1], r[2]) for r in rows}
+        return {r[0]: (r[1], r[2], r[3], r[4] or "") for r in rows}
+
+    def hashes_in_other_collections(self, hashes: Sequence[str], collection: str) -> dict[str, str]:
+        """Of these content hashes, those a record of another collection has: hash -> that collection."""
+        return dict(self.db.execute(
+            "SELECT content_hash, min(collection) FROM records WHERE collection != ? "
+            "AND content_hash IN (SELECT value FROM json_each(?)) GROUP BY content_hash",
+            [collection, json.dumps(list(set(hashes)))]).fetchall())
+
+    def collections(self) -> dict[str, int]:
+        """Every collection with its number of records, largest first."""
+        return dict(self.db.execute(
+            "SELECT collection, count(*) FROM records GROUP BY collection ORDER BY 2 DESC, 1").fetchall())
 
     def insert_records(self, rows: Iterable[Sequence[Any]]) -> int:
         """Insert rows of (external_id, title, abstract, keywords, language, domain, year, batch_id,
-        source_row, labels_json, label_taxonomy). Returns the number inserted."""
+        source_row, labels_json, label_taxonomy[, collection, content_hash]); without the last two,
+        the collection "default" and the hash of the text. Returns the number inserted."""
         created = now()
+
+        def full(r: Sequence[Any]) -> tuple:
+            r = tuple(r)
+            return (r if len(r) == 13 else r + ("default", content_hash(r[1], r[2], r[3]))) + (created,)
+
         cursor = self.db.conn.executemany(
             "INSERT INTO records (external_id, title, abstract, keywords, language, domain, year, batch_id, "
-            "source_row, labels, label_taxonomy, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (tuple(r) + (created,) for r in rows),
+            "source_row, labels, label_taxonomy, collection, content_hash, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (full(r) for r in rows),
         )
         return cursor.rowcount
+
+    def update_records(self, rows: Iterable[Sequence[Any]]) -> int:
+        """Replace stored records' text and metadata: rows of (record id, title, abstract, keywords,
+        language, domain, year, labels_json, label_taxonomy, content_hash, batch_id, source_row).
+        Their stored model predictions are dropped (they belonged to the old text)."""
+        rows = list(rows)
+        with self.write():
+            self.db.conn.executemany(
+                "UPDATE records SET title = ?, abstract = ?, keywords = ?, language = ?, domain = ?, year = ?, "
+                "labels = ?, label_taxonomy = ?, content_hash = ?, batch_id = ?, source_row = ? WHERE id = ?",
+                [tuple(r[1:]) + (r[0],) for r in rows])
+            self.db.execute("DELETE FROM predictions WHERE record_id IN (SELECT value FROM json_each(?))",
+                            [json.dumps([r[0] for r in rows])])
+        return len(rows)
+
+    def delete_empty_batch(self, batch_id: int) -> None:
+        """Drop a batch row that brought no record (a re-import of stored records)."""
+        with self.write():
+            if not self.db.execute("SELECT 1 FROM records WHERE batch_id = ? LIMIT 1", [batch_id]).fetchone():
+                self.db.execute("DELETE FROM import_batches WHERE id = ?", [batch_id])
 
     def count_records(self, batch_id: int | None = None) -> int:
         if batch_id is None:

@@ -55,16 +55,13 @@ class JobQueries:
                 "ROW_NUMBER() OVER (ORDER BY source_row) - 1, id, source_row FROM records WHERE batch_id = ?",
                 [job_id, job_id, batch_id])
 
-    def add_job_records_by_external_id(self, job_id: int, rows: Sequence[tuple[int, str]]) -> None:
-        """Link file rows whose id was already stored (imported earlier) to their records."""
-        found = dict(self.db.execute(
-            "SELECT external_id, id FROM records WHERE external_id IN (SELECT value FROM json_each(?))",
-            [json.dumps([i for _, i in rows if i])]).fetchall())
+    def add_job_records(self, job_id: int, rows: Sequence[tuple[int, int]]) -> None:
+        """Link file rows to records stored before the job (same collection, id and text)."""
         have = {r[0] for r in self.db.execute(
             "SELECT source_row FROM job_records WHERE job_id = ? AND source_row IN (SELECT value FROM json_each(?))",
             [job_id, json.dumps([r for r, _ in rows])])}
         start = self.count_job_records(job_id)
-        new = [(row, found[ext]) for row, ext in rows if ext in found and row not in have]
+        new = sorted((row, rid) for row, rid in rows if row not in have)
         with self.write():
             self.db.conn.executemany(
                 "INSERT INTO job_records (job_id, position, record_id, source_row) VALUES (?, ?, ?, ?)",

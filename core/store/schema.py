@@ -281,3 +281,26 @@ def m005_event_chain(db: sqlite_utils.Database) -> None:
     db.execute(f"CREATE TRIGGER annotations_no_replace BEFORE INSERT ON annotations "
                f"WHEN EXISTS (SELECT 1 FROM annotations WHERE id = NEW.id) "
                f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END")
+
+
+@migrations()
+def m006_collections(db: sqlite_utils.Database) -> None:
+    # A record's identity is (collection, id): ids of different sources no longer collide. Records
+    # imported before collections existed form the collection "default". Each record keeps a
+    # fingerprint of its text, to find the same text in other collections and ids re-used for
+    # other text.
+    from core.domain.text import content_hash
+
+    db.execute("ALTER TABLE records ADD COLUMN collection TEXT NOT NULL DEFAULT 'default'")
+    db.execute("ALTER TABLE records ADD COLUMN content_hash TEXT")
+    db.execute("ALTER TABLE import_batches ADD COLUMN collection TEXT")
+    db.execute("UPDATE import_batches SET collection = 'default'")
+    rows = db.execute("SELECT id, title, abstract, keywords FROM records").fetchall()
+    db.conn.executemany("UPDATE records SET content_hash = ? WHERE id = ?",
+                        [(content_hash(t, a, k), rid) for rid, t, a, k in rows])
+    for name, unique in db.execute("SELECT name, \"unique\" FROM pragma_index_list('records')").fetchall():
+        columns = [r[2] for r in db.execute(f"PRAGMA index_info('{name}')")]
+        if unique and columns == ["external_id"]:
+            db.execute(f"DROP INDEX \"{name}\"")
+    db.execute("CREATE UNIQUE INDEX idx_records_collection_external_id ON records (collection, external_id)")
+    db.execute("CREATE INDEX idx_records_content_hash ON records (content_hash)")

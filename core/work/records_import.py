@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from core.domain.taxonomy import Taxonomy
-from core.domain.text import fold, split_codes
+from core.domain.text import content_hash, fold, split_codes
 from core.errors import ImportFailed, InputFileError, Problem
 from core.files.records_io import Source, SourceInfo, inspect_source, read_chunks
 from core.store import Store
@@ -56,21 +56,44 @@ def guess_mapping(columns: tuple[str, ...] | list[str]) -> dict[str, str | None]
 
 @dataclass
 class ImportReport:
-    batch_id: int | None
+    batch_id: int | None  # None when the file brought no new or changed record (no empty batch is kept)
     file_name: str
+    collection: str = ""
     rows_read: int = 0
     rows_imported: int = 0
+    rows_updated: int = 0
     rows_skipped: int = 0
     already_stored: int = 0
+    duplicates_elsewhere: int = 0  # rows whose exact text a record of another collection has
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     info: SourceInfo | None = None
+    linked: list[tuple[int, int]] = field(default_factory=list)  # (file row, stored record) for stored rows
 
     def summary(self) -> str:
-        text = f"{self.rows_imported:,} records imported from '{self.file_name}' ({self.rows_read:,} rows read"
-        if self.rows_skipped:
-            text += f", {self.rows_skipped:,} skipped"
+        text = (f"{self.rows_imported:,} records imported from '{self.file_name}' into collection "
+                f"'{self.collection}' ({self.rows_read:,} rows read")
+        for count, what in ((self.rows_updated, "updated"), (self.already_stored, "already stored"),
+                            (self.rows_skipped - self.already_stored, "skipped"),
+                            (self.duplicates_elsewhere, "with the same text in another collection")):
+            if count:
+                text += f", {count:,} {what}"
         return text + ")"
+
+
+ON_CHANGED = ("stop", "update")
+
+
+def new_collection_name(store: Store, file_name: str) -> str:
+    """A collection name for a file's records that no stored collection has: the file's stem,
+    numbered when taken."""
+    stem = Path(file_name).stem.strip() or "import"
+    taken = set(store.collections())
+    name, n = stem, 1
+    while name in taken:
+        n += 1
+        name = f"{stem} ({n})"
+    return name
 
 
 def _parse_year(value: str) -> int | None:
@@ -121,25 +144,39 @@ def import_records(
     default_language: str = "",
     default_domain: str = "",
     imported_by: str = "",
+    collection: str | None = None,
+    on_changed: str = "stop",
+    skip_duplicates: bool = False,
     chunk_size: int = 5000,
     max_rows: int | None = None,
     progress: Callable[[int, float], None] | None = None,
 ) -> ImportReport:
     """Import ``source`` (a path or the file's bytes) into ``store``; see the module docstring.
 
-    ``progress(rows_read, fraction_of_file)`` is called after each chunk.
+    A record's identity is (collection, id). ``collection`` None makes a new collection named after
+    the file, so nothing is ever merged silently; naming a stored collection adds to it: rows whose
+    id is stored there with the same text are left out (linked, for jobs), rows whose id is stored
+    with another text stop the import (``on_changed="stop"``) or replace the stored record's text
+    and metadata (``"update"``). A file without an id column gets ids from its text (exact
+    duplicates inside the file numbered), so re-importing an extended export adds only the new
+    rows. Rows whose text a record of another collection has are counted (``skip_duplicates``
+    leaves them out). ``progress(rows_read, fraction_of_file)`` is called after each chunk.
     """
     if on_error not in ("abort", "skip"):
         raise ValueError("on_error must be 'abort' or 'skip'")
+    if on_changed not in ON_CHANGED:
+        raise ValueError(f"on_changed must be one of {', '.join(ON_CHANGED)}")
     name = name or (Path(source).name if not isinstance(source, (bytes, bytearray)) else "upload")
     info = inspect_source(source, name, fmt=fmt, encoding=encoding, delimiter=delimiter)
     mapped = validate_mapping(info, mapping if mapping is not None else guess_mapping(info.columns))
     if "label" in mapped and label_taxonomy is None:
         raise InputFileError(f"'{name}' has a label column ('{mapped['label']}'): say which taxonomy its codes "
                              "belong to, or leave the column unmapped")
-    report = ImportReport(None, name, info=info)
+    collection = (collection or "").strip() or new_collection_name(store, name)
+    report = ImportReport(None, name, collection, info=info)
     writing = True
     label_rows = unknown_label_rows = 0  # rows with labels; rows none of whose labels the taxonomy knows
+    hash_seen: dict[str, int] = {}  # files without ids: how often each text came so far
 
     def problem(row: int, message: str, column: str | None = None) -> None:
         nonlocal writing
@@ -147,12 +184,16 @@ def import_records(
         if on_error == "abort":
             writing = False
 
+    def note(row: int, message: str, column: str | None = None) -> None:
+        if len(report.warnings) < MAX_PROBLEMS:
+            report.warnings.append(Problem(message, row, column=column, unit="row"))
+
     with store.write():
         batch_id = store.create_batch(
             file_name=name, format=info.format, encoding=info.encoding, delimiter=info.delimiter,
             mapping=mapped, label_taxonomy=label_taxonomy.id if label_taxonomy else None, imported_by=imported_by,
+            collection=collection,
         )
-        report.batch_id = batch_id
         first_row_of: dict[str, int] = {}  # only ids of the current chunk; earlier ones are looked up in SQL
         fraction = 0.0
 
@@ -165,13 +206,21 @@ def import_records(
             report.rows_read += n
             blank = [""] * n
             values = {f: cols.get(c, blank) for f, c in mapped.items()}
-            ids = values.get("id") or [f"{batch_id}:{r}" for r in rows]
-            ids = [i.strip() for i in ids]
-            stored = store.existing_external_ids([i for i in ids if i])
+            texts_of = [[values[f][k].strip() if f in values else "" for f in TEXT_FIELDS] for k in range(n)]
+            hashes = [content_hash(*t) for t in texts_of]
+            if "id" in values:
+                ids = [i.strip() for i in values["id"]]
+            else:
+                ids = []
+                for h in hashes:
+                    hash_seen[h] = hash_seen.get(h, 0) + 1
+                    ids.append(f"#{h[:16]}" + (f"-{hash_seen[h]}" if hash_seen[h] > 1 else ""))
+            stored = store.existing_external_ids([i for i in ids if i], collection)
+            elsewhere = store.hashes_in_other_collections(hashes, collection)
             first_row_of.clear()
-            out = []
+            out, updates = [], []
             for k, row in enumerate(rows):
-                external_id = ids[k]
+                external_id, texts = ids[k], texts_of[k]
                 bad = False
                 if not external_id:
                     problem(row, "empty id", mapped.get("id"))
@@ -179,21 +228,7 @@ def import_records(
                 elif external_id in first_row_of:
                     problem(row, f"id '{external_id}' repeats row {first_row_of[external_id]}", mapped.get("id"))
                     bad = True
-                elif external_id in stored:
-                    batch, source_row = stored[external_id]
-                    if batch == batch_id:
-                        problem(row, f"id '{external_id}' repeats row {source_row}", mapped.get("id"))
-                        bad = True
-                    else:
-                        report.already_stored += 1
-                        report.rows_skipped += 1
-                        if len(report.warnings) < MAX_PROBLEMS:
-                            report.warnings.append(Problem(
-                                f"id '{external_id}' is already stored (import #{batch}); row left out", row,
-                                unit="row"))
-                        continue
                 first_row_of.setdefault(external_id, row)
-                texts = [values[f][k].strip() if f in values else "" for f in TEXT_FIELDS]
                 if not any(texts):
                     columns = ", ".join(f"'{mapped[f]}'" for f in TEXT_FIELDS if f in mapped)
                     problem(row, f"no text: {columns} empty")
@@ -213,24 +248,55 @@ def import_records(
                         unknown = [c for c in labels if c not in label_taxonomy]
                         label_rows += 1
                         unknown_label_rows += len(unknown) == len(labels)
-                        if unknown and len(report.warnings) < MAX_PROBLEMS:
-                            report.warnings.append(Problem(
-                                f"label code(s) {', '.join(unknown)} not in taxonomy '{label_taxonomy.name}'; left out",
-                                row, column=mapped["label"], unit="row"))
+                        if unknown:
+                            note(row, f"label code(s) {', '.join(unknown)} not in taxonomy '{label_taxonomy.name}'; "
+                                      "left out", mapped["label"])
                         labels = [label_taxonomy.node(c).code for c in labels if c in label_taxonomy]
+                update = None
+                if not bad and external_id in stored:
+                    batch, source_row, record_id, stored_hash = stored[external_id]
+                    if batch == batch_id:
+                        problem(row, f"id '{external_id}' repeats row {source_row}", mapped.get("id"))
+                        bad = True
+                    elif stored_hash == hashes[k] and on_changed == "stop":
+                        report.already_stored += 1
+                        report.rows_skipped += 1
+                        report.linked.append((row, record_id))
+                        note(row, f"id '{external_id}' is stored already (import #{batch}); row left out")
+                        continue
+                    elif on_changed == "stop":
+                        problem(row, f"id '{external_id}' is stored in collection '{collection}' with another text "
+                                     f"(import #{batch}, row {source_row}): choose to update stored records, or "
+                                     "import into a new collection", mapped.get("id"))
+                        bad = True
+                    else:
+                        update = record_id
+                if not bad and hashes[k] in elsewhere and update is None:
+                    report.duplicates_elsewhere += 1
+                    if skip_duplicates:
+                        report.rows_skipped += 1
+                        note(row, f"the same text is in collection '{elsewhere[hashes[k]]}'; row left out")
+                        continue
                 if bad:
                     report.rows_skipped += 1
                     continue
-                if writing:
-                    out.append((
-                        external_id, texts[0], texts[1], texts[2],
-                        values["language"][k].strip().lower() if "language" in values else default_language,
-                        values["domain"][k].strip() if "domain" in values else default_domain,
-                        year, batch_id, row, json.dumps(labels) if labels else None,
-                        label_taxonomy.id if label_taxonomy is not None and labels else None,
-                    ))
+                language = values["language"][k].strip().lower() if "language" in values else default_language
+                domain = values["domain"][k].strip() if "domain" in values else default_domain
+                label_json = json.dumps(labels) if labels else None
+                label_tax = label_taxonomy.id if label_taxonomy is not None and labels else None
+                if not writing:
+                    continue
+                if update is not None:
+                    updates.append((update, *texts, language, domain, year, label_json, label_tax, hashes[k],
+                                    batch_id, row))
+                    report.linked.append((row, update))
+                else:
+                    out.append((external_id, *texts, language, domain, year, batch_id, row, label_json, label_tax,
+                                collection, hashes[k]))
             if writing and out:
                 report.rows_imported += store.insert_records(out)
+            if writing and updates:
+                report.rows_updated += store.update_records(updates)
             if progress:
                 progress(report.rows_read, fraction)
             if on_error == "abort" and len(report.problems) >= MAX_PROBLEMS:
@@ -256,4 +322,8 @@ def import_records(
             rows_skipped=report.rows_skipped,
             problems=[str(p) for p in (report.problems + report.warnings)[:MAX_PROBLEMS]],
         )
+        if report.rows_imported or report.rows_updated:
+            report.batch_id = batch_id
+        else:
+            store.delete_empty_batch(batch_id)
     return report
