@@ -147,10 +147,15 @@ def results(ctx: PageContext, job) -> None:
     report = jobs.triage(db, job, shown_model, thresholds, dry_run=True)
     st.write(f"With these thresholds: **{report.accepted:,}** machine-accepted, **{report.to_queue:,}** to the "
              f"expert queue, {report.already_labelled:,} already labelled.")
-    if st.button("Apply triage", key="bulk.triage", disabled=not report.accepted):
+    t1, t2, _ = st.columns([1, 1, 3])
+    if t1.button("Apply triage", key="bulk.triage", disabled=not report.accepted):
         done = jobs.triage(db, job, shown_model, thresholds)
         st.success(f"{done.accepted:,} records machine-accepted; {done.to_queue:,} wait in the expert queue "
                    f"(Annotate → By import batch #{job.checkpoint.get('batch_id')}).")
+    if t2.button("Undo this model's triage", key="bulk.undo_triage"):
+        undone = jobs.undo_triage(db, job, shown_model, ctx.state.user or "anonymous")
+        st.success(f"{undone:,} machine-accepted labels undone (each by an undo event); those records wait in the "
+                   "expert queue again.")
 
 
 with page_context() as ctx:

@@ -4,8 +4,10 @@ import datetime as dt
 
 import streamlit as st
 
+from core.work.final_codes import PROVENANCE, final_codes, final_codes_bytes
 from core.work.training_data import FORMATS, ExportFilter, category_counts, labelled_frame, split, to_bytes
 from ui.common import page_context, plain
+from ui.widgets import XLSX_MIME
 
 with page_context() as ctx:
     state, db, tax = ctx.state, ctx.db, ctx.tax
@@ -60,3 +62,21 @@ with page_context() as ctx:
                            key="training.download", type="primary")
         with st.expander("Preview"):
             st.dataframe(frame.head(50), hide_index=True, width="stretch", key="training.preview")
+
+    st.divider()
+    st.subheader("Final codes for the catalogue")
+    st.caption("Every record's final code with where it comes from: an expert's label before a machine-accepted "
+               "one, before the label it was imported with.")
+    final = final_codes(db, tax, lang=state.lang)
+    if final.empty:
+        st.caption("No record has a code yet.")
+    else:
+        counts = final["provenance"].value_counts()
+        st.write(" · ".join(f"{counts.get(p, 0):,} {p}" for p in PROVENANCE))
+        stem = f"{tax.id}-final-codes-{dt.date.today().isoformat()}"
+        f1, f2, f3, _ = st.columns([1, 1, 1, 3])
+        f1.download_button("CSV", final_codes_bytes(final, "csv"), f"{stem}.csv", "text/csv", key="training.final.csv")
+        f2.download_button("XLSX", final_codes_bytes(final, "xlsx"), f"{stem}.xlsx", XLSX_MIME,
+                           key="training.final.xlsx")
+        f3.download_button("JSONL", final_codes_bytes(final, "jsonl"), f"{stem}.jsonl", "application/jsonl",
+                           key="training.final.jsonl")

@@ -164,6 +164,14 @@ def test_xlsx_download_and_triage(store, tmp_path):
     assert store.queue_size(spec) == report.to_queue
     again = triage(store, job, "ford-tfidf", {c: 0.5 for c in manifest.codes})
     assert again.accepted == 0 and again.already_labelled == report.accepted  # nothing accepted twice
+    # undoing the triage: an undo event per record (the log keeps both), the records queue again
+    from core.jobs import undo_triage
+
+    events_before = store.stats()["annotations"]
+    assert undo_triage(store, job, "ford-tfidf", "Lead Lea") == report.accepted
+    assert store.stats()["annotations"] == events_before + report.accepted
+    assert store.queue_size(spec) == 400 and store.verify_events().intact
+    assert undo_triage(store, job, "ford-tfidf", "Lead Lea") == 0  # nothing left to undo
 
 
 def test_neutralise():

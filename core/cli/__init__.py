@@ -243,6 +243,18 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_final(args: argparse.Namespace) -> int:
+    from core.work.final_codes import final_codes, write_final_codes
+
+    with _store(args) as store:
+        frame = final_codes(store, store.load_taxonomy(args.taxonomy), collection=args.collection, lang=args.lang)
+    write_final_codes(frame, args.output)
+    counts = frame["provenance"].value_counts().to_dict()
+    print(f"{len(frame):,} records' final codes written to {args.output} ("
+          + ", ".join(f"{counts.get(p, 0):,} {p}" for p in ("expert", "machine", "imported")) + ")")
+    return 0
+
+
 def cmd_run_job(args: argparse.Namespace) -> int:
     from core.jobs import run_job
 
@@ -376,6 +388,14 @@ def build_parser() -> argparse.ArgumentParser:
                                          "default: a local Ray instance")
     p.add_argument("--ray-workers", type=_positive, default=2, help="model workers (each loads the model once)")
     p.set_defaults(func=cmd_classify)
+
+    p = sub.add_parser("export-final", help="every record's final code with its provenance (expert > machine > "
+                                            "imported), for the catalogue")
+    p.add_argument("taxonomy")
+    p.add_argument("output", help=".csv or .xlsx (for spreadsheets) or .jsonl")
+    p.add_argument("--collection", help="only this collection's records")
+    p.add_argument("--lang", default="en", help="language of the code names")
+    p.set_defaults(func=cmd_export_final)
 
     p = sub.add_parser("run-job", help="run or resume a bulk classification job of the workspace (the app starts "
                                        "these itself)")

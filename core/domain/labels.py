@@ -63,8 +63,8 @@ class Event:
             raise ValueError("'undo' needs the id of the event it reverts")
         if self.action == "machine-accept" and self.role != MACHINE_ROLE:
             raise ValueError("only the machine role records machine-accept events")
-        if self.role == MACHINE_ROLE and self.action != "machine-accept":
-            raise ValueError("the machine role only records machine-accept events")
+        if self.role == MACHINE_ROLE and self.action not in ("machine-accept", "undo"):
+            raise ValueError("the machine role only records machine-accept events (and their undoing)")
 
 
 @dataclass

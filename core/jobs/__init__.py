@@ -21,9 +21,9 @@ from core.jobs.lifecycle import (
                                  resume_interrupted,
 )
 from core.jobs.results import classified_rows, classify_file, distribution, result_rows, write_results
-from core.jobs.triage import TriageReport, default_thresholds, triage
+from core.jobs.triage import TriageReport, default_thresholds, triage, undo_triage
 from core.jobs.worker import run_job
 
 __all__ = ["JobError", "JobInfo", "JobParams", "TriageReport", "cancel_job", "classified_rows", "classify_file",
            "create_job", "default_thresholds", "distribution", "get_job", "launch", "list_jobs", "result_rows",
-           "resume_interrupted", "run_job", "triage", "write_results"]
+           "resume_interrupted", "run_job", "triage", "undo_triage", "write_results"]

@@ -64,4 +64,19 @@ def triage(store: Store, job: JobInfo, model_name: str, thresholds: dict[str, fl
     return TriageReport(accepted, queued, labelled, {c: (a, q) for c, (a, q) in per_code.items()})
 
 
-__all__ = ["TriageReport", "default_thresholds", "triage"]
+def undo_triage(store: Store, job: JobInfo, model_name: str, by: str) -> int:
+    """Undo a job's triage by a model: one undo event per machine-accepted record (the log keeps
+    both); those records go back to the expert queue. Returns how many were undone."""
+    model = next((m for m in job.models if m["name"] == model_name), None)
+    if model is None:
+        raise JobError(f"job #{job.id} did not run model '{model_name}'")
+    annotator = f"model:{model['name']}@{model['version']}"
+    accepted = store.job_machine_accepts(job.id, annotator)
+    with store.write():
+        for event_id, record_id, taxonomy_id in accepted:
+            store.add_event(Event(record_id, taxonomy_id, annotator, MACHINE_ROLE, "undo", (),
+                                  reason=f"triage of job #{job.id} undone by {by}", undoes=event_id))
+    return len(accepted)
+
+
+__all__ = ["TriageReport", "default_thresholds", "triage", "undo_triage"]

@@ -256,15 +256,15 @@ class AnnotationQueries:
         if not include_rejected:
             where.append("c.action != 'reject'")
         return list(self.db.query(
-            "SELECT r.id AS record_id, r.external_id, r.title, r.abstract, r.keywords, r.language, r.domain, r.year, "
-            "c.codes, c.annotator, c.role, c.action, c.updated_at, c.event_id FROM current_labels c "
+            "SELECT r.id AS record_id, r.collection, r.external_id, r.title, r.abstract, r.keywords, r.language, "
+            "r.domain, r.year, c.codes, c.annotator, c.role, c.action, c.updated_at, c.event_id FROM current_labels c "
             "JOIN records r ON r.id = c.record_id WHERE " + " AND ".join(where) + " ORDER BY c.record_id, c.updated_at",
             params))
 
     def imported_label_rows(self, taxonomy_id: str) -> list[dict[str, Any]]:
         """Records that arrived with labels of this taxonomy in their imported file."""
         return list(self.db.query(
-            "SELECT id AS record_id, external_id, title, abstract, keywords, language, domain, year, "
+            "SELECT id AS record_id, collection, external_id, title, abstract, keywords, language, domain, year, "
             "labels AS codes, created_at FROM records WHERE label_taxonomy = ? AND labels IS NOT NULL "
             "AND labels NOT IN ('', '[]') ORDER BY id", [taxonomy_id]))
 

@@ -67,6 +67,16 @@ class JobQueries:
                 "INSERT INTO job_records (job_id, position, record_id, source_row) VALUES (?, ?, ?, ?)",
                 [(job_id, start + k, rid, row) for k, (row, rid) in enumerate(new)])
 
+    def job_machine_accepts(self, job_id: int, annotator: str) -> list[tuple[int, int, str]]:
+        """(event id, record id, taxonomy) of a model's machine-accept events on a job's records
+        that are not undone."""
+        return [tuple(r) for r in self.db.execute(
+            "SELECT a.id, a.record_id, a.taxonomy_id FROM annotations a "
+            "WHERE a.action = 'machine-accept' AND a.annotator = ? "
+            "AND a.record_id IN (SELECT record_id FROM job_records WHERE job_id = ?) "
+            "AND NOT EXISTS (SELECT 1 FROM annotations u WHERE u.undoes = a.id) ORDER BY a.id",
+            [annotator, job_id]).fetchall()]
+
     def count_job_records(self, job_id: int) -> int:
         return self.db.execute("SELECT count(*) FROM job_records WHERE job_id = ?", [job_id]).fetchone()[0]
 

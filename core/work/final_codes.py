@@ -1,0 +1,82 @@
+"""Every record's final code in a taxonomy, with its provenance, for writing back to the
+catalogue: an expert's current label (the latest among experts, librarians and leads) comes
+before a machine-accepted one, which comes before the label the record was imported with.
+Records whose latest expert decision is a rejection carry no final code from a machine or an
+imported label either (an expert said none of them is right).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from core.domain.labels import EXPERT_ROLES, MACHINE_ROLE
+from core.domain.taxonomy import Taxonomy
+from core.errors import WorkbenchError
+from core.files.writers import table_bytes
+from core.store import Store
+
+PROVENANCE = ("expert", "machine", "imported")  # strongest first
+COLUMNS = ["collection", "external_id", "record_id", "title", "codes", "names", "provenance", "by", "at"]
+FORMATS = ("csv", "xlsx", "jsonl")
+
+
+class FinalCodesError(WorkbenchError):
+    prefix = "Cannot export final codes"
+
+
+def final_codes(store: Store, taxonomy: Taxonomy, *, collection: str | None = None, lang: str = "en") -> pd.DataFrame:
+    """One row per record that has a final code in ``taxonomy``: its codes (``|``-separated),
+    their names, where they come from (expert, machine, imported), who and when."""
+    chosen: dict[int, dict] = {}
+    rejected: set[int] = set()
+
+    def offer(row: dict, codes: list[str], provenance: str, by: str, at: str) -> None:
+        rid = row["record_id"]
+        if rid in rejected or (rid in chosen and PROVENANCE.index(chosen[rid]["provenance"]) <=
+                               PROVENANCE.index(provenance)):
+            return
+        if collection is not None and row["collection"] != collection:
+            return
+        codes = taxonomy.cut_codes(codes)
+        chosen[rid] = {"collection": row["collection"], "external_id": row["external_id"], "record_id": rid,
+                       "title": row["title"] or (row["abstract"] or "")[:200], "codes": "|".join(codes),
+                       "names": "|".join(taxonomy.name_of(c, lang) if c in taxonomy else c for c in codes),
+                       "provenance": provenance, "by": by, "at": at}
+
+    for row in store.current_label_rows(taxonomy.id, roles=EXPERT_ROLES, include_rejected=True):
+        if row["action"] == "reject":  # rows come oldest first: the latest decision wins
+            chosen.pop(row["record_id"], None)
+            rejected.add(row["record_id"])
+        else:
+            rejected.discard(row["record_id"])
+            chosen.pop(row["record_id"], None)
+            offer(row, json.loads(row["codes"]), "expert", row["annotator"], row["updated_at"])
+    for row in store.current_label_rows(taxonomy.id, roles=(MACHINE_ROLE,)):
+        offer(row, json.loads(row["codes"]), "machine", row["annotator"], row["updated_at"])
+    for row in store.imported_label_rows(taxonomy.id):
+        offer(row, json.loads(row["codes"]), "imported", "(imported file)", row["created_at"] or "")
+    frame = pd.DataFrame(list(chosen.values()), columns=COLUMNS)
+    return frame.sort_values(["collection", "record_id"]).reset_index(drop=True)
+
+
+def final_codes_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
+    """CSV or XLSX for a spreadsheet (formulas neutralised) or JSONL (text exact)."""
+    if fmt == "jsonl":
+        return frame.to_json(orient="records", lines=True, force_ascii=False).encode("utf-8")
+    if fmt not in FORMATS:
+        raise FinalCodesError(f"final codes are written as {', '.join(FORMATS)}, not '{fmt}'")
+    return table_bytes(frame, fmt, "final codes")
+
+
+def write_final_codes(frame: pd.DataFrame, path: str | Path) -> Path:
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    path.write_bytes(final_codes_bytes(frame, fmt))
+    return path
+
+
+__all__ = ["COLUMNS", "FORMATS", "FinalCodesError", "PROVENANCE", "final_codes", "final_codes_bytes",
+           "write_final_codes"]
