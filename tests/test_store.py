@@ -139,3 +139,17 @@ def test_opening_and_reading_never_wait_for_a_writer(tmp_path):
                     pass
     with Store(path) as after:
         assert after.count_records() == 1
+
+
+def test_a_taxonomy_whose_codes_are_used_cannot_lose_them(store):
+    from core.domain.taxonomy import NodeSpec, Taxonomy
+
+    mine = Taxonomy("mine", "Mine", [NodeSpec("A", {"en": "Alpha"}), NodeSpec("B", {"en": "Beta"}, ("A",))])
+    store.save_taxonomy(mine)
+    store.insert_records([("x1", "Title", "", "", "en", "", None, None, 2, '["B"]', "mine")])
+    smaller = Taxonomy("mine", "Mine v2", [NodeSpec("A", {"en": "Alpha"}), NodeSpec("C", {"en": "Gamma"}, ("A",))])
+    with pytest.raises(StoreError, match=r"labels use 1 code\(s\) of 'mine' that the new version lacks \(B\)"):
+        store.save_taxonomy(smaller, replace=True)
+    assert store.load_taxonomy("mine").name == "Mine"
+    bigger = Taxonomy("mine", "Mine v3", [*mine, NodeSpec("C", {"en": "Gamma"}, ("A",))])
+    store.save_taxonomy(bigger, replace=True)

@@ -52,6 +52,12 @@ class CatalogQueries:
                 raise StoreError(
                     f"a taxonomy with id '{taxonomy.id}' is already stored; choose another id or replace it"
                 )
+            if exists:
+                missing = sorted(c for c in self.codes_in_use(taxonomy.id) if c not in taxonomy)
+                if missing:
+                    raise StoreError(f"labels use {len(missing)} code(s) of '{taxonomy.id}' that the new version "
+                                     f"lacks ({', '.join(missing[:10])}{', …' if len(missing) > 10 else ''}); "
+                                     "keep those codes, or import it under another id")
             self.db.execute("DELETE FROM taxonomy_nodes WHERE taxonomy_id = ?", [taxonomy.id])
             self.db["taxonomies"].upsert(
                 {
@@ -83,6 +89,15 @@ class CatalogQueries:
                     for i, node in enumerate(taxonomy)
                 ],
             )
+
+    def codes_in_use(self, taxonomy_id: str) -> set[str]:
+        """Every code of a taxonomy that an annotation event or an imported label uses."""
+        used: set[str] = set()
+        for (codes,) in self.db.execute("SELECT DISTINCT codes FROM annotations WHERE taxonomy_id = ?", [taxonomy_id]):
+            used.update(json.loads(codes or "[]"))
+        for (codes,) in self.db.execute("SELECT DISTINCT labels FROM records WHERE label_taxonomy = ?", [taxonomy_id]):
+            used.update(json.loads(codes or "[]"))
+        return used
 
     def list_taxonomies(self) -> list[TaxonomyInfo]:
         rows = self.db.execute(

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 from core.domain.taxonomy import Taxonomy
+from core.errors import StoreError
 from core.files.shipped import BUILTIN_TAXONOMIES, DEMO_SLICES
 from core.files.taxonomy_io import read_taxonomy_file
 from core.settings import DATA_DIR, Settings
@@ -27,7 +28,10 @@ def ensure_builtin_taxonomies(store: Store) -> None:
             continue
         parsed = read_taxonomy_file(path)
         taxonomy = Taxonomy(builtin.id, builtin.name, parsed, source=builtin.source, version=version)
-        store.save_taxonomy(taxonomy, builtin=True, replace=True)
+        try:
+            store.save_taxonomy(taxonomy, builtin=True, replace=True)
+        except StoreError:  # the shipped file dropped codes that labels use: keep the stored version
+            continue
 
 
 DEMO_LABEL_EVERY = 3  # like MTMT, most demo records carry no label: one row in three keeps it
