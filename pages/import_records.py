@@ -90,5 +90,19 @@ with page_context(needs_taxonomy=False) as ctx:
                        "finished": b.finished_at[:19].replace("T", " ")} for b in batches],
                      hide_index=True, width="stretch", key="import.batches")
         st.caption(f"{db.count_records():,} records in all.")
+        live = [b for b in batches if b.status != "deleted"]
+        if live and state.role in ("lead", "librarian"):
+            with st.expander("Delete an import"):
+                st.caption("Its records leave every queue, export and chart; their predictions and bulk results go. "
+                           "The annotation log is never edited: each deletion is an event of its own.")
+                e1, e2, e3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+                target = e1.selectbox("Import", [b.id for b in live], key="import.delete_batch",
+                                      format_func=lambda i: next(f"#{b.id} {b.file_name} ({b.rows_imported:,} records)"
+                                                                 for b in live if b.id == i))
+                sure = e2.checkbox("Yes, delete it", key="import.delete_sure")
+                if e3.button("Delete", key="import.delete", disabled=not sure):
+                    with show_errors():
+                        n = db.delete_batch(int(target), state.user or state.role, state.role)
+                        st.success(f"Import #{target} deleted: {n:,} records.")
     else:
         st.caption("Nothing imported yet.")

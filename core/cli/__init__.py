@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from core.cli.arguments import _date, _delimiter, _positive, _score, _share
-from core.cli.maintenance import cmd_backup, cmd_export_events, cmd_restore, cmd_verify
+from core.cli.maintenance import cmd_backup, cmd_delete_batch, cmd_export_events, cmd_restore, cmd_verify
 from core.errors import WorkbenchError
 from core.files.records_io import ENCODINGS, inspect_source
 from core.files.taxonomy_io import read_taxonomy_file
@@ -410,6 +410,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("restore", help="replace the workspace with a backup whose log is intact (stop the app first)")
     p.add_argument("backup")
     p.set_defaults(func=cmd_restore)
+    p = sub.add_parser("delete-batch", help="delete an import batch: its records leave queues, exports and figures "
+                                            "(tombstones keep the log's references)")
+    p.add_argument("batch", type=_positive)
+    p.add_argument("--user", default="cli")
+    p.set_defaults(func=cmd_delete_batch)
     p = sub.add_parser("export-events", help="the annotation log as JSONL, with its chain head as the last line")
     p.add_argument("output")
     p.set_defaults(func=cmd_export_events)

@@ -53,3 +53,10 @@ def cmd_export_events(args: argparse.Namespace) -> int:
         out.write(json.dumps({"chain_head": report.head, "events": count, "intact": report.intact}) + "\n")
     print(f"{count:,} events written to {args.output} (chain head {report.head or '-'})")
     return 0
+
+
+def cmd_delete_batch(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        deleted = store.delete_batch(args.batch, args.user, "lead")
+    print(f"import #{args.batch} deleted: {deleted:,} records are tombstones now (each deletion is in the log)")
+    return 0

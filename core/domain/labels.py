@@ -7,7 +7,9 @@ annotator, is derived by replaying that annotator's events on the record in orde
 - ``reject`` (none of the suggestions fits, nothing chosen) sets an empty, rejected label;
 - ``skip`` and ``note`` leave the label as it is;
 - ``undo`` reverts the event it names: the label falls back to the latest label-setting event
-  that has not been undone (or to no label).
+  that has not been undone (or to no label);
+- ``delete`` records that the record was deleted with its import batch: the record stays as a
+  tombstone (so the log's references stay valid) and leaves every queue, export and figure.
 
 Two annotators' labels on one record are independent, so both are kept for agreement figures.
 """
@@ -17,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-ACTIONS = ("accept", "correct", "reject", "skip", "note", "undo", "machine-accept")
+ACTIONS = ("accept", "correct", "reject", "skip", "note", "undo", "machine-accept", "delete")
 LABEL_ACTIONS = frozenset({"accept", "correct", "reject", "machine-accept"})
 EXPERT_ROLES = ("expert", "librarian", "lead")
 MACHINE_ROLE = "machine"

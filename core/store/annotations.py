@@ -66,6 +66,7 @@ class AnnotationQueries:
                 where.append("NOT EXISTS (SELECT 1 FROM predictions p WHERE p.record_id = r.id AND p.model_name = ? "
                              "AND p.model_version = ?)")
             params += [spec.model_name, spec.model_version]
+        where.append("r.deleted_at IS NULL")
         # records of imports made for another taxonomy are left out (an import names its taxonomy)
         where.append("(r.batch_id IS NULL OR NOT EXISTS (SELECT 1 FROM import_batches b WHERE b.id = r.batch_id "
                      "AND b.label_taxonomy IS NOT NULL AND b.label_taxonomy NOT IN ('', ?)))")
@@ -134,8 +135,11 @@ class AnnotationQueries:
     def add_event(self, event: Event) -> Event:
         """Append an annotation event and update the derived current label, in one transaction."""
         with self.write():
-            if not self.db.execute("SELECT 1 FROM records WHERE id = ?", [event.record_id]).fetchone():
+            found = self.db.execute("SELECT deleted_at FROM records WHERE id = ?", [event.record_id]).fetchone()
+            if not found:
                 raise NotFound(f"no record with id {event.record_id} in this workspace")
+            if found[0] and event.action != "delete":
+                raise NotFound(f"record {event.record_id} was deleted with its import batch")
             if event.undoes is not None:
                 target = self.db.execute(
                     "SELECT record_id, taxonomy_id, annotator, action FROM annotations WHERE id = ?",
@@ -155,7 +159,8 @@ class AnnotationQueries:
             row.update(prev_hash=previous, hash=event_hash(previous, row))
             self.db.execute(f"INSERT INTO annotations ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                             list(row.values()))
-            self._refresh_label(event.record_id, event.taxonomy_id, event.annotator)
+            if event.action != "delete":  # a deletion changes no label: the record leaves every query instead
+                self._refresh_label(event.record_id, event.taxonomy_id, event.annotator)
             return replace_event(event, row["id"], row["created_at"])
 
     def verify_events(self) -> "ChainReport":
@@ -228,6 +233,34 @@ class AnnotationQueries:
             "AND NOT EXISTS (SELECT 1 FROM annotations u WHERE u.undoes = a.id)",
             [annotator, taxonomy_id, since, json.dumps(list(record_ids))])}
 
+    def delete_batch(self, batch_id: int, by: str, role: str) -> int:
+        """Delete an import batch: its records become tombstones (they leave every queue, count,
+        export and figure; ids are freed for a new import), their predictions, job results and
+        assignments go, and each deletion is itself an event of the log, which is never edited.
+        Returns the number of records deleted."""
+        with self.write():
+            batch = self.db.execute("SELECT status, label_taxonomy FROM import_batches WHERE id = ?",
+                                    [batch_id]).fetchone()
+            if batch is None:
+                raise NotFound(f"no import #{batch_id}")
+            if batch[0] == "deleted":
+                raise StoreError(f"import #{batch_id} is deleted already")
+            ids = [r[0] for r in self.db.execute(
+                "SELECT id FROM records WHERE batch_id = ? AND deleted_at IS NULL ORDER BY id", [batch_id])]
+            chosen = json.dumps(ids)
+            self.db.execute("UPDATE records SET deleted_at = ?, external_id = external_id || ? "
+                            "WHERE id IN (SELECT value FROM json_each(?))", [now(), f" (deleted #{batch_id})", chosen])
+            for table in ("predictions", "assignments"):
+                self.db.execute(f"DELETE FROM {table} WHERE record_id IN (SELECT value FROM json_each(?))", [chosen])
+            self.db.execute("DELETE FROM job_results WHERE EXISTS (SELECT 1 FROM job_records j WHERE "
+                            "j.job_id = job_results.job_id AND j.position = job_results.position "
+                            "AND j.record_id IN (SELECT value FROM json_each(?)))", [chosen])
+            for record_id in ids:
+                self.add_event(Event(record_id, batch[1] or "", by, role, "delete",
+                                     reason=f"import #{batch_id} deleted"))
+            self.db.execute("UPDATE import_batches SET status = 'deleted' WHERE id = ?", [batch_id])
+        return len(ids)
+
     def rebuild_current_labels(self) -> int:
         """Recompute every derived label from the event log (returns the number of labels)."""
         with self.write():
@@ -258,14 +291,15 @@ class AnnotationQueries:
         return list(self.db.query(
             "SELECT r.id AS record_id, r.collection, r.external_id, r.title, r.abstract, r.keywords, r.language, "
             "r.domain, r.year, c.codes, c.annotator, c.role, c.action, c.updated_at, c.event_id FROM current_labels c "
-            "JOIN records r ON r.id = c.record_id WHERE " + " AND ".join(where) + " ORDER BY c.record_id, c.updated_at",
-            params))
+            "JOIN records r ON r.id = c.record_id AND r.deleted_at IS NULL WHERE " + " AND ".join(where)
+            + " ORDER BY c.record_id, c.updated_at", params))
 
     def imported_label_rows(self, taxonomy_id: str) -> list[dict[str, Any]]:
         """Records that arrived with labels of this taxonomy in their imported file."""
         return list(self.db.query(
             "SELECT id AS record_id, collection, external_id, title, abstract, keywords, language, domain, year, "
             "labels AS codes, created_at FROM records WHERE label_taxonomy = ? AND labels IS NOT NULL "
+            "AND deleted_at IS NULL "
             "AND labels NOT IN ('', '[]') ORDER BY id", [taxonomy_id]))
 
     def annotators(self, taxonomy_id: str | None = None) -> list[str]:

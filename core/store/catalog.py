@@ -95,7 +95,8 @@ class CatalogQueries:
         used: set[str] = set()
         for (codes,) in self.db.execute("SELECT DISTINCT codes FROM annotations WHERE taxonomy_id = ?", [taxonomy_id]):
             used.update(json.loads(codes or "[]"))
-        for (codes,) in self.db.execute("SELECT DISTINCT labels FROM records WHERE label_taxonomy = ?", [taxonomy_id]):
+        for (codes,) in self.db.execute("SELECT DISTINCT labels FROM records WHERE label_taxonomy = ? "
+                                        "AND deleted_at IS NULL", [taxonomy_id]):
             used.update(json.loads(codes or "[]"))
         return used
 
@@ -169,7 +170,7 @@ class CatalogQueries:
             return {}
         rows = self.db.execute(
             "SELECT external_id, batch_id, source_row, id, content_hash FROM records "
-            "WHERE collection = ? AND external_id IN (SELECT value FROM json_each(?))",
+            "WHERE collection = ? AND deleted_at IS NULL AND external_id IN (SELECT value FROM json_each(?))",
             [collection, json.dumps(list(external_ids))],
         ).fetchall()
         return {r[0]: (r[1], r[2], r[3], r[4] or "") for r in rows}
@@ -177,14 +178,15 @@ class CatalogQueries:
     def hashes_in_other_collections(self, hashes: Sequence[str], collection: str) -> dict[str, str]:
         """Of these content hashes, those a record of another collection has: hash -> that collection."""
         return dict(self.db.execute(
-            "SELECT content_hash, min(collection) FROM records WHERE collection != ? "
+            "SELECT content_hash, min(collection) FROM records WHERE collection != ? AND deleted_at IS NULL "
             "AND content_hash IN (SELECT value FROM json_each(?)) GROUP BY content_hash",
             [collection, json.dumps(list(set(hashes)))]).fetchall())
 
     def collections(self) -> dict[str, int]:
         """Every collection with its number of records, largest first."""
         return dict(self.db.execute(
-            "SELECT collection, count(*) FROM records GROUP BY collection ORDER BY 2 DESC, 1").fetchall())
+            "SELECT collection, count(*) FROM records WHERE deleted_at IS NULL GROUP BY collection "
+            "ORDER BY 2 DESC, 1").fetchall())
 
     def insert_records(self, rows: Iterable[Sequence[Any]]) -> int:
         """Insert rows of (external_id, title, abstract, keywords, language, domain, year, batch_id,
@@ -226,8 +228,9 @@ class CatalogQueries:
 
     def count_records(self, batch_id: int | None = None) -> int:
         if batch_id is None:
-            return self.db.execute("SELECT count(*) FROM records").fetchone()[0]
-        return self.db.execute("SELECT count(*) FROM records WHERE batch_id = ?", [batch_id]).fetchone()[0]
+            return self.db.execute("SELECT count(*) FROM records WHERE deleted_at IS NULL").fetchone()[0]
+        return self.db.execute("SELECT count(*) FROM records WHERE batch_id = ? AND deleted_at IS NULL",
+                               [batch_id]).fetchone()[0]
 
     def records(self, *, batch_id: int | None = None, limit: int = 100, offset: int = 0,
                 search: str | None = None) -> list[dict[str, Any]]:
@@ -238,6 +241,7 @@ class CatalogQueries:
         if search:
             where.append("(title LIKE ? OR abstract LIKE ? OR external_id = ?)")
             params += [f"%{search}%", f"%{search}%", search]
+        where.append("deleted_at IS NULL")
         sql = "SELECT * FROM records"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -249,11 +253,12 @@ class CatalogQueries:
             raise ValueError(f"cannot group records by '{column}'")
         return {
             (str(k) if k is not None else ""): n
-            for k, n in self.db.execute(f"SELECT {column}, count(*) FROM records GROUP BY 1 ORDER BY 2 DESC")
+            for k, n in self.db.execute(f"SELECT {column}, count(*) FROM records WHERE deleted_at IS NULL "
+                                        "GROUP BY 1 ORDER BY 2 DESC")
         }
 
     def record(self, record_id: int) -> dict[str, Any]:
-        rows = list(self.db.query("SELECT * FROM records WHERE id = ?", [record_id]))
+        rows = list(self.db.query("SELECT * FROM records WHERE id = ? AND deleted_at IS NULL", [record_id]))
         if not rows:
             raise NotFound(f"no record with id {record_id} in this workspace")
         return rows[0]
@@ -261,9 +266,11 @@ class CatalogQueries:
     def records_by_ids(self, record_ids: Sequence[int]) -> list[dict[str, Any]]:
         """Records in the order of ``record_ids`` (missing ids left out)."""
         rows = {r["id"]: r for r in self.db.query(
-            "SELECT * FROM records WHERE id IN (SELECT value FROM json_each(?))", [json.dumps(list(record_ids))])}
+            "SELECT * FROM records WHERE deleted_at IS NULL AND id IN (SELECT value FROM json_each(?))",
+            [json.dumps(list(record_ids))])}
         return [rows[i] for i in record_ids if i in rows]
 
     def languages(self) -> list[str]:
         return [r[0] for r in self.db.execute(
-            "SELECT DISTINCT language FROM records WHERE language IS NOT NULL AND language != '' ORDER BY 1")]
+            "SELECT DISTINCT language FROM records WHERE language IS NOT NULL AND language != '' "
+            "AND deleted_at IS NULL ORDER BY 1")]

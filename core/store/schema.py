@@ -304,3 +304,10 @@ def m006_collections(db: sqlite_utils.Database) -> None:
             db.execute(f"DROP INDEX \"{name}\"")
     db.execute("CREATE UNIQUE INDEX idx_records_collection_external_id ON records (collection, external_id)")
     db.execute("CREATE INDEX idx_records_content_hash ON records (content_hash)")
+
+
+@migrations()
+def m007_tombstones(db: sqlite_utils.Database) -> None:
+    # A deleted import batch's records stay as tombstones (the annotation log refers to them).
+    db.execute("ALTER TABLE records ADD COLUMN deleted_at TEXT")
+    db.execute("CREATE INDEX idx_records_live ON records (deleted_at)")
