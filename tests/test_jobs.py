@@ -238,7 +238,7 @@ def test_results_come_from_the_jobs_own_copy_of_the_file(store, tmp_path):
 
 
 def test_a_job_runs_once_at_a_time_and_a_reused_pid_does_not_hold_it(store, tmp_path):
-    from core.jobs.lifecycle import lease_of
+    from core.processes import lease_of
 
     path = tmp_path / "export.csv"
     records_file(path, 50)

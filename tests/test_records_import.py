@@ -219,3 +219,62 @@ def test_labels_mostly_unknown_to_the_taxonomy_stop_the_import(store):
     assert store.count_records() == 0 and not store.list_batches()
     report = import_records(store, data, "nyt.csv", label_taxonomy=store.load_taxonomy("ford"), on_error="skip")
     assert report.rows_imported == 3084 and report.warnings  # skip mode: imported, labels left out and listed
+
+
+def test_a_long_import_commits_in_chunks_invisibly_and_leaves_nothing_when_it_fails(store, tmp_path):
+    """Other sessions write and read while an import runs; they never see its records until it
+    completes; a file that fails at its end leaves nothing behind."""
+    from core.domain.labels import Event
+    from core.store import Store
+
+    import_records(store, b"id,title\nold1,Earlier record\n", "old.csv")
+    old_id = store.records()[0]["id"]
+    rows = b"".join(f"n{i},Record {i}\n".encode() for i in range(3000))
+    seen = []
+
+    def meanwhile(done, fraction):
+        with Store(store.path, timeout=2) as other:  # a second session, between two chunks
+            seen.append(other.count_records())
+            other.add_event(Event(old_id, "ford", f"Eva{done}", "expert", "correct", ("1.2",)))
+
+    report = import_records(store, b"id,title\n" + rows, "big.csv", chunk_size=500, progress=meanwhile)
+    assert report.rows_imported == 3000 and seen == [1] * 6 and store.count_records() == 3001
+    with pytest.raises(ImportFailed, match="bad row"):
+        import_records(store, b"id,title\n" + rows.replace(b"n0,", b"m0,") + b"late,\n", "bad-end.csv",
+                       chunk_size=500)
+    assert store.count_records() == 3001 and len(store.list_batches()) == 2
+    assert store.db.execute("SELECT count(*) FROM records").fetchone()[0] == 3001  # no pending rows either
+
+
+def test_an_import_whose_process_died_is_removed_at_the_next_start(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from core.settings import Settings
+    from core.store import Store
+    from core.work.workspace import open_workspace
+    from tests.conftest import ROOT
+
+    db = tmp_path / "ws.db"
+    path = tmp_path / "huge.csv"
+    path.write_bytes(b"id,title\n" + b"".join(f"r{i},Record {i}\n".encode() for i in range(400_000)))
+    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from core.store import Store; "
+            f"from core.work.records_import import import_records; "
+            f"import_records(Store({str(db)!r}), {str(path)!r}, chunk_size=2000)")
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        time.sleep(0.2)
+        if db.exists():
+            with Store(db) as s:
+                if s.db.execute("SELECT count(*) FROM records WHERE deleted_at = 'importing'").fetchone()[0]:
+                    break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with Store(db) as s:
+        assert s.count_records() == 0 and [b.status for b in s.list_batches()] == ["importing"]
+    with open_workspace(Settings(tmp_path, db, tmp_path / "models", demo=False)) as s:
+        assert s.db.execute("SELECT count(*) FROM records").fetchone()[0] == 0 and not s.list_batches()

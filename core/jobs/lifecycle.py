@@ -19,6 +19,7 @@ from pathlib import Path
 from core.errors import NotFound, WorkbenchError
 from core.files.records_io import inspect_source
 from core.models.manifest import load_manifest
+from core.processes import holder_alive
 from core.store import Store
 from core.work.records_import import validate_mapping
 
@@ -96,43 +97,6 @@ def _age_seconds(stamp: str) -> float:
         return (datetime.now(timezone.utc) - datetime.fromisoformat(stamp)).total_seconds()
     except (TypeError, ValueError):
         return float("inf")
-
-
-def process_start(pid: int) -> str:
-    """When a process started (clock ticks since boot, from /proc): with the pid, it names one
-    process even after the pid is reused. Empty where /proc is not available."""
-    try:
-        with open(f"/proc/{int(pid)}/stat", encoding="ascii") as fh:
-            return fh.read().rsplit(") ", 1)[-1].split()[19]
-    except (OSError, IndexError, ValueError):
-        return ""
-
-
-def lease_of(pid: int) -> str:
-    return f"{pid}:{process_start(pid)}"
-
-
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except (OSError, ValueError):
-        return False
-    try:  # a zombie (finished child not yet reaped) is not alive
-        with open(f"/proc/{int(pid)}/stat", encoding="ascii") as fh:
-            return fh.read().split(") ")[-1][:1] != "Z"
-    except OSError:
-        return True
-
-
-def holder_alive(checkpoint: dict) -> bool:
-    """Whether the worker holding the job's lease still runs (a reused pid does not count)."""
-    lease = checkpoint.get("lease") or ""
-    if lease:
-        pid, _, started = lease.partition(":")
-        return _pid_alive(int(pid)) and process_start(int(pid)) == started
-    return _pid_alive(checkpoint.get("pid"))
 
 
 def _row_to_info(row: dict) -> JobInfo:

@@ -12,9 +12,10 @@ import time
 from typing import Callable
 
 from core.errors import WorkbenchError
-from core.jobs.lifecycle import JobInfo, JobParams, get_job, holder_alive, lease_of
+from core.jobs.lifecycle import JobInfo, JobParams, get_job
 from core.models.runtimes import load_classifier
 from core.models.scoring import prediction_rows, rank
+from core.processes import holder_alive, lease_of
 from core.store import Store
 from core.work.records_import import import_records
 

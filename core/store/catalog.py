@@ -139,6 +139,8 @@ class CatalogQueries:
 
     def finish_batch(self, batch_id: int, *, rows_read: int, rows_imported: int, rows_skipped: int,
                      problems: Sequence[str]) -> None:
+        self.db.execute("UPDATE records SET deleted_at = NULL WHERE batch_id = ? AND deleted_at = 'importing'",
+                        [batch_id])
         self.db["import_batches"].update(
             batch_id,
             {
@@ -162,16 +164,17 @@ class CatalogQueries:
             for r in rows
         ]
 
-    def existing_external_ids(self, external_ids: Sequence[str],
-                              collection: str) -> dict[str, tuple[int | None, int | None, int, str]]:
-        """Of these ids, the ones already stored in ``collection``, each with its (batch id, source
-        row, record id, content hash)."""
+    def existing_external_ids(self, external_ids: Sequence[str], collection: str,
+                              batch_id: int | None = None) -> dict[str, tuple[int | None, int | None, int, str]]:
+        """Of these ids, the ones already stored in ``collection`` (or written so far by the import
+        ``batch_id``), each with its (batch id, source row, record id, content hash)."""
         if not external_ids:
             return {}
         rows = self.db.execute(
             "SELECT external_id, batch_id, source_row, id, content_hash FROM records "
-            "WHERE collection = ? AND deleted_at IS NULL AND external_id IN (SELECT value FROM json_each(?))",
-            [collection, json.dumps(list(external_ids))],
+            "WHERE collection = ? AND (deleted_at IS NULL OR (deleted_at = 'importing' AND batch_id = ?)) "
+            "AND external_id IN (SELECT value FROM json_each(?))",
+            [collection, batch_id, json.dumps(list(external_ids))],
         ).fetchall()
         return {r[0]: (r[1], r[2], r[3], r[4] or "") for r in rows}
 
@@ -188,20 +191,21 @@ class CatalogQueries:
             "SELECT collection, count(*) FROM records WHERE deleted_at IS NULL GROUP BY collection "
             "ORDER BY 2 DESC, 1").fetchall())
 
-    def insert_records(self, rows: Iterable[Sequence[Any]]) -> int:
+    def insert_records(self, rows: Iterable[Sequence[Any]], *, pending: bool = False) -> int:
         """Insert rows of (external_id, title, abstract, keywords, language, domain, year, batch_id,
         source_row, labels_json, label_taxonomy[, collection, content_hash]); without the last two,
-        the collection "default" and the hash of the text. Returns the number inserted."""
-        created = now()
+        the collection "default" and the hash of the text. ``pending``: invisible until their
+        batch is finished (an import in progress). Returns the number inserted."""
+        created, state = now(), ("importing" if pending else None)
 
         def full(r: Sequence[Any]) -> tuple:
             r = tuple(r)
-            return (r if len(r) == 13 else r + ("default", content_hash(r[1], r[2], r[3]))) + (created,)
+            return (r if len(r) == 13 else r + ("default", content_hash(r[1], r[2], r[3]))) + (created, state)
 
         cursor = self.db.conn.executemany(
             "INSERT INTO records (external_id, title, abstract, keywords, language, domain, year, batch_id, "
-            "source_row, labels, label_taxonomy, collection, content_hash, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "source_row, labels, label_taxonomy, collection, content_hash, created_at, deleted_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (full(r) for r in rows),
         )
         return cursor.rowcount
@@ -220,11 +224,23 @@ class CatalogQueries:
                             [json.dumps([r[0] for r in rows])])
         return len(rows)
 
-    def delete_empty_batch(self, batch_id: int) -> None:
-        """Drop a batch row that brought no record (a re-import of stored records)."""
+    def discard_batch(self, batch_id: int) -> None:
+        """Remove an import that did not complete (failed, stopped, or brought nothing new): its
+        pending records and its batch row."""
         with self.write():
+            self.db.execute("DELETE FROM records WHERE batch_id = ? AND deleted_at = 'importing'", [batch_id])
             if not self.db.execute("SELECT 1 FROM records WHERE batch_id = ? LIMIT 1", [batch_id]).fetchone():
                 self.db.execute("DELETE FROM import_batches WHERE id = ?", [batch_id])
+
+    def discard_abandoned_imports(self) -> list[int]:
+        """Remove the imports whose process died before they completed (called when the app starts)."""
+        from core.processes import lease_alive
+
+        abandoned = [b for b, lease in self.db.execute(
+            "SELECT id, importer FROM import_batches WHERE status = 'importing'").fetchall() if not lease_alive(lease)]
+        for batch_id in abandoned:
+            self.discard_batch(batch_id)
+        return abandoned
 
     def count_records(self, batch_id: int | None = None) -> int:
         if batch_id is None:

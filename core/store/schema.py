@@ -311,3 +311,10 @@ def m007_tombstones(db: sqlite_utils.Database) -> None:
     # A deleted import batch's records stay as tombstones (the annotation log refers to them).
     db.execute("ALTER TABLE records ADD COLUMN deleted_at TEXT")
     db.execute("CREATE INDEX idx_records_live ON records (deleted_at)")
+
+
+@migrations()
+def m008_import_leases(db: sqlite_utils.Database) -> None:
+    # An import commits chunk by chunk into a batch that stays invisible ("importing") until it
+    # completes; the lease names the importing process, so an import whose process died is removed.
+    db.execute("ALTER TABLE import_batches ADD COLUMN importer TEXT")

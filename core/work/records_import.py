@@ -9,6 +9,7 @@ the rows. With ``on_error="skip"`` bad rows are left out and listed in the repor
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from core.domain.taxonomy import Taxonomy
 from core.domain.text import content_hash, fold, split_codes
 from core.errors import ImportFailed, InputFileError, Problem
 from core.files.records_io import Source, SourceInfo, inspect_source, read_chunks
+from core.processes import lease_of
 from core.store import Store
 
 FIELDS = ("id", "title", "abstract", "keywords", "language", "domain", "year", "label")
@@ -188,13 +190,10 @@ def import_records(
         if len(report.warnings) < MAX_PROBLEMS:
             report.warnings.append(Problem(message, row, column=column, unit="row"))
 
-    with store.write():
-        batch_id = store.create_batch(
-            file_name=name, format=info.format, encoding=info.encoding, delimiter=info.delimiter,
-            mapping=mapped, label_taxonomy=label_taxonomy.id if label_taxonomy else None, imported_by=imported_by,
-            collection=collection,
-        )
+    def _fill_batch(store: Store, batch_id: int) -> ImportReport:
+        nonlocal writing, label_rows, unknown_label_rows
         first_row_of: dict[str, int] = {}  # only ids of the current chunk; earlier ones are looked up in SQL
+        deferred: list[tuple] = []  # updates of stored records, applied when the file is complete
         fraction = 0.0
 
         def on_progress(value: float) -> None:
@@ -215,7 +214,7 @@ def import_records(
                 for h in hashes:
                     hash_seen[h] = hash_seen.get(h, 0) + 1
                     ids.append(f"#{h[:16]}" + (f"-{hash_seen[h]}" if hash_seen[h] > 1 else ""))
-            stored = store.existing_external_ids([i for i in ids if i], collection)
+            stored = store.existing_external_ids([i for i in ids if i], collection, batch_id)
             elsewhere = store.hashes_in_other_collections(hashes, collection)
             first_row_of.clear()
             out, updates = [], []
@@ -294,9 +293,10 @@ def import_records(
                     out.append((external_id, *texts, language, domain, year, batch_id, row, label_json, label_tax,
                                 collection, hashes[k]))
             if writing and out:
-                report.rows_imported += store.insert_records(out)
-            if writing and updates:
-                report.rows_updated += store.update_records(updates)
+                with store.write():  # a chunk a transaction: other sessions write between chunks
+                    report.rows_imported += store.insert_records(out, pending=True)
+            if writing:
+                deferred.extend(updates)  # stored records change only when the whole file is in
             if progress:
                 progress(report.rows_read, fraction)
             if on_error == "abort" and len(report.problems) >= MAX_PROBLEMS:
@@ -315,15 +315,29 @@ def import_records(
                 "fix them, or choose to skip bad rows",
                 report.problems,
             )
-        store.finish_batch(
-            batch_id,
-            rows_read=report.rows_read,
-            rows_imported=report.rows_imported,
-            rows_skipped=report.rows_skipped,
-            problems=[str(p) for p in (report.problems + report.warnings)[:MAX_PROBLEMS]],
+        if not (report.rows_imported or deferred):
+            store.discard_batch(batch_id)  # nothing new: no empty batch is kept
+            return report
+        with store.write():  # the batch's records appear, and stored ones change, at once
+            report.rows_updated = store.update_records(deferred)
+            store.finish_batch(
+                batch_id,
+                rows_read=report.rows_read,
+                rows_imported=report.rows_imported,
+                rows_skipped=report.rows_skipped,
+                problems=[str(p) for p in (report.problems + report.warnings)[:MAX_PROBLEMS]],
+            )
+        report.batch_id = batch_id
+        return report
+
+    with store.write():
+        batch_id = store.create_batch(
+            file_name=name, format=info.format, encoding=info.encoding, delimiter=info.delimiter,
+            mapping=mapped, label_taxonomy=label_taxonomy.id if label_taxonomy else None, imported_by=imported_by,
+            collection=collection, status="importing", importer=lease_of(os.getpid()),
         )
-        if report.rows_imported or report.rows_updated:
-            report.batch_id = batch_id
-        else:
-            store.delete_empty_batch(batch_id)
-    return report
+    try:
+        return _fill_batch(store, batch_id)
+    except BaseException:
+        store.discard_batch(batch_id)  # all or nothing: the chunks written so far go
+        raise

@@ -67,6 +67,7 @@ def open_workspace(settings: Settings | None = None) -> Store:
     for folder in settings.inbox:  # where large files are put to be named by path in the app
         folder.mkdir(parents=True, exist_ok=True)
     store = Store(settings.db_path)
+    store.discard_abandoned_imports()  # imports whose process died leave nothing behind
     ensure_builtin_taxonomies(store)
     if settings.demo:
         seed_demo(store)

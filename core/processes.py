@@ -1,0 +1,52 @@
+"""Leases on work that runs in a process (a bulk job's worker, an import): a pid together with
+the process's start time, so a pid the system reuses later never keeps dead work "running"."""
+
+from __future__ import annotations
+
+import os
+
+
+def process_start(pid: int) -> str:
+    """When a process started (clock ticks since boot, from /proc): with the pid, it names one
+    process even after the pid is reused. Empty where /proc is not available."""
+    try:
+        with open(f"/proc/{int(pid)}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(") ", 1)[-1].split()[19]
+    except (OSError, IndexError, ValueError):
+        return ""
+
+
+def lease_of(pid: int) -> str:
+    return f"{pid}:{process_start(pid)}"
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except (OSError, ValueError):
+        return False
+    try:  # a zombie (finished child not yet reaped) is not alive
+        with open(f"/proc/{int(pid)}/stat", encoding="ascii") as fh:
+            return fh.read().split(") ")[-1][:1] != "Z"
+    except OSError:
+        return True
+
+
+def lease_alive(lease: str) -> bool:
+    """Whether the process a lease names still runs (a reused pid does not count)."""
+    pid, _, started = (lease or "").partition(":")
+    try:
+        return _pid_alive(int(pid)) and process_start(int(pid)) == started
+    except ValueError:
+        return False
+
+
+def holder_alive(checkpoint: dict) -> bool:
+    """Whether the worker holding a job's lease still runs."""
+    lease = checkpoint.get("lease") or ""
+    return lease_alive(lease) if lease else _pid_alive(checkpoint.get("pid"))
+
+
+__all__ = ["holder_alive", "lease_alive", "lease_of", "process_start"]
