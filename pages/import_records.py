@@ -24,7 +24,11 @@ with page_context(needs_taxonomy=False) as ctx:
     if source is not None:
         info = inspect_source(source, name, fmt=None if fmt == "auto" else fmt,
                               encoding=None if encoding == "auto" else encoding,
-                              delimiter=None if delimiter == "auto" else delimiter)
+                              delimiter=None if delimiter == "auto" else delimiter,
+                              sheet=st.session_state.get(f"import.sheet.{name}"))
+        if len(info.sheets) > 1:
+            st.selectbox("Sheet", info.sheets, key=f"import.sheet.{name}",
+                         help="The workbook has several sheets: choose the one with the records.")
         rows = preview(source, info, n=10)
         detected = f"{info.format.upper()}, {len(info.columns)} columns"
         if info.encoding:
@@ -64,7 +68,7 @@ with page_context(needs_taxonomy=False) as ctx:
                 try:
                     report = import_records(
                         db, source, name, mapping=mapping, fmt=info.format, encoding=info.encoding or None,
-                        delimiter=info.delimiter or None, on_error=on_error,
+                        delimiter=info.delimiter or None, sheet=info.sheet or None, on_error=on_error,
                         label_taxonomy=taxonomy(db, label_tax) if label_tax else None,
                         default_language=default_language.strip().lower(), default_domain=default_domain.strip(),
                         imported_by=state.user or "anonymous", collection=collection, on_changed=on_changed,

@@ -278,3 +278,17 @@ def test_an_import_whose_process_died_is_removed_at_the_next_start(tmp_path):
         assert s.count_records() == 0 and [b.status for b in s.list_batches()] == ["importing"]
     with open_workspace(Settings(tmp_path, db, tmp_path / "models", demo=False)) as s:
         assert s.db.execute("SELECT count(*) FROM records").fetchone()[0] == 0 and not s.list_batches()
+
+
+def test_xlsx_sheet_choice(store, tmp_path):
+    path = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"note": ["exported from MTMT", "2026-11-01"]}).to_excel(writer, sheet_name="About", index=False)
+        pd.DataFrame({"id": ["a1", "a2"], "title": ["Alpha", "Beta"]}).to_excel(writer, sheet_name="Records",
+                                                                                 index=False)
+    info = inspect_source(path, path.name)
+    assert info.sheets == ("About", "Records") and info.sheet == "About" and info.columns == ("note",)
+    with pytest.raises(InputFileError, match="no sheet 'Data'; its sheets are: About, Records"):
+        import_records(store, path, path.name, sheet="Data")
+    report = import_records(store, path, path.name, sheet="Records")
+    assert report.rows_imported == 2 and sorted(r["title"] for r in store.records()) == ["Alpha", "Beta"]

@@ -66,7 +66,8 @@ def cmd_import_records(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     path = Path(args.file)
-    info = inspect_source(path, path.name, fmt=args.format, encoding=args.encoding, delimiter=args.delimiter)
+    info = inspect_source(path, path.name, fmt=args.format, encoding=args.encoding, delimiter=args.delimiter,
+                          sheet=args.sheet)
     mapping = _mapping(args, info.columns)
     print(f"{info.name}: {info.format}" + (f", {info.encoding}, delimiter {info.delimiter!r}" if info.encoding else "")
           + "; mapping: " + ", ".join(f"{f}←{c}" for f, c in mapping.items() if c), file=sys.stderr)
@@ -82,7 +83,8 @@ def cmd_import_records(args: argparse.Namespace) -> int:
         try:
             report = import_records(
                 store, path, path.name, mapping=mapping, fmt=info.format, encoding=info.encoding or None,
-                delimiter=info.delimiter or None, on_error="skip" if args.skip_bad_rows else "abort",
+                delimiter=info.delimiter or None, sheet=info.sheet or None,
+                on_error="skip" if args.skip_bad_rows else "abort",
                 label_taxonomy=label_taxonomy, imported_by=args.user, progress=progress,
                 collection=args.collection, on_changed="update" if args.update_changed else "stop",
                 skip_duplicates=args.skip_duplicates,
@@ -297,6 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("csv", "tsv", "xlsx", "jsonl", "parquet"))
     p.add_argument("--encoding", choices=ENCODINGS)
     p.add_argument("--delimiter", type=_delimiter, help="one character (tab: \\t)")
+    p.add_argument("--sheet", help="XLSX: the sheet with the records (default: the first)")
     p.add_argument("--label-taxonomy", help="taxonomy id the label column's codes belong to")
     p.add_argument("--language", help="language for rows without one")
     p.add_argument("--domain", help="domain for rows without one")

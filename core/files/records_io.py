@@ -38,6 +38,8 @@ class SourceInfo:
     delimiter: str = ""
     size: int = 0  # bytes
     rows_hint: int | None = None  # number of rows when known in advance (XLSX, Parquet)
+    sheet: str = ""  # XLSX: the sheet read
+    sheets: tuple[str, ...] = ()  # XLSX: every sheet of the workbook
 
 
 def _open(source: Source) -> BinaryIO:
@@ -154,9 +156,10 @@ def inspect_source(
     fmt: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    sheet: str | None = None,
 ) -> SourceInfo:
-    """Detect format, encoding, delimiter and columns. Raises ``InputFileError`` on an empty or
-    unreadable file."""
+    """Detect format, encoding, delimiter and columns (for XLSX: of ``sheet``, default the first).
+    Raises ``InputFileError`` on an empty or unreadable file."""
     fmt = fmt or guess_format(name)
     if fmt not in FORMATS:
         raise InputFileError(f"unknown format '{fmt}'; use one of {', '.join(FORMATS)}")
@@ -182,7 +185,7 @@ def inspect_source(
         columns = _clean_header(header, name)
         return SourceInfo(name, fmt, columns, encoding, delimiter, size)
     if fmt == "xlsx":
-        return _inspect_xlsx(source, name, size)
+        return _inspect_xlsx(source, name, size, sheet)
     if fmt == "jsonl":
         encoding = encoding or "utf-8"
         columns: dict[str, None] = {}
@@ -303,7 +306,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _inspect_xlsx(source: Source, name: str, size: int) -> SourceInfo:
+def _inspect_xlsx(source: Source, name: str, size: int, sheet: str | None = None) -> SourceInfo:
     import openpyxl
 
     try:
@@ -311,15 +314,20 @@ def _inspect_xlsx(source: Source, name: str, size: int) -> SourceInfo:
     except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException on bad files
         raise InputFileError(f"'{name}' is not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
     try:
-        ws = wb.worksheets[0]
+        sheets = tuple(wb.sheetnames)
+        if sheet and sheet not in sheets:
+            raise InputFileError(f"'{name}' has no sheet '{sheet}'; its sheets are: {', '.join(sheets)}")
+        ws = wb[sheet] if sheet else wb.worksheets[0]
         header = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), None)
         if header is None:
-            raise InputFileError(f"'{name}' has an empty first sheet")
+            raise InputFileError(f"sheet '{ws.title}' of '{name}' is empty"
+                                 + (f" (its sheets: {', '.join(sheets)})" if len(sheets) > 1 else ""))
         columns = _clean_header(list(header), name)
         rows_hint = (ws.max_row - 1) if ws.max_row else None
+        title = ws.title
     finally:
         wb.close()
-    return SourceInfo(name, "xlsx", columns, "", "", size, rows_hint)
+    return SourceInfo(name, "xlsx", columns, "", "", size, rows_hint, title, sheets)
 
 
 def _xlsx_chunks(source: Source, info: SourceInfo, chunk_size: int, progress: Any,
@@ -328,7 +336,7 @@ def _xlsx_chunks(source: Source, info: SourceInfo, chunk_size: int, progress: An
 
     wb = openpyxl.load_workbook(_open(source), read_only=True, data_only=True)
     try:
-        ws = wb.worksheets[0]
+        ws = wb[info.sheet] if info.sheet else wb.worksheets[0]
         width = len(info.columns)
         rows: list[int] = []
         cols: list[list[str]] = [[] for _ in range(width)]

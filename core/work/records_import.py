@@ -141,6 +141,7 @@ def import_records(
     fmt: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    sheet: str | None = None,
     on_error: str = "abort",
     label_taxonomy: Taxonomy | None = None,
     default_language: str = "",
@@ -169,7 +170,7 @@ def import_records(
     if on_changed not in ON_CHANGED:
         raise ValueError(f"on_changed must be one of {', '.join(ON_CHANGED)}")
     name = name or (Path(source).name if not isinstance(source, (bytes, bytearray)) else "upload")
-    info = inspect_source(source, name, fmt=fmt, encoding=encoding, delimiter=delimiter)
+    info = inspect_source(source, name, fmt=fmt, encoding=encoding, delimiter=delimiter, sheet=sheet)
     mapped = validate_mapping(info, mapping if mapping is not None else guess_mapping(info.columns))
     if "label" in mapped and label_taxonomy is None:
         raise InputFileError(f"'{name}' has a label column ('{mapped['label']}'): say which taxonomy its codes "
