@@ -77,11 +77,23 @@ def browser():
 FORD = "FORD fields of science (levels 1-2)"
 
 
+OPEN_PAGES: list = []
+
+
+@pytest.fixture(autouse=True)
+def close_pages():
+    """Each test's pages are closed after it, so their sessions stop rerunning on the shared server."""
+    yield
+    while OPEN_PAGES:
+        OPEN_PAGES.pop().close()
+
+
 def open_app(browser, url: str, *, height: int = 1100, timeout: int = 30000, user: str = "", **options):
     """A new page on the app (1400 px wide), the name typed if given, FORD chosen in the sidebar."""
     page = browser.new_page(viewport={"width": 1400, "height": height}, **options)
+    OPEN_PAGES.append(page)
     page.set_default_timeout(timeout)
-    page.goto(url)
+    page.goto(url, wait_until="domcontentloaded")  # then wait for what the test needs, not every resource
     page.get_by_role("heading", name="Annotate").wait_for()
     if user:
         name = page.get_by_label("Your name")
