@@ -68,17 +68,20 @@ print(json.dumps(out))
 def run(code: str) -> dict:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
-    if result.returncode != 0:
-        return {"error": (result.stderr.strip().splitlines() or ["failed"])[-1][:200]}
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    lines = (result.stdout if result.returncode == 0 else result.stderr).strip().splitlines() or ["{}"]
+    return json.loads(lines[-1]) if result.returncode == 0 else {"error": lines[-1][:200]}
+
+
+def parse_options() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    for flag, default in (("--chars", 1_000_000), ("--baseline-chars", 20_000)):
+        parser.add_argument(flag, type=int, default=default)
+    parser.add_argument("--models", type=Path, default=ROOT / "models")
+    return parser.parse_args()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--chars", type=int, default=1_000_000)
-    parser.add_argument("--baseline-chars", type=int, default=20_000)
-    parser.add_argument("--models", type=Path, default=ROOT / "models")
-    args = parser.parse_args()
+    args = parse_options()
     figures: dict = {"bench": "long_text", "chars": args.chars}
     base = run(PAIRWISE.format(root=str(ROOT), chars=args.baseline_chars))
     figures.update({f"baseline_{args.baseline_chars}_chars_{k}": v for k, v in base.items()})

@@ -5,34 +5,26 @@ from __future__ import annotations
 import argparse
 
 
-def _positive(text: str) -> int:
+def _number(text: str, kind: type, low: float, high: float | None, closed: bool, message: str):
     try:
-        value = int(text)
+        value = kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+        raise argparse.ArgumentTypeError(f"'{text}' is not a {'whole ' if kind is int else ''}number") from None
+    if value < low or (high is not None and (value > high if closed else value >= high)):
+        raise argparse.ArgumentTypeError(f"{message}, not {value}")
     return value
+
+
+def _positive(text: str) -> int:
+    return _number(text, int, 1, None, True, "must be at least 1")
 
 
 def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {value}")
-    return value
+    return _number(text, float, 0.0, 1.0, False, "must be between 0 and 1")
 
 
 def _score(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"a score threshold lies between 0 and 1, not {value}")
-    return value
+    return _number(text, float, 0.0, 1.0, True, "a score threshold lies between 0 and 1")
 
 
 def _date(text: str) -> str:

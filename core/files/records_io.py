@@ -8,7 +8,6 @@ the chunk size whatever the file's size.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import json
@@ -16,14 +15,14 @@ import warnings
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from core.errors import InputFileError, Problem
+from core.files.encodings import Source, _check_decodes, _open, _size, detect_encoding
 
 FORMATS = ("csv", "tsv", "xlsx", "jsonl", "parquet")
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1250", "iso-8859-2", "utf-16", "utf-32")
 DELIMITERS = (",", ";", "\t", "|")
-Source = str | Path | bytes
 Chunk = tuple[list[int], dict[str, list[str]]]
 
 
@@ -40,21 +39,6 @@ class SourceInfo:
     rows_hint: int | None = None  # number of rows when known in advance (XLSX, Parquet)
     sheet: str = ""  # XLSX: the sheet read
     sheets: tuple[str, ...] = ()  # XLSX: every sheet of the workbook
-
-
-def _open(source: Source) -> BinaryIO:
-    if isinstance(source, (bytes, bytearray)):
-        return io.BytesIO(source)
-    try:
-        return open(source, "rb")
-    except OSError as exc:
-        raise InputFileError(f"cannot open '{source}': {exc.strerror}") from None
-
-
-def _size(source: Source) -> int:
-    if isinstance(source, (bytes, bytearray)):
-        return len(source)
-    return Path(source).stat().st_size
 
 
 def guess_format(name: str) -> str:
@@ -74,64 +58,6 @@ def guess_format(name: str) -> str:
     raise InputFileError(
         f"cannot tell the format of '{name}' from its extension; use one of .csv, .tsv, .xlsx, .jsonl, .parquet"
     )
-
-
-# ---------------------------------------------------------------------------------- encoding
-def _letter_score(text: str) -> int:
-    return sum(ch.isalpha() for ch in text) - 3 * sum(not ch.isprintable() and ch not in "\r\n\t" for ch in text)
-
-
-def detect_encoding(source: Source, name: str) -> str:
-    """UTF-16 or UTF-32 when the file starts with their byte-order mark; UTF-8 (with or without
-    BOM) when the whole file decodes as UTF-8; otherwise cp1250 or
-    ISO-8859-2, whichever reads as more letters (bytes 0x80-0x9f are letters only in cp1250)."""
-    with _open(source) as fh:
-        head = fh.read(4)
-        if head.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
-        if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: a longer BOM
-            return "utf-32"
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
-        fh.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        sample = b""
-        try:
-            while block := fh.read(1 << 20):
-                if len(sample) < (1 << 20):
-                    sample += block[: (1 << 20) - len(sample)]
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-            return "utf-8"
-        except UnicodeDecodeError:
-            pass
-    if not sample:
-        with _open(source) as fh:
-            sample = fh.read(1 << 20)
-    high = [b for b in sample if b >= 0x80]
-    if any(0x80 <= b <= 0x9F for b in high):
-        return "cp1250"
-    cp = sample.decode("cp1250", errors="replace")
-    iso = sample.decode("iso-8859-2", errors="replace")
-    return "iso-8859-2" if _letter_score(iso) > _letter_score(cp) else "cp1250"
-
-
-def _check_decodes(source: Source, name: str, encoding: str) -> None:
-    """Fail early, naming the line, if the file does not decode in the chosen encoding."""
-    decoder = codecs.getincrementaldecoder(encoding)()
-    line = 1
-    with _open(source) as fh:
-        while block := fh.read(1 << 20):
-            try:
-                decoder.decode(block)
-            except UnicodeDecodeError as exc:
-                bad_line = line + block[: exc.start].count(b"\n")
-                raise InputFileError(
-                    f"'{name}' is not valid {encoding}: undecodable byte 0x{block[exc.start]:02x} on line "
-                    f"{bad_line}. Choose the file's encoding (for Hungarian exports from Windows: cp1250).",
-                    [Problem(f"undecodable byte 0x{block[exc.start]:02x}", bad_line)],
-                ) from None
-            line += block.count(b"\n")
 
 
 def sniff_delimiter(text: str, fmt: str) -> str:
