@@ -87,11 +87,20 @@ def jobs_panel() -> None:
                                        f"{job.records_per_s:,.1f} records/s · ETA {eta(job.eta_seconds)}")
         if job.error:
             st.error(plain(job.error))
-        b1, b2, _ = st.columns([1, 1, 4])
+        if job.checkpoint.get("errors"):
+            st.warning(f"{job.checkpoint['errors']:,} record(s) could not be classified: their rows carry an error "
+                       "cell in the results; the job went on.")
+        b1, b2, b3, _ = st.columns([1, 1, 1, 3])
         if b1.button("Cancel", key="bulk.cancel", disabled=job.finished or job.status == "cancelling"):
             jobs.cancel_job(s, job.id)
             st.rerun(scope="fragment")
         if b2.button("Resume", key="bulk.resume", disabled=job.status != "interrupted"):
+            jobs.launch(s.path, job.id)
+            time.sleep(0.3)
+            st.rerun(scope="fragment")
+        if b3.button("Retry", key="bulk.retry", disabled=job.status not in ("failed", "cancelled"),
+                     help="Run a failed or cancelled job on from where it stopped"):
+            jobs.retry_job(s, job.id)
             jobs.launch(s.path, job.id)
             time.sleep(0.3)
             st.rerun(scope="fragment")
@@ -172,5 +181,8 @@ with page_context() as ctx:
             job = jobs.get_job(ctx.db, job_id)
         except NotFound:
             job = None
-        if job is not None and job.status == "done":
+        if job is not None and (job.status == "done" or (job.finished and job.done)):
+            if job.status != "done":
+                st.info(f"Job #{job.id} is {job.status}: these are its partial results ({job.done:,} of "
+                        f"{job.total:,} rows classified; the rest have empty cells). Retry it to finish.")
             results(ctx, job)

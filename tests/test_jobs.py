@@ -106,9 +106,18 @@ def test_cancel_and_list(store, tmp_path):
     records_file(tmp_path / "c.csv", 3000)
     job_id = create_job(store, params(tmp_path / "c.csv", chunk=500), "Lib")
     run_job(store.path, job_id, stop_after_chunks=1)
-    cancel_job(store, job_id)  # its worker (this process) is alive: it is asked to stop at its next chunk
-    assert get_job(store, job_id).status == "cancelling"
-    job = run_job(store.path, job_id)
+    from core.processes import lease_of
+
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # a live worker
+    try:
+        store.update_job(job_id, checkpoint=dict(get_job(store, job_id).checkpoint, lease=lease_of(holder.pid),
+                                                 pid=holder.pid))
+        cancel_job(store, job_id)  # its worker is alive: it is asked to stop at its next chunk
+        assert get_job(store, job_id).status == "cancelling"
+    finally:
+        holder.kill()
+        holder.wait()
+    job = get_job(store, job_id)  # the worker is gone: the job reads as cancelled
     assert job.status == "cancelled" and job.done == 500
     assert run_job(store.path, job_id).status == "cancelled"  # a cancelled job stays cancelled
     queued = create_job(store, params(tmp_path / "c.csv"), "Lib")
@@ -281,3 +290,77 @@ def test_a_job_on_a_file_whose_ids_another_source_uses_classifies_its_own_texts(
     job_codes = pd.read_csv(got, dtype=str, encoding="utf-8-sig")["code_1"].tolist()
     assert job_codes == pd.read_csv(want, dtype=str, encoding="utf-8-sig")["code_1"].tolist()
     assert store.collections() == {"headlines": 200, "export": 200}
+
+
+def _numbers_only_model(folder):
+    """A real ONNX text model that fails on a text that is not a number (Cast string -> float),
+    standing for any record a model cannot take: in a batch, one such record fails the whole call."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from core.models.manifest import Manifest, write_manifest
+
+    nodes = [
+        helper.make_node("Cast", ["text"], ["number"], to=TensorProto.FLOAT),
+        helper.make_node("ReduceSum", ["number"], ["total"], keepdims=0),
+        helper.make_node("Mul", ["total", "zero"], ["nothing"]),
+        helper.make_node("Shape", ["text"], ["shape"]),
+        helper.make_node("Slice", ["shape", "start", "end"], ["rows"]),
+        helper.make_node("Concat", ["rows", "classes"], ["out_shape"], axis=0),
+        helper.make_node("ConstantOfShape", ["out_shape"], ["half"],
+                         value=numpy_helper.from_array(np.array([0.5], np.float32))),
+        helper.make_node("Add", ["half", "nothing"], ["probabilities"]),
+    ]
+    inits = [numpy_helper.from_array(np.array(0.0, np.float32), "zero"),
+             numpy_helper.from_array(np.array([0], np.int64), "start"),
+             numpy_helper.from_array(np.array([1], np.int64), "end"),
+             numpy_helper.from_array(np.array([2], np.int64), "classes")]
+    graph = helper.make_graph(nodes, "numbers", [helper.make_tensor_value_info("text", TensorProto.STRING, [None, 1])],
+                              [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [None, 2])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    folder.mkdir(parents=True)
+    onnx.save(model, folder / "model.onnx")
+    write_manifest(folder, Manifest(name="numbers", version="1", taxonomy="ford", codes=("1.1", "5.2"),
+                                    runtime="onnx-text", input_fields=("title",)))
+    return folder
+
+
+def test_a_record_a_model_cannot_take_gets_an_error_cell_and_the_job_goes_on(store, tmp_path):
+    folder = _numbers_only_model(tmp_path / "numbers")
+    path = tmp_path / "mixed.csv"
+    pd.DataFrame({"id": [f"r{i}" for i in range(10)],
+                  "title": ["1.5", "2", "not a number", "4", "5", "6", "7", "also text", "9", "10"]}).to_csv(
+        path, index=False)
+    job_id = create_job(store, JobParams(source=str(path), file_name=path.name, mapping={"id": "id", "title": "title"},
+                                         models=[str(folder)], taxonomy_id="ford", top_k=1, chunk=4), "Lib")
+    job = run_job(store.path, job_id)
+    assert job.status == "done" and job.done == 10 and job.checkpoint["errors"] == 2
+    out = tmp_path / "out.csv"
+    write_results(store, job, "csv", out)
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert list(frame.columns) == ["id", "title", "code_1", "name_1", "score_1", "error"]
+    failed = frame[frame["error"] != ""]
+    assert failed["id"].tolist() == ["r2", "r7"] and (failed["code_1"] == "").all()
+    assert "Cast" in failed["error"].iloc[0] or "convert" in failed["error"].iloc[0].lower()
+    assert (frame.loc[frame["error"] == "", "code_1"] != "").all()  # every other row classified
+
+
+def test_a_cancelled_job_offers_partial_results_and_can_be_retried(store, tmp_path):
+    from core.jobs import retry_job
+
+    records_file(tmp_path / "c.csv", 1500)
+    job_id = create_job(store, params(tmp_path / "c.csv", chunk=500), "Lib")
+    run_job(store.path, job_id, stop_after_chunks=1)
+    cancel_job(store, job_id)
+    assert get_job(store, job_id).status == "cancelled"
+    partial = tmp_path / "partial.csv"
+    write_results(store, get_job(store, job_id), "csv", partial)
+    frame = pd.read_csv(partial, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert len(frame) == 1500 and (frame["code_1"] != "").sum() == 500
+    with pytest.raises(JobError, match="only a failed or cancelled job"):
+        retry_job(store, create_job(store, params(tmp_path / "c.csv"), "Lib"))
+    retry_job(store, job_id)
+    job = run_job(store.path, job_id)
+    assert job.status == "done" and job.done == 1500 and store.job_result_count(job_id) == 1500

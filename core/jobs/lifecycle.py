@@ -105,7 +105,7 @@ def _row_to_info(row: dict) -> JobInfo:
     alive = holder_alive(checkpoint)
     if status in ("running", "preparing", "cancelling") and not alive and (
             checkpoint.get("pid") or _age_seconds(row["updated_at"]) > STALE_SECONDS):
-        status = "interrupted"
+        status = "cancelled" if status == "cancelling" else "interrupted"  # its worker is gone
     elif status == "queued" and not alive and _age_seconds(row["updated_at"]) > STALE_SECONDS:
         status = "interrupted"  # its worker never started
     return JobInfo(row["id"], status, JobParams.from_json(row["params"]), row["total"] or 0, row["done"] or 0,
@@ -179,10 +179,19 @@ def cancel_job(store: Store, job_id: int) -> None:
     job = get_job(store, job_id)
     if job.finished:
         return
-    if job.status in ("queued", "interrupted"):
-        store.update_job(job_id, status="cancelled")
+    if job.status in ("queued", "interrupted") or not holder_alive(job.checkpoint):
+        store.update_job(job_id, status="cancelled")  # no worker runs it: cancelled at once
     else:
-        store.update_job(job_id, status="cancelling")
+        store.update_job(job_id, status="cancelling")  # its worker stops at its next chunk
+
+
+def retry_job(store: Store, job_id: int) -> None:
+    """Make a failed or cancelled job runnable again: it resumes from its checkpoint (the rows
+    done stay done) when launched."""
+    job = get_job(store, job_id)
+    if job.status not in ("failed", "cancelled"):
+        raise JobError(f"job #{job_id} is {job.status}: only a failed or cancelled job can be retried")
+    store.update_job(job_id, status="queued", error="")
 
 
 def launch(db_path: str | Path, job_id: int, log_dir: str | Path | None = None) -> int:

@@ -53,15 +53,20 @@ def result_rows(store: Store, job: JobInfo, lang: str = "en",
     names = model_names(job)
     info = inspect_source(params.source, params.file_name, fmt=params.fmt, encoding=params.encoding,
                           delimiter=params.delimiter)
-    header = list(info.columns) + result_columns(names, params.top_k)
+    errors = bool(job.checkpoint.get("errors"))  # an "error" column only where some record failed
+    header = list(info.columns) + result_columns(names, params.top_k) + (["error"] if errors else [])
     for rows, cols in read_chunks(params.source, info, chunk_size=chunk_size):
         found = store.job_results_for_rows(job.id, rows)
         out = []
         for k, row in enumerate(rows):
-            values = [cols[c][k] for c in info.columns]
+            values, problems = [cols[c][k] for c in info.columns], []
             for name in names:
-                values += output_cells(found.get((row, name), []), taxonomy, params.top_k, lang)
-            out.append(values)
+                result = found.get((row, name), [])
+                if isinstance(result, dict):  # this record failed for this model
+                    problems.append(f"{name}: {result.get('error', '')}" if len(names) > 1 else result.get("error", ""))
+                    result = []
+                values += output_cells(result, taxonomy, params.top_k, lang)
+            out.append(values + (["; ".join(problems)] if errors else []))
         yield header, out
 
 

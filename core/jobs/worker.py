@@ -41,19 +41,43 @@ def _prepare(store: Store, job_id: int, params: JobParams) -> tuple[int | None, 
     return report.batch_id, total
 
 
+def _scores_or_errors(clf, texts: list[str]) -> tuple[list[int], "object", dict[int, str]]:
+    """Scores for a chunk; when the chunk fails, record by record, so one bad or huge record gets
+    an error instead of failing the job. Returns (rows scored, their scores, {row: error})."""
+    try:
+        return list(range(len(texts))), clf.predict_scores(texts), {}
+    except MemoryError:
+        raise
+    except Exception:  # noqa: BLE001 - isolated below, record by record
+        pass
+    good, parts, errors = [], [], {}
+    for i, text in enumerate(texts):
+        try:
+            parts.append(clf.predict_scores([text]))
+            good.append(i)
+        except Exception as exc:  # noqa: BLE001 - the record's error cell says what happened
+            errors[i] = (exc.message if isinstance(exc, WorkbenchError) else f"{type(exc).__name__}: {exc}")[:300]
+    import numpy as np
+
+    scores = np.vstack(parts) if parts else np.zeros((0, len(clf.manifest.codes)), dtype=np.float32)
+    return good, scores, errors
+
+
 def _classify_chunk(store: Store, classifiers, taxonomy, params: JobParams, items: list[tuple[int, int]]):
-    """(results rows, [(manifest, prediction rows)]) for a chunk of (position, record id)."""
+    """(results rows, [(manifest, prediction rows)], errors) for a chunk of (position, record id)."""
     ids = [rid for _, rid in items]
     records = {r["id"]: r for r in store.records_by_ids(ids)}
-    results, predictions = [], []
+    results, predictions, failed = [], [], 0
     for clf in classifiers:
-        scores = clf.predict_scores([clf.manifest.text_of(records.get(rid, {})) for rid in ids])
-        ranked = rank(clf.manifest, scores, taxonomy, top_k=params.top_k, threshold=params.threshold,
-                      level=params.level)
-        results += [(pos, clf.manifest.name, json.dumps([[s.code, round(s.score, 6)] for s in r]))
-                    for (pos, _), r in zip(items, ranked)]
-        predictions.append((clf.manifest, prediction_rows(ids, clf.manifest, scores, taxonomy)))
-    return results, predictions
+        good, scores, errors = _scores_or_errors(clf, [clf.manifest.text_of(records.get(rid, {})) for rid in ids])
+        ranked = dict(zip(good, rank(clf.manifest, scores, taxonomy, top_k=params.top_k, threshold=params.threshold,
+                                     level=params.level)))
+        for i, (pos, _) in enumerate(items):
+            value = {"error": errors[i]} if i in errors else [[s.code, round(s.score, 6)] for s in ranked[i]]
+            results.append((pos, clf.manifest.name, json.dumps(value)))
+        predictions.append((clf.manifest, prediction_rows([ids[i] for i in good], clf.manifest, scores, taxonomy)))
+        failed += len(errors)
+    return results, predictions, failed
 
 
 def run_job(db_path, job_id: int, *, stop_after_chunks: int | None = None,
@@ -90,7 +114,8 @@ def run_job(db_path, job_id: int, *, stop_after_chunks: int | None = None,
                     store.update_job(job_id, status="cancelled")
                     break
                 items = store.job_records(job_id, position, params.chunk)
-                results, predictions = _classify_chunk(store, classifiers, taxonomy, params, items)
+                results, predictions, failed = _classify_chunk(store, classifiers, taxonomy, params, items)
+                checkpoint["errors"] = checkpoint.get("errors", 0) + failed
                 position, done_here, chunks = items[-1][0] + 1, done_here + len(items), chunks + 1
                 checkpoint["records_per_s"] = round(done_here / max(time.perf_counter() - started, 1e-9), 2)
                 with store.write():  # results and checkpoint together: a chunk is done once or not at all
