@@ -1,5 +1,7 @@
 """Import: load a file of records (CSV/TSV/XLSX/JSONL/Parquet), map its columns, preview, import."""
 
+import datetime as dt
+
 import streamlit as st
 
 from core.files.records_io import DELIMITERS, ENCODINGS, FORMATS, inspect_source, preview
@@ -110,3 +112,15 @@ with page_context(needs_taxonomy=False) as ctx:
                         st.success(f"Import #{target} deleted: {n:,} records.")
     else:
         st.caption("Nothing imported yet.")
+
+    st.divider()
+    st.subheader("Backup")
+    st.caption("A consistent copy of the whole workspace, taken while it is in use, with the annotation log's "
+               "chain head written beside it (`python -m core verify` and `restore` use it).")
+    if st.button("Back up the workspace now", key="import.backup"):
+        with show_errors():
+            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            target = ctx.cfg.home / "backups" / f"workbench-{stamp}.db"
+            report = db.backup(target)
+            st.success(f"Backed up to {plain(str(target))}: {report.events:,} events, chain "
+                       f"{'intact' if report.intact else f'BROKEN at event {report.broken_at}'}.")
