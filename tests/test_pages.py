@@ -305,3 +305,12 @@ def test_bulk_classify_upload_run_download_triage(workspace_env, tmp_path):
     assert not at.exception, at.exception
     with _db(workspace_env) as db:
         assert db.db.execute("SELECT count(*) FROM annotations WHERE role = 'machine'").fetchone()[0] > 0
+
+
+def test_import_page_backs_up_the_workspace(workspace_env):
+    at = on_page("import_records.py")
+    at.button(key="import.backup").click().run()
+    assert not at.exception, at.exception
+    assert at.success and "chain intact" in at.success[0].value
+    backups = list((workspace_env / "backups").glob("workbench-*.db"))
+    assert len(backups) == 1 and backups[0].with_name(backups[0].name + ".chain.json").exists()
