@@ -292,3 +292,17 @@ def test_xlsx_sheet_choice(store, tmp_path):
         import_records(store, path, path.name, sheet="Data")
     report = import_records(store, path, path.name, sheet="Records")
     assert report.rows_imported == 2 and sorted(r["title"] for r in store.records()) == ["Alpha", "Beta"]
+
+
+def test_xlsx_formulas_never_computed_are_reported(store, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["id", "title", "year"])
+    sheet.append(["a1", "Alpha", "=2000+1"])  # written by a program: no computed value is stored
+    sheet.append(["a2", "Beta", 2002])
+    book.save(tmp_path / "formulas.xlsx")
+    report = import_records(store, tmp_path / "formulas.xlsx", "formulas.xlsx")
+    assert report.rows_imported == 2
+    assert any("C2" in w.message and "never computed" in w.message for w in report.warnings)

@@ -39,6 +39,7 @@ class SourceInfo:
     rows_hint: int | None = None  # number of rows when known in advance (XLSX, Parquet)
     sheet: str = ""  # XLSX: the sheet read
     sheets: tuple[str, ...] = ()  # XLSX: every sheet of the workbook
+    formulas_without_values: tuple[str, ...] = ()  # XLSX: cells (first 10) holding a formula never computed
 
 
 def guess_format(name: str) -> str:
@@ -253,7 +254,30 @@ def _inspect_xlsx(source: Source, name: str, size: int, sheet: str | None = None
         title = ws.title
     finally:
         wb.close()
-    return SourceInfo(name, "xlsx", columns, "", "", size, rows_hint, title, sheets)
+    return SourceInfo(name, "xlsx", columns, "", "", size, rows_hint, title, sheets,
+                      _uncomputed_formulas(source, title))
+
+
+def _uncomputed_formulas(source: Source, sheet: str, rows: int = 10_000) -> tuple[str, ...]:
+    """Cells of the first ``rows`` rows that hold a formula with no computed value (a workbook
+    written by a program, never opened in a spreadsheet): they read as empty."""
+    import openpyxl
+
+    found: list[str] = []
+    formulas = openpyxl.load_workbook(_open(source), read_only=True, data_only=False)
+    values = openpyxl.load_workbook(_open(source), read_only=True, data_only=True)
+    try:
+        pairs = zip(formulas[sheet].iter_rows(max_row=rows), values[sheet].iter_rows(max_row=rows, values_only=True))
+        for cells, computed in pairs:
+            for cell, value in zip(cells, computed):
+                if value is None and isinstance(cell.value, str) and cell.value.startswith("="):
+                    found.append(cell.coordinate)
+                    if len(found) >= 10:
+                        return tuple(found)
+    finally:
+        formulas.close()
+        values.close()
+    return tuple(found)
 
 
 def _xlsx_chunks(source: Source, info: SourceInfo, chunk_size: int, progress: Any,

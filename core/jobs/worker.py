@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from typing import Callable
 
@@ -133,7 +134,12 @@ def run_job(db_path, job_id: int, *, stop_after_chunks: int | None = None,
                 store.update_job(job_id, status="done", done=total, checkpoint=checkpoint)
         except Exception as exc:  # noqa: BLE001 - the job records why it failed; the worker exits
             message = exc.message if isinstance(exc, WorkbenchError) else f"{type(exc).__name__}: {exc}"
-            store.update_job(job_id, status="failed", error=message[:2000])
+            if "disk is full" in message or "No space left" in message:
+                message = f"the disk is full ({message}); free some space, then retry the job"
+            try:
+                store.update_job(job_id, status="failed", error=message[:2000])
+            except Exception:  # noqa: BLE001 - even that write failed (a full disk): the log keeps why
+                print(f"job #{job_id} failed: {message}", file=sys.stderr)
             raise
         return get_job(store, job_id)
 

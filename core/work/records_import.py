@@ -177,6 +177,10 @@ def import_records(
                              "belong to, or leave the column unmapped")
     collection = (collection or "").strip() or new_collection_name(store, name)
     report = ImportReport(None, name, collection, info=info)
+    if info.formulas_without_values:
+        report.warnings.append(Problem(
+            f"cell(s) {', '.join(info.formulas_without_values)} hold a formula that was never computed and read as "
+            "empty: open and save the workbook in a spreadsheet program to compute them", 1, unit="row"))
     writing = True
     label_rows = unknown_label_rows = 0  # rows with labels; rows none of whose labels the taxonomy knows
     hash_seen: dict[str, int] = {}  # files without ids: how often each text came so far
