@@ -306,3 +306,18 @@ def test_xlsx_formulas_never_computed_are_reported(store, tmp_path):
     report = import_records(store, tmp_path / "formulas.xlsx", "formulas.xlsx")
     assert report.rows_imported == 2
     assert any("C2" in w.message and "never computed" in w.message for w in report.warnings)
+
+
+def test_merged_cells_and_ids_differing_only_in_case_are_reported(store, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    for row in (["id", "title", "domain"], ["MT-1", "Alpha", "science"], ["mt-1", "Beta", ""], ["MT-3", "Gamma", ""]):
+        sheet.append(row)
+    sheet.merge_cells("C2:C4")  # "science" for three rows, visually
+    book.save(tmp_path / "merged.xlsx")
+    report = import_records(store, tmp_path / "merged.xlsx", "merged.xlsx")
+    assert report.rows_imported == 3
+    notes = " ".join(w.message for w in report.warnings)
+    assert "merged cells C2:C4" in notes and "'MT-1', 'mt-1'" in notes

@@ -40,6 +40,7 @@ class SourceInfo:
     sheet: str = ""  # XLSX: the sheet read
     sheets: tuple[str, ...] = ()  # XLSX: every sheet of the workbook
     formulas_without_values: tuple[str, ...] = ()  # XLSX: cells (first 10) holding a formula never computed
+    merged_cells: tuple[str, ...] = ()  # XLSX: merged ranges (first 10): only their first cell holds the value
 
 
 def guess_format(name: str) -> str:
@@ -251,11 +252,33 @@ def _inspect_xlsx(source: Source, name: str, size: int, sheet: str | None = None
                                  + (f" (its sheets: {', '.join(sheets)})" if len(sheets) > 1 else ""))
         columns = _clean_header(list(header), name)
         rows_hint = (ws.max_row - 1) if ws.max_row else None
-        title = ws.title
+        title, part = ws.title, getattr(ws, "_worksheet_path", "")
     finally:
         wb.close()
     return SourceInfo(name, "xlsx", columns, "", "", size, rows_hint, title, sheets,
-                      _uncomputed_formulas(source, title))
+                      _uncomputed_formulas(source, title), _merged_ranges(source, part))
+
+
+def _merged_ranges(source: Source, part: str) -> tuple[str, ...]:
+    """The sheet's merged ranges (first 10), found in its XML without loading it whole."""
+    import re
+    import zipfile
+
+    if not part:
+        return ()
+    found: list[str] = []
+    tail = b""
+    try:
+        with zipfile.ZipFile(_open(source)) as archive, archive.open(part) as xml:
+            while block := xml.read(1 << 20):
+                text = tail + block
+                found += [m.decode("ascii", "replace") for m in re.findall(rb'<mergeCell ref="([A-Z0-9:]+)"', text)]
+                tail = text[-64:]
+                if len(found) >= 10:
+                    break
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return ()
+    return tuple(dict.fromkeys(found))[:10]
 
 
 def _uncomputed_formulas(source: Source, sheet: str, rows: int = 10_000) -> tuple[str, ...]:

@@ -185,6 +185,15 @@ class CatalogQueries:
             "AND content_hash IN (SELECT value FROM json_each(?)) GROUP BY content_hash",
             [collection, json.dumps(list(set(hashes)))]).fetchall())
 
+    def case_variant_ids(self, batch_id: int, collection: str, limit: int = 10) -> list[list[str]]:
+        """Ids of an import that differ from each other, or from the collection's ids, only by case
+        (ASCII): groups of such ids. Often one record exported twice, not two records."""
+        rows = self.db.execute(
+            "SELECT group_concat(external_id, char(31)) FROM (SELECT DISTINCT external_id FROM records "
+            "WHERE collection = ? AND (deleted_at IS NULL OR (deleted_at = 'importing' AND batch_id = ?))) "
+            "GROUP BY lower(external_id) HAVING count(*) > 1 LIMIT ?", [collection, batch_id, limit]).fetchall()
+        return [r[0].split("\x1f") for r in rows]
+
     def collections(self) -> dict[str, int]:
         """Every collection with its number of records, largest first."""
         return dict(self.db.execute(

@@ -181,6 +181,10 @@ def import_records(
         report.warnings.append(Problem(
             f"cell(s) {', '.join(info.formulas_without_values)} hold a formula that was never computed and read as "
             "empty: open and save the workbook in a spreadsheet program to compute them", 1, unit="row"))
+    if info.merged_cells:
+        report.warnings.append(Problem(
+            f"merged cells {', '.join(info.merged_cells)}: only the first cell of each holds the value, the others "
+            "read as empty; unmerge them (filling the value down) if every row needs it", 1, unit="row"))
     writing = True
     label_rows = unknown_label_rows = 0  # rows with labels; rows none of whose labels the taxonomy knows
     hash_seen: dict[str, int] = {}  # files without ids: how often each text came so far
@@ -320,6 +324,10 @@ def import_records(
                 "fix them, or choose to skip bad rows",
                 report.problems,
             )
+        if report.rows_imported and "id" in mapped:
+            for group in store.case_variant_ids(batch_id, collection):
+                note(1, f"ids {', '.join(repr(i) for i in group)} differ only in upper/lower case: the same record "
+                        "twice? (they are kept as different records)", mapped["id"])
         if not (report.rows_imported or deferred):
             store.discard_batch(batch_id)  # nothing new: no empty batch is kept
             return report
