@@ -39,8 +39,6 @@ class SourceInfo:
     rows_hint: int | None = None  # number of rows when known in advance (XLSX, Parquet)
     sheet: str = ""  # XLSX: the sheet read
     sheets: tuple[str, ...] = ()  # XLSX: every sheet of the workbook
-    formulas_without_values: tuple[str, ...] = ()  # XLSX: cells (first 10) holding a formula never computed
-    merged_cells: tuple[str, ...] = ()  # XLSX: merged ranges (first 10): only their first cell holds the value
 
 
 def guess_format(name: str) -> str:
@@ -252,11 +250,26 @@ def _inspect_xlsx(source: Source, name: str, size: int, sheet: str | None = None
                                  + (f" (its sheets: {', '.join(sheets)})" if len(sheets) > 1 else ""))
         columns = _clean_header(list(header), name)
         rows_hint = (ws.max_row - 1) if ws.max_row else None
-        title, part = ws.title, getattr(ws, "_worksheet_path", "")
+        title = ws.title
     finally:
         wb.close()
-    return SourceInfo(name, "xlsx", columns, "", "", size, rows_hint, title, sheets,
-                      _uncomputed_formulas(source, title), _merged_ranges(source, part))
+    return SourceInfo(name, "xlsx", columns, "", "", size, rows_hint, title, sheets)
+
+
+def xlsx_notes(source: Source, info: SourceInfo) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What an XLSX sheet hides (read once, when importing): cells holding a formula that was never
+    computed (they read as empty) and merged ranges (only their first cell holds the value)."""
+    import openpyxl
+
+    if info.format != "xlsx":
+        return (), ()
+    wb = openpyxl.load_workbook(_open(source), read_only=True)
+    try:
+        ws = wb[info.sheet] if info.sheet else wb.worksheets[0]
+        part = getattr(ws, "_worksheet_path", "")
+    finally:
+        wb.close()
+    return _uncomputed_formulas(source, info.sheet or ws.title), _merged_ranges(source, part)
 
 
 def _merged_ranges(source: Source, part: str) -> tuple[str, ...]:

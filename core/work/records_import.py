@@ -18,7 +18,7 @@ from typing import Callable, Mapping
 from core.domain.taxonomy import Taxonomy
 from core.domain.text import content_hash, fold, split_codes
 from core.errors import ImportFailed, InputFileError, Problem
-from core.files.records_io import Source, SourceInfo, inspect_source, read_chunks
+from core.files.records_io import Source, SourceInfo, inspect_source, read_chunks, xlsx_notes
 from core.processes import lease_of
 from core.store import Store
 
@@ -177,14 +177,15 @@ def import_records(
                              "belong to, or leave the column unmapped")
     collection = (collection or "").strip() or new_collection_name(store, name)
     report = ImportReport(None, name, collection, info=info)
-    if info.formulas_without_values:
+    formulas, merged = xlsx_notes(source, info)
+    if formulas:
         report.warnings.append(Problem(
-            f"cell(s) {', '.join(info.formulas_without_values)} hold a formula that was never computed and read as "
-            "empty: open and save the workbook in a spreadsheet program to compute them", 1, unit="row"))
-    if info.merged_cells:
+            f"cell(s) {', '.join(formulas)} hold a formula that was never computed and read as empty: open and "
+            "save the workbook in a spreadsheet program to compute them", 1, unit="row"))
+    if merged:
         report.warnings.append(Problem(
-            f"merged cells {', '.join(info.merged_cells)}: only the first cell of each holds the value, the others "
-            "read as empty; unmerge them (filling the value down) if every row needs it", 1, unit="row"))
+            f"merged cells {', '.join(merged)}: only the first cell of each holds the value, the others read as "
+            "empty; unmerge them (filling the value down) if every row needs it", 1, unit="row"))
     writing = True
     label_rows = unknown_label_rows = 0  # rows with labels; rows none of whose labels the taxonomy knows
     hash_seen: dict[str, int] = {}  # files without ids: how often each text came so far
