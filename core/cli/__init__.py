@@ -15,14 +15,14 @@ import sys
 import time
 from pathlib import Path
 
-from core.cli.arguments import _date, _delimiter, _positive, _score, _share
+from core.cli.arguments import _date, _delimiter, _mapping, _positive, _score, _share
 from core.cli.maintenance import cmd_backup, cmd_delete_batch, cmd_export_events, cmd_restore, cmd_verify
 from core.errors import WorkbenchError
 from core.files.records_io import ENCODINGS, inspect_source
 from core.files.taxonomy_io import read_taxonomy_file
 from core.settings import Settings
 from core.store import Store
-from core.work.records_import import FIELDS, guess_mapping, import_records
+from core.work.records_import import FIELDS, import_records
 from core.work.workspace import ensure_builtin_taxonomies
 
 
@@ -40,26 +40,6 @@ def cmd_import_taxonomy(args: argparse.Namespace) -> int:
     print(f"taxonomy '{taxonomy.id}' ({taxonomy.name}): {len(taxonomy)} nodes, depth {taxonomy.depth}, "
           f"languages {', '.join(taxonomy.languages)}")
     return 0
-
-
-def _mapping(args: argparse.Namespace, columns, *, leave_out: tuple[str, ...] = ()) -> dict[str, str | None]:
-    """``--map`` pairs; the columns of the fields not given are guessed when there is no ``--map``
-    or with ``--guess``."""
-    given = _parse_mapping(args.map or [])
-    if args.map and not args.guess:
-        return {f: None for f in FIELDS} | given
-    guessed = {f: c for f, c in guess_mapping(columns).items() if f not in leave_out}
-    return guessed | given
-
-
-def _parse_mapping(pairs: list[str]) -> dict[str, str]:
-    mapping = {}
-    for pair in pairs:
-        field, sep, column = pair.partition("=")
-        if not sep or field not in FIELDS:
-            raise WorkbenchError(f"--map takes field=column with field one of {', '.join(FIELDS)}; got '{pair}'")
-        mapping[field] = column
-    return mapping
 
 
 def cmd_import_records(args: argparse.Namespace) -> int:
@@ -156,13 +136,15 @@ def cmd_export_training(args: argparse.Namespace) -> int:
             taxonomy.id, annotators=tuple(args.annotator or ()), since=args.since or "", until=args.until or "",
             level=args.level, include_machine=args.include_machine, include_imported=args.include_imported,
             per_record=args.rows))
+        head = store.verify_events().head
     frame = split(frame, validation=args.validation, test=args.test, seed=args.seed)
     if frame.empty:
         print("no labels match these filters; nothing written", file=sys.stderr)
         return 1
     path = write(frame, args.format, args.output)
     print(category_counts(frame, taxonomy).drop(columns=["path"]).to_string(index=False))
-    print(f"wrote {len(frame):,} rows ({frame['record_id'].nunique():,} records) to {path}")
+    print(f"wrote {len(frame):,} rows ({frame['record_id'].nunique():,} records) to {path}; "
+          f"annotation log chain head {head or '-'}")
     return 0
 
 
@@ -250,10 +232,12 @@ def cmd_export_final(args: argparse.Namespace) -> int:
 
     with _store(args) as store:
         frame = final_codes(store, store.load_taxonomy(args.taxonomy), collection=args.collection, lang=args.lang)
+        head = store.verify_events().head
     write_final_codes(frame, args.output)
     counts = frame["provenance"].value_counts().to_dict()
     print(f"{len(frame):,} records' final codes written to {args.output} ("
-          + ", ".join(f"{counts.get(p, 0):,} {p}" for p in ("expert", "machine", "imported")) + ")")
+          + ", ".join(f"{counts.get(p, 0):,} {p}" for p in ("expert", "machine", "imported"))
+          + f"); annotation log chain head {head or '-'}")
     return 0
 
 

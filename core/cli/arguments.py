@@ -1,8 +1,12 @@
-"""Argument types for the command line: each refuses a bad value with a sentence argparse prints."""
+"""Arguments of the command line: types that refuse a bad value with a sentence argparse prints, and
+the ``--map field=column`` pairs."""
 
 from __future__ import annotations
 
 import argparse
+
+from core.errors import WorkbenchError
+from core.work.records_import import FIELDS, guess_mapping
 
 
 def _number(text: str, kind: type, low: float, high: float | None, closed: bool, message: str):
@@ -41,3 +45,23 @@ def _delimiter(text: str) -> str:
     if len(text) != 1:
         raise argparse.ArgumentTypeError(f"a delimiter is one character, not '{text}'")
     return text
+
+
+def _mapping(args: argparse.Namespace, columns, *, leave_out: tuple[str, ...] = ()) -> dict[str, str | None]:
+    """``--map`` pairs; the columns of the fields not given are guessed when there is no ``--map``
+    or with ``--guess``."""
+    given = _parse_mapping(args.map or [])
+    if args.map and not args.guess:
+        return {f: None for f in FIELDS} | given
+    guessed = {f: c for f, c in guess_mapping(columns).items() if f not in leave_out}
+    return guessed | given
+
+
+def _parse_mapping(pairs: list[str]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        field, sep, column = pair.partition("=")
+        if not sep or field not in FIELDS:
+            raise WorkbenchError(f"--map takes field=column with field one of {', '.join(FIELDS)}; got '{pair}'")
+        mapping[field] = column
+    return mapping

@@ -46,6 +46,8 @@ class RayPredictor:
         for j, col in enumerate(self.columns):
             values = [row[j] for row in cells]
             out[col] = [neutralise(v) for v in values] if self.spreadsheet else values
+        if self.spreadsheet:  # headers too
+            out.columns = [neutralise(c) for c in out.columns]
         return out
 
 
