@@ -1,13 +1,11 @@
 """Import: load a file of records (CSV/TSV/XLSX/JSONL/Parquet), map its columns, preview, import."""
 
-import datetime as dt
-
 import streamlit as st
 
 from core.files.records_io import DELIMITERS, ENCODINGS, FORMATS, inspect_source, preview
 from core.work.records_import import FIELDS, import_records
 from ui.common import page_context, plain, show_errors, taxonomy
-from ui.widgets import collection_choice, column_mapping, file_source
+from ui.widgets import backup_section, collection_choice, column_mapping, file_source
 
 with page_context(needs_taxonomy=False) as ctx:
     db, state = ctx.db, ctx.state
@@ -114,13 +112,4 @@ with page_context(needs_taxonomy=False) as ctx:
         st.caption("Nothing imported yet.")
 
     st.divider()
-    st.subheader("Backup")
-    st.caption("A consistent copy of the whole workspace, taken while it is in use, with the annotation log's "
-               "chain head written beside it (`python -m core verify` and `restore` use it).")
-    if st.button("Back up the workspace now", key="import.backup"):
-        with show_errors():
-            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-            target = ctx.cfg.home / "backups" / f"workbench-{stamp}.db"
-            report = db.backup(target)
-            st.success(f"Backed up to {plain(str(target))}: {report.events:,} events, chain "
-                       f"{'intact' if report.intact else f'BROKEN at event {report.broken_at}'}.")
+    backup_section(db, ctx.cfg.home, "import")

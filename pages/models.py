@@ -6,6 +6,7 @@ from core.errors import WorkbenchError
 from core.models.registry import check_codes, discover, resolve_model_path
 from core.models.scoring import suggest
 from ui.common import classifier, page_context, plain, show_errors, taxonomy
+from ui.widgets import backup_section
 
 with page_context(needs_taxonomy=False) as ctx:
     state, cfg, db = ctx.state, ctx.cfg, ctx.db
@@ -78,3 +79,6 @@ with page_context(needs_taxonomy=False) as ctx:
             if unknown:
                 st.warning(f"{len(unknown)} output code(s) are not in the taxonomy and will be dropped: "
                            f"{', '.join(unknown[:10])}")
+
+    st.divider()
+    backup_section(db, cfg.home, "models")

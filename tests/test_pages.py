@@ -314,3 +314,10 @@ def test_import_page_backs_up_the_workspace(workspace_env):
     assert at.success and "chain intact" in at.success[0].value
     backups = list((workspace_env / "backups").glob("workbench-*.db"))
     assert len(backups) == 1 and backups[0].with_name(backups[0].name + ".chain.json").exists()
+
+
+def test_models_page_backs_up_the_workspace(workspace_env):
+    at = on_page("models.py")
+    at.button(key="models.backup").click().run()
+    assert not at.exception, at.exception
+    assert at.success and "chain intact" in at.success[-1].value

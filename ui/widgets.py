@@ -140,6 +140,21 @@ def score_unscored(db, model, tax: Taxonomy, record_ids: Sequence[int], what: st
             st.rerun()
 
 
+def backup_section(db, home: Path, key: str) -> None:
+    """Back up the workspace now: an online copy under ``home/backups`` with the log's chain head."""
+    import datetime as dt
+
+    st.subheader("Backup")
+    st.caption("A consistent copy of the whole workspace, taken while it is in use, with the annotation log's "
+               "chain head written beside it (`python -m core verify` and `restore` use it).")
+    if st.button("Back up the workspace now", key=f"{key}.backup"):
+        with show_errors():
+            target = home / "backups" / f"workbench-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.db"
+            report = db.backup(target)
+            st.success(f"Backed up to {plain(str(target))}: {report.events:,} events, chain "
+                       f"{'intact' if report.intact else f'BROKEN at event {report.broken_at}'}.")
+
+
 @dataclass
 class Browser:
     """A hierarchy browser: search, a breadcrumb, the open node's children as buttons. The open
@@ -206,5 +221,5 @@ class Browser:
             st.caption(f"… and {len(children) - limit} more: search to reach them.")
 
 
-__all__ = ["Browser", "FIELD_HELP", "NEW_COLLECTION", "NO_COLUMN", "RECORD_FILE_TYPES", "XLSX_MIME",
+__all__ = ["Browser", "backup_section", "FIELD_HELP", "NEW_COLLECTION", "NO_COLUMN", "RECORD_FILE_TYPES", "XLSX_MIME",
            "collection_choice", "column_mapping", "file_source", "run_scoring", "score_unscored", "table_downloads"]
