@@ -43,3 +43,4 @@ def test_danish_labels_beat_the_english_default_model(store, tmp_path, capsys):
     assert code == 0 and "before" in out and "after" in out
     evaluation = json.loads((tmp_path / "cap-da" / "workbench.json").read_text())["evaluation"]["workspace_test"]
     assert evaluation["after"]["micro_f1"] > evaluation["before"]["micro_f1"] + 0.15
+    assert load_classifier(tmp_path / "cap-da").manifest.runtime == "sparse-linear"  # word + character n-grams

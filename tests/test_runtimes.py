@@ -35,6 +35,18 @@ def tfidf_folder(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def word_char_folder(tmp_path_factory):
+    from core.models.training import train_word_char_model
+
+    frame = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv").head(800)
+    folder = tmp_path_factory.mktemp("word-char")
+    base = Manifest(name="tiny-word-char", version="test", taxonomy="ford", codes=(), runtime="sparse-linear",
+                    input_fields=("title",))
+    train_word_char_model(frame["title"].tolist(), frame["ford_l2"].astype(str).tolist(), folder, base)
+    return folder
+
+
+@pytest.fixture(scope="module")
 def dummy_folder(tmp_path_factory, ford):
     folder = tmp_path_factory.mktemp("dummy")
     write_manifest(folder, Manifest(name="dummy", version="1", taxonomy="ford",
@@ -77,9 +89,9 @@ def tiny_onnx(tiny_transformer, tmp_path_factory):
 
 
 @pytest.fixture(params=sorted(RUNTIMES))
-def classifier(request, tfidf_folder, dummy_folder, tiny_transformer, tiny_onnx):
+def classifier(request, tfidf_folder, dummy_folder, tiny_transformer, tiny_onnx, word_char_folder):
     folders = {"dummy": dummy_folder, "onnx-text": tfidf_folder, "transformers": tiny_transformer,
-               "onnx-transformer": tiny_onnx[0]}
+               "onnx-transformer": tiny_onnx[0], "sparse-linear": word_char_folder}
     return load_classifier(folders[request.param])
 
 

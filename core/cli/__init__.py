@@ -401,7 +401,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      "held-out workspace records")
     p.add_argument("taxonomy")
     p.add_argument("--name", required=True, help="the new model folder's name (inside the models folder)")
-    p.add_argument("--kind", default="tfidf", choices=("tfidf",))
+    p.add_argument("--kind", default="tfidf", choices=("tfidf", "tfidf-word"),
+                   help="tfidf: word and character n-grams, any language (default); tfidf-word: word 1-grams, ONNX")
     p.add_argument("--include-imported", action="store_true", help="train on the labels of imported files too")
     p.add_argument("--include-machine", action="store_true", help="train on machine-accepted labels too")
     p.add_argument("--language", help="only records in this language")

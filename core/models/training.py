@@ -81,6 +81,38 @@ def train_tfidf_model(
     return manifest
 
 
+def train_word_char_model(texts: Sequence[str], codes: Sequence[str], folder: str | Path, manifest: Manifest, *,
+                          c: float = 10.0) -> Manifest:
+    """TF-IDF over word 1-2-grams and character 2-5-grams (within words) + logistic regression,
+    saved for the ``sparse-linear`` runtime: any language, inflected words included."""
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from core.models.runtimes.sparse_linear import save_sparse_linear
+
+    texts, codes = list(texts), [str(c_) for c_ in codes]
+    word = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=SKLEARN_TOKEN_PATTERN, lowercase=True,
+                           sublinear_tf=True, max_features=200_000)
+    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), lowercase=True, sublinear_tf=True, min_df=2,
+                           max_features=300_000)
+    features = hstack([word.fit_transform(texts), char.fit_transform(texts)]).tocsr()
+    model = LogisticRegression(max_iter=3000, C=c).fit(features, codes)
+    coef, intercept = model.coef_, model.intercept_
+    if coef.shape[0] == 1:  # binary: p1 = softmax([0, z])[1]
+        coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    files = save_sparse_linear(folder, [word, char], coef, intercept)
+    manifest = replace(manifest, codes=tuple(str(k) for k in model.classes_), runtime="sparse-linear",
+                       multi_label=False, files=files,
+                       training={**manifest.training, "examples": len(texts),
+                                 "per_code": dict(sorted(Counter(codes).items())),
+                                 "method": "TF-IDF (word 1-2-grams + character 2-5-grams) + logistic regression"})
+    write_manifest(folder, manifest)
+    return manifest
+
+
 def agreement(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(np.argmax(a, axis=1) == np.argmax(b, axis=1)))
 

@@ -24,7 +24,7 @@ from core.models.scoring import predicted_codes, rank
 from core.store import Store, now
 from core.work.training_data import ExportFilter, labelled_frame, split
 
-KINDS = ("tfidf",)
+KINDS = ("tfidf", "tfidf-word")  # word + character n-grams (any language); word 1-grams as an ONNX graph
 FIGURES = ("micro_f1", "macro_f1", "weighted_f1", "lenient_micro_f1", "hierarchical_micro_f1")
 TEXT_FIELDS = ("title", "abstract", "keywords")
 _READER = Manifest("", "", "", (), "", input_fields=TEXT_FIELDS)  # how the trained model reads a record
@@ -74,7 +74,7 @@ def train_from_workspace(store: Store, taxonomy: Taxonomy, models_dir: Path, nam
     """Train a model folder ``models_dir/name`` from the workspace's labels and measure it (and
     the ``compare`` model) on held-out workspace records."""
     from core.models.runtimes import load_classifier
-    from core.models.training import train_tfidf_model
+    from core.models.training import train_tfidf_model, train_word_char_model
 
     if kind not in KINDS:
         raise LearningError(f"kind '{kind}' is not available; kinds: {', '.join(KINDS)}")
@@ -102,8 +102,11 @@ def train_from_workspace(store: Store, taxonomy: Taxonomy, models_dir: Path, nam
     tmp = folder.with_name(f".{name}.partial")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        manifest = train_tfidf_model(train["input"].tolist(), train["code"].tolist(), tmp, base,
-                                     max_features=50000)
+        if kind == "tfidf":
+            manifest = train_word_char_model(train["input"].tolist(), train["code"].tolist(), tmp, base)
+        else:
+            manifest = train_tfidf_model(train["input"].tolist(), train["code"].tolist(), tmp, base,
+                                         max_features=50000)
         after = _figures(load_classifier(tmp), taxonomy, held) if len(held) else {}
         before = _figures(load_classifier(compare), taxonomy, held) if compare and len(held) else None
         manifest = replace(manifest, evaluation={**manifest.evaluation, "workspace_test": {

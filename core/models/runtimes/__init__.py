@@ -18,6 +18,7 @@ RUNTIMES: dict[str, tuple[str, str, str]] = {
     "onnx-text": ("core.models.runtimes.onnx_text", "OnnxTextClassifier", "onnxruntime"),
     "onnx-transformer": ("core.models.runtimes.onnx_transformer", "OnnxTransformerClassifier", "onnxruntime and transformers"),
     "transformers": ("core.models.runtimes.transformers_pt", "TransformersClassifier", "torch and transformers"),
+    "sparse-linear": ("core.models.runtimes.sparse_linear", "SparseLinearClassifier", "scikit-learn and safetensors"),
 }
 
 
