@@ -23,27 +23,26 @@ def ford():
     return read_taxonomy_file(DATA / "taxonomies" / "ford.csv")
 
 
+def _trained(tmp_path_factory, trainer, name: str, runtime: str, rows: int, **options):
+    """A small real model trained on the first MAG titles."""
+    frame = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv").head(rows)
+    folder = tmp_path_factory.mktemp(name)
+    trainer(frame["title"].tolist(), frame["ford_l2"].astype(str).tolist(), folder,
+            Manifest(name=name, version="test", taxonomy="ford", codes=(), runtime=runtime, input_fields=("title",)),
+            **options)
+    return folder
+
+
 @pytest.fixture(scope="module")
 def tfidf_folder(tmp_path_factory):
-    frame = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv").head(1500)
-    folder = tmp_path_factory.mktemp("tfidf")
-    base = Manifest(name="tiny-tfidf", version="test", taxonomy="ford", codes=(), runtime="onnx-text",
-                    input_fields=("title",))
-    train_tfidf_model(frame["title"].tolist(), frame["ford_l2"].astype(str).tolist(), folder, base,
-                      max_features=3000)
-    return folder
+    return _trained(tmp_path_factory, train_tfidf_model, "tiny-tfidf", "onnx-text", 1500, max_features=3000)
 
 
 @pytest.fixture(scope="module")
 def word_char_folder(tmp_path_factory):
     from core.models.training import train_word_char_model
 
-    frame = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv").head(800)
-    folder = tmp_path_factory.mktemp("word-char")
-    base = Manifest(name="tiny-word-char", version="test", taxonomy="ford", codes=(), runtime="sparse-linear",
-                    input_fields=("title",))
-    train_word_char_model(frame["title"].tolist(), frame["ford_l2"].astype(str).tolist(), folder, base)
-    return folder
+    return _trained(tmp_path_factory, train_word_char_model, "tiny-word-char", "sparse-linear", 800)
 
 
 @pytest.fixture(scope="module")
