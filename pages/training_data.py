@@ -59,7 +59,7 @@ with page_context() as ctx:
                 "hf": "application/zip"}[fmt]
         st.download_button(f"Download {FORMATS[fmt]}", data=to_bytes(frame, fmt),
                            file_name=f"{tax.id}-training-{dt.date.today().isoformat()}-log-"
-                                     f"{db.verify_events().head[:12] or 'empty-log'}.{ext}", mime=mime,
+                                     f"{db.chain_head()[:12] or 'empty-log'}.{ext}", mime=mime,
                            key="training.download", type="primary")
         with st.expander("Preview"):
             st.dataframe(frame.head(50), hide_index=True, width="stretch", key="training.preview")
@@ -74,7 +74,7 @@ with page_context() as ctx:
     else:
         counts = final["provenance"].value_counts()
         st.write(" · ".join(f"{counts.get(p, 0):,} {p}" for p in PROVENANCE))
-        head = db.verify_events().head[:12] or "empty-log"  # the file name carries the log's chain head
+        head = db.chain_head()[:12] or "empty-log"  # the file name carries the log's chain head
         stem = f"{tax.id}-final-codes-{dt.date.today().isoformat()}-log-{head}"
         f1, f2, f3, _ = st.columns([1, 1, 1, 3])
         f1.download_button("CSV", final_codes_bytes(final, "csv"), f"{stem}.csv", "text/csv", key="training.final.csv")

@@ -116,3 +116,8 @@ def test_cli_verify_backup_restore_and_event_export(labelled, tmp_path, capsys):
     store.db.execute("DROP TRIGGER annotations_no_update")
     store.db.execute("UPDATE annotations SET action = 'accept' WHERE id = 5")
     assert main(["--db", db, "verify"]) == 2 and "broken at event 5" in capsys.readouterr().err
+
+
+def test_the_stored_chain_head_is_the_verified_one(labelled):
+    store, _ = labelled
+    assert store.chain_head() == store.verify_events().head != ""

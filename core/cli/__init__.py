@@ -136,7 +136,7 @@ def cmd_export_training(args: argparse.Namespace) -> int:
             taxonomy.id, annotators=tuple(args.annotator or ()), since=args.since or "", until=args.until or "",
             level=args.level, include_machine=args.include_machine, include_imported=args.include_imported,
             per_record=args.rows))
-        head = store.verify_events().head
+        head = store.chain_head()
     frame = split(frame, validation=args.validation, test=args.test, seed=args.seed)
     if frame.empty:
         print("no labels match these filters; nothing written", file=sys.stderr)
@@ -232,7 +232,7 @@ def cmd_export_final(args: argparse.Namespace) -> int:
 
     with _store(args) as store:
         frame = final_codes(store, store.load_taxonomy(args.taxonomy), collection=args.collection, lang=args.lang)
-        head = store.verify_events().head
+        head = store.chain_head()
     write_final_codes(frame, args.output)
     counts = frame["provenance"].value_counts().to_dict()
     print(f"{len(frame):,} records' final codes written to {args.output} ("

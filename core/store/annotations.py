@@ -176,6 +176,11 @@ class AnnotationQueries:
             previous, count = stored or "", count + 1
         return ChainReport(count, previous, broken)
 
+    def chain_head(self) -> str:
+        """The latest event's hash, as stored (one read; ``verify_events`` recomputes the chain)."""
+        row = self.db.execute("SELECT hash FROM annotations ORDER BY id DESC LIMIT 1").fetchone()
+        return (row[0] or "") if row else ""
+
     def event_log(self) -> Iterator[dict[str, Any]]:
         """Every event as stored (with its chain hashes), in order."""
         columns = ", ".join(CHAIN_COLUMNS)

@@ -98,7 +98,7 @@ def train_from_workspace(store: Store, taxonomy: Taxonomy, models_dir: Path, nam
                     languages=(language,) if language else (),
                     training={"source": "workspace", "include_imported": include_imported,
                               "include_machine": include_machine, "level": level, "records": len(train),
-                              "annotation_log_head": store.verify_events().head, "trained_at": now()})
+                              "annotation_log_head": store.chain_head(), "trained_at": now()})
     tmp = folder.with_name(f".{name}.partial")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
