@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 from core.cli.arguments import _date, _delimiter, _mapping, _positive, _score, _share
-from core.cli.maintenance import cmd_backup, cmd_delete_batch, cmd_export_events, cmd_restore, cmd_train, cmd_verify
+from core.cli.learning import add_parsers as add_learning_parsers
+from core.cli.maintenance import cmd_backup, cmd_delete_batch, cmd_export_events, cmd_restore, cmd_verify
 from core.errors import WorkbenchError
 from core.files.records_io import ENCODINGS, inspect_source
 from core.files.taxonomy_io import read_taxonomy_file
@@ -397,20 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("restore", help="replace the workspace with a backup whose log is intact (stop the app first)")
     p.add_argument("backup")
     p.set_defaults(func=cmd_restore)
-    p = sub.add_parser("train", help="train a model from the workspace's labels and measure it against another on "
-                                     "held-out workspace records")
-    p.add_argument("taxonomy")
-    p.add_argument("--name", required=True, help="the new model folder's name (inside the models folder)")
-    p.add_argument("--kind", default="tfidf", choices=("tfidf", "tfidf-word"),
-                   help="tfidf: word and character n-grams, any language (default); tfidf-word: word 1-grams, ONNX")
-    p.add_argument("--include-imported", action="store_true", help="train on the labels of imported files too")
-    p.add_argument("--include-machine", action="store_true", help="train on machine-accepted labels too")
-    p.add_argument("--language", help="only records in this language")
-    p.add_argument("--level", type=_positive, help="cut codes at this level first")
-    p.add_argument("--compare", help="a model folder to measure on the same held-out records (before)")
-    p.add_argument("--test", type=_share, default=0.2, help="share of labelled records held out (default 0.2)")
-    p.add_argument("--models", help="models folder (default: $WORKBENCH_MODELS or ./models)")
-    p.set_defaults(func=cmd_train)
+    add_learning_parsers(sub)
     p = sub.add_parser("delete-batch", help="delete an import batch: its records leave queues, exports and figures "
                                             "(tombstones keep the log's references)")
     p.add_argument("batch", type=_positive)

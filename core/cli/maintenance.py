@@ -60,26 +60,3 @@ def cmd_delete_batch(args: argparse.Namespace) -> int:
         deleted = store.delete_batch(args.batch, args.user, "lead")
     print(f"import #{args.batch} deleted: {deleted:,} records are tombstones now (each deletion is in the log)")
     return 0
-
-
-def cmd_train(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from core.work.learning import train_from_workspace
-    from core.work.workspace import ensure_builtin_taxonomies
-
-    settings = Settings.from_env()
-    with Store(args.db or settings.db_path) as store:
-        ensure_builtin_taxonomies(store)
-        report = train_from_workspace(
-            store, store.load_taxonomy(args.taxonomy), Path(args.models or settings.models_dir), args.name,
-            kind=args.kind, include_imported=args.include_imported, include_machine=args.include_machine,
-            language=args.language or "", level=args.level, compare=Path(args.compare) if args.compare else None,
-            test=args.test)
-    print(f"{report.folder}: trained on {report.examples:,} labelled records, tested on {report.test_records:,} "
-          "others")
-    for label, figures in (("before", report.before), ("after", report.after)):
-        if figures:
-            print(f"{label:>6}  {figures['model']} {figures['version']}: " + ", ".join(
-                f"{k} {v:.3f}" for k, v in figures.items() if k not in ("model", "version")))
-    return 0

@@ -166,7 +166,7 @@ def file_digest(path: str | Path) -> str:
 
 def get_job(store: Store, job_id: int) -> JobInfo:
     row = store.job_row(job_id)
-    if row is None:
+    if row is None or row["kind"] != "classify":
         raise NotFound(f"no job #{job_id}")
     return _row_to_info(row)
 

@@ -18,6 +18,7 @@ from core.models.runtimes import load_classifier
 from core.models.scoring import prediction_rows, rank
 from core.processes import holder_alive, lease_of
 from core.store import Store
+from core.work.embeddings import record_scores
 from core.work.records_import import import_records
 
 
@@ -42,11 +43,12 @@ def _prepare(store: Store, job_id: int, params: JobParams) -> tuple[int | None, 
     return report.batch_id, total
 
 
-def _scores_or_errors(clf, texts: list[str]) -> tuple[list[int], "object", dict[int, str]]:
-    """Scores for a chunk; when the chunk fails, record by record, so one bad or huge record gets
-    an error instead of failing the job. Returns (rows scored, their scores, {row: error})."""
+def _scores_or_errors(clf, texts: list[str], whole=None) -> tuple[list[int], "object", dict[int, str]]:
+    """Scores for a chunk (``whole()``, e.g. through the embedding cache, else from the texts);
+    when the chunk fails, record by record, so one bad or huge record gets an error instead of
+    failing the job. Returns (rows scored, their scores, {row: error})."""
     try:
-        return list(range(len(texts))), clf.predict_scores(texts), {}
+        return list(range(len(texts))), (whole() if whole else clf.predict_scores(texts)), {}
     except MemoryError:
         raise
     except Exception:  # noqa: BLE001 - isolated below, record by record
@@ -70,7 +72,9 @@ def _classify_chunk(store: Store, classifiers, taxonomy, params: JobParams, item
     records = {r["id"]: r for r in store.records_by_ids(ids)}
     results, predictions, failed = [], [], 0
     for clf in classifiers:
-        good, scores, errors = _scores_or_errors(clf, [clf.manifest.text_of(records.get(rid, {})) for rid in ids])
+        rows = [records.get(rid, {}) for rid in ids]
+        good, scores, errors = _scores_or_errors(clf, [clf.manifest.text_of(r) for r in rows],
+                                                 lambda clf=clf, rows=rows: record_scores(store, clf, rows))
         ranked = dict(zip(good, rank(clf.manifest, scores, taxonomy, top_k=params.top_k, threshold=params.threshold,
                                      level=params.level)))
         for i, (pos, _) in enumerate(items):

@@ -38,6 +38,8 @@ class Manifest:
     files: dict[str, str] = field(default_factory=dict)  # role -> file name (e.g. {"onnx": "model.onnx"})
     training: dict[str, Any] = field(default_factory=dict)
     evaluation: dict[str, Any] = field(default_factory=dict)
+    # {"method": "temperature", "temperature": T, "fitted_on": ...}: applied to single-label scores
+    calibration: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
         data = asdict(self)

@@ -19,10 +19,11 @@ from core.errors import StoreError
 from core.store.annotations import AnnotationQueries, ChainReport
 from core.store.catalog import BatchInfo, CatalogQueries, TaxonomyInfo
 from core.store.jobs import JobQueries
+from core.store.learning import LearningQueries
 from core.store.schema import migrations, now
 
 
-class Store(CatalogQueries, AnnotationQueries, JobQueries):
+class Store(CatalogQueries, AnnotationQueries, JobQueries, LearningQueries):
     """A workspace database. ``Store(path)`` creates it if needed and applies pending migrations."""
 
     def __init__(self, path: str | Path, *, timeout: float = 30.0):

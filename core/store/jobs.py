@@ -22,8 +22,8 @@ class JobQueries:
         rows = list(self.db.query("SELECT * FROM jobs WHERE id = ?", [job_id]))
         return rows[0] if rows else None
 
-    def job_rows(self, limit: int = 50) -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT * FROM jobs ORDER BY id DESC LIMIT ?", [limit]))
+    def job_rows(self, limit: int = 50, kind: str = "classify") -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM jobs WHERE kind = ? ORDER BY id DESC LIMIT ?", [kind, limit]))
 
     def claim_job(self, job_id: int, expected_lease: str, lease: str, pid: int) -> bool:
         """Take a job's lease if it is still ``expected_lease`` (compare and swap: of two workers

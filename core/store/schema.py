@@ -318,3 +318,32 @@ def m008_import_leases(db: sqlite_utils.Database) -> None:
     # An import commits chunk by chunk into a batch that stays invisible ("importing") until it
     # completes; the lease names the importing process, so an import whose process died is removed.
     db.execute("ALTER TABLE import_batches ADD COLUMN importer TEXT")
+
+
+@migrations()
+def m009_learning(db: sqlite_utils.Database) -> None:
+    # The learning loop. Each expert-labelled record is assigned once to a taxonomy's frozen
+    # evaluation set or to training ("eval" records are never trained on); the workbench numbers
+    # the model versions it trains (lineage, data hash, figures); promotions are a log (the latest
+    # row per taxonomy and language is the model in use); evaluations are cached per evaluation
+    # set; each record's encoder vector is kept once per encoder version (float16).
+    db["eval_split"].create({"taxonomy_id": str, "record_id": int, "split": str, "assigned_at": str},
+                            pk=("taxonomy_id", "record_id"))
+    db["eval_split"].create_index(["taxonomy_id", "split"])
+    db["model_versions"].create(
+        {"id": int, "taxonomy_id": str, "number": int, "folder": str, "model_name": str, "model_version": str,
+         "kind": str, "parent_id": int, "data_hash": str, "last_event_id": int, "examples": int, "params": str,
+         "figures": str, "job_id": int, "created_by": str, "created_at": str, "deleted_at": str},
+        pk="id", not_null={"taxonomy_id", "number", "folder"})
+    db["model_versions"].create_index(["taxonomy_id", "number"], unique=True)
+    db["promotions"].create(
+        {"id": int, "taxonomy_id": str, "language": str, "folder": str, "model_name": str, "model_version": str,
+         "action": str, "gate": str, "by": str, "at": str}, pk="id")
+    db["promotions"].create_index(["taxonomy_id", "language", "id"])
+    db["model_evaluations"].create(
+        {"taxonomy_id": str, "model_name": str, "model_version": str, "eval_hash": str, "records": int,
+         "figures": str, "predicted": str, "at": str},
+        pk=("taxonomy_id", "model_name", "model_version", "eval_hash"))
+    db.execute("CREATE TABLE embeddings (encoder TEXT NOT NULL, record_id INTEGER NOT NULL, content_hash TEXT, "
+               "vector BLOB NOT NULL, PRIMARY KEY (encoder, record_id)) WITHOUT ROWID")
+    db["workspace_settings"].create({"key": str, "value": str}, pk="key")

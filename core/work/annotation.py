@@ -12,6 +12,7 @@ from core.errors import NotFound, StoreError, WorkbenchError
 from core.models.runtimes.base import Classifier
 from core.models.scoring import prediction_rows, rank, rolled_up
 from core.store import Store
+from core.work.embeddings import record_scores
 
 
 class AnnotationError(WorkbenchError):
@@ -31,7 +32,7 @@ def score_records(store: Store, classifier: Classifier, taxonomy: Taxonomy, reco
     done = 0
     for start in range(0, len(record_ids), chunk):
         records = store.records_by_ids(record_ids[start:start + chunk])
-        scores = classifier.predict_scores([classifier.manifest.text_of(r) for r in records])
+        scores = record_scores(store, classifier, records)
         store.save_predictions(name, version, taxonomy.id,
                                prediction_rows([r["id"] for r in records], classifier.manifest, scores, taxonomy,
                                                top_k=top_k), job_id=job_id)
@@ -52,10 +53,12 @@ class ModelView:
     multi_label: bool
 
 
-def model_view(classifier: Classifier, taxonomy: Taxonomy, record: dict[str, Any], *, top_k: int = 5) -> ModelView:
-    """Score one record now (every node's rolled-up score, for the hierarchy browser)."""
+def model_view(classifier: Classifier, taxonomy: Taxonomy, record: dict[str, Any], *, top_k: int = 5,
+               store: Store | None = None) -> ModelView:
+    """Score one record now (every node's rolled-up score, for the hierarchy browser); with the
+    store, an encoder model reads the record's kept vector."""
     name, version = model_id(classifier)
-    scores = classifier.predict_scores([classifier.manifest.text_of(record)])
+    scores = record_scores(store, classifier, [record])
     codes, table = rolled_up(classifier.manifest, taxonomy, scores)
     shown = tuple(ShownSuggestion(name, version, s.code, s.score, s.rank)
                   for s in rank(classifier.manifest, scores, taxonomy, top_k=top_k)[0])

@@ -1,54 +1,83 @@
-"""The learning loop's first step: a new model trained from the workspace's labels (the experts'
-corrections, and on request the imported and machine-accepted labels), measured against the model
-in use on workspace records that neither has trained on.
+"""The learning loop: a new model version trained from the workspace's labels, evaluated on the
+taxonomy's frozen evaluation set beside the model in use.
 
-The labelled records are split by record (a record never lands on both sides); the new model is
-trained on the training part only; both models are evaluated on the test part with the same
-metrics as the Performance page. The folder records where its training data came from (label
-counts, sources, the annotation log's chain head) beside its figures.
+Training reads the experts' current labels (on request also imported and machine-accepted ones)
+of every record outside the evaluation set (``core.work.versions``); an encoder model reads the
+records' kept vectors (``core.work.embeddings``), computing only the missing ones. The new
+folder is an ordinary model folder (``<taxonomy>-v<N>-<kind>``) whose manifest records its
+parent, the data it saw (a hash of record ids and codes, the last event id, the log's chain
+head), its parameters and calibration; the workspace numbers it and keeps its figures.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
+import numpy as np
 import pandas as pd
 
-from core.domain.metrics import evaluate
 from core.domain.taxonomy import Taxonomy
 from core.errors import WorkbenchError
-from core.models.manifest import Manifest, write_manifest
-from core.models.scoring import predicted_codes, rank
+from core.models.manifest import Manifest, load_manifest, write_manifest
 from core.store import Store, now
-from core.work.training_data import ExportFilter, labelled_frame, split
+from core.work.training_data import ExportFilter, labelled_frame
+from core.work.versions import eval_frame, evaluate_model, model_for, sync_eval_set
 
-KINDS = ("tfidf", "tfidf-word")  # word + character n-grams (any language); word 1-grams as an ONNX graph
-FIGURES = ("micro_f1", "macro_f1", "weighted_f1", "lenient_micro_f1", "hierarchical_micro_f1")
+KINDS = ("tfidf", "head", "ensemble")
+KIND_HELP = {"tfidf": "TF-IDF word + character n-grams (any language)",
+             "head": "a head on the MiniLM encoder's sentence vectors (kept per record)",
+             "ensemble": "TF-IDF + head, weights fitted on out-of-fold predictions"}
 TEXT_FIELDS = ("title", "abstract", "keywords")
-_READER = Manifest("", "", "", (), "", input_fields=TEXT_FIELDS)  # how the trained model reads a record
+MULTI_LABEL_SHARE = 0.05  # records with several codes above this share make a multi-label model
+_READER = Manifest("", "", "", (), "", input_fields=TEXT_FIELDS)  # how trained models read a record
 
 
 class LearningError(WorkbenchError):
     prefix = "Cannot train"
 
 
+class Cancelled(WorkbenchError):
+    prefix = "Training cancelled"
+
+
+@dataclass
+class TrainOptions:
+    kind: str = "tfidf"
+    include_imported: bool = False
+    include_machine: bool = False
+    language: str = ""
+    level: int | None = None
+    name: str = ""  # "" = <taxonomy>-v<N>-<kind>
+    seed: int = 0
+
+
 @dataclass
 class TrainReport:
     folder: Path
     manifest: Manifest
+    version_id: int
+    number: int
     examples: int  # labelled records trained on
-    test_records: int  # labelled records held out for the comparison
-    after: dict  # the new model's figures on the test records
+    eval_records: int  # records of the evaluation set both were measured on
+    after: dict  # the new version's figures on the evaluation set
     before: dict | None  # the compared model's, on the same records
+    seconds: float = 0.0
 
 
 def training_frame(store: Store, taxonomy: Taxonomy, *, include_imported: bool = False, include_machine: bool = False,
                    language: str = "", level: int | None = None) -> pd.DataFrame:
-    """One row per labelled record (its latest label; rejected records have none): text and code."""
+    """One row per labelled record outside the evaluation set (its latest label; rejected records
+    have none): the record (with its stored fields), ``codes`` and the model's ``input`` text."""
+    splits = sync_eval_set(store, taxonomy)
     frame = labelled_frame(store, taxonomy, ExportFilter(taxonomy.id, level=level, include_machine=include_machine,
                                                          include_imported=include_imported, per_record="latest"))
+    frame = frame[frame["record_id"].map(lambda r: splits.get(int(r)) != "eval")]
     if language:
         frame = frame[frame["language"].fillna("").str.lower() == language.lower()]
     frame = frame[frame["codes"].map(len) > 0].copy()
@@ -58,65 +87,169 @@ def training_frame(store: Store, taxonomy: Taxonomy, *, include_imported: bool =
     return frame[frame["input"].str.len() > 0].reset_index(drop=True)
 
 
-def _figures(classifier, taxonomy: Taxonomy, test: pd.DataFrame) -> dict:
-    ranked = rank(classifier.manifest, classifier.predict_scores(test["input"].tolist()), taxonomy,
-                  top_k=len(classifier.manifest.codes))
-    pred = [predicted_codes(r, classifier.manifest.multi_label) for r in ranked]
-    summary = evaluate([[c] for c in test["code"]], pred, taxonomy).summary
-    return {"model": classifier.manifest.name, "version": classifier.manifest.version,
-            **{k: round(float(summary.get(k, 0.0)), 4) for k in FIGURES}}
+def data_hash(frame: pd.DataFrame) -> str:
+    payload = json.dumps(sorted([int(r), list(c)] for r, c in zip(frame["record_id"], frame["codes"])))
+    return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def train_from_workspace(store: Store, taxonomy: Taxonomy, models_dir: Path, name: str, *, kind: str = "tfidf",
-                         include_imported: bool = False, include_machine: bool = False, language: str = "",
-                         level: int | None = None, compare: Path | None = None, test: float = 0.2,
-                         seed: int = 0) -> TrainReport:
-    """Train a model folder ``models_dir/name`` from the workspace's labels and measure it (and
-    the ``compare`` model) on held-out workspace records."""
-    from core.models.runtimes import load_classifier
-    from core.models.training import train_tfidf_model, train_word_char_model
+def _folder_name(taxonomy_id: str, number: int, kind: str) -> str:
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", taxonomy_id).strip("-.") or "taxonomy"
+    return f"{safe}-v{number}-{kind}"
 
-    if kind not in KINDS:
-        raise LearningError(f"kind '{kind}' is not available; kinds: {', '.join(KINDS)}")
-    name = name.strip()
-    if not name or Path(name).name != name or name.startswith("."):
-        raise LearningError(f"'{name}' is not a usable folder name for a model")
-    folder = Path(models_dir) / name
-    if folder.exists():
-        raise LearningError(f"'{folder}' exists already: choose a new name (each trained model is its own folder)")
-    frame = training_frame(store, taxonomy, include_imported=include_imported, include_machine=include_machine,
-                           language=language, level=level)
+
+def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: TrainOptions, *, by: str = "",
+                  compare: Path | None = None, job_id: int | None = None,
+                  progress: Callable[[str, float], None] | None = None,
+                  should_stop: Callable[[], bool] = lambda: False) -> TrainReport:
+    """Train, evaluate and register a new version; ``compare``: the model measured beside it
+    (default: the model in use for the taxonomy, if one is promoted)."""
+    import time
+
+    from core.models.encoder import ensure_encoder
+
+    start = time.perf_counter()
+    step = progress or (lambda stage, fraction: None)
+
+    def check(stage: str, fraction: float) -> None:
+        if should_stop():
+            raise Cancelled("stopped on request; nothing was saved")
+        step(stage, fraction)
+
+    if options.kind not in KINDS:
+        raise LearningError(f"kind '{options.kind}' is not available; kinds: {', '.join(KINDS)}")
+    models_dir = Path(models_dir)
+    check("reading labels", 0.02)
+    frame = training_frame(store, taxonomy, include_imported=options.include_imported,
+                           include_machine=options.include_machine, language=options.language, level=options.level)
     counts = frame["code"].value_counts()
     if len(frame) < 20 or len(counts) < 2:
-        raise LearningError(f"{len(frame)} labelled record(s) in {len(counts)} categor(y/ies) of '{taxonomy.name}': "
-                            "at least 20 records in 2 categories are needed"
-                            + ("" if include_imported else " (imported labels can be included)"))
-    frame = split(frame, validation=0.0, test=test, seed=seed)
-    train, held = frame[frame["split"] != "test"], frame[frame["split"] == "test"]
-    base = Manifest(name=name, version=now()[:16].replace(":", "").replace("-", ""), taxonomy=taxonomy.id,
-                    codes=(), runtime="onnx-text", input_fields=TEXT_FIELDS,
-                    languages=(language,) if language else (),
-                    training={"source": "workspace", "include_imported": include_imported,
-                              "include_machine": include_machine, "level": level, "records": len(train),
-                              "annotation_log_head": store.chain_head(), "trained_at": now()})
-    tmp = folder.with_name(f".{name}.partial")
+        raise LearningError(f"{len(frame)} labelled record(s) outside the evaluation set in {len(counts)} "
+                            f"categor{'y' if len(counts) == 1 else 'ies'} of '{taxonomy.name}': at least 20 records "
+                            "in 2 categories are needed" + ("" if options.include_imported else
+                                                             " (imported labels can be included)"))
+    multi_label = float((frame["codes"].map(len) > 1).mean()) > MULTI_LABEL_SHARE
+    codes = [list(c) if multi_label else [c[0]] for c in frame["codes"]]
+    number = store.next_version_number(taxonomy.id)
+    name = options.name.strip() or _folder_name(taxonomy.id, number, options.kind)
+    if Path(name).name != name or name.startswith("."):
+        raise LearningError(f"'{name}' is not a usable folder name for a model")
+    folder = models_dir / name
+    if folder.exists():
+        raise LearningError(f"'{folder}' exists already: choose a new name (each version is its own folder)")
+    parent = compare.name if compare else model_for(store, taxonomy.id, options.language, models_dir)
+    parent_rows = [r for r in store.version_rows(taxonomy.id) if r["folder"] == parent]
+    last_event = store.last_event_id()
+    base = Manifest(name=name, version=f"v{number}", taxonomy=taxonomy.id, codes=(), runtime="",
+                    input_fields=TEXT_FIELDS, languages=(options.language.lower(),) if options.language else tuple(
+                        sorted({lang for lang in frame["language"].str.lower() if lang})),
+                    training={"source": "workspace", "kind": options.kind, "parent": parent or "",
+                              "data_hash": data_hash(frame), "last_event_id": last_event,
+                              "annotation_log_head": store.chain_head(), "include_imported": options.include_imported,
+                              "include_machine": options.include_machine, "level": options.level,
+                              "trained_at": now(), "trained_by": by})
+    tmp = models_dir / f".{name}.partial"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        if kind == "tfidf":
-            manifest = train_word_char_model(train["input"].tolist(), train["code"].tolist(), tmp, base)
-        else:
-            manifest = train_tfidf_model(train["input"].tolist(), train["code"].tolist(), tmp, base,
-                                         max_features=50000)
-        after = _figures(load_classifier(tmp), taxonomy, held) if len(held) else {}
-        before = _figures(load_classifier(compare), taxonomy, held) if compare and len(held) else None
-        manifest = replace(manifest, evaluation={**manifest.evaluation, "workspace_test": {
-            "records": len(held), "after": after, "before": before}})
+        tmp.mkdir(parents=True)
+        vectors = None
+        if options.kind in ("head", "ensemble"):
+            vectors = _vectors(store, models_dir, frame, lambda f: check("encoding records", 0.05 + 0.45 * f))
+        check("fitting", 0.55)
+        manifest = _fit(options.kind, frame, codes, tmp, base, models_dir, vectors, multi_label, options.seed,
+                        ensure_encoder)
+        check("evaluating on the evaluation set", 0.85)
+        from core.models.runtimes import load_classifier
+
+        evaluation = eval_frame(store, taxonomy)
+        after = evaluate_model(store, taxonomy, tmp, evaluation, classifier=load_classifier(tmp))
+        before = evaluate_model(store, taxonomy, models_dir / parent, evaluation) if parent and (
+            models_dir / parent).is_dir() else None
+        manifest = replace(manifest, evaluation={"eval_set": _public(after), "before": _public(before) if before
+                                                 else None, "before_model": parent or ""})
         write_manifest(tmp, manifest)
+        check("saving", 0.97)
         tmp.rename(folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return TrainReport(folder, manifest, len(train), len(held), after, before)
+    version_id = store.add_version({
+        "taxonomy_id": taxonomy.id, "number": number, "folder": name, "model_name": manifest.name,
+        "model_version": manifest.version, "kind": options.kind,
+        "parent_id": parent_rows[0]["id"] if parent_rows else None, "data_hash": manifest.training["data_hash"],
+        "last_event_id": last_event, "examples": len(frame), "job_id": job_id, "created_by": by,
+        "params": {"include_imported": options.include_imported, "include_machine": options.include_machine,
+                   "language": options.language, "level": options.level, "multi_label": multi_label,
+                   "parent_model": parent or "", "seed": options.seed,
+                   "members": manifest.training.get("members") or [], "calibration": manifest.calibration},
+        "figures": {"eval_set": _public(after), "before": _public(before) if before else None}})
+    step("done", 1.0)
+    return TrainReport(folder, manifest, version_id, number, len(frame), int(after.get("records", 0)),
+                       _public(after), _public(before) if before else None, time.perf_counter() - start)
 
 
-__all__ = ["KINDS", "LearningError", "TrainReport", "train_from_workspace", "training_frame"]
+def _public(figures: dict | None) -> dict | None:
+    return None if figures is None else {k: v for k, v in figures.items() if k != "predicted"}
+
+
+def _vectors(store: Store, models_dir: Path, frame: pd.DataFrame, progress) -> np.ndarray:
+    from core.models.encoder import Encoder, ensure_encoder
+    from core.work.embeddings import record_vectors
+
+    encoder = _EncoderModel(Encoder(ensure_encoder(models_dir)))
+    records = store.records_by_ids([int(r) for r in frame["record_id"]])
+    by_id = {r["id"]: r for r in records}
+    rows = [by_id[int(r)] for r in frame["record_id"]]
+    return record_vectors(store, encoder, rows, progress=lambda done, total: progress(done / max(total, 1)))
+
+
+class _EncoderModel:
+    """The encoder as the embedding cache sees a head model (same id, same way of reading a record)."""
+
+    def __init__(self, encoder):
+        self.encoder = encoder
+        self.encoder_id = encoder.id
+        self.manifest = _READER
+
+    def embed(self, texts):
+        return self.encoder.embed(texts)
+
+
+def _fit(kind: str, frame: pd.DataFrame, codes, tmp: Path, base: Manifest, models_dir: Path, vectors,
+         multi_label: bool, seed: int, ensure_encoder) -> Manifest:
+    from core.models.kinds import build_ensemble, build_head, build_tfidf
+
+    texts = frame["input"].tolist()
+    if kind == "tfidf":
+        return build_tfidf(texts, codes, tmp, base, multi_label=multi_label, seed=seed)[0]
+    encoder_dir = ensure_encoder(models_dir)
+    if kind == "head":
+        return build_head(vectors, codes, tmp, base, encoder_dir, multi_label=multi_label, seed=seed)[0]
+    parts = tmp.parent / f"{tmp.name}.members"
+    shutil.rmtree(parts, ignore_errors=True)
+    try:
+        t_manifest, t_fit = build_tfidf(texts, codes, parts / f"{base.name}-tfidf",
+                                        replace(base, name=f"{base.name}-tfidf"), multi_label=multi_label, seed=seed)
+        h_manifest, h_fit = build_head(vectors, codes, parts / f"{base.name}-head",
+                                       replace(base, name=f"{base.name}-head"), encoder_dir,
+                                       multi_label=multi_label, seed=seed)
+        return build_ensemble([(parts / f"{base.name}-tfidf", t_manifest, t_fit),
+                               (parts / f"{base.name}-head", h_manifest, h_fit)], codes, tmp, base,
+                              multi_label=multi_label)
+    finally:
+        shutil.rmtree(parts, ignore_errors=True)
+
+
+def train_from_workspace(store: Store, taxonomy: Taxonomy, models_dir: Path, name: str = "", *, kind: str = "tfidf",
+                         include_imported: bool = False, include_machine: bool = False, language: str = "",
+                         level: int | None = None, compare: Path | None = None, seed: int = 0,
+                         by: str = "cli") -> TrainReport:
+    """``train_version`` with keyword options (the CLI's ``train``)."""
+    if compare is not None:
+        load_manifest(compare)  # a clear message for a folder that is not a model
+    return train_version(store, taxonomy, models_dir,
+                         TrainOptions(kind, include_imported, include_machine, language, level, name, seed),
+                         by=by, compare=compare)
+
+
+__all__ = ["Cancelled", "KINDS", "KIND_HELP", "LearningError", "TrainOptions", "TrainReport", "data_hash",
+           "train_from_workspace", "train_version", "training_frame"]

@@ -19,6 +19,8 @@ RUNTIMES: dict[str, tuple[str, str, str]] = {
     "onnx-transformer": ("core.models.runtimes.onnx_transformer", "OnnxTransformerClassifier", "onnxruntime and transformers"),
     "transformers": ("core.models.runtimes.transformers_pt", "TransformersClassifier", "torch and transformers"),
     "sparse-linear": ("core.models.runtimes.sparse_linear", "SparseLinearClassifier", "scikit-learn and safetensors"),
+    "encoder-head": ("core.models.runtimes.encoder_head", "EncoderHeadClassifier", "onnxruntime and transformers"),
+    "ensemble": ("core.models.runtimes.ensemble", "EnsembleClassifier", "its members' runtimes"),
 }
 
 

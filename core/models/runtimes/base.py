@@ -72,4 +72,16 @@ class Classifier(ABC):
                 f"model '{self.manifest.name}' gave outputs of shape {scores.shape}, expected {expected}: "
                 "the manifest's codes do not match the model's outputs"
             )
-        return np.clip(np.nan_to_num(scores, nan=0.0), 0.0, 1.0)
+        return calibrate(np.clip(np.nan_to_num(scores, nan=0.0), 0.0, 1.0), self.manifest)
+
+
+def calibrate(scores: np.ndarray, manifest: Manifest) -> np.ndarray:
+    """Temperature scaling of a single-label model's probabilities (the manifest's calibration,
+    fitted on predictions for data the model was not trained on): softmax(log p / T)."""
+    temperature = float((manifest.calibration or {}).get("temperature") or 1.0)
+    if manifest.multi_label or abs(temperature - 1.0) < 1e-6 or not scores.size:
+        return scores
+    logits = np.log(np.clip(scores, 1e-12, 1.0)) / temperature
+    logits -= logits.max(axis=1, keepdims=True)
+    exp = np.exp(logits)
+    return (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)

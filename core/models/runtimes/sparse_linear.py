@@ -52,6 +52,8 @@ class SparseLinearClassifier(Classifier):
 
         features = hstack([vec.transform(texts) for vec in self.vectorizers_]).tocsr()
         logits = np.asarray(features @ self.coef_.T) + self.intercept_
+        if self.manifest.multi_label:  # one-vs-rest: a sigmoid per code
+            return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         return (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)

@@ -1,0 +1,177 @@
+"""The learning loop from the command line: train a version, list versions, promote, roll back,
+delete, fill the embedding cache, and the training job's worker."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from core.cli.arguments import _positive
+from core.settings import Settings
+from core.store import Store
+
+
+def _open(args: argparse.Namespace) -> tuple[Store, Path]:
+    from core.work.workspace import ensure_builtin_taxonomies
+
+    settings = Settings.from_env()
+    store = Store(args.db or settings.db_path)
+    ensure_builtin_taxonomies(store)
+    return store, Path(getattr(args, "models", None) or settings.models_dir)
+
+
+def _figures(summary: dict | None) -> str:
+    if not summary:
+        return "no evaluation records yet"
+    return ", ".join(f"{k} {v:.3f}" for k, v in summary.items() if k not in ("samples",) and isinstance(v, float))
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from core.work.learning import TrainOptions, train_version
+
+    store, models = _open(args)
+    with store:
+        def progress(stage: str, fraction: float) -> None:
+            print(f"  {fraction:4.0%} {stage}", flush=True)
+
+        report = train_version(store, store.load_taxonomy(args.taxonomy), models, TrainOptions(
+            args.kind, args.include_imported, args.include_machine, args.language or "", args.level, args.name or ""),
+            by=args.user, compare=Path(args.compare) if args.compare else None, progress=progress)
+    print(f"v{report.number} {report.folder}: trained on {report.examples:,} labelled records in "
+          f"{report.seconds:.1f} s; evaluation set: {report.eval_records:,} records")
+    if report.before:
+        print(f"  before  {report.manifest.evaluation.get('before_model')}: {_figures(report.before.get('summary'))}")
+    print(f"  after   {report.folder.name}: {_figures(report.after.get('summary'))}")
+    return 0
+
+
+def cmd_versions(args: argparse.Namespace) -> int:
+    from core.work.versions import in_use, list_versions
+
+    store, models = _open(args)
+    with store:
+        promoted = in_use(store, args.taxonomy)
+        print("in use: " + (", ".join(f"{lang or 'all languages'}: {name}" for lang, name in promoted.items())
+                            or "the default model (nothing promoted)"))
+        for v in list_versions(store, args.taxonomy, models):
+            summary = (v.figures.get("eval_set") or {}).get("summary") or {}
+            mark = " [in use" + (f": {', '.join(x or 'all' for x in v.promoted_for)}]" if v.promoted_for else "")
+            print(f"v{v.number:<3} {v.folder:<32} {v.kind:<9} parent {v.parent or '-':<22} {v.examples:>7,} records "
+                  f"micro F1 {summary.get('micro_f1', 0):.3f}  {v.size_mb:7.1f} MB  {v.created_at[:16]}"
+                  + (mark if v.promoted_for else ""))
+    return 0
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    from core.work.versions import promote
+
+    store, models = _open(args)
+    with store:
+        flagged = promote(store, store.load_taxonomy(args.taxonomy), args.folder, models, args.user,
+                          language=args.language or "", accept_drops=args.accept_drops)
+    if flagged and not args.accept_drops:
+        print("not promoted: F1 drops by more than noise on the evaluation set in " + "; ".join(
+            f"{f['code']} {f.get('name', '')} ({f['f1_before']:.2f} -> {f['f1_after']:.2f})" for f in flagged)
+            + " (--accept-drops to promote anyway)")
+        return 1
+    print(f"{args.folder} is the model in use for {args.taxonomy}"
+          + (f" ({args.language})" if args.language else ""))
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from core.work.versions import rollback
+
+    store, models = _open(args)
+    with store:
+        target = rollback(store, args.taxonomy, models, args.user, language=args.language or "")
+    print(f"{args.taxonomy}: back to {target or 'the default model'}")
+    return 0
+
+
+def cmd_delete_version(args: argparse.Namespace) -> int:
+    from core.work.versions import delete_version, list_versions
+
+    store, models = _open(args)
+    with store:
+        match = [v for v in list_versions(store, args.taxonomy, models) if f"v{v.number}" == args.version
+                 or v.folder == args.version]
+        if not match:
+            print(f"no kept version '{args.version}' of {args.taxonomy}")
+            return 2
+        delete_version(store, match[0].id, models, args.user)
+    print(f"{match[0].folder} deleted ({match[0].size_mb:.1f} MB); its lineage and figures are kept")
+    return 0
+
+
+def cmd_embed(args: argparse.Namespace) -> int:
+    from core.models.runtimes import load_classifier
+    from core.work.embeddings import cache_key, fill_cache
+
+    store, models = _open(args)
+    with store:
+        clf = load_classifier(models / args.model)
+        if cache_key(clf) is None:
+            print(f"'{args.model}' has no sentence encoder: nothing to keep")
+            return 2
+        done = fill_cache(store, clf, limit=args.limit, progress=lambda d, t: print(f"  {d:,} encoded", flush=True))
+        print(f"{done:,} records encoded; {store.embedding_count(cache_key(clf)):,} kept for {cache_key(clf)}")
+    return 0
+
+
+def cmd_run_training(args: argparse.Namespace) -> int:
+    from core.jobs.training import run_training
+
+    job = run_training(args.db or Settings.from_env().db_path, args.job)
+    print(f"training job #{job.id}: {job.status} {job.error}")
+    return 0 if job.status in ("done", "cancelled") else 1
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("train", help="train a new model version from the workspace's labels, evaluated on the "
+                                     "taxonomy's evaluation set beside the model in use")
+    p.add_argument("taxonomy")
+    p.add_argument("--kind", default="tfidf", choices=("tfidf", "head", "ensemble"),
+                   help="tfidf: word + character n-grams, any language (default); head: on the MiniLM encoder's "
+                        "sentence vectors; ensemble: both, weights fitted")
+    p.add_argument("--name", help="the new model folder's name (default <taxonomy>-v<N>-<kind>)")
+    p.add_argument("--include-imported", action="store_true", help="train on the labels of imported files too")
+    p.add_argument("--include-machine", action="store_true", help="train on machine-accepted labels too")
+    p.add_argument("--language", help="only records in this language (the model declares it)")
+    p.add_argument("--level", type=_positive, help="cut codes at this level first")
+    p.add_argument("--compare", help="a model folder to measure beside it (default: the model in use)")
+    p.add_argument("--user", default="cli", help="who trains (recorded with the version)")
+    p.add_argument("--models", help="models folder (default: $WORKBENCH_MODELS or ./models)")
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("versions", help="the model versions of a taxonomy, their figures and the model in use")
+    p.add_argument("taxonomy")
+    p.add_argument("--models")
+    p.set_defaults(func=cmd_versions)
+    p = sub.add_parser("promote", help="make a model folder the taxonomy's model in use (gated by the evaluation set)")
+    p.add_argument("taxonomy")
+    p.add_argument("folder")
+    p.add_argument("--language", help="only for records in this language")
+    p.add_argument("--accept-drops", action="store_true", help="promote even where categories' F1 drops")
+    p.add_argument("--user", default="cli")
+    p.add_argument("--models")
+    p.set_defaults(func=cmd_promote)
+    p = sub.add_parser("rollback", help="go back to the model in use before the current one")
+    p.add_argument("taxonomy")
+    p.add_argument("--language")
+    p.add_argument("--user", default="cli")
+    p.add_argument("--models")
+    p.set_defaults(func=cmd_rollback)
+    p = sub.add_parser("delete-version", help="delete a version's folder (not promoted, not an ensemble member)")
+    p.add_argument("taxonomy")
+    p.add_argument("version", help="vN or the folder name")
+    p.add_argument("--user", default="cli")
+    p.add_argument("--models")
+    p.set_defaults(func=cmd_delete_version)
+    p = sub.add_parser("embed", help="keep the encoder vectors of stored records for an encoder model (background)")
+    p.add_argument("model", help="a model folder with a sentence encoder (head or ensemble)")
+    p.add_argument("--limit", type=_positive)
+    p.add_argument("--models")
+    p.set_defaults(func=cmd_embed)
+    p = sub.add_parser("run-training", help="run a training job of the workspace (the app starts this itself)")
+    p.add_argument("job", type=int)
+    p.set_defaults(func=cmd_run_training)

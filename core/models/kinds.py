@@ -1,0 +1,151 @@
+"""Model folders of the kinds the workbench trains from its own labels:
+
+- ``tfidf``: word 1-2-grams + character 2-5-grams TF-IDF + logistic regression (``sparse-linear``);
+- ``head``: logistic regression on the encoder's mean-pooled sentence vectors (``encoder-head``);
+- ``ensemble``: a weighted mean of members' scores (``ensemble``), weights fitted on out-of-fold
+  predictions.
+
+Every kind's single-label confidence is temperature-scaled on predictions for unseen data
+(``core.models.fitting``); the manifest records how.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from core.models.fitting import Fitted, fit_linear, fit_temperature, fit_weights
+from core.models.manifest import Manifest, write_manifest
+from core.models.runtimes.base import calibrate
+from core.models.tfidf_onnx import SKLEARN_TOKEN_PATTERN
+
+HEAD_C = 20.0  # inverse regularisation of the head (unit-length vectors need a weak penalty)
+TFIDF_C = 10.0
+
+
+def _calibration(fitted: Fitted, codes: Sequence[Sequence[str]], multi_label: bool) -> dict:
+    if multi_label or fitted.calibration_scores is None or not len(fitted.calibration_rows):
+        return {}
+    gold = np.array([fitted.classes.index(codes[i][0]) for i in fitted.calibration_rows])
+    held = "3-fold out-of-fold predictions" if len(fitted.calibration_rows) == len(codes) else \
+        "a 10 % split the model did not train on"
+    return {**fit_temperature(fitted.calibration_scores, gold), "fitted_on": held}
+
+
+def _finish(folder: Path, manifest: Manifest, fitted: Fitted, codes, multi_label: bool, method: str,
+            files: dict) -> Manifest:
+    manifest = replace(manifest, codes=tuple(fitted.classes), multi_label=multi_label, files=files,
+                       calibration=_calibration(fitted, codes, multi_label),
+                       training={**manifest.training, "examples": len(codes), "method": method,
+                                 "per_code": dict(sorted(Counter(c for cs in codes for c in cs).items()))})
+    write_manifest(folder, manifest)
+    return manifest
+
+
+def build_tfidf(texts: Sequence[str], codes: Sequence[Sequence[str]], folder: Path, manifest: Manifest, *,
+                multi_label: bool = False, seed: int = 0) -> tuple[Manifest, Fitted]:
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from core.models.runtimes.sparse_linear import save_sparse_linear
+
+    def make_features(rows):
+        word = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=SKLEARN_TOKEN_PATTERN,
+                               lowercase=True, sublinear_tf=True, max_features=200_000)
+        char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), lowercase=True, sublinear_tf=True,
+                               min_df=2 if len(rows) > 50 else 1, max_features=300_000)
+        word.fit(rows)
+        char.fit(rows)
+        return (lambda xs: hstack([word.transform(xs), char.transform(xs)]).tocsr()), (word, char)
+
+    fitted = fit_linear(make_features, list(texts), codes, multi_label=multi_label, c=TFIDF_C, seed=seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    files = save_sparse_linear(folder, list(fitted.extra), fitted.coef, fitted.intercept)
+    manifest = _finish(folder, replace(manifest, runtime="sparse-linear"), fitted, codes, multi_label,
+                       "TF-IDF (word 1-2-grams + character 2-5-grams) + logistic regression", files)
+    return manifest, fitted
+
+
+def build_head(vectors: np.ndarray, codes: Sequence[Sequence[str]], folder: Path, manifest: Manifest,
+               encoder_dir: Path, *, multi_label: bool = False, seed: int = 0) -> tuple[Manifest, Fitted]:
+    from safetensors.numpy import save_file
+
+    from core.models.encoder import link_encoder
+
+    vectors = np.asarray(vectors, dtype=np.float32)
+    fitted = fit_linear(lambda rows: ((lambda xs: np.asarray(xs, dtype=np.float32)), None), vectors, codes,
+                        multi_label=multi_label, c=HEAD_C, seed=seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file({"weight": np.ascontiguousarray(fitted.coef, dtype=np.float32),
+               "bias": np.ascontiguousarray(fitted.intercept, dtype=np.float32)}, str(folder / "head.safetensors"))
+    link_encoder(encoder_dir, folder / "encoder")
+    manifest = _finish(folder, replace(manifest, runtime="encoder-head"), fitted, codes, multi_label,
+                       "logistic regression on all-MiniLM-L6-v2 mean-pooled sentence vectors",
+                       {"head": "head.safetensors", "encoder": "encoder"})
+    return manifest, fitted
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    def link(src, dst):
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+    shutil.copytree(source, target, copy_function=link)
+
+
+def build_ensemble(members: Sequence[tuple[Path, Manifest, Fitted]], codes: Sequence[Sequence[str]], folder: Path,
+                   manifest: Manifest, *, multi_label: bool = False) -> Manifest:
+    """An ensemble of trained member folders (each with out-of-fold scores on the same rows)."""
+    classes = sorted({c for _, m, _ in members for c in m.codes})
+    aligned = []
+    for _, m, f in members:
+        out = np.zeros((len(codes), len(classes)), dtype=np.float32)
+        out[:, [classes.index(c) for c in f.classes]] = calibrate(_full(f, len(codes)), m)
+        aligned.append(out)
+    known = np.ones(len(codes), dtype=bool)
+    for _, _, f in members:
+        known &= _seen_mask(f, len(codes))
+    if multi_label or not known.any():
+        weights = [round(1.0 / len(members), 4)] * len(members)
+        calibration = {}
+    else:
+        gold = np.array([classes.index(codes[i][0]) for i in np.flatnonzero(known)])
+        weights = fit_weights([a[known] for a in aligned], gold)
+        mixed = sum(w * a[known] for w, a in zip(weights, aligned)) / (sum(weights) or 1.0)
+        calibration = {**fit_temperature(mixed, gold), "fitted_on": "out-of-fold predictions of the members"}
+    folder.mkdir(parents=True, exist_ok=True)
+    names = []
+    for member_folder, m, _ in members:
+        _link_tree(member_folder, folder / "members" / member_folder.name)
+        names.append(member_folder.name)
+    manifest = replace(manifest, runtime="ensemble", codes=tuple(classes), multi_label=multi_label, files={},
+                       calibration=calibration,
+                       training={**manifest.training, "examples": len(codes), "members": names, "weights": weights,
+                                 "method": "weighted mean of members' calibrated scores, weights fitted on "
+                                           "out-of-fold predictions"})
+    write_manifest(folder, manifest)
+    return manifest
+
+
+def _full(f: Fitted, n: int) -> np.ndarray:
+    out = np.zeros((n, len(f.classes)), dtype=np.float32)
+    if f.calibration_scores is not None:
+        out[f.calibration_rows] = f.calibration_scores
+    return out
+
+
+def _seen_mask(f: Fitted, n: int) -> np.ndarray:
+    mask = np.zeros(n, dtype=bool)
+    if f.calibration_rows is not None:
+        mask[f.calibration_rows] = True
+    return mask
+
+
+__all__ = ["build_ensemble", "build_head", "build_tfidf"]

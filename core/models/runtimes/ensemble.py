@@ -1,0 +1,62 @@
+"""An ensemble: a weighted mean of member models' scores (the ``ensemble`` kind).
+
+The folder holds its members as sub-folders (``members/<name>/``, ordinary model folders) and the
+weights in its manifest (``training.weights``, fitted on predictions for data the members were not
+trained on). Each member's codes are mapped onto the ensemble's codes (their union); a code a
+member cannot predict gets nothing from it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.models.manifest import ModelFolderError
+from core.models.runtimes.base import Classifier, calibrate
+
+
+class EnsembleClassifier(Classifier):
+    name = "ensemble"
+
+    def _load(self) -> None:
+        from core.models.runtimes import load_classifier
+
+        members = self.manifest.training.get("members") or []
+        weights = self.manifest.training.get("weights") or []
+        if not members or len(members) != len(weights):
+            raise ModelFolderError(f"'{self.folder}': an ensemble needs its members and one weight per member")
+        self.members_, self.weights_, self.columns_ = [], [float(w) for w in weights], []
+        index = {c: i for i, c in enumerate(self.manifest.codes)}
+        for name in members:
+            folder = self.folder / "members" / str(name)
+            if folder.resolve().parent != (self.folder / "members").resolve():
+                raise ModelFolderError(f"'{self.folder}': member '{name}' lies outside the folder")
+            member = load_classifier(folder, threads=self.threads, long_texts=self.long_texts,
+                                     max_chunks=self.max_chunks)
+            self.members_.append(member)
+            self.columns_.append(np.array([index.get(c, -1) for c in member.manifest.codes]))
+
+    @property
+    def encoder_id(self) -> str | None:
+        ids = [getattr(m, "encoder_id", None) for m in self.members_]
+        return next((i for i in ids if i), None)
+
+    def combine(self, member_scores: list[np.ndarray]) -> np.ndarray:
+        out = np.zeros((len(member_scores[0]), len(self.manifest.codes)), dtype=np.float32)
+        for scores, columns, weight in zip(member_scores, self.columns_, self.weights_):
+            keep = columns >= 0
+            out[:, columns[keep]] += weight * scores[:, keep]
+        total = sum(self.weights_) or 1.0
+        return out / total
+
+    def scores_from_vectors(self, vectors: np.ndarray, texts: list[str]) -> np.ndarray:
+        """Scores where the encoder members' vectors are known (the cache); other members read the texts."""
+        parts = [m.scores_from_vectors(vectors, texts) if hasattr(m, "scores_from_vectors")
+                 else m.predict_scores(texts) for m in self.members_]
+        return calibrate(np.clip(self.combine(parts), 0.0, 1.0), self.manifest)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        member = next(m for m in self.members_ if hasattr(m, "embed"))
+        return member.embed(texts)
+
+    def _scores(self, texts: list[str]) -> np.ndarray:
+        return self.combine([m.predict_scores(texts) for m in self.members_])
