@@ -8,7 +8,9 @@ import streamlit as st
 from core.domain.labels import QueueSpec
 from core.models.registry import estimated_seconds
 from core.work.annotation import AnnotationError, Annotator, Queue, model_view
+from core.work.versions import model_for
 from ui.common import ROLES, PageContext, classifier, open_store, page_context, plain, show_errors
+from ui.learning import retrain_hint
 from ui.widgets import Browser, run_scoring, score_unscored
 
 QUEUE = "annotate.queue"
@@ -38,14 +40,14 @@ def current_queue(tax) -> Queue | None:
     return queue if queue is not None and queue.spec.taxonomy_id == tax.id else None
 
 
-def get_view(clf, tax, record: dict):
+def get_view(clf, tax, record: dict, db=None):
     """A model's view of a record, kept for this session (scoring is not repeated on reruns)."""
     views = st.session_state.setdefault(VIEWS, {})
     key = (record["id"], clf.manifest.name, clf.manifest.version, tax.id)
     if key not in views:
         if len(views) > 200:
             views.clear()
-        views[key] = model_view(clf, tax, record, top_k=9)
+        views[key] = model_view(clf, tax, record, top_k=9, store=db)
     return views[key]
 
 
@@ -86,6 +88,16 @@ def queue_spec(ctx: PageContext, model, kind: str) -> QueueSpec | None:
         return None
 
 
+def language_mark(model, record: dict) -> str:
+    """A warning where the record's language is not one the model was trained for."""
+    language = (record.get("language") or "").lower()
+    known = [x.lower() for x in (model.manifest.languages if model is not None else ())]
+    if model is None or not language or not known or language in known:
+        return ""
+    return (f"{model.manifest.name} was not trained for this record's language ({language}; it knows "
+            f"{', '.join(known)}): its confidence means little here")
+
+
 def queue_panel(ctx: PageContext) -> None:
     db, tax = ctx.db, ctx.tax
     c1, c2, c3 = st.columns(3)
@@ -124,6 +136,7 @@ with page_context() as ctx:
     st.caption(f"{ROLES[state.role]} {plain(state.user) or '(enter your name in the sidebar)'} · {plain(tax.name)}")
     with st.expander("Queue", expanded=current_queue(tax) is None):
         queue_panel(ctx)
+        retrain_hint(ctx, "annotate")
 
     message = st.session_state.pop(FLASH, None)
     if message:
@@ -144,11 +157,17 @@ with page_context() as ctx:
 
     record = db.record(queue.current)
     qmodel = ctx.model(queue.spec.model_name) or (ctx.models[0] if ctx.models else None)
+    routed = ctx.model(model_for(db, tax.id, record.get("language") or "", ctx.cfg.models_dir) or "")
+    if routed is not None and qmodel is not None and ctx.models and qmodel.folder == ctx.models[0].folder:
+        qmodel = routed  # the model in use for this record's language
     second = ctx.model(st.session_state.get("annotate.model2", "none"))
     view = second_view = None
     with show_errors():
-        view = get_view(classifier(qmodel.folder), tax, record) if qmodel is not None else None
-        second_view = get_view(classifier(second.folder), tax, record) if second is not None else None
+        view = get_view(classifier(qmodel.folder), tax, record, db) if qmodel is not None else None
+        second_view = get_view(classifier(second.folder), tax, record, db) if second is not None else None
+    foreign = language_mark(qmodel, record)
+    if foreign:
+        st.caption(f":orange[{plain(foreign)}]")
     shown = list(view.suggestions) if view else []
 
     # Callbacks run at the start of the next rerun, after this run's store is closed: each opens its

@@ -155,7 +155,9 @@ def results(ctx: PageContext, job) -> None:
     thresholds = dict(zip(edited["code"], edited["threshold"].astype(float)))
     report = jobs.triage(db, job, shown_model, thresholds, dry_run=True)
     st.write(f"With these thresholds: **{report.accepted:,}** machine-accepted, **{report.to_queue:,}** to the "
-             f"expert queue, {report.already_labelled:,} already labelled.")
+             f"expert queue, {report.already_labelled:,} already labelled."
+             + (f" {report.other_language:,} record(s) are in a language the model was not trained for: they go to "
+                "the experts, never machine-accepted." if report.other_language else ""))
     t1, t2, _ = st.columns([1, 1, 3])
     if t1.button("Apply triage", key="bulk.triage", disabled=not report.accepted):
         done = jobs.triage(db, job, shown_model, thresholds)

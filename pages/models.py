@@ -6,9 +6,10 @@ from core.errors import WorkbenchError
 from core.models.registry import check_codes, discover, resolve_model_path
 from core.models.scoring import suggest
 from ui.common import classifier, page_context, plain, show_errors, taxonomy
+from ui.learning import versions_section
 from ui.widgets import backup_section
 
-with page_context(needs_taxonomy=False) as ctx:
+with page_context() as ctx:
     state, cfg, db = ctx.state, ctx.cfg, ctx.db
     st.title("Models")
     st.caption(f"Model folders are read from {cfg.models_dir}")
@@ -60,6 +61,8 @@ with page_context(needs_taxonomy=False) as ctx:
                     st.progress(s.score, text=f"{s.score:.0%} · {plain(s.code)} · {path}")
     else:
         st.caption("No usable model.")
+
+    versions_section(ctx)
 
     st.subheader("Add a model folder")
     st.caption("Copy an exported model folder (ONNX or transformers files with workbench.json) into the models "

@@ -27,6 +27,7 @@ from core.errors import Problem, WorkbenchError
 from core.models.registry import InstalledModel, discover, models_for
 from core.settings import Settings
 from core.store import Store
+from core.work.versions import in_use
 from core.work.workspace import open_workspace
 
 ROLES = {"expert": "Domain expert", "librarian": "Librarian", "lead": "Team lead"}
@@ -160,7 +161,8 @@ def page_context(*, needs_taxonomy: bool = True) -> Iterator[PageContext]:
     db = open_store()
     try:
         tax = taxonomy(db, state.taxonomy_id) if needs_taxonomy else None
-        models = models_for(discover(cfg.models_dir), tax.id) if tax is not None else []
+        promoted = in_use(db, tax.id).get("", "") if tax is not None else ""
+        models = models_for(discover(cfg.models_dir), tax.id, promoted) if tax is not None else []
         yield PageContext(state, cfg, db, tax, models)
     except WorkbenchError as exc:
         show_error(exc)

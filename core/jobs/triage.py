@@ -28,6 +28,7 @@ class TriageReport:
     to_queue: int
     already_labelled: int
     per_code: dict[str, tuple[int, int]]  # code -> (accepted, to queue)
+    other_language: int = 0  # records in a language the model was not trained for (left for experts)
 
 
 def triage(store: Store, job: JobInfo, model_name: str, thresholds: dict[str, float], *,
@@ -40,7 +41,9 @@ def triage(store: Store, job: JobInfo, model_name: str, thresholds: dict[str, fl
         raise JobError(f"job #{job.id} did not run model '{model_name}'")
     annotator = f"model:{model['name']}@{model['version']}"
     rows = store.job_predictions(job.id, model["name"], model["version"], job.params.taxonomy_id)
-    accepted = queued = labelled = 0
+    known = set(_model_languages(job, model_name))
+    languages = store.job_record_languages(job.id) if known else {}
+    accepted = queued = labelled = foreign = 0
     per_code: dict[str, list[int]] = {}
     events = []
     for record_id, top_code, top_score, has_label in rows:
@@ -48,7 +51,12 @@ def triage(store: Store, job: JobInfo, model_name: str, thresholds: dict[str, fl
             labelled += 1
             continue
         counts = per_code.setdefault(top_code, [0, 0])
-        if top_code and top_score >= thresholds.get(top_code, default):
+        language = (languages.get(record_id) or "").lower()
+        if language and known and language not in known:  # never machine-accepted: the model cannot read it
+            foreign += 1
+            queued += 1
+            counts[1] += 1
+        elif top_code and top_score >= thresholds.get(top_code, default):
             accepted += 1
             counts[0] += 1
             events.append(Event(record_id, job.params.taxonomy_id, annotator, MACHINE_ROLE, "machine-accept",
@@ -61,7 +69,21 @@ def triage(store: Store, job: JobInfo, model_name: str, thresholds: dict[str, fl
         with store.write():
             for event in events:
                 store.add_event(event)
-    return TriageReport(accepted, queued, labelled, {c: (a, q) for c, (a, q) in per_code.items()})
+    return TriageReport(accepted, queued, labelled, {c: (a, q) for c, (a, q) in per_code.items()}, foreign)
+
+
+def _model_languages(job: JobInfo, model_name: str) -> list[str]:
+    """The languages the job's model declares it was trained for ([] = not declared)."""
+    from core.models.manifest import ModelFolderError, load_manifest
+
+    for folder in job.params.models:
+        try:
+            manifest = load_manifest(folder)
+        except ModelFolderError:
+            continue
+        if manifest.name == model_name:
+            return [x.lower() for x in manifest.languages]
+    return []
 
 
 def undo_triage(store: Store, job: JobInfo, model_name: str, by: str) -> int:

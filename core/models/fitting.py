@@ -41,12 +41,17 @@ def _targets(codes: Sequence[Sequence[str]], classes: list[str], multi_label: bo
 
 def _linear(features, y, multi_label: bool, c: float):
     from sklearn.linear_model import LogisticRegression
-    from sklearn.multiclass import OneVsRestClassifier
 
-    if multi_label:
-        model = OneVsRestClassifier(LogisticRegression(max_iter=2000, C=c)).fit(features, y)
-        coef = np.vstack([e.coef_ for e in model.estimators_])
-        intercept = np.concatenate([e.intercept_ for e in model.estimators_])
+    if multi_label:  # one-vs-rest; a code that is always (or never) present here gets a constant score
+        coef = np.zeros((y.shape[1], features.shape[1]))
+        intercept = np.zeros(y.shape[1])
+        for k in range(y.shape[1]):
+            column = y[:, k]
+            if column.min() == column.max():
+                intercept[k] = 20.0 if column[0] else -20.0
+                continue
+            model = LogisticRegression(max_iter=2000, C=c).fit(features, column)
+            coef[k], intercept[k] = model.coef_[0], model.intercept_[0]
         return coef, intercept
     model = LogisticRegression(max_iter=3000, C=c).fit(features, y)
     coef, intercept = model.coef_, model.intercept_

@@ -57,18 +57,20 @@ def check_codes(manifest: Manifest, taxonomy: Taxonomy) -> list[str]:
     return unknown
 
 
-RUNTIME_RECORDS_PER_S = {"sparse-linear": 2000.0, "onnx-text": 5000.0, "dummy": 10000.0, "onnx-transformer": 20.0, "transformers": 8.0}
+RUNTIME_RECORDS_PER_S = {"sparse-linear": 2000.0, "onnx-text": 5000.0, "dummy": 10000.0, "onnx-transformer": 20.0,
+                         "transformers": 8.0, "encoder-head": 150.0, "ensemble": 120.0}
 
 
-def models_for(installed: list[InstalledModel], taxonomy_id: str) -> list[InstalledModel]:
-    """Usable models of a taxonomy, best held-out weighted F1 first; on ties ONNX fp32 first, then
-    int8 (on CPUs without VNNI it is no faster and agrees a little less), then PyTorch."""
+def models_for(installed: list[InstalledModel], taxonomy_id: str, promoted: str = "") -> list[InstalledModel]:
+    """Usable models of a taxonomy: the promoted one (the model in use) first, then best held-out
+    weighted F1 first; on ties ONNX fp32 first, then int8 (on CPUs without VNNI it is no faster and
+    agrees a little less), then PyTorch."""
     usable = [m for m in installed if m.manifest is not None and m.manifest.taxonomy == taxonomy_id]
 
     def key(m: InstalledModel):
         f1 = (m.manifest.evaluation.get("held_out") or {}).get("strict_weighted_f1") or 0.0
         int8 = any("int8" in str(f) for f in m.manifest.files.values())
-        return (-f1, m.manifest.runtime == "transformers", int8, m.manifest.name)
+        return (m.folder.name != promoted, -f1, m.manifest.runtime == "transformers", int8, m.manifest.name)
 
     return sorted(usable, key=key)
 

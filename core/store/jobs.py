@@ -107,6 +107,11 @@ class JobQueries:
             "SELECT json_extract(ranked, '$[0][0]') AS code, count(*) FROM job_results WHERE job_id = ? "
             "AND model = ? AND json_array_length(ranked) > 0 GROUP BY 1 ORDER BY 2 DESC", [job_id, model]).fetchall())
 
+    def job_record_languages(self, job_id: int) -> dict[int, str]:
+        return dict(self.db.execute(
+            "SELECT r.id, coalesce(r.language, '') FROM job_records jr JOIN records r ON r.id = jr.record_id "
+            "WHERE jr.job_id = ?", [job_id]).fetchall())
+
     def job_predictions(self, job_id: int, model_name: str, model_version: str,
                         taxonomy_id: str) -> list[tuple[int, str, float, bool]]:
         """(record_id, top code, top score, labelled already) for a job's records."""

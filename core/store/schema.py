@@ -347,3 +347,4 @@ def m009_learning(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE embeddings (encoder TEXT NOT NULL, record_id INTEGER NOT NULL, content_hash TEXT, "
                "vector BLOB NOT NULL, PRIMARY KEY (encoder, record_id)) WITHOUT ROWID")
     db["workspace_settings"].create({"key": str, "value": str}, pk="key")
+    db.execute("CREATE INDEX idx_annotations_taxonomy_id ON annotations (taxonomy_id, id)")

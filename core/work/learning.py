@@ -77,14 +77,22 @@ def training_frame(store: Store, taxonomy: Taxonomy, *, include_imported: bool =
     splits = sync_eval_set(store, taxonomy)
     frame = labelled_frame(store, taxonomy, ExportFilter(taxonomy.id, level=level, include_machine=include_machine,
                                                          include_imported=include_imported, per_record="latest"))
-    frame = frame[frame["record_id"].map(lambda r: splits.get(int(r)) != "eval")]
+    frame = frame.loc[frame["record_id"].map(lambda r: splits.get(int(r)) != "eval").astype(bool)]
     if language:
-        frame = frame[frame["language"].fillna("").str.lower() == language.lower()]
-    frame = frame[frame["codes"].map(len) > 0].copy()
+        frame = frame.loc[(frame["language"].fillna("").str.lower() == language.lower()).astype(bool)]
+    frame = frame.loc[(frame["codes"].map(len) > 0).astype(bool)].copy()
     frame["code"] = frame["codes"].map(lambda codes: codes[0])
     frame["input"] = pd.Series([_READER.text_of(r) for r in frame.to_dict("records")], index=frame.index,
                                dtype=object).astype(str)
-    return frame[frame["input"].str.len() > 0].reset_index(drop=True)
+    return frame.loc[(frame["input"].str.len() > 0).astype(bool)].reset_index(drop=True)
+
+
+def trained_languages(frame: pd.DataFrame, share: float = 0.05) -> tuple[str, ...]:
+    """The languages of at least ``share`` of the training records (a few misdetected records do
+    not make a model "know" a language)."""
+    counts = frame["language"].fillna("").str.lower().value_counts()
+    counts = counts[counts.index != ""]
+    return tuple(sorted(lang for lang, n in counts.items() if n >= share * len(frame)))
 
 
 def data_hash(frame: pd.DataFrame) -> str:
@@ -137,11 +145,12 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
     if folder.exists():
         raise LearningError(f"'{folder}' exists already: choose a new name (each version is its own folder)")
     parent = compare.name if compare else model_for(store, taxonomy.id, options.language, models_dir)
+    parent_folder = Path(compare) if compare else (models_dir / parent if parent else None)
     parent_rows = [r for r in store.version_rows(taxonomy.id) if r["folder"] == parent]
     last_event = store.last_event_id()
     base = Manifest(name=name, version=f"v{number}", taxonomy=taxonomy.id, codes=(), runtime="",
-                    input_fields=TEXT_FIELDS, languages=(options.language.lower(),) if options.language else tuple(
-                        sorted({lang for lang in frame["language"].str.lower() if lang})),
+                    input_fields=TEXT_FIELDS, languages=(options.language.lower(),) if options.language else
+                    trained_languages(frame),
                     training={"source": "workspace", "kind": options.kind, "parent": parent or "",
                               "data_hash": data_hash(frame), "last_event_id": last_event,
                               "annotation_log_head": store.chain_head(), "include_imported": options.include_imported,
@@ -162,8 +171,8 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
 
         evaluation = eval_frame(store, taxonomy)
         after = evaluate_model(store, taxonomy, tmp, evaluation, classifier=load_classifier(tmp))
-        before = evaluate_model(store, taxonomy, models_dir / parent, evaluation) if parent and (
-            models_dir / parent).is_dir() else None
+        before = evaluate_model(store, taxonomy, parent_folder, evaluation) if parent_folder is not None and (
+            parent_folder.is_dir()) else None
         manifest = replace(manifest, evaluation={"eval_set": _public(after), "before": _public(before) if before
                                                  else None, "before_model": parent or ""})
         write_manifest(tmp, manifest)

@@ -146,6 +146,7 @@ def import_records(
     label_taxonomy: Taxonomy | None = None,
     default_language: str = "",
     default_domain: str = "",
+    detect_language: bool = True,
     imported_by: str = "",
     collection: str | None = None,
     on_changed: str = "stop",
@@ -186,6 +187,10 @@ def import_records(
         report.warnings.append(Problem(
             f"merged cells {', '.join(merged)}: only the first cell of each holds the value, the others read as "
             "empty; unmerge them (filling the value down) if every row needs it", 1, unit="row"))
+    if detect_language and not default_language:
+        from core.domain.language import detector
+
+        detect = detector().detect
     writing = True
     label_rows = unknown_label_rows = 0  # rows with labels; rows none of whose labels the taxonomy knows
     hash_seen: dict[str, int] = {}  # files without ids: how often each text came so far
@@ -289,7 +294,9 @@ def import_records(
                 if bad:
                     report.rows_skipped += 1
                     continue
-                language = values["language"][k].strip().lower() if "language" in values else default_language
+                language = values["language"][k].strip().lower() if "language" in values else ""
+                if not language:  # the file names none: the default, else detected from the text
+                    language = default_language or (detect(" ".join(texts[:2])) if detect_language else "")
                 domain = values["domain"][k].strip() if "domain" in values else default_domain
                 label_json = json.dumps(labels) if labels else None
                 label_tax = label_taxonomy.id if label_taxonomy is not None and labels else None

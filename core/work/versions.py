@@ -45,7 +45,7 @@ def _order(taxonomy_id: str, record_id: int) -> str:
 def expert_labels(store: Store, taxonomy: Taxonomy) -> pd.DataFrame:
     """The experts' current labels (not machine-accepted, not imported): one row per record."""
     frame = labelled_frame(store, taxonomy, ExportFilter(taxonomy.id, per_record="latest"))
-    return frame[frame["codes"].map(len) > 0].reset_index(drop=True)
+    return frame.loc[(frame["codes"].map(len) > 0).astype(bool)].reset_index(drop=True)
 
 
 def sync_eval_set(store: Store, taxonomy: Taxonomy, labels: pd.DataFrame | None = None,
@@ -79,7 +79,8 @@ def eval_frame(store: Store, taxonomy: Taxonomy) -> pd.DataFrame:
     """The evaluation set's records with their current expert codes."""
     labels = expert_labels(store, taxonomy)
     splits = sync_eval_set(store, taxonomy, labels)
-    return labels[labels["record_id"].map(lambda r: splits.get(int(r)) == "eval")].reset_index(drop=True)
+    return labels.loc[labels["record_id"].map(lambda r: splits.get(int(r)) == "eval").astype(bool)].reset_index(
+        drop=True)
 
 
 def eval_hash(frame: pd.DataFrame) -> str:
@@ -294,6 +295,39 @@ def corrections_since(store: Store, taxonomy_id: str, models_dir: Path) -> tuple
     return store.expert_events_since(taxonomy_id, after), name
 
 
-__all__ = ["EVAL_SHARE", "VersionError", "VersionInfo", "corrections_since", "delete_version", "eval_frame",
-           "eval_hash", "evaluate_model", "expert_labels", "gate", "in_use", "list_versions", "model_for", "promote",
-           "rollback", "sync_eval_set"]
+def versions_table(versions: list[VersionInfo]) -> list[dict]:
+    """One display row per kept version."""
+    rows = []
+    for v in versions:
+        summary = (v.figures.get("eval_set") or {}).get("summary") or {}
+        before = (v.figures.get("before") or {}).get("summary") or {}
+        rows.append({"version": f"v{v.number}", "folder": v.folder, "kind": v.kind, "parent": v.parent or "—",
+                     "in use": ", ".join(x or "all languages" for x in v.promoted_for),
+                     "records": v.examples, "eval records": int(summary.get("samples", 0) or 0),
+                     "micro F1": summary.get("micro_f1"), "macro F1": summary.get("macro_f1"),
+                     "weighted F1": summary.get("weighted_f1"), "parent's micro F1": before.get("micro_f1"),
+                     "calibration T": (v.params.get("calibration") or {}).get("temperature"),
+                     "size MB": round(v.size_mb, 1), "by": v.created_by, "created": v.created_at[:16]})
+    return rows
+
+
+def compare_table(store: Store, taxonomy: Taxonomy, folders: list[Path], lang: str = "en") -> pd.DataFrame:
+    """Per category of the evaluation set: each model's F1 side by side (and their overall figures
+    as the first row), all on the same records."""
+    frame = eval_frame(store, taxonomy)
+    figures = [evaluate_model(store, taxonomy, f, frame) for f in folders]
+    codes = sorted({c for cs in frame["codes"] for c in cs}, key=lambda c: (taxonomy.path_label(c, lang)
+                                                                            if c in taxonomy else c))
+    rows = [{"category": "(all, micro F1)", "support": len(frame),
+             **{Path(f).name: fig.get("summary", {}).get("micro_f1") for f, fig in zip(folders, figures)}}]
+    per = [{r["code"]: r for r in fig.get("per_category", [])} for fig in figures]
+    for code in codes:
+        rows.append({"category": taxonomy.path_label(code, lang) if code in taxonomy else code,
+                     "support": max(p.get(code, {}).get("support", 0) for p in per),
+                     **{Path(f).name: p.get(code, {}).get("f1", 0.0) for f, p in zip(folders, per)}})
+    return pd.DataFrame(rows)
+
+
+__all__ = ["EVAL_SHARE", "VersionError", "VersionInfo", "compare_table", "corrections_since", "delete_version",
+           "eval_frame", "eval_hash", "evaluate_model", "expert_labels", "gate", "in_use", "list_versions",
+           "model_for", "promote", "rollback", "sync_eval_set", "versions_table"]

@@ -1,0 +1,138 @@
+"""The learning loop's widgets: the retrain hint, training jobs, the versions table, side-by-side
+comparison, promote / roll back / delete (a lead's actions)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.jobs.training import cancel_training, create_training_job, launch_training, training_jobs
+from core.work.learning import KIND_HELP, KINDS, TrainOptions
+from core.work.versions import (
+    compare_table,
+    corrections_since,
+    delete_version,
+    list_versions,
+    promote,
+    rollback,
+    versions_table,
+)
+from ui.common import PageContext, plain, show_errors
+
+AUTO_KEY = "auto_retrain_every"
+
+
+def is_lead(ctx: PageContext) -> bool:
+    return ctx.state.role == "lead"
+
+
+def retrain_hint(ctx: PageContext, key: str) -> None:
+    """"N new corrections since the model in use; retrain?" with a button for a lead."""
+    if ctx.tax is None:
+        return
+    count, name = corrections_since(ctx.db, ctx.tax.id, ctx.cfg.models_dir)
+    if count == 0:
+        return
+    since = f"since {plain(name)} was trained" if name else "and the model in use was not trained on them"
+    c1, c2 = st.columns([4, 1])
+    c1.caption(f"{count:,} new expert correction(s) in {plain(ctx.tax.name)} {since}; retrain?")
+    if is_lead(ctx) and c2.button("Retrain", key=f"{key}.retrain", help="Train a new version in the background "
+                                  "(TF-IDF, word + character n-grams) and evaluate it on the evaluation set"):
+        start_training(ctx, TrainOptions("tfidf"))
+
+
+def start_training(ctx: PageContext, options: TrainOptions) -> None:
+    with show_errors():
+        job_id = create_training_job(ctx.db, ctx.tax.id, options, ctx.cfg.models_dir, ctx.state.user or "lead")
+        launch_training(ctx.db.path, job_id)
+        st.toast(f"Training job #{job_id} started: it runs in the background at a lower priority.")
+
+
+def train_form(ctx: PageContext) -> None:
+    st.markdown("**Train a new version** from this workspace's expert labels (the evaluation set is never "
+                "trained on)")
+    c1, c2, c3, c4 = st.columns(4)
+    kind = c1.selectbox("Kind", list(KINDS), format_func=lambda k: f"{k}: {KIND_HELP[k]}", key="versions.kind")
+    imported = c2.checkbox("Include imported labels", key="versions.imported")
+    machine = c3.checkbox("Include machine-accepted labels", key="versions.machine")
+    language = c4.text_input("Only language (ISO code)", key="versions.language", max_chars=8)
+    lead = is_lead(ctx)
+    if st.button("Train", key="versions.train", type="primary", disabled=not lead,
+                 help=None if lead else "Training, promoting and rolling back are a team lead's actions"):
+        start_training(ctx, TrainOptions(kind, imported, machine, language.strip().lower()))
+    if not lead:
+        st.caption("Choose the team lead role in the sidebar to train, promote or roll back.")
+
+
+@st.fragment(run_every=2.0)
+def jobs_panel(ctx_taxonomy: str, db_path: str) -> None:
+    from core.store import Store
+
+    with Store(db_path) as db:
+        jobs = [j for j in training_jobs(db, limit=5) if j.taxonomy_id == ctx_taxonomy]
+        for job in jobs:
+            label = f"Training #{job.id} · {job.options.kind} · {job.status}"
+            if job.status in ("running", "queued", "cancelling"):
+                eta = f" · about {job.eta_seconds:,.0f} s left" if job.eta_seconds else ""
+                c1, c2 = st.columns([5, 1])
+                c1.progress(min(job.fraction, 1.0), text=f"{label} · {job.stage}{eta}")
+                if c2.button("Cancel", key=f"versions.cancel.{job.id}"):
+                    cancel_training(db, job.id)
+            elif job.status == "done":
+                after = (job.result.get("after") or {}).get("micro_f1")
+                before = (job.result.get("before") or {}).get("micro_f1")
+                st.caption(f"{label}: {plain(job.result.get('folder', ''))} in {job.result.get('seconds', 0):.0f} s, "
+                           f"micro F1 {after if after is not None else '—'} on the evaluation set"
+                           + (f" (model in use: {before})" if before is not None else ""))
+            else:
+                st.caption(f"{label}" + (f": {plain(job.error)}" if job.error else ""))
+
+
+def versions_section(ctx: PageContext) -> None:
+    db, tax, cfg = ctx.db, ctx.tax, ctx.cfg
+    st.subheader(f"Model versions · {tax.name}")
+    retrain_hint(ctx, "versions")
+    train_form(ctx)
+    jobs_panel(tax.id, str(db.path))
+    versions = list_versions(db, tax.id, cfg.models_dir)
+    if not versions:
+        st.caption("No version trained in this workspace yet.")
+        return
+    st.dataframe(versions_table(versions), hide_index=True, width="stretch", key="versions.table")
+    names = [m.folder.name for m in ctx.models]
+    picked = st.multiselect("Compare per category on the evaluation set", names,
+                            default=names[:1] + [v.folder for v in versions[:1] if v.folder != names[:1][0]][:1]
+                            if names else [], key="versions.compare")
+    if picked:
+        with show_errors():
+            st.dataframe(compare_table(db, tax, [cfg.models_dir / p for p in picked], ctx.lang), hide_index=True,
+                         width="stretch", key="versions.compare_table")
+    lead = is_lead(ctx)
+    c1, c2, c3 = st.columns(3)
+    target = c1.selectbox("Model", names, key="versions.target")
+    language = c2.text_input("For language (empty: all)", key="versions.promote_language", max_chars=8)
+    accept = c3.checkbox("Promote even where categories drop", key="versions.accept_drops")
+    b1, b2, b3 = st.columns(3)
+    if b1.button("Promote", key="versions.promote", disabled=not lead or not target):
+        with show_errors():
+            flagged = promote(db, tax, target, cfg.models_dir, ctx.state.user or "lead",
+                              language=language.strip().lower(), accept_drops=accept)
+            if flagged and not accept:
+                st.warning("Not promoted: F1 drops by more than noise (paired bootstrap, 95 %) in " + "; ".join(
+                    f"{plain(f['name'])} {f['f1_before']:.2f} → {f['f1_after']:.2f}" for f in flagged))
+            else:
+                st.session_state.pop("annotate.model", None)
+                st.success(f"{plain(target)} is the model in use for {plain(tax.name)}"
+                           + (f" ({plain(language)})" if language.strip() else ""))
+    if b2.button("Roll back", key="versions.rollback", disabled=not lead):
+        with show_errors():
+            back = rollback(db, tax.id, cfg.models_dir, ctx.state.user or "lead", language=language.strip().lower())
+            st.session_state.pop("annotate.model", None)
+            st.success(f"Back to {plain(back) if back else 'the default model'}")
+    deletable = [v for v in versions if not v.promoted_for]
+    with b3.popover("Delete a version", disabled=not lead or not deletable):
+        doomed = st.selectbox("Version", deletable, format_func=lambda v: f"v{v.number} {v.folder} "
+                              f"({v.size_mb:.0f} MB)", key="versions.delete_choice")
+        if st.button("Delete its folder", key="versions.delete") and doomed is not None:
+            with show_errors():
+                delete_version(db, doomed.id, cfg.models_dir, ctx.state.user or "lead")
+                st.rerun()
