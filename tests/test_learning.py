@@ -254,3 +254,18 @@ def test_a_workspace_of_the_previous_release_keeps_its_labels_and_trains(tmp_pat
         report = train_version(store, ford, tmp_path / "models", TrainOptions("tfidf", include_imported=True))
         assert report.examples >= 200 and (tmp_path / "models" / "ford-v1-tfidf").is_dir()
         assert store.db.execute("SELECT count(*) FROM current_labels").fetchone()[0] == 7
+
+
+def test_automatic_retraining_starts_when_due_and_only_once(mag_ws, tmp_path):
+    from core.jobs.training import AUTO_SETTING, auto_retrain, cancel_training, training_jobs
+
+    store, ford, codes = mag_ws
+    label_as_expert(store, ford, dict(list(codes.items())[:30]))
+    assert auto_retrain(store, "ford", tmp_path) is None  # off by default
+    store.set_setting(AUTO_SETTING, {"ford": 50})
+    assert auto_retrain(store, "ford", tmp_path) is None  # 30 < 50
+    label_as_expert(store, ford, dict(list(codes.items())[30:60]))
+    job = auto_retrain(store, "ford", tmp_path)
+    assert job is not None and training_jobs(store)[0].created_by == "auto"
+    assert auto_retrain(store, "ford", tmp_path) is None  # one runs already
+    cancel_training(store, job)

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.jobs.training import cancel_training, create_training_job, launch_training, training_jobs
+from core.jobs.training import (
+    AUTO_SETTING,
+    auto_retrain,
+    cancel_training,
+    create_training_job,
+    launch_training,
+    training_jobs,
+)
 from core.work.learning import KIND_HELP, KINDS, TrainOptions
 from core.work.versions import (
     compare_table,
@@ -17,8 +24,6 @@ from core.work.versions import (
     versions_table,
 )
 from ui.common import PageContext, plain, show_errors
-
-AUTO_KEY = "auto_retrain_every"
 
 
 def is_lead(ctx: PageContext) -> bool:
@@ -32,6 +37,10 @@ def retrain_hint(ctx: PageContext, key: str) -> None:
     count, name = corrections_since(ctx.db, ctx.tax.id, ctx.cfg.models_dir)
     if count == 0:
         return
+    with show_errors():
+        started = auto_retrain(ctx.db, ctx.tax.id, ctx.cfg.models_dir)
+        if started:
+            st.toast(f"{count:,} corrections since the model in use: automatic training job #{started} started.")
     since = f"since {plain(name)} was trained" if name else "and the model in use was not trained on them"
     c1, c2 = st.columns([4, 1])
     c1.caption(f"{count:,} new expert correction(s) in {plain(ctx.tax.name)} {since}; retrain?")
@@ -59,6 +68,11 @@ def train_form(ctx: PageContext) -> None:
     if st.button("Train", key="versions.train", type="primary", disabled=not lead,
                  help=None if lead else "Training, promoting and rolling back are a team lead's actions"):
         start_training(ctx, TrainOptions(kind, imported, machine, language.strip().lower()))
+    auto = dict(ctx.db.setting(AUTO_SETTING, {}) or {})
+    every = st.number_input("Retrain automatically every N new corrections (0: never)", 0, 100_000,
+                            int(auto.get(ctx.tax.id, 0)), step=50, key="versions.auto", disabled=not lead)
+    if lead and int(every) != int(auto.get(ctx.tax.id, 0)):
+        ctx.db.set_setting(AUTO_SETTING, {**auto, ctx.tax.id: int(every)})
     if not lead:
         st.caption("Choose the team lead role in the sidebar to train, promote or roll back.")
 

@@ -150,5 +150,27 @@ def run_training(db_path: str | Path, job_id: int, *, nice: int = NICE) -> Train
         return get_training_job(store, job_id)
 
 
-__all__ = ["NICE", "TrainingJob", "cancel_training", "create_training_job", "get_training_job", "launch_training",
-           "run_training", "training_jobs"]
+AUTO_SETTING = "auto_retrain_every"  # {taxonomy id: N corrections (0 = off)}
+
+
+def auto_retrain(store: Store, taxonomy_id: str, models_dir: str | Path,
+                 db_path: str | Path | None = None) -> int | None:
+    """Start a TF-IDF training job when the lead's "retrain every N corrections" is due for the
+    taxonomy (and none runs); returns the job id started, if any."""
+    from core.work.versions import corrections_since
+
+    every = int((store.setting(AUTO_SETTING, {}) or {}).get(taxonomy_id) or 0)
+    if every <= 0 or corrections_since(store, taxonomy_id, Path(models_dir))[0] < every:
+        return None
+    if any(j.taxonomy_id == taxonomy_id and not j.finished for j in training_jobs(store)):
+        return None
+    recent = [j for j in training_jobs(store) if j.taxonomy_id == taxonomy_id and j.created_by == "auto"]
+    if recent and recent[0].status == "failed":
+        return None  # a failing automatic run is not repeated on every page view
+    job_id = create_training_job(store, taxonomy_id, TrainOptions("tfidf"), models_dir, "auto")
+    launch_training(db_path or store.path, job_id)
+    return job_id
+
+
+__all__ = ["AUTO_SETTING", "NICE", "TrainingJob", "auto_retrain", "cancel_training", "create_training_job",
+           "get_training_job", "launch_training", "run_training", "training_jobs"]

@@ -35,7 +35,10 @@ def record_vectors(store: Store, classifier, records: Sequence[dict[str, Any]], 
     computed: dict[int, np.ndarray] = {}
     for start in range(0, len(missing), chunk):
         part = missing[start:start + chunk]
-        vectors = classifier.embed([classifier.manifest.text_of(records[i]) for i in part])
+        texts = [classifier.manifest.text_of(records[i]) for i in part]
+        unique = list(dict.fromkeys(texts))  # the same text (a re-imported record) is encoded once
+        where = {t: k for k, t in enumerate(unique)}
+        vectors = classifier.embed(unique)[[where[t] for t in texts]]
         store.save_embeddings(key, [(ids[i], records[i].get("content_hash")) for i in part], vectors)
         for j, i in enumerate(part):
             computed[i] = vectors[j]
