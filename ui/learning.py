@@ -77,28 +77,43 @@ def train_form(ctx: PageContext) -> None:
         st.caption("Choose the team lead role in the sidebar to train, promote or roll back.")
 
 
+def jobs_panel(db, taxonomy_id: str) -> None:
+    """The taxonomy's recent training jobs; redrawn every 2 s only while one is unfinished."""
+    jobs = [j for j in training_jobs(db, limit=5) if j.taxonomy_id == taxonomy_id]
+    if any(not j.finished for j in jobs):
+        _live_jobs(taxonomy_id, str(db.path))
+    else:
+        _show_jobs(db, jobs)
+
+
 @st.fragment(run_every=2.0)
-def jobs_panel(ctx_taxonomy: str, db_path: str) -> None:
+def _live_jobs(taxonomy_id: str, db_path: str) -> None:
     from core.store import Store
 
     with Store(db_path) as db:
-        jobs = [j for j in training_jobs(db, limit=5) if j.taxonomy_id == ctx_taxonomy]
-        for job in jobs:
-            label = f"Training #{job.id} · {job.options.kind} · {job.status}"
-            if job.status in ("running", "queued", "cancelling"):
-                eta = f" · about {job.eta_seconds:,.0f} s left" if job.eta_seconds else ""
-                c1, c2 = st.columns([5, 1])
-                c1.progress(min(job.fraction, 1.0), text=f"{label} · {job.stage}{eta}")
-                if c2.button("Cancel", key=f"versions.cancel.{job.id}"):
-                    cancel_training(db, job.id)
-            elif job.status == "done":
-                after = (job.result.get("after") or {}).get("micro_f1")
-                before = (job.result.get("before") or {}).get("micro_f1")
-                st.caption(f"{label}: {plain(job.result.get('folder', ''))} in {job.result.get('seconds', 0):.0f} s, "
-                           f"micro F1 {after if after is not None else '—'} on the evaluation set"
-                           + (f" (model in use: {before})" if before is not None else ""))
-            else:
-                st.caption(f"{label}" + (f": {plain(job.error)}" if job.error else ""))
+        jobs = [j for j in training_jobs(db, limit=5) if j.taxonomy_id == taxonomy_id]
+        _show_jobs(db, jobs)
+        if all(j.finished for j in jobs):
+            st.rerun()  # the whole page: the new version appears in the table
+
+
+def _show_jobs(db, jobs) -> None:
+    for job in jobs:
+        label = f"Training #{job.id} · {job.options.kind} · {job.status}"
+        if job.status in ("running", "queued", "cancelling"):
+            eta = f" · about {job.eta_seconds:,.0f} s left" if job.eta_seconds else ""
+            c1, c2 = st.columns([5, 1])
+            c1.progress(min(job.fraction, 1.0), text=f"{label} · {job.stage}{eta}")
+            if c2.button("Cancel", key=f"versions.cancel.{job.id}"):
+                cancel_training(db, job.id)
+        elif job.status == "done":
+            after = (job.result.get("after") or {}).get("micro_f1")
+            before = (job.result.get("before") or {}).get("micro_f1")
+            st.caption(f"{label}: {plain(job.result.get('folder', ''))} in {job.result.get('seconds', 0):.0f} s, "
+                       f"micro F1 {after if after is not None else '—'} on the evaluation set"
+                       + (f" (model in use: {before})" if before is not None else ""))
+        else:
+            st.caption(f"{label}" + (f": {plain(job.error)}" if job.error else ""))
 
 
 def versions_section(ctx: PageContext) -> None:
@@ -106,16 +121,16 @@ def versions_section(ctx: PageContext) -> None:
     st.subheader(f"Model versions · {tax.name}")
     retrain_hint(ctx, "versions")
     train_form(ctx)
-    jobs_panel(tax.id, str(db.path))
+    jobs_panel(db, tax.id)
     versions = list_versions(db, tax.id, cfg.models_dir)
     if not versions:
         st.caption("No version trained in this workspace yet.")
         return
     st.dataframe(versions_table(versions), hide_index=True, width="stretch", key="versions.table")
     names = [m.folder.name for m in ctx.models]
-    picked = st.multiselect("Compare per category on the evaluation set", names,
-                            default=names[:1] + [v.folder for v in versions[:1] if v.folder != names[:1][0]][:1]
-                            if names else [], key="versions.compare")
+    default = list(dict.fromkeys([*names[:1], *(v.folder for v in versions[:1] if v.folder in names)]))
+    picked = st.multiselect("Compare per category on the evaluation set", names, default=default,
+                            key="versions.compare")
     if picked:
         with show_errors():
             st.dataframe(compare_table(db, tax, [cfg.models_dir / p for p in picked], ctx.lang), hide_index=True,

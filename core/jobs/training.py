@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from core.errors import NotFound, WorkbenchError
+from core.jobs.lifecycle import spawn_worker
 from core.processes import holder_alive, lease_of
 from core.store import Store
 from core.work.learning import Cancelled, TrainOptions, train_version
@@ -88,15 +87,8 @@ def cancel_training(store: Store, job_id: int) -> None:
 
 
 def launch_training(db_path: str | Path, job_id: int, log_dir: str | Path | None = None) -> int:
-    log_dir = Path(log_dir or Path(db_path).parent / "jobs")
-    log_dir.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-    root = Path(__file__).resolve().parents[2]
-    with open(log_dir / f"train-{job_id}.log", "ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "core", "--db", str(db_path), "run-training", str(job_id)],
-                                cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
-    return proc.pid
+    """Start a training job's worker process (detached, like a bulk job's); returns its pid."""
+    return spawn_worker(db_path, "run-training", job_id, f"train-{job_id}.log", log_dir)
 
 
 def run_training(db_path: str | Path, job_id: int, *, nice: int = NICE) -> TrainingJob:

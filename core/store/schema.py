@@ -333,7 +333,8 @@ def m009_learning(db: sqlite_utils.Database) -> None:
     db["model_versions"].create(
         {"id": int, "taxonomy_id": str, "number": int, "folder": str, "model_name": str, "model_version": str,
          "kind": str, "parent_id": int, "data_hash": str, "last_event_id": int, "examples": int, "params": str,
-         "figures": str, "job_id": int, "created_by": str, "created_at": str, "deleted_at": str},
+         "figures": str, "job_id": int, "created_by": str, "created_at": str, "deleted_at": str,
+         "deleted_by": str},
         pk="id", not_null={"taxonomy_id", "number", "folder"})
     db["model_versions"].create_index(["taxonomy_id", "number"], unique=True)
     db["promotions"].create(

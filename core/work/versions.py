@@ -281,7 +281,7 @@ def delete_version(store: Store, version_id: int, models_dir: Path, by: str) -> 
     shutil.rmtree(Path(models_dir) / row["folder"], ignore_errors=True)
     from core.store.schema import now
 
-    store.update_version(version_id, deleted_at=now(), created_by=row["created_by"] or by)
+    store.update_version(version_id, deleted_at=now(), deleted_by=by)
 
 
 def corrections_since(store: Store, taxonomy_id: str, models_dir: Path) -> tuple[int, str]:
