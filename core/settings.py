@@ -18,13 +18,15 @@ class Settings:
     demo: bool  # seed a demo workspace on first start
     inbox: tuple[Path, ...] = ()  # folders whose files may be named by path in the app
     serve_network: bool = False  # the app is served beyond this machine (an explicit choice)
+    background_embed: bool = True  # the app fills the embedding cache in a low-priority process
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
         """``WORKBENCH_HOME`` (default ./workspace), ``WORKBENCH_DB`` (default HOME/workbench.db),
         ``WORKBENCH_MODELS`` (default ./models), ``WORKBENCH_DEMO`` (1/0, default 1),
         ``WORKBENCH_INBOX`` (folders separated by the OS path separator, default HOME/inbox),
-        ``WORKBENCH_SERVE`` ("network" to serve beyond localhost; default "local")."""
+        ``WORKBENCH_SERVE`` ("network" to serve beyond localhost; default "local"),
+        ``WORKBENCH_EMBED`` (1/0, default 1: encode records for the embedding cache in the background)."""
         env = dict(os.environ if env is None else env)
         home = Path(env.get("WORKBENCH_HOME") or PROJECT_ROOT / "workspace").expanduser()
         db_path = Path(env.get("WORKBENCH_DB") or home / "workbench.db").expanduser()
@@ -32,4 +34,5 @@ class Settings:
         demo = env.get("WORKBENCH_DEMO", "1").strip().lower() not in ("0", "false", "no", "off")
         inbox = tuple(Path(p).expanduser() for p in (env.get("WORKBENCH_INBOX") or "").split(os.pathsep) if p.strip())
         return cls(home=home, db_path=db_path, models_dir=models_dir, demo=demo, inbox=inbox or (home / "inbox",),
-                   serve_network=env.get("WORKBENCH_SERVE", "local").strip().lower() == "network")
+                   serve_network=env.get("WORKBENCH_SERVE", "local").strip().lower() == "network",
+                   background_embed=env.get("WORKBENCH_EMBED", "1").strip().lower() not in ("0", "false", "no", "off"))

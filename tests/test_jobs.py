@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from core.domain.labels import QueueSpec
-from core.errors import InputFileError
+from core.errors import InputFileError, NotFound, TaxonomyError
 from core.files.writers import neutralise
 from core.jobs import (
     JobError,
@@ -136,8 +136,18 @@ def test_malformed_input_is_refused_before_anything_runs(store, tmp_path):
         create_job(store, params(tmp_path / "ok.csv", mapping={"title": "Title"}), "Lib")
     with pytest.raises(InputFileError, match="text column"):
         create_job(store, params(tmp_path / "ok.csv", mapping={"id": "MTMT id"}), "Lib")
-    with pytest.raises(JobError, match="classifies into"):
-        create_job(store, params(tmp_path / "ok.csv", taxonomy_id="cap"), "Lib")
+    with pytest.raises(JobError, match="two of the chosen models are named 'ford-tfidf'"):
+        create_job(store, params(tmp_path / "ok.csv", models=[str(TFIDF), str(TFIDF)]), "Lib")
+    import dataclasses
+    import shutil
+
+    from core.models.manifest import write_manifest
+
+    stranger = tmp_path / "stranger"
+    shutil.copytree(TFIDF, stranger)
+    write_manifest(stranger, dataclasses.replace(load_manifest(stranger), name="stranger", taxonomy="mtmt"))
+    with pytest.raises(NotFound, match="mtmt"):  # a model of a taxonomy the workspace does not have
+        create_job(store, params(tmp_path / "ok.csv", models=[str(TFIDF), str(stranger)]), "Lib")
     with pytest.raises(JobError, match="does not exist"):
         create_job(store, params(tmp_path / "missing.csv"), "Lib")
     # a file with a bad row: skipped rows are reported, the job classifies the rest
@@ -364,3 +374,49 @@ def test_a_cancelled_job_offers_partial_results_and_can_be_retried(store, tmp_pa
     retry_job(store, job_id)
     job = run_job(store.path, job_id)
     assert job.status == "done" and job.done == 1500 and store.job_result_count(job_id) == 1500
+
+
+def test_one_job_runs_models_of_two_taxonomies_and_encodes_each_record_once(store, tmp_path):
+    """FORD and CAP models in one job: each model's codes and names come from its own taxonomy, its
+    predictions and triage land in its own taxonomy, the two MiniLM heads share one encoding per
+    record, and the cells equal those of each model run alone."""
+    from core.jobs import classify_file, job_taxonomies, result_rows
+    from core.models.runtimes import load_classifier
+    from core.work.embeddings import cache_key
+
+    records_file(tmp_path / "mixed.csv", 120)
+    folders = [default_model("ford-minilm"), default_model("cap-minilm"), default_model("cap-tfidf")]
+    with pytest.raises(TaxonomyError, match="level 3"):  # neither has three levels
+        create_job(store, params(tmp_path / "mixed.csv", models=[str(f) for f in folders], level=3), "Lib")
+    job = run_job(store.path, create_job(store, params(tmp_path / "mixed.csv", models=[str(f) for f in folders]), "Lib"))
+    assert job.status == "done" and job.done == 120
+    assert {m["name"]: m["taxonomy"] for m in job.models} == {"ford-minilm": "ford", "cap-minilm": "cap",
+                                                              "cap-tfidf": "cap"}
+    assert {n: t.id for n, t in job_taxonomies(store, job).items()} == {"ford-minilm": "ford", "cap-minilm": "cap",
+                                                                      "cap-tfidf": "cap"}
+    heads = [load_classifier(f) for f in folders[:2]]
+    assert cache_key(heads[0]) == cache_key(heads[1]) is not None
+    unique = store.db.execute("SELECT count(DISTINCT content_hash) FROM records").fetchone()[0]
+    assert store.db.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 120 and unique <= 120
+    taxa = dict(store.db.execute("SELECT model_name, group_concat(DISTINCT taxonomy_id) FROM predictions "
+                                 "GROUP BY model_name").fetchall())
+    assert taxa == {"ford-minilm": "ford", "cap-minilm": "cap", "cap-tfidf": "cap"}
+    header, rows = next(result_rows(store, job, chunk_size=1000))
+    table = pd.DataFrame(rows, columns=header)
+    ford, cap = store.load_taxonomy("ford"), store.load_taxonomy("cap")
+    assert table["ford-minilm_code_1"].map(lambda c: c in ford).all()
+    assert table["cap-minilm_code_1"].map(lambda c: c in cap).all()
+    assert table["cap-minilm_name_1"].tolist() == [cap.name_of(c) for c in table["cap-minilm_code_1"]]
+    # each model alone, through ``classify``, writes the same codes and scores
+    for folder in folders:
+        alone = tmp_path / f"{folder.name}.csv"
+        classify_file([load_classifier(folder)], store.load_taxonomy(load_classifier(folder).manifest.taxonomy),
+                      tmp_path / "mixed.csv", "mixed.csv", {"title": "Cím", "abstract": "Absztrakt"}, alone)
+        back = pd.read_csv(alone, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        name = folder.name
+        assert back["code_1"].tolist() == table[f"{name}_code_1"].tolist()
+        assert (back["score_1"].astype(float) - table[f"{name}_score_1"].astype(float)).abs().max() < 2e-3
+    report = triage(store, job, "cap-minilm", {c: 0.0 for c in cap.nodes})
+    assert report.accepted + report.other_language == 120 and report.accepted > 100
+    assert store.db.execute("SELECT count(*) FROM annotations WHERE action = 'machine-accept' AND taxonomy_id = 'cap'"
+                            ).fetchone()[0] == report.accepted

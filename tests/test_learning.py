@@ -64,6 +64,17 @@ def test_evaluation_set_is_stratified_frozen_growing_and_never_trained_on(mag_ws
     some = next(iter(held))
     Annotator(store, "other", "expert", ford).correct(some, ["1.1"], ())
     assert some not in set(training_frame(store, ford)["record_id"])
+    # the version trained on the smaller set is evaluated again on today's records when asked
+    from core.work.versions import current_figures, versions_table
+
+    versions = list_versions(store, "ford", tmp_path)
+    records, now = current_figures(store, ford, versions, tmp_path, compute=False)
+    assert records == len(eval_frame(store, ford)) > len(held) and now == {report.folder.name: None}
+    records, now = current_figures(store, ford, versions, tmp_path)
+    assert now[report.folder.name]["samples"] == records and now[report.folder.name]["micro_f1"] > 0.3
+    row = versions_table(versions, now)[0]
+    assert row["eval records"] == len(held) and row["micro F1 today"] == now[report.folder.name]["micro_f1"]
+    assert current_figures(store, ford, versions, tmp_path, compute=False)[1] == now  # kept
 
 
 def test_train_promote_rollback_delete_with_lineage_and_gate(mag_ws, tmp_path):
@@ -269,3 +280,41 @@ def test_automatic_retraining_starts_when_due_and_only_once(mag_ws, tmp_path):
     assert job is not None and training_jobs(store)[0].created_by == "auto"
     assert auto_retrain(store, "ford", tmp_path) is None  # one runs already
     cancel_training(store, job)
+
+
+def test_background_fill_encodes_every_record_once_at_low_priority(mag_ws, tmp_path):
+    """The job the app starts: a worker process (niceness raised) encodes every record that has
+    no kept vector for each encoder the installed models use; a second run finds nothing to do."""
+    import shutil
+
+    from core.jobs.embedding import embedding_jobs, start_embedding_fill
+    from core.work.embeddings import cache_key
+
+    store, ford, _ = mag_ws
+    models = tmp_path / "models"
+    models.mkdir()
+    for name in ("ford-minilm", "cap-minilm", "ford-tfidf"):  # two heads on one encoder, one without
+        shutil.copytree(default_model(name), models / name, copy_function=os.link)
+    live = store.db.execute("SELECT count(*) FROM records WHERE deleted_at IS NULL").fetchone()[0]
+    job_id = start_embedding_fill(store, models)
+    assert job_id is not None and start_embedding_fill(store, models) is None  # one at a time
+    deadline = time.time() + 180
+    seen_nice = None
+    while not embedding_jobs(store)[0].finished and time.time() < deadline:
+        pid = json.loads(store.job_row(job_id)["checkpoint"] or "{}").get("pid")
+        if pid and seen_nice is None:
+            try:
+                seen_nice = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[16])
+            except (OSError, IndexError, ValueError):
+                pass
+        time.sleep(0.2)
+    job = embedding_jobs(store)[0]
+    assert job.status == "done" and job.done == live, job.error
+    key = cache_key(load_classifier(models / "ford-minilm"))
+    assert key == cache_key(load_classifier(models / "cap-minilm"))
+    assert store.embedding_count(key) == live and store.db.execute("SELECT count(*) FROM embeddings").fetchone()[0] == live
+    assert seen_nice is None or seen_nice >= 10
+    again = start_embedding_fill(store, models)
+    while not embedding_jobs(store)[0].finished and time.time() < deadline:
+        time.sleep(0.2)
+    assert embedding_jobs(store)[0].id == again and embedding_jobs(store)[0].done == 0

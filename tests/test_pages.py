@@ -359,7 +359,7 @@ def test_train_promote_and_the_next_record_gets_the_new_models_suggestions(works
     at.run()
     assert not at.exception, at.exception
     table = next(d.value for d in at.dataframe if "folder" in d.value.columns)
-    assert list(table["folder"]) == ["ford-v1-tfidf"] and table["micro F1"][0] > 0
+    assert list(table["folder"]) == ["ford-v1-tfidf"] and table["micro F1 when trained"][0] > 0
     at.selectbox(key="versions.target").select("ford-v1-tfidf")
     at.button(key="versions.promote").click().run()
     assert not at.exception, at.exception

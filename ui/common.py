@@ -56,13 +56,17 @@ def settings() -> Settings:
 
 @st.cache_resource(show_spinner="Preparing the workspace…")
 def _initialise(db_path: str, demo: bool) -> bool:
-    """Create the database, store the built-in taxonomies and the demo records, and resume
-    interrupted bulk jobs, once per process."""
+    """Create the database, store the built-in taxonomies and the demo records, resume
+    interrupted bulk jobs and start the background embedding fill, once per process."""
     from core.jobs import resume_interrupted
 
     current = Settings.from_env()
     with open_workspace(replace(current, db_path=Path(db_path), demo=demo)) as store:
         resume_interrupted(store)  # bulk jobs whose worker died with the machine or the app go on
+        if current.background_embed:
+            from core.jobs.embedding import start_embedding_fill
+
+            start_embedding_fill(store, current.models_dir)  # the embedding cache fills itself, at low priority
     return True
 
 

@@ -17,6 +17,7 @@ from core.work.learning import KIND_HELP, KINDS, TrainOptions
 from core.work.versions import (
     compare_table,
     corrections_since,
+    current_figures,
     delete_version,
     list_versions,
     promote,
@@ -126,7 +127,17 @@ def versions_section(ctx: PageContext) -> None:
     if not versions:
         st.caption("No version trained in this workspace yet.")
         return
-    st.dataframe(versions_table(versions), hide_index=True, width="stretch", key="versions.table")
+    records, now = current_figures(db, tax, versions, cfg.models_dir, compute=False)
+    missing = [f for f, v in now.items() if v is None]
+    if missing and st.button(f"Evaluate {len(missing)} version(s) on today's evaluation set ({records:,} records)",
+                             key="versions.reevaluate",
+                             help="Versions trained when the evaluation set was smaller are compared on today's "
+                                  "records; figures are kept until the set grows again."):
+        with show_errors(), st.spinner("Evaluating…"):
+            records, now = current_figures(db, tax, versions, cfg.models_dir)
+    st.dataframe(versions_table(versions, now), hide_index=True, width="stretch", key="versions.table")
+    st.caption(f"“today”: on the {records:,} records of today's evaluation set; “when trained”: on the evaluation "
+               "set as it was when the version was trained.")
     names = [m.folder.name for m in ctx.models]
     default = list(dict.fromkeys([*names[:1], *(v.folder for v in versions[:1] if v.folder in names)]))
     picked = st.multiselect("Compare per category on the evaluation set", names, default=default,

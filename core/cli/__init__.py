@@ -196,15 +196,20 @@ def cmd_classify(args: argparse.Namespace) -> int:
         print(f"File problem: '{source}' does not exist", file=sys.stderr)
         return 2
     classifiers = [load_classifier(m, threads=args.threads, long_texts=args.long_texts) for m in args.model]
-    with _store(args) as store:
-        taxonomy = store.load_taxonomy(args.taxonomy or classifiers[0].manifest.taxonomy)
+    with _store(args) as store:  # each model into its own taxonomy (--taxonomy: for models that name none)
+        loaded = {t: store.load_taxonomy(t) for t in {c.manifest.taxonomy or args.taxonomy for c in classifiers}
+                  if t}
+    if len(loaded) < len({c.manifest.taxonomy or args.taxonomy for c in classifiers}):
+        print("Model problem: a model names no taxonomy; give --taxonomy", file=sys.stderr)
+        return 2
+    taxonomies = [loaded[c.manifest.taxonomy or args.taxonomy] for c in classifiers]
     info = inspect_source(source, source.name, fmt=args.format, encoding=args.encoding, delimiter=args.delimiter)
     mapping = _mapping(args, info.columns, leave_out=("label",))
     if args.ray:
         from core.jobs.ray import classify_on_ray
 
         start = time.perf_counter()
-        rows = classify_on_ray([source], args.output, args.model, taxonomy, mapping, top_k=args.top_k,
+        rows = classify_on_ray([source], args.output, args.model, taxonomies, mapping, top_k=args.top_k,
                                threshold=args.threshold, level=args.level, fmt=args.format,
                                encoding=args.encoding, delimiter=args.delimiter,
                                workers=args.ray_workers, address=args.ray_address,
@@ -219,7 +224,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         bar.set_postfix_str(f"{rows:,} rows")
 
     start = time.perf_counter()
-    rows = classify_file(classifiers, taxonomy, source, source.name, mapping, args.output, top_k=args.top_k,
+    rows = classify_file(classifiers, taxonomies, source, source.name, mapping, args.output, top_k=args.top_k,
                          threshold=args.threshold, level=args.level, fmt=args.format, encoding=args.encoding,
                          delimiter=args.delimiter, chunk_size=args.chunk, progress=progress)
     bar.close()
@@ -359,7 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", action="append", required=True, help="model folder; repeat for several models")
     p.add_argument("--map", action="append", metavar="FIELD=COLUMN", help="map title/abstract/keywords to columns")
     p.add_argument("--guess", action="store_true", help="guess the fields not given with --map")
-    p.add_argument("--taxonomy", help="default: the first model's")
+    p.add_argument("--taxonomy", help="for models that name none (each model classifies into its own)")
     p.add_argument("--top-k", type=_positive, default=3)
     p.add_argument("--threshold", type=_score, default=0.0)
     p.add_argument("--level", type=_positive, help="report codes at this level of the hierarchy")

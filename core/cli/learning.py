@@ -46,19 +46,23 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_versions(args: argparse.Namespace) -> int:
-    from core.work.versions import in_use, list_versions
+    from core.work.versions import current_figures, in_use, list_versions
 
     store, models = _open(args)
     with store:
         promoted = in_use(store, args.taxonomy)
         print("in use: " + (", ".join(f"{lang or 'all languages'}: {name}" for lang, name in promoted.items())
                             or "the default model (nothing promoted)"))
-        for v in list_versions(store, args.taxonomy, models):
+        versions = list_versions(store, args.taxonomy, models)
+        records, now = current_figures(store, store.load_taxonomy(args.taxonomy), versions, models)
+        print(f"micro F1 today: on the {records:,} records of today's evaluation set; when trained: on the set of then")
+        for v in versions:
             summary = (v.figures.get("eval_set") or {}).get("summary") or {}
+            today = now.get(v.folder) or {}
             mark = " [in use" + (f": {', '.join(x or 'all' for x in v.promoted_for)}]" if v.promoted_for else "")
             print(f"v{v.number:<3} {v.folder:<32} {v.kind:<9} parent {v.parent or '-':<22} {v.examples:>7,} records "
-                  f"micro F1 {summary.get('micro_f1', 0):.3f}  {v.size_mb:7.1f} MB  {v.created_at[:16]}"
-                  + (mark if v.promoted_for else ""))
+                  f"micro F1 today {today.get('micro_f1', 0):.3f} when trained {summary.get('micro_f1', 0):.3f}  "
+                  f"{v.size_mb:7.1f} MB  {v.created_at[:16]}" + (mark if v.promoted_for else ""))
     return 0
 
 
@@ -119,6 +123,14 @@ def cmd_embed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run_embedding(args: argparse.Namespace) -> int:
+    from core.jobs.embedding import run_embedding_fill
+
+    job = run_embedding_fill(args.db or Settings.from_env().db_path, args.job)
+    print(f"embedding job #{job.id}: {job.status}, {job.done:,} records encoded {job.error}")
+    return 0 if job.status in ("done", "cancelled") else 1
+
+
 def cmd_run_training(args: argparse.Namespace) -> int:
     from core.jobs.training import run_training
 
@@ -175,3 +187,6 @@ def add_parsers(sub) -> None:
     p = sub.add_parser("run-training", help="run a training job of the workspace (the app starts this itself)")
     p.add_argument("job", type=int)
     p.set_defaults(func=cmd_run_training)
+    p = sub.add_parser("run-embedding", help="fill the embedding cache (the app starts this itself, at low priority)")
+    p.add_argument("job", type=int)
+    p.set_defaults(func=cmd_run_embedding)

@@ -21,10 +21,11 @@ from core.jobs.lifecycle import (
                                  resume_interrupted,
                                  retry_job,
 )
-from core.jobs.results import classified_rows, classify_file, distribution, result_rows, write_results
+from core.jobs.results import classified_rows, classify_file, distribution, job_taxonomies, result_rows, write_results
 from core.jobs.triage import TriageReport, default_thresholds, triage, undo_triage
 from core.jobs.worker import run_job
 
 __all__ = ["JobError", "JobInfo", "JobParams", "TriageReport", "cancel_job", "classified_rows", "classify_file",
-           "create_job", "default_thresholds", "distribution", "get_job", "launch", "list_jobs", "result_rows",
+           "create_job", "default_thresholds", "distribution", "get_job", "job_taxonomies", "launch", "list_jobs",
+           "result_rows",
            "resume_interrupted", "retry_job", "run_job", "triage", "undo_triage", "write_results"]

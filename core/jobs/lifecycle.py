@@ -36,7 +36,7 @@ class JobParams:
     file_name: str
     mapping: dict[str, str | None]
     models: list[str]  # model folders
-    taxonomy_id: str
+    taxonomy_id: str  # the job's taxonomy: a model whose manifest names none classifies into it
     top_k: int = 3
     threshold: float = 0.0
     level: int | None = None
@@ -89,7 +89,8 @@ class JobInfo:
 
     @property
     def models(self) -> list[dict]:
-        return list(self.checkpoint.get("models") or [])
+        """The models the worker loaded: name, version, folder and the taxonomy each classifies into."""
+        return [{"taxonomy": self.params.taxonomy_id, **m} for m in self.checkpoint.get("models") or []]
 
 
 def _age_seconds(stamp: str) -> float:
@@ -125,14 +126,16 @@ def create_job(store: Store, params: JobParams, created_by: str) -> int:
     info = inspect_source(source, params.file_name, fmt=params.fmt, encoding=params.encoding,
                           delimiter=params.delimiter)
     validate_mapping(info, params.mapping)
-    taxonomy = store.load_taxonomy(params.taxonomy_id)
-    taxonomy.check_level(params.level)
     if params.chunk < 1:
         raise JobError("the chunk size must be at least 1")
-    for folder in params.models:
+    names = set()
+    for folder in params.models:  # models of several taxonomies may run together, each into its own
         manifest = load_manifest(folder)
-        if manifest.taxonomy and manifest.taxonomy != taxonomy.id:
-            raise JobError(f"model '{manifest.name}' classifies into '{manifest.taxonomy}', not '{taxonomy.id}'")
+        if manifest.name in names:
+            raise JobError(f"two of the chosen models are named '{manifest.name}'; their result columns would clash")
+        names.add(manifest.name)
+        taxonomy = store.load_taxonomy(manifest.taxonomy or params.taxonomy_id)
+        taxonomy.check_level(params.level)
     params.fmt, params.encoding, params.delimiter = info.format, info.encoding or None, info.delimiter or None
     params.source, params.source_sha256 = snapshot(source, Path(store.path).parent / "jobs" / "sources",
                                                    params.file_name)

@@ -20,18 +20,43 @@ from core.work.records_import import validate_mapping
 
 def classified_rows(classifiers: Sequence, taxonomy, records: Sequence[dict[str, Any]], *, top_k: int = 3,
                     threshold: float = 0.0, level: int | None = None, lang: str = "en") -> list[list]:
-    """For each record, every model's ``top_k`` × (code, name, score) cells, models in order. A
-    record with no text for a model gets empty cells (nothing is guessed from an empty string;
-    a bulk job leaves such rows out at import, so its results agree)."""
+    """For each record, every model's ``top_k`` × (code, name, score) cells, models in order.
+    ``taxonomy``: one for all models, or one per model (models of several taxonomies in one run).
+    Models on the same encoder reading the same fields encode each record once. A record with no
+    text for a model gets empty cells (nothing is guessed from an empty string; a bulk job leaves
+    such rows out at import, so its results agree)."""
+    from core.work.embeddings import cache_key
+
+    taxonomies = list(taxonomy) if isinstance(taxonomy, (list, tuple)) else [taxonomy] * len(classifiers)
     cells: list[list] = [[] for _ in records]
-    for clf in classifiers:
+    vectors: dict[str, Any] = {}
+    for clf, tax in zip(classifiers, taxonomies):
         texts = [clf.manifest.text_of(r) for r in records]
         scored = [i for i, t in enumerate(texts) if t]
-        ranked = dict(zip(scored, rank(clf.manifest, clf.predict_scores([texts[i] for i in scored]), taxonomy,
-                                       top_k=top_k, threshold=threshold, level=level)))
+        chosen = [texts[i] for i in scored]
+        key = cache_key(clf)
+        if key is None or not chosen:
+            scores = clf.predict_scores(chosen)
+        else:
+            if key not in vectors:
+                vectors[key] = clf.embed(chosen)
+            scores = clf.scores_from_vectors(vectors[key], chosen)
+        ranked = dict(zip(scored, rank(clf.manifest, scores, tax, top_k=top_k, threshold=threshold, level=level)))
         for i, row in enumerate(cells):
-            row += output_cells(ranked.get(i, []), taxonomy, top_k, lang)
+            row += output_cells(ranked.get(i, []), tax, top_k, lang)
     return cells
+
+
+def job_taxonomies(store: Store, job: JobInfo) -> dict[str, Any]:
+    """{model name: the taxonomy it classifies into} for a job's models."""
+    loaded: dict[str, Any] = {}
+    out = {}
+    for m in job.models or [{"name": name, "taxonomy": job.params.taxonomy_id} for name in model_names(job)]:
+        tid = m.get("taxonomy") or job.params.taxonomy_id
+        if tid not in loaded:
+            loaded[tid] = store.load_taxonomy(tid)
+        out[m["name"]] = loaded[tid]
+    return out
 
 
 def model_names(job: JobInfo) -> list[str]:
@@ -51,7 +76,7 @@ def result_rows(store: Store, job: JobInfo, lang: str = "en", chunk_size: int = 
     if not intact:
         raise JobError(f"job #{job.id}'s copy of '{params.file_name}' is missing or was changed, so its rows "
                        "can no longer be matched to the results; run the job again")
-    taxonomy = store.load_taxonomy(params.taxonomy_id)
+    taxonomies = job_taxonomies(store, job)
     names = model_names(job)
     info = inspect_source(params.source, params.file_name, fmt=params.fmt, encoding=params.encoding,
                           delimiter=params.delimiter)
@@ -67,7 +92,7 @@ def result_rows(store: Store, job: JobInfo, lang: str = "en", chunk_size: int = 
                 if isinstance(result, dict):  # this record failed for this model
                     problems.append(f"{name}: {result.get('error', '')}" if len(names) > 1 else result.get("error", ""))
                     result = []
-                values += output_cells(result, taxonomy, params.top_k, lang)
+                values += output_cells(result, taxonomies[name], params.top_k, lang)
             out.append(values + (["; ".join(problems)] if errors else []))
         yield header, out
 
@@ -117,4 +142,5 @@ def classify_file(classifiers: Sequence, taxonomy, source: str | Path, name: str
     return written
 
 
-__all__ = ["classified_rows", "classify_file", "distribution", "model_names", "result_rows", "write_results"]
+__all__ = ["classified_rows", "classify_file", "distribution", "job_taxonomies", "model_names", "result_rows",
+           "write_results"]

@@ -40,7 +40,8 @@ def triage(store: Store, job: JobInfo, model_name: str, thresholds: dict[str, fl
     if model is None:
         raise JobError(f"job #{job.id} did not run model '{model_name}'")
     annotator = f"model:{model['name']}@{model['version']}"
-    rows = store.job_predictions(job.id, model["name"], model["version"], job.params.taxonomy_id)
+    taxonomy_id = model["taxonomy"]  # a job may run models of several taxonomies: each triages into its own
+    rows = store.job_predictions(job.id, model["name"], model["version"], taxonomy_id)
     known = set(_model_languages(job, model_name))
     languages = store.job_record_languages(job.id) if known else {}
     accepted = queued = labelled = foreign = 0
@@ -59,7 +60,7 @@ def triage(store: Store, job: JobInfo, model_name: str, thresholds: dict[str, fl
         elif top_code and top_score >= thresholds.get(top_code, default):
             accepted += 1
             counts[0] += 1
-            events.append(Event(record_id, job.params.taxonomy_id, annotator, MACHINE_ROLE, "machine-accept",
+            events.append(Event(record_id, taxonomy_id, annotator, MACHINE_ROLE, "machine-accept",
                                 (top_code,), reason=f"score {top_score:.3f} >= {thresholds.get(top_code, default):.2f} "
                                                     f"(job #{job.id})"))
         else:

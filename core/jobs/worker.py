@@ -66,21 +66,25 @@ def _scores_or_errors(clf, texts: list[str], whole=None) -> tuple[list[int], "ob
     return good, scores, errors
 
 
-def _classify_chunk(store: Store, classifiers, taxonomy, params: JobParams, items: list[tuple[int, int]]):
-    """(results rows, [(manifest, prediction rows)], errors) for a chunk of (position, record id)."""
+def _classify_chunk(store: Store, classifiers, taxonomies, params: JobParams, items: list[tuple[int, int]]):
+    """(results rows, [(manifest, taxonomy, prediction rows)], errors) for a chunk of (position,
+    record id). Models on the same encoder reading the same fields share one set of vectors: each
+    record is encoded once per chunk, however many taxonomies' heads read it."""
     ids = [rid for _, rid in items]
     records = {r["id"]: r for r in store.records_by_ids(ids)}
+    rows = [records.get(rid, {}) for rid in ids]
+    shared: dict[str, object] = {}
     results, predictions, failed = [], [], 0
-    for clf in classifiers:
-        rows = [records.get(rid, {}) for rid in ids]
+    for clf, taxonomy in zip(classifiers, taxonomies):
         good, scores, errors = _scores_or_errors(clf, [clf.manifest.text_of(r) for r in rows],
-                                                 lambda clf=clf, rows=rows: record_scores(store, clf, rows))
+                                                 lambda clf=clf: record_scores(store, clf, rows, shared))
         ranked = dict(zip(good, rank(clf.manifest, scores, taxonomy, top_k=params.top_k, threshold=params.threshold,
                                      level=params.level)))
         for i, (pos, _) in enumerate(items):
             value = {"error": errors[i]} if i in errors else [[s.code, round(s.score, 6)] for s in ranked[i]]
             results.append((pos, clf.manifest.name, json.dumps(value)))
-        predictions.append((clf.manifest, prediction_rows([ids[i] for i in good], clf.manifest, scores, taxonomy)))
+        predictions.append((clf.manifest, taxonomy,
+                            prediction_rows([ids[i] for i in good], clf.manifest, scores, taxonomy)))
         failed += len(errors)
     return results, predictions, failed
 
@@ -108,10 +112,10 @@ def run_job(db_path, job_id: int, *, stop_after_chunks: int | None = None,
                 store.update_job(job_id, status="preparing", checkpoint=checkpoint)
                 checkpoint["batch_id"], total = _prepare(store, job_id, params)
                 checkpoint["prepared"], position = True, 0
-            taxonomy = store.load_taxonomy(params.taxonomy_id)
             classifiers = [load_classifier(folder, long_texts=params.long_texts) for folder in params.models]
-            checkpoint["models"] = [{"name": c.manifest.name, "version": c.manifest.version, "folder": str(folder)}
-                                    for c, folder in zip(classifiers, params.models)]
+            taxonomies = [store.load_taxonomy(c.manifest.taxonomy or params.taxonomy_id) for c in classifiers]
+            checkpoint["models"] = [{"name": c.manifest.name, "version": c.manifest.version, "folder": str(folder),
+                                     "taxonomy": t.id} for c, t, folder in zip(classifiers, taxonomies, params.models)]
             store.update_job(job_id, status="running", total=total, done=position, checkpoint=checkpoint)
             started, done_here, chunks = time.perf_counter(), 0, 0
             while position < total:
@@ -119,13 +123,13 @@ def run_job(db_path, job_id: int, *, stop_after_chunks: int | None = None,
                     store.update_job(job_id, status="cancelled")
                     break
                 items = store.job_records(job_id, position, params.chunk)
-                results, predictions, failed = _classify_chunk(store, classifiers, taxonomy, params, items)
+                results, predictions, failed = _classify_chunk(store, classifiers, taxonomies, params, items)
                 checkpoint["errors"] = checkpoint.get("errors", 0) + failed
                 position, done_here, chunks = items[-1][0] + 1, done_here + len(items), chunks + 1
                 checkpoint["records_per_s"] = round(done_here / max(time.perf_counter() - started, 1e-9), 2)
                 with store.write():  # results and checkpoint together: a chunk is done once or not at all
                     store.save_job_results(job_id, results)
-                    for manifest, rows in predictions:
+                    for manifest, taxonomy, rows in predictions:
                         store.save_predictions(manifest.name, manifest.version, taxonomy.id, rows, job_id=job_id)
                     store.update_job(job_id, done=position, checkpoint=checkpoint)
                 if progress:

@@ -39,8 +39,9 @@ def _targets(codes: Sequence[Sequence[str]], classes: list[str], multi_label: bo
     return np.array([cs[0] for cs in codes])
 
 
-def _linear(features, y, multi_label: bool, c: float):
+def _linear(features, y, multi_label: bool, c: float, loss: str = "logistic"):
     from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
 
     if multi_label:  # one-vs-rest; a code that is always (or never) present here gets a constant score
         coef = np.zeros((y.shape[1], features.shape[1]))
@@ -53,7 +54,10 @@ def _linear(features, y, multi_label: bool, c: float):
             model = LogisticRegression(max_iter=2000, C=c).fit(features, column)
             coef[k], intercept[k] = model.coef_[0], model.intercept_[0]
         return coef, intercept
-    model = LogisticRegression(max_iter=3000, C=c).fit(features, y)
+    if loss == "svm":  # one-vs-rest margins, classes weighted by their inverse frequency
+        model = LinearSVC(C=c, class_weight="balanced", max_iter=5000).fit(features, y)
+    else:
+        model = LogisticRegression(max_iter=3000, C=c).fit(features, y)
     coef, intercept = model.coef_, model.intercept_
     if coef.shape[0] == 1:  # binary: p1 = softmax([0, z])[1]
         coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
@@ -69,9 +73,11 @@ def probabilities(logits: np.ndarray, multi_label: bool) -> np.ndarray:
 
 
 def fit_linear(make_features: Callable, data, codes: Sequence[Sequence[str]], *, multi_label: bool,
-               c: float, seed: int = 0, calibrate: bool = True) -> Fitted:
-    """Fit ``make_features`` (fit on the rows given, returns (transform, extra)) + a logistic model;
-    with out-of-fold (or held-out) scores for calibration and ensemble weights."""
+               c: float, seed: int = 0, calibrate: bool = True, loss: str = "logistic") -> Fitted:
+    """Fit ``make_features`` (fit on the rows given, returns (transform, extra)) + a linear model
+    (``loss``: "logistic", or "svm" for a class-balanced linear SVM whose margins become scores by a
+    softmax; single-label only, multi-label stays logistic); with out-of-fold (or held-out) scores
+    for calibration and ensemble weights."""
     classes = sorted({c_ for cs in codes for c_ in cs})
     y = _targets(codes, classes, multi_label)
     n = len(codes)
@@ -79,7 +85,7 @@ def fit_linear(make_features: Callable, data, codes: Sequence[Sequence[str]], *,
 
     def fit(rows):
         transform, extra = make_features([data[i] for i in rows])
-        coef, intercept = _linear(transform([data[i] for i in rows]), y[rows], multi_label, c)
+        coef, intercept = _linear(transform([data[i] for i in rows]), y[rows], multi_label, c, loss)
         cls = classes if multi_label else sorted(set(y[rows]))
         return transform, extra, coef, intercept, cls
 
@@ -171,11 +177,14 @@ def ece(scores: np.ndarray, gold: np.ndarray, bins: int = 10) -> float:
 
 
 def fit_weights(member_scores: list[np.ndarray], gold: np.ndarray, step: float = 0.05) -> list[float]:
-    """Ensemble weights on the simplex (a grid) minimising the mixture's negative log-likelihood."""
+    """Ensemble weights on the simplex (a grid) maximising the mixture's top-1 accuracy on the
+    out-of-fold predictions, ties broken by the lower negative log-likelihood (a mixture that
+    only lowers the log-loss can still lose decisions: a weak member that leans to the majority
+    class pulls the small classes' records into it). The mixture is calibrated afterwards."""
     if len(member_scores) == 1:
         return [1.0]
     grid = np.round(np.arange(0, 1 + 1e-9, step if len(member_scores) == 2 else 0.1), 4)
-    best, best_w = float("inf"), [1.0 / len(member_scores)] * len(member_scores)
+    best, best_w = (-1.0, float("inf")), [1.0 / len(member_scores)] * len(member_scores)
     import itertools
 
     for head in itertools.product(grid, repeat=len(member_scores) - 1):
@@ -183,9 +192,10 @@ def fit_weights(member_scores: list[np.ndarray], gold: np.ndarray, step: float =
         if last < -1e-9:
             continue
         w = [*head, max(0.0, last)]
-        loss = nll(sum(wi * s for wi, s in zip(w, member_scores)), gold)
-        if loss < best - 1e-9:
-            best, best_w = loss, [round(float(x), 4) for x in w]
+        mixed = sum(wi * s for wi, s in zip(w, member_scores))
+        key = (round(float(np.mean(mixed.argmax(axis=1) == gold)), 4), nll(mixed, gold))
+        if key[0] > best[0] or (key[0] == best[0] and key[1] < best[1] - 1e-9):
+            best, best_w = key, [round(float(x), 4) for x in w]
     return best_w
 
 

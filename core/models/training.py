@@ -10,7 +10,6 @@ from typing import Sequence
 import numpy as np
 
 from core.models.manifest import Manifest, write_manifest
-
 from core.models.tfidf_onnx import SKLEARN_TOKEN_PATTERN, tfidf_logreg_to_onnx
 
 
@@ -230,3 +229,44 @@ def train_minilm_classifier(
     )
     write_manifest(folder, manifest)
     return manifest
+
+
+def train_head_model(texts: Sequence[str], codes: Sequence[str], folder: str | Path, manifest: Manifest,
+                     encoder_dir: Path, *, vectors: np.ndarray | None = None, test_size: float = 0.2,
+                     seed: int = 0) -> Manifest:
+    """An ``encoder-head`` folder: logistic regression on the shared encoder's mean-pooled vectors,
+    temperature-calibrated on out-of-fold predictions. Held-out figures come from a head fitted
+    without the held-out part (the same split as the other defaults); the saved head uses
+    everything. ``vectors``: the texts' encoder vectors, when the caller has them already."""
+    import shutil
+    import tempfile
+
+    from sklearn.model_selection import train_test_split
+
+    from core.models.encoder import Encoder
+    from core.models.kinds import build_head
+
+    texts, codes = list(texts), [str(c_) for c_ in codes]
+    if vectors is None:
+        vectors = Encoder(encoder_dir).embed(texts)
+    counts = Counter(codes)
+    stratify = codes if min(counts.values()) >= 2 else None
+    train_idx, test_idx = train_test_split(np.arange(len(texts)), test_size=test_size, random_state=seed,
+                                           stratify=stratify)
+    scratch = Path(tempfile.mkdtemp(prefix="head-"))
+    try:
+        from core.models.runtimes import load_classifier
+
+        build_head(vectors[train_idx], [[codes[i]] for i in train_idx], scratch / "h", manifest, encoder_dir,
+                   seed=seed)
+        held = load_classifier(scratch / "h")
+        scores = held.scores_from_vectors(vectors[test_idx])
+        figures = evaluate([codes[i] for i in test_idx], [held.manifest.codes[k] for k in scores.argmax(1)])
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    folder = Path(folder)
+    final, _ = build_head(vectors, [[c_] for c_ in codes], folder, manifest, encoder_dir, seed=seed)
+    final = replace(final, max_length=256, training={**final.training, "held_out_fraction": test_size},
+                    evaluation={"held_out": figures})
+    write_manifest(folder, final)
+    return final

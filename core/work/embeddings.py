@@ -24,10 +24,18 @@ def cache_key(classifier) -> str | None:
 
 
 def record_vectors(store: Store, classifier, records: Sequence[dict[str, Any]], *, chunk: int = 512,
-                   progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+                   progress: Callable[[int, int], None] | None = None, shared: dict | None = None) -> np.ndarray:
     """The encoder vectors of ``records`` (float32, in order): kept ones read, the rest computed
-    and kept."""
+    and kept. ``shared``: a dict the caller keeps while scoring the same records with several
+    models, so models on one encoder get the vectors from memory instead of encoding or reading
+    them again."""
     key = cache_key(classifier)
+    if shared is not None:
+        memo = (key, tuple(int(r["id"]) for r in records))
+        if memo not in shared:
+            shared.clear()  # one set of records at a time
+            shared[memo] = record_vectors(store, classifier, records, chunk=chunk, progress=progress)
+        return shared[memo]
     ids = [int(r["id"]) for r in records]
     kept = store.cached_embeddings(key, ids)
     missing = [i for i, rid in enumerate(ids) if rid not in kept]
@@ -51,12 +59,14 @@ def record_vectors(store: Store, classifier, records: Sequence[dict[str, Any]], 
     return out
 
 
-def record_scores(store: Store | None, classifier, records: Sequence[dict[str, Any]]) -> np.ndarray:
-    """Scores of stored records: through the embedding cache where the model has an encoder."""
+def record_scores(store: Store | None, classifier, records: Sequence[dict[str, Any]],
+                  shared: dict | None = None) -> np.ndarray:
+    """Scores of stored records: through the embedding cache where the model has an encoder
+    (``shared``: see ``record_vectors``)."""
     texts = [classifier.manifest.text_of(r) for r in records]
     if store is None or cache_key(classifier) is None or not records or any("id" not in r for r in records):
         return classifier.predict_scores(texts)
-    return classifier.scores_from_vectors(record_vectors(store, classifier, records), texts)
+    return classifier.scores_from_vectors(record_vectors(store, classifier, records, shared=shared), texts)
 
 
 def fill_cache(store: Store, classifier, *, batch: int = 2048, limit: int | None = None,

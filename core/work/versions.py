@@ -295,16 +295,46 @@ def corrections_since(store: Store, taxonomy_id: str, models_dir: Path) -> tuple
     return store.expert_events_since(taxonomy_id, after), name
 
 
-def versions_table(versions: list[VersionInfo]) -> list[dict]:
-    """One display row per kept version."""
+def current_figures(store: Store, taxonomy: Taxonomy, versions: list[VersionInfo], models_dir: Path, *,
+                    compute: bool = True) -> tuple[int, dict[str, dict | None]]:
+    """(records in the evaluation set now, {folder: its summary on them}) for every kept version
+    whose folder is present: cached figures always, the others evaluated when ``compute`` (else
+    None), so versions trained when the set was smaller are compared on today's records."""
+    frame = eval_frame(store, taxonomy)
+    key = eval_hash(frame)
+    out: dict[str, dict | None] = {}
+    for v in versions:
+        if not v.installed:
+            continue
+        folder = Path(models_dir) / v.folder
+        try:
+            manifest = load_manifest(folder)
+        except WorkbenchError:
+            continue
+        cached = store.cached_evaluation(taxonomy.id, manifest.name, manifest.version, key)
+        if cached:
+            out[v.folder] = cached["figures"].get("summary") or {}
+        elif compute and not frame.empty:
+            out[v.folder] = evaluate_model(store, taxonomy, folder, frame).get("summary") or {}
+        else:
+            out[v.folder] = None
+    return len(frame), out
+
+
+def versions_table(versions: list[VersionInfo], now: dict[str, dict | None] | None = None) -> list[dict]:
+    """One display row per kept version: its figures when it was trained (on the evaluation set
+    of then) and, from ``now`` (``current_figures``), on the evaluation set of today."""
     rows = []
+    now = now or {}
     for v in versions:
         summary = (v.figures.get("eval_set") or {}).get("summary") or {}
         before = (v.figures.get("before") or {}).get("summary") or {}
+        today = now.get(v.folder) or {}
         rows.append({"version": f"v{v.number}", "folder": v.folder, "kind": v.kind, "parent": v.parent or "—",
                      "in use": ", ".join(x or "all languages" for x in v.promoted_for),
+                     "micro F1 today": today.get("micro_f1"), "macro F1 today": today.get("macro_f1"),
                      "records": v.examples, "eval records": int(summary.get("samples", 0) or 0),
-                     "micro F1": summary.get("micro_f1"), "macro F1": summary.get("macro_f1"),
+                     "micro F1 when trained": summary.get("micro_f1"), "macro F1 when trained": summary.get("macro_f1"),
                      "weighted F1": summary.get("weighted_f1"), "parent's micro F1": before.get("micro_f1"),
                      "calibration T": (v.params.get("calibration") or {}).get("temperature"),
                      "size MB": round(v.size_mb, 1), "by": v.created_by, "created": v.created_at[:16]})
@@ -328,6 +358,7 @@ def compare_table(store: Store, taxonomy: Taxonomy, folders: list[Path], lang: s
     return pd.DataFrame(rows)
 
 
-__all__ = ["EVAL_SHARE", "VersionError", "VersionInfo", "compare_table", "corrections_since", "delete_version",
+__all__ = ["EVAL_SHARE", "VersionError", "VersionInfo", "compare_table", "corrections_since", "current_figures",
+           "delete_version",
            "eval_frame", "eval_hash", "evaluate_model", "expert_labels", "gate", "in_use", "list_versions",
            "model_for", "promote", "rollback", "sync_eval_set", "versions_table"]
