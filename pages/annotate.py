@@ -54,7 +54,7 @@ def get_view(clf, tax, record: dict, db=None):
 def queue_spec(ctx: PageContext, model, kind: str) -> QueueSpec | None:
     """The queue's filters, chosen below the model and kind."""
     db, tax, lang = ctx.db, ctx.tax, ctx.lang
-    args = {"taxonomy_id": tax.id, "order": "entropy" if kind == "entropy" else ("margin" if model else "import")}
+    args = {"taxonomy_id": tax.id, "order": "entropy" if kind == "entropy" else ("diverse" if model else "import")}
     if model is not None:
         args.update(model_name=model.manifest.name, model_version=model.manifest.version)
     if kind == "predicted":

@@ -122,7 +122,7 @@ def last_undoable(events: Sequence[Event]) -> Event | None:
 
 
 QUEUE_STATUSES = ("unlabelled", "labelled", "any")
-QUEUE_ORDERS = ("margin", "entropy", "confidence", "import")
+QUEUE_ORDERS = ("diverse", "margin", "entropy", "confidence", "import")
 
 
 @dataclass(frozen=True)
@@ -130,14 +130,17 @@ class QueueSpec:
     """Which records to work on, in which order.
 
     ``status``: "unlabelled" (no one's label, no imported label in this taxonomy), "labelled"
-    (for review) or "any". ``order``: "margin" or "entropy" (least confident first, by the
-    model's top-1 minus top-2 score or by the entropy of its scores), "confidence" (most confident
-    first) or "import" (as imported). The ordered ones and ``predicted_codes`` need a model.
+    (for review) or "any". ``order``: "diverse" (least confident first within each predicted
+    category, the categories in turn: the most uncertain record of each category, then the second
+    of each, ...; a batch of labels covers the categories instead of piling up on one confusion),
+    "margin" or "entropy" (least confident first, by the model's top-1 minus top-2 score or by the
+    entropy of its scores), "confidence" (most confident first) or "import" (as imported). The
+    ordered ones and ``predicted_codes`` need a model.
     """
 
     taxonomy_id: str
     status: str = "unlabelled"
-    order: str = "margin"
+    order: str = "diverse"
     model_name: str = ""
     model_version: str = ""
     predicted_codes: tuple[str, ...] = ()

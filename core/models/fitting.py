@@ -144,9 +144,16 @@ def nll(scores: np.ndarray, gold: np.ndarray) -> float:
 
 def fit_temperature(scores: np.ndarray, gold: np.ndarray) -> dict:
     """The temperature T minimising the negative log-likelihood of softmax(log p / T) on
-    predictions for unseen data; with the expected calibration error before and after."""
+    predictions for unseen data (records of a category the predicting model never saw left
+    out); with the expected calibration error before and after."""
     from scipy.optimize import minimize_scalar
 
+    # a record whose category its fold's model never saw scores 0 for it whatever the temperature;
+    # left in, such records (rare categories) would drive T to its bound and flatten every score
+    seen = scores[np.arange(len(gold)), gold] > 0
+    left_out = int(len(gold) - seen.sum())
+    if seen.any():
+        scores, gold = scores[seen], gold[seen]
     logp = np.log(np.clip(scores, 1e-12, 1.0))
 
     def scaled(t: float) -> np.ndarray:
@@ -155,10 +162,11 @@ def fit_temperature(scores: np.ndarray, gold: np.ndarray) -> dict:
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
 
-    result = minimize_scalar(lambda lt: nll(scaled(float(np.exp(lt))), gold), bounds=(np.log(0.05), np.log(20.0)),
+    result = minimize_scalar(lambda lt: nll(scaled(float(np.exp(lt))), gold), bounds=(np.log(0.01), np.log(20.0)),
                              method="bounded")
     t = float(np.exp(result.x))
     return {"method": "temperature", "temperature": round(t, 4), "records": int(len(gold)),
+            "left_out_unseen_category": left_out,
             "nll_before": round(nll(scores, gold), 4), "nll_after": round(nll(scaled(t), gold), 4),
             "ece_before": round(ece(scores, gold), 4), "ece_after": round(ece(scaled(t), gold), 4)}
 

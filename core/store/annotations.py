@@ -95,7 +95,8 @@ class AnnotationQueries:
         if spec.search:
             where.append("(r.title LIKE ? OR r.abstract LIKE ? OR r.external_id = ?)")
             params += [f"%{spec.search}%", f"%{spec.search}%", spec.search]
-        order = {"margin": "p.margin ASC, r.id", "entropy": "p.entropy DESC, r.id",
+        order = {"diverse": "ROW_NUMBER() OVER (PARTITION BY p.top_code ORDER BY p.margin, r.id), p.margin, r.id",
+                 "margin": "p.margin ASC, r.id", "entropy": "p.entropy DESC, r.id",
                  "confidence": "p.top_score DESC, r.id", "import": "r.id"}[spec.order if scored else "import"]
         sql = "FROM records r " + " ".join(joins) + (" WHERE " + " AND ".join(where) if where else "")
         return sql, params, order
