@@ -5,8 +5,10 @@
 Workload: 60 % title only, 40 % title + an abstract of ~150-250 words, from the shipped corpora.
 Paths, each in its own process (for its peak memory), max length 256:
   (i)   naive: transformers ``pipeline`` on the PyTorch folder, batch 32, padded to max length;
-  (ii)  ours, ONNX fp32: length-sorted batches padded per batch;
-  (iii) ours, ONNX dynamic int8;
+  (ii)  ours, ONNX fp32: the default ``<t>-minilm`` (the same encoder, mean-pooled, with a linear
+        head), length-sorted batches padded per batch (its top-1 is a different model's, so no
+        agreement is reported for it);
+  (iii) ours, ONNX dynamic int8 of the PyTorch folder (agreement against (i));
   plus the TF-IDF baseline three ways (scikit-learn ``predict_proba``, skl2onnx's dense graph,
   our sparse graph through the onnx-text runtime), all from one fit on the FORD training set.
 Also a float32 matmul peak measured in the same run, the useful GFLOP/s of (ii) (FLOPs of the
@@ -198,7 +200,7 @@ def main() -> None:
         tfidf = run_child("ours", m / f"{args.taxonomy}-tfidf", tfidf_path)
         tfidf_ways = run_child("tfidf", m, tfidf_path)
     gemm_fp32, gemm_int8 = gemm_int8_vs_fp32()
-    gflop = useful_gflop(texts, m / f"{args.taxonomy}-minilm")
+    gflop = useful_gflop(texts, m / f"{args.taxonomy}-minilm-pt")
 
     def agree(a: dict) -> float:
         return round(sum(x == y for x, y in zip(a["labels"], naive["labels"])) / len(texts), 4)
@@ -215,7 +217,6 @@ def main() -> None:
         "int8_records_per_s": round(n / int8["seconds"], 1),
         "fp32_speedup_vs_naive": round(naive["seconds"] / fp32["seconds"], 2),
         "int8_speedup_vs_naive": round(naive["seconds"] / int8["seconds"], 2),
-        "fp32_top1_agreement_vs_naive": agree(fp32),
         "int8_top1_agreement_vs_naive": agree(int8),
         "matmul_peak_gflops": round(peak, 1),
         "fp32_useful_gflops": round(gflop / fp32["seconds"], 1),

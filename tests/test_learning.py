@@ -138,6 +138,24 @@ def test_head_reads_kept_vectors_and_ensemble_is_an_ordinary_model(mag_ws, tmp_p
     manifest = json.loads((ensemble.folder / "workbench.json").read_text())
     assert manifest["runtime"] == "ensemble" and abs(sum(manifest["training"]["weights"]) - 1) < 1e-6
     assert ensemble.after["summary"]["micro_f1"] >= head.after["summary"]["micro_f1"] - 0.02
+    # the same texts imported again (another collection): their vectors come from the kept ones
+    from core.work.embeddings import record_vectors
+
+    again = corpus("sci_mag_paper_titles_dev.csv", slice(5000, 5100)).reset_index(drop=True)
+    again["id"] = [f"again{i}" for i in range(len(again))]
+    batch = import_frame(store, again, "again.csv", {"id": "id", "title": "title"}, default_language="en").batch_id
+    new = store.records(batch_id=batch, limit=1000)
+    encoded: list[str] = []
+
+    class Counting(type(clf)):  # the real runtime, counting the texts it is asked to encode
+        def embed(self, texts):
+            encoded.extend(texts)
+            return super().embed(texts)
+
+    counting = Counting(clf.folder, clf.manifest)
+    vectors = record_vectors(store, counting, new)
+    assert encoded == [] and store.embedding_count(key) == kept + len(new)
+    assert np.abs(vectors - clf.embed([clf.manifest.text_of(r) for r in new])).max() < 2e-3
     out = tmp_path / "texts.csv"
     pd.DataFrame({"title": ["Soil microbial communities under organic farming", "Tax credits for families"]}).to_csv(
         out, index=False)
@@ -318,3 +336,41 @@ def test_background_fill_encodes_every_record_once_at_low_priority(mag_ws, tmp_p
     while not embedding_jobs(store)[0].finished and time.time() < deadline:
         time.sleep(0.2)
     assert embedding_jobs(store)[0].id == again and embedding_jobs(store)[0].done == 0
+
+
+@pytest.mark.slow
+def test_two_hundred_hungarian_labels_one_click_promote_and_the_next_record_is_better(store, tmp_path):
+    """The loop as a Hungarian expert lives it: 200 speeches labelled, one training run, its
+    evaluation-set figures beside the default model's on the same records, promoted for Hungarian,
+    and the next Hungarian record is suggested by the new version."""
+    import shutil
+
+    from core.models.registry import discover
+    from core.work.annotation import model_view
+
+    models = tmp_path / "models"
+    models.mkdir()
+    shutil.copytree(default_model("cap-tfidf").parent / ".encoders", models / ".encoders", copy_function=os.link)
+    for name in ("cap-tfidf", "cap-minilm"):
+        shutil.copytree(default_model(name), models / name, copy_function=os.link)
+    hu = pd.read_csv(shared_file("corpora", "cap_hu_pre_agenda_speeches_sample.csv"), dtype=str)
+    hu["title"] = hu["agenda_item_title"].str.strip('"')
+    import_frame(store, hu, "hu.csv", {"id": "text_id", "title": "title", "abstract": "text"}, taxonomy_id="cap")
+    cap = store.load_taxonomy("cap")
+    labelled = dict(zip(hu["text_id"][:200], hu["cap_major"][:200]))
+    assert label_as_expert(store, cap, labelled) == 200
+    report = train_version(store, cap, models, TrainOptions("tfidf"), by="lead")
+    default_name = next(m.folder.name for m in discover(models) if m.manifest and m.manifest.taxonomy == "cap"
+                        and m.folder.name == report.manifest.evaluation["before_model"])
+    assert report.before is not None and report.eval_records >= 30
+    assert report.after["summary"]["micro_f1"] > report.before["summary"]["micro_f1"] + 0.15, (
+        report.after["summary"], report.before["summary"], default_name)
+    assert report.manifest.languages == ("hu",)
+    assert promote(store, cap, report.folder.name, models, "lead", language="hu") == []
+    assert model_for(store, "cap", "hu", models) == report.folder.name
+    assert model_for(store, "cap", "en", models) is None  # English records keep the default
+    ids = {r["external_id"]: r["id"] for r in store.db.query("SELECT id, external_id FROM records")}
+    nxt = store.record(ids[hu["text_id"].iloc[210]])
+    view = model_view(load_classifier(models / model_for(store, "cap", nxt["language"], models)), cap, nxt, top_k=3,
+                      store=store)
+    assert view.suggestions and len(list_versions(store, "cap", models)) == 1

@@ -118,6 +118,18 @@ class LearningQueries:
                 "INSERT OR REPLACE INTO embeddings (encoder, record_id, content_hash, vector) VALUES (?, ?, ?, ?)",
                 [(encoder, int(rid), digest, vectors[i].tobytes()) for i, (rid, digest) in enumerate(rows)])
 
+    def embeddings_by_text(self, encoder: str, content_hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        """Kept vectors of any record with these content hashes (the same text gives the same vector)."""
+        out: dict[str, np.ndarray] = {}
+        hashes = list(dict.fromkeys(h for h in content_hashes if h))
+        for start in range(0, len(hashes), 50_000):
+            for digest, blob in self.db.execute(
+                    "SELECT content_hash, vector FROM embeddings WHERE encoder = ? AND content_hash IN "
+                    "(SELECT value FROM json_each(?)) GROUP BY content_hash",
+                    [encoder, json.dumps(hashes[start:start + 50_000])]):
+                out[digest] = np.frombuffer(blob, dtype=np.float16)
+        return out
+
     def embedding_count(self, encoder: str) -> int:
         return self.db.execute("SELECT count(*) FROM embeddings WHERE encoder = ?", [encoder]).fetchone()[0]
 

@@ -349,3 +349,10 @@ def m009_learning(db: sqlite_utils.Database) -> None:
                "vector BLOB NOT NULL, PRIMARY KEY (encoder, record_id)) WITHOUT ROWID")
     db["workspace_settings"].create({"key": str, "value": str}, pk="key")
     db.execute("CREATE INDEX idx_annotations_taxonomy_id ON annotations (taxonomy_id, id)")
+
+
+@migrations()
+def m010_embedding_text_index(db: sqlite_utils.Database) -> None:
+    # The same text (a re-imported record, a repeated title) is encoded once per encoder: vectors
+    # are found by the text's content hash as well as by record.
+    db.execute("CREATE INDEX idx_embeddings_text ON embeddings (encoder, content_hash)")

@@ -41,12 +41,16 @@ def record_vectors(store: Store, classifier, records: Sequence[dict[str, Any]], 
     missing = [i for i, rid in enumerate(ids) if rid not in kept]
     dim = next(iter(kept.values())).shape[0] if kept else None
     computed: dict[int, np.ndarray] = {}
+    same_text = store.embeddings_by_text(key, [records[i].get("content_hash") or "" for i in missing])
     for start in range(0, len(missing), chunk):
         part = missing[start:start + chunk]
         texts = [classifier.manifest.text_of(records[i]) for i in part]
-        unique = list(dict.fromkeys(texts))  # the same text (a re-imported record) is encoded once
+        known = {t: same_text[records[i].get("content_hash")] for i, t in zip(part, texts)
+                 if records[i].get("content_hash") in same_text}  # another record with this text was encoded
+        unique = [t for t in dict.fromkeys(texts) if t not in known]  # the same text is encoded once
         where = {t: k for k, t in enumerate(unique)}
-        vectors = classifier.embed(unique)[[where[t] for t in texts]]
+        fresh = classifier.embed(unique) if unique else None
+        vectors = np.stack([known[t].astype(np.float32) if t in known else fresh[where[t]] for t in texts])
         store.save_embeddings(key, [(ids[i], records[i].get("content_hash")) for i in part], vectors)
         for j, i in enumerate(part):
             computed[i] = vectors[j]

@@ -145,6 +145,11 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
     if folder.exists():
         raise LearningError(f"'{folder}' exists already: choose a new name (each version is its own folder)")
     parent = compare.name if compare else model_for(store, taxonomy.id, options.language, models_dir)
+    if parent is None and not compare:  # nothing promoted: compare with the default the pages suggest with
+        from core.models.registry import discover, models_for
+
+        defaults = models_for(discover(models_dir), taxonomy.id)
+        parent = defaults[0].folder.name if defaults else None
     parent_folder = Path(compare) if compare else (models_dir / parent if parent else None)
     parent_rows = [r for r in store.version_rows(taxonomy.id) if r["folder"] == parent]
     last_event = store.last_event_id()
