@@ -144,4 +144,25 @@ class Encoder:
                               lambda feeds: self.session.run(["embedding"], feeds)[0], self.input_names)
 
 
-__all__ = ["ENCODER_NAME", "Encoder", "encoder_folder", "ensure_encoder", "link_encoder"]
+def corpus_vectors(encoder_dir: str | Path, texts: Sequence[str]) -> np.ndarray:
+    """The encoder's vectors of a fixed list of texts (the shipped corpora the default models and
+    their evaluations read), kept beside the encoder as float16 so a rebuild or a benchmark
+    encodes them once."""
+    encoder_dir = Path(encoder_dir)
+    digest = hashlib.sha256("\x1e".join(texts).encode("utf-8")).hexdigest()[:16]
+    info = json.loads((encoder_dir / ENCODER_FILE).read_text(encoding="utf-8"))
+    path = encoder_dir / "corpora" / f"{info['id'].replace('/', '_').replace('@', '-')}-{digest}.npy"
+    if path.exists():
+        try:
+            return np.load(path).astype(np.float32)
+        except (OSError, ValueError):
+            pass
+    vectors = Encoder(encoder_dir).embed(list(texts))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+    np.save(tmp, vectors.astype(np.float16))
+    os.replace(tmp, path)
+    return vectors
+
+
+__all__ = ["ENCODER_NAME", "Encoder", "corpus_vectors", "encoder_folder", "ensure_encoder", "link_encoder"]

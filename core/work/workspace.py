@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 from core.domain.taxonomy import Taxonomy
-from core.errors import StoreError
+from core.errors import NotFound, StoreError
 from core.files.shipped import BUILTIN_TAXONOMIES, DEMO_SLICES
 from core.files.taxonomy_io import read_taxonomy_file
 from core.settings import DATA_DIR, Settings
@@ -16,6 +16,16 @@ from core.work.records_import import import_records
 
 def _file_version(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def builtin_taxonomy(taxonomy_id: str) -> Taxonomy:
+    """A shipped taxonomy read from its data file (no workspace needed)."""
+    for builtin in BUILTIN_TAXONOMIES:
+        if builtin.id == taxonomy_id:
+            path = DATA_DIR / "taxonomies" / builtin.file
+            return Taxonomy(builtin.id, builtin.name, read_taxonomy_file(path), source=builtin.source,
+                            version=_file_version(path))
+    raise NotFound(f"no shipped taxonomy '{taxonomy_id}'")
 
 
 def ensure_builtin_taxonomies(store: Store) -> None:

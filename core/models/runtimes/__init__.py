@@ -21,6 +21,7 @@ RUNTIMES: dict[str, tuple[str, str, str]] = {
     "sparse-linear": ("core.models.runtimes.sparse_linear", "SparseLinearClassifier", "scikit-learn and safetensors"),
     "encoder-head": ("core.models.runtimes.encoder_head", "EncoderHeadClassifier", "onnxruntime and transformers"),
     "ensemble": ("core.models.runtimes.ensemble", "EnsembleClassifier", "its members' runtimes"),
+    "zero-shot": ("core.models.runtimes.zero_shot", "ZeroShotClassifier", "onnxruntime and transformers"),
 }
 
 
