@@ -61,8 +61,10 @@ def compare(name: str, data, taxonomies: list[str], encoder_dir: Path, seeds: in
     src = sources_of(data)
     per: dict[str, dict[str, list]] = {}
     calib: dict[str, list] = {}
+    counts = {c: int((codes == c).sum()) for c in set(codes)}
+    stratify = codes if min(counts.values()) >= 2 else None  # as the defaults' own held-out split
     for seed in range(seeds):
-        train, test = train_test_split(np.arange(len(codes)), test_size=0.2, random_state=seed, stratify=codes)
+        train, test = train_test_split(np.arange(len(codes)), test_size=0.2, random_state=seed, stratify=stratify)
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
             base = Manifest("m", "1", name, (), "", input_fields=("title", "abstract", "keywords"))

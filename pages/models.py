@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.errors import WorkbenchError
 from core.models.registry import check_codes, discover, resolve_model_path
-from core.models.scoring import suggest
+from core.models.scoring import suggest, unscorable_codes
 from ui.common import classifier, page_context, plain, show_errors, taxonomy
 from ui.learning import versions_section
 from ui.widgets import backup_section
@@ -25,7 +25,8 @@ with page_context() as ctx:
             held = m.manifest.evaluation.get("held_out", {})
             rows.append({
                 "model": m.manifest.name, "version": m.manifest.version, "taxonomy": m.manifest.taxonomy,
-                "runtime": m.manifest.runtime, "codes": len(m.manifest.codes), "size MB": round(m.size_mb, 1),
+                "runtime": m.manifest.runtime, "codes": len(m.manifest.codes),
+                "languages": ", ".join(m.manifest.languages) or "not declared", "size MB": round(m.size_mb, 1),
                 "held-out weighted F1": held.get("strict_weighted_f1"),
                 "held-out macro F1": held.get("strict_macro_f1"),
                 "problem": "",
@@ -33,6 +34,35 @@ with page_context() as ctx:
         st.dataframe(rows, hide_index=True, width="stretch", key="models.table")
     else:
         st.info("No model folders yet. The set-up builds the default models (scripts/build_models.py).")
+
+    if usable:
+        with st.expander("What a model can and cannot suggest"):
+            names = [m.manifest.name for m in usable]
+            pick = usable[names.index(st.selectbox("Model", names, key="models.detail_model"))]
+            stored = {t.id for t in db.list_taxonomies()}
+            manifest = pick.manifest
+            st.write(f"**Languages:** {', '.join(manifest.languages) or 'not declared'} · **runtime:** "
+                     f"{plain(manifest.runtime)} · **codes:** {len(manifest.codes)}")
+            if manifest.taxonomy in stored:
+                tax = taxonomy(db, manifest.taxonomy)
+                missing = unscorable_codes(manifest, tax)
+                st.write(f"**Cannot suggest {len(missing):,} of {len(tax):,} nodes** of {plain(tax.name)} (no "
+                         "training example, or deeper than its codes); the hierarchy browser marks them as not "
+                         "scored.")
+                if missing:
+                    st.dataframe([{"code": c, "level": tax.level(c), "path": tax.path_label(c, state.lang)}
+                                  for c in missing], hide_index=True, width="stretch", key="models.missing",
+                                 height=min(35 * len(missing) + 38, 300))
+            per = (manifest.evaluation.get("held_out") or {}).get("per_category") or {}
+            if per:
+                st.write("**Held-out figures per category**")
+                st.dataframe([{"code": c, "name": taxonomy(db, manifest.taxonomy).name_of(c, state.lang)
+                               if manifest.taxonomy in stored and c in taxonomy(db, manifest.taxonomy) else c,
+                               **{k: v for k, v in f.items()}} for c, f in per.items()],
+                             hide_index=True, width="stretch", key="models.per_category")
+            elif manifest.evaluation.get("eval_set"):
+                st.caption("A workspace version: its figures per category are on today's evaluation set below "
+                           "(Compare per category).")
 
     st.subheader("Try a text")
     if usable:

@@ -10,7 +10,10 @@ Per taxonomy (FORD level-2 codes, CAP major topics):
 - ``.encoders/all-MiniLM-L6-v2-mean``: the encoder with mean pooling inside the graph, shared by
   every head and ensemble (and named by their embedding cache);
 - ``<t>-minilm``: a logistic-regression head on that encoder's sentence vectors (``encoder-head``):
-  the models of both taxonomies share one encoder, so a job running both encodes each record once.
+  the models of both taxonomies share one encoder, so a job running both encodes each record once;
+- ``ford-zeroshot``, ``ford-deep-zeroshot``, ``cap-zeroshot``: every node of the taxonomy scored by
+  sentence similarity to its path of names and description (``zero-shot``), temperature fitted on
+  the shipped corpus through the roll-up.
 Each manifest records the held-out evaluation. Folders that exist are kept unless --force.
 """
 
@@ -29,16 +32,19 @@ sys.path.insert(0, str(ROOT))
 from dataclasses import replace  # noqa: E402
 
 from core.files.shipped import cap_training_set, ford_training_set  # noqa: E402
-from core.models.encoder import encoder_folder  # noqa: E402
+from core.models.encoder import corpus_vectors, encoder_folder  # noqa: E402
 from core.models.export import export_onnx  # noqa: E402
 from core.models.manifest import MANIFEST_FILE, Manifest, load_manifest, write_manifest  # noqa: E402
 from core.models.training import train_head_model, train_minilm_classifier, train_tfidf_model  # noqa: E402
+from core.models.zeroshot import build_zero_shot  # noqa: E402
 from core.settings import Settings  # noqa: E402
+from core.work.workspace import builtin_taxonomy  # noqa: E402
 
 VERSION = "1.1.0"
 # a kind's folders are rebuilt when their version changes (tfidf 1.2.0: the graph counts tokens in O(n log n);
 # minilm 2.0.0: a head on the shared mean-pooled encoder instead of an ONNX export of the [CLS] model)
-KIND_VERSIONS = {"tfidf": "1.2.0", "minilm": "2.0.0"}
+KIND_VERSIONS = {"tfidf": "1.2.0", "minilm": "2.0.0", "zeroshot": "1.0.0"}
+ZERO_SHOT = {"ford": ("ford", "ford-deep"), "cap": ("cap",)}  # zero-shot models, calibrated on each corpus
 
 
 SAMPLES = 200  # texts for the PyTorch-vs-ONNX agreement report
@@ -72,7 +78,8 @@ def main() -> None:
                         input_fields=("title", "abstract", "keywords"), languages=("en",))
 
         def version_of(name: str) -> str:
-            return KIND_VERSIONS.get(name.split("-", 1)[1], VERSION)
+            return KIND_VERSIONS.get(name.rsplit("-", 1)[1] if name.endswith("-zeroshot") else name.split("-", 1)[1],
+                                     VERSION)
 
         def wanted(name: str) -> bool:
             path = args.models / name / MANIFEST_FILE
@@ -90,15 +97,30 @@ def main() -> None:
                     data.texts, data.codes, tmp, replace(base, name=name, version=version_of(name),
                                                          training={"sources": data.sources})))
                 report(args.models / name, start)
+        encoder = encoder_folder(args.models)
         name = f"{taxonomy}-minilm"
         if wanted(name):
             data = data or loader()
             start = time.perf_counter()
-            encoder = encoder_folder(args.models)
+            vectors = corpus_vectors(encoder, data.texts)  # kept beside the encoder: encoded once
             build(args.models / name, lambda tmp: train_head_model(
                 data.texts, data.codes, tmp, replace(base, name=name, version=version_of(name),
-                                                     training={"sources": data.sources}), encoder))
+                                                     training={"sources": data.sources}), encoder, vectors=vectors))
             report(args.models / name, start)
+        for target in ZERO_SHOT[taxonomy]:
+            name = f"{target}-zeroshot"
+            if wanted(name):
+                data = data or loader()
+                start = time.perf_counter()
+                vectors = corpus_vectors(encoder, data.texts)
+                build(args.models / name, lambda tmp, target=target, name=name: build_zero_shot(
+                    builtin_taxonomy(target), tmp, replace(base, name=name, version=version_of(name), taxonomy=target,
+                                                           training={"calibrated_on": data.sources}),
+                    encoder, calibration=(vectors, data.codes)))
+                calibration = load_manifest(args.models / name).calibration
+                print(f"{name}: every node of {target} ({len(load_manifest(args.models / name).codes)} leaves), "
+                      f"T {calibration.get('temperature')}, ECE {calibration.get('ece_before')} -> "
+                      f"{calibration.get('ece_after')} ({time.perf_counter() - start:.0f} s)")
         name = f"{taxonomy}-minilm-int8"
         if wanted(name):
             data = data or loader()

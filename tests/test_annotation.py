@@ -28,14 +28,24 @@ def test_uncertainty_margin_and_entropy():
 
 def test_queue_least_confident_first_and_progress(arxiv_ws, ford_tfidf):
     store, ford = arxiv_ws
-    spec = QueueSpec("ford", model_name="ford-test", model_version="t1")
+    spec = QueueSpec("ford", order="margin", model_name="ford-test", model_version="t1")
     assert store.queue_size(spec) == 0 and len(store.unscored_ids(spec)) == 120  # labelled ones left out
     assert score_records(store, ford_tfidf, ford, store.unscored_ids(spec)) == 120
     queue = Queue.build(store, spec)
     assert queue.total == 120 and len(queue.ids) == 120
-    margins = [store.db.execute("SELECT margin FROM predictions WHERE record_id = ?", [i]).fetchone()[0]
-               for i in queue.ids]
+    rows = {i: store.db.execute("SELECT margin, top_code FROM predictions WHERE record_id = ?", [i]).fetchone()
+            for i in queue.ids}
+    margins = [rows[i][0] for i in queue.ids]
     assert margins == sorted(margins)
+    # the default order: the least confident record of each predicted category, then the second of each, ...
+    diverse = Queue.build(store, QueueSpec("ford", model_name="ford-test", model_version="t1"))
+    assert QueueSpec("ford", model_name="m").order == "diverse" and set(diverse.ids) == set(queue.ids)
+    categories = {rows[i][1] for i in queue.ids}
+    first_round = diverse.ids[:len(categories)]
+    assert {rows[i][1] for i in first_round} == categories  # every predicted category once, first
+    for code in categories:  # within a category, least confident first
+        own = [rows[i][0] for i in diverse.ids if rows[i][1] == code]
+        assert own == sorted(own)
     by_entropy = Queue.build(store, QueueSpec("ford", order="entropy", model_name="ford-test", model_version="t1"))
     assert set(by_entropy.ids) == set(queue.ids) and by_entropy.ids != queue.ids
     review = Queue.build(store, QueueSpec("ford", status="labelled", order="import"))

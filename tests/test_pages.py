@@ -1,5 +1,6 @@
 """One AppTest smoke test per page, plus the Taxonomies and Import journeys through built-in widgets."""
 
+import json
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -127,6 +128,14 @@ def test_models_page_lists_tries_and_checks_folders(workspace_env, tmp_path, mon
     table = at.dataframe[0].value
     assert set(table["model"]) == {"tiny", "broken"}
     assert "neither" in table.set_index("model").loc["broken", "problem"]
+    assert table.set_index("model").loc["tiny", "languages"] in ("en", "not declared")
+    at.selectbox(key="models.detail_model").select("tiny").run()
+    frames = [d.value for d in at.dataframe]
+    missing = next(f for f in frames if list(f.columns) == ["code", "level", "path"])  # nodes it cannot suggest
+    tiny_codes = set(json.loads((models_dir / "tiny" / "workbench.json").read_text())["codes"])
+    assert len(missing) == 48 - len(tiny_codes) - 2 and not set(missing["code"]) & (tiny_codes | {"3", "5"})
+    assert any("Cannot suggest" in m.value for m in at.markdown)
+    assert any("f1" in f.columns and "precision" in f.columns for f in frames)  # held-out figures per category
     at.text_area(key="models.text").input("unemployment, inflation and wages in the labour market").run()
     assert not at.exception
     bars = [p.proto.text for p in at.get("progress")]

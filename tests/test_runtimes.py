@@ -106,13 +106,54 @@ def head_and_ensemble(tmp_path_factory):
     return root / "tiny-head", root / "tiny-ensemble"
 
 
+@pytest.fixture(scope="module")
+def zero_shot_folder(tmp_path_factory):
+    """A zero-shot model over every FORD node, its temperature fitted on 300 labelled MAG titles."""
+    from core.models.encoder import Encoder, ensure_encoder
+    from core.models.zeroshot import build_zero_shot
+    from core.work.workspace import builtin_taxonomy
+
+    frame = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv").head(300)
+    encoder_dir = ensure_encoder(default_model("ford-tfidf").parent)
+    folder = tmp_path_factory.mktemp("zero-shot") / "ford-zs"
+    build_zero_shot(builtin_taxonomy("ford"), folder, Manifest("ford-zs", "test", "ford", (), ""), encoder_dir,
+                    calibration=(Encoder(encoder_dir).embed(frame["title"].tolist()),
+                                 frame["ford_l2"].astype(str).tolist()))
+    return folder
+
+
 @pytest.fixture(params=sorted(RUNTIMES))
 def classifier(request, tfidf_folder, dummy_folder, tiny_transformer, tiny_onnx, word_char_folder,
-               head_and_ensemble):
+               head_and_ensemble, zero_shot_folder):
     folders = {"dummy": dummy_folder, "onnx-text": tfidf_folder, "transformers": tiny_transformer,
                "onnx-transformer": tiny_onnx[0], "sparse-linear": word_char_folder,
-               "encoder-head": head_and_ensemble[0], "ensemble": head_and_ensemble[1]}
+               "encoder-head": head_and_ensemble[0], "ensemble": head_and_ensemble[1],
+               "zero-shot": zero_shot_folder}
     return load_classifier(folders[request.param])
+
+
+def test_zero_shot_scores_every_node_even_those_without_examples(zero_shot_folder, ford):
+    """The supervised defaults have no chemistry, agriculture or literature: zero-shot ranks them among
+    its top 5 of 42 fields (its accuracy is measured by bench_suggestions)."""
+    from core.models.scoring import unscorable_codes
+    from core.models.zeroshot import node_texts
+    from core.work.workspace import builtin_taxonomy
+
+    clf = load_classifier(zero_shot_folder)
+    assert unscorable_codes(clf.manifest, ford) == []
+    assert unscorable_codes(load_manifest(default_model("ford-minilm")), ford)  # the supervised default cannot
+    tops = [[s.code for s in r] for r in suggest(clf, [
+        "Synthesis and characterisation of new palladium catalysts for organic reactions",
+        "Crop yield and soil fertility under different irrigation regimes for wheat",
+        "Narrative voice in the nineteenth-century novel"], ford, top_k=5, level=2)]
+    assert all(code in top for code, top in zip(["1.4", "4.1", "6.2"], tops)), tops
+    calibration = clf.manifest.calibration
+    assert calibration["records"] == 300 and calibration["nll_after"] <= calibration["nll_before"]
+    deep = builtin_taxonomy("ford-deep")
+    unnamed = next(n.code for n in deep if "(unnamed)" in n.name("en"))
+    assert node_texts(deep, unnamed) == node_texts(deep, deep.parents(unnamed)[0].code)
+    assert node_texts(ford, "1.4")[0] == "Natural sciences > Chemical sciences"
+    assert any("Kémiai tudományok" in t for t in node_texts(ford, "1.4"))  # its Hungarian path too
 
 
 def test_contract(classifier, ford):

@@ -159,7 +159,8 @@ def backup_section(db, home: Path, key: str) -> None:
 class Browser:
     """A hierarchy browser: search, a breadcrumb, the open node's children as buttons. The open
     node is kept per taxonomy (switching taxonomy and back finds it again). ``scores``: a model's
-    rolled-up score per node, shown on the buttons and ordering the children."""
+    rolled-up score per node, shown on the buttons and ordering the children; a node the model
+    cannot score says so instead of showing 0 %."""
 
     tax: Taxonomy
     lang: str
@@ -179,7 +180,10 @@ class Browser:
         self._state[self.tax.id] = code
 
     def label(self, code: str, width: int = 80) -> str:
-        score = f" — {self.scores[code]:.0%}" if code in self.scores else ""
+        if code in self.scores:
+            score = f" — {self.scores[code]:.0%}"
+        else:  # a node the model cannot score (no training example, or below its level): not "0 %"
+            score = " — not scored by this model" if self.scores else ""
         return plain(f"{code} · {self.tax.name_of(code, self.lang)}"[:width]) + score
 
     def search(self, label: str, *, limit: int = 15, table: bool = False) -> str | None:
@@ -212,7 +216,7 @@ class Browser:
         """The open node's children (the top level when none is open) as buttons."""
         children = self.tax.children(self.current)
         if self.scores:
-            children = sorted(children, key=lambda n: -self.scores.get(n.code, 0.0))
+            children = sorted(children, key=lambda n: -self.scores.get(n.code, -1.0))
         cols = st.columns(columns)
         for i, child in enumerate(children[:limit]):
             cols[i % columns].button(self.label(child.code), key=f"{self.key}.node.{child.code}",

@@ -68,6 +68,18 @@ def _plan(manifest: Manifest, taxonomy: Taxonomy) -> _Plan:
     return cache[key]
 
 
+def scorable_codes(manifest: Manifest, taxonomy: Taxonomy) -> set[str]:
+    """The nodes a model gives a score: its own codes and their ancestors."""
+    return set(_plan(manifest, taxonomy).codes)
+
+
+def unscorable_codes(manifest: Manifest, taxonomy: Taxonomy) -> list[str]:
+    """The taxonomy's nodes a model cannot suggest (no training example, or below its level), in
+    the taxonomy's order."""
+    have = scorable_codes(manifest, taxonomy)
+    return [n.code for n in taxonomy if n.code not in have]
+
+
 def rolled_up(manifest: Manifest, taxonomy: Taxonomy, scores: np.ndarray) -> tuple[list[str], np.ndarray]:
     """Scores for every node that is a model code or an ancestor of one (columns = returned codes)."""
     plan = _plan(manifest, taxonomy)
@@ -166,4 +178,5 @@ def output_cells(ranked: Sequence, taxonomy: Taxonomy, top_k: int, lang: str = "
 
 
 __all__ = ["MULTI_LABEL_THRESHOLD", "Suggestion", "code_table", "output_cells", "predicted_codes",
-           "prediction_rows", "rank", "result_columns", "rolled_up", "suggest", "uncertainty"]
+           "prediction_rows", "rank", "result_columns", "rolled_up", "scorable_codes", "suggest", "uncertainty",
+           "unscorable_codes"]
