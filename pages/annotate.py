@@ -8,6 +8,7 @@ import streamlit as st
 from core.domain.labels import QueueSpec
 from core.models.registry import estimated_seconds
 from core.work.annotation import AnnotationError, Annotator, Queue, model_view
+from core.work.suggesting import meaningful, suggestion_source
 from core.work.versions import model_for
 from ui.common import ROLES, PageContext, classifier, open_store, page_context, plain, show_errors
 from ui.learning import retrain_hint
@@ -88,16 +89,6 @@ def queue_spec(ctx: PageContext, model, kind: str) -> QueueSpec | None:
         return None
 
 
-def language_mark(model, record: dict) -> str:
-    """A warning where the record's language is not one the model was trained for."""
-    language = (record.get("language") or "").lower()
-    known = [x.lower() for x in (model.manifest.languages if model is not None else ())]
-    if model is None or not language or not known or language in known:
-        return ""
-    return (f"{model.manifest.name} was not trained for this record's language ({language}; it knows "
-            f"{', '.join(known)}): its confidence means little here")
-
-
 def queue_panel(ctx: PageContext) -> None:
     db, tax = ctx.db, ctx.tax
     c1, c2, c3 = st.columns(3)
@@ -160,15 +151,16 @@ with page_context() as ctx:
     routed = ctx.model(model_for(db, tax.id, record.get("language") or "", ctx.cfg.models_dir) or "")
     if routed is not None and qmodel is not None and ctx.models and qmodel.folder == ctx.models[0].folder:
         qmodel = routed  # the model in use for this record's language
+    source = suggestion_source(ctx.models, qmodel, record.get("language") or "")
+    qmodel = next((m for m in ctx.models if m.folder == source.folder), qmodel)
     second = ctx.model(st.session_state.get("annotate.model2", "none"))
     view = second_view = None
     with show_errors():
         view = get_view(classifier(qmodel.folder), tax, record, db) if qmodel is not None else None
         second_view = get_view(classifier(second.folder), tax, record, db) if second is not None else None
-    foreign = language_mark(qmodel, record)
-    if foreign:
-        st.caption(f":orange[{plain(foreign)}]")
-    shown = list(view.suggestions) if view else []
+    if source.note:
+        st.caption(f":orange[{plain(source.note)}]")
+    shown = list(meaningful(view.suggestions)) if view else []
 
     # Callbacks run at the start of the next rerun, after this run's store is closed: each opens its
     # own. They act on the record and suggestions that were on screen when the key was pressed.
@@ -257,7 +249,8 @@ with page_context() as ctx:
 
         cols = st.columns(2) if second_view else [st.container()]
         with cols[0]:
-            st.markdown(f"**Suggestions** · {plain(view.model)} {plain(view.version)}" if view
+            st.markdown(f"**Suggestions** · {plain(view.model)} {plain(view.version)} · {source.kind}"
+                        + (" · :orange[low confidence]" if source.low_confidence else "") if view
                         else "**No model suggestions**")
             for i, s in enumerate(shown):
                 b, bar = st.columns([1, 4], vertical_alignment="center")
@@ -265,6 +258,10 @@ with page_context() as ctx:
                          disabled=not can_act, help=f"Accept {s.code}", width="stretch")
                 bar.progress(min(max(s.score, 0.0), 1.0),
                              text=f"{s.score:.0%} · {plain(s.code)} · {plain(tax.path_label(s.code, lang))}")
+            if view and len(shown) < len(view.suggestions):
+                st.caption(f"{len(view.suggestions) - len(shown)} less likely suggestion(s) hidden (together "
+                           f"{sum(x.score for x in view.suggestions[len(shown):]):.0%}); the hierarchy browser "
+                           "shows every node's score.")
         if second_view:
             with cols[1]:
                 st.markdown(f"**{plain(second_view.model)} {plain(second_view.version)}**")

@@ -183,3 +183,37 @@ def test_two_concurrent_sessions_lose_nothing(arxiv_ws):
     counts = dict(store.db.execute("SELECT annotator, count(*) FROM annotations GROUP BY 1").fetchall())
     assert counts == {"Eva": 150, "Jan": 150}
     assert store.db.execute("SELECT count(*) FROM current_labels").fetchone()[0] == 80
+
+
+def test_a_hungarian_record_on_day_one_gets_marked_low_confidence_suggestions_and_a_way_forward():
+    """No model knows Hungarian yet: the page keeps the best model, marks it low-confidence and
+    points to the loop; once a Hungarian version exists it is used; a zero-shot model says what it
+    is; only the suggestions that carry the probability are shown."""
+    import dataclasses
+
+    from core.models.registry import InstalledModel, discover, models_for
+    from core.work.suggesting import meaningful, suggestion_source
+    from tests.conftest import default_model
+
+    models = models_for(discover(default_model("cap-tfidf").parent), "cap")
+    chosen = models[0]
+    assert chosen.manifest.runtime != "zero-shot"  # supervised models rank first
+    day_one = suggestion_source(models, chosen, "hu")
+    assert day_one.low_confidence and day_one.folder == chosen.folder
+    assert "No model is trained for Hungarian" in day_one.note and "Models page" in day_one.note
+    english = suggestion_source(models, chosen, "en")
+    assert not english.low_confidence and english.note == "" and english.kind == "supervised"
+    hungarian = InstalledModel(chosen.folder.parent / "cap-v1-tfidf",
+                               dataclasses.replace(chosen.manifest, name="cap-v1-tfidf", languages=("hu",)))
+    later = suggestion_source([*models, hungarian], chosen, "hu")
+    assert later.folder == hungarian.folder and not later.low_confidence and "cap-v1-tfidf" in later.note
+    zero = next(m for m in models if m.manifest.runtime == "zero-shot")
+    hint = suggestion_source(models, zero, "en")
+    assert hint.kind == "zero-shot" and hint.low_confidence and "names" in hint.note
+
+    from core.models.scoring import Suggestion
+
+    ranked = [Suggestion(c, s, i + 1) for i, (c, s) in enumerate([("1", .6), ("2", .25), ("3", .08), ("4", .05),
+                                                                   ("5", .01), ("6", .01)])]
+    assert [s.code for s in meaningful(ranked)] == ["1", "2", "3"]  # 0.93 covered
+    assert [s.code for s in meaningful(ranked[4:])] == ["5"]  # the first is always shown

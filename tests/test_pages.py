@@ -381,3 +381,36 @@ def test_train_promote_and_the_next_record_gets_the_new_models_suggestions(works
     at.switch_page("pages/models.py").run()
     at.button(key="versions.rollback").click().run()
     assert at.success and "default model" in at.success[0].value
+
+
+def test_a_hungarian_record_on_day_one_says_no_model_knows_hungarian(workspace_env, tmp_path):
+    """An English-only model on a Hungarian record: the suggestions are marked low-confidence and
+    the page says how the workbench will learn Hungarian."""
+    import dataclasses
+    import os
+
+    from core.models.manifest import load_manifest, write_manifest
+
+    models = os.environ["WORKBENCH_MODELS"]
+    english = f"{models}/ford-english"
+    import shutil
+
+    shutil.copytree(f"{models}/ford-dummy", english)
+    write_manifest(english, dataclasses.replace(load_manifest(english), name="ford-english", languages=("en",)))
+    at = app().run()
+    at.text_input(key="sidebar.user").input("Kovács Anna")
+    at.run()
+    with _db(workspace_env) as db:
+        from core.domain.labels import QueueSpec
+
+        first = db.queue_ids(QueueSpec("ford", order="import"), limit=1)[0]  # an unlabelled FORD record
+        with db.write():
+            db.db.execute("UPDATE records SET language = 'hu' WHERE id = ?", [first])
+    at.switch_page("pages/annotate.py").run()
+    at.selectbox(key="annotate.model").select("ford-english").run()
+    at.selectbox(key="annotate.kind").select("language").run()
+    at.selectbox(key="annotate.language").select("hu").run()
+    at.button(key="annotate.open").click().run()
+    assert not at.exception, at.exception
+    assert any("No model is trained for Hungarian" in c.value for c in at.caption)
+    assert any("low confidence" in m.value for m in at.markdown if "Suggestions" in m.value)
