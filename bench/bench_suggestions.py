@@ -8,6 +8,8 @@ and the time to score one record against every node. Prints one JSON line.
   ``<t>-minilm``) trained on the 80 %, and the zero-shot models (FORD, FORD + SciNoBo rolled up to
   level 2, CAP) whose temperature is fitted on the 80 %; macro and weighted F1 per source on the
   20 %, and the zero-shot's expected calibration error before / after its temperature.
+- FORD + SciNoBo cascade (the head chooses the level-2 branch, zero-shot ranks the nodes below,
+  weight chosen on a split of the 80 % the head did not train on), rolled up to level 2.
 - Time to score one record against all 1,198 FORD + SciNoBo nodes: p50 / p95 from a kept vector
   (the embedding cache) and with the record encoded (a title; a title + abstract).
 """
@@ -78,6 +80,18 @@ def compare(name: str, data, taxonomies: list[str], encoder_dir: Path, seeds: in
                 calib.setdefault(tid, []).append((manifest.calibration.get("ece_before"),
                                                   manifest.calibration.get("ece_after"),
                                                   manifest.calibration.get("temperature")))
+            if "ford-deep" in taxonomies:  # the level-2 head chooses the branch, zero-shot ranks below
+                from core.models.cascade import build_cascade
+
+                inner, outer = train_test_split(train, test_size=0.2, random_state=seed)
+                build_head(vectors[inner], [[c] for c in codes[inner]], tmp / "inner", base, encoder_dir, seed=seed)
+                deep = builtin_taxonomy("ford-deep")
+                build_cascade(deep, tmp / "head", tmp / "ford-deep", tmp / "cascade",
+                              Manifest("cascade", "1", "ford-deep", (), ""),
+                              labelled=(vectors[outer], list(codes[outer])), fit_with=tmp / "inner")
+                models["cascade ford-deep"] = (load_classifier(tmp / "cascade"), deep)
+                calib.setdefault("cascade weight", []).append(
+                    (load_classifier(tmp / "cascade").manifest.training["weight"],) * 3)
             for model, (clf, taxonomy) in models.items():
                 pred = np.array(top_at(clf, taxonomy, vectors[test], 2 if name == "ford" else 1))
                 for source in sorted(set(src)):

@@ -122,14 +122,45 @@ def zero_shot_folder(tmp_path_factory):
     return folder
 
 
+@pytest.fixture(scope="module")
+def cascade_folder(zero_shot_folder, head_and_ensemble, tmp_path_factory):
+    """The tiny head chooses the FORD field, the zero-shot model covers the fields it never saw."""
+    from core.models.cascade import build_cascade
+    from core.models.encoder import Encoder, ensure_encoder
+    from core.work.workspace import builtin_taxonomy
+
+    frame = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv").iloc[300:600]
+    vectors = Encoder(ensure_encoder(default_model("ford-tfidf").parent)).embed(frame["title"].tolist())
+    folder = tmp_path_factory.mktemp("cascade") / "ford-cascade"
+    build_cascade(builtin_taxonomy("ford"), head_and_ensemble[0], zero_shot_folder, folder,
+                  Manifest("ford-cascade", "test", "ford", (), ""),
+                  labelled=(vectors, frame["ford_l2"].astype(str).tolist()))
+    return folder
+
+
 @pytest.fixture(params=sorted(RUNTIMES))
 def classifier(request, tfidf_folder, dummy_folder, tiny_transformer, tiny_onnx, word_char_folder,
-               head_and_ensemble, zero_shot_folder):
+               head_and_ensemble, zero_shot_folder, cascade_folder):
     folders = {"dummy": dummy_folder, "onnx-text": tfidf_folder, "transformers": tiny_transformer,
                "onnx-transformer": tiny_onnx[0], "sparse-linear": word_char_folder,
                "encoder-head": head_and_ensemble[0], "ensemble": head_and_ensemble[1],
-               "zero-shot": zero_shot_folder}
+               "zero-shot": zero_shot_folder, "cascade": cascade_folder}
     return load_classifier(folders[request.param])
+
+
+def test_cascade_keeps_the_supervised_choice_and_scores_every_node(cascade_folder, head_and_ensemble, ford):
+    from core.models.scoring import unscorable_codes
+
+    clf, head = load_classifier(cascade_folder), load_classifier(head_and_ensemble[0])
+    assert unscorable_codes(clf.manifest, ford) == [] and unscorable_codes(head.manifest, ford)
+    assert 0.0 <= clf.manifest.training["weight"] <= 1.0 and clf.manifest.calibration["records"] > 200
+    texts = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv")["title"].iloc[600:700].tolist()
+    both = [r[0].code for r in suggest(clf, texts, ford, top_k=1, level=2)]
+    alone = [r[0].code for r in suggest(head, texts, ford, top_k=1, level=2)]
+    if clf.manifest.training["weight"] >= 0.6:  # the supervised branch dominates where it is confident
+        assert np.mean([a == b for a, b in zip(both, alone)]) > 0.8
+    vectors = clf.embed(texts[:5])
+    assert np.allclose(clf.scores_from_vectors(vectors), clf.predict_scores(texts[:5]), atol=1e-4)
 
 
 def test_zero_shot_scores_every_node_even_those_without_examples(zero_shot_folder, ford):

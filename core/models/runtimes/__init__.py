@@ -22,6 +22,7 @@ RUNTIMES: dict[str, tuple[str, str, str]] = {
     "encoder-head": ("core.models.runtimes.encoder_head", "EncoderHeadClassifier", "onnxruntime and transformers"),
     "ensemble": ("core.models.runtimes.ensemble", "EnsembleClassifier", "its members' runtimes"),
     "zero-shot": ("core.models.runtimes.zero_shot", "ZeroShotClassifier", "onnxruntime and transformers"),
+    "cascade": ("core.models.runtimes.cascade", "CascadeClassifier", "its members' runtimes"),
 }
 
 
