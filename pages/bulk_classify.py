@@ -158,28 +158,64 @@ def results(ctx: PageContext, job) -> None:
         st.bar_chart(chart, x="category", y="records", horizontal=True, sort="-records")
 
     st.subheader("Triage by confidence")
-    st.caption("Records whose top code scores at or above its threshold are accepted as machine labels "
-               "(recorded as machine-accepted, never as an expert's); the rest wait in the expert queue on "
-               "the Annotate page, least confident first. Defaults follow each category's held-out precision.")
+    st.caption("Records the model is sure of are accepted as machine labels (recorded as machine-accepted, never as "
+               "an expert's); the rest wait in the expert queue on the Annotate page. Records in a language the "
+               "model was not trained for always go to the experts.")
     model = next((m for m in job.models if m["name"] == shown_model), None)
     if model is None:
         return
-    defaults = jobs.default_thresholds(load_manifest(model["folder"]))
-    table = pd.DataFrame({"code": list(defaults), "name": [tax.name_of(c, lang) if c in tax else c for c in defaults],
-                          "threshold": list(defaults.values())})
-    edited = st.data_editor(table, hide_index=True, width="stretch", disabled=["code", "name"],
-                            key=f"bulk.thresholds.{job.id}",
-                            column_config={"threshold": st.column_config.NumberColumn(min_value=0.0, max_value=1.0,
-                                                                                      step=0.05)})
-    thresholds = dict(zip(edited["code"], edited["threshold"].astype(float)))
-    report = jobs.triage(db, job, shown_model, thresholds, dry_run=True)
-    st.write(f"With these thresholds: **{report.accepted:,}** machine-accepted, **{report.to_queue:,}** to the "
+    mode = st.radio("Rule", ["conformal", "thresholds"], horizontal=True, key=f"bulk.triage_mode.{job.id}",
+                    format_func={"conformal": "With a guarantee (conformal)",
+                                 "thresholds": "Per-category thresholds"}.get)
+    rule = None
+    if mode == "conformal":
+        alpha = st.select_slider("Allowed error (miscoverage)", [0.01, 0.02, 0.05, 0.1, 0.2], value=0.05,
+                                 format_func=lambda a: f"{a:.0%}", key=f"bulk.alpha.{job.id}")
+        report, rule = jobs.conformal_triage(db, job, shown_model, alpha, dry_run=True)
+        if rule is None:
+            st.warning(f"{plain(shown_model)} carries no held-out records to calibrate a guarantee on (a zero-shot "
+                       "or multi-label model): it machine-accepts nothing. Use per-category thresholds, or a "
+                       "trained version.")
+        else:
+            error = (f"{rule.measured_error:.1%}" if rule.measured_error is not None else "–")
+            st.caption(f"A record is accepted when its {1 - alpha:.0%} prediction set is a single code: its top "
+                       f"score reaches {rule.threshold:.3f} and its second does not. On {rule.test_records:,} "
+                       f"held-out records used neither for training nor for calibration, the sets held the right "
+                       f"code for {rule.test_coverage or 0:.1%} (the guarantee: at least {1 - alpha:.0%}), "
+                       f"{rule.test_accept_share:.0%} would be accepted, with a measured error of **{error}** "
+                       f"(calibrated on {rule.calibration_records:,} others).")
+        thresholds = {}
+    else:
+        defaults = jobs.default_thresholds(load_manifest(model["folder"]))
+        table = pd.DataFrame({"code": list(defaults),
+                              "name": [tax.name_of(c, lang) if c in tax else c for c in defaults],
+                              "threshold": list(defaults.values())})
+        edited = st.data_editor(table, hide_index=True, width="stretch", disabled=["code", "name"],
+                                key=f"bulk.thresholds.{job.id}",
+                                column_config={"threshold": st.column_config.NumberColumn(min_value=0.0, max_value=1.0,
+                                                                                          step=0.05)})
+        thresholds = dict(zip(edited["code"], edited["threshold"].astype(float)))
+        report = jobs.triage(db, job, shown_model, thresholds, dry_run=True)
+    st.write(f"With this rule: **{report.accepted:,}** machine-accepted, **{report.to_queue:,}** to the "
              f"expert queue, {report.already_labelled:,} already labelled."
              + (f" {report.other_language:,} record(s) are in a language the model was not trained for: they go to "
-                "the experts, never machine-accepted." if report.other_language else ""))
+                "the experts, never machine-accepted." if report.other_language else "")
+             + (f" **{report.disagree_with_file:,}** of the accepted disagree with the label in the file."
+                if report.disagree_with_file else ""))
+    if report.accepted:
+        with st.expander("Preview: per category, and a sample of what would be accepted"):
+            st.dataframe([{"code": c, "name": tax.name_of(c, lang) if c in tax else c, "accepted": a, "to experts": q}
+                          for c, (a, q) in sorted(report.per_code.items(), key=lambda kv: -kv[1][0])],
+                         hide_index=True, width="stretch", key="bulk.triage_codes")
+            records = {r["id"]: r for r in db.records_by_ids([rid for rid, _ in report.sample])}
+            st.dataframe([{"record": records.get(rid, {}).get("external_id", rid),
+                           "title": (records.get(rid, {}).get("title") or "")[:120],
+                           "code": code, "name": tax.name_of(code, lang) if code in tax else code}
+                          for rid, code in report.sample], hide_index=True, width="stretch", key="bulk.triage_sample")
     t1, t2, _ = st.columns([1, 1, 3])
     if t1.button("Apply triage", key="bulk.triage", disabled=not report.accepted):
-        done = jobs.triage(db, job, shown_model, thresholds)
+        done = (jobs.triage(db, job, shown_model, {}, rule=rule) if rule is not None
+                else jobs.triage(db, job, shown_model, thresholds))
         st.success(f"{done.accepted:,} records machine-accepted; {done.to_queue:,} wait in the expert queue "
                    f"(Annotate → By import batch #{job.checkpoint.get('batch_id')}).")
     if t2.button("Undo this model's triage", key="bulk.undo_triage"):

@@ -420,3 +420,51 @@ def test_one_job_runs_models_of_two_taxonomies_and_encodes_each_record_once(stor
     assert report.accepted + report.other_language == 120 and report.accepted > 100
     assert store.db.execute("SELECT count(*) FROM annotations WHERE action = 'machine-accept' AND taxonomy_id = 'cap'"
                             ).fetchone()[0] == report.accepted
+
+
+def test_conformal_triage_accepts_only_single_code_sets_and_measures_its_error(store, tmp_path):
+    """The guarantee, on the shipped FORD head: fewer records accepted at a stricter rate, the
+    coverage kept on held-out records, the error measured there, Hungarian records never accepted, and
+    a zero-shot model (no held-out rows) accepts nothing and says so."""
+    from core.jobs import conformal_triage
+    from core.work.annotation import Annotator
+
+    frame = records_file(tmp_path / "c.csv", 300)
+    frame.loc[:9, "Cím"] = ["A magyar mezőgazdaság helyzete és jövője az Európai Unióban"] * 10
+    frame.to_csv(tmp_path / "c.csv", index=False)
+    folders = [str(default_model("ford-minilm")), str(default_model("ford-zeroshot"))]
+    job = run_job(store.path, create_job(store, params(tmp_path / "c.csv", models=folders), "Lib"))
+    strict, strict_rule = conformal_triage(store, job, "ford-minilm", 0.05, dry_run=True)
+    loose, loose_rule = conformal_triage(store, job, "ford-minilm", 0.2, dry_run=True)
+    assert strict_rule.threshold <= loose_rule.threshold or strict.accepted <= loose.accepted
+    assert strict.accepted < loose.accepted and strict_rule.test_accept_share < loose_rule.test_accept_share
+    assert strict_rule.test_coverage >= 0.95 - 0.02 and loose_rule.test_coverage >= 0.8 - 0.02
+    assert strict_rule.measured_error < loose_rule.measured_error < 0.2
+    assert strict.other_language >= 10  # the Hungarian titles go to the experts
+    hungarian = {r["id"] for r in store.db.query("SELECT id FROM records WHERE language = 'hu'")}
+    done, _ = conformal_triage(store, job, "ford-minilm", 0.2)
+    accepted = {r[0] for r in store.db.execute("SELECT record_id FROM annotations WHERE action = 'machine-accept'")}
+    assert len(accepted) == done.accepted == loose.accepted and not accepted & hungarian
+    reasons = [r[0] for r in store.db.execute("SELECT reason FROM annotations WHERE action = 'machine-accept'")]
+    assert all("conformal set" in r for r in reasons)
+    nothing, rule = conformal_triage(store, job, "ford-zeroshot", 0.05, dry_run=True)
+    assert rule is None and nothing.accepted == 0
+    Annotator(store, "Eva", "expert", store.load_taxonomy("ford"))  # the experts' queue is untouched
+
+
+def test_conformal_rule_keeps_its_coverage_on_calibrated_scores():
+    import numpy as np
+
+    from core.domain.conformal import conformal_rule
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for _ in range(4000):  # a calibrated 5-class model: the top code is right with probability p_top
+        top = rng.uniform(0.25, 1.0)
+        second = rng.uniform(0, min(top, 1 - top))
+        right = rng.random() < top
+        rows.append((top if right else rng.uniform(0, 1 - top), top, second, int(right)))
+    for alpha in (0.05, 0.1, 0.2):
+        rule = conformal_rule(rows, alpha)
+        assert rule.test_coverage >= 1 - alpha - 0.015  # the guarantee is on coverage, on unseen rows
+    assert conformal_rule(rows[:20], 0.01).threshold == float("inf")  # too few records for 99 %: accept nothing

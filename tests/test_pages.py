@@ -310,6 +310,9 @@ def test_bulk_classify_upload_run_download_triage(workspace_env, tmp_path):
     assert list(results.columns) == ["id", "title", "code_1", "name_1", "score_1", "code_2", "name_2", "score_2",
                                      "code_3", "name_3", "score_3"]
     assert results["code_1"].str.len().gt(0).all()
+    # the default rule is conformal; the dummy model has no held-out rows, so it accepts nothing and says so
+    assert any("no held-out records" in w.value for w in at.warning)
+    at.radio(key=f"bulk.triage_mode.{job_id}").set_value("thresholds").run()
     at.button(key="bulk.triage").click().run()
     assert not at.exception, at.exception
     with _db(workspace_env) as db:

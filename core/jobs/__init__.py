@@ -22,10 +22,11 @@ from core.jobs.lifecycle import (
                                  retry_job,
 )
 from core.jobs.results import classified_rows, classify_file, distribution, job_taxonomies, result_rows, write_results
-from core.jobs.triage import TriageReport, default_thresholds, triage, undo_triage
+from core.jobs.triage import TriageReport, conformal_triage, default_thresholds, triage, undo_triage
 from core.jobs.worker import run_job
 
 __all__ = ["JobError", "JobInfo", "JobParams", "TriageReport", "cancel_job", "classified_rows", "classify_file",
+           "conformal_triage",
            "create_job", "default_thresholds", "distribution", "get_job", "job_taxonomies", "launch", "list_jobs",
            "result_rows",
            "resume_interrupted", "retry_job", "run_job", "triage", "undo_triage", "write_results"]

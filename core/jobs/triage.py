@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.domain.conformal import ConformalRule, conformal_rule
 from core.domain.labels import MACHINE_ROLE, Event
 from core.jobs.lifecycle import JobError, JobInfo
+from core.models.manifest import ModelFolderError, load_manifest
 from core.store import Store
 
 
@@ -29,13 +31,43 @@ class TriageReport:
     already_labelled: int
     per_code: dict[str, tuple[int, int]]  # code -> (accepted, to queue)
     other_language: int = 0  # records in a language the model was not trained for (left for experts)
+    sample: tuple[tuple[int, str], ...] = ()  # (record id, code) of the first accepted records
+    disagree_with_file: int = 0  # accepted records whose imported label (in this taxonomy) differs
+
+
+def conformal_rule_for(job: JobInfo, model_name: str, alpha: float) -> ConformalRule | None:
+    """The model's split-conformal acceptance rule at miscoverage ``alpha``, from the held-out
+    rows its manifest carries (None: it carries none, so it never machine-accepts)."""
+    for folder in job.params.models:
+        try:
+            manifest = load_manifest(folder)
+        except ModelFolderError:
+            continue
+        if manifest.name == model_name:
+            rows = (manifest.calibration or {}).get("conformal_rows") or []
+            return conformal_rule(rows, alpha) if rows and not manifest.multi_label else None
+    return None
+
+
+def conformal_triage(store: Store, job: JobInfo, model_name: str, alpha: float, *,
+                     dry_run: bool = False) -> tuple[TriageReport, ConformalRule | None]:
+    """Triage with a guarantee: a record is machine-accepted only when its conformal prediction set
+    at miscoverage ``alpha`` is a single code (its top probability reaches the threshold, the
+    second does not). Returns the report and the rule with its error measured on held-out records
+    used neither for training nor for calibration. A model with no held-out rows accepts nothing."""
+    rule = conformal_rule_for(job, model_name, alpha)
+    if rule is None:
+        return triage(store, job, model_name, {}, default=float("inf"), dry_run=True), None
+    return triage(store, job, model_name, {}, dry_run=dry_run, rule=rule), rule
 
 
 def triage(store: Store, job: JobInfo, model_name: str, thresholds: dict[str, float], *,
-           default: float = 0.9, dry_run: bool = False) -> TriageReport:
-    """Records whose top code scores at or above its threshold are machine-accepted (an event of
-    the machine role, never an expert's); the rest stay unlabelled for the expert queue, which
-    shows the least confident first. Records someone has labelled are left alone."""
+           default: float = 0.9, dry_run: bool = False, rule: ConformalRule | None = None) -> TriageReport:
+    """Records whose top code scores at or above its threshold (with ``rule``: whose conformal set
+    is that code alone) are machine-accepted (an event of the machine role, never an expert's);
+    the rest stay unlabelled for the expert queue, which shows the least confident first. Records
+    someone has labelled, and records in a language the model was not trained for, are left to
+    the experts."""
     model = next((m for m in job.models if m["name"] == model_name), None)
     if model is None:
         raise JobError(f"job #{job.id} did not run model '{model_name}'")
@@ -47,7 +79,7 @@ def triage(store: Store, job: JobInfo, model_name: str, thresholds: dict[str, fl
     accepted = queued = labelled = foreign = 0
     per_code: dict[str, list[int]] = {}
     events = []
-    for record_id, top_code, top_score, has_label in rows:
+    for record_id, top_code, top_score, has_label, second in rows:
         if has_label:
             labelled += 1
             continue
@@ -57,12 +89,15 @@ def triage(store: Store, job: JobInfo, model_name: str, thresholds: dict[str, fl
             foreign += 1
             queued += 1
             counts[1] += 1
-        elif top_code and top_score >= thresholds.get(top_code, default):
+        elif top_code and (rule.accepts(top_score, second) if rule is not None
+                           else top_score >= thresholds.get(top_code, default)):
             accepted += 1
             counts[0] += 1
+            why = (f"the only code in its {1 - rule.alpha:.0%} conformal set (score {top_score:.3f} >= "
+                   f"{rule.threshold:.3f} > {second:.3f})" if rule is not None else
+                   f"score {top_score:.3f} >= {thresholds.get(top_code, default):.2f}")
             events.append(Event(record_id, taxonomy_id, annotator, MACHINE_ROLE, "machine-accept",
-                                (top_code,), reason=f"score {top_score:.3f} >= {thresholds.get(top_code, default):.2f} "
-                                                    f"(job #{job.id})"))
+                                (top_code,), reason=f"{why} (job #{job.id})"))
         else:
             queued += 1
             counts[1] += 1
@@ -70,13 +105,18 @@ def triage(store: Store, job: JobInfo, model_name: str, thresholds: dict[str, fl
         with store.write():
             for event in events:
                 store.add_event(event)
-    return TriageReport(accepted, queued, labelled, {c: (a, q) for c, (a, q) in per_code.items()}, foreign)
+    disagree = 0
+    imported = store.imported_codes([e.record_id for e in events], taxonomy_id)
+    for event in events:
+        codes = imported.get(event.record_id)
+        if codes and event.codes[0] not in codes:
+            disagree += 1
+    return TriageReport(accepted, queued, labelled, {c: (a, q) for c, (a, q) in per_code.items()}, foreign,
+                        tuple((e.record_id, e.codes[0]) for e in events[:10]), disagree)
 
 
 def _model_languages(job: JobInfo, model_name: str) -> list[str]:
     """The languages the job's model declares it was trained for ([] = not declared)."""
-    from core.models.manifest import ModelFolderError, load_manifest
-
     for folder in job.params.models:
         try:
             manifest = load_manifest(folder)
@@ -102,4 +142,4 @@ def undo_triage(store: Store, job: JobInfo, model_name: str, by: str) -> int:
     return len(accepted)
 
 
-__all__ = ["TriageReport", "default_thresholds", "triage", "undo_triage"]
+__all__ = ["TriageReport", "conformal_rule_for", "conformal_triage", "default_thresholds", "triage", "undo_triage"]

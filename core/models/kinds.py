@@ -32,13 +32,28 @@ TFIDF_C = 1.0  # of the class-balanced linear SVM (measured better than logistic
 TFIDF_MULTI_C = 10.0  # of the one-vs-rest logistic models of a multi-label TF-IDF kind
 
 
+def with_conformal(calibration: dict, scores: np.ndarray, gold: np.ndarray, seed: int = 0) -> dict:
+    """Add the held-out rows split-conformal triage reads (``core.domain.conformal``), from the
+    temperature-scaled ``scores`` of records the model did not train on, in a shuffled order."""
+    from core.domain.conformal import held_out_rows
+
+    temperature = float(calibration.get("temperature") or 1.0)
+    logits = np.log(np.clip(np.asarray(scores, dtype=np.float64), 1e-12, 1.0)) / temperature
+    logits -= logits.max(axis=1, keepdims=True)
+    scaled = np.exp(logits)
+    scaled /= scaled.sum(axis=1, keepdims=True)
+    order = np.random.default_rng(seed).permutation(len(gold))
+    return {**calibration, "conformal_rows": held_out_rows(scaled[order], np.asarray(gold)[order])}
+
+
 def _calibration(fitted: Fitted, codes: Sequence[Sequence[str]], multi_label: bool) -> dict:
     if multi_label or fitted.calibration_scores is None or not len(fitted.calibration_rows):
         return {}
     gold = np.array([fitted.classes.index(codes[i][0]) for i in fitted.calibration_rows])
     held = "3-fold out-of-fold predictions" if len(fitted.calibration_rows) == len(codes) else \
         "a 10 % split the model did not train on"
-    return {**fit_temperature(fitted.calibration_scores, gold), "fitted_on": held}
+    calibration = {**fit_temperature(fitted.calibration_scores, gold), "fitted_on": held}
+    return with_conformal(calibration, fitted.calibration_scores, gold)
 
 
 def _finish(folder: Path, manifest: Manifest, fitted: Fitted, codes, multi_label: bool, method: str,
@@ -125,7 +140,8 @@ def build_ensemble(members: Sequence[tuple[Path, Manifest, Fitted]], codes: Sequ
         gold = np.array([classes.index(codes[i][0]) for i in np.flatnonzero(known)])
         weights = fit_weights([a[known] for a in aligned], gold)
         mixed = sum(w * a[known] for w, a in zip(weights, aligned)) / (sum(weights) or 1.0)
-        calibration = {**fit_temperature(mixed, gold), "fitted_on": "out-of-fold predictions of the members"}
+        calibration = with_conformal({**fit_temperature(mixed, gold),
+                                      "fitted_on": "out-of-fold predictions of the members"}, mixed, gold)
     folder.mkdir(parents=True, exist_ok=True)
     names = []
     for member_folder, m, _ in members:
@@ -154,4 +170,4 @@ def _seen_mask(f: Fitted, n: int) -> np.ndarray:
     return mask
 
 
-__all__ = ["build_ensemble", "build_head", "build_tfidf"]
+__all__ = ["build_ensemble", "build_head", "build_tfidf", "with_conformal"]

@@ -64,6 +64,12 @@ def train_tfidf_model(
                                                         stratify=stratify)
     held_out = pipeline().fit(x_train, y_train)
     figures = evaluate(y_test, list(held_out.predict(x_test)))
+    from core.models.kinds import with_conformal
+
+    held_classes = [str(k) for k in held_out.classes_]
+    known = [i for i, y in enumerate(y_test) if y in held_classes]
+    conformal = with_conformal({}, held_out.predict_proba([x_test[i] for i in known]),
+                               np.array([held_classes.index(y_test[i]) for i in known]), seed)
     final = pipeline().fit(texts, codes)
     classes = [str(k) for k in final.classes_]
     onx = tfidf_logreg_to_onnx(final.steps[0][1], final.steps[1][1])
@@ -75,6 +81,8 @@ def train_tfidf_model(
         training={**manifest.training, "examples": len(texts), "per_code": dict(sorted(Counter(codes).items())),
                   "method": "TF-IDF (word 1-grams) + logistic regression", "held_out_fraction": test_size},
         evaluation={"held_out": figures},
+        calibration={"conformal_rows": conformal["conformal_rows"],
+                     "conformal_from": f"the {test_size:.0%} held-out split"},
     )
     write_manifest(folder, manifest)
     return manifest
@@ -244,7 +252,7 @@ def train_head_model(texts: Sequence[str], codes: Sequence[str], folder: str | P
     from sklearn.model_selection import train_test_split
 
     from core.models.encoder import Encoder
-    from core.models.kinds import build_head
+    from core.models.kinds import build_head, with_conformal
 
     texts, codes = list(texts), [str(c_) for c_ in codes]
     if vectors is None:
@@ -262,11 +270,16 @@ def train_head_model(texts: Sequence[str], codes: Sequence[str], folder: str | P
         held = load_classifier(scratch / "h")
         scores = held.scores_from_vectors(vectors[test_idx])
         figures = evaluate([codes[i] for i in test_idx], [held.manifest.codes[k] for k in scores.argmax(1)])
+        known = [k for k, i in enumerate(test_idx) if codes[i] in held.manifest.codes]
+        gold = np.array([held.manifest.codes.index(codes[test_idx[k]]) for k in known])
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     folder = Path(folder)
     final, _ = build_head(vectors, [[c_] for c_ in codes], folder, manifest, encoder_dir, seed=seed)
+    conformal = with_conformal({}, scores[known], gold, seed)["conformal_rows"]  # already calibrated scores
     final = replace(final, max_length=256, training={**final.training, "held_out_fraction": test_size},
-                    evaluation={"held_out": figures})
+                    evaluation={"held_out": figures},
+                    calibration={**final.calibration, "conformal_rows": conformal,
+                                 "conformal_from": f"the {test_size:.0%} held-out split"})
     write_manifest(folder, final)
     return final

@@ -107,16 +107,31 @@ class JobQueries:
             "SELECT json_extract(ranked, '$[0][0]') AS code, count(*) FROM job_results WHERE job_id = ? "
             "AND model = ? AND json_array_length(ranked) > 0 GROUP BY 1 ORDER BY 2 DESC", [job_id, model]).fetchall())
 
+    def imported_codes(self, record_ids: Sequence[int], taxonomy_id: str) -> dict[int, list[str]]:
+        """{record id: the codes its imported file gave it in this taxonomy} (records with none left out)."""
+        out: dict[int, list[str]] = {}
+        ids = list(record_ids)
+        for start in range(0, len(ids), 50_000):
+            for rid, labels in self.db.execute(
+                    "SELECT id, labels FROM records WHERE label_taxonomy = ? AND labels IS NOT NULL AND labels "
+                    "NOT IN ('', '[]') AND id IN (SELECT value FROM json_each(?))",
+                    [taxonomy_id, json.dumps(ids[start:start + 50_000])]):
+                try:
+                    out[rid] = [str(c) for c in json.loads(labels)]
+                except ValueError:
+                    continue
+        return out
+
     def job_record_languages(self, job_id: int) -> dict[int, str]:
         return dict(self.db.execute(
             "SELECT r.id, coalesce(r.language, '') FROM job_records jr JOIN records r ON r.id = jr.record_id "
             "WHERE jr.job_id = ?", [job_id]).fetchall())
 
     def job_predictions(self, job_id: int, model_name: str, model_version: str,
-                        taxonomy_id: str) -> list[tuple[int, str, float, bool]]:
-        """(record_id, top code, top score, labelled already) for a job's records."""
-        return [(r[0], r[1], float(r[2]), bool(r[3])) for r in self.db.execute(
+                        taxonomy_id: str) -> list[tuple[int, str, float, bool, float]]:
+        """(record_id, top code, top score, labelled already, second score) for a job's records."""
+        return [(r[0], r[1], float(r[2]), bool(r[3]), float(r[2]) - float(r[4] or 0.0)) for r in self.db.execute(
             "SELECT p.record_id, p.top_code, p.top_score, EXISTS (SELECT 1 FROM current_labels c "
-            "WHERE c.record_id = p.record_id AND c.taxonomy_id = ?) FROM job_records jr JOIN predictions p "
+            "WHERE c.record_id = p.record_id AND c.taxonomy_id = ?), p.margin FROM job_records jr JOIN predictions p "
             "ON p.record_id = jr.record_id AND p.model_name = ? AND p.model_version = ? WHERE jr.job_id = ? "
             "ORDER BY jr.position", [taxonomy_id, model_name, model_version, job_id])]
