@@ -93,16 +93,21 @@ def main() -> None:
                 print(f"{name}: present, kept")
             return args.force or not present
 
+        encoder = encoder_folder(args.models)
         for suffix, trainer in (("tfidf", train_tfidf_model), ("minilm-pt", train_minilm_classifier)):
             name = f"{taxonomy}-{suffix}"
             if wanted(name):
                 data = data or loader()
                 start = time.perf_counter()
-                build(args.models / name, lambda tmp, trainer=trainer, name=name: trainer(
+                options, mean = {}, []
+                if suffix == "minilm-pt":  # the same pass gives the heads' sentence vectors
+                    options["mean_vectors"] = mean
+                build(args.models / name, lambda tmp, trainer=trainer, name=name, options=options: trainer(
                     data.texts, data.codes, tmp, replace(base, name=name, version=version_of(name),
-                                                         training={"sources": data.sources})))
+                                                         training={"sources": data.sources}), **options))
+                if mean:
+                    corpus_vectors(encoder, data.texts, mean[0])
                 report(args.models / name, start)
-        encoder = encoder_folder(args.models)
         name = f"{taxonomy}-minilm"
         if wanted(name):
             data = data or loader()

@@ -144,20 +144,25 @@ class Encoder:
                               lambda feeds: self.session.run(["embedding"], feeds)[0], self.input_names)
 
 
-def corpus_vectors(encoder_dir: str | Path, texts: Sequence[str]) -> np.ndarray:
-    """The encoder's vectors of a fixed list of texts (the shipped corpora the default models and
-    their evaluations read), kept beside the encoder as float16 so a rebuild or a benchmark
-    encodes them once."""
-    encoder_dir = Path(encoder_dir)
+def _corpus_path(encoder_dir: Path, texts: Sequence[str]) -> Path:
     digest = hashlib.sha256("\x1e".join(texts).encode("utf-8")).hexdigest()[:16]
     info = json.loads((encoder_dir / ENCODER_FILE).read_text(encoding="utf-8"))
-    path = encoder_dir / "corpora" / f"{info['id'].replace('/', '_').replace('@', '-')}-{digest}.npy"
-    if path.exists():
+    return encoder_dir / "corpora" / f"{info['id'].replace('/', '_').replace('@', '-')}-{digest}.npy"
+
+
+def corpus_vectors(encoder_dir: str | Path, texts: Sequence[str], vectors: np.ndarray | None = None) -> np.ndarray:
+    """The encoder's vectors of a fixed list of texts (the shipped corpora the default models and
+    their evaluations read), kept beside the encoder as float16 so a rebuild or a benchmark
+    encodes them once. ``vectors``: the same texts' mean-pooled vectors computed elsewhere (the
+    [CLS] model's training pass), kept instead of encoding again."""
+    encoder_dir = Path(encoder_dir)
+    path = _corpus_path(encoder_dir, texts)
+    if path.exists() and vectors is None:
         try:
             return np.load(path).astype(np.float32)
         except (OSError, ValueError):
             pass
-    vectors = Encoder(encoder_dir).embed(list(texts))
+    vectors = Encoder(encoder_dir).embed(list(texts)) if vectors is None else np.asarray(vectors, dtype=np.float32)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
     np.save(tmp, vectors.astype(np.float16))

