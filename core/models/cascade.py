@@ -75,7 +75,12 @@ def build_cascade(taxonomy: Taxonomy, supervised_folder: Path, zero_shot_folder:
     weight, calibration = 0.5, {}
     if labelled is not None:
         vectors, gold = labelled
-        sup = load_classifier(fit_with or supervised_folder).scores_from_vectors(vectors)
+        scorer = load_classifier(fit_with or supervised_folder)
+        raw = scorer.scores_from_vectors(vectors)
+        sup = np.zeros((raw.shape[0], len(supervised.codes)), dtype=np.float32)  # its columns as the member's
+        for j, code in enumerate(scorer.manifest.codes):
+            if code in supervised.codes:
+                sup[:, supervised.codes.index(code)] = raw[:, j]
         zs = load_classifier(zero_shot_folder).scores_from_vectors(vectors)
         level_codes = list(supervised.codes)
         rows = [i for i, g in enumerate(gold) if g in level_codes]
