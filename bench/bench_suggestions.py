@@ -63,6 +63,7 @@ def compare(name: str, data, taxonomies: list[str], encoder_dir: Path, seeds: in
     src = sources_of(data)
     per: dict[str, dict[str, list]] = {}
     calib: dict[str, list] = {}
+    weights: list[float] = []
     counts = {c: int((codes == c).sum()) for c in set(codes)}
     stratify = codes if min(counts.values()) >= 2 else None  # as the defaults' own held-out split
     for seed in range(seeds):
@@ -90,8 +91,7 @@ def compare(name: str, data, taxonomies: list[str], encoder_dir: Path, seeds: in
                               Manifest("cascade", "1", "ford-deep", (), ""),
                               labelled=(vectors[outer], list(codes[outer])), fit_with=tmp / "inner")
                 models["cascade ford-deep"] = (load_classifier(tmp / "cascade"), deep)
-                calib.setdefault("cascade weight", []).append(
-                    (load_classifier(tmp / "cascade").manifest.training["weight"],) * 3)
+                weights.append(load_classifier(tmp / "cascade").manifest.training["weight"])
             for model, (clf, taxonomy) in models.items():
                 pred = np.array(top_at(clf, taxonomy, vectors[test], 2 if name == "ford" else 1))
                 for source in sorted(set(src)):
@@ -104,6 +104,8 @@ def compare(name: str, data, taxonomies: list[str], encoder_dir: Path, seeds: in
                                           "ece_after": round(float(np.mean([c[1] for c in v])), 4),
                                           "temperature": round(float(np.mean([c[2] for c in v])), 3)}
                                     for tid, v in calib.items()}
+    if weights:
+        out["cascade_weights"] = weights
     return out
 
 
