@@ -4,6 +4,7 @@ agreement; confusions; trend), with exports; and evaluation of a labelled file."
 
 import json
 
+import pandas as pd
 import streamlit as st
 
 from core.domain.metrics import cross_table, trend
@@ -80,8 +81,8 @@ def chart_and_category(ctx: PageContext, main, level: int, good: float, fair: fl
 
 def detail_tabs(ctx: PageContext, main, results, level: int) -> None:
     tax, lang, frame = ctx.tax, ctx.lang, main.frame
-    t1, t2, t3, t4, t5, t6, t7 = st.tabs(["Per category", "Per level", "Language × domain", "Models", "Agreement",
-                                          "Confusions", "Trend"])
+    t1, t2, t3, t4, t5, t6, t7, t8 = st.tabs(["Per category", "Per level", "Language × domain", "Models",
+                                              "Agreement", "Confusions", "Trend", "Calibration"])
     with t1:
         table(main.report.categories.drop(columns=["lenient_credit_pred", "lenient_credit_true"]), "perf.categories",
               f"{tax.id}-per-category-level{level}")
@@ -119,6 +120,18 @@ def detail_tabs(ctx: PageContext, main, results, level: int) -> None:
         if len(over_time) > 1:
             st.line_chart(over_time.set_index("period")[["period_micro_f1", "cumulative_micro_f1"]])
         table(over_time, "perf.trend")
+    with t8:
+        st.caption("Does a confidence of 80 % mean right 8 times in 10? Each point is a bin of the models' top-1 "
+                   "confidence on the gold records: on the dashed line, confidence means what it says.")
+        rows = []
+        for r in results:
+            bins, ece = perf.reliability(r.frame, tax)
+            rows.append({"model": r.model, "version": r.version, "records": len(r.frame),
+                         "expected calibration error": ece})
+            if r is main and not bins.empty:
+                st.altair_chart(perf.reliability_chart(bins), key="perf.reliability")
+                table(bins, "perf.reliability_table")
+        table(pd.DataFrame(rows), "perf.ece")
 
 
 def workspace_tab(ctx: PageContext) -> None:

@@ -269,6 +269,9 @@ def test_performance_dashboard_on_imported_labels(workspace_env):
     assert '"circle"' in spec and '"occurrences"' in spec and "#1565c0" in spec
     table = at.dataframe[1].value  # per category (0 is the chosen category's records)
     assert {"code", "support", "precision", "recall", "f1", "lenient_f1"} <= set(table.columns)
+    ece = next(d.value for d in at.dataframe if "expected calibration error" in d.value.columns)
+    assert list(ece["model"]) == ["ford-dummy"] and 0 <= ece["expected calibration error"][0] <= 1
+    assert any('"strokeDash"' in c.proto.spec for c in at.get("vega_lite_chart"))  # the reliability diagram
     at.selectbox(key="perf.level").select(1).run()
     assert not at.exception
     assert set(at.dataframe[1].value["code"]) <= {"1", "2", "3", "4", "5", "6"}

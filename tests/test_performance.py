@@ -20,6 +20,7 @@ from core.work.performance import (
     gold_frame,
     model_result,
     per_level_table,
+    reliability,
 )
 from tests.conftest import DATA, corpus, import_frame
 
@@ -60,6 +61,15 @@ def test_gold_against_stored_predictions(ws):
     assert list(table.columns[:4]) == ["model", "version", "samples", "precision"]
     levels = per_level_table(result.frame, ford)
     assert list(levels["level"]) == [1, 2] and levels.loc[0, "F1"] >= levels.loc[1, "F1"]
+    # the reliability table: bins of top-1 confidence, each with its share correct; ECE as in fitting.ece
+    import numpy as np
+
+    bins, error = reliability(result.frame, ford)
+    assert bins["records"].sum() == len(result.frame) and bins["confidence"].is_monotonic_increasing
+    right = np.array([t in g for t, g in zip(result.frame["top_code"], result.frame["gold"])])
+    assert abs(bins["accuracy"].mul(bins["records"]).sum() / len(result.frame) - right.mean()) < 1e-3
+    weights = bins["records"] / bins["records"].sum()
+    assert abs(error - (weights * (bins["accuracy"] - bins["confidence"]).abs()).sum()) < 1e-3
 
 
 def test_agreement(ws):

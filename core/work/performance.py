@@ -61,6 +61,8 @@ def with_predictions(store: Store, gold: pd.DataFrame, model_name: str, model_ve
     ranked = store.ranked_predictions(gold["record_id"].tolist(), model_name, model_version)
     frame = gold[gold["record_id"].isin(ranked)].copy()
     frame["pred"] = [predicted_codes(ranked[i], multi_label) for i in frame["record_id"]]
+    frame["top_code"] = [ranked[i][0][0] if ranked[i] else "" for i in frame["record_id"]]
+    frame["top_score"] = [float(ranked[i][0][1]) if ranked[i] else 0.0 for i in frame["record_id"]]
     missing = [i for i in gold["record_id"] if i not in ranked]
     return frame.reset_index(drop=True), missing
 
@@ -83,6 +85,41 @@ def model_result(store: Store, taxonomy: Taxonomy, gold: pd.DataFrame, model_nam
         for key in ("language", "domain")
     }
     return ModelResult(model_name, model_version, frame, report, missing)
+
+
+def reliability(frame: pd.DataFrame, taxonomy: Taxonomy, bins: int = 10) -> tuple[pd.DataFrame, float]:
+    """A reliability table of the model's top-1 confidence (equal-width bins: mean confidence,
+    share correct, records) and its expected calibration error. Correct: the top code is a gold
+    code cut to the top code's level (a coarser model is judged at its own level)."""
+    import numpy as np
+
+    conf = frame["top_score"].to_numpy(dtype=float) if len(frame) else np.zeros(0)
+    right = np.array([bool(top) and top in taxonomy.cut_codes(list(gold), taxonomy.level(top) if top in taxonomy
+                                                                   else None)
+                      for top, gold in zip(frame.get("top_code", []), frame.get("gold", []))], dtype=float)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    rows, ece = [], 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        mask = (conf > lo) & (conf <= hi) if lo > 0 else (conf >= lo) & (conf <= hi)
+        if mask.any():
+            rows.append({"from": round(float(lo), 2), "to": round(float(hi), 2),
+                         "confidence": round(float(conf[mask].mean()), 4),
+                         "accuracy": round(float(right[mask].mean()), 4), "records": int(mask.sum())})
+            ece += mask.mean() * abs(right[mask].mean() - conf[mask].mean())
+    return pd.DataFrame(rows, columns=["from", "to", "confidence", "accuracy", "records"]), round(float(ece), 4)
+
+
+def reliability_chart(table: pd.DataFrame):
+    """Accuracy against confidence per bin, with the diagonal a calibrated model would follow."""
+    import altair as alt
+
+    diagonal = alt.Chart(pd.DataFrame({"confidence": [0.0, 1.0], "accuracy": [0.0, 1.0]})).mark_line(
+        strokeDash=[4, 4], color="gray").encode(x="confidence:Q", y="accuracy:Q")
+    points = alt.Chart(table).mark_circle(color="#1f77b4").encode(
+        x=alt.X("confidence:Q", scale=alt.Scale(domain=[0, 1]), title="mean confidence in the bin"),
+        y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), title="share correct"),
+        size=alt.Size("records:Q", legend=None), tooltip=["from", "to", "confidence", "accuracy", "records"])
+    return (diagonal + points + points.mark_line(color="#1f77b4")).properties(height=320)
 
 
 SUMMARY_COLUMNS = {
