@@ -50,3 +50,11 @@ def holder_alive(checkpoint: dict) -> bool:
 
 
 __all__ = ["holder_alive", "lease_alive", "lease_of", "process_start"]
+
+
+def live_status(status: str, checkpoint: dict) -> str:
+    """A background job's status as it is now: a running or cancelling job whose worker is gone
+    reads as "interrupted" or "cancelled"."""
+    if status in ("running", "cancelling") and not holder_alive(checkpoint):
+        return "cancelled" if status == "cancelling" else "interrupted"
+    return status

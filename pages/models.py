@@ -43,8 +43,8 @@ with page_context() as ctx:
             manifest = pick.manifest
             st.write(f"**Languages:** {', '.join(manifest.languages) or 'not declared'} · **runtime:** "
                      f"{plain(manifest.runtime)} · **codes:** {len(manifest.codes)}")
-            if manifest.taxonomy in stored:
-                tax = taxonomy(db, manifest.taxonomy)
+            tax = taxonomy(db, manifest.taxonomy) if manifest.taxonomy in stored else None
+            if tax is not None:
                 missing = unscorable_codes(manifest, tax)
                 st.write(f"**Cannot suggest {len(missing):,} of {len(tax):,} nodes** of {plain(tax.name)} (no "
                          "training example, or deeper than its codes); the hierarchy browser marks them as not "
@@ -56,9 +56,8 @@ with page_context() as ctx:
             per = (manifest.evaluation.get("held_out") or {}).get("per_category") or {}
             if per:
                 st.write("**Held-out figures per category**")
-                st.dataframe([{"code": c, "name": taxonomy(db, manifest.taxonomy).name_of(c, state.lang)
-                               if manifest.taxonomy in stored and c in taxonomy(db, manifest.taxonomy) else c,
-                               **{k: v for k, v in f.items()}} for c, f in per.items()],
+                st.dataframe([{"code": c, "name": tax.name_of(c, state.lang) if tax is not None and c in tax else c,
+                               **f} for c, f in per.items()],
                              hide_index=True, width="stretch", key="models.per_category")
             elif manifest.evaluation.get("eval_set"):
                 st.caption("A workspace version: its figures per category are on today's evaluation set below "

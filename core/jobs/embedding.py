@@ -18,7 +18,7 @@ from pathlib import Path
 
 from core.errors import NotFound
 from core.jobs.lifecycle import spawn_worker
-from core.processes import holder_alive, lease_of
+from core.processes import lease_of, live_status
 from core.store import Store
 
 KIND = "embed"
@@ -41,9 +41,7 @@ class EmbeddingJob:
 
 def _info(row: dict) -> EmbeddingJob:
     checkpoint = json.loads(row["checkpoint"] or "{}")
-    status = row["status"]
-    if status in ("running", "cancelling") and not holder_alive(checkpoint):
-        status = "cancelled" if status == "cancelling" else "interrupted"
+    status = live_status(row["status"], checkpoint)
     return EmbeddingJob(row["id"], status, row["done"] or 0, row["total"] or 0, row["error"] or "",
                         row["created_at"] or "")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from core.errors import NotFound, WorkbenchError
 from core.jobs.lifecycle import spawn_worker
-from core.processes import holder_alive, lease_of
+from core.processes import lease_of, live_status
 from core.store import Store
 from core.work.learning import Cancelled, TrainOptions, train_version
 
@@ -43,9 +43,7 @@ class TrainingJob:
 def _info(row: dict) -> TrainingJob:
     params = json.loads(row["params"] or "{}")
     checkpoint = json.loads(row["checkpoint"] or "{}")
-    status = row["status"]
-    if status in ("running", "cancelling") and not holder_alive(checkpoint):
-        status = "cancelled" if status == "cancelling" else "interrupted"
+    status = live_status(row["status"], checkpoint)
     fraction = float(checkpoint.get("fraction") or 0.0)
     started = checkpoint.get("started")
     eta = None

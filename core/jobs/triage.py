@@ -38,15 +38,11 @@ class TriageReport:
 def conformal_rule_for(job: JobInfo, model_name: str, alpha: float) -> ConformalRule | None:
     """The model's split-conformal acceptance rule at miscoverage ``alpha``, from the held-out
     rows its manifest carries (None: it carries none, so it never machine-accepts)."""
-    for folder in job.params.models:
-        try:
-            manifest = load_manifest(folder)
-        except ModelFolderError:
-            continue
-        if manifest.name == model_name:
-            rows = (manifest.calibration or {}).get("conformal_rows") or []
-            return conformal_rule(rows, alpha) if rows and not manifest.multi_label else None
-    return None
+    manifest = _manifest_of(job, model_name)
+    if manifest is None or manifest.multi_label:
+        return None
+    rows = (manifest.calibration or {}).get("conformal_rows") or []
+    return conformal_rule(rows, alpha) if rows else None
 
 
 def conformal_triage(store: Store, job: JobInfo, model_name: str, alpha: float, *,
@@ -117,14 +113,20 @@ def triage(store: Store, job: JobInfo, model_name: str, thresholds: dict[str, fl
 
 def _model_languages(job: JobInfo, model_name: str) -> list[str]:
     """The languages the job's model declares it was trained for ([] = not declared)."""
+    manifest = _manifest_of(job, model_name)
+    return [x.lower() for x in manifest.languages] if manifest is not None else []
+
+
+def _manifest_of(job: JobInfo, model_name: str):
+    """The manifest of the job's model of that name (None when its folder is gone or unreadable)."""
     for folder in job.params.models:
         try:
             manifest = load_manifest(folder)
         except ModelFolderError:
             continue
         if manifest.name == model_name:
-            return [x.lower() for x in manifest.languages]
-    return []
+            return manifest
+    return None
 
 
 def undo_triage(store: Store, job: JobInfo, model_name: str, by: str) -> int:

@@ -12,8 +12,6 @@ temperature is fitted there. Both members read the same encoder, so a record is 
 
 from __future__ import annotations
 
-import os
-import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
@@ -21,6 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from core.domain.taxonomy import Taxonomy
+from core.models.encoder import link_tree
 from core.models.manifest import Manifest, load_manifest, write_manifest
 
 
@@ -47,15 +46,6 @@ def combine(supervised: np.ndarray, zero_shot: np.ndarray, branch: np.ndarray, w
     total = cascade.sum(axis=1, keepdims=True)
     cascade = np.where(total > 0, cascade / np.maximum(total, 1e-12), zero_shot)
     return (weight * cascade + (1.0 - weight) * zero_shot).astype(np.float32)
-
-
-def _link_tree(source: Path, target: Path) -> None:
-    def link(src, dst):
-        try:
-            os.link(src, dst)
-        except OSError:
-            shutil.copy2(src, dst)
-    shutil.copytree(source, target, copy_function=link)
 
 
 def build_cascade(taxonomy: Taxonomy, supervised_folder: Path, zero_shot_folder: Path, folder: Path,
@@ -97,7 +87,7 @@ def build_cascade(taxonomy: Taxonomy, supervised_folder: Path, zero_shot_folder:
                                           fit_temperature)
     folder.mkdir(parents=True, exist_ok=True)
     for member in (supervised_folder, zero_shot_folder):
-        _link_tree(member, folder / "members" / member.name)
+        link_tree(member, folder / "members" / member.name)
     manifest = replace(manifest, codes=zero.codes, runtime="cascade", multi_label=False, taxonomy=taxonomy.id,
                        input_fields=supervised.input_fields, joiner=supervised.joiner, calibration=calibration,
                        files={"supervised": f"members/{supervised_folder.name}",

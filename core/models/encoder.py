@@ -98,6 +98,16 @@ def link_encoder(encoder_dir: Path, target: Path) -> None:
                 shutil.copyfile(item, target / item.name)
 
 
+def link_tree(source: Path, target: Path) -> None:
+    """Copy a model folder (a member of an ensemble or cascade) as hard links (copies where links fail)."""
+    def link(src, dst):
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+    shutil.copytree(source, target, copy_function=link)
+
+
 class Encoder:
     """Sentence vectors (float32, L2-normalised) for texts, in input order."""
 
@@ -170,4 +180,4 @@ def corpus_vectors(encoder_dir: str | Path, texts: Sequence[str], vectors: np.nd
     return vectors
 
 
-__all__ = ["ENCODER_NAME", "Encoder", "corpus_vectors", "encoder_folder", "ensure_encoder", "link_encoder"]
+__all__ = ["ENCODER_NAME", "Encoder", "corpus_vectors", "encoder_folder", "ensure_encoder", "link_encoder", "link_tree"]

@@ -12,8 +12,6 @@ Every kind's single-label confidence is temperature-scaled on predictions for un
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
+from core.models.encoder import link_tree
 from core.models.fitting import Fitted, fit_linear, fit_temperature, fit_weights
 from core.models.manifest import Manifest, write_manifest
 from core.models.runtimes.base import calibrate
@@ -112,15 +111,6 @@ def build_head(vectors: np.ndarray, codes: Sequence[Sequence[str]], folder: Path
     return manifest, fitted
 
 
-def _link_tree(source: Path, target: Path) -> None:
-    def link(src, dst):
-        try:
-            os.link(src, dst)
-        except OSError:
-            shutil.copy2(src, dst)
-    shutil.copytree(source, target, copy_function=link)
-
-
 def build_ensemble(members: Sequence[tuple[Path, Manifest, Fitted]], codes: Sequence[Sequence[str]], folder: Path,
                    manifest: Manifest, *, multi_label: bool = False) -> Manifest:
     """An ensemble of trained member folders (each with out-of-fold scores on the same rows)."""
@@ -145,7 +135,7 @@ def build_ensemble(members: Sequence[tuple[Path, Manifest, Fitted]], codes: Sequ
     folder.mkdir(parents=True, exist_ok=True)
     names = []
     for member_folder, m, _ in members:
-        _link_tree(member_folder, folder / "members" / member_folder.name)
+        link_tree(member_folder, folder / "members" / member_folder.name)
         names.append(member_folder.name)
     manifest = replace(manifest, runtime="ensemble", codes=tuple(classes), multi_label=multi_label, files={},
                        calibration=calibration,

@@ -11,9 +11,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.domain.text import normalize_code
 from core.errors import WorkbenchError
 from core.files.paths import inside
-from core.domain.text import normalize_code
 
 MANIFEST_FILE = "workbench.json"
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".joblib", ".ckpt")

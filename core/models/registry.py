@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.domain.taxonomy import Taxonomy
 from core.files.paths import inside
 from core.models.manifest import Manifest, ModelFolderError, load_manifest
-from core.domain.taxonomy import Taxonomy
 
 
 @dataclass(frozen=True)

@@ -90,8 +90,9 @@ def tfidf_logreg_to_onnx(vectorizer, classifier, *, name: str = "tfidf_logreg", 
         [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [None, n_classes])],
         initializers,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1),
-                                                    helper.make_opsetid("ai.onnx.ml", 2)], producer_name="workbench")
+    opsets = [helper.make_opsetid(domain, version) for domain, version in
+              (("", 17), ("com.microsoft", 1), ("ai.onnx.ml", 2))]
+    model = helper.make_model(graph, opset_imports=opsets, producer_name="workbench")
     model.ir_version = 8
     onnx.checker.check_model(model)
     return model

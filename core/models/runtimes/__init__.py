@@ -16,7 +16,8 @@ from core.models.runtimes.base import LONG_TEXT_MODES, Classifier, thread_count
 RUNTIMES: dict[str, tuple[str, str, str]] = {
     "dummy": ("core.models.runtimes.dummy", "DummyClassifier", "nothing"),
     "onnx-text": ("core.models.runtimes.onnx_text", "OnnxTextClassifier", "onnxruntime"),
-    "onnx-transformer": ("core.models.runtimes.onnx_transformer", "OnnxTransformerClassifier", "onnxruntime and transformers"),
+    "onnx-transformer": ("core.models.runtimes.onnx_transformer", "OnnxTransformerClassifier",
+                         "onnxruntime and transformers"),
     "transformers": ("core.models.runtimes.transformers_pt", "TransformersClassifier", "torch and transformers"),
     "sparse-linear": ("core.models.runtimes.sparse_linear", "SparseLinearClassifier", "scikit-learn and safetensors"),
     "encoder-head": ("core.models.runtimes.encoder_head", "EncoderHeadClassifier", "onnxruntime and transformers"),

@@ -16,7 +16,6 @@ import numpy as np
 
 from core.models.manifest import Manifest, ModelFolderError
 
-
 LONG_TEXT_MODES = ("truncate", "chunks")
 
 

@@ -24,7 +24,8 @@ class CascadeClassifier(Classifier):
             raise ModelFolderError(f"'{self.folder}' names no {exc.args[0]} member in its manifest") from None
         self.branch_ = np.asarray(self.manifest.training.get("branches") or [], dtype=np.int64)
         self.weight_ = float(self.manifest.training.get("weight", 0.5))
-        if len(self.branch_) != len(self.manifest.codes) or tuple(self.zero_shot_.manifest.codes) != self.manifest.codes:
+        codes = self.manifest.codes
+        if len(self.branch_) != len(codes) or tuple(self.zero_shot_.manifest.codes) != codes:
             raise ModelFolderError(f"'{self.folder}': its codes, branches and zero-shot member do not match")
         if getattr(self.supervised_, "encoder_id", None) != getattr(self.zero_shot_, "encoder_id", None):
             raise ModelFolderError(f"'{self.folder}': the members must read the same encoder")

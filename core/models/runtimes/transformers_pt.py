@@ -21,7 +21,8 @@ class TransformersClassifier(Classifier):
 
         if not (self.folder / "model.safetensors").exists():
             raise ModelFolderError(
-                f"'{self.folder}' has no model.safetensors (pickled checkpoints such as pytorch_model.bin are never loaded)"
+                f"'{self.folder}' has no model.safetensors (pickled checkpoints such as pytorch_model.bin are "
+                "never loaded)"
             )
         try:
             self.model_ = AutoModelForSequenceClassification.from_pretrained(
