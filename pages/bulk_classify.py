@@ -200,6 +200,9 @@ def results(ctx: PageContext, job) -> None:
              f"expert queue, {report.already_labelled:,} already labelled."
              + (f" {report.other_language:,} record(s) are in a language the model was not trained for: they go to "
                 "the experts, never machine-accepted." if report.other_language else "")
+             + (f" {report.far_from_training:,} confident record(s) lie far from the model's training data (too "
+                "few known words, or no similar training record): they go to the experts."
+                if report.far_from_training else "")
              + (f" **{report.disagree_with_file:,}** of the accepted disagree with the label in the file."
                 if report.disagree_with_file else ""))
     if report.accepted:

@@ -11,6 +11,9 @@ Per taxonomy (FORD level-2 codes, CAP major topics):
   every head and ensemble (and named by their embedding cache);
 - ``<t>-minilm``: a logistic-regression head on that encoder's sentence vectors (``encoder-head``):
   the models of both taxonomies share one encoder, so a job running both encodes each record once;
+- ``<t>-fast``: the fast tier, a logistic-regression head on static token vectors distilled from
+  the same encoder by model2vec (``.encoders/all-MiniLM-L6-v2-static256``): no transformer at run
+  time, for runs of a million records;
 - ``ford-zeroshot``, ``ford-deep-zeroshot``, ``cap-zeroshot``: every node of the taxonomy scored by
   sentence similarity to its path of names and description (``zero-shot``), temperature fitted on
   the shipped corpus through the roll-up;
@@ -35,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from dataclasses import replace  # noqa: E402
 
 from core.files.shipped import cap_training_set, ford_training_set  # noqa: E402
-from core.models.encoder import corpus_vectors, encoder_folder  # noqa: E402
+from core.models.encoder import STATIC_NAME, corpus_vectors, encoder_folder, ensure_encoder  # noqa: E402
 from core.models.export import export_onnx  # noqa: E402
 from core.models.manifest import MANIFEST_FILE, Manifest, load_manifest, write_manifest  # noqa: E402
 from core.models.training import train_head_model, train_minilm_classifier, train_tfidf_model  # noqa: E402
@@ -47,7 +50,8 @@ VERSION = "1.1.0"
 # a kind's folders are rebuilt when their version changes (tfidf 1.2.0: the graph counts tokens in O(n log n);
 # minilm 2.0.0: a head on the shared mean-pooled encoder instead of an ONNX export of the [CLS] model;
 # tfidf 1.3.0, minilm 2.1.0, cascade 1.1.0: held-out rows for conformal triage)
-KIND_VERSIONS = {"tfidf": "1.3.0", "minilm": "2.1.0", "zeroshot": "1.0.0", "cascade": "1.1.0"}
+# tfidf 1.4.0: temperature + known-term measure; minilm 2.2.0, cascade 1.2.0: support vectors; fast: the fast tier
+KIND_VERSIONS = {"tfidf": "1.4.0", "minilm": "2.2.0", "zeroshot": "1.0.0", "cascade": "1.2.0", "fast": "1.0.0"}
 ZERO_SHOT = {"ford": ("ford", "ford-deep"), "cap": ("cap",)}  # zero-shot models, calibrated on each corpus
 CASCADES = {"ford": (("ford-deep", "ford-deep-zeroshot"),)}  # the level-2 head chooses the branch below
 
@@ -71,8 +75,6 @@ def main() -> None:
     parser.add_argument("--models", type=Path, default=Settings.from_env().models_dir)
     args = parser.parse_args()
     args.models.mkdir(parents=True, exist_ok=True)
-    from core.models.encoder import ensure_encoder
-
     start = time.perf_counter()
     print(f"encoder: {ensure_encoder(args.models).name} ready ({time.perf_counter() - start:.0f} s)")
     for taxonomy, loader in (("ford", ford_training_set), ("cap", cap_training_set)):
@@ -116,6 +118,15 @@ def main() -> None:
             build(args.models / name, lambda tmp: train_head_model(
                 data.texts, data.codes, tmp, replace(base, name=name, version=version_of(name),
                                                      training={"sources": data.sources}), encoder, vectors=vectors))
+            report(args.models / name, start)
+        name = f"{taxonomy}-fast"
+        if wanted(name):
+            data = data or loader()
+            start = time.perf_counter()
+            static = ensure_encoder(args.models, STATIC_NAME)
+            build(args.models / name, lambda tmp: train_head_model(
+                data.texts, data.codes, tmp, replace(base, name=name, version=version_of(name),
+                                                     training={"sources": data.sources, "tier": "fast"}), static))
             report(args.models / name, start)
         for target in ZERO_SHOT[taxonomy]:
             name = f"{target}-zeroshot"

@@ -29,7 +29,8 @@ from core.jobs import (
     write_results,
 )
 from core.models.manifest import load_manifest
-from tests.conftest import DATA, ROOT, default_model
+from core.models.runtimes import load_classifier
+from tests.conftest import DATA, ROOT, default_model, shared_file
 
 pytestmark = pytest.mark.slow
 
@@ -417,7 +418,8 @@ def test_one_job_runs_models_of_two_taxonomies_and_encodes_each_record_once(stor
         assert back["code_1"].tolist() == table[f"{name}_code_1"].tolist()
         assert (back["score_1"].astype(float) - table[f"{name}_score_1"].astype(float)).abs().max() < 2e-3
     report = triage(store, job, "cap-minilm", {c: 0.0 for c in cap.nodes})
-    assert report.accepted + report.other_language == 120 and report.accepted > 100
+    # science titles are far from the CAP model's headlines and bills for about half of them
+    assert report.accepted + report.other_language + report.far_from_training == 120 and report.accepted > 30
     assert store.db.execute("SELECT count(*) FROM annotations WHERE action = 'machine-accept' AND taxonomy_id = 'cap'"
                             ).fetchone()[0] == report.accepted
 
@@ -450,6 +452,69 @@ def test_conformal_triage_accepts_only_single_code_sets_and_measures_its_error(s
     nothing, rule = conformal_triage(store, job, "ford-zeroshot", 0.05, dry_run=True)
     assert rule is None and nothing.accepted == 0
     Annotator(store, "Eva", "expert", store.load_taxonomy("ford"))  # the experts' queue is untouched
+
+
+def test_triage_leaves_records_far_from_the_training_data_to_the_experts(store, tmp_path):
+    """Records that pass the language check (the file says English) but lie far from a model's
+    training data are never machine-accepted: Hungarian speeches have too few words the TF-IDF
+    model knows; placeholder rows (ISBNs, "[no title]") have no similar training vector for the
+    head. English titles from the training source are nearly all accepted."""
+    english = records_file(tmp_path / "e.csv", 200)
+    speeches = pd.read_csv(shared_file("corpora", "cap_hu_pre_agenda_speeches_sample.csv"),
+                           dtype=str)["text"].head(60)
+    junk = [f"ISBN 978-963-{i:03d}-{i * 7 % 1000:03d}-1" if i % 2 else f"[no title] #{i} 2019-03-{i % 28 + 1:02d}"
+            for i in range(40)]
+    frame = pd.concat([english, pd.DataFrame({"MTMT id": [f"hu{i}" for i in range(60)] + [f"x{i}" for i in range(40)],
+                                              "Cím": speeches.str[:300].tolist() + junk, "Absztrakt": "",
+                                              "note": ""})], ignore_index=True)
+    frame["lang"] = "en"
+    frame.to_csv(tmp_path / "far.csv", index=False)
+    mapping = {"id": "MTMT id", "title": "Cím", "abstract": "Absztrakt", "language": "lang"}
+    folders = [str(default_model("ford-tfidf")), str(default_model("ford-minilm"))]
+    job = run_job(store.path, create_job(store, params(tmp_path / "far.csv", models=folders, mapping=mapping), "Lib"))
+    ids = {r["external_id"]: r["id"] for r in store.db.query("SELECT id, external_id FROM records")}
+    hungarian = {ids[f"hu{i}"] for i in range(60)}
+    placeholders = {ids[f"x{i}"] for i in range(40)}
+    everything = {c: 0.0 for c in store.load_taxonomy("ford").nodes}  # a rule that would accept every record
+    for name, group, least in (("ford-tfidf", hungarian, 57), ("ford-minilm", placeholders, 12)):
+        report = triage(store, job, name, everything, dry_run=True)
+        assert report.other_language == 0  # the file says English: only the model's own measure can tell
+        assert report.accepted + report.far_from_training == 300
+        assert least <= report.far_from_training <= 100 + 200 * 0.05, (name, report)  # few English titles
+    far = _far_ids(store, job, "ford-tfidf", sorted(hungarian))
+    assert len(far) >= 57
+    assert len(_far_ids(store, job, "ford-minilm", sorted(placeholders))) >= 12
+    done = triage(store, job, "ford-tfidf", everything)
+    accepted = {r[0] for r in store.db.execute("SELECT record_id FROM annotations WHERE action = 'machine-accept'")}
+    assert len(accepted) == done.accepted and len(accepted & hungarian) <= 3
+
+
+def _far_ids(store, job, model, record_ids):
+    from core.jobs.triage import _far_from_training
+
+    return _far_from_training(store, job, model, list(record_ids))
+
+
+def test_far_from_training_measures_are_fitted_on_left_out_rows(tmp_path):
+    """The thresholds come from each training row measured without itself; on held-out rows of the
+    same source about 1 in 100 is called far, on another language most."""
+    from core.models.familiarity import QUANTILE
+    from core.models.kinds import build_tfidf
+    from core.models.manifest import Manifest
+
+    frame = pd.read_csv(DATA / "corpora" / "cap_nyt_headlines_sample.csv", dtype=str).dropna(subset=["title"])
+    texts, codes = frame["title"].tolist(), [[c] for c in frame["cap_major"]]
+    base = Manifest(name="far", version="1", taxonomy="cap", codes=(), runtime="", input_fields=("title",))
+    build_tfidf(texts[:1500], codes[:1500], tmp_path / "far", base)
+    clf = load_classifier(tmp_path / "far")
+    info = clf.manifest.calibration["familiarity"]
+    assert info["quantile"] == QUANTILE and 0 < info["threshold"] < 1
+    held = clf.far_from_training(texts[1500:2500])
+    assert held.mean() < 0.05
+    danish = pd.read_csv(shared_file("corpora", "cap_dk_local_agenda_items.csv"),
+                         dtype=str)["text"].dropna().head(200)
+    assert clf.far_from_training(danish.tolist()).mean() > 0.6  # short agenda items: numbers and names are known
+    assert clf.far_from_training([]) is None or len(clf.far_from_training([])) == 0
 
 
 def test_conformal_rule_keeps_its_coverage_on_calibrated_scores():

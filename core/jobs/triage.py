@@ -33,6 +33,7 @@ class TriageReport:
     other_language: int = 0  # records in a language the model was not trained for (left for experts)
     sample: tuple[tuple[int, str], ...] = ()  # (record id, code) of the first accepted records
     disagree_with_file: int = 0  # accepted records whose imported label (in this taxonomy) differs
+    far_from_training: int = 0  # confident records unlike the model's training data (left for experts)
 
 
 def conformal_rule_for(job: JobInfo, model_name: str, alpha: float) -> ConformalRule | None:
@@ -62,8 +63,8 @@ def triage(store: Store, job: JobInfo, model_name: str, thresholds: dict[str, fl
     """Records whose top code scores at or above its threshold (with ``rule``: whose conformal set
     is that code alone) are machine-accepted (an event of the machine role, never an expert's);
     the rest stay unlabelled for the expert queue, which shows the least confident first. Records
-    someone has labelled, and records in a language the model was not trained for, are left to
-    the experts."""
+    someone has labelled, records in a language the model was not trained for, and records far
+    from the model's training data (``Classifier.far_from_training``) are left to the experts."""
     model = next((m for m in job.models if m["name"] == model_name), None)
     if model is None:
         raise JobError(f"job #{job.id} did not run model '{model_name}'")
@@ -72,9 +73,9 @@ def triage(store: Store, job: JobInfo, model_name: str, thresholds: dict[str, fl
     rows = store.job_predictions(job.id, model["name"], model["version"], taxonomy_id)
     known = set(_model_languages(job, model_name))
     languages = store.job_record_languages(job.id) if known else {}
-    accepted = queued = labelled = foreign = 0
+    accepted = queued = labelled = foreign = far = 0
     per_code: dict[str, list[int]] = {}
-    events = []
+    events, candidates = [], []
     for record_id, top_code, top_score, has_label, second in rows:
         if has_label:
             labelled += 1
@@ -87,16 +88,25 @@ def triage(store: Store, job: JobInfo, model_name: str, thresholds: dict[str, fl
             counts[1] += 1
         elif top_code and (rule.accepts(top_score, second) if rule is not None
                            else top_score >= thresholds.get(top_code, default)):
-            accepted += 1
-            counts[0] += 1
             why = (f"the only code in its {1 - rule.alpha:.0%} conformal set (score {top_score:.3f} >= "
                    f"{rule.threshold:.3f} > {second:.3f})" if rule is not None else
                    f"score {top_score:.3f} >= {thresholds.get(top_code, default):.2f}")
-            events.append(Event(record_id, taxonomy_id, annotator, MACHINE_ROLE, "machine-accept",
-                                (top_code,), reason=f"{why} (job #{job.id})"))
+            candidates.append((record_id, top_code, why))
         else:
             queued += 1
             counts[1] += 1
+    far_ids = _far_from_training(store, job, model_name, [c[0] for c in candidates])
+    for record_id, top_code, why in candidates:
+        counts = per_code[top_code]
+        if record_id in far_ids:  # confident, but on text unlike anything the model learnt from
+            far += 1
+            queued += 1
+            counts[1] += 1
+            continue
+        accepted += 1
+        counts[0] += 1
+        events.append(Event(record_id, taxonomy_id, annotator, MACHINE_ROLE, "machine-accept",
+                            (top_code,), reason=f"{why} (job #{job.id})"))
     if not dry_run:
         with store.write():
             for event in events:
@@ -108,7 +118,37 @@ def triage(store: Store, job: JobInfo, model_name: str, thresholds: dict[str, fl
         if codes and event.codes[0] not in codes:
             disagree += 1
     return TriageReport(accepted, queued, labelled, {c: (a, q) for c, (a, q) in per_code.items()}, foreign,
-                        tuple((e.record_id, e.codes[0]) for e in events[:10]), disagree)
+                        tuple((e.record_id, e.codes[0]) for e in events[:10]), disagree, far)
+
+
+def _far_from_training(store: Store, job: JobInfo, model_name: str, record_ids: list[int],
+                       chunk: int = 2048) -> set[int]:
+    """The records (of those given) the job's model finds far from its training data (vectors
+    from the embedding cache where the model has an encoder; nothing where it measures nothing)."""
+    from core.models.runtimes import load_classifier
+    from core.work.embeddings import cache_key, record_vectors
+
+    folder = next((f for f in job.params.models if (m := _manifest_of_folder(f)) is not None
+                   and m.name == model_name), None)
+    if folder is None or not record_ids or not (_manifest_of_folder(folder).calibration or {}).get("familiarity"):
+        return set()
+    classifier = load_classifier(folder)
+    out: set[int] = set()
+    for start in range(0, len(record_ids), chunk):
+        records = store.records_by_ids(record_ids[start:start + chunk])
+        texts = [classifier.manifest.text_of(r) for r in records]
+        vectors = record_vectors(store, classifier, records) if cache_key(classifier) else None
+        flags = classifier.far_from_training(texts, vectors)
+        if flags is not None:
+            out.update(int(r["id"]) for r, flag in zip(records, flags) if flag)
+    return out
+
+
+def _manifest_of_folder(folder):
+    try:
+        return load_manifest(folder)
+    except ModelFolderError:
+        return None
 
 
 def _model_languages(job: JobInfo, model_name: str) -> list[str]:

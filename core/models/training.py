@@ -66,22 +66,31 @@ def train_tfidf_model(
     figures = evaluate(y_test, list(held_out.predict(x_test)))
     from core.models.kinds import with_conformal
 
+    from core.models.fitting import fit_temperature
+    from core.models.kinds import write_terms
+    from core.models.runtimes.base import calibrate
+
     held_classes = [str(k) for k in held_out.classes_]
     known = [i for i, y in enumerate(y_test) if y in held_classes]
-    conformal = with_conformal({}, held_out.predict_proba([x_test[i] for i in known]),
-                               np.array([held_classes.index(y_test[i]) for i in known]), seed)
+    gold = np.array([held_classes.index(y_test[i]) for i in known])
+    proba = held_out.predict_proba([x_test[i] for i in known])
+    temperature = {**fit_temperature(proba, gold), "fitted_on": f"the {test_size:.0%} held-out split"}
+    calibrated = calibrate(proba, replace(manifest, calibration=temperature, multi_label=False))
+    conformal = with_conformal({}, calibrated, gold, seed)  # on the scores the runtime will give
     final = pipeline().fit(texts, codes)
     classes = [str(k) for k in final.classes_]
     onx = tfidf_logreg_to_onnx(final.steps[0][1], final.steps[1][1])
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "model.onnx").write_bytes(onx.SerializeToString())
+    familiar, terms = write_terms(folder, texts)
     manifest = replace(
-        manifest, codes=tuple(classes), runtime="onnx-text", multi_label=False, files={"onnx": "model.onnx"},
+        manifest, codes=tuple(classes), runtime="onnx-text", multi_label=False,
+        files={"onnx": "model.onnx", "terms": terms},
         training={**manifest.training, "examples": len(texts), "per_code": dict(sorted(Counter(codes).items())),
                   "method": "TF-IDF (word 1-grams) + logistic regression", "held_out_fraction": test_size},
         evaluation={"held_out": figures},
-        calibration={"conformal_rows": conformal["conformal_rows"],
+        calibration={**temperature, "familiarity": familiar, "conformal_rows": conformal["conformal_rows"],
                      "conformal_from": f"the {test_size:.0%} held-out split"},
     )
     write_manifest(folder, manifest)

@@ -60,6 +60,33 @@ class Classifier(ABC):
     def _scores(self, texts: list[str]) -> np.ndarray:
         """Scores in [0, 1], shape (len(texts), len(manifest.codes))."""
 
+    def far_from_training(self, texts: Sequence[str], vectors: np.ndarray | None = None) -> np.ndarray | None:
+        """True for each text that lies far from the model's training data (a confident score on it
+        means little: triage leaves it to the experts); None where the model measures nothing.
+        ``vectors``: the texts' encoder vectors, where the caller keeps them. Measured where the
+        folder keeps what it needs (``support``: training vectors; ``terms``: training words) and
+        the manifest a threshold (``core.models.familiarity``)."""
+        from core.models import familiarity
+
+        calibration, files = self.manifest.calibration or {}, self.manifest.files
+        if not calibration.get("familiarity") or not texts:
+            return None
+        try:
+            if files.get("support"):
+                if getattr(self, "support_", None) is None:
+                    from safetensors.numpy import load_file
+
+                    self.support_ = load_file(str(self.folder / files["support"]))["vectors"].astype(np.float32)
+                vectors = self.embed(list(texts)) if vectors is None else vectors
+                return familiarity.far(familiarity.nearest_similarity(vectors, self.support_), calibration)
+            if files.get("terms"):
+                if getattr(self, "terms_", None) is None:
+                    self.terms_ = frozenset((self.folder / files["terms"]).read_text(encoding="utf-8").split())
+                return familiarity.far(familiarity.known_share(list(texts), self.terms_), calibration)
+        except (OSError, KeyError, ValueError) as exc:
+            raise ModelFolderError(f"'{self.folder}': its training-data measure is unreadable ({exc})") from None
+        return None
+
     def predict_scores(self, texts: Sequence[str]) -> np.ndarray:
         texts = ["" if t is None else str(t) for t in texts]
         if not texts:

@@ -34,6 +34,9 @@ class CascadeClassifier(Classifier):
     def encoder_id(self) -> str | None:
         return getattr(self.zero_shot_, "encoder_id", None)
 
+    def far_from_training(self, texts, vectors=None):
+        return self.supervised_.far_from_training(texts, vectors)
+
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.zero_shot_.embed(texts)
 

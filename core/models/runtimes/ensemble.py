@@ -54,6 +54,12 @@ class EnsembleClassifier(Classifier):
                  else m.predict_scores(texts) for m in self.members_]
         return calibrate(np.clip(self.combine(parts), 0.0, 1.0), self.manifest)
 
+    def far_from_training(self, texts, vectors=None):
+        """Far where any member that measures it says so (the conservative reading)."""
+        flags = [m.far_from_training(texts, vectors if hasattr(m, "embed") else None) for m in self.members_]
+        flags = [f for f in flags if f is not None]
+        return np.logical_or.reduce(flags) if flags else None
+
     def embed(self, texts: list[str]) -> np.ndarray:
         member = next(m for m in self.members_ if hasattr(m, "embed"))
         return member.embed(texts)
