@@ -64,10 +64,8 @@ def train_tfidf_model(
                                                         stratify=stratify)
     held_out = pipeline().fit(x_train, y_train)
     figures = evaluate(y_test, list(held_out.predict(x_test)))
-    from core.models.kinds import with_conformal
-
     from core.models.fitting import fit_temperature
-    from core.models.kinds import write_terms
+    from core.models.kinds import with_conformal, write_terms
     from core.models.runtimes.base import calibrate
 
     held_classes = [str(k) for k in held_out.classes_]
