@@ -11,6 +11,8 @@ Per taxonomy (FORD level-2 codes, CAP major topics):
   every head and ensemble (and named by their embedding cache);
 - ``<t>-minilm``: a logistic-regression head on that encoder's sentence vectors (``encoder-head``):
   the models of both taxonomies share one encoder, so a job running both encodes each record once;
+- ``<t>-ensemble``: the default suggestion model, TF-IDF (word + character n-grams, a linear SVM)
+  and the ``<t>-minilm`` head mixed with weights fitted on out-of-fold predictions;
 - ``<t>-fast``: the fast tier, a logistic-regression head on static token vectors distilled from
   the same encoder by model2vec (``.encoders/all-MiniLM-L6-v2-static256``): no transformer at run
   time, for runs of a million records;
@@ -41,7 +43,12 @@ from core.files.shipped import cap_training_set, ford_training_set  # noqa: E402
 from core.models.encoder import STATIC_NAME, corpus_vectors, encoder_folder, ensure_encoder  # noqa: E402
 from core.models.export import export_onnx  # noqa: E402
 from core.models.manifest import MANIFEST_FILE, Manifest, load_manifest, write_manifest  # noqa: E402
-from core.models.training import train_head_model, train_minilm_classifier, train_tfidf_model  # noqa: E402
+from core.models.training import (  # noqa: E402
+    train_ensemble_model,
+    train_head_model,
+    train_minilm_classifier,
+    train_tfidf_model,
+)
 from core.models.zeroshot import build_zero_shot  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from core.work.workspace import builtin_taxonomy  # noqa: E402
@@ -51,7 +58,8 @@ VERSION = "1.1.0"
 # minilm 2.0.0: a head on the shared mean-pooled encoder instead of an ONNX export of the [CLS] model;
 # tfidf 1.3.0, minilm 2.1.0, cascade 1.1.0: held-out rows for conformal triage)
 # tfidf 1.4.0: temperature + known-term measure; minilm 2.2.0, cascade 1.2.0: support vectors; fast: the fast tier
-KIND_VERSIONS = {"tfidf": "1.4.0", "minilm": "2.2.0", "zeroshot": "1.0.0", "cascade": "1.2.0", "fast": "1.0.0"}
+KIND_VERSIONS = {"tfidf": "1.4.0", "minilm": "2.2.0", "zeroshot": "1.0.0", "cascade": "1.2.0", "fast": "1.0.0",
+                 "ensemble": "1.0.0"}
 ZERO_SHOT = {"ford": ("ford", "ford-deep"), "cap": ("cap",)}  # zero-shot models, calibrated on each corpus
 CASCADES = {"ford": (("ford-deep", "ford-deep-zeroshot"),)}  # the level-2 head chooses the branch below
 
@@ -116,6 +124,15 @@ def main() -> None:
             start = time.perf_counter()
             vectors = corpus_vectors(encoder, data.texts)  # kept beside the encoder: encoded once
             build(args.models / name, lambda tmp: train_head_model(
+                data.texts, data.codes, tmp, replace(base, name=name, version=version_of(name),
+                                                     training={"sources": data.sources}), encoder, vectors=vectors))
+            report(args.models / name, start)
+        name = f"{taxonomy}-ensemble"
+        if wanted(name):
+            data = data or loader()
+            start = time.perf_counter()
+            vectors = corpus_vectors(encoder, data.texts)
+            build(args.models / name, lambda tmp: train_ensemble_model(
                 data.texts, data.codes, tmp, replace(base, name=name, version=version_of(name),
                                                      training={"sources": data.sources}), encoder, vectors=vectors))
             report(args.models / name, start)

@@ -130,7 +130,7 @@ def _far_from_training(store: Store, job: JobInfo, model_name: str, record_ids: 
 
     folder = next((f for f in job.params.models if (m := _manifest_of_folder(f)) is not None
                    and m.name == model_name), None)
-    if folder is None or not record_ids or not (_manifest_of_folder(folder).calibration or {}).get("familiarity"):
+    if folder is None or not record_ids:
         return set()
     classifier = load_classifier(folder)
     out: set[int] = set()

@@ -77,4 +77,6 @@ def models_for(installed: list[InstalledModel], taxonomy_id: str, promoted: str 
 
 def estimated_seconds(manifest: Manifest, records: int) -> float:
     """A rough time to score ``records`` on a 2-core CPU (for deciding what to do inline)."""
+    if manifest.training.get("tier") == "fast":  # static token vectors: no transformer
+        return records / 3000.0
     return records / RUNTIME_RECORDS_PER_S.get(manifest.runtime, 10.0)
