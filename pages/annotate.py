@@ -19,6 +19,7 @@ VIEWS = "annotate.views"
 PENDING = "annotate.pending"
 FLASH = "annotate.flash"
 AUTO_SCORE_SECONDS = 30
+CARD_CHARS = 600  # text shown on the card before "Whole text"
 KINDS = {
     "uncertain": "Least confident first (margin)",
     "entropy": "Least confident first (entropy)",
@@ -130,8 +131,9 @@ with page_context() as ctx:
         retrain_hint(ctx, "annotate")
 
     message = st.session_state.pop(FLASH, None)
-    if message:
-        getattr(st, message[0])(message[1])
+    if message:  # a toast, not a banner that pushes the record down after each action
+        st.toast(message[1], icon={"success": ":material/check:", "info": ":material/undo:",
+                                   "warning": ":material/warning:", "error": ":material/error:"}[message[0]])
     queue = current_queue(tax)
     if queue is None:
         st.info("Choose what to work on above and open the queue.")
@@ -202,6 +204,8 @@ with page_context() as ctx:
 
     def skip() -> None:
         act(lambda a: a.skip(record["id"], shown, reason()), on_record=record["id"])
+        if queue.current != record["id"]:  # skipped: it waits at the end of the queue
+            queue.defer(record["id"])
 
     def undo() -> None:
         act(lambda a: a.undo())
@@ -235,8 +239,12 @@ with page_context() as ctx:
                 record["domain"] or "",
                 str(record["year"] or ""), f"import #{record['batch_id']}" if record["batch_id"] else ""]
         st.caption(" · ".join(plain(m) for m in meta if m))
-        if abstract:
-            st.markdown(plain(abstract))
+        if abstract:  # the first lines; a long text opens on demand, so the suggestions stay in view
+            cut = abstract.rfind(" ", 0, CARD_CHARS) if len(abstract) > CARD_CHARS else len(abstract)
+            st.markdown(plain(abstract[:cut if cut > 0 else CARD_CHARS]) + ("…" if len(abstract) > CARD_CHARS else ""))
+            if len(abstract) > CARD_CHARS:
+                with st.expander(f"Whole text ({len(abstract):,} characters)"):
+                    st.markdown(plain(abstract))
         if record["keywords"]:
             st.markdown(f"**Keywords:** {plain(record['keywords'])}")
         if record["labels"] and record["label_taxonomy"] == tax.id:
@@ -253,11 +261,12 @@ with page_context() as ctx:
                         + (" · :orange[low confidence]" if source.low_confidence else "") if view
                         else "**No model suggestions**")
             for i, s in enumerate(shown):
-                b, bar = st.columns([1, 4], vertical_alignment="center")
-                b.button(f"{i + 1}", key=f"annotate.pick.{i + 1}", shortcut=str(i + 1), on_click=accept, args=(i,),
-                         disabled=not can_act, help=f"Accept {s.code}", width="stretch")
-                bar.progress(min(max(s.score, 0.0), 1.0),
-                             text=f"{s.score:.0%} · {plain(s.code)} · {plain(tax.path_label(s.code, lang))}")
+                b, bar = st.columns([5, 1], vertical_alignment="center")
+                b.button(f"**{i + 1}** · {s.score:.0%} · {plain(tax.path_label(s.code, lang))}",
+                         key=f"annotate.pick.{i + 1}", shortcut=str(i + 1), on_click=accept, args=(i,),
+                         disabled=not can_act, help=f"Accept {s.code}: {tax.path_label(s.code, lang)}",
+                         width="stretch")
+                bar.progress(min(max(s.score, 0.0), 1.0))
             if view and len(shown) < len(view.suggestions):
                 st.caption(f"{len(view.suggestions) - len(shown)} less likely suggestion(s) hidden (together "
                            f"{sum(x.score for x in view.suggestions[len(shown):]):.0%}); the hierarchy browser "
@@ -269,7 +278,6 @@ with page_context() as ctx:
                     st.progress(min(max(s.score, 0.0), 1.0),
                                 text=f"{s.score:.0%} · {plain(s.code)} · {plain(tax.path_label(s.code, lang))}")
 
-        st.text_input("Reason or note for the next action (optional)", key="annotate.reason")
         with st.container(horizontal=True):
             st.button("Accept top", key="annotate.accept", shortcut="A", on_click=accept, args=(0,),
                       disabled=not can_act or not shown, type="primary")
@@ -279,6 +287,7 @@ with page_context() as ctx:
             st.button("Previous", key="annotate.prev", shortcut="P", on_click=move, args=(-1,))
             st.button("Next", key="annotate.next", shortcut="N", on_click=move, args=(1,))
         st.caption("Keyboard: " + SHORTCUTS)
+        st.text_input("Reason or note for the next action (optional)", key="annotate.reason")
         n1, n2 = st.columns([4, 1], vertical_alignment="bottom")
         n1.text_input("Note on this record", key="annotate.note")
         n2.button("Add note", key="annotate.add_note", on_click=add_note, disabled=not can_act)
@@ -303,7 +312,7 @@ with page_context() as ctx:
         multi = st.checkbox("Several codes", value=bool(view and view.multi_label), key="annotate.multi",
                             help="Collect several codes, then save them together.")
         browser = Browser(tax, lang, "annotate", view.node_scores if view else {})
-        pick = browser.search("Search code or name (English or Hungarian, typos forgiven)")
+        pick = browser.search("Search code or name (English or Hungarian, typos forgiven)", reset_on=record["id"])
         if pick is not None:
             if multi:
                 st.button("Add", key="annotate.hit_use", on_click=toggle_pending, args=(pick,), disabled=not can_act)

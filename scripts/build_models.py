@@ -13,9 +13,9 @@ Per taxonomy (FORD level-2 codes, CAP major topics):
   the models of both taxonomies share one encoder, so a job running both encodes each record once;
 - ``<t>-ensemble``: the default suggestion model, TF-IDF (word + character n-grams, a linear SVM)
   and the ``<t>-minilm`` head mixed with weights fitted on out-of-fold predictions;
-- ``<t>-fast``: the fast tier, a logistic-regression head on static token vectors distilled from
-  the same encoder by model2vec (``.encoders/all-MiniLM-L6-v2-static256``): no transformer at run
-  time, for runs of a million records;
+- ``<t>-fast``: the fast tier for runs of a million records, no transformer at run time: word
+  TF-IDF and a head on static token vectors distilled from the same encoder by model2vec
+  (``.encoders/all-MiniLM-L6-v2-static256``), mixed like ``<t>-ensemble``;
 - ``ford-zeroshot``, ``ford-deep-zeroshot``, ``cap-zeroshot``: every node of the taxonomy scored by
   sentence similarity to its path of names and description (``zero-shot``), temperature fitted on
   the shipped corpus through the roll-up;
@@ -141,9 +141,10 @@ def main() -> None:
             data = data or loader()
             start = time.perf_counter()
             static = ensure_encoder(args.models, STATIC_NAME)
-            build(args.models / name, lambda tmp: train_head_model(
+            build(args.models / name, lambda tmp: train_ensemble_model(
                 data.texts, data.codes, tmp, replace(base, name=name, version=version_of(name),
-                                                     training={"sources": data.sources, "tier": "fast"}), static))
+                                                     training={"sources": data.sources, "tier": "fast"}),
+                static, characters=False))
             report(args.models / name, start)
         for target in ZERO_SHOT[taxonomy]:
             name = f"{target}-zeroshot"

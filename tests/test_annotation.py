@@ -67,6 +67,28 @@ def test_queue_least_confident_first_and_progress(arxiv_ws, ford_tfidf):
     assert first not in Queue.build(store, spec).ids
 
 
+def test_a_skipped_record_waits_at_the_end_of_the_queue(arxiv_ws, ford_tfidf):
+    """Skipping moves the record to the end of the open queue (the cursor goes on to the next),
+    and a rebuilt queue lists skipped records last, not first; an undone skip puts it back."""
+    store, ford = arxiv_ws
+    spec = QueueSpec("ford", order="margin", model_name="ford-test", model_version="t1")
+    score_records(store, ford_tfidf, ford, store.unscored_ids(spec))
+    queue = Queue.build(store, spec)
+    first, second = queue.ids[0], queue.ids[1]
+    ann = Annotator(store, "Eva", "expert", ford)
+    ann.skip(first, ())
+    queue.defer(first)
+    assert queue.current == second and queue.ids[-1] == first and len(queue.ids) == 120
+    rebuilt = Queue.build(store, spec)
+    assert rebuilt.ids[0] == second and rebuilt.ids[-1] == first
+    ann.undo()
+    assert Queue.build(store, spec).ids[0] == first
+    # deferring the last record, or one before the cursor, keeps the cursor on a real record
+    queue.position = len(queue.ids) - 1
+    queue.defer(queue.current)
+    assert queue.current == first and queue.position == len(queue.ids) - 1
+
+
 def test_accept_correct_undo_with_provenance(arxiv_ws, ford_tfidf):
     store, ford = arxiv_ws
     ann = Annotator(store, "Eva", "expert", ford)

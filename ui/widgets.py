@@ -186,9 +186,13 @@ class Browser:
             score = " — not scored by this model" if self.scores else ""
         return plain(f"{code} · {self.tax.name_of(code, self.lang)}"[:width]) + score
 
-    def search(self, label: str, *, limit: int = 15, table: bool = False) -> str | None:
+    def search(self, label: str, *, limit: int = 15, table: bool = False, reset_on=None) -> str | None:
         """A search box and its hits (a table with paths when ``table``); the chosen hit's code, and
-        an "Open" button that opens it in the browser."""
+        an "Open" button that opens it in the browser. ``reset_on``: the search is cleared when this
+        value changes (the record on screen)."""
+        if reset_on is not None and st.session_state.get(f"{self.key}.query_for") != reset_on:
+            st.session_state[f"{self.key}.query_for"] = reset_on
+            st.session_state[f"{self.key}.query"] = ""
         query = st.text_input(label, key=f"{self.key}.query")
         if not query.strip():
             return None

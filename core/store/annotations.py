@@ -57,7 +57,8 @@ class AnnotationQueries:
             "SELECT top_code, count(*) FROM predictions WHERE model_name = ? AND model_version = ? GROUP BY 1",
             [model_name, model_version]).fetchall())
 
-    def _queue_sql(self, spec: QueueSpec, *, scored: bool = True) -> tuple[str, list[Any], str]:
+    def _queue_sql(self, spec: QueueSpec, *, scored: bool = True) -> tuple[str, list[Any], str, list[Any]]:
+        """FROM/WHERE of a queue, its parameters, its ORDER BY, and that clause's parameters."""
         joins, where, params = [], [], []
         if spec.needs_model or not scored:
             if scored:
@@ -99,22 +100,29 @@ class AnnotationQueries:
                  "margin": "p.margin ASC, r.id", "entropy": "p.entropy DESC, r.id",
                  "confidence": "p.top_score DESC, r.id", "import": "r.id"}[spec.order if scored else "import"]
         sql = "FROM records r " + " ".join(joins) + (" WHERE " + " AND ".join(where) if where else "")
-        return sql, params, order
+        if spec.status == "unlabelled":  # a record someone skipped waits at the end, not the front
+            order = ("EXISTS (SELECT 1 FROM annotations s WHERE s.record_id = r.id AND s.taxonomy_id = ? "
+                     "AND s.action = 'skip' AND NOT EXISTS (SELECT 1 FROM annotations u WHERE u.undoes = s.id)), "
+                     + order)
+            return sql, params, order, [spec.taxonomy_id]
+        return sql, params, order, []
 
     def queue_ids(self, spec: QueueSpec, *, limit: int = 1000, offset: int = 0) -> list[int]:
         """Record ids of a work queue, in its order."""
-        sql, params, order = self._queue_sql(spec)
+        sql, params, order, order_params = self._queue_sql(spec)
+        params = params + order_params
         return [r[0] for r in self.db.execute(f"SELECT r.id {sql} ORDER BY {order} LIMIT ? OFFSET ?",
                                               params + [limit, offset])]
 
     def queue_size(self, spec: QueueSpec) -> int:
-        sql, params, _ = self._queue_sql(spec)
+        sql, params, _, _ = self._queue_sql(spec)
         return self.db.execute(f"SELECT count(*) {sql}", params).fetchone()[0]
 
     def unscored_ids(self, spec: QueueSpec, *, limit: int = 1_000_000) -> list[int]:
         """Records the queue would hold but that the queue's model has not scored yet."""
-        sql, params, order = self._queue_sql(spec, scored=False)
-        return [r[0] for r in self.db.execute(f"SELECT r.id {sql} ORDER BY {order} LIMIT ?", params + [limit])]
+        sql, params, order, order_params = self._queue_sql(spec, scored=False)
+        return [r[0] for r in self.db.execute(f"SELECT r.id {sql} ORDER BY {order} LIMIT ?",
+                                              params + order_params + [limit])]
 
     def assign(self, record_ids: Sequence[int], taxonomy_id: str, annotator: str, assigned_by: str) -> int:
         created = now()

@@ -172,6 +172,16 @@ class Queue:
             return True
         return False
 
+    def defer(self, record_id: int) -> None:
+        """Move a record (one just skipped) to the end of the queue; the cursor then points at the
+        record that followed it."""
+        if record_id in self.ids and len(self.ids) > 1:
+            at = self.ids.index(record_id)
+            self.ids.append(self.ids.pop(at))
+            if at < self.position:
+                self.position -= 1
+            self.position = min(self.position, len(self.ids) - 1)
+
     def progress(self, store: Store, annotator: str) -> tuple[int, int]:
         """(done, remaining) in this queue: records I labelled, rejected or skipped since it was built."""
         done = len(store.acted_on(self.ids, annotator, self.spec.taxonomy_id, self.created_at)) if annotator else 0
