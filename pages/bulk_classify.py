@@ -19,6 +19,7 @@ from ui.common import PageContext, open_store, page_context, plain, show_errors
 from ui.widgets import XLSX_MIME, collection_choice, column_mapping, file_source
 
 SELECTED = "bulk.job"
+SELECT_NEXT = "bulk.select_next"
 JOB_STATUS = {"running": "Classifying", "preparing": "Importing the file", "queued": "Waiting to start",
               "interrupted": "Interrupted (the worker stopped): resume it", "cancelling": "Cancelling…",
               "cancelled": "Cancelled", "done": "Done", "failed": "Failed"}
@@ -77,6 +78,7 @@ def new_job(ctx: PageContext) -> None:
                 long_texts=long_texts, on_error=on_error, collection=collection or ""), ctx.state.user or "anonymous")
             jobs.launch(ctx.db.path, job_id)
             st.session_state[SELECTED] = job_id
+            st.session_state[SELECT_NEXT] = job_id  # the jobs panel selects it on its next run
             st.success(f"Job #{job_id} started.")
 
 
@@ -94,6 +96,9 @@ def jobs_panel() -> None:
              "by": j.created_by, "created": j.created_at[:19].replace("T", " ")}
             for j in listed], hide_index=True, width="stretch", key="bulk.jobs")
         ids = [j.id for j in listed]
+        started = st.session_state.pop(SELECT_NEXT, None)
+        if started in ids:  # a job just started becomes the selected one
+            st.session_state["bulk.pick"] = started
         current = st.session_state.get(SELECTED)
         job_id = st.selectbox("Job", ids, index=ids.index(current) if current in ids else 0, key="bulk.pick",
                               format_func=lambda i: f"#{i} · {next(j.params.file_name for j in listed if j.id == i)}")

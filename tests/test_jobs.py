@@ -170,6 +170,17 @@ def test_xlsx_download_and_triage(store, tmp_path):
     sheet = pd.read_excel(io.BytesIO(buf.getvalue()), dtype=str)
     assert len(sheet) == 400 and set(sheet["code_1"].dropna()) <= {"1", "2", "3", "4", "5", "6"}
     assert sheet.loc[0, "note"].startswith("'=")
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(buf.getvalue()))
+    ws = book.active
+    header = [c.value for c in ws[1]]
+    score, name = header.index("score_1") + 1, header.index("name_1") + 1
+    assert ws.freeze_panes == "A2"  # the header stays in view
+    assert ws.cell(2, score).number_format == "0.0%" and isinstance(ws.cell(2, score).value, float)
+    assert 0 < ws.cell(2, score).value <= 1  # a number, shown as a percent
+    letter = ws.cell(1, name).column_letter
+    assert ws.column_dimensions[letter].width >= 40  # category names are readable
     manifest = load_manifest(TFIDF)
     thresholds = default_thresholds(manifest)
     assert set(thresholds) == set(manifest.codes) and all(0.55 <= t <= 0.95 for t in thresholds.values())

@@ -21,6 +21,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
 TABLE_FORMATS = ("csv", "xlsx")
 _CELL_TYPES = (str, int, float, bool)
+_SCORE_COLUMN = re.compile(r"(^|_)score(_\d+)?$")  # result columns: score_1, ford-minilm_score_2, ...
+_NAME_COLUMN = re.compile(r"(^|_)name(_\d+)?$")
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -59,7 +61,10 @@ class TableWriter:
             from openpyxl import Workbook
 
             self._book = Workbook(write_only=True)
-            self._append = self._book.create_sheet(self._sheet_name).append
+            self._sheet = self._book.create_sheet(self._sheet_name)
+            self._append = self._sheet.append
+            self._percent: set[int] = set()
+            self._header_seen = False
         else:
             raw = open(self._target, "wb") if self.path else self._target
             self._raw = raw
@@ -71,7 +76,36 @@ class TableWriter:
         cells = [neutralise(v if v is None or isinstance(v, _CELL_TYPES) else str(v)) for v in values]
         if self.fmt == "xlsx":  # control characters an XLSX cannot hold (NUL, ...) become U+FFFD
             cells = [_XLSX_ILLEGAL.sub("\ufffd", c) if isinstance(c, str) else c for c in cells]
+            if not self._header_seen:
+                self._layout(cells)
+            elif self._percent:
+                cells = [self._as_percent(c) if i in self._percent and isinstance(c, float) else c
+                         for i, c in enumerate(cells)]
         self._append(cells)
+
+    def _layout(self, header: Sequence[Any]) -> None:
+        """The first row is the header: frozen, columns sized by their kind, scores shown as percent."""
+        from openpyxl.utils import get_column_letter
+
+        self._header_seen = True
+        self._sheet.freeze_panes = "A2"
+        for i, name in enumerate(header):
+            text = str(name or "").lower()
+            if _SCORE_COLUMN.search(text):
+                self._percent.add(i)
+                width = 10
+            elif _NAME_COLUMN.search(text) or text in ("title", "abstract", "text"):
+                width = 48
+            else:
+                width = min(max(len(text) + 2, 10), 30)
+            self._sheet.column_dimensions[get_column_letter(i + 1)].width = width
+
+    def _as_percent(self, value: float):
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(self._sheet, value=value)
+        cell.number_format = "0.0%"
+        return cell
 
     def rows(self, rows: Iterable[Sequence[Any]]) -> None:
         for values in rows:
