@@ -39,7 +39,8 @@ with st.sidebar:
 
 pages = {
     "Work": [
-        st.Page("pages/annotate.py", title="Annotate", icon=":material/edit_note:", default=True),
+        st.Page("pages/start.py", title="Start", icon=":material/home:", default=True),
+        st.Page("pages/annotate.py", title="Annotate", icon=":material/edit_note:"),
         st.Page("pages/training_data.py", title="Training data", icon=":material/dataset:"),
         st.Page("pages/bulk_classify.py", title="Bulk classify", icon=":material/inventory_2:"),
         st.Page("pages/performance.py", title="Performance", icon=":material/monitoring:"),

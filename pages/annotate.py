@@ -10,11 +10,21 @@ from core.models.registry import estimated_seconds
 from core.work.annotation import AnnotationError, Annotator, Queue, model_view
 from core.work.suggesting import meaningful, suggestion_source
 from core.work.versions import model_for
-from ui.common import ROLES, PageContext, classifier, open_store, page_context, plain, show_errors
+from ui.common import (
+    ROLES,
+    PageContext,
+    classifier,
+    keep,
+    kept,
+    open_queue,
+    open_store,
+    page_context,
+    plain,
+    show_errors,
+)
 from ui.learning import retrain_hint
 from ui.widgets import Browser, run_scoring, score_unscored
 
-QUEUE = "annotate.queue"
 VIEWS = "annotate.views"
 PENDING = "annotate.pending"
 FLASH = "annotate.flash"
@@ -38,7 +48,7 @@ def flash(kind: str, text: str) -> None:
 
 
 def current_queue(tax) -> Queue | None:
-    queue = st.session_state.get(QUEUE)
+    queue = open_queue(tax.id)
     return queue if queue is not None and queue.spec.taxonomy_id == tax.id else None
 
 
@@ -81,8 +91,9 @@ def queue_spec(ctx: PageContext, model, kind: str) -> QueueSpec | None:
             st.warning("Enter your name in the sidebar to see the records assigned to you.")
     elif kind == "review":
         args.update(status="labelled", order="import")
-    args["search"] = st.text_input("Only records containing (title, abstract or id)",
-                                   key="annotate.search_records").strip()
+    kept("annotate.search_records", tax.id)
+    args["search"] = st.text_input("Only records containing (title, abstract or id)", key="annotate.search_records",
+                                   on_change=keep, args=("annotate.search_records", tax.id)).strip()
     try:
         return QueueSpec(**args)
     except ValueError as exc:
@@ -93,22 +104,31 @@ def queue_spec(ctx: PageContext, model, kind: str) -> QueueSpec | None:
 def queue_panel(ctx: PageContext) -> None:
     db, tax = ctx.db, ctx.tax
     c1, c2, c3 = st.columns(3)
-    c1.selectbox("Model", ctx.model_names or ["(no model for this taxonomy)"], key="annotate.model",
+    names = ctx.model_names or ["(no model for this taxonomy)"]
+    kept("annotate.model", tax.id, names)
+    c1.selectbox("Model", names, key="annotate.model", on_change=keep, args=("annotate.model", tax.id),
                  help="Orders the queue and makes the suggestions. Best held-out F1 first.")
     model = ctx.model(st.session_state["annotate.model"])
-    c2.selectbox("Second model (side by side)", ["none", *[n for n in ctx.model_names if model is None
-                                                          or n != model.manifest.name]], key="annotate.model2")
-    kind = c3.selectbox("Work on", list(KINDS), format_func=KINDS.get, key="annotate.kind")
+    seconds = ["none", *[n for n in ctx.model_names if model is None or n != model.manifest.name]]
+    kept("annotate.model2", tax.id, seconds)
+    c2.selectbox("Second model (side by side)", seconds, key="annotate.model2", on_change=keep,
+                 args=("annotate.model2", tax.id))
+    kept("annotate.kind", tax.id, list(KINDS))
+    kind = c3.selectbox("Work on", list(KINDS), format_func=KINDS.get, key="annotate.kind", on_change=keep,
+                        args=("annotate.kind", tax.id))
     spec = queue_spec(ctx, model, kind)
     unscored = db.unscored_ids(spec) if spec is not None and model is not None and spec.needs_model else []
     score_unscored(db, model, tax, unscored, "matching records", "annotate.score",
                    note=f"Opening the queue scores them when that takes under {AUTO_SCORE_SECONDS} s; otherwise "
                         "score them here or as a bulk job.", button=f"Score {len(unscored):,} records now")
-    if st.button("Open queue", key="annotate.open", type="primary", disabled=spec is None):
+    if not ctx.state.user:
+        st.warning("Enter your name in the sidebar (or on the Start page): a queue opens once the workbench knows "
+                   "who is labelling, since every label records who made it.")
+    if st.button("Open queue", key="annotate.open", type="primary", disabled=spec is None or not ctx.state.user):
         with show_errors():
             if unscored and estimated_seconds(model.manifest, len(unscored)) <= AUTO_SCORE_SECONDS:
                 run_scoring(db, model, tax, unscored)
-            st.session_state[QUEUE] = Queue.build(db, spec)
+            open_queue(tax.id, Queue.build(db, spec))
             st.session_state[PENDING] = []
             st.rerun()
     if ctx.state.role == "lead":

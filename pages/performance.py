@@ -12,7 +12,7 @@ from core.files.records_io import inspect_source
 from core.work import performance as perf
 from core.work.annotation import Queue
 from core.work.records_import import FIELDS
-from ui.common import PageContext, classifier, open_store, page_context, plain, show_errors
+from ui.common import PageContext, classifier, open_queue, open_store, page_context, plain, show_errors
 from ui.widgets import column_mapping, file_source, score_unscored, table_downloads
 
 
@@ -38,10 +38,18 @@ def table(frame, key: str, stem: str | None = None) -> None:
         table_downloads(frame, stem, f"{key}.dl")
 
 
+MANY_BUBBLES = 120
+
+
 def chart_and_category(ctx: PageContext, main, level: int, good: float, fair: float) -> None:
     tax, lang = ctx.tax, ctx.lang
     data = perf.bubble_data(main.report, tax, level, good=good, fair=fair,
-                       predicted_counts=ctx.db.prediction_counts(main.model, main.version), lang=lang)
+                            predicted_counts=ctx.db.prediction_counts(main.model, main.version), lang=lang)
+    groups = list(dict.fromkeys(data["group"]))
+    if len(data) > MANY_BUBBLES and len(groups) > 1:  # the deep levels: one field at a time stays readable
+        shown = st.multiselect("Fields shown", groups, default=groups[:1], key=f"perf.groups.{level}",
+                               help=f"{len(data):,} categories at this level: choose the fields to draw.")
+        data = data[data["group"].isin(shown or groups[:1])].reset_index(drop=True)
     chart = perf.bubble_chart(data, title=f"{main.model} {main.version} · level {level} · F1 green ≥ {good:.2f}, "
                                      f"yellow ≥ {fair:.2f}, red below, blue: no gold data")
     event = st.altair_chart(chart, on_select="rerun", selection_mode="pick", key="perf.chart")
@@ -59,9 +67,16 @@ def chart_and_category(ctx: PageContext, main, level: int, good: float, fair: fl
     except (KeyError, IndexError, TypeError, AttributeError):
         picked = None
     codes = data["code"].tolist()
-    code = st.selectbox("Category", codes, index=codes.index(picked) if picked in codes else 0,
-                        format_func=lambda c: f"{c} · {tax.name_of(c, lang)}", key="perf.category")
+    if picked in codes and picked != st.session_state.get("perf.clicked"):  # a click selects its category
+        st.session_state["perf.clicked"] = picked
+        st.session_state["perf.category"] = picked
+    if st.session_state.get("perf.category") not in codes:
+        st.session_state.pop("perf.category", None)
+    code = st.selectbox("Category", codes, format_func=lambda c: f"{c} · {tax.name_of(c, lang)}",
+                        key="perf.category")
     row = data.set_index("code").loc[code]
+    st.caption("Size: gold records of the category · faded: fewer than "
+               f"{perf.FEW_GOLD} gold records (uncertain figures) · shape and colour: the F1 band.")
     st.caption(f"{row['support']} gold records · predicted {row['predicted']} times · "
                + (f"P {row['precision']:.2f} · R {row['recall']:.2f} · F1 {row['f1']:.2f}"
                   if row["support"] else "no gold data"))
@@ -75,7 +90,7 @@ def chart_and_category(ctx: PageContext, main, level: int, good: float, fair: fl
     if st.button("Open this category's records in Annotate", key="perf.open_annotate"):
         with open_store() as s:
             spec = perf.category_queue(tax, main.model, main.version, code)
-            st.session_state["annotate.queue"] = Queue.build(s, spec)
+            open_queue(tax.id, Queue.build(s, spec))
         st.switch_page("pages/annotate.py")
 
 

@@ -94,13 +94,16 @@ def open_app(browser, url: str, *, height: int = 1100, timeout: int = 30000, use
     OPEN_PAGES.append(page)
     page.set_default_timeout(timeout)
     page.goto(url, wait_until="domcontentloaded")  # then wait for what the test needs, not every resource
-    page.get_by_role("heading", name="Annotate").wait_for()
+    page.get_by_role("heading", name="Subject classification workbench").wait_for()  # the start page
     if user:
-        name = page.get_by_label("Your name")
+        name = page.get_by_role("textbox", name="Your name").first
         name.fill(user)
         name.press("Enter")
+        page.get_by_text(f"{user}, as").wait_for()  # the start page names the next step
     page.get_by_role("combobox", name="Active taxonomy").click()
     page.get_by_role("option", name=FORD).click()
+    page.get_by_role("link", name="Annotate", exact=True).first.click()
+    page.get_by_role("heading", name="Annotate").wait_for()
     return page
 
 

@@ -53,6 +53,8 @@ def test_sidebar_sets_user_role_and_taxonomy(workspace_env):
     at.selectbox(key="sidebar.taxonomy").select("cap")
     at.run()
     assert not at.exception
+    assert any("Kovács Anna, as team lead" in m.value for m in at.success)  # the start page's next step
+    at.switch_page("pages/annotate.py").run()
     assert "Team lead Kovács Anna" in at.caption[0].value
     at.switch_page("pages/taxonomies.py").run()
     assert "CAP" in at.caption[0].value
@@ -222,14 +224,56 @@ def test_annotate_browser_drill_down_and_several_codes(workspace_env):
         assert event.action == "correct" and event.codes == ("5", "5.6")
 
 
+def test_start_page_says_who_is_working_what_the_workspace_holds_and_the_next_step(workspace_env):
+    at = app().run()  # the start page is the default
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Subject classification workbench"
+    text = " ".join(m.value for m in at.markdown)
+    assert "records" in text and "taxonomies" in text
+    assert any("Enter your name above" in i.value for i in at.info)
+    assert any("labelled by experts" in c.value and "imported file" in c.value for c in at.caption)
+    at.text_input(key="start.user").input("Kovács Anna").run()
+    at.selectbox(key="start.role").select("librarian").run()
+    assert not at.exception, at.exception
+    state = at.session_state["workbench.session"]  # one session: the sidebar shows the same
+    assert state.user == "Kovács Anna" and state.role == "librarian"
+    assert any("go on to Bulk classify" in s.value for s in at.success)
+
+
+def test_each_taxonomy_keeps_its_own_queue_and_choices(workspace_env):
+    """FORD's open queue, model and filters survive a switch to CAP and back; CAP has its own."""
+    at = _annotate(workspace_env)  # FORD: ford-dummy, queue open
+    at.text_input(key="annotate.search_records").input("data").run()
+    ford_record = next(c.value for c in at.caption if c.value.startswith("id "))
+    switch = lambda t: setattr(at.session_state["workbench.session"], "taxonomy_id", t)  # noqa: E731  the sidebar's
+    switch("cap")
+    at.run()
+    assert not at.exception, at.exception
+    assert any("open the queue" in i.value for i in at.info)  # CAP has no queue open yet
+    assert at.selectbox(key="annotate.model").value == "cap-dummy"
+    assert at.text_input(key="annotate.search_records").value == ""
+    at.selectbox(key="annotate.kind").select("language").run()
+    at.button(key="annotate.open").click().run()
+    assert not at.exception, at.exception
+    switch("ford")
+    at.run()
+    assert not at.exception, at.exception
+    assert next(c.value for c in at.caption if c.value.startswith("id ")) == ford_record  # the same record
+    assert at.selectbox(key="annotate.model").value == "ford-dummy"
+    assert at.text_input(key="annotate.search_records").value == "data"
+    assert at.selectbox(key="annotate.kind").value == "uncertain"
+    switch("cap")
+    at.run()
+    assert at.selectbox(key="annotate.kind").value == "language"
+
+
 def test_annotate_without_a_name_records_nothing(workspace_env):
     at = app().run()
     at.switch_page("pages/annotate.py").run()
     at.selectbox(key="annotate.model").select("ford-dummy").run()
-    at.button(key="annotate.open").click().run()
-    assert not at.exception
     assert any("Enter your name" in w.value for w in at.warning)
-    assert at.button(key="annotate.accept").disabled
+    assert at.button(key="annotate.open").disabled  # who is working is settled before a queue opens
+    assert not at.exception
 
 
 def test_training_data_counts_and_download(workspace_env):
@@ -266,7 +310,7 @@ def test_performance_dashboard_on_imported_labels(workspace_env):
     assert at.metric[0].label == "Gold records" and int(at.metric[0].value.replace(",", "")) > 50
     assert 0 <= float(at.metric[1].value) <= 1
     spec = at.get("vega_lite_chart")[0].proto.spec
-    assert '"circle"' in spec and '"occurrences"' in spec and "#1565c0" in spec
+    assert '"gold records"' in spec and '"triangle-up"' in spec and "#0072B2" in spec
     table = at.dataframe[1].value  # per category (0 is the chosen category's records)
     assert {"code", "support", "precision", "recall", "f1", "lenient_f1"} <= set(table.columns)
     ece = next(d.value for d in at.dataframe if "expected calibration error" in d.value.columns)

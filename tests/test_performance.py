@@ -93,10 +93,19 @@ def test_bubble_chart_spec_and_exports(ws):
     assert ((scored["f1"] >= 0.8) == (scored["band"] == "good")).all()
     spec = bubble_chart(data).to_dict()
     layer = spec["layer"][0]
-    assert layer["mark"]["type"] == "circle"
-    assert layer["encoding"]["size"]["field"] == "occurrences"
-    assert layer["encoding"]["color"]["scale"]["range"] == ["#2e7d32", "#f9a825", "#c62828", "#1565c0"]
+    assert layer["mark"]["type"] == "point" and layer["mark"]["filled"]
+    # size, label and tooltip count the same thing: gold records; the size legend spans all of them
+    assert layer["encoding"]["size"]["field"] == "support" and layer["encoding"]["size"]["title"] == "gold records"
+    assert max(layer["encoding"]["size"]["legend"]["values"]) == data["support"].max()
+    with_gold = data[data["support"] > 0]
+    assert (with_gold["label"] == with_gold["code"] + " (" + with_gold["support"].astype(str) + ")").all()
+    # a colour-blind safe palette, and a shape per band so colour is never the only cue
+    assert layer["encoding"]["color"]["scale"]["range"] == ["#009E73", "#E6B800", "#D55E00", "#0072B2"]
     assert layer["encoding"]["color"]["scale"]["domain"] == ["good", "fair", "poor", "no data"]
+    assert layer["encoding"]["shape"]["scale"]["range"] == ["circle", "square", "triangle-up", "diamond"]
+    # few gold records: faded
+    assert (data["uncertain"] == ((data["support"] > 0) & (data["support"] < 10))).all()
+    assert layer["encoding"]["opacity"]["condition"]["value"] == 0.3
     assert {t["field"] for t in layer["encoding"]["tooltip"]} >= {"code", "f1", "support"}
     top = bubble_data(result.report, ford, 1)
     assert list(top["group"].unique()) == ["All"] and len(top) == 6

@@ -32,6 +32,34 @@ from core.work.workspace import open_workspace
 
 ROLES = {"expert": "Domain expert", "librarian": "Librarian", "lead": "Team lead"}
 SESSION_KEY = "workbench.session"
+QUEUES_KEY = "workbench.queues"  # the open Annotate queue of each taxonomy
+KEPT_KEY = "workbench.per_taxonomy"  # widget choices kept per taxonomy
+
+
+def open_queue(taxonomy_id: str, queue=None):
+    """The Annotate queue kept open for a taxonomy (with ``queue``: keep that one)."""
+    queues = st.session_state.setdefault(QUEUES_KEY, {})
+    if queue is not None:
+        queues[taxonomy_id] = queue
+    return queues.get(taxonomy_id)
+
+
+def kept(key: str, taxonomy_id: str, options=None) -> None:
+    """Before drawing widget ``key``: give it the value chosen for this taxonomy (switching
+    taxonomy and back, or another page and back, finds each taxonomy's own choices). Pair with
+    ``on_change=keep, args=(key, taxonomy_id)``. ``options``: a restored value must be one of them."""
+    values = st.session_state.setdefault(KEPT_KEY, {}).get(taxonomy_id, {})
+    marker = f"{KEPT_KEY}.{key}"
+    if key not in st.session_state or st.session_state.get(marker) != taxonomy_id:
+        st.session_state[marker] = taxonomy_id
+        if key in values and (options is None or values[key] in options):
+            st.session_state[key] = values[key]
+        else:
+            st.session_state.pop(key, None)
+
+
+def keep(key: str, taxonomy_id: str) -> None:
+    st.session_state.setdefault(KEPT_KEY, {}).setdefault(taxonomy_id, {})[key] = st.session_state.get(key)
 
 
 @dataclass

@@ -23,7 +23,11 @@ from core.work.records_import import validate_mapping
 
 GOLD_SOURCES = {"experts": "Expert labels", "imported": "Labels in imported files", "both": "Both (experts first)"}
 BANDS = ("good", "fair", "poor", "no data")
-BAND_COLOURS = ("#2e7d32", "#f9a825", "#c62828", "#1565c0")  # green, yellow, red, blue
+# green, yellow, red, blue, from the Okabe-Ito palette (told apart with colour blindness too), and a
+# shape per band so the colour is never the only cue
+BAND_COLOURS = ("#009E73", "#E6B800", "#D55E00", "#0072B2")
+BAND_SHAPES = ("circle", "square", "triangle-up", "diamond")
+FEW_GOLD = 10  # below this many gold records a category's figures are uncertain: drawn faded
 
 
 class EvaluationError(WorkbenchError):
@@ -230,12 +234,25 @@ def bubble_data(report: Report, taxonomy: Taxonomy, level: int, *, good: float =
             "recall": float(table.loc[code, "recall"]) if have and support else None,
             "f1": f1, "lenient_f1": float(table.loc[code, "lenient_f1"]) if have and support else None,
             "band": band(f1, support, good, fair),
+            "uncertain": 0 < support < FEW_GOLD,
+            "label": f"{code} ({support})" if support else code,
         })
     return pd.DataFrame(rows)
 
 
+def size_legend_values(support: pd.Series) -> list[int]:
+    """Up to four round gold-record counts spanning the data, for a size legend that is complete."""
+    top = int(support.max() or 0)
+    if top <= 0:
+        return [0]
+    rounded = {max(1, int(round(top * f, -len(str(int(top * f))) + 1))) for f in (0.1, 0.33, 0.66)}
+    return sorted(v for v in rounded | {top} if v <= top)
+
+
 def bubble_chart(data: pd.DataFrame, *, title: str = ""):
-    """An Altair bubble chart: one circle per category, size = occurrences, colour = band."""
+    """An Altair bubble chart: one mark per category, its size the category's **gold records**
+    (the same count the tooltip and the label show), colour and shape its F1 band, faded where
+    fewer than ``FEW_GOLD`` gold records make its figures uncertain."""
     import altair as alt
 
     groups = list(dict.fromkeys(data["group"]))
@@ -245,17 +262,23 @@ def bubble_chart(data: pd.DataFrame, *, title: str = ""):
                 axis=alt.Axis(labelAngle=-25, labelLimit=200, labelOverlap=False, orient="bottom")),
         y=alt.Y("slot:O", title=None, axis=None),
     )
-    circles = base.mark_circle(opacity=0.85, stroke="#333333", strokeWidth=0.5).encode(
-        size=alt.Size("occurrences:Q", scale=alt.Scale(range=[40, 1300]), title="occurs",
-                      legend=alt.Legend(orient="bottom", direction="horizontal", symbolLimit=5)),
+    top = max(int(data["support"].max() or 0), 1)
+    circles = base.mark_point(filled=True, stroke="#333333", strokeWidth=0.5).encode(
+        size=alt.Size("support:Q", scale=alt.Scale(domain=[0, top], range=[30, 1300], zero=True),
+                      title="gold records",
+                      legend=alt.Legend(orient="bottom", direction="horizontal",
+                                        values=size_legend_values(data["support"]))),
         color=alt.Color("band:N", scale=alt.Scale(domain=list(BANDS), range=list(BAND_COLOURS)), title="F1",
                         legend=alt.Legend(orient="bottom", direction="horizontal")),
+        shape=alt.Shape("band:N", scale=alt.Scale(domain=list(BANDS), range=list(BAND_SHAPES)), title="F1"),
+        opacity=alt.condition(alt.datum.uncertain, alt.value(0.3), alt.value(0.9)),
         tooltip=[alt.Tooltip("code:N"), alt.Tooltip("name:N"), alt.Tooltip("support:Q", title="gold records"),
                  alt.Tooltip("predicted:Q"), alt.Tooltip("precision:Q", format=".2f"),
                  alt.Tooltip("recall:Q", format=".2f"), alt.Tooltip("f1:Q", format=".2f"),
-                 alt.Tooltip("lenient_f1:Q", format=".2f", title="lenient F1")],
+                 alt.Tooltip("lenient_f1:Q", format=".2f", title="lenient F1"),
+                 alt.Tooltip("uncertain:N", title=f"fewer than {FEW_GOLD} gold records")],
     ).add_params(pick)
-    labels = base.mark_text(align="left", dx=14, fontSize=10).encode(text="code:N")
+    labels = base.mark_text(align="left", dx=14, fontSize=10).encode(text="label:N")
     return (circles + labels).properties(height=max(220, 48 * int(data["slot"].max() or 1)), width="container")
 
 

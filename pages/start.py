@@ -1,0 +1,76 @@
+"""Start: what the workbench is for, who is working, the three roles and where each starts, what
+the workspace holds, and the next step."""
+
+import streamlit as st
+
+from core.work.workspace import workspace_summary
+from ui.common import ROLES, page_context, plain, session
+
+ROLE_START = {
+    "expert": ("pages/annotate.py", "Annotate",
+               "Work through a queue of records: accept a suggestion, correct it in the hierarchy browser, "
+               "or reject it. Every action is kept, with who made it and what was shown."),
+    "librarian": ("pages/bulk_classify.py", "Bulk classify",
+                  "Classify a file of bibliographic records (tens or hundreds of thousands of rows) in the "
+                  "background; download the results; let confident suggestions through and send the rest "
+                  "to the experts."),
+    "lead": ("pages/performance.py", "Performance",
+             "See each category's precision, recall and F1 against the gold labels; train a new model "
+             "version from the experts' corrections on the Models page, compare it, promote it."),
+}
+
+
+def set_name() -> None:
+    session().user = st.session_state["start.user"].strip()
+
+
+def set_role() -> None:
+    session().role = st.session_state["start.role"]
+
+
+with page_context(needs_taxonomy=False) as ctx:
+    state = session()
+    st.title("Subject classification workbench")
+    st.markdown("Suggests subject codes for bibliographic records from two schemes, the OECD **FORD** fields "
+                "of science and the **CAP** policy topics, lets experts correct them, and turns every "
+                "correction into training data for a better model, measured before and after.")
+
+    st.subheader("Who is working")
+    st.session_state["start.user"] = state.user
+    st.session_state["start.role"] = state.role
+    c1, c2 = st.columns(2)
+    c1.text_input("Your name", key="start.user", on_change=set_name, placeholder="e.g. Kovács Anna",
+                  help="Every label records who made it. The same field is in the sidebar.")
+    c2.selectbox("Role", list(ROLES), format_func=ROLES.get, key="start.role", on_change=set_role)
+
+    st.subheader("Where each role starts")
+    for role, (page, title, text) in ROLE_START.items():
+        with st.container(border=True):
+            st.page_link(page, label=f"{ROLES[role]}: {title}", icon=":material/arrow_forward:")
+            st.caption(text)
+
+    st.subheader("This workspace")
+    summary = workspace_summary(ctx.db)
+    names = {t.id: t.name for t in ctx.db.list_taxonomies()}
+    st.markdown(f"**{summary['records']:,}** records · **{len(ctx.db.list_taxonomies())}** taxonomies · "
+                f"**{summary['jobs']:,}** bulk jobs")
+    for taxonomy_id, name in names.items():
+        experts, in_files = summary["expert_labelled"].get(taxonomy_id, 0), summary["file_labelled"].get(taxonomy_id, 0)
+        if experts or in_files:
+            st.caption(f"{plain(name)}: {experts:,} records labelled by experts, {in_files:,} with a label in the "
+                       "imported file")
+    if summary["batches"]:
+        with st.expander(f"Imported files ({len(summary['batches'])})"):
+            st.dataframe([{"file": f, "collection": c, "records": n} for f, c, n in summary["batches"]],
+                         hide_index=True, width="stretch", key="start.batches")
+
+    st.subheader("Next step")
+    page, title, _ = ROLE_START[state.role]
+    if not state.user:
+        st.info("Enter your name above: a queue opens only once the workbench knows who is labelling.")
+    elif not summary["records"]:
+        st.info("The workspace has no records yet: import a file.")
+        st.page_link("pages/import_records.py", label="Import records", icon=":material/upload_file:")
+    else:
+        st.success(f"{plain(state.user)}, as {ROLES[state.role].lower()}: go on to {title}.")
+        st.page_link(page, label=title, icon=":material/arrow_forward:")
