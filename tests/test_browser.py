@@ -209,12 +209,101 @@ def test_bulk_upload_progress_download(app_server, browser, output_dir, tmp_path
         page.locator(".st-key-bulk-start button").click()
         page.get_by_text("Done · 300 of 300 rows").wait_for()
         page.get_by_role("heading", name="Results of job").wait_for()
+        first = int(page.get_by_text("Done · 300 of 300 rows").inner_text().split()[0].lstrip("#"))
         with page.expect_download() as download:
             page.locator(".st-key-bulk-csv button").click()
         path = download.value.path()
         got = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         assert len(got) == 300 and got.loc[0, "note"] == "'=1+1" and (got["code_1"] != "").all()
         assert got["id"].tolist() == [f"x{i}" for i in range(300)]
+        page.locator(".st-key-bulk-start button").click()  # a second job: it becomes the selected one
+        page.get_by_text(f"#{first + 1} Done · 300 of 300 rows").wait_for()
     finally:
         page.screenshot(path=str(output_dir / "bulk-classify.png"))
+        page.close()
+
+
+CAP = "CAP policy topics (major topics and subtopics)"
+
+
+def test_compact_card_fits_a_long_hungarian_speech_at_1440x900(app_server, browser, output_dir):
+    """A 4,600-character Hungarian speech: title, first suggestion and Accept are all in view at
+    1440×900 without scrolling (the text is cut, the whole of it one click away)."""
+    import pandas as pd
+
+    from core.store import Store
+    from core.work.records_import import import_records
+    from tests.conftest import shared_file
+
+    app_url, home = app_server
+    speeches = pd.read_csv(shared_file("corpora", "cap_hu_pre_agenda_speeches_sample.csv"), dtype=str)
+    speech = speeches.iloc[4]
+    assert len(speech["text"]) > 4500
+    page = open_app(browser, app_url, user="Tóth Zsófia")  # opening the app creates the workspace
+    with Store(home / "workbench.db") as db:
+        import_records(db, pd.DataFrame({"id": ["hu-speech-4"], "title": [speech["agenda_item_title"]],
+                                         "abstract": [speech["text"]], "language": ["hu"]}).to_csv(index=False)
+                       .encode("utf-8"), "speech.csv", mapping={"id": "id", "title": "title", "abstract": "abstract",
+                                                                "language": "language"}, collection="speeches")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.get_by_role("combobox", name="Active taxonomy").click()
+    page.get_by_role("option", name=CAP).click()
+    search = page.get_by_label("Only records containing (title, abstract or id)")
+    search.fill("hu-speech-4")
+    search.press("Enter")
+    page.locator(".st-key-annotate-open button").click()
+    try:
+        page.get_by_text("Done 0 ·").wait_for()
+        page.locator(".st-key-annotate-pick-1 button").wait_for()
+        page.get_by_text("Whole text (").wait_for()  # the rest of the speech is one click away
+        page.evaluate("window.scrollTo(0, 0)")
+        for what, locator in (("title", page.get_by_role("heading", name=speech["agenda_item_title"])),
+                              ("first suggestion", page.locator(".st-key-annotate-pick-1 button")),
+                              ("Accept", page.locator(".st-key-annotate-accept button"))):
+            box = locator.bounding_box()
+            assert box is not None, what
+            assert 0 <= box["y"] and box["y"] + box["height"] <= 900, (what, box)
+        label = page.locator(".st-key-annotate-pick-1 button").inner_text()
+        assert "›" in label or "%" in label  # the button names the suggestion's path, not just "1"
+    finally:
+        page.screenshot(path=str(output_dir / "annotate-compact-1440x900.png"))
+        page.close()
+
+
+def test_each_taxonomy_keeps_its_queue_across_a_switch(app_url, browser, output_dir):
+    page = open_app(browser, app_url, user="Váltó Vilma")
+    page.get_by_role("combobox", name="Model", exact=True).click()
+    page.get_by_role("option", name="ford-tfidf").click()
+    page.locator(".st-key-annotate-open button").click()
+    try:
+        page.get_by_text("Done 0 ·").wait_for()
+        record = page.locator("[data-testid='stCaptionContainer']", has_text="id ").first.inner_text()
+        page.get_by_role("combobox", name="Active taxonomy").click()
+        page.get_by_role("option", name=CAP).click()
+        page.get_by_text("Choose what to work on above and open the queue.").wait_for()
+        page.get_by_role("combobox", name="Active taxonomy").click()
+        page.get_by_role("option", name=FORD).click()
+        page.get_by_text("Done 0 ·").wait_for()
+        again = page.locator("[data-testid='stCaptionContainer']", has_text="id ").first.inner_text()
+        assert again == record  # FORD's queue and its place in it are still there
+    finally:
+        page.screenshot(path=str(output_dir / "annotate-taxonomy-switch.png"))
+        page.close()
+
+
+@pytest.mark.parametrize("size", [(1440, 900), (1280, 720)])
+def test_every_page_screenshot(app_url, browser, output_dir, size):
+    page = open_app(browser, app_url, user="Képernyő Kata")
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    try:
+        for link, heading in (("Start", "Subject classification workbench"), ("Annotate", "Annotate"),
+                              ("Training data", "Training data"), ("Bulk classify", "Bulk classify"),
+                              ("Performance", "Performance"), ("Taxonomies", "Taxonomies"), ("Models", "Models"),
+                              ("Import", "Import")):
+            page.get_by_role("link", name=link, exact=True).first.click()
+            page.get_by_role("heading", name=heading).first.wait_for()
+            page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for()
+            assert not page.locator("[data-testid='stException']").count(), link  # never a traceback
+            page.screenshot(path=str(output_dir / f"page-{link.lower().replace(' ', '-')}-{size[0]}x{size[1]}.png"))
+    finally:
         page.close()

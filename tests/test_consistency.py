@@ -25,7 +25,7 @@ def test_core_never_imports_streamlit():
 def test_every_page_has_a_smoke_test():
     from tests.test_pages import PAGES
 
-    assert PAGES == sorted(p.name for p in (ROOT / "pages").glob("*.py")) and len(PAGES) == 7
+    assert PAGES == sorted(p.name for p in (ROOT / "pages").glob("*.py")) and len(PAGES) == 8
 
 
 def test_nothing_is_unpickled():

@@ -39,7 +39,8 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
     for column in a.columns:
         if "score" in column:
             x, y = pd.to_numeric(a[column], errors="coerce"), pd.to_numeric(b[column], errors="coerce")
-            assert ((x - y).abs().fillna(0) <= 1e-6).all() and (x.isna() == y.isna()).all(), column
+            bad = (x - y).abs().fillna(0) > 2e-6  # written to 6 decimals: float32 noise may round 1e-6 apart
+            assert not bad.any() and (x.isna() == y.isna()).all(), (column, pd.concat([x[bad], y[bad]], axis=1))
         else:
             assert (a[column].fillna("") == b[column].fillna("")).all(), column
 
