@@ -6,6 +6,12 @@ from ui.common import ROLES, open_store, session
 
 st.set_page_config(page_title="Subject classification workbench", page_icon=":material/category:", layout="wide")
 
+# a desktop tool's proportions: less empty space above the page and a smaller page title, so the
+# Annotate card fits a 900-pixel-high window
+st.markdown("<style>[data-testid=\"stMainBlockContainer\"], .block-container {padding-top: 2.2rem; "
+            "padding-bottom: 2rem;} h1 {font-size: 1.9rem !important; padding-top: 0.2rem !important;}</style>",
+            unsafe_allow_html=True)
+
 state = session()
 with open_store() as db:
     taxonomies = {t.id: t.name for t in db.list_taxonomies()}

@@ -29,7 +29,8 @@ VIEWS = "annotate.views"
 PENDING = "annotate.pending"
 FLASH = "annotate.flash"
 AUTO_SCORE_SECONDS = 30
-CARD_CHARS = 600  # text shown on the card before "Whole text"
+CARD_CHARS = 300  # text shown on the card before "Whole text"
+CARD_SUGGESTIONS = 5  # suggestion buttons on the card (keys 1-5); the browser scores every node
 KINDS = {
     "uncertain": "Least confident first (margin)",
     "entropy": "Least confident first (entropy)",
@@ -180,9 +181,7 @@ with page_context() as ctx:
     with show_errors():
         view = get_view(classifier(qmodel.folder), tax, record, db) if qmodel is not None else None
         second_view = get_view(classifier(second.folder), tax, record, db) if second is not None else None
-    if source.note:
-        st.caption(f":orange[{plain(source.note)}]")
-    shown = list(meaningful(view.suggestions)) if view else []
+    shown = list(meaningful(view.suggestions))[:CARD_SUGGESTIONS] if view else []
 
     # Callbacks run at the start of the next rerun, after this run's store is closed: each opens its
     # own. They act on the record and suggestions that were on screen when the key was pressed.
@@ -287,10 +286,6 @@ with page_context() as ctx:
                          disabled=not can_act, help=f"Accept {s.code}: {tax.path_label(s.code, lang)}",
                          width="stretch")
                 bar.progress(min(max(s.score, 0.0), 1.0))
-            if view and len(shown) < len(view.suggestions):
-                st.caption(f"{len(view.suggestions) - len(shown)} less likely suggestion(s) hidden (together "
-                           f"{sum(x.score for x in view.suggestions[len(shown):]):.0%}); the hierarchy browser "
-                           "shows every node's score.")
         if second_view:
             with cols[1]:
                 st.markdown(f"**{plain(second_view.model)} {plain(second_view.version)}**")
@@ -306,6 +301,12 @@ with page_context() as ctx:
             st.button("Undo", key="annotate.undo", shortcut="U", on_click=undo, disabled=not can_act)
             st.button("Previous", key="annotate.prev", shortcut="P", on_click=move, args=(-1,))
             st.button("Next", key="annotate.next", shortcut="N", on_click=move, args=(1,))
+        if view and len(shown) < len(view.suggestions):
+            st.caption(f"{len(view.suggestions) - len(shown)} less likely suggestion(s) hidden (together "
+                       f"{sum(x.score for x in view.suggestions[len(shown):]):.0%}); the hierarchy browser "
+                       "shows every node's score.")
+        if source.note:
+            st.caption(f":orange[{plain(source.note)}]")
         st.caption("Keyboard: " + SHORTCUTS)
         st.text_input("Reason or note for the next action (optional)", key="annotate.reason")
         n1, n2 = st.columns([4, 1], vertical_alignment="bottom")

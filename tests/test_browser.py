@@ -34,10 +34,11 @@ def app_server(tmp_path_factory):
     home = tmp_path_factory.mktemp("browser-home")
     port = _free_port()
     env = dict(os.environ, WORKBENCH_HOME=str(home), HF_HUB_OFFLINE="1")
+    log = open(home / "server.log", "wb")  # a file, not a pipe nobody reads: a full pipe would block the server
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -50,13 +51,15 @@ def app_server(tmp_path_factory):
             time.sleep(0.3)
     else:
         proc.kill()
-        pytest.fail("streamlit did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
+        log.close()
+        pytest.fail("streamlit did not start: " + (home / "server.log").read_text(errors="replace")[-2000:])
     yield url, home
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+    log.close()
 
 
 @pytest.fixture(scope="module")
@@ -216,6 +219,7 @@ def test_bulk_upload_progress_download(app_server, browser, output_dir, tmp_path
         got = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         assert len(got) == 300 and got.loc[0, "note"] == "'=1+1" and (got["code_1"] != "").all()
         assert got["id"].tolist() == [f"x{i}" for i in range(300)]
+        page.locator("[data-testid='stExpander'] summary", has_text="New job").click()  # collapsed once jobs exist
         page.locator(".st-key-bulk-start button").click()  # a second job: it becomes the selected one
         page.get_by_text(f"#{first + 1} Done · 300 of 300 rows").wait_for()
     finally:
@@ -251,19 +255,21 @@ def test_compact_card_fits_a_long_hungarian_speech_at_1440x900(app_server, brows
     search = page.get_by_label("Only records containing (title, abstract or id)")
     search.fill("hu-speech-4")
     search.press("Enter")
+    page.wait_for_timeout(500)  # the rerun with the filter starts
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for()
     page.locator(".st-key-annotate-open button").click()
     try:
-        page.get_by_text("Done 0 ·").wait_for()
-        page.locator(".st-key-annotate-pick-1 button").wait_for()
+        page.get_by_text("record 1 of 1").wait_for()
+        page.locator(".st-key-annotate-pick-1 button").first.wait_for()
         page.get_by_text("Whole text (").wait_for()  # the rest of the speech is one click away
         page.evaluate("window.scrollTo(0, 0)")
         for what, locator in (("title", page.get_by_role("heading", name=speech["agenda_item_title"])),
-                              ("first suggestion", page.locator(".st-key-annotate-pick-1 button")),
+                              ("first suggestion", page.locator(".st-key-annotate-pick-1 button").first),
                               ("Accept", page.locator(".st-key-annotate-accept button"))):
             box = locator.bounding_box()
             assert box is not None, what
             assert 0 <= box["y"] and box["y"] + box["height"] <= 900, (what, box)
-        label = page.locator(".st-key-annotate-pick-1 button").inner_text()
+        label = page.locator(".st-key-annotate-pick-1 button").first.inner_text()
         assert "›" in label or "%" in label  # the button names the suggestion's path, not just "1"
     finally:
         page.screenshot(path=str(output_dir / "annotate-compact-1440x900.png"))

@@ -63,9 +63,8 @@ def suggestion_source(models: Sequence[InstalledModel], chosen: InstalledModel |
     known = ", ".join(language_name(x) for x in chosen.manifest.languages)
     return SuggestionSource(
         chosen.folder, _kind(chosen),
-        f"No model is trained for {name} records yet. These are {chosen.manifest.name}'s suggestions (it was "
-        f"trained on {known} text): low confidence, a hint at best. Label {name} records here and train a new "
-        "version on the Models page: it learns from your labels, and is then used for this language.", True)
+        f"No model is trained for {name} records yet: {chosen.manifest.name} ({known}) gives a low-confidence hint. "
+        f"Your labels teach the next version (train it on the Models page).", True)
 
 
 def meaningful(suggestions: Sequence, *, cover: float = COVER, floor: float = FLOOR) -> tuple:
