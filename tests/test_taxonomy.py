@@ -197,3 +197,39 @@ def test_taxonomy_constructor_validates_codes_directly():
 
     with pytest.raises(TaxonomyError):
         Taxonomy("t", "T", [NodeSpec("A", {"en": "a"}, ("A",))])
+
+
+# Hungarian queries as an expert types them (inflected: -i adjectives, compounds, everyday words
+# for a field), with the node each must find among its first three hits. No synonym table: word
+# stems (Snowball), shared prefixes of compounds, and the shipped taxonomies' own Hungarian-English
+# name pairs ("oktatás" finds CAP "Oktatáspolitika" = "Education", hence FORD 5.3 "Education").
+HUNGARIAN_QUERIES = [("ford","matematika","1.1"),("ford","számítástudomány","1.2"),("ford","fizika","1.3"),("ford","kémia","1.4"),
+("ford","biológia","1.6"),("ford","földtudomány","1.5"),("ford","építőmérnök","2.1"),("ford","gépészmérnöki","2.3"),
+("ford","anyagmérnökség","2.5"),("ford","környezetmérnöki","2.7"),("ford","nanotechnológia","2.10"),
+("ford","klinikai orvostudomány","3.2"),("ford","egészségtudomány","3.3"),("ford","mezőgazdaság","4.1"),
+("ford","mezőgazdasági","4.1"),("ford","állatorvos","4.3"),("ford","pszichológia","5.1"),("ford","közgazdaságtan","5.2"),
+("ford","neveléstudomány","5.3"),("ford","szociológia","5.4"),("ford","jogtudomány","5.5"),("ford","politikatudomány","5.6"),
+("ford","kommunikáció","5.8"),("ford","történelem","6.1"),("ford","régészet","6.1"),("ford","irodalom","6.2"),
+("ford","filozófia","6.3"),("ford","művészet","6.4"),("ford","oktatás","5.3"),("ford","oktatási","5.3"),
+("ford","egészségügy","3.3"),("ford","egészségügyi","3.3"),
+("cap","oktatás","6"),("cap","oktatási","6"),("cap","egészségügy","3"),("cap","egészségügyi","3"),("cap","mezőgazdaság","4"),
+("cap","mezőgazdasági","4"),("cap","foglalkoztatás","5"),("cap","környezetvédelem","7"),("cap","energia","8"),
+("cap","bevándorlás","9"),("cap","közlekedés","10"),("cap","lakásügy","14"),("cap","honvédelem","16"),("cap","külpolitika","19"),
+("cap","kultúra","23"),("cap","szociálpolitika","13"),("cap","technológia","17"),("cap","kormányzat","20"),
+("cap","környezetvédelmi","7"),("cap","energiaügy","8")]
+
+
+@pytest.mark.parametrize("taxonomy_id, query, expected", HUNGARIAN_QUERIES)
+def test_hungarian_search_finds_what_an_expert_types(taxonomy_id, query, expected):
+    from core.work.workspace import builtin_taxonomy
+
+    hits = builtin_taxonomy(taxonomy_id).search(query, limit=3, lang="hu")
+    assert expected in [h.code for h in hits], [(h.code, h.name, round(h.score)) for h in hits]
+
+
+def test_hungarian_search_no_longer_finds_false_friends():
+    from core.work.workspace import builtin_taxonomy
+
+    cap = builtin_taxonomy("cap")
+    assert cap.search("mezőgazdaság", limit=1, lang="hu")[0].code == "4"  # not "Makrogazdasági politika"
+    assert len(HUNGARIAN_QUERIES) >= 30

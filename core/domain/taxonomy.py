@@ -215,6 +215,8 @@ class Taxonomy:
     # ------------------------------------------------------------------------------ search
     def _ensure_search_index(self) -> _SearchIndex:
         if self._search_index is None:
+            _builtin_pairs()
+            register_name_pairs((n.names.get("hu", ""), n.names.get("en", "")) for n in self._nodes.values())
             self._search_index = _SearchIndex(self._nodes.values())
         return self._search_index
 
@@ -257,6 +259,18 @@ class Taxonomy:
             code, hit_lang, name = index.meta[i]
             offer(code, score - (0 if hit_lang == lang else 0.5), name, hit_lang)
 
+        # inflected and compound words (Hungarian "oktatási" → "Oktatáspolitika"), names and descriptions
+        q_forms = word_forms(query)
+        for i, score in index.by_forms(q_forms):
+            code, hit_lang, name = index.meta[i]
+            offer(code, score - (0 if hit_lang in (lang, "description") else 0.5), name, hit_lang)
+        # across languages through the shipped taxonomies' own name pairs: a Hungarian query whose words
+        # match the Hungarian name of some node brings that node's English name ("oktatás" → "Education")
+        for words in bridge_words(q_forms):
+            for i, score in index.by_forms(words, languages=("en", "description")):
+                code, hit_lang, name = index.meta[i]
+                offer(code, min(score, 92.0) - 5.0, name, hit_lang)
+
         for i, score in index.fuzzy(q, min_score):
             code, hit_lang, name = index.meta[i]
             offer(code, score * 0.85, name, hit_lang)
@@ -280,28 +294,150 @@ class Taxonomy:
 _WORD = re.compile(r"[0-9a-z]+")
 
 
+_STEMMERS: dict[str, object] = {}
+
+
+def _stem(word: str, lang: str) -> str:
+    """Snowball's stem of a lower-cased word (Hungarian or English)."""
+    if lang not in _STEMMERS:
+        import snowballstemmer
+
+        _STEMMERS[lang] = snowballstemmer.stemmer({"hu": "hungarian", "en": "english"}[lang])
+    return _STEMMERS[lang].stemWord(word)
+
+
+def word_forms(text: str) -> list[frozenset[str]]:
+    """Each word of ``text`` as the set of forms it may match by: the folded word and its folded
+    Hungarian and English Snowball stems ("oktatási" → {oktatasi, oktatas})."""
+    out = []
+    for word in re.findall(r"\w+", (text or "").lower()):
+        if len(word) < 3 or word.isdigit():
+            continue
+        out.append(frozenset(fold(w) for w in (word, _stem(word, "hu"), _stem(word, "en")) if len(w) >= 2))
+    return out
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _forms_close(a: str, b: str) -> bool:
+    common = _common_prefix(a, b)
+    return a == b or (common >= 5 and common >= 0.6 * min(len(a), len(b)))
+
+
+def forms_match(query: frozenset[str], name: frozenset[str]) -> bool:
+    """Two words match when a form of one equals a form of the other, or they share a prefix of at
+    least 5 letters that is at least 60 % of the shorter form: inflections and Hungarian compounds
+    ("egeszsegugy" / "egeszsegpolitika", "kornyezetvedel" / "kornyezetpolitika")."""
+    return bool(query & name) or any(_forms_close(a, b) for a in query for b in name)
+
+
+_BRIDGE: list[tuple[tuple[frozenset[str], ...], tuple[frozenset[str], ...]]] = []
+
+
+def register_name_pairs(pairs: Iterable[tuple[str, str]]) -> None:
+    """(Hungarian name, English name) pairs of shipped taxonomies' nodes, for cross-language search."""
+    known = set(_BRIDGE)
+    for hu, en in pairs:
+        entry = (tuple(word_forms(hu)), tuple(word_forms(en)))
+        if hu and en and entry[0] and entry[1] and entry not in known:
+            _BRIDGE.append(entry)
+            known.add(entry)
+
+
+def bridge_words(query: list[frozenset[str]]) -> list[list[frozenset[str]]]:
+    """The English names (as word forms) of nodes whose Hungarian name matches every query word."""
+    if not query:
+        return []
+    out: list[list[frozenset[str]]] = []
+    for hu, en in _BRIDGE:
+        if all(any(forms_match(q, w) for w in hu) for q in query):
+            for word in en:  # each English word on its own: "Agriculture, forestry, and fisheries"
+                if not word & _STOP and [word] not in out:
+                    out.append([word])
+    return out
+
+
+_LOADED: list[bool] = []
+_STOP = frozenset({"and", "other", "the", "of", "general", "sciences", "scienc", "studies", "studi", "es", "egyeb"})
+
+
+def _builtin_pairs() -> None:
+    """Register the shipped taxonomies' (Hungarian, English) name pairs once."""
+    if _LOADED:
+        return
+    _LOADED.append(True)
+    import csv
+
+    from core.settings import DATA_DIR
+
+    for path in sorted((DATA_DIR / "taxonomies").glob("*.csv")):
+        try:
+            with open(path, encoding="utf-8") as handle:
+                register_name_pairs((row.get("name_hu") or "", row.get("name_en") or "")
+                                    for row in csv.DictReader(handle))
+        except (OSError, csv.Error, UnicodeDecodeError):
+            continue
+
+
 class _SearchIndex:
-    """Folded names, their words, and an inverted index from word to names, for fuzzy search."""
+    """Folded names, their words, and an inverted index from word to names, for fuzzy search;
+    each name's and description's words as forms (``word_forms``) for inflected matching."""
 
     def __init__(self, nodes: Iterable[Node]):
         self.texts: list[str] = []
         self.meta: list[tuple[str, str, str]] = []
         self.words_of: list[list[str]] = []
+        self.forms_of: list[list[frozenset[str]]] = []
+        self.form_postings: dict[str, set[int]] = {}
         postings: dict[str, list[int]] = {}
         for node in nodes:
-            for lang, name in node.names.items():
-                if not name:
-                    continue
+            entries = [(lang, name) for lang, name in node.names.items() if name]
+            if node.description:
+                entries.append(("description", node.description))
+            for lang, name in entries:
                 i = len(self.texts)
                 text = fold(name)
                 words = _WORD.findall(text)
-                self.texts.append(text)
+                self.texts.append(text if lang != "description" else "")  # descriptions: word matches only
                 self.meta.append((node.code, lang, name))
                 self.words_of.append(words)
-                for word in set(words):
-                    postings.setdefault(word, []).append(i)
+                self.forms_of.append(word_forms(name))
+                for forms in self.forms_of[-1]:
+                    for form in forms:
+                        self.form_postings.setdefault(form, set()).add(i)
+                if lang != "description":
+                    for word in set(words):
+                        postings.setdefault(word, []).append(i)
         self.vocabulary = list(postings)
         self.postings = postings
+
+    def by_forms(self, query: list[frozenset[str]], languages: tuple[str, ...] | None = None
+                 ) -> list[tuple[int, float]]:
+        """Names (92) and descriptions (80) in which every query word matches a word."""
+        if not query:
+            return []
+        entries: set[int] | None = None
+        for q in query:  # the entries holding a word close to this query word
+            hits: set[int] = set()
+            for form, where in self.form_postings.items():
+                if any(_forms_close(a, form) for a in q):
+                    hits |= where
+            entries = hits if entries is None else entries & hits
+            if not entries:
+                return []
+        out = []
+        for i in sorted(entries or ()):
+            lang = self.meta[i][1]
+            if languages is None or lang in languages:
+                out.append((i, 80.0 if lang == "description" else 92.0))
+        return out
 
     def fuzzy(self, query: str, min_score: float) -> list[tuple[int, float]]:
         """Names scored by how well every query word matches one of their words (0-100)."""
