@@ -75,7 +75,7 @@ def queue_spec(ctx: PageContext, model, kind: str) -> QueueSpec | None:
         rolled = tax.subtree_counts(counts)
         options = [n.code for n in tax if n.code in rolled]
         chosen = st.selectbox("Predicted category (with everything below it)", options or ["(nothing scored yet)"],
-                              format_func=lambda c: f"{c} · {tax.name_of(c, lang)} ({rolled.get(c, 0)})"
+                              format_func=lambda c: f"{tax.label(c, lang)} ({rolled.get(c, 0)})"
                               if c in tax else c, key="annotate.filter_code")
         if chosen in tax:
             args["predicted_codes"] = tuple(c for c in [chosen, *tax.descendants(chosen)] if c in counts)
@@ -268,9 +268,9 @@ with page_context() as ctx:
             st.markdown(f"**Keywords:** {plain(record['keywords'])}")
         if record["labels"] and record["label_taxonomy"] == tax.id:
             st.caption("Label in the imported file: " + plain(", ".join(
-                f"{c} · {tax.name_of(c, lang)}" if c in tax else c for c in json.loads(record["labels"]))))
+                tax.label(c, lang) if c in tax else c for c in json.loads(record["labels"]))))
         for who, label in db.labels_of(record["id"], tax.id).items():
-            text = ", ".join(f"{c} · {tax.name_of(c, lang)}" for c in label.codes) if label.codes else "rejected"
+            text = ", ".join(tax.label(c, lang) for c in label.codes) if label.codes else "rejected"
             mark = "**You**" if who == state.user else plain(f"{who} ({label.role})")
             st.caption(f"{mark}: {plain(text)} — {label.action}, {label.updated_at[:16].replace('T', ' ')}")
 
@@ -354,7 +354,7 @@ with page_context() as ctx:
 
         pending = st.session_state.get(PENDING, [])
         if multi:
-            chosen = plain(", ".join(f"{c} · {tax.name_of(c, lang)}" for c in pending))
+            chosen = plain(", ".join(tax.label(c, lang) for c in pending))
             st.markdown("Chosen: " + (chosen or "nothing yet"))
             p1, p2 = st.columns(2)
             p1.button(f"Save {len(pending)} code(s)", key="annotate.save_multi", on_click=choose,

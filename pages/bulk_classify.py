@@ -159,7 +159,7 @@ def results(ctx: PageContext, job) -> None:
     counts = jobs.distribution(db, job, shown_model)
     if counts:
         chart = pd.DataFrame({"code": list(counts), "records": list(counts.values())})
-        chart["category"] = [f"{c} · {tax.name_of(c, lang)}" if c in tax else c for c in chart["code"]]
+        chart["category"] = [tax.label(c, lang) if c in tax else c for c in chart["code"]]
         st.bar_chart(chart, x="category", y="records", horizontal=True, sort="-records")
 
     st.subheader("Triage by confidence")

@@ -72,7 +72,7 @@ def chart_and_category(ctx: PageContext, main, level: int, good: float, fair: fl
         st.session_state["perf.category"] = picked
     if st.session_state.get("perf.category") not in codes:
         st.session_state.pop("perf.category", None)
-    code = st.selectbox("Category", codes, format_func=lambda c: f"{c} · {tax.name_of(c, lang)}",
+    code = st.selectbox("Category", codes, format_func=lambda c: tax.label(c, lang),
                         key="perf.category")
     row = data.set_index("code").loc[code]
     st.caption("Size: gold records of the category · faded: fewer than "

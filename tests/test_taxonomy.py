@@ -233,3 +233,15 @@ def test_hungarian_search_no_longer_finds_false_friends():
     cap = builtin_taxonomy("cap")
     assert cap.search("mezőgazdaság", limit=1, lang="hu")[0].code == "4"  # not "Makrogazdasági politika"
     assert len(HUNGARIAN_QUERIES) >= 30
+
+
+def test_labels_show_names_not_internal_codes_and_tell_twins_apart():
+    from core.work.workspace import builtin_taxonomy
+
+    deep = builtin_taxonomy("ford-deep")
+    assert deep.label("1.2") == "1.2 · Computer and information sciences"  # a published code stays
+    assert deep.label("L3_applied mathematics") == "Applied mathematics"  # an internal one does not
+    twins = [n.code for n in deep.children("L3_applied mathematics")
+             if n.name() == "Numerical differential equations / Partial differential equations"]
+    assert len(twins) == 2 and len({deep.label(c) for c in twins}) == 2  # siblings with one name: told apart
+    assert all("L4_" not in deep.label(n.code) for n in deep if deep.level(n.code) == 4)

@@ -184,7 +184,7 @@ class Browser:
             score = f" — {self.scores[code]:.0%}"
         else:  # a node the model cannot score (no training example, or below its level): not "0 %"
             score = " — not scored by this model" if self.scores else ""
-        return plain(f"{code} · {self.tax.name_of(code, self.lang)}"[:width]) + score
+        return plain(self.tax.label(code, self.lang)[:width]) + score
 
     def search(self, label: str, *, limit: int = 15, table: bool = False, reset_on=None) -> str | None:
         """A search box and its hits (a table with paths when ``table``); the chosen hit's code, and

@@ -177,6 +177,21 @@ class Taxonomy:
             self._path_counts = counts
         return self._path_counts[self.node(code).code]
 
+    def label(self, code: object, lang: str = "en") -> str:
+        """How a person reads a node: "1.2 · Computer and information sciences" for a published code;
+        the name alone for an internal one ("L3_applied mathematics"); siblings that share a name
+        are told apart by their code's last part ("... (cluster 2)")."""
+        node = self.node(code)
+        name = node.name(lang) or node.code
+        if _PUBLIC_CODE.match(node.code):
+            return f"{node.code} · {name}"
+        parent = node.parents[0] if node.parents else None
+        twins = [c.code for c in self.children(parent) if c.code != node.code and c.name(lang) == node.name(lang)]
+        if twins:
+            tail = node.code.rsplit("_", 1)[-1]
+            return f"{name} (cluster {tail})" if tail.isdigit() else f"{name} ({node.code})"
+        return name
+
     def path_label(self, code: object, lang: str = "en", sep: str = " › ") -> str:
         return sep.join(n.name(lang) for n in self.path(code))
 
@@ -292,6 +307,7 @@ class Taxonomy:
 
 
 _WORD = re.compile(r"[0-9a-z]+")
+_PUBLIC_CODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-]{0,11}$")  # 1.2, 2.10, 1405, FOS-1: not "L3_applied maths"
 
 
 _STEMMERS: dict[str, object] = {}
