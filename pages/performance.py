@@ -12,7 +12,7 @@ from core.files.records_io import inspect_source
 from core.work import performance as perf
 from core.work.annotation import Queue
 from core.work.records_import import FIELDS
-from ui.common import PageContext, classifier, open_queue, open_store, page_context, plain, show_errors
+from ui.common import PageContext, classifier, keep, kept, open_queue, open_store, page_context, plain, show_errors
 from ui.widgets import column_mapping, file_source, score_unscored, table_downloads
 
 
@@ -128,12 +128,13 @@ def detail_tabs(ctx: PageContext, main, results, level: int) -> None:
     with t6:
         table(perf.named_confusions(main.report, tax, lang), "perf.confused")
     with t7:
-        freq = st.radio("Per", ["D", "W", "M"], index=1, horizontal=True, key="perf.freq",
-                        format_func={"D": "day", "W": "week", "M": "month"}.get)
+        kept("perf.freq", tax.id, ["D", "W", "M"], default="W")
+        freq = st.radio("Per", ["D", "W", "M"], horizontal=True, key="perf.freq", on_change=keep,
+                        args=("perf.freq", tax.id), format_func={"D": "day", "W": "week", "M": "month"}.get)
         over_time = trend(frame["gold"].tolist(), frame["pred"].tolist(), frame["labelled_at"].tolist(), tax,
                           freq=freq, level=level)
         if len(over_time) > 1:
-            st.line_chart(over_time.set_index("period")[["period_micro_f1", "cumulative_micro_f1"]])
+            st.altair_chart(perf.trend_chart(over_time), key="perf.trend_chart")
         table(over_time, "perf.trend")
     with t8:
         st.caption("Does a confidence of 80 % mean right 8 times in 10? Each point is a bin of the models' top-1 "
@@ -152,13 +153,25 @@ def detail_tabs(ctx: PageContext, main, results, level: int) -> None:
 def workspace_tab(ctx: PageContext) -> None:
     tax, names = ctx.tax, ctx.model_names
     c1, c2, c3 = st.columns(3)
-    chosen = c1.multiselect("Models (the first one is charted)", names, default=names[:1], key="perf.models")
-    source = c2.selectbox("Gold labels", list(perf.GOLD_SOURCES), format_func=perf.GOLD_SOURCES.get, key="perf.gold")
-    experts = c3.multiselect("Only these experts' labels", ctx.db.annotators(tax.id), key="perf.experts")
+    # every choice here is kept per taxonomy, across visits to other pages
+    kept("perf.models", tax.id, names, default=names[:1])
+    chosen = c1.multiselect("Models (the first one is charted)", names, key="perf.models", on_change=keep,
+                            args=("perf.models", tax.id))
+    kept("perf.gold", tax.id, list(perf.GOLD_SOURCES))
+    source = c2.selectbox("Gold labels", list(perf.GOLD_SOURCES), format_func=perf.GOLD_SOURCES.get, key="perf.gold",
+                          on_change=keep, args=("perf.gold", tax.id))
+    annotators = ctx.db.annotators(tax.id)
+    kept("perf.experts", tax.id, annotators, default=[])
+    experts = c3.multiselect("Only these experts' labels", annotators, key="perf.experts", on_change=keep,
+                             args=("perf.experts", tax.id))
     c4, c5, c6 = st.columns(3)
-    level = c4.selectbox("Level", list(range(1, tax.depth + 1)), index=min(1, tax.depth - 1), key="perf.level")
-    good = c5.slider("Green from F1", 0.0, 1.0, 0.8, 0.05, key="perf.good")
-    fair = c6.slider("Yellow from F1", 0.0, 1.0, 0.6, 0.05, key="perf.fair")
+    levels = list(range(1, tax.depth + 1))
+    kept("perf.level", tax.id, levels, default=levels[min(1, tax.depth - 1)])
+    level = c4.selectbox("Level", levels, key="perf.level", on_change=keep, args=("perf.level", tax.id))
+    kept("perf.good", tax.id, default=0.8)
+    good = c5.slider("Green from F1", 0.0, 1.0, step=0.05, key="perf.good", on_change=keep, args=("perf.good", tax.id))
+    kept("perf.fair", tax.id, default=0.6)
+    fair = c6.slider("Yellow from F1", 0.0, 1.0, step=0.05, key="perf.fair", on_change=keep, args=("perf.fair", tax.id))
 
     gold = perf.gold_frame(ctx.db, tax, source=source, annotators=tuple(experts))
     if not chosen:

@@ -267,6 +267,21 @@ def test_each_taxonomy_keeps_its_own_queue_and_choices(workspace_env):
     assert at.selectbox(key="annotate.kind").value == "language"
 
 
+def test_performance_choices_stick_across_visits(workspace_env):
+    at = app().run()
+    at.switch_page("pages/performance.py").run()
+    at.multiselect(key="perf.models").set_value(["ford-dummy"]).run()
+    at.selectbox(key="perf.gold").select("imported").run()
+    at.selectbox(key="perf.level").select(1).run()
+    at.slider(key="perf.good").set_value(0.7).run()
+    at.switch_page("pages/taxonomies.py").run()
+    at.switch_page("pages/performance.py").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="perf.gold").value == "imported" and at.selectbox(key="perf.level").value == 1
+    assert at.slider(key="perf.good").value == 0.7 and at.multiselect(key="perf.models").value == ["ford-dummy"]
+    assert not at.warning or all("Session State" not in w.value for w in at.warning)
+
+
 def test_annotate_without_a_name_records_nothing(workspace_env):
     at = app().run()
     at.switch_page("pages/annotate.py").run()

@@ -131,3 +131,18 @@ def test_evaluate_a_labelled_file(ford_tfidf, ford_tax=None):
         evaluate_file(ford_tfidf, ford, data, "gold.csv", {"title": "title"})
     with pytest.raises(InputFileError, match="no column 'missing'"):
         evaluate_file(ford_tfidf, ford, data, "gold.csv", {"title": "missing", "label": "ford_l2"})
+
+
+def test_trend_chart_draws_lines_over_dates():
+    import pandas as pd
+
+    from core.work.performance import trend_chart
+
+    over_time = pd.DataFrame({"period": pd.to_datetime(["2026-11-02", "2026-11-09", "2026-11-16"]),
+                              "labels": [10, 5, 8], "cumulative_labels": [10, 15, 23],
+                              "period_micro_f1": [0.5, 0.6, 0.7], "cumulative_micro_f1": [0.5, 0.53, 0.6]})
+    spec = trend_chart(over_time).to_dict()
+    assert spec["mark"]["type"] == "line"
+    assert spec["encoding"]["x"]["type"] == "temporal" and spec["encoding"]["x"]["axis"]["format"] == "%Y-%m-%d"
+    data = next(iter(spec["datasets"].values()))
+    assert len(data) == 6 and {d["series"] for d in data} == {"in the period", "cumulative"}

@@ -44,16 +44,26 @@ def open_queue(taxonomy_id: str, queue=None):
     return queues.get(taxonomy_id)
 
 
-def kept(key: str, taxonomy_id: str, options=None) -> None:
+def kept(key: str, taxonomy_id: str, options=None, default=None) -> None:
     """Before drawing widget ``key``: give it the value chosen for this taxonomy (switching
     taxonomy and back, or another page and back, finds each taxonomy's own choices). Pair with
-    ``on_change=keep, args=(key, taxonomy_id)``. ``options``: a restored value must be one of them."""
+    ``on_change=keep, args=(key, taxonomy_id)``. ``options``: a restored value (each value of a
+    list) must be one of them; ``default``: the value when nothing is kept (then give the widget
+    no default of its own)."""
     values = st.session_state.setdefault(KEPT_KEY, {}).get(taxonomy_id, {})
     marker = f"{KEPT_KEY}.{key}"
+
+    def valid(value) -> bool:
+        if options is None:
+            return True
+        return all(v in options for v in value) if isinstance(value, list) else value in options
+
     if key not in st.session_state or st.session_state.get(marker) != taxonomy_id:
         st.session_state[marker] = taxonomy_id
-        if key in values and (options is None or values[key] in options):
+        if key in values and valid(values[key]):
             st.session_state[key] = values[key]
+        elif default is not None:
+            st.session_state[key] = default
         else:
             st.session_state.pop(key, None)
 

@@ -282,6 +282,23 @@ def bubble_chart(data: pd.DataFrame, *, title: str = ""):
     return (circles + labels).properties(height=max(220, 48 * int(data["slot"].max() or 1)), width="container")
 
 
+def trend_chart(over_time: pd.DataFrame):
+    """Micro F1 per period and cumulative, as lines over real dates (each period's start)."""
+    import altair as alt
+
+    frame = over_time.copy()
+    frame["date"] = pd.to_datetime(frame["period"].astype(str).str.split("/").str[0], errors="coerce")
+    long = frame.melt(id_vars=["date"], value_vars=["period_micro_f1", "cumulative_micro_f1"], var_name="series",
+                      value_name="micro F1")
+    long["series"] = long["series"].map({"period_micro_f1": "in the period", "cumulative_micro_f1": "cumulative"})
+    return alt.Chart(long.dropna(subset=["date"])).mark_line(point=True).encode(
+        x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y-%m-%d", labelAngle=-30)),
+        y=alt.Y("micro F1:Q", scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("date:T", format="%Y-%m-%d"), "series:N", alt.Tooltip("micro F1:Q", format=".3f")],
+    ).properties(height=260, width="container")
+
+
 def chart_bytes(chart, fmt: str, width: int = 900) -> bytes:
     """PNG or SVG of an Altair chart or a Vega-Lite spec dict (rendered offline by vl-convert)."""
     import vl_convert
