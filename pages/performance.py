@@ -218,6 +218,10 @@ def file_tab(ctx: PageContext) -> None:
     if report.summary.get("rows_without_known_gold"):
         st.warning(f"{report.summary['rows_without_known_gold']:,} row(s) had no gold code of {plain(tax.name)} "
                    "and were left out.")
+    if report.summary.get("rows_in_training_data"):
+        st.warning(f"{report.summary['rows_in_training_data']:,} of the {report.samples:,} evaluated rows are texts "
+                   f"{plain(model_name)} was trained on: its figures on them are optimistic. Evaluate on records it "
+                   "has not seen.")
     if report.summary.get("rows_without_text"):
         st.warning(f"{report.summary['rows_without_text']:,} row(s) had no text for the model and were left out.")
     frame = report.categories.drop(columns=["lenient_credit_pred", "lenient_credit_true"])

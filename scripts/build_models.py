@@ -57,9 +57,10 @@ VERSION = "1.1.0"
 # a kind's folders are rebuilt when their version changes (tfidf 1.2.0: the graph counts tokens in O(n log n);
 # minilm 2.0.0: a head on the shared mean-pooled encoder instead of an ONNX export of the [CLS] model;
 # tfidf 1.3.0, minilm 2.1.0, cascade 1.1.0: held-out rows for conformal triage)
-# tfidf 1.4.0: temperature + known-term measure; minilm 2.2.0, cascade 1.2.0: support vectors; fast: the fast tier
-KIND_VERSIONS = {"tfidf": "1.4.0", "minilm": "2.2.0", "zeroshot": "1.0.0", "cascade": "1.2.0", "fast": "1.1.0",
-                 "ensemble": "1.0.0"}
+# tfidf 1.4.0: temperature + known-term measure; minilm 2.2.0, cascade 1.2.0: support vectors; fast: the fast tier;
+# tfidf 1.5.0, minilm 2.3.0, cascade 1.3.0, fast 1.2.0, ensemble 1.1.0: training-text fingerprints
+KIND_VERSIONS = {"tfidf": "1.5.0", "minilm": "2.3.0", "zeroshot": "1.0.0", "cascade": "1.3.0", "fast": "1.2.0",
+                 "ensemble": "1.1.0"}
 ZERO_SHOT = {"ford": ("ford", "ford-deep"), "cap": ("cap",)}  # zero-shot models, calibrated on each corpus
 CASCADES = {"ford": (("ford-deep", "ford-deep-zeroshot"),)}  # the level-2 head chooses the branch below
 

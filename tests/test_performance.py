@@ -146,3 +146,22 @@ def test_trend_chart_draws_lines_over_dates():
     assert spec["encoding"]["x"]["type"] == "temporal" and spec["encoding"]["x"]["axis"]["format"] == "%Y-%m-%d"
     data = next(iter(spec["datasets"].values()))
     assert len(data) == 6 and {d["series"] for d in data} == {"in the period", "cumulative"}
+
+
+def test_evaluating_a_file_counts_the_rows_the_model_was_trained_on(ford_tfidf, tmp_path):
+    """ford_tfidf learnt from the first 2,000 MAG titles: a file of 40 of them (case and spacing
+    changed) and 60 later titles reports the 40, so an optimistic figure is never taken at face value."""
+    import pandas as pd
+
+    from core.work.performance import evaluate_file
+    from core.work.workspace import builtin_taxonomy
+    from tests.conftest import corpus
+
+    seen = corpus("sci_mag_paper_titles_dev.csv", slice(0, 40))
+    unseen = corpus("sci_mag_paper_titles_dev.csv", slice(3000, 3060))
+    seen["title"] = "  " + seen["title"].str.upper() + " "
+    frame = pd.concat([seen, unseen], ignore_index=True)[["title", "ford_l2"]]
+    frame.to_csv(tmp_path / "gold.csv", index=False)
+    report, _ = evaluate_file(ford_tfidf, builtin_taxonomy("ford"), tmp_path / "gold.csv", "gold.csv",
+                              {"title": "title", "label": "ford_l2"})
+    assert report.summary["rows_in_training_data"] == 40 and report.samples == 100

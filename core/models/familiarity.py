@@ -90,3 +90,36 @@ def far(values: np.ndarray | None, calibration: dict | None) -> np.ndarray | Non
     if values is None or not info:
         return None
     return np.asarray(values) < float(info["threshold"])
+
+
+TRAINING_TEXTS = "training_texts.txt"
+
+
+def fingerprint(text: str) -> str:
+    """A short hash of a text (case and spacing ignored), to recognise training texts again."""
+    import hashlib
+
+    return hashlib.sha1(" ".join((text or "").casefold().split()).encode("utf-8")).hexdigest()[:16]
+
+
+def write_fingerprints(folder, texts: Sequence[str]) -> str:
+    """Keep the fingerprints of a model's training texts in its folder; returns the file name."""
+    from pathlib import Path
+
+    (Path(folder) / TRAINING_TEXTS).write_text("\n".join(sorted({fingerprint(t) for t in texts})) + "\n",
+                                               encoding="utf-8")
+    return TRAINING_TEXTS
+
+
+def read_fingerprints(folder, manifest) -> frozenset[str]:
+    """The fingerprints a model folder keeps (empty when it keeps none)."""
+    from pathlib import Path
+
+    name = (manifest.files or {}).get("training_texts")
+    path = Path(folder) / name if name else None
+    if path is None or not path.is_file():
+        return frozenset()
+    try:
+        return frozenset(path.read_text(encoding="utf-8").split())
+    except (OSError, UnicodeDecodeError):
+        return frozenset()

@@ -64,6 +64,7 @@ def train_tfidf_model(
                                                         stratify=stratify)
     held_out = pipeline().fit(x_train, y_train)
     figures = evaluate(y_test, list(held_out.predict(x_test)))
+    from core.models.familiarity import write_fingerprints
     from core.models.fitting import fit_temperature
     from core.models.kinds import with_conformal, write_terms
     from core.models.runtimes.base import calibrate
@@ -84,7 +85,7 @@ def train_tfidf_model(
     familiar, terms = write_terms(folder, texts)
     manifest = replace(
         manifest, codes=tuple(classes), runtime="onnx-text", multi_label=False,
-        files={"onnx": "model.onnx", "terms": terms},
+        files={"onnx": "model.onnx", "terms": terms, "training_texts": write_fingerprints(folder, texts)},
         training={**manifest.training, "examples": len(texts), "per_code": dict(sorted(Counter(codes).items())),
                   "method": "TF-IDF (word 1-grams) + logistic regression", "held_out_fraction": test_size},
         evaluation={"held_out": figures},
@@ -298,7 +299,10 @@ def train_head_model(texts: Sequence[str], codes: Sequence[str], folder: str | P
     folder = Path(folder)
     final, _ = build_head(vectors, [[c_] for c_ in codes], folder, manifest, encoder_dir, seed=seed)
     conformal = with_conformal({}, scores[known], gold, seed)["conformal_rows"]  # already calibrated scores
-    final = replace(final, max_length=256, training={**final.training, "held_out_fraction": test_size},
+    from core.models.familiarity import write_fingerprints
+
+    final = replace(final, max_length=256, files={**final.files, "training_texts": write_fingerprints(folder, texts)},
+                    training={**final.training, "held_out_fraction": test_size},
                     evaluation={"held_out": figures},
                     calibration={**final.calibration, "conformal_rows": conformal,
                                  "conformal_from": f"the {test_size:.0%} held-out split"})
@@ -358,7 +362,10 @@ def train_ensemble_model(texts: Sequence[str], codes: Sequence[str], folder: str
     folder = Path(folder)
     final = make(np.arange(len(texts)), folder)
     conformal = with_conformal({}, scores[known], gold, seed)["conformal_rows"]
-    final = replace(final, training={**final.training, "held_out_fraction": test_size},
+    from core.models.familiarity import write_fingerprints
+
+    final = replace(final, files={**final.files, "training_texts": write_fingerprints(folder, texts)},
+                    training={**final.training, "held_out_fraction": test_size},
                     evaluation={"held_out": figures},
                     calibration={**final.calibration, "conformal_rows": conformal,
                                  "conformal_from": f"the {test_size:.0%} held-out split"})

@@ -178,8 +178,11 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
         after = evaluate_model(store, taxonomy, tmp, evaluation, classifier=load_classifier(tmp))
         before = evaluate_model(store, taxonomy, parent_folder, evaluation) if parent_folder is not None and (
             parent_folder.is_dir()) else None
+        from core.models.familiarity import write_fingerprints
+
         manifest = replace(manifest, evaluation={"eval_set": _public(after), "before": _public(before) if before
-                                                 else None, "before_model": parent or ""})
+                                                 else None, "before_model": parent or ""},
+                           files={**manifest.files, "training_texts": write_fingerprints(tmp, frame["input"].tolist())})
         write_manifest(tmp, manifest)
         check("saving", 0.97)
         tmp.rename(folder)

@@ -322,8 +322,11 @@ def evaluate_file(classifier, taxonomy: Taxonomy, source: Source, name: str, map
     mapped = validate_mapping(info, mapping)
     if "label" not in mapped:
         raise InputFileError(f"map the column of '{name}' that holds the gold codes (field 'label')")
+    from core.models.familiarity import fingerprint, read_fingerprints
+
     manifest = classifier.manifest
-    parts, unknown_rows, empty_rows = [], [], []
+    trained_on = read_fingerprints(classifier.folder, manifest)
+    parts, unknown_rows, empty_rows, seen_rows = [], [], [], []
     for rows, cols in read_chunks(source, info, chunk_size=chunk_size):
         keep = []
         for k, row in enumerate(rows):
@@ -335,6 +338,8 @@ def evaluate_file(classifier, taxonomy: Taxonomy, source: Source, name: str, map
             elif not text:
                 empty_rows.append(row)
             else:
+                if trained_on and fingerprint(text) in trained_on:
+                    seen_rows.append(row)
                 keep.append({"row": row, "text": text, "gold": gold, "language": rec.get("language", ""),
                              "domain": rec.get("domain", "")})
         if keep:
@@ -353,6 +358,7 @@ def evaluate_file(classifier, taxonomy: Taxonomy, source: Source, name: str, map
                      for key in ("language", "domain")}
     report.summary["rows_without_known_gold"] = len(unknown_rows)
     report.summary["rows_without_text"] = len(empty_rows)
+    report.summary["rows_in_training_data"] = len(seen_rows)  # evaluated on what it learnt from: optimistic
     return report, frame
 
 
