@@ -324,7 +324,16 @@ with page_context() as ctx:
                      "model": e.shown[0].model + " " + e.shown[0].version if e.shown else "",
                      "undone": "yes" if e.id in undone else ""}
                     for e in events
-                ], hide_index=True, width="stretch", key="annotate.history")
+                ], hide_index=True, width="stretch", key="annotate.history", column_config={
+                    "time": st.column_config.TextColumn("time", width="small"),
+                    "annotator": st.column_config.TextColumn("annotator", width="small"),
+                    "role": st.column_config.TextColumn("role", width="small"),
+                    "action": st.column_config.TextColumn("action", width="small"),
+                    "codes": st.column_config.TextColumn("codes", width="medium"),
+                    "reason": st.column_config.TextColumn("reason", width="large"),
+                    "shown": st.column_config.TextColumn("shown", width="medium"),
+                    "model": st.column_config.TextColumn("model", width="medium"),
+                    "undone": st.column_config.TextColumn("undone", width="small")})
             else:
                 st.caption("No actions yet.")
 

@@ -544,3 +544,14 @@ def test_conformal_rule_keeps_its_coverage_on_calibrated_scores():
         rule = conformal_rule(rows, alpha)
         assert rule.test_coverage >= 1 - alpha - 0.015  # the guarantee is on coverage, on unseen rows
     assert conformal_rule(rows[:20], 0.01).threshold == float("inf")  # too few records for 99 %: accept nothing
+
+
+def test_eta_follows_the_recent_rate():
+    from core.jobs.lifecycle import JobInfo
+
+    fields = {f: None for f in JobInfo.__dataclass_fields__}
+    job = JobInfo(**{**fields, "total": 1000, "done": 400,
+                     "checkpoint": {"records_per_s": 100.0, "recent_per_s": 20.0}})
+    assert job.eta_seconds == 30.0  # 600 rows left at the recent 20 rows/s, not 6 s at the mean
+    job = JobInfo(**{**fields, "total": 1000, "done": 400, "checkpoint": {"records_per_s": 100.0}})
+    assert job.eta_seconds == 6.0

@@ -80,7 +80,8 @@ class JobInfo:
 
     @property
     def eta_seconds(self) -> float | None:
-        rate = self.records_per_s
+        """Seconds left at the job's recent rate (the last chunks, smoothed), else its mean rate."""
+        rate = float(self.checkpoint.get("recent_per_s") or 0.0) or self.records_per_s
         return (self.total - self.done) / rate if rate > 0 and self.total else None
 
     @property

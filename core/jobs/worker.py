@@ -118,6 +118,8 @@ def run_job(db_path, job_id: int, *, stop_after_chunks: int | None = None,
                                      "taxonomy": t.id} for c, t, folder in zip(classifiers, taxonomies, params.models)]
             store.update_job(job_id, status="running", total=total, done=position, checkpoint=checkpoint)
             started, done_here, chunks = time.perf_counter(), 0, 0
+            checkpoint["elapsed_s"] = 0.0  # this worker's clock (a resumed job starts a new one)
+            checkpoint.pop("recent_per_s", None)
             while position < total:
                 if store.job_row(job_id)["status"] == "cancelling":
                     store.update_job(job_id, status="cancelled")
@@ -126,7 +128,13 @@ def run_job(db_path, job_id: int, *, stop_after_chunks: int | None = None,
                 results, predictions, failed = _classify_chunk(store, classifiers, taxonomies, params, items)
                 checkpoint["errors"] = checkpoint.get("errors", 0) + failed
                 position, done_here, chunks = items[-1][0] + 1, done_here + len(items), chunks + 1
-                checkpoint["records_per_s"] = round(done_here / max(time.perf_counter() - started, 1e-9), 2)
+                elapsed = max(time.perf_counter() - started, 1e-9)
+                checkpoint["records_per_s"] = round(done_here / elapsed, 2)
+                # the ETA follows the recent chunks (a file whose later rows are longer slows down)
+                chunk_rate = len(items) / max(elapsed - checkpoint.get("elapsed_s", 0.0), 1e-9)
+                recent = checkpoint.get("recent_per_s")
+                checkpoint["recent_per_s"] = round(chunk_rate if not recent else 0.5 * recent + 0.5 * chunk_rate, 2)
+                checkpoint["elapsed_s"] = round(elapsed, 3)
                 with store.write():  # results and checkpoint together: a chunk is done once or not at all
                     store.save_job_results(job_id, results)
                     for manifest, taxonomy, rows in predictions:
