@@ -5,6 +5,7 @@ import io
 import time
 from pathlib import Path
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -160,7 +161,10 @@ def results(ctx: PageContext, job) -> None:
     if counts:
         chart = pd.DataFrame({"code": list(counts), "records": list(counts.values())})
         chart["category"] = [tax.label(c, lang) if c in tax else c for c in chart["code"]]
-        st.bar_chart(chart, x="category", y="records", horizontal=True, sort="-records")
+        st.altair_chart(alt.Chart(chart).mark_bar().encode(
+            y=alt.Y("category:N", sort="-x", title=None, axis=alt.Axis(labelLimit=0)),  # full names, never cut
+            x=alt.X("records:Q", title="records"), tooltip=["code", "category", "records"],
+        ).properties(height=max(160, 22 * len(chart)), width="container"), key="bulk.distribution")
 
     st.subheader("Triage by confidence")
     st.caption("Records the model is sure of are accepted as machine labels (recorded as machine-accepted, never as "
