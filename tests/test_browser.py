@@ -37,7 +37,8 @@ def app_server(tmp_path_factory):
     log = open(home / "server.log", "wb")  # a file, not a pipe nobody reads: a full pipe would block the server
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
+         "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--server.fileWatcherType", "none"],  # files the test run writes must not rerun the app
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -219,11 +220,19 @@ def test_bulk_upload_progress_download(app_server, browser, output_dir, tmp_path
         got = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         assert len(got) == 300 and got.loc[0, "note"] == "'=1+1" and (got["code_1"] != "").all()
         assert got["id"].tolist() == [f"x{i}" for i in range(300)]
-        page.locator("[data-testid='stExpander'] summary", has_text="New job").click()  # collapsed once jobs exist
-        page.locator(".st-key-bulk-start button").click()  # a second job: it becomes the selected one
+        # a second job: it becomes the selected one. The page reruns in full once when a job ends; a
+        # click that lands during that rerun can be dropped, so wait for the page to settle first.
+        idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
+        page.wait_for_timeout(1500)
+        idle.wait_for()
+        start = page.locator(".st-key-bulk-start button")
+        if not start.is_visible():  # "New job" is collapsed once jobs exist
+            page.locator("[data-testid='stExpander'] summary", has_text="New job").click()
+        start.click()
+        page.get_by_text(f"Job #{first + 1} started.").wait_for()
         page.get_by_text(f"#{first + 1} Done · 300 of 300 rows").wait_for()
     finally:
-        page.screenshot(path=str(output_dir / "bulk-classify.png"))
+        page.screenshot(path=str(output_dir / "bulk-classify.png"), full_page=True)
         page.close()
 
 
