@@ -6,6 +6,7 @@ import json
 import streamlit as st
 
 from core.domain.labels import QueueSpec
+from core.errors import WorkbenchError
 from core.models.registry import estimated_seconds
 from core.work.annotation import AnnotationError, Annotator, Queue, model_view
 from core.work.suggesting import meaningful, suggestion_source
@@ -20,6 +21,7 @@ from ui.common import (
     open_store,
     page_context,
     plain,
+    show_error,
     show_errors,
 )
 from ui.learning import retrain_hint
@@ -143,14 +145,21 @@ def queue_panel(ctx: PageContext) -> None:
             st.success(f"Assigned {n} record(s) to {plain(assignee)}.")
 
 
-with page_context() as ctx:
-    db, tax, lang, state = ctx.db, ctx.tax, ctx.lang, ctx.state
-    st.title("Annotate")
-    st.caption(f"{ROLES[state.role]} {plain(state.user) or '(enter your name in the sidebar)'} · {plain(tax.name)}")
-    with st.expander("Queue", expanded=current_queue(tax) is None):
-        queue_panel(ctx)
-        retrain_hint(ctx, "annotate")
+@st.fragment
+def card(ctx: PageContext) -> None:
+    """The record on screen, its suggestions, the actions and the hierarchy browser: a key press
+    reruns this part only, not the queue panel above (with hundreds of thousands of records, the
+    queue's counts are the slow part of a full rerun). It opens its own store: on a partial rerun
+    the page's store is closed."""
+    try:
+        with open_store() as db:
+            _card(ctx, db)
+    except WorkbenchError as exc:
+        show_error(exc)
 
+
+def _card(ctx: PageContext, db) -> None:
+    tax, lang, state = ctx.tax, ctx.lang, ctx.state
     message = st.session_state.pop(FLASH, None)
     if message:  # a toast, not a banner that pushes the record down after each action
         st.toast(message[1], icon={"success": ":material/check:", "info": ":material/undo:",
@@ -158,10 +167,10 @@ with page_context() as ctx:
     queue = current_queue(tax)
     if queue is None:
         st.info("Choose what to work on above and open the queue.")
-        st.stop()
+        return
     if not queue.ids:
         st.info("This queue is empty: nothing matches. Choose another queue above.")
-        st.stop()
+        return
 
     done, remaining = queue.progress(db, state.user)
     more = (f" (the first {len(queue.ids):,} of {queue.total:,} matching records; reopen the queue for more)"
@@ -370,3 +379,14 @@ with page_context() as ctx:
                       args=(list(pending),), disabled=not can_act or not pending, type="primary", width="stretch")
             p2.button("Clear", key="annotate.clear_multi", on_click=lambda: st.session_state.update({PENDING: []}),
                       width="stretch")
+
+
+with page_context() as ctx:
+    db, tax, lang, state = ctx.db, ctx.tax, ctx.lang, ctx.state
+    st.title("Annotate")
+    st.caption(f"{ROLES[state.role]} {plain(state.user) or '(enter your name in the sidebar)'} · {plain(tax.name)}")
+    with st.expander("Queue", expanded=current_queue(tax) is None):
+        queue_panel(ctx)
+        retrain_hint(ctx, "annotate")
+
+    card(ctx)

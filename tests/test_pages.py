@@ -379,6 +379,12 @@ def test_bulk_classify_upload_run_download_triage(workspace_env, tmp_path):
     assert not at.exception, at.exception
     with _db(workspace_env) as db:
         assert db.db.execute("SELECT count(*) FROM annotations WHERE role = 'machine'").fetchone()[0] > 0
+    # a second job started becomes the selected one (its results are the ones shown)
+    at.button(key="bulk.start").click().run()
+    assert not at.exception, at.exception
+    with _db(workspace_env) as db:
+        second = list_jobs(db)[0].id
+    assert second == job_id + 1 and at.selectbox(key="bulk.pick").value == second
 
 
 def test_import_page_backs_up_the_workspace(workspace_env):
