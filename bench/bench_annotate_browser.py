@@ -1,0 +1,152 @@
+"""The Annotate page as felt in the browser: key press → the next record's suggestions drawn, with
+300,000 records in the workspace, at 1440×900 in Chromium. Prints one JSON line.
+
+    .venv/bin/python bench/bench_annotate_browser.py [--rows 300000] [--presses 50]
+
+Builds a workspace of MTMT-like records (as ``bench_annotation.py``), scores every record with
+``ford-tfidf`` (so the queue needs no scoring), starts ``streamlit run app.py`` on it, opens the
+Annotate queue and presses 1 / A / 2 / X / S in turn, timing each press until the progress line
+counts it and the next record's first suggestion is drawn. Baseline in the same run: the time to
+draw the whole Annotate page (switching to it from the Start page), which every key press cost
+before the card became a fragment; ``ratio`` = key press p50 over that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_annotation import build_records  # noqa: E402
+
+from core.domain.labels import QueueSpec  # noqa: E402
+from core.models.runtimes import load_classifier  # noqa: E402
+from core.store import Store  # noqa: E402
+from core.work.annotation import score_records  # noqa: E402
+from core.work.records_import import import_records  # noqa: E402
+from core.work.workspace import ensure_builtin_taxonomies  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def workspace(home: Path, rows: int) -> dict:
+    home.mkdir(parents=True, exist_ok=True)
+    build_records(home / "records.csv", rows)
+    store = Store(home / "workbench.db")
+    ensure_builtin_taxonomies(store)
+    ford = store.load_taxonomy("ford")
+    start = time.perf_counter()
+    import_records(store, home / "records.csv", "records.csv")
+    imported = time.perf_counter() - start
+    tfidf = load_classifier(ROOT / "models" / "ford-tfidf")
+    spec = QueueSpec("ford", model_name=tfidf.manifest.name, model_version=tfidf.manifest.version)
+    start = time.perf_counter()
+    score_records(store, tfidf, ford, store.unscored_ids(spec), top_k=10, chunk=5000)
+    scored = time.perf_counter() - start
+    records = store.db.execute("SELECT count(*) FROM records").fetchone()[0]
+    store.close()
+    return {"records": records, "import_s": round(imported, 1), "score_all_s": round(scored, 1)}
+
+
+def serve(home: Path) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(home / "server.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT,
+                            env=dict(os.environ, WORKBENCH_HOME=str(home), HF_HUB_OFFLINE="1", WORKBENCH_EMBED="0"),
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1):
+                return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise SystemExit("streamlit did not start")
+
+
+def presses(url: str, n: int) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.set_default_timeout(120_000)
+        page.goto(url, wait_until="domcontentloaded")
+        page.get_by_role("heading", name="Subject classification workbench").wait_for()
+        name = page.get_by_role("textbox", name="Your name").first
+        name.fill("Bench Bea")
+        name.press("Enter")
+        page.get_by_text("Bench Bea, as").wait_for()
+        idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
+        full = []
+        for _ in range(5):  # the whole Annotate page drawn: the baseline
+            page.get_by_role("link", name="Start", exact=True).first.click()
+            page.get_by_text("Bench Bea, as").wait_for()
+            idle.wait_for()
+            start = time.perf_counter()
+            page.get_by_role("link", name="Annotate", exact=True).first.click()
+            page.get_by_role("heading", name="Annotate").wait_for()
+            idle.wait_for()
+            full.append(time.perf_counter() - start)
+        page.get_by_role("combobox", name="Model", exact=True).click()
+        page.get_by_role("option", name="ford-tfidf").click()
+        idle.wait_for()
+        page.locator(".st-key-annotate-open button").click()
+        page.get_by_text("Done 0 ·").wait_for()
+        idle.wait_for()
+        page.evaluate("document.activeElement && document.activeElement.blur()")
+        keys = ["1", "a", "2", "x", "s"] * (n // 5 + 1)
+        seconds = []
+        for done, key in enumerate(keys[:n], start=1):
+            start = time.perf_counter()
+            page.keyboard.press(key)
+            page.get_by_text(f"Done {done} ·").wait_for()
+            page.locator(".st-key-annotate-pick-1 button").first.wait_for()
+            seconds.append(time.perf_counter() - start)
+            idle.wait_for()
+        browser.close()
+    ordered = sorted(seconds)
+    return {"presses": n, "key_p50_s": round(statistics.median(seconds), 3),
+            "key_p95_s": round(ordered[max(0, int(0.95 * n) - 1)], 3), "key_max_s": round(ordered[-1], 3),
+            "full_page_p50_s": round(statistics.median(full), 3),
+            "ratio_key_over_full_page": round(statistics.median(seconds) / statistics.median(full), 2),
+            "goal_p95_s": 0.3}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=300_000)
+    parser.add_argument("--presses", type=int, default=50)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "home"
+        figures = {"bench": "annotate_browser", **workspace(home, args.rows)}
+        proc, url = serve(home)
+        try:
+            figures.update(presses(url, args.presses))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
