@@ -10,9 +10,8 @@ import streamlit as st
 from core.domain.metrics import cross_table, trend
 from core.files.records_io import inspect_source
 from core.work import performance as perf
-from core.work.annotation import Queue
 from core.work.records_import import FIELDS
-from ui.common import PageContext, classifier, keep, kept, open_queue, open_store, page_context, plain, show_errors
+from ui.common import PageContext, classifier, keep, kept, open_queue, page_context, plain, show_errors
 from ui.widgets import column_mapping, file_source, score_unscored, table_downloads
 
 
@@ -82,15 +81,15 @@ def chart_and_category(ctx: PageContext, main, level: int, good: float, fair: fl
                   if row["support"] else "no gold data"))
     hits = perf.records_in_category(main.frame, tax, code)
     if len(hits):
+        st.caption(f"{len(hits):,} gold records in or predicted into this category: {row['support']:,} with it as "
+                   f"gold, {len(hits) - row['support']:,} more the model put there.")
         recs = {r["id"]: r for r in ctx.db.records_by_ids(hits["record_id"].tolist()[:200])}
         st.dataframe([{"id": recs[i]["external_id"], "title": (recs[i]["title"] or recs[i]["abstract"] or "")[:120],
                        "gold": ", ".join(g), "predicted": ", ".join(p)}
                       for i, g, p in zip(hits["record_id"], hits["gold"], hits["pred"]) if i in recs],
                      hide_index=True, width="stretch", key="perf.records")
-    if st.button("Open this category's records in Annotate", key="perf.open_annotate"):
-        with open_store() as s:
-            spec = perf.category_queue(tax, main.model, main.version, code)
-            open_queue(tax.id, Queue.build(s, spec))
+    if st.button(f"Open these {len(hits):,} records in Annotate", key="perf.open_annotate", disabled=not len(hits)):
+        open_queue(tax.id, perf.category_records_queue(tax, main.model, main.version, code, hits))
         st.switch_page("pages/annotate.py")
 
 

@@ -165,3 +165,15 @@ def test_evaluating_a_file_counts_the_rows_the_model_was_trained_on(ford_tfidf, 
     report, _ = evaluate_file(ford_tfidf, builtin_taxonomy("ford"), tmp_path / "gold.csv", "gold.csv",
                               {"title": "title", "label": "ford_l2"})
     assert report.summary["rows_in_training_data"] == 40 and report.samples == 100
+
+
+def test_a_category_opens_exactly_the_records_the_page_lists(ws):
+    from core.work.performance import category_records_queue, records_in_category
+
+    store, ford, _ = ws
+    result = model_result(store, ford, gold_frame(store, ford), "ford-test", "t1")
+    code = result.report.categories.sort_values("support").iloc[-1]["code"]
+    hits = records_in_category(result.frame, ford, code)
+    queue = category_records_queue(ford, "ford-test", "t1", code, hits)
+    assert len(hits) > 0 and queue.ids == list(dict.fromkeys(hits["record_id"].tolist())) and queue.total == len(hits)
+    assert queue.spec.model_name == "ford-test" and queue.current == queue.ids[0]

@@ -195,6 +195,19 @@ def category_queue(taxonomy: Taxonomy, model_name: str, model_version: str, code
                      predicted_codes=(code, *taxonomy.descendants(code)))
 
 
+def category_records_queue(taxonomy: Taxonomy, model_name: str, model_version: str, code: str,
+                           hits: pd.DataFrame):
+    """An Annotate queue of exactly the records the page lists for a category (``hits`` from
+    ``records_in_category``: gold or predicted in its subtree), in the listed order, so the count
+    the page shows is the count the queue opens."""
+    from core.store import now
+    from core.work.annotation import Queue
+
+    ids = [int(i) for i in dict.fromkeys(hits["record_id"].tolist())]
+    spec = category_queue(taxonomy, model_name, model_version, code)
+    return Queue(spec, ids, len(ids), now())
+
+
 def named_confusions(report: Report, taxonomy: Taxonomy, lang: str = "en") -> pd.DataFrame:
     confused = report.confused.copy()
     for column in ("gold", "predicted"):
