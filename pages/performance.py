@@ -185,7 +185,7 @@ def workspace_tab(ctx: PageContext) -> None:
         m = ctx.model(name)
         result = perf.model_result(ctx.db, tax, gold, m.manifest.name, m.manifest.version,
                               multi_label=m.manifest.multi_label, level=level, lang=ctx.lang)
-        score_unscored(ctx.db, m, tax, result.unscored, "gold records", f"perf.score.{name}")
+        score_unscored(ctx.db, m, tax, result.unscored, "gold records", f"perf.score.{name}", auto_seconds=10)
         results.append(result)
     main = results[0]
     if main.frame.empty:

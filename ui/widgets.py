@@ -126,11 +126,18 @@ def run_scoring(db, model, tax: Taxonomy, record_ids: Sequence[int]) -> None:
 
 
 def score_unscored(db, model, tax: Taxonomy, record_ids: Sequence[int], what: str, key: str, *, note: str = "",
-                   button: str = "") -> None:
-    """Say how many records a model has not scored yet and offer to score them here."""
+                   button: str = "", auto_seconds: float = 0.0) -> None:
+    """Say how many records a model has not scored yet and offer to score them here; score them at
+    once when that takes at most ``auto_seconds``."""
     if not record_ids:
         return
     seconds = estimated_seconds(model.manifest, len(record_ids))
+    marker = (len(record_ids), int(record_ids[0]))
+    if seconds <= auto_seconds and st.session_state.get(f"{key}.auto") != marker:
+        st.session_state[f"{key}.auto"] = marker  # once per set: a failure is not retried on every rerun
+        with show_errors(), st.spinner(f"Scoring {len(record_ids):,} {what} with {model.manifest.name}…"):
+            run_scoring(db, model, tax, record_ids)
+            st.rerun()
     st.caption(f"{len(record_ids):,} {what} are not scored by {plain(model.manifest.name)} yet "
                f"(about {seconds:,.0f} s)."
                + (f" {note}" if note else ""))
