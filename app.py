@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui.common import ROLES, open_store, session
+from ui.i18n import t
 
 st.set_page_config(page_title="Subject classification workbench", page_icon=":material/category:", layout="wide")
 
@@ -21,7 +22,8 @@ with open_store() as db:
 # drops a widget's own state when the page changes).
 if state.taxonomy_id not in taxonomies:
     state.taxonomy_id = next(iter(taxonomies), "")
-FIELDS = {"sidebar.user": "user", "sidebar.role": "role", "sidebar.taxonomy": "taxonomy_id", "sidebar.lang": "lang"}
+FIELDS = {"sidebar.user": "user", "sidebar.role": "role", "sidebar.taxonomy": "taxonomy_id", "sidebar.lang": "lang",
+          "sidebar.ui": "ui"}
 
 
 def remember(key):
@@ -33,28 +35,32 @@ for key, attr in FIELDS.items():
     st.session_state[key] = getattr(state, attr)
 
 with st.sidebar:
-    st.markdown("### Who is working")
-    st.text_input("Your name", key="sidebar.user", placeholder="e.g. Kovács Anna", on_change=remember,
+    st.markdown(f"### {t('Who is working')}")
+    st.text_input(t("Your name"), key="sidebar.user", placeholder=t("e.g. Kovács Anna"), on_change=remember,
                   args=("sidebar.user",))
-    st.selectbox("Role", list(ROLES), format_func=ROLES.get, key="sidebar.role", on_change=remember,
+    roles = {r: t(n) for r, n in ROLES.items()}  # translated now: a format_func runs outside the script too
+    st.selectbox(t("Role"), list(ROLES), format_func=roles.get, key="sidebar.role", on_change=remember,
                  args=("sidebar.role",))
-    st.selectbox("Active taxonomy", list(taxonomies), format_func=taxonomies.get, key="sidebar.taxonomy",
+    st.selectbox(t("Active taxonomy"), list(taxonomies), format_func=taxonomies.get, key="sidebar.taxonomy",
                  on_change=remember, args=("sidebar.taxonomy",))
-    st.radio("Names in", ["en", "hu"], horizontal=True, key="sidebar.lang", on_change=remember,
+    c1, c2 = st.columns(2)
+    c1.radio(t("Names in"), ["en", "hu"], horizontal=True, key="sidebar.lang", on_change=remember,
              args=("sidebar.lang",))
+    c2.radio(t("Interface"), ["en", "hu"], horizontal=True, key="sidebar.ui", on_change=remember,
+             args=("sidebar.ui",), format_func={"en": "English", "hu": "magyar"}.get)
 
 pages = {
-    "Work": [
-        st.Page("pages/start.py", title="Start", icon=":material/home:", default=True),
-        st.Page("pages/annotate.py", title="Annotate", icon=":material/edit_note:"),
-        st.Page("pages/training_data.py", title="Training data", icon=":material/dataset:"),
-        st.Page("pages/bulk_classify.py", title="Bulk classify", icon=":material/inventory_2:"),
-        st.Page("pages/performance.py", title="Performance", icon=":material/monitoring:"),
+    t("Work"): [
+        st.Page("pages/start.py", title=t("Start"), icon=":material/home:", default=True),
+        st.Page("pages/annotate.py", title=t("Annotate"), icon=":material/edit_note:"),
+        st.Page("pages/training_data.py", title=t("Training data"), icon=":material/dataset:"),
+        st.Page("pages/bulk_classify.py", title=t("Bulk classify"), icon=":material/inventory_2:"),
+        st.Page("pages/performance.py", title=t("Performance"), icon=":material/monitoring:"),
     ],
-    "Set-up": [
-        st.Page("pages/taxonomies.py", title="Taxonomies", icon=":material/account_tree:"),
-        st.Page("pages/models.py", title="Models", icon=":material/model_training:"),
-        st.Page("pages/import_records.py", title="Import", icon=":material/upload_file:"),
+    t("Set-up"): [
+        st.Page("pages/taxonomies.py", title=t("Taxonomies"), icon=":material/account_tree:"),
+        st.Page("pages/models.py", title=t("Models"), icon=":material/model_training:"),
+        st.Page("pages/import_records.py", title=t("Import"), icon=":material/upload_file:"),
     ],
 }
 st.navigation(pages).run()

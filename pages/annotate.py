@@ -24,6 +24,7 @@ from ui.common import (
     show_error,
     show_errors,
 )
+from ui.i18n import t
 from ui.learning import retrain_hint
 from ui.widgets import Browser, run_scoring, score_unscored
 
@@ -42,7 +43,7 @@ KINDS = {
     "assigned": "Assigned to me",
     "review": "Review labelled records",
 }
-SHORTCUTS = "**1-9** choose suggestion · **A** accept the top one · **X** reject all · **S** skip · " \
+SHORTCUTS = "**1-5** choose suggestion · **A** accept the top one · **X** reject all · **S** skip · " \
             "**U** undo · **N** next · **P** previous"
 
 
@@ -95,7 +96,7 @@ def queue_spec(ctx: PageContext, model, kind: str) -> QueueSpec | None:
     elif kind == "review":
         args.update(status="labelled", order="import")
     kept("annotate.search_records", tax.id)
-    args["search"] = st.text_input("Only records containing (title, abstract or id)", key="annotate.search_records",
+    args["search"] = st.text_input(t("Only records containing (title, abstract or id)"), key="annotate.search_records",
                                    on_change=keep, args=("annotate.search_records", tax.id)).strip()
     try:
         return QueueSpec(**args)
@@ -109,15 +110,15 @@ def queue_panel(ctx: PageContext) -> None:
     c1, c2, c3 = st.columns(3)
     names = ctx.model_names or ["(no model for this taxonomy)"]
     kept("annotate.model", tax.id, names)
-    c1.selectbox("Model", names, key="annotate.model", on_change=keep, args=("annotate.model", tax.id),
+    c1.selectbox(t("Model"), names, key="annotate.model", on_change=keep, args=("annotate.model", tax.id),
                  help="Orders the queue and makes the suggestions. Best held-out F1 first.")
     model = ctx.model(st.session_state["annotate.model"])
     seconds = ["none", *[n for n in ctx.model_names if model is None or n != model.manifest.name]]
     kept("annotate.model2", tax.id, seconds)
-    c2.selectbox("Second model (side by side)", seconds, key="annotate.model2", on_change=keep,
+    c2.selectbox(t("Second model (side by side)"), seconds, key="annotate.model2", on_change=keep,
                  args=("annotate.model2", tax.id))
     kept("annotate.kind", tax.id, list(KINDS))
-    kind = c3.selectbox("Work on", list(KINDS), format_func=KINDS.get, key="annotate.kind", on_change=keep,
+    kind = c3.selectbox(t("Work on"), list(KINDS), format_func=KINDS.get, key="annotate.kind", on_change=keep,
                         args=("annotate.kind", tax.id))
     spec = queue_spec(ctx, model, kind)
     unscored = db.unscored_ids(spec) if spec is not None and model is not None and spec.needs_model else []
@@ -125,9 +126,9 @@ def queue_panel(ctx: PageContext) -> None:
                    note=f"Opening the queue scores them when that takes under {AUTO_SCORE_SECONDS} s; otherwise "
                         "score them here or as a bulk job.", button=f"Score {len(unscored):,} records now")
     if not ctx.state.user:
-        st.warning("Enter your name in the sidebar (or on the Start page): a queue opens once the workbench knows "
-                   "who is labelling, since every label records who made it.")
-    if st.button("Open queue", key="annotate.open", type="primary", disabled=spec is None or not ctx.state.user):
+        st.warning(t("Enter your name in the sidebar (or on the Start page): a queue opens once the workbench knows "
+                     "who is labelling, since every label records who made it."))
+    if st.button(t("Open queue"), key="annotate.open", type="primary", disabled=spec is None or not ctx.state.user):
         with show_errors():
             if unscored and estimated_seconds(model.manifest, len(unscored)) <= AUTO_SCORE_SECONDS:
                 run_scoring(db, model, tax, unscored)
@@ -166,17 +167,18 @@ def _card(ctx: PageContext, db) -> None:
                                    "warning": ":material/warning:", "error": ":material/error:"}[message[0]])
     queue = current_queue(tax)
     if queue is None:
-        st.info("Choose what to work on above and open the queue.")
+        st.info(t("Choose what to work on above and open the queue."))
         return
     if not queue.ids:
-        st.info("This queue is empty: nothing matches. Choose another queue above.")
+        st.info(t("This queue is empty: nothing matches. Choose another queue above."))
         return
 
     done, remaining = queue.progress(db, state.user)
     more = (f" (the first {len(queue.ids):,} of {queue.total:,} matching records; reopen the queue for more)"
             if queue.total > len(queue.ids) else "")
-    st.progress(done / len(queue.ids), text=f"Done {done} · remaining {remaining} · record {queue.position + 1} of "
-                                            f"{len(queue.ids)}{more}")
+    progress = t("Done {done} · remaining {remaining} · record {position} of {total}")
+    st.progress(done / len(queue.ids), text=progress.format(done=done, remaining=remaining,
+                                                            position=queue.position + 1, total=len(queue.ids)) + more)
 
     record = db.record(queue.current)
     qmodel = ctx.model(queue.spec.model_name) or (ctx.models[0] if ctx.models else None)
@@ -256,7 +258,7 @@ def _card(ctx: PageContext, db) -> None:
 
     can_act = bool(state.user)
     if not can_act:
-        st.warning("Enter your name in the sidebar: every label records who made it.")
+        st.warning(t("Enter your name in the sidebar: every label records who made it."))
 
     left, right = st.columns([3, 2], gap="large")
     with left:
@@ -271,7 +273,7 @@ def _card(ctx: PageContext, db) -> None:
             cut = abstract.rfind(" ", 0, CARD_CHARS) if len(abstract) > CARD_CHARS else len(abstract)
             st.markdown(plain(abstract[:cut if cut > 0 else CARD_CHARS]) + ("…" if len(abstract) > CARD_CHARS else ""))
             if len(abstract) > CARD_CHARS:
-                with st.expander(f"Whole text ({len(abstract):,} characters)"):
+                with st.expander(t("Whole text ({n} characters)").format(n=f"{len(abstract):,}")):
                     st.markdown(plain(abstract))
         if record["keywords"]:
             st.markdown(f"**Keywords:** {plain(record['keywords'])}")
@@ -285,9 +287,9 @@ def _card(ctx: PageContext, db) -> None:
 
         cols = st.columns(2) if second_view else [st.container()]
         with cols[0]:
-            st.markdown(f"**Suggestions** · {plain(view.model)} {plain(view.version)} · {source.kind}"
-                        + (" · :orange[low confidence]" if source.low_confidence else "") if view
-                        else "**No model suggestions**")
+            st.markdown(f"{t('**Suggestions**')} · {plain(view.model)} {plain(view.version)} · {t(source.kind)}"
+                        + (f" · :orange[{t('low confidence')}]" if source.low_confidence else "") if view
+                        else f"**{t('No model suggestions')}**")
             for i, s in enumerate(shown):
                 b, bar = st.columns([5, 1], vertical_alignment="center")
                 b.button(f"**{i + 1}** · {s.score:.0%} · {plain(tax.path_label(s.code, lang))}",
@@ -303,26 +305,26 @@ def _card(ctx: PageContext, db) -> None:
                                 text=f"{s.score:.0%} · {plain(s.code)} · {plain(tax.path_label(s.code, lang))}")
 
         with st.container(horizontal=True):
-            st.button("Accept top", key="annotate.accept", shortcut="A", on_click=accept, args=(0,),
+            st.button(t("Accept top"), key="annotate.accept", shortcut="A", on_click=accept, args=(0,),
                       disabled=not can_act or not shown, type="primary")
-            st.button("Reject all", key="annotate.reject", shortcut="X", on_click=reject, disabled=not can_act)
-            st.button("Skip", key="annotate.skip", shortcut="S", on_click=skip, disabled=not can_act)
-            st.button("Undo", key="annotate.undo", shortcut="U", on_click=undo, disabled=not can_act)
-            st.button("Previous", key="annotate.prev", shortcut="P", on_click=move, args=(-1,))
-            st.button("Next", key="annotate.next", shortcut="N", on_click=move, args=(1,))
+            st.button(t("Reject all"), key="annotate.reject", shortcut="X", on_click=reject, disabled=not can_act)
+            st.button(t("Skip"), key="annotate.skip", shortcut="S", on_click=skip, disabled=not can_act)
+            st.button(t("Undo"), key="annotate.undo", shortcut="U", on_click=undo, disabled=not can_act)
+            st.button(t("Previous"), key="annotate.prev", shortcut="P", on_click=move, args=(-1,))
+            st.button(t("Next"), key="annotate.next", shortcut="N", on_click=move, args=(1,))
         if view and len(shown) < len(view.suggestions):
             st.caption(f"{len(view.suggestions) - len(shown)} less likely suggestion(s) hidden (together "
                        f"{sum(x.score for x in view.suggestions[len(shown):]):.0%}); the hierarchy browser "
                        "shows every node's score.")
         if source.note:
             st.caption(f":orange[{plain(source.note)}]")
-        st.caption("Keyboard: " + SHORTCUTS)
-        st.text_input("Reason or note for the next action (optional)", key="annotate.reason")
+        st.caption(t("Keyboard: ") + t(SHORTCUTS))
+        st.text_input(t("Reason or note for the next action (optional)"), key="annotate.reason")
         n1, n2 = st.columns([4, 1], vertical_alignment="bottom")
-        n1.text_input("Note on this record", key="annotate.note")
-        n2.button("Add note", key="annotate.add_note", on_click=add_note, disabled=not can_act)
+        n1.text_input(t("Note on this record"), key="annotate.note")
+        n2.button(t("Add note"), key="annotate.add_note", on_click=add_note, disabled=not can_act)
 
-        with st.expander("History of this record"):
+        with st.expander(t("History of this record")):
             events = db.events(record["id"], taxonomy_id=tax.id)
             undone = {e.undoes for e in events if e.undoes}
             if events:
@@ -344,29 +346,29 @@ def _card(ctx: PageContext, db) -> None:
                     "model": st.column_config.TextColumn("model", width="medium"),
                     "undone": st.column_config.TextColumn("undone", width="small")})
             else:
-                st.caption("No actions yet.")
+                st.caption(t("No actions yet."))
 
     with right:
-        st.markdown("**Hierarchy** · choose any node, at any level")
-        multi = st.checkbox("Several codes", value=bool(view and view.multi_label), key="annotate.multi",
+        st.markdown(t("**Hierarchy** · choose any node, at any level"))
+        multi = st.checkbox(t("Several codes"), value=bool(view and view.multi_label), key="annotate.multi",
                             help="Collect several codes, then save them together.")
         browser = Browser(tax, lang, "annotate", view.node_scores if view else {})
-        pick = browser.search("Search code or name (English or Hungarian, typos forgiven)", reset_on=record["id"])
+        pick = browser.search(t("Search code or name (English or Hungarian, typos forgiven)"), reset_on=record["id"])
         if pick is not None:
             if multi:
                 st.button("Add", key="annotate.hit_use", on_click=toggle_pending, args=(pick,), disabled=not can_act)
             else:
-                st.button("Use this code", key="annotate.hit_use", on_click=choose, args=([pick],), type="primary",
+                st.button(t("Use this code"), key="annotate.hit_use", on_click=choose, args=([pick],), type="primary",
                           disabled=not can_act)
         browser.breadcrumb(max_columns=6)
         current = browser.current
         if current is not None:
             st.markdown(f"**{browser.label(current, 200)}**")
             if multi:
-                st.button("Add this node", key="annotate.use_node", on_click=toggle_pending, args=(current,),
+                st.button(t("Add this node"), key="annotate.use_node", on_click=toggle_pending, args=(current,),
                           disabled=not can_act)
             else:
-                st.button("Use this node", key="annotate.use_node", on_click=choose, args=([current],),
+                st.button(t("Use this node"), key="annotate.use_node", on_click=choose, args=([current],),
                           type="primary", disabled=not can_act)
         browser.children()
 
@@ -383,8 +385,9 @@ def _card(ctx: PageContext, db) -> None:
 
 with page_context() as ctx:
     db, tax, lang, state = ctx.db, ctx.tax, ctx.lang, ctx.state
-    st.title("Annotate")
-    st.caption(f"{ROLES[state.role]} {plain(state.user) or '(enter your name in the sidebar)'} · {plain(tax.name)}")
+    st.title(t("Annotate"))
+    who = plain(state.user) or t("(enter your name in the sidebar)")
+    st.caption(f"{t(ROLES[state.role])} {who} · {plain(tax.name)}")
     with st.expander("Queue", expanded=current_queue(tax) is None):
         queue_panel(ctx)
         retrain_hint(ctx, "annotate")

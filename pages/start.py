@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.work.workspace import workspace_summary
 from ui.common import ROLES, page_context, plain, session
+from ui.i18n import t
 
 ROLE_START = {
     "expert": ("pages/annotate.py", "Annotate",
@@ -30,47 +31,49 @@ def set_role() -> None:
 
 with page_context(needs_taxonomy=False) as ctx:
     state = session()
-    st.title("Subject classification workbench")
-    st.markdown("Suggests subject codes for bibliographic records from two schemes, the OECD **FORD** fields "
-                "of science and the **CAP** policy topics, lets experts correct them, and turns every "
-                "correction into training data for a better model, measured before and after.")
+    st.title(t("Subject classification workbench"))
+    st.markdown(t("Suggests subject codes for bibliographic records from two schemes, the OECD **FORD** fields "
+                  "of science and the **CAP** policy topics, lets experts correct them, and turns every "
+                  "correction into training data for a better model, measured before and after."))
 
-    st.subheader("Who is working")
+    st.subheader(t("Who is working"))
     st.session_state["start.user"] = state.user
     st.session_state["start.role"] = state.role
     c1, c2 = st.columns(2)
-    c1.text_input("Your name", key="start.user", on_change=set_name, placeholder="e.g. Kovács Anna",
-                  help="Every label records who made it. The same field is in the sidebar.")
-    c2.selectbox("Role", list(ROLES), format_func=ROLES.get, key="start.role", on_change=set_role)
+    c1.text_input(t("Your name"), key="start.user", on_change=set_name, placeholder=t("e.g. Kovács Anna"),
+                  help=t("Every label records who made it. The same field is in the sidebar."))
+    roles = {r: t(n) for r, n in ROLES.items()}  # translated now: a format_func runs outside the script too
+    c2.selectbox(t("Role"), list(ROLES), format_func=roles.get, key="start.role", on_change=set_role)
 
-    st.subheader("Where each role starts")
+    st.subheader(t("Where each role starts"))
     for role, (page, title, text) in ROLE_START.items():
         with st.container(border=True):
-            st.page_link(page, label=f"{ROLES[role]}: {title}", icon=":material/arrow_forward:")
-            st.caption(text)
+            st.page_link(page, label=f"{t(ROLES[role])}: {t(title)}", icon=":material/arrow_forward:")
+            st.caption(t(text))
 
-    st.subheader("This workspace")
+    st.subheader(t("This workspace"))
     summary = workspace_summary(ctx.db)
-    names = {t.id: t.name for t in ctx.db.list_taxonomies()}
-    st.markdown(f"**{summary['records']:,}** records · **{len(ctx.db.list_taxonomies())}** taxonomies · "
-                f"**{summary['jobs']:,}** bulk jobs")
+    names = {x.id: x.name for x in ctx.db.list_taxonomies()}
+    st.markdown(t("**{records}** records · **{taxonomies}** taxonomies · **{jobs}** bulk jobs").format(
+        records=f"{summary['records']:,}", taxonomies=len(names), jobs=f"{summary['jobs']:,}"))
     for taxonomy_id, name in names.items():
         experts, in_files = summary["expert_labelled"].get(taxonomy_id, 0), summary["file_labelled"].get(taxonomy_id, 0)
         if experts or in_files:
-            st.caption(f"{plain(name)}: {experts:,} records labelled by experts, {in_files:,} with a label in the "
-                       "imported file")
+            st.caption(t("{name}: {experts} records labelled by experts, {in_files} with a label in the imported "
+                         "file").format(name=plain(name), experts=f"{experts:,}", in_files=f"{in_files:,}"))
     if summary["batches"]:
-        with st.expander(f"Imported files ({len(summary['batches'])})"):
+        with st.expander(t("Imported files ({n})").format(n=len(summary["batches"]))):
             st.dataframe([{"file": f, "collection": c, "records": n} for f, c, n in summary["batches"]],
                          hide_index=True, width="stretch", key="start.batches")
 
-    st.subheader("Next step")
+    st.subheader(t("Next step"))
     page, title, _ = ROLE_START[state.role]
     if not state.user:
-        st.info("Enter your name above: a queue opens only once the workbench knows who is labelling.")
+        st.info(t("Enter your name above: a queue opens only once the workbench knows who is labelling."))
     elif not summary["records"]:
-        st.info("The workspace has no records yet: import a file.")
-        st.page_link("pages/import_records.py", label="Import records", icon=":material/upload_file:")
+        st.info(t("The workspace has no records yet: import a file."))
+        st.page_link("pages/import_records.py", label=t("Import records"), icon=":material/upload_file:")
     else:
-        st.success(f"{plain(state.user)}, as {ROLES[state.role].lower()}: go on to {title}.")
-        st.page_link(page, label=title, icon=":material/arrow_forward:")
+        st.success(t("{user}, as {role}: go on to {page}.").format(user=plain(state.user),
+                                                                   role=t(ROLES[state.role]).lower(), page=t(title)))
+        st.page_link(page, label=t(title), icon=":material/arrow_forward:")

@@ -317,3 +317,18 @@ def test_every_page_screenshot(app_url, browser, output_dir, size):
             page.screenshot(path=str(output_dir / f"page-{link.lower().replace(' ', '-')}-{size[0]}x{size[1]}.png"))
     finally:
         page.close()
+
+
+def test_the_interface_switches_to_hungarian(app_url, browser, output_dir):
+    page = open_app(browser, app_url, user="Magyar Márta")
+    try:
+        page.get_by_text("magyar", exact=True).click()  # the sidebar's interface switch
+        page.get_by_role("link", name="Kezdőlap").first.click()
+        page.get_by_role("heading", name="Tárgyszó-besoroló munkapad").wait_for()
+        page.get_by_role("link", name="Címkézés", exact=True).first.click()
+        page.get_by_role("heading", name="Címkézés").wait_for()
+        page.get_by_role("button", name="Munkasor megnyitása").wait_for()
+    finally:
+        page.screenshot(path=str(output_dir / "interface-hungarian.png"))
+        page.get_by_text("English", exact=True).click()  # the server is shared: leave it in English
+        page.close()

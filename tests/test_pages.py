@@ -483,3 +483,28 @@ def test_a_hungarian_record_on_day_one_says_no_model_knows_hungarian(workspace_e
     assert not at.exception, at.exception
     assert any("No model is trained for Hungarian" in c.value for c in at.caption)
     assert any("low confidence" in m.value for m in at.markdown if "Suggestions" in m.value)
+
+
+def test_the_interface_speaks_hungarian(workspace_env):
+    """The sidebar's interface switch: the start page, navigation and the Annotate card's labels in
+    Hungarian; the keys (and what they do) unchanged."""
+    from ui.common import Session
+
+    at = app()
+    at.session_state["workbench.session"] = Session(user="Kovács Anna", ui="hu")  # as the sidebar switch leaves it
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Tárgyszó-besoroló munkapad"
+    assert any("Következő lépés" == h.value for h in at.subheader)
+    assert any("Címkézés" in s.value for s in at.success)  # "go on to Annotate"
+    at.switch_page("pages/annotate.py").run()
+    assert at.title[0].value == "Címkézés"
+    assert at.button(key="annotate.open").label == "Munkasor megnyitása"
+    at.selectbox(key="annotate.model").select("ford-dummy").run()
+    at.button(key="annotate.open").click().run()
+    assert not at.exception, at.exception
+    assert at.button(key="annotate.accept").label == "Első elfogadása"
+    assert at.button(key="annotate.skip").label == "Kihagyás"
+    at.button(key="annotate.accept").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["workbench.session"].ui == "hu"

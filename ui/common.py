@@ -79,7 +79,8 @@ class Session:
     user: str = ""
     role: str = "expert"
     taxonomy_id: str = "ford"
-    lang: str = "en"
+    lang: str = "en"  # taxonomy names
+    ui: str = "en"  # the interface's own texts (ui.i18n)
 
 
 def session() -> Session:

@@ -217,7 +217,9 @@ class Browser:
 
     def breadcrumb(self, max_columns: int = 8) -> None:
         crumbs = st.columns(min(self.tax.depth + 1, max_columns))
-        crumbs[0].button("All", key=f"{self.key}.crumb.root", on_click=self.open, args=(None,))
+        from ui.i18n import t
+
+        crumbs[0].button(t("All"), key=f"{self.key}.crumb.root", on_click=self.open, args=(None,))
         if self.current is not None:
             for i, node in enumerate(self.tax.path(self.current)[:-1], start=1):
                 crumbs[min(i, len(crumbs) - 1)].button(self.label(node.code, 40), key=f"{self.key}.crumb.{node.code}",
