@@ -32,7 +32,7 @@ VIEWS = "annotate.views"
 PENDING = "annotate.pending"
 FLASH = "annotate.flash"
 AUTO_SCORE_SECONDS = 30
-CARD_CHARS = 300  # text shown on the card before "Whole text"
+CARD_CHARS = 240  # text shown on the card before "Whole text"
 CARD_SUGGESTIONS = 5  # suggestion buttons on the card (keys 1-5); the browser scores every node
 KINDS = {
     "uncertain": "Least confident first (margin)",

@@ -266,6 +266,9 @@ def test_compact_card_fits_a_long_hungarian_speech_at_1440x900(app_server, brows
         page.get_by_text("record 1 of 1").wait_for()
         page.locator(".st-key-annotate-pick-1 button").first.wait_for()
         page.get_by_text("Whole text (").wait_for()  # the rest of the speech is one click away
+        idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
+        idle.wait_for()
+        page.wait_for_timeout(1000)  # the queue panel has finished folding away
         page.evaluate("window.scrollTo(0, 0)")
         for what, locator in (("title", page.get_by_role("heading", name=speech["agenda_item_title"])),
                               ("first suggestion", page.locator(".st-key-annotate-pick-1 button").first),
