@@ -335,3 +335,21 @@ def test_long_texts_in_chunks(tiny_onnx):
     assert np.allclose(pooled[0], each.mean(0), atol=0.05)
     with pytest.raises(ValueError, match="long_texts"):
         load_classifier(target, long_texts="everything")
+
+
+def test_the_fast_tier_loads_offline_and_agrees_with_its_held_out_figures():
+    """``ford-fast``: word TF-IDF + a head on model2vec static vectors, no transformer at run time."""
+    from core.models.runtimes import load_classifier
+
+    clf = load_classifier(default_model("ford-fast"))
+    assert clf.manifest.runtime == "ensemble" and clf.manifest.training.get("tier") == "fast"
+    assert clf.encoder_id.startswith("all-MiniLM-L6-v2-static256@")
+    titles = ["A type system for a functional programming language compiler",
+              "Randomized trial of statins in patients with coronary heart disease", "Labour market reform", ""]
+    scores = clf.predict_scores(titles)
+    assert scores.shape == (4, len(clf.manifest.codes)) and abs(float(scores[0].sum()) - 1) < 1e-4
+    top = [clf.manifest.codes[i] for i in scores[:2].argmax(1)]
+    assert top == ["1.2", "3.2"]  # fields its training corpora cover
+    vectors = clf.embed(titles)
+    assert vectors.shape == (4, 256) and abs(float((vectors[0] ** 2).sum()) - 1) < 1e-3
+    assert (clf.scores_from_vectors(vectors, titles) - scores).__abs__().max() < 1e-5
