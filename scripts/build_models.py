@@ -119,33 +119,25 @@ def main() -> None:
                 if mean:
                     corpus_vectors(encoder, data.texts, mean[0])
                 report(args.models / name, start)
-        name = f"{taxonomy}-minilm"
-        if wanted(name):
+        # vector-based defaults: the MiniLM head, the default ensemble, and the fast tier (static vectors)
+        for suffix, trainer, options in (
+                ("minilm", train_head_model, {}),
+                ("ensemble", train_ensemble_model, {}),
+                ("fast", train_ensemble_model, {"characters": False})):
+            name = f"{taxonomy}-{suffix}"
+            if not wanted(name):
+                continue
             data = data or loader()
             start = time.perf_counter()
-            vectors = corpus_vectors(encoder, data.texts)  # kept beside the encoder: encoded once
-            build(args.models / name, lambda tmp: train_head_model(
-                data.texts, data.codes, tmp, replace(base, name=name, version=version_of(name),
-                                                     training={"sources": data.sources}), encoder, vectors=vectors))
-            report(args.models / name, start)
-        name = f"{taxonomy}-ensemble"
-        if wanted(name):
-            data = data or loader()
-            start = time.perf_counter()
-            vectors = corpus_vectors(encoder, data.texts)
-            build(args.models / name, lambda tmp: train_ensemble_model(
-                data.texts, data.codes, tmp, replace(base, name=name, version=version_of(name),
-                                                     training={"sources": data.sources}), encoder, vectors=vectors))
-            report(args.models / name, start)
-        name = f"{taxonomy}-fast"
-        if wanted(name):
-            data = data or loader()
-            start = time.perf_counter()
-            static = ensure_encoder(args.models, STATIC_NAME)
-            build(args.models / name, lambda tmp: train_ensemble_model(
-                data.texts, data.codes, tmp, replace(base, name=name, version=version_of(name),
-                                                     training={"sources": data.sources, "tier": "fast"}),
-                static, characters=False))
+            if suffix == "fast":
+                encoder_dir, vectors, extra = ensure_encoder(args.models, STATIC_NAME), None, {"tier": "fast"}
+            else:  # the MiniLM vectors, kept beside the encoder: the corpus is encoded once
+                encoder_dir, vectors, extra = encoder, corpus_vectors(encoder, data.texts), {}
+            build(args.models / name, lambda tmp, trainer=trainer, name=name, encoder_dir=encoder_dir,
+                  vectors=vectors, extra=extra, options=options: trainer(
+                      data.texts, data.codes, tmp, replace(base, name=name, version=version_of(name),
+                                                           training={"sources": data.sources, **extra}),
+                      encoder_dir, vectors=vectors, **options))
             report(args.models / name, start)
         for target in ZERO_SHOT[taxonomy]:
             name = f"{target}-zeroshot"

@@ -5,11 +5,13 @@ queue, least confident first."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from core.domain.conformal import ConformalRule, conformal_rule
 from core.domain.labels import MACHINE_ROLE, Event
 from core.jobs.lifecycle import JobError, JobInfo
-from core.models.manifest import ModelFolderError, load_manifest
+from core.models.manifest import MANIFEST_FILE, ModelFolderError, load_manifest
 from core.store import Store
 
 
@@ -125,14 +127,12 @@ def _far_from_training(store: Store, job: JobInfo, model_name: str, record_ids: 
                        chunk: int = 2048) -> set[int]:
     """The records (of those given) the job's model finds far from its training data (vectors
     from the embedding cache where the model has an encoder; nothing where it measures nothing)."""
-    from core.models.runtimes import load_classifier
     from core.work.embeddings import cache_key, record_vectors
 
-    folder = next((f for f in job.params.models if (m := _manifest_of_folder(f)) is not None
-                   and m.name == model_name), None)
+    folder, _ = _model_of(job, model_name)
     if folder is None or not record_ids:
         return set()
-    classifier = load_classifier(folder)
+    classifier = _classifier(str(folder), Path(folder, MANIFEST_FILE).stat().st_mtime_ns)
     out: set[int] = set()
     for start in range(0, len(record_ids), chunk):
         records = store.records_by_ids(record_ids[start:start + chunk])
@@ -144,11 +144,13 @@ def _far_from_training(store: Store, job: JobInfo, model_name: str, record_ids: 
     return out
 
 
-def _manifest_of_folder(folder):
-    try:
-        return load_manifest(folder)
-    except ModelFolderError:
-        return None
+@lru_cache(maxsize=2)
+def _classifier(folder: str, stamp: int):
+    """A job model, loaded once while its folder is unchanged: a triage preview is redrawn at every
+    change of the rule, and loading an ensemble's vocabulary takes about a second."""
+    from core.models.runtimes import load_classifier
+
+    return load_classifier(folder)
 
 
 def _model_languages(job: JobInfo, model_name: str) -> list[str]:
@@ -157,16 +159,22 @@ def _model_languages(job: JobInfo, model_name: str) -> list[str]:
     return [x.lower() for x in manifest.languages] if manifest is not None else []
 
 
-def _manifest_of(job: JobInfo, model_name: str):
-    """The manifest of the job's model of that name (None when its folder is gone or unreadable)."""
+def _model_of(job: JobInfo, model_name: str):
+    """(folder, manifest) of the job's model of that name ((None, None) when its folder is gone or
+    unreadable)."""
     for folder in job.params.models:
         try:
             manifest = load_manifest(folder)
         except ModelFolderError:
             continue
         if manifest.name == model_name:
-            return manifest
-    return None
+            return folder, manifest
+    return None, None
+
+
+def _manifest_of(job: JobInfo, model_name: str):
+    """The manifest of the job's model of that name (None when its folder is gone or unreadable)."""
+    return _model_of(job, model_name)[1]
 
 
 def undo_triage(store: Store, job: JobInfo, model_name: str, by: str) -> int:

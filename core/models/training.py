@@ -261,6 +261,46 @@ def train_minilm_classifier(
     return manifest
 
 
+def _held_out_then_final(texts: list[str], codes: list[str], folder: Path, vectors: np.ndarray, make,
+                         test_size: float, seed: int, **changes) -> Manifest:
+    """What the shipped vector-based defaults share: ``make(rows, target)`` builds a model folder
+    from those rows; one is built without a stratified held-out split and scored on it (the held-out
+    figures and conformal rows), the saved one from everything, with its training-text fingerprints.
+    ``changes``: more manifest fields for the saved one."""
+    import shutil
+    import tempfile
+
+    from sklearn.model_selection import train_test_split
+
+    from core.models.familiarity import write_fingerprints
+    from core.models.kinds import with_conformal
+    from core.models.runtimes import load_classifier
+
+    stratify = codes if min(Counter(codes).values()) >= 2 else None
+    train_idx, test_idx = train_test_split(np.arange(len(texts)), test_size=test_size, random_state=seed,
+                                           stratify=stratify)
+    scratch = Path(tempfile.mkdtemp(prefix="held-out-"))
+    try:
+        make(train_idx, scratch / "m")
+        held = load_classifier(scratch / "m")
+        scores = held.scores_from_vectors(vectors[test_idx], [texts[i] for i in test_idx])  # calibrated
+        figures = evaluate([codes[i] for i in test_idx], [held.manifest.codes[k] for k in scores.argmax(1)])
+        known = [k for k, i in enumerate(test_idx) if codes[i] in held.manifest.codes]
+        gold = np.array([held.manifest.codes.index(codes[test_idx[k]]) for k in known])
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    folder = Path(folder)
+    final = make(np.arange(len(texts)), folder)
+    conformal = with_conformal({}, scores[known], gold, seed)["conformal_rows"]
+    final = replace(final, files={**final.files, "training_texts": write_fingerprints(folder, texts)},
+                    training={**final.training, "held_out_fraction": test_size},
+                    evaluation={"held_out": figures},
+                    calibration={**final.calibration, "conformal_rows": conformal,
+                                 "conformal_from": f"the {test_size:.0%} held-out split"}, **changes)
+    write_manifest(folder, final)
+    return final
+
+
 def train_head_model(texts: Sequence[str], codes: Sequence[str], folder: str | Path, manifest: Manifest,
                      encoder_dir: Path, *, vectors: np.ndarray | None = None, test_size: float = 0.2,
                      seed: int = 0) -> Manifest:
@@ -268,46 +308,16 @@ def train_head_model(texts: Sequence[str], codes: Sequence[str], folder: str | P
     temperature-calibrated on out-of-fold predictions. Held-out figures come from a head fitted
     without the held-out part (the same split as the other defaults); the saved head uses
     everything. ``vectors``: the texts' encoder vectors, when the caller has them already."""
-    import shutil
-    import tempfile
-
-    from sklearn.model_selection import train_test_split
-
     from core.models.encoder import Encoder
-    from core.models.kinds import build_head, with_conformal
+    from core.models.kinds import build_head
 
     texts, codes = list(texts), [str(c_) for c_ in codes]
-    if vectors is None:
-        vectors = Encoder(encoder_dir).embed(texts)
-    counts = Counter(codes)
-    stratify = codes if min(counts.values()) >= 2 else None
-    train_idx, test_idx = train_test_split(np.arange(len(texts)), test_size=test_size, random_state=seed,
-                                           stratify=stratify)
-    scratch = Path(tempfile.mkdtemp(prefix="head-"))
-    try:
-        from core.models.runtimes import load_classifier
+    vectors = Encoder(encoder_dir).embed(texts) if vectors is None else np.asarray(vectors, dtype=np.float32)
 
-        build_head(vectors[train_idx], [[codes[i]] for i in train_idx], scratch / "h", manifest, encoder_dir,
-                   seed=seed)
-        held = load_classifier(scratch / "h")
-        scores = held.scores_from_vectors(vectors[test_idx])
-        figures = evaluate([codes[i] for i in test_idx], [held.manifest.codes[k] for k in scores.argmax(1)])
-        known = [k for k, i in enumerate(test_idx) if codes[i] in held.manifest.codes]
-        gold = np.array([held.manifest.codes.index(codes[test_idx[k]]) for k in known])
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    folder = Path(folder)
-    final, _ = build_head(vectors, [[c_] for c_ in codes], folder, manifest, encoder_dir, seed=seed)
-    conformal = with_conformal({}, scores[known], gold, seed)["conformal_rows"]  # already calibrated scores
-    from core.models.familiarity import write_fingerprints
+    def make(rows: np.ndarray, target: Path) -> Manifest:
+        return build_head(vectors[rows], [[codes[i]] for i in rows], target, manifest, encoder_dir, seed=seed)[0]
 
-    final = replace(final, max_length=256, files={**final.files, "training_texts": write_fingerprints(folder, texts)},
-                    training={**final.training, "held_out_fraction": test_size},
-                    evaluation={"held_out": figures},
-                    calibration={**final.calibration, "conformal_rows": conformal,
-                                 "conformal_from": f"the {test_size:.0%} held-out split"})
-    write_manifest(folder, final)
-    return final
+    return _held_out_then_final(texts, codes, Path(folder), vectors, make, test_size, seed, max_length=256)
 
 
 def train_ensemble_model(texts: Sequence[str], codes: Sequence[str], folder: str | Path, manifest: Manifest,
@@ -319,13 +329,9 @@ def train_ensemble_model(texts: Sequence[str], codes: Sequence[str], folder: str
     from an ensemble fitted without the held-out part (the defaults' split); the saved one uses
     everything."""
     import shutil
-    import tempfile
-
-    from sklearn.model_selection import train_test_split
 
     from core.models.encoder import Encoder
-    from core.models.kinds import build_ensemble, build_head, build_tfidf, with_conformal
-    from core.models.runtimes import load_classifier
+    from core.models.kinds import build_ensemble, build_head, build_tfidf
 
     texts, codes = list(texts), [str(c_) for c_ in codes]
     vectors = Encoder(encoder_dir).embed(texts) if vectors is None else np.asarray(vectors, dtype=np.float32)
@@ -345,29 +351,4 @@ def train_ensemble_model(texts: Sequence[str], codes: Sequence[str], folder: str
         finally:
             shutil.rmtree(parts, ignore_errors=True)
 
-    counts = Counter(codes)
-    stratify = codes if min(counts.values()) >= 2 else None
-    train_idx, test_idx = train_test_split(np.arange(len(texts)), test_size=test_size, random_state=seed,
-                                           stratify=stratify)
-    scratch = Path(tempfile.mkdtemp(prefix="ensemble-"))
-    try:
-        make(train_idx, scratch / "e")
-        held = load_classifier(scratch / "e")
-        scores = held.scores_from_vectors(vectors[test_idx], [texts[i] for i in test_idx])
-        figures = evaluate([codes[i] for i in test_idx], [held.manifest.codes[k] for k in scores.argmax(1)])
-        known = [k for k, i in enumerate(test_idx) if codes[i] in held.manifest.codes]
-        gold = np.array([held.manifest.codes.index(codes[test_idx[k]]) for k in known])
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    folder = Path(folder)
-    final = make(np.arange(len(texts)), folder)
-    conformal = with_conformal({}, scores[known], gold, seed)["conformal_rows"]
-    from core.models.familiarity import write_fingerprints
-
-    final = replace(final, files={**final.files, "training_texts": write_fingerprints(folder, texts)},
-                    training={**final.training, "held_out_fraction": test_size},
-                    evaluation={"held_out": figures},
-                    calibration={**final.calibration, "conformal_rows": conformal,
-                                 "conformal_from": f"the {test_size:.0%} held-out split"})
-    write_manifest(folder, final)
-    return final
+    return _held_out_then_final(texts, codes, Path(folder), vectors, make, test_size, seed)
