@@ -8,7 +8,7 @@ import streamlit as st
 from core.domain.labels import QueueSpec
 from core.errors import WorkbenchError
 from core.models.registry import estimated_seconds
-from core.work.annotation import AnnotationError, Annotator, Queue, model_view
+from core.work.annotation import AnnotationError, Annotator, Queue, found_records_queue, model_view
 from core.work.suggesting import meaningful, suggestion_source
 from core.work.versions import model_for
 from ui.common import (
@@ -135,6 +135,7 @@ def queue_panel(ctx: PageContext) -> None:
             open_queue(tax.id, Queue.build(db, spec))
             st.session_state[PENDING] = []
             st.rerun()
+    find_record(ctx, model)
     if ctx.state.role == "lead":
         queue = current_queue(tax)
         st.markdown("**Assign records** from the open queue")
@@ -144,6 +145,37 @@ def queue_panel(ctx: PageContext) -> None:
         if a3.button("Assign", key="annotate.assign", disabled=queue is None or not assignee):
             n = db.assign(queue.ids[:int(how_many)], tax.id, assignee, ctx.state.user or "lead")
             st.success(f"Assigned {n} record(s) to {plain(assignee)}.")
+
+
+def find_record(ctx: PageContext, model) -> None:
+    """Find a record by its id or its words (full text, accents and Hungarian endings forgiven)
+    and open it on the card, with the other hits after it."""
+    db, tax = ctx.db, ctx.tax
+    with st.expander(t("Find a record by id or words")):
+        text = st.text_input(t("Id or words"), key="annotate.find", placeholder=t("e.g. W2034 or oktatás")).strip()
+        if not text:
+            return
+        hits = db.find_records(text, limit=20)
+        if not hits:
+            st.caption(t("No record matches."))
+            return
+        labelled = db.labelled_among(tax.id, [r["id"] for r in hits])
+        names = {r["id"]: f"{plain(r['external_id'])} · {plain(shorten(r['title'] or r['abstract'] or '', 110))}"
+                          + (" ✓" if r["id"] in labelled else "") for r in hits}
+        chosen = st.radio(t("Found"), list(names), format_func=names.get, key="annotate.found",
+                          label_visibility="collapsed")
+        if st.button(t("Open this record"), key="annotate.open_found", disabled=not ctx.state.user):
+            manifest = model.manifest if model is not None else None
+            open_queue(tax.id, found_records_queue(db, tax.id, text, chosen,
+                                                   model_name=manifest.name if manifest else "",
+                                                   model_version=manifest.version if manifest else ""))
+            st.session_state[PENDING] = []
+            st.rerun()
+
+
+def shorten(text: str, n: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 @st.fragment

@@ -209,6 +209,26 @@ def test_annotate_accept_correct_undo_journey(workspace_env):
         assert [e.action for e in db.latest_events("Kovács Anna", "ford")] == ["undo", corrected.action, "accept"]
 
 
+def test_annotate_finds_a_record_by_words_or_id_and_opens_it(workspace_env):
+    at = _annotate(workspace_env)
+    with _db(workspace_env) as db:
+        target = db.records(limit=1, offset=40)[0]
+    words = " ".join(target["title"].split()[:4])
+    at.text_input(key="annotate.find").input(words).run()
+    assert not at.exception, at.exception
+    found = at.radio(key="annotate.found")
+    assert any(o.startswith(target["external_id"]) for o in found.options)
+    found.set_value(target["id"]).run()
+    at.button(key="annotate.open_found").click().run()
+    assert not at.exception, at.exception
+    assert any(c.value.startswith(f"id {target['external_id']}") for c in at.caption)
+    # by its id alone, then nothing for words no record has
+    at.text_input(key="annotate.find").input(target["external_id"]).run()
+    assert at.radio(key="annotate.found").value == target["id"]
+    at.text_input(key="annotate.find").input("zzqx nonexistentword").run()
+    assert not at.exception and any("No record matches" in c.value for c in at.caption)
+
+
 def test_annotate_browser_drill_down_and_several_codes(workspace_env):
     at = _annotate(workspace_env)
     at.checkbox(key="annotate.multi").check().run()

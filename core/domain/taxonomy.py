@@ -313,7 +313,7 @@ _PUBLIC_CODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-]{0,11}$")  # 1.2, 2.10, 14
 _STEMMERS: dict[str, object] = {}
 
 
-def _stem(word: str, lang: str) -> str:
+def stem(word: str, lang: str) -> str:
     """Snowball's stem of a lower-cased word (Hungarian or English)."""
     if lang not in _STEMMERS:
         import snowballstemmer
@@ -329,7 +329,7 @@ def word_forms(text: str) -> list[frozenset[str]]:
     for word in re.findall(r"\w+", (text or "").lower()):
         if len(word) < 3 or word.isdigit():
             continue
-        out.append(frozenset(fold(w) for w in (word, _stem(word, "hu"), _stem(word, "en")) if len(w) >= 2))
+        out.append(frozenset(fold(w) for w in (word, stem(word, "hu"), stem(word, "en")) if len(w) >= 2))
     return out
 
 

@@ -9,6 +9,7 @@ from typing import Any, Iterator, Sequence
 
 from core.domain.labels import Event, LabelState, QueueSpec, ShownSuggestion, derive_one
 from core.errors import NotFound, StoreError
+from core.store.catalog import search_clause
 from core.store.schema import CHAIN_COLUMNS, event_hash, now
 
 
@@ -94,8 +95,9 @@ class AnnotationQueries:
                          "AND a.annotator = ?)")
             params += [spec.taxonomy_id, spec.assigned_to]
         if spec.search:
-            where.append("(r.title LIKE ? OR r.abstract LIKE ? OR r.external_id = ?)")
-            params += [f"%{spec.search}%", f"%{spec.search}%", spec.search]
+            clause, values = search_clause(spec.search)
+            where.append(clause)
+            params += values
         order = {"diverse": "ROW_NUMBER() OVER (PARTITION BY p.top_code ORDER BY p.margin, r.id), p.margin, r.id",
                  "margin": "p.margin ASC, r.id", "entropy": "p.entropy DESC, r.id",
                  "confidence": "p.top_score DESC, r.id", "import": "r.id"}[spec.order if scored else "import"]
@@ -228,6 +230,12 @@ class AnnotationQueries:
 
     def is_undone(self, event_id: int) -> bool:
         return self.db.execute("SELECT 1 FROM annotations WHERE undoes = ?", [event_id]).fetchone() is not None
+
+    def labelled_among(self, taxonomy_id: str, record_ids: Sequence[int]) -> set[int]:
+        """Which of ``record_ids`` carry someone's current label in the taxonomy."""
+        return {r[0] for r in self.db.execute(
+            "SELECT DISTINCT record_id FROM current_labels WHERE taxonomy_id = ? AND record_id IN "
+            "(SELECT value FROM json_each(?))", [taxonomy_id, json.dumps(list(record_ids))])}
 
     def labels_of(self, record_id: int, taxonomy_id: str) -> dict[str, LabelState]:
         """Every annotator's current label on a record (expert and machine)."""

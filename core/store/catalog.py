@@ -3,13 +3,37 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from core.domain.taxonomy import NodeSpec, Taxonomy
-from core.domain.text import content_hash
+from core.domain.taxonomy import NodeSpec, Taxonomy, stem
+from core.domain.text import content_hash, fold
 from core.errors import NotFound, StoreError
 from core.store.schema import now
+
+
+def full_text_query(text: str) -> str | None:
+    """The FTS5 query for what a person typed: every word must match, as the start of a word of
+    the record (accents folded) or by its Hungarian or English stem ("oktatásban" finds
+    "oktatási"); quotes and operators are taken as text. None when nothing searchable was typed."""
+    groups = []
+    for word in re.findall(r"\w+", (text or "").lower())[:20]:
+        forms = {fold(word)}
+        if len(word) >= 5:
+            forms |= {fold(stem(word, lang)) for lang in ("hu", "en")}
+        forms = {f for f in forms if len(f) >= 4 or f == fold(word)}
+        groups.append("(" + " OR ".join(f'"{f}"*' for f in sorted(forms)) + ")")
+    return " AND ".join(groups) or None
+
+
+def search_clause(text: str, alias: str = "r") -> tuple[str, list[Any]]:
+    """A WHERE clause for records whose id is ``text`` or whose words match it (full-text)."""
+    query = full_text_query(text)
+    if query is None:
+        return f"{alias}.external_id = ?", [text]
+    return (f"({alias}.external_id = ? OR {alias}.id IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?))",
+            [text, query])
 
 
 @dataclass(frozen=True)
@@ -264,8 +288,9 @@ class CatalogQueries:
             where.append("batch_id = ?")
             params.append(batch_id)
         if search:
-            where.append("(title LIKE ? OR abstract LIKE ? OR external_id = ?)")
-            params += [f"%{search}%", f"%{search}%", search]
+            clause, values = search_clause(search, "records")
+            where.append(clause)
+            params += values
         where.append("deleted_at IS NULL")
         sql = "SELECT * FROM records"
         if where:
@@ -281,6 +306,23 @@ class CatalogQueries:
             for k, n in self.db.execute(f"SELECT {column}, count(*) FROM records WHERE deleted_at IS NULL "
                                         "GROUP BY 1 ORDER BY 2 DESC")
         }
+
+    def find_records(self, text: str, *, limit: int = 20) -> list[dict[str, Any]]:
+        """Records whose id is ``text`` (first) or whose title, abstract, keywords or id contain its
+        words, best match first (BM25)."""
+        text = (text or "").strip()
+        if not text:
+            return []
+        exact = list(self.db.query("SELECT * FROM records WHERE external_id = ? AND deleted_at IS NULL "
+                                   "ORDER BY id LIMIT ?", [text, limit]))
+        query = full_text_query(text)
+        if query is None:
+            return exact
+        seen = {r["id"] for r in exact}
+        ranked = self.db.query(
+            "SELECT r.* FROM records_fts f JOIN records r ON r.id = f.rowid WHERE records_fts MATCH ? "
+            "AND r.deleted_at IS NULL ORDER BY bm25(records_fts, 4.0, 3.0, 1.0, 2.0) LIMIT ?", [query, limit])
+        return (exact + [r for r in ranked if r["id"] not in seen])[:limit]
 
     def record(self, record_id: int) -> dict[str, Any]:
         rows = list(self.db.query("SELECT * FROM records WHERE id = ? AND deleted_at IS NULL", [record_id]))

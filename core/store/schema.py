@@ -356,3 +356,24 @@ def m010_embedding_text_index(db: sqlite_utils.Database) -> None:
     # The same text (a re-imported record, a repeated title) is encoded once per encoder: vectors
     # are found by the text's content hash as well as by record.
     db.execute("CREATE INDEX idx_embeddings_text ON embeddings (encoder, content_hash)")
+
+
+@migrations()
+def m011_records_full_text(db: sqlite_utils.Database) -> None:
+    # Finding a record by its words: an FTS5 index over the records' text (external content, kept
+    # by triggers; accents folded so "oktatas" finds "oktatás"). A tombstoned record stays indexed
+    # and is left out by the queries, like everywhere else.
+    db.execute("CREATE VIRTUAL TABLE records_fts USING fts5(external_id, title, abstract, keywords, "
+               "content='records', content_rowid='id', tokenize='unicode61 remove_diacritics 2')")
+    db.execute("INSERT INTO records_fts (records_fts) VALUES ('rebuild')")
+    db.execute("CREATE TRIGGER records_fts_insert AFTER INSERT ON records BEGIN "
+               "INSERT INTO records_fts (rowid, external_id, title, abstract, keywords) "
+               "VALUES (new.id, new.external_id, new.title, new.abstract, new.keywords); END")
+    db.execute("CREATE TRIGGER records_fts_delete AFTER DELETE ON records BEGIN "
+               "INSERT INTO records_fts (records_fts, rowid, external_id, title, abstract, keywords) "
+               "VALUES ('delete', old.id, old.external_id, old.title, old.abstract, old.keywords); END")
+    db.execute("CREATE TRIGGER records_fts_update AFTER UPDATE OF external_id, title, abstract, keywords ON records "
+               "BEGIN INSERT INTO records_fts (records_fts, rowid, external_id, title, abstract, keywords) "
+               "VALUES ('delete', old.id, old.external_id, old.title, old.abstract, old.keywords); "
+               "INSERT INTO records_fts (rowid, external_id, title, abstract, keywords) "
+               "VALUES (new.id, new.external_id, new.title, new.abstract, new.keywords); END")

@@ -208,3 +208,19 @@ def record_or_error(store: Store, record_id: int) -> dict[str, Any]:
 
 __all__ = ["AnnotationError", "Annotator", "ModelView", "Queue", "model_id", "model_view",
            "record_or_error", "score_records"]
+
+
+def found_records_queue(store: Store, taxonomy_id: str, text: str, record_id: int, *, model_name: str = "",
+                        model_version: str = "", limit: int = 50) -> Queue:
+    """A queue of the records a search finds (best match first; labelled or not), opened at
+    ``record_id``: find a record by its id or words and work on it."""
+    from core.store import now
+
+    spec = QueueSpec(taxonomy_id=taxonomy_id, status="any", order="import", model_name=model_name,
+                     model_version=model_version, search=text)
+    ids = [r["id"] for r in store.find_records(text, limit=limit)]
+    if record_id not in ids:
+        ids.insert(0, record_id)
+    queue = Queue(spec, ids, len(ids), now())
+    queue.go_to(record_id)
+    return queue
