@@ -24,7 +24,7 @@ from ui.common import (
     show_error,
     show_errors,
 )
-from ui.i18n import t
+from ui.i18n import t, translated
 from ui.learning import retrain_hint
 from ui.widgets import Browser, run_scoring, score_unscored
 
@@ -77,22 +77,22 @@ def queue_spec(ctx: PageContext, model, kind: str) -> QueueSpec | None:
         counts = db.prediction_counts(model.manifest.name, model.manifest.version) if model else {}
         rolled = tax.subtree_counts(counts)
         options = [n.code for n in tax if n.code in rolled]
-        chosen = st.selectbox("Predicted category (with everything below it)", options or ["(nothing scored yet)"],
+        chosen = st.selectbox(t("Predicted category (with everything below it)"), options or ["(nothing scored yet)"],
                               format_func=lambda c: f"{tax.label(c, lang)} ({rolled.get(c, 0)})"
                               if c in tax else c, key="annotate.filter_code")
         if chosen in tax:
             args["predicted_codes"] = tuple(c for c in [chosen, *tax.descendants(chosen)] if c in counts)
     elif kind == "batch":
         batches = {b.id: b for b in db.list_batches()}
-        args["batch_id"] = st.selectbox("Import batch", list(batches), key="annotate.batch",
+        args["batch_id"] = st.selectbox(t("Import batch"), list(batches), key="annotate.batch",
                                         format_func=lambda i: f"#{i} {batches[i].file_name} "
                                                               f"({batches[i].rows_imported:,} rows)")
     elif kind == "language":
-        args["language"] = st.selectbox("Language", db.languages() or [""], key="annotate.language")
+        args["language"] = st.selectbox(t("Language"), db.languages() or [""], key="annotate.language")
     elif kind == "assigned":
         args["assigned_to"] = ctx.state.user
         if not ctx.state.user:
-            st.warning("Enter your name in the sidebar to see the records assigned to you.")
+            st.warning(t("Enter your name in the sidebar to see the records assigned to you."))
     elif kind == "review":
         args.update(status="labelled", order="import")
     kept("annotate.search_records", tax.id)
@@ -111,20 +111,22 @@ def queue_panel(ctx: PageContext) -> None:
     names = ctx.model_names or ["(no model for this taxonomy)"]
     kept("annotate.model", tax.id, names)
     c1.selectbox(t("Model"), names, key="annotate.model", on_change=keep, args=("annotate.model", tax.id),
-                 help="Orders the queue and makes the suggestions. Best held-out F1 first.")
+                 help=t("Orders the queue and makes the suggestions. Best held-out F1 first."))
     model = ctx.model(st.session_state["annotate.model"])
     seconds = ["none", *[n for n in ctx.model_names if model is None or n != model.manifest.name]]
     kept("annotate.model2", tax.id, seconds)
     c2.selectbox(t("Second model (side by side)"), seconds, key="annotate.model2", on_change=keep,
                  args=("annotate.model2", tax.id))
     kept("annotate.kind", tax.id, list(KINDS))
-    kind = c3.selectbox(t("Work on"), list(KINDS), format_func=KINDS.get, key="annotate.kind", on_change=keep,
+    kind = c3.selectbox(t("Work on"), list(KINDS), format_func=translated(KINDS).get, key="annotate.kind",
+                        on_change=keep,
                         args=("annotate.kind", tax.id))
     spec = queue_spec(ctx, model, kind)
     unscored = db.unscored_ids(spec) if spec is not None and model is not None and spec.needs_model else []
     score_unscored(db, model, tax, unscored, "matching records", "annotate.score",
-                   note=f"Opening the queue scores them when that takes under {AUTO_SCORE_SECONDS} s; otherwise "
-                        "score them here or as a bulk job.", button=f"Score {len(unscored):,} records now")
+                   note=t("Opening the queue scores them when that takes under {0} s; otherwise score them here or "
+                          "as a bulk job.").format(AUTO_SCORE_SECONDS),
+                   button=t("Score {0:,} records now").format(len(unscored)))
     if not ctx.state.user:
         st.warning(t("Enter your name in the sidebar (or on the Start page): a queue opens once the workbench knows "
                      "who is labelling, since every label records who made it."))
@@ -138,13 +140,13 @@ def queue_panel(ctx: PageContext) -> None:
     find_record(ctx, model)
     if ctx.state.role == "lead":
         queue = current_queue(tax)
-        st.markdown("**Assign records** from the open queue")
+        st.markdown(t("**Assign records** from the open queue"))
         a1, a2, a3 = st.columns([2, 1, 1])
-        assignee = a1.text_input("To annotator", key="annotate.assignee").strip()
-        how_many = a2.number_input("How many", 1, 10000, 50, key="annotate.assign_n")
-        if a3.button("Assign", key="annotate.assign", disabled=queue is None or not assignee):
+        assignee = a1.text_input(t("To annotator"), key="annotate.assignee").strip()
+        how_many = a2.number_input(t("How many"), 1, 10000, 50, key="annotate.assign_n")
+        if a3.button(t("Assign"), key="annotate.assign", disabled=queue is None or not assignee):
             n = db.assign(queue.ids[:int(how_many)], tax.id, assignee, ctx.state.user or "lead")
-            st.success(f"Assigned {n} record(s) to {plain(assignee)}.")
+            st.success(t("Assigned {0} record(s) to {1}.").format(n, plain(assignee)))
 
 
 def find_record(ctx: PageContext, model) -> None:
@@ -308,7 +310,7 @@ def _card(ctx: PageContext, db) -> None:
                 with st.expander(t("Whole text ({n} characters)").format(n=f"{len(abstract):,}")):
                     st.markdown(plain(abstract))
         if record["keywords"]:
-            st.markdown(f"**Keywords:** {plain(record['keywords'])}")
+            st.markdown(t("**Keywords:** {0}").format(plain(record['keywords'])))
         if record["labels"] and record["label_taxonomy"] == tax.id:
             st.caption("Label in the imported file: " + plain(", ".join(
                 tax.label(c, lang) if c in tax else c for c in json.loads(record["labels"]))))
@@ -326,7 +328,7 @@ def _card(ctx: PageContext, db) -> None:
                 b, bar = st.columns([5, 1], vertical_alignment="center")
                 b.button(f"**{i + 1}** · {s.score:.0%} · {plain(tax.path_label(s.code, lang))}",
                          key=f"annotate.pick.{i + 1}", shortcut=str(i + 1), on_click=accept, args=(i,),
-                         disabled=not can_act, help=f"Accept {s.code}: {tax.path_label(s.code, lang)}",
+                         disabled=not can_act, help=t("Accept {0}: {1}").format(s.code, tax.path_label(s.code, lang)),
                          width="stretch")
                 bar.progress(min(max(s.score, 0.0), 1.0))
         if second_view:
@@ -345,9 +347,9 @@ def _card(ctx: PageContext, db) -> None:
             st.button(t("Previous"), key="annotate.prev", shortcut="P", on_click=move, args=(-1,))
             st.button(t("Next"), key="annotate.next", shortcut="N", on_click=move, args=(1,))
         if view and len(shown) < len(view.suggestions):
-            st.caption(f"{len(view.suggestions) - len(shown)} less likely suggestion(s) hidden (together "
-                       f"{sum(x.score for x in view.suggestions[len(shown):]):.0%}); the hierarchy browser "
-                       "shows every node's score.")
+            st.caption(t("{0} less likely suggestion(s) hidden (together {1:.0%}); the hierarchy browser shows every "
+                         "node's score.").format(len(view.suggestions) - len(shown),
+                                                 sum(x.score for x in view.suggestions[len(shown):])))
         if source.note:
             st.caption(f":orange[{plain(source.note)}]")
         st.caption(t("Keyboard: ") + t(SHORTCUTS))
@@ -383,12 +385,12 @@ def _card(ctx: PageContext, db) -> None:
     with right:
         st.markdown(t("**Hierarchy** · choose any node, at any level"))
         multi = st.checkbox(t("Several codes"), value=bool(view and view.multi_label), key="annotate.multi",
-                            help="Collect several codes, then save them together.")
+                            help=t("Collect several codes, then save them together."))
         browser = Browser(tax, lang, "annotate", view.node_scores if view else {})
         pick = browser.search(t("Search code or name (English or Hungarian, typos forgiven)"), reset_on=record["id"])
         if pick is not None:
             if multi:
-                st.button("Add", key="annotate.hit_use", on_click=toggle_pending, args=(pick,), disabled=not can_act)
+                st.button(t("Add"), key="annotate.hit_use", on_click=toggle_pending, args=(pick,), disabled=not can_act)
             else:
                 st.button(t("Use this code"), key="annotate.hit_use", on_click=choose, args=([pick],), type="primary",
                           disabled=not can_act)
@@ -409,9 +411,9 @@ def _card(ctx: PageContext, db) -> None:
             chosen = plain(", ".join(tax.label(c, lang) for c in pending))
             st.markdown("Chosen: " + (chosen or "nothing yet"))
             p1, p2 = st.columns(2)
-            p1.button(f"Save {len(pending)} code(s)", key="annotate.save_multi", on_click=choose,
+            p1.button(t("Save {0} code(s)").format(len(pending)), key="annotate.save_multi", on_click=choose,
                       args=(list(pending),), disabled=not can_act or not pending, type="primary", width="stretch")
-            p2.button("Clear", key="annotate.clear_multi", on_click=lambda: st.session_state.update({PENDING: []}),
+            p2.button(t("Clear"), key="annotate.clear_multi", on_click=lambda: st.session_state.update({PENDING: []}),
                       width="stretch")
 
 
@@ -420,7 +422,7 @@ with page_context() as ctx:
     st.title(t("Annotate"))
     who = plain(state.user) or t("(enter your name in the sidebar)")
     st.caption(f"{t(ROLES[state.role])} {who} · {plain(tax.name)}")
-    with st.expander("Queue", expanded=current_queue(tax) is None):
+    with st.expander(t("Queue"), expanded=current_queue(tax) is None):
         queue_panel(ctx)
         retrain_hint(ctx, "annotate")
 

@@ -17,6 +17,7 @@ from core.models.registry import discover
 from core.store import Store
 from core.work.records_import import FIELDS
 from ui.common import PageContext, open_store, page_context, plain, show_errors
+from ui.i18n import t
 from ui.widgets import XLSX_MIME, collection_choice, column_mapping, file_source
 
 SELECTED = "bulk.job"
@@ -56,21 +57,21 @@ def new_job(ctx: PageContext) -> None:
     mapping = column_mapping(info.columns, [f for f in FIELDS if f != "label"], "bulk.map", name)
     c1, c2, c3, c4 = st.columns(4)
     offered = job_models(ctx)
-    chosen = c1.multiselect("Models", list(offered), default=list(offered)[:1], key="bulk.models",
+    chosen = c1.multiselect(t("Models"), list(offered), default=list(offered)[:1], key="bulk.models",
                             format_func=lambda n: f"{n} · {offered[n][1]}",
-                            help="Models of several taxonomies may run in one job (e.g. FORD and CAP): each writes "
-                                 "its own taxonomy's codes, and models on the same encoder read each record once.")
-    top_k = c2.number_input("Codes per record (top-k)", 1, 10, 3, key="bulk.top_k")
-    threshold = c3.slider("Leave out codes scoring below", 0.0, 1.0, 0.0, 0.05, key="bulk.threshold")
-    level = c4.selectbox("Report at level", ["model's codes", *range(1, ctx.tax.depth + 1)], key="bulk.level")
+                            help=t("Models of several taxonomies may run in one job (e.g. FORD and CAP): each writes "
+                                 "its own taxonomy's codes, and models on the same encoder read each record once."))
+    top_k = c2.number_input(t("Codes per record (top-k)"), 1, 10, 3, key="bulk.top_k")
+    threshold = c3.slider(t("Leave out codes scoring below"), 0.0, 1.0, 0.0, 0.05, key="bulk.threshold")
+    level = c4.selectbox(t("Report at level"), ["model's codes", *range(1, ctx.tax.depth + 1)], key="bulk.level")
     d1, d2 = st.columns(2)
-    on_error = d1.radio("Bad rows", ["skip", "abort"], horizontal=True, key="bulk.on_error",
-                        format_func={"skip": "Skip and list them", "abort": "Stop the job"}.get)
-    long_texts = d2.radio("Long texts", ["truncate", "chunks"], horizontal=True, key="bulk.long_texts",
-                          format_func={"truncate": "Cut at the model's max length",
-                                       "chunks": "Read in windows, pool scores"}.get)
+    on_error = d1.radio(t("Bad rows"), ["skip", "abort"], horizontal=True, key="bulk.on_error",
+                        format_func={"skip": t("Skip and list them"), "abort": t("Stop the job")}.get)
+    long_texts = d2.radio(t("Long texts"), ["truncate", "chunks"], horizontal=True, key="bulk.long_texts",
+                          format_func={"truncate": t("Cut at the model's max length"),
+                                       "chunks": t("Read in windows, pool scores")}.get)
     collection, _ = collection_choice(ctx.db, "bulk", name, allow_update=False)
-    if st.button("Start job", type="primary", key="bulk.start", disabled=not chosen):
+    if st.button(t("Start job"), type="primary", key="bulk.start", disabled=not chosen):
         with show_errors():
             job_id = jobs.create_job(ctx.db, jobs.JobParams(
                 source=str(source_path), file_name=name, mapping=mapping,
@@ -80,7 +81,7 @@ def new_job(ctx: PageContext) -> None:
             jobs.launch(ctx.db.path, job_id)
             st.session_state[SELECTED] = job_id
             st.session_state[SELECT_NEXT] = job_id  # the jobs panel selects it on its next run
-            st.success(f"Job #{job_id} started.")
+            st.success(t("Job #{0} started.").format(job_id))
 
 
 @st.fragment(run_every=1.0)
@@ -88,7 +89,7 @@ def jobs_panel() -> None:
     with open_store() as s:
         listed = jobs.list_jobs(s)
         if not listed:
-            st.info("No jobs yet.")
+            st.info(t("No jobs yet."))
             return
         st.dataframe([
             {"#": j.id, "file": j.params.file_name, "models": ", ".join(Path(m).name for m in j.params.models),
@@ -101,27 +102,27 @@ def jobs_panel() -> None:
         if started in ids:  # a job just started becomes the selected one
             st.session_state["bulk.pick"] = started
         current = st.session_state.get(SELECTED)
-        job_id = st.selectbox("Job", ids, index=ids.index(current) if current in ids else 0, key="bulk.pick",
+        job_id = st.selectbox(t("Job"), ids, index=ids.index(current) if current in ids else 0, key="bulk.pick",
                               format_func=lambda i: f"#{i} · {next(j.params.file_name for j in listed if j.id == i)}")
         st.session_state[SELECTED] = job_id
         job = next(j for j in listed if j.id == job_id)
-        st.progress(job.fraction, text=f"#{job.id} {JOB_STATUS[job.status]} · {job.done:,} of {job.total:,} rows · "
-                                       f"{job.records_per_s:,.1f} records/s · ETA {eta(job.eta_seconds)}")
+        st.progress(job.fraction, text=t("#{0} {1} · {2:,} of {3:,} rows · {4:,.1f} records/s · ETA {5}").format(
+                job.id, t(JOB_STATUS[job.status]), job.done, job.total, job.records_per_s, eta(job.eta_seconds)))
         if job.error:
             st.error(plain(job.error))
         if job.checkpoint.get("errors"):
-            st.warning(f"{job.checkpoint['errors']:,} record(s) could not be classified: their rows carry an error "
-                       "cell in the results; the job went on.")
+            st.warning(t("{0:,} record(s) could not be classified: their rows carry an error cell in the results; the "
+                         "job went on.").format(job.checkpoint['errors']))
         b1, b2, b3, _ = st.columns([1, 1, 1, 3])
-        if b1.button("Cancel", key="bulk.cancel", disabled=job.finished or job.status == "cancelling"):
+        if b1.button(t("Cancel"), key="bulk.cancel", disabled=job.finished or job.status == "cancelling"):
             jobs.cancel_job(s, job.id)
             st.rerun(scope="fragment")
-        if b2.button("Resume", key="bulk.resume", disabled=job.status != "interrupted"):
+        if b2.button(t("Resume"), key="bulk.resume", disabled=job.status != "interrupted"):
             jobs.launch(s.path, job.id)
             time.sleep(0.3)
             st.rerun(scope="fragment")
-        if b3.button("Retry", key="bulk.retry", disabled=job.status not in ("failed", "cancelled"),
-                     help="Run a failed or cancelled job on from where it stopped"):
+        if b3.button(t("Retry"), key="bulk.retry", disabled=job.status not in ("failed", "cancelled"),
+                     help=t("Run a failed or cancelled job on from where it stopped")):
             jobs.retry_job(s, job.id)
             jobs.launch(s.path, job.id)
             time.sleep(0.3)
@@ -144,17 +145,17 @@ def results_file(db_path: str, job_id: int, fmt: str, stamp: str, lang: str) -> 
 def results(ctx: PageContext, job) -> None:
     db, lang = ctx.db, ctx.lang
     taxonomies = jobs.job_taxonomies(db, job)
-    st.subheader(f"Results of job #{job.id}")
+    st.subheader(t("Results of job #{0}").format(job.id))
     header, rows = next(jobs.result_rows(db, job, lang, chunk_size=50, verify=False), ([], []))  # downloads verify
     st.dataframe(pd.DataFrame(rows, columns=header), hide_index=True, width="stretch", key="bulk.results")
     stem = Path(job.params.file_name).stem + f"-classified-{job.id}"
     c1, c2, _ = st.columns([1, 1, 4])
-    c1.download_button("Download CSV", results_file(str(db.path), job.id, "csv", job.updated_at, lang),
+    c1.download_button(t("Download CSV"), results_file(str(db.path), job.id, "csv", job.updated_at, lang),
                        f"{stem}.csv", "text/csv", key="bulk.csv")
-    c2.download_button("Download XLSX", results_file(str(db.path), job.id, "xlsx", job.updated_at, lang),
+    c2.download_button(t("Download XLSX"), results_file(str(db.path), job.id, "xlsx", job.updated_at, lang),
                        f"{stem}.xlsx", XLSX_MIME, key="bulk.xlsx")
     names = [m["name"] for m in job.models]
-    shown_model = st.selectbox("Model", names, key="bulk.dist_model",
+    shown_model = st.selectbox(t("Model"), names, key="bulk.dist_model",
                                format_func=lambda n: f"{n} · {taxonomies[n].name}") if len(names) > 1 else names[0]
     tax = taxonomies[shown_model]
     counts = jobs.distribution(db, job, shown_model)
@@ -166,33 +167,34 @@ def results(ctx: PageContext, job) -> None:
             x=alt.X("records:Q", title="records"), tooltip=["code", "category", "records"],
         ).properties(height=max(160, 22 * len(chart)), width="container"), key="bulk.distribution")
 
-    st.subheader("Triage by confidence")
-    st.caption("Records the model is sure of are accepted as machine labels (recorded as machine-accepted, never as "
+    st.subheader(t("Triage by confidence"))
+    st.caption(t("Records the model is sure of are accepted as machine labels (recorded as machine-accepted, never as "
                "an expert's); the rest wait in the expert queue on the Annotate page. Records in a language the "
-               "model was not trained for always go to the experts.")
+               "model was not trained for always go to the experts."))
     model = next((m for m in job.models if m["name"] == shown_model), None)
     if model is None:
         return
-    mode = st.radio("Rule", ["conformal", "thresholds"], horizontal=True, key=f"bulk.triage_mode.{job.id}",
-                    format_func={"conformal": "With a guarantee (conformal)",
-                                 "thresholds": "Per-category thresholds"}.get)
+    mode = st.radio(t("Rule"), ["conformal", "thresholds"], horizontal=True, key=f"bulk.triage_mode.{job.id}",
+                    format_func={"conformal": t("With a guarantee (conformal)"),
+                                 "thresholds": t("Per-category thresholds")}.get)
     rule = None
     if mode == "conformal":
-        alpha = st.select_slider("Allowed error (miscoverage)", [0.01, 0.02, 0.05, 0.1, 0.2], value=0.05,
+        alpha = st.select_slider(t("Allowed error (miscoverage)"), [0.01, 0.02, 0.05, 0.1, 0.2], value=0.05,
                                  format_func=lambda a: f"{a:.0%}", key=f"bulk.alpha.{job.id}")
         report, rule = jobs.conformal_triage(db, job, shown_model, alpha, dry_run=True)
         if rule is None:
-            st.warning(f"{plain(shown_model)} carries no held-out records to calibrate a guarantee on (a zero-shot "
-                       "or multi-label model): it machine-accepts nothing. Use per-category thresholds, or a "
-                       "trained version.")
+            st.warning(t("{0} carries no held-out records to calibrate a guarantee on (a zero-shot or multi-label "
+                         "model): it machine-accepts nothing. Use per-category thresholds, or a trained "
+                         "version.").format(plain(shown_model)))
         else:
             error = (f"{rule.measured_error:.1%}" if rule.measured_error is not None else "–")
-            st.caption(f"A record is accepted when its {1 - alpha:.0%} prediction set is a single code: its top "
-                       f"score reaches {rule.threshold:.3f} and its second does not. On {rule.test_records:,} "
-                       f"held-out records used neither for training nor for calibration, the sets held the right "
-                       f"code for {rule.test_coverage or 0:.1%} (the guarantee: at least {1 - alpha:.0%}), "
-                       f"{rule.test_accept_share:.0%} would be accepted, with a measured error of **{error}** "
-                       f"(calibrated on {rule.calibration_records:,} others).")
+            st.caption(t("A record is accepted when its {0:.0%} prediction set is a single code: its top score "
+                         "reaches {1:.3f} and its second does not. On {2:,} held-out records used neither for "
+                         "training nor for calibration, the sets held the right code for {3:.1%} (the guarantee: at "
+                         "least {4:.0%}), {5:.0%} would be accepted, with a measured error of **{6}** (calibrated on "
+                         "{7:,} others).").format(
+                1 - alpha, rule.threshold, rule.test_records, rule.test_coverage or 0, 1 - alpha,
+                rule.test_accept_share, error, rule.calibration_records))
         thresholds = {}
     else:
         defaults = jobs.default_thresholds(load_manifest(model["folder"]))
@@ -215,7 +217,7 @@ def results(ctx: PageContext, job) -> None:
              + (f" **{report.disagree_with_file:,}** of the accepted disagree with the label in the file."
                 if report.disagree_with_file else ""))
     if report.accepted:
-        with st.expander("Preview: per category, and a sample of what would be accepted"):
+        with st.expander(t("Preview: per category, and a sample of what would be accepted")):
             st.dataframe([{"code": c, "name": tax.name_of(c, lang) if c in tax else c, "accepted": a, "to experts": q}
                           for c, (a, q) in sorted(report.per_code.items(), key=lambda kv: -kv[1][0])],
                          hide_index=True, width="stretch", key="bulk.triage_codes")
@@ -225,23 +227,23 @@ def results(ctx: PageContext, job) -> None:
                            "code": code, "name": tax.name_of(code, lang) if code in tax else code}
                           for rid, code in report.sample], hide_index=True, width="stretch", key="bulk.triage_sample")
     t1, t2, _ = st.columns([1, 1, 3])
-    if t1.button("Apply triage", key="bulk.triage", disabled=not report.accepted):
+    if t1.button(t("Apply triage"), key="bulk.triage", disabled=not report.accepted):
         done = (jobs.triage(db, job, shown_model, {}, rule=rule) if rule is not None
                 else jobs.triage(db, job, shown_model, thresholds))
-        st.success(f"{done.accepted:,} records machine-accepted; {done.to_queue:,} wait in the expert queue "
-                   f"(Annotate → By import batch #{job.checkpoint.get('batch_id')}).")
-    if t2.button("Undo this model's triage", key="bulk.undo_triage"):
+        st.success(t("{0:,} records machine-accepted; {1:,} wait in the expert queue (Annotate → By import batch "
+                     "#{2}).").format(done.accepted, done.to_queue, job.checkpoint.get('batch_id')))
+    if t2.button(t("Undo this model's triage"), key="bulk.undo_triage"):
         undone = jobs.undo_triage(db, job, shown_model, ctx.state.user or "anonymous")
-        st.success(f"{undone:,} machine-accepted labels undone (each by an undo event); those records wait in the "
-                   "expert queue again.")
+        st.success(t("{0:,} machine-accepted labels undone (each by an undo event); those records wait in the expert "
+                     "queue again.").format(undone))
 
 
 with page_context() as ctx:
-    st.title("Bulk classify")
-    st.caption(f"Classify whole files into {plain(ctx.tax.name)}. A job runs in its own process: it goes on when "
-               "you close "
-               "the tab, can be cancelled, and resumes where it stopped after a crash or restart.")
-    with st.expander("New job", expanded=not jobs.list_jobs(ctx.db, 1)), show_errors():
+    st.title(t("Bulk classify"))
+    st.caption(t("Classify whole files into {0}. A job runs in its own process: it goes on when you close the tab, "
+                 "can be cancelled, and resumes where it stopped after a crash or restart.").format(
+                         plain(ctx.tax.name)))
+    with st.expander(t("New job"), expanded=not jobs.list_jobs(ctx.db, 1)), show_errors():
         new_job(ctx)
     jobs_panel()
     job_id = st.session_state.get(SELECTED)
@@ -252,6 +254,6 @@ with page_context() as ctx:
             job = None
         if job is not None and (job.status == "done" or (job.finished and job.done)):
             if job.status != "done":
-                st.info(f"Job #{job.id} is {job.status}: these are its partial results ({job.done:,} of "
-                        f"{job.total:,} rows classified; the rest have empty cells). Retry it to finish.")
+                st.info(t("Job #{0} is {1}: these are its partial results ({2:,} of {3:,} rows classified; the rest "
+                          "have empty cells). Retry it to finish.").format(job.id, job.status, job.done, job.total))
             results(ctx, job)

@@ -5,20 +5,21 @@ import streamlit as st
 from core.files.records_io import DELIMITERS, ENCODINGS, FORMATS, inspect_source, preview
 from core.work.records_import import FIELDS, import_records
 from ui.common import page_context, plain, show_errors, taxonomy
+from ui.i18n import t
 from ui.widgets import backup_section, collection_choice, column_mapping, file_source
 
 with page_context(needs_taxonomy=False) as ctx:
     db, state = ctx.db, ctx.state
-    st.title("Import records")
-    st.caption("Bibliographic records or political texts: CSV/TSV (encoding and delimiter detected), XLSX, "
-               "JSONL or Parquet. An import either completes or writes nothing.")
+    st.title(t("Import records"))
+    st.caption(t("Bibliographic records or political texts: CSV/TSV (encoding and delimiter detected), XLSX, "
+               "JSONL or Parquet. An import either completes or writes nothing."))
     source, name = file_source("import", "Records file")
 
-    with st.expander("Reading options (detected automatically)"):
+    with st.expander(t("Reading options (detected automatically)")):
         c1, c2, c3 = st.columns(3)
-        fmt = c1.selectbox("Format", ["auto", *FORMATS], key="import.format")
-        encoding = c2.selectbox("Encoding", ["auto", *ENCODINGS], key="import.encoding")
-        delimiter = c3.selectbox("Delimiter", ["auto", *DELIMITERS], key="import.delimiter",
+        fmt = c1.selectbox(t("Format"), ["auto", *FORMATS], key="import.format")
+        encoding = c2.selectbox(t("Encoding"), ["auto", *ENCODINGS], key="import.encoding")
+        delimiter = c3.selectbox(t("Delimiter"), ["auto", *DELIMITERS], key="import.delimiter",
                                  format_func=lambda d: {"\t": "tab", "auto": "auto"}.get(d, d))
 
     if source is not None:
@@ -27,8 +28,8 @@ with page_context(needs_taxonomy=False) as ctx:
                               delimiter=None if delimiter == "auto" else delimiter,
                               sheet=st.session_state.get(f"import.sheet.{name}"))
         if len(info.sheets) > 1:
-            st.selectbox("Sheet", info.sheets, key=f"import.sheet.{name}",
-                         help="The workbook has several sheets: choose the one with the records.")
+            st.selectbox(t("Sheet"), info.sheets, key=f"import.sheet.{name}",
+                         help=t("The workbook has several sheets: choose the one with the records."))
         rows = preview(source, info, n=10)
         detected = f"{info.format.upper()}, {len(info.columns)} columns"
         if info.encoding:
@@ -38,32 +39,32 @@ with page_context(needs_taxonomy=False) as ctx:
         st.markdown(f"**{plain(name)}**: {plain(detected)}")
         st.dataframe(rows, hide_index=True, width="stretch", key="import.preview")
 
-        st.subheader("Column mapping")
+        st.subheader(t("Column mapping"))
         mapping = column_mapping(info.columns, FIELDS, "import.map", name)
 
         taxonomies = {"": "Any taxonomy", **{t.id: t.name for t in db.list_taxonomies()}}
         c1, c2, c3 = st.columns(3)
-        label_tax = c1.selectbox("Records for taxonomy", list(taxonomies), format_func=taxonomies.get, index=None,
-                                 placeholder="Choose (labels are checked against it)", key="import.label_taxonomy",
-                                 help="The annotation queues of other taxonomies leave these records out; label "
-                                      "codes in the file are checked against it.")
-        default_language = c2.text_input("Language for rows without one", key="import.language",
-                                         placeholder="en, hu…")
-        default_domain = c3.text_input("Domain for rows without one", key="import.domain")
+        label_tax = c1.selectbox(t("Records for taxonomy"), list(taxonomies), format_func=taxonomies.get, index=None,
+                                 placeholder=t("Choose (labels are checked against it)"), key="import.label_taxonomy",
+                                 help=t("The annotation queues of other taxonomies leave these records out; label "
+                                      "codes in the file are checked against it."))
+        default_language = c2.text_input(t("Language for rows without one"), key="import.language",
+                                         placeholder=t("en, hu…"))
+        default_domain = c3.text_input(t("Domain for rows without one"), key="import.domain")
         collection, on_changed = collection_choice(db, "import", name)
         d1, d2 = st.columns(2)
-        on_error = d1.radio("When a row is bad", ["abort", "skip"], horizontal=True, key="import.on_error",
-                            format_func={"abort": "Import nothing and list the bad rows",
-                                         "skip": "Skip bad rows and import the rest"}.get)
-        skip_duplicates = d2.checkbox("Leave out rows whose text another collection has", key="import.skip_dups")
+        on_error = d1.radio(t("When a row is bad"), ["abort", "skip"], horizontal=True, key="import.on_error",
+                            format_func={"abort": t("Import nothing and list the bad rows"),
+                                         "skip": t("Skip bad rows and import the rest")}.get)
+        skip_duplicates = d2.checkbox(t("Leave out rows whose text another collection has"), key="import.skip_dups")
 
         if label_tax is None:
-            st.caption("Choose the taxonomy these records are for (or 'Any taxonomy') to import them.")
+            st.caption(t("Choose the taxonomy these records are for (or 'Any taxonomy') to import them."))
         elif mapping["label"] and not label_tax:
-            st.warning("The file has a label column: choose the taxonomy its codes belong to.")
-        if st.button("Import", type="primary", key="import.run",
+            st.warning(t("The file has a label column: choose the taxonomy its codes belong to."))
+        if st.button(t("Import"), type="primary", key="import.run",
                      disabled=label_tax is None or bool(mapping["label"] and not label_tax)):
-            bar = st.progress(0.0, text="Importing…")
+            bar = st.progress(0.0, text=t("Importing…"))
             with show_errors():
                 try:
                     report = import_records(
@@ -74,18 +75,18 @@ with page_context(needs_taxonomy=False) as ctx:
                         imported_by=state.user or "anonymous", collection=collection, on_changed=on_changed,
                         skip_duplicates=skip_duplicates,
                         progress=lambda done, fraction: bar.progress(min(1.0, fraction),
-                                                                     text=f"Importing… {done:,} rows read"))
+                                                                     text=t("Importing… {0:,} rows read").format(done)))
                 finally:
                     bar.empty()
                 st.success(report.summary())
                 notes = report.problems + report.warnings
                 if notes:
-                    st.warning(f"{len(notes)} row(s) left out or with notes:")
+                    st.warning(t("{0} row(s) left out or with notes:").format(len(notes)))
                     st.dataframe([{p.unit: p.line, "column": p.column or "", "note": p.message} for p in notes],
                                  hide_index=True, width="stretch", key="import.notes")
 
     st.divider()
-    st.subheader("Imports in this workspace")
+    st.subheader(t("Imports in this workspace"))
     batches = db.list_batches()
     if batches:
         st.dataframe([{"#": b.id, "file": b.file_name, "collection": b.collection, "format": b.format,
@@ -93,23 +94,23 @@ with page_context(needs_taxonomy=False) as ctx:
                        "imported": b.rows_imported, "skipped": b.rows_skipped, "by": b.imported_by,
                        "finished": b.finished_at[:19].replace("T", " ")} for b in batches],
                      hide_index=True, width="stretch", key="import.batches")
-        st.caption(f"{db.count_records():,} records in all.")
+        st.caption(t("{0:,} records in all.").format(db.count_records()))
         live = [b for b in batches if b.status != "deleted"]
         if live and state.role in ("lead", "librarian"):
-            with st.expander("Delete an import"):
-                st.caption("Its records leave every queue, export and chart; their predictions and bulk results go. "
-                           "The annotation log is never edited: each deletion is an event of its own.")
+            with st.expander(t("Delete an import")):
+                st.caption(t("Its records leave every queue, export and chart; their predictions and bulk results go. "
+                           "The annotation log is never edited: each deletion is an event of its own."))
                 e1, e2, e3 = st.columns([2, 1, 1], vertical_alignment="bottom")
-                target = e1.selectbox("Import", [b.id for b in live], key="import.delete_batch",
+                target = e1.selectbox(t("Import"), [b.id for b in live], key="import.delete_batch",
                                       format_func=lambda i: next(f"#{b.id} {b.file_name} ({b.rows_imported:,} records)"
                                                                  for b in live if b.id == i))
-                sure = e2.checkbox("Yes, delete it", key="import.delete_sure")
-                if e3.button("Delete", key="import.delete", disabled=not sure):
+                sure = e2.checkbox(t("Yes, delete it"), key="import.delete_sure")
+                if e3.button(t("Delete"), key="import.delete", disabled=not sure):
                     with show_errors():
                         n = db.delete_batch(int(target), state.user or state.role, state.role)
-                        st.success(f"Import #{target} deleted: {n:,} records.")
+                        st.success(t("Import #{0} deleted: {1:,} records.").format(target, n))
     else:
-        st.caption("Nothing imported yet.")
+        st.caption(t("Nothing imported yet."))
 
     st.divider()
     backup_section(db, ctx.cfg.home, "import")

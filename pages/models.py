@@ -6,13 +6,14 @@ from core.errors import WorkbenchError
 from core.models.registry import check_codes, discover, resolve_model_path
 from core.models.scoring import suggest, unscorable_codes
 from ui.common import classifier, page_context, plain, show_errors, taxonomy
+from ui.i18n import t
 from ui.learning import versions_section
 from ui.widgets import backup_section
 
 with page_context() as ctx:
     state, cfg, db = ctx.state, ctx.cfg, ctx.db
-    st.title("Models")
-    st.caption(f"Model folders are read from {cfg.models_dir}")
+    st.title(t("Models"))
+    st.caption(t("Model folders are read from {0}").format(cfg.models_dir))
 
     installed = discover(cfg.models_dir)
     usable = [m for m in installed if m.manifest is not None]
@@ -33,55 +34,56 @@ with page_context() as ctx:
             })
         st.dataframe(rows, hide_index=True, width="stretch", key="models.table")
     else:
-        st.info("No model folders yet. The set-up builds the default models (scripts/build_models.py).")
+        st.info(t("No model folders yet. The set-up builds the default models (scripts/build_models.py)."))
 
     if usable:
-        with st.expander("What a model can and cannot suggest"):
+        with st.expander(t("What a model can and cannot suggest")):
             names = [m.manifest.name for m in usable]
-            pick = usable[names.index(st.selectbox("Model", names, key="models.detail_model"))]
+            pick = usable[names.index(st.selectbox(t("Model"), names, key="models.detail_model"))]
             stored = {t.id for t in db.list_taxonomies()}
             manifest = pick.manifest
-            st.write(f"**Languages:** {', '.join(manifest.languages) or 'not declared'} · **runtime:** "
-                     f"{plain(manifest.runtime)} · **codes:** {len(manifest.codes)}")
+            st.write(t("**Languages:** {0} · **runtime:** {1} · **codes:** {2}").format(
+                    ', '.join(manifest.languages) or 'not declared', plain(manifest.runtime), len(manifest.codes)))
             tax = taxonomy(db, manifest.taxonomy) if manifest.taxonomy in stored else None
             if tax is not None:
                 missing = unscorable_codes(manifest, tax)
-                st.write(f"**Cannot suggest {len(missing):,} of {len(tax):,} nodes** of {plain(tax.name)} (no "
-                         "training example, or deeper than its codes); the hierarchy browser marks them as not "
-                         "scored.")
+                st.write(t("**Cannot suggest {0:,} of {1:,} nodes** of {2} (no training example, or deeper than its "
+                           "codes); the hierarchy browser marks them as not scored.").format(
+                                   len(missing), len(tax), plain(tax.name)))
                 if missing:
                     st.dataframe([{"code": c, "level": tax.level(c), "path": tax.path_label(c, state.lang)}
                                   for c in missing], hide_index=True, width="stretch", key="models.missing",
                                  height=min(35 * len(missing) + 38, 300))
             per = (manifest.evaluation.get("held_out") or {}).get("per_category") or {}
             if per:
-                st.write("**Held-out figures per category**")
+                st.write(t("**Held-out figures per category**"))
                 st.dataframe([{"code": c, "name": tax.name_of(c, state.lang) if tax is not None and c in tax else c,
                                **f} for c, f in per.items()],
                              hide_index=True, width="stretch", key="models.per_category")
             elif manifest.evaluation.get("eval_set"):
-                st.caption("A workspace version: its figures per category are on today's evaluation set below "
-                           "(Compare per category).")
+                st.caption(t("A workspace version: its figures per category are on today's evaluation set below "
+                           "(Compare per category)."))
 
-    st.subheader("Try a text")
+    st.subheader(t("Try a text"))
     if usable:
         names = [m.manifest.name for m in usable]
-        choice = st.selectbox("Model", names, key="models.try_model")
+        choice = st.selectbox(t("Model"), names, key="models.try_model")
         model = usable[names.index(choice)]
-        text = st.text_area("Title, abstract or keywords", key="models.text", height=120,
-                            placeholder="e.g. The effect of minimum wages on youth unemployment")
+        text = st.text_area(t("Title, abstract or keywords"), key="models.text", height=120,
+                            placeholder=t("e.g. The effect of minimum wages on youth unemployment"))
         c1, c2, c3 = st.columns(3)
-        top_k = c1.slider("Suggestions", 1, 10, 5, key="models.top_k")
-        chunks = c3.checkbox("Read long texts in overlapping windows", key="models.chunks",
+        top_k = c1.slider(t("Suggestions"), 1, 10, 5, key="models.top_k")
+        chunks = c3.checkbox(t("Read long texts in overlapping windows"), key="models.chunks",
                              disabled=model.manifest.runtime == "onnx-text",
-                             help=f"Texts longer than {model.manifest.max_length} tokens are read in windows whose "
-                                  "scores are averaged, instead of being cut at the max length.")
+                             help=t("Texts longer than {0} tokens are read in windows whose scores are averaged, "
+                                    "instead of being cut at the max length.").format(model.manifest.max_length))
         infos = {t.id for t in db.list_taxonomies()}
         if model.manifest.taxonomy not in infos:
-            st.error(f"Model '{choice}' names taxonomy '{model.manifest.taxonomy}', which is not stored here.")
+            st.error(t("Model '{0}' names taxonomy '{1}', which is not stored here.").format(
+                    choice, model.manifest.taxonomy))
         elif text.strip():
             tax = taxonomy(db, model.manifest.taxonomy)
-            level = c2.selectbox("Report at level", ["model's codes", *range(1, tax.depth + 1)], key="models.level")
+            level = c2.selectbox(t("Report at level"), ["model's codes", *range(1, tax.depth + 1)], key="models.level")
             with show_errors():
                 clf = classifier(str(model.folder), long_texts="chunks" if chunks else "truncate")
                 ranked = suggest(clf, [text], tax, top_k=top_k, level=None if level == "model's codes" else level)[0]
@@ -89,15 +91,15 @@ with page_context() as ctx:
                     path = plain(tax.path_label(s.code, state.lang))
                     st.progress(s.score, text=f"{s.score:.0%} · {plain(s.code)} · {path}")
     else:
-        st.caption("No usable model.")
+        st.caption(t("No usable model."))
 
     versions_section(ctx)
 
-    st.subheader("Add a model folder")
-    st.caption("Copy an exported model folder (ONNX or transformers files with workbench.json) into the models "
-               "folder, then check it here.")
-    path_text = st.text_input("Folder (inside the models folder)", key="models.add_path")
-    if st.button("Check and add", key="models.add", disabled=not path_text.strip()):
+    st.subheader(t("Add a model folder"))
+    st.caption(t("Copy an exported model folder (ONNX or transformers files with workbench.json) into the models "
+               "folder, then check it here."))
+    path_text = st.text_input(t("Folder (inside the models folder)"), key="models.add_path")
+    if st.button(t("Check and add"), key="models.add", disabled=not path_text.strip()):
         with show_errors():
             folder = resolve_model_path(path_text, cfg.models_dir)
             clf = classifier(str(folder))
@@ -106,11 +108,11 @@ with page_context() as ctx:
                 raise WorkbenchError("the folder does not say which taxonomy its codes belong to (workbench.json)")
             unknown = check_codes(clf.manifest, tax)
             clf.predict_scores(["a test sentence"])
-            st.success(f"Model '{clf.manifest.name}' {clf.manifest.version} works: {len(clf.manifest.codes)} codes "
-                       f"of {tax.name}.")
+            st.success(t("Model '{0}' {1} works: {2} codes of {3}.").format(
+                    clf.manifest.name, clf.manifest.version, len(clf.manifest.codes), tax.name))
             if unknown:
-                st.warning(f"{len(unknown)} output code(s) are not in the taxonomy and will be dropped: "
-                           f"{', '.join(unknown[:10])}")
+                st.warning(t("{0} output code(s) are not in the taxonomy and will be dropped: {1}").format(
+                        len(unknown), ', '.join(unknown[:10])))
 
     st.divider()
     backup_section(db, cfg.home, "models")

@@ -12,6 +12,7 @@ from core.files.records_io import inspect_source
 from core.work import performance as perf
 from core.work.records_import import FIELDS
 from ui.common import PageContext, classifier, keep, kept, open_queue, page_context, plain, show_errors
+from ui.i18n import t, translated
 from ui.widgets import column_mapping, file_source, score_unscored, table_downloads
 
 
@@ -20,7 +21,7 @@ def summary_metrics(summary: dict, samples: int, samples_label: str) -> None:
              ("Weighted F1", summary["weighted_f1"]), ("Lenient F1", summary["lenient_micro_f1"]),
              ("Hierarchical F1", summary["hierarchical_micro_f1"])]
     for col, (label, value) in zip(st.columns(len(shown)), shown):
-        col.metric(label, value if isinstance(value, str) else f"{value:.3f}")
+        col.metric(t(label), value if isinstance(value, str) else f"{value:.3f}")
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -46,17 +47,17 @@ def chart_and_category(ctx: PageContext, main, level: int, good: float, fair: fl
                             predicted_counts=ctx.db.prediction_counts(main.model, main.version), lang=lang)
     groups = list(dict.fromkeys(data["group"]))
     if len(data) > MANY_BUBBLES and len(groups) > 1:  # the deep levels: one field at a time stays readable
-        shown = st.multiselect("Fields shown", groups, default=groups[:1], key=f"perf.groups.{level}",
-                               help=f"{len(data):,} categories at this level: choose the fields to draw.")
+        shown = st.multiselect(t("Fields shown"), groups, default=groups[:1], key=f"perf.groups.{level}",
+                               help=t("{0:,} categories at this level: choose the fields to draw.").format(len(data)))
         data = data[data["group"].isin(shown or groups[:1])].reset_index(drop=True)
     chart = perf.bubble_chart(data, title=f"{main.model} {main.version} · level {level} · F1 green ≥ {good:.2f}, "
                                      f"yellow ≥ {fair:.2f}, red below, blue: no gold data")
     event = st.altair_chart(chart, on_select="rerun", selection_mode="pick", key="perf.chart")
     e1, e2, _ = st.columns([1, 1, 4])
     spec = json.dumps(chart.to_dict())
-    e1.download_button("Chart PNG", chart_file(spec, "png"), f"{tax.id}-level{level}.png", "image/png",
+    e1.download_button(t("Chart PNG"), chart_file(spec, "png"), f"{tax.id}-level{level}.png", "image/png",
                        key="perf.png")
-    e2.download_button("Chart SVG", chart_file(spec, "svg"), f"{tax.id}-level{level}.svg", "image/svg+xml",
+    e2.download_button(t("Chart SVG"), chart_file(spec, "svg"), f"{tax.id}-level{level}.svg", "image/svg+xml",
                        key="perf.svg")
 
     # a category: clicked in the chart, or chosen here
@@ -71,32 +72,33 @@ def chart_and_category(ctx: PageContext, main, level: int, good: float, fair: fl
         st.session_state["perf.category"] = picked
     if st.session_state.get("perf.category") not in codes:
         st.session_state.pop("perf.category", None)
-    code = st.selectbox("Category", codes, format_func=lambda c: tax.label(c, lang),
+    code = st.selectbox(t("Category"), codes, format_func=lambda c: tax.label(c, lang),
                         key="perf.category")
     row = data.set_index("code").loc[code]
-    st.caption("Size: gold records of the category · faded: fewer than "
-               f"{perf.FEW_GOLD} gold records (uncertain figures) · shape and colour: the F1 band.")
+    st.caption(t("Size: gold records of the category · faded: fewer than {0} gold records (uncertain figures) · shape "
+                 "and colour: the F1 band.").format(perf.FEW_GOLD))
     st.caption(f"{row['support']} gold records · predicted {row['predicted']} times · "
                + (f"P {row['precision']:.2f} · R {row['recall']:.2f} · F1 {row['f1']:.2f}"
                   if row["support"] else "no gold data"))
     hits = perf.records_in_category(main.frame, tax, code)
     if len(hits):
-        st.caption(f"{len(hits):,} gold records in or predicted into this category: {row['support']:,} with it as "
-                   f"gold, {len(hits) - row['support']:,} more the model put there.")
+        st.caption(t("{0:,} gold records in or predicted into this category: {1:,} with it as gold, {2:,} more the "
+                     "model put there.").format(len(hits), row['support'], len(hits) - row['support']))
         recs = {r["id"]: r for r in ctx.db.records_by_ids(hits["record_id"].tolist()[:200])}
         st.dataframe([{"id": recs[i]["external_id"], "title": (recs[i]["title"] or recs[i]["abstract"] or "")[:120],
                        "gold": ", ".join(g), "predicted": ", ".join(p)}
                       for i, g, p in zip(hits["record_id"], hits["gold"], hits["pred"]) if i in recs],
                      hide_index=True, width="stretch", key="perf.records")
-    if st.button(f"Open these {len(hits):,} records in Annotate", key="perf.open_annotate", disabled=not len(hits)):
+    if st.button(t("Open these {0:,} records in Annotate").format(
+            len(hits)), key="perf.open_annotate", disabled=not len(hits)):
         open_queue(tax.id, perf.category_records_queue(tax, main.model, main.version, code, hits))
         st.switch_page("pages/annotate.py")
 
 
 def detail_tabs(ctx: PageContext, main, results, level: int) -> None:
     tax, lang, frame = ctx.tax, ctx.lang, main.frame
-    t1, t2, t3, t4, t5, t6, t7, t8 = st.tabs(["Per category", "Per level", "Language × domain", "Models",
-                                              "Agreement", "Confusions", "Trend", "Calibration"])
+    t1, t2, t3, t4, t5, t6, t7, t8 = st.tabs([t(x) for x in (
+        "Per category", "Per level", "Language × domain", "Models", "Agreement", "Confusions", "Trend", "Calibration")])
     with t1:
         table(main.report.categories.drop(columns=["lenient_credit_pred", "lenient_credit_true"]), "perf.categories",
               f"{tax.id}-per-category-level{level}")
@@ -105,39 +107,39 @@ def detail_tabs(ctx: PageContext, main, results, level: int) -> None:
     with t3:
         cross = cross_table(frame["gold"].tolist(), frame["pred"].tolist(), frame["language"].tolist(),
                             frame["domain"].tolist(), tax, level=level)
-        st.caption("Weighted F1 per language (rows) and domain (columns)")
+        st.caption(t("Weighted F1 per language (rows) and domain (columns)"))
         if cross.empty:
-            st.caption("No data.")
+            st.caption(t("No data."))
         else:
             table(cross.reset_index(names="language"), "perf.cross", f"{tax.id}-language-domain")
         for key, part in main.report.groups.items():
-            st.markdown(f"**Per {key}**")
+            st.markdown(t("**Per {0}**").format(key))
             table(part, f"perf.group.{key}")
     with t4:
         table(perf.comparison_table(results), "perf.comparison", f"{tax.id}-models-level{level}")
     with t5:
-        st.markdown("**Expert vs model, per category (Cohen's kappa)**")
+        st.markdown(t("**Expert vs model, per category (Cohen's kappa)**"))
         table(perf.expert_model_kappa(frame, tax, level, lang), "perf.kappa", f"{tax.id}-kappa-level{level}")
-        st.markdown("**Expert vs expert** (records labelled by both)")
+        st.markdown(t("**Expert vs expert** (records labelled by both)"))
         pairs = perf.expert_expert_agreement(ctx.db, tax, level)
         if pairs.empty:
-            st.caption("No record has labels from two experts yet.")
+            st.caption(t("No record has labels from two experts yet."))
         else:
             table(pairs, "perf.pairs")
     with t6:
         table(perf.named_confusions(main.report, tax, lang), "perf.confused")
     with t7:
         kept("perf.freq", tax.id, ["D", "W", "M"], default="W")
-        freq = st.radio("Per", ["D", "W", "M"], horizontal=True, key="perf.freq", on_change=keep,
-                        args=("perf.freq", tax.id), format_func={"D": "day", "W": "week", "M": "month"}.get)
+        freq = st.radio(t("Per"), ["D", "W", "M"], horizontal=True, key="perf.freq", on_change=keep,
+                        args=("perf.freq", tax.id), format_func={"D": t("day"), "W": t("week"), "M": t("month")}.get)
         over_time = trend(frame["gold"].tolist(), frame["pred"].tolist(), frame["labelled_at"].tolist(), tax,
                           freq=freq, level=level)
         if len(over_time) > 1:
             st.altair_chart(perf.trend_chart(over_time), key="perf.trend_chart")
         table(over_time, "perf.trend")
     with t8:
-        st.caption("Does a confidence of 80 % mean right 8 times in 10? Each point is a bin of the models' top-1 "
-                   "confidence on the gold records: on the dashed line, confidence means what it says.")
+        st.caption(t("Does a confidence of 80 % mean right 8 times in 10? Each point is a bin of the models' top-1 "
+                   "confidence on the gold records: on the dashed line, confidence means what it says."))
         rows = []
         for r in results:
             bins, ece = perf.reliability(r.frame, tax)
@@ -154,31 +156,34 @@ def workspace_tab(ctx: PageContext) -> None:
     c1, c2, c3 = st.columns(3)
     # every choice here is kept per taxonomy, across visits to other pages
     kept("perf.models", tax.id, names, default=names[:1])
-    chosen = c1.multiselect("Models (the first one is charted)", names, key="perf.models", on_change=keep,
+    chosen = c1.multiselect(t("Models (the first one is charted)"), names, key="perf.models", on_change=keep,
                             args=("perf.models", tax.id))
     kept("perf.gold", tax.id, list(perf.GOLD_SOURCES))
-    source = c2.selectbox("Gold labels", list(perf.GOLD_SOURCES), format_func=perf.GOLD_SOURCES.get, key="perf.gold",
+    source = c2.selectbox(t("Gold labels"), list(perf.GOLD_SOURCES), format_func=translated(perf.GOLD_SOURCES).get,
+                          key="perf.gold",
                           on_change=keep, args=("perf.gold", tax.id))
     annotators = ctx.db.annotators(tax.id)
     kept("perf.experts", tax.id, annotators, default=[])
-    experts = c3.multiselect("Only these experts' labels", annotators, key="perf.experts", on_change=keep,
+    experts = c3.multiselect(t("Only these experts' labels"), annotators, key="perf.experts", on_change=keep,
                              args=("perf.experts", tax.id))
     c4, c5, c6 = st.columns(3)
     levels = list(range(1, tax.depth + 1))
     kept("perf.level", tax.id, levels, default=levels[min(1, tax.depth - 1)])
-    level = c4.selectbox("Level", levels, key="perf.level", on_change=keep, args=("perf.level", tax.id))
+    level = c4.selectbox(t("Level"), levels, key="perf.level", on_change=keep, args=("perf.level", tax.id))
     kept("perf.good", tax.id, default=0.8)
-    good = c5.slider("Green from F1", 0.0, 1.0, step=0.05, key="perf.good", on_change=keep, args=("perf.good", tax.id))
+    good = c5.slider(t("Green from F1"), 0.0, 1.0, step=0.05, key="perf.good", on_change=keep,
+                     args=("perf.good", tax.id))
     kept("perf.fair", tax.id, default=0.6)
-    fair = c6.slider("Yellow from F1", 0.0, 1.0, step=0.05, key="perf.fair", on_change=keep, args=("perf.fair", tax.id))
+    fair = c6.slider(t("Yellow from F1"), 0.0, 1.0, step=0.05, key="perf.fair", on_change=keep,
+                     args=("perf.fair", tax.id))
 
     gold = perf.gold_frame(ctx.db, tax, source=source, annotators=tuple(experts))
     if not chosen:
         st.info("No model for this taxonomy is chosen." if names else "No model for this taxonomy is installed.")
         return
     if gold.empty:
-        st.info("No gold labels yet: label records on the Annotate page, or import records with their labels "
-                "(choose 'Labels in imported files' above).")
+        st.info(t("No gold labels yet: label records on the Annotate page, or import records with their labels "
+                "(choose 'Labels in imported files' above)."))
         return
     results = []
     for name in chosen:
@@ -189,7 +194,7 @@ def workspace_tab(ctx: PageContext) -> None:
         results.append(result)
     main = results[0]
     if main.frame.empty:
-        st.warning(f"{plain(main.model)} has scored none of the {len(gold):,} gold records yet.")
+        st.warning(t("{0} has scored none of the {1:,} gold records yet.").format(plain(main.model), len(gold)))
         return
     summary_metrics(main.report.summary, main.report.samples, "Gold records")
     with show_errors():
@@ -199,39 +204,41 @@ def workspace_tab(ctx: PageContext) -> None:
 
 def file_tab(ctx: PageContext) -> None:
     tax = ctx.tax
-    st.caption("A file with text columns and a column of gold codes (several separated by '|' or ';'): the model "
-               "classifies every row and the figures come back as a table (CSV, XLSX, JSON).")
-    model_name = st.selectbox("Model", ctx.model_names or ["(no model for this taxonomy)"], key="perf.file_model")
+    st.caption(t("A file with text columns and a column of gold codes (several separated by '|' or ';'): the model "
+               "classifies every row and the figures come back as a table (CSV, XLSX, JSON)."))
+    model_name = st.selectbox(t("Model"), ctx.model_names or ["(no model for this taxonomy)"], key="perf.file_model")
     source, name = file_source("perf", "Labelled file", allow_path=False)
     if source is None or ctx.model(model_name) is None:
         return
     info = inspect_source(source, name)
     mapping = column_mapping(info.columns, [f for f in FIELDS if f != "id"], "perf.map")
-    file_level = st.selectbox("Level", ["as labelled", *range(1, tax.depth + 1)], key="perf.file_level")
-    if not st.button("Evaluate", type="primary", key="perf.evaluate"):
+    file_level = st.selectbox(t("Level"), ["as labelled", *range(1, tax.depth + 1)], key="perf.file_level")
+    if not st.button(t("Evaluate"), type="primary", key="perf.evaluate"):
         return
-    with st.spinner("Classifying the file…"):
+    with st.spinner(t("Classifying the file…")):
         report, _ = perf.evaluate_file(classifier(ctx.model(model_name).folder), tax, source, name, mapping,
                                   level=None if file_level == "as labelled" else int(file_level), lang=ctx.lang)
     summary_metrics(report.summary, report.samples, "Rows evaluated")
     if report.summary.get("rows_without_known_gold"):
-        st.warning(f"{report.summary['rows_without_known_gold']:,} row(s) had no gold code of {plain(tax.name)} "
-                   "and were left out.")
+        st.warning(t("{0:,} row(s) had no gold code of {1} and were left out.").format(
+                report.summary['rows_without_known_gold'], plain(tax.name)))
     if report.summary.get("rows_in_training_data"):
-        st.warning(f"{report.summary['rows_in_training_data']:,} of the {report.samples:,} evaluated rows are texts "
-                   f"{plain(model_name)} was trained on: its figures on them are optimistic. Evaluate on records it "
-                   "has not seen.")
+        st.warning(t("{0:,} of the {1:,} evaluated rows are texts {2} was trained on: its figures on them are "
+                     "optimistic. Evaluate on records it has not seen.").format(
+                             report.summary['rows_in_training_data'], report.samples, plain(model_name)))
     if report.summary.get("rows_without_text"):
-        st.warning(f"{report.summary['rows_without_text']:,} row(s) had no text for the model and were left out.")
+        st.warning(t("{0:,} row(s) had no text for the model and were left out.").format(
+                report.summary['rows_without_text']))
     frame = report.categories.drop(columns=["lenient_credit_pred", "lenient_credit_true"])
     table(frame, "perf.file_table")
     table_downloads(frame, f"{tax.id}-{model_name}-evaluation", "perf.file", json=True)
 
 
 with page_context() as ctx:
-    st.title("Performance")
-    st.caption(f"{plain(ctx.tax.name)}: where the models are good, mediocre or bad, and where there is no gold data.")
-    tab_ws, tab_file = st.tabs(["This workspace", "Evaluate a labelled file"])
+    st.title(t("Performance"))
+    st.caption(t("{0}: where the models are good, mediocre or bad, and where there is no gold data.").format(
+            plain(ctx.tax.name)))
+    tab_ws, tab_file = st.tabs([t("This workspace"), t("Evaluate a labelled file")])
     with tab_ws, show_errors():
         workspace_tab(ctx)
     with tab_file, show_errors():

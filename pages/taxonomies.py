@@ -4,27 +4,28 @@ import streamlit as st
 
 from core.files.taxonomy_io import read_taxonomy, taxonomy_to_csv
 from ui.common import page_context, plain, show_errors, taxonomy
+from ui.i18n import t
 from ui.widgets import Browser
 
 with page_context(needs_taxonomy=False) as ctx:
-    st.title("Taxonomies")
+    st.title(t("Taxonomies"))
     infos = {t.id: t for t in ctx.db.list_taxonomies()}
     if not infos:
-        st.info("No taxonomy is stored yet: import one below.")
+        st.info(t("No taxonomy is stored yet: import one below."))
     else:
         tax = taxonomy(ctx.db, ctx.state.taxonomy_id if ctx.state.taxonomy_id in infos else next(iter(infos)))
         info, lang = infos[tax.id], ctx.lang
-        st.caption(f"{plain(info.name)} · {'built-in' if info.builtin else 'imported'} · {plain(info.source)}")
+        st.caption(f"{plain(info.name)} · {t('built-in') if info.builtin else t('imported')} · {plain(info.source)}")
         c1, c2, c3, c4 = st.columns(4)
-        c1.metric("Nodes", f"{len(tax):,}")
-        c2.metric("Levels", tax.depth)
-        c3.metric("Leaves", f"{len(tax.leaves()):,}")
-        c4.metric("Languages", ", ".join(tax.languages))
+        c1.metric(t("Nodes"), f"{len(tax):,}")
+        c2.metric(t("Levels"), tax.depth)
+        c3.metric(t("Leaves"), f"{len(tax.leaves()):,}")
+        c4.metric(t("Languages"), ", ".join(tax.languages))
 
         browser = Browser(tax, lang, "taxonomies")
-        browser.search("Search by code or name (any language, accents and typos forgiven)", limit=25, table=True)
+        browser.search(t("Search by code or name (any language, accents and typos forgiven)"), limit=25, table=True)
 
-        st.subheader("Browse")
+        st.subheader(t("Browse"))
         browser.breadcrumb()
         current = browser.current
         if current is not None:
@@ -36,7 +37,7 @@ with page_context(needs_taxonomy=False) as ctx:
                 more = f" … and {count - 1 - len(other_paths):,} more paths" if count > len(other_paths) + 1 else ""
                 st.caption("Also under: " + plain("; ".join(" › ".join(n.name(lang) for n in p) for p in other_paths))
                            + more)
-            st.write(f"Level {tax.level(current)} · {len(tax.descendants(current)):,} nodes below")
+            st.write(t("Level {0} · {1:,} nodes below").format(tax.level(current), len(tax.descendants(current))))
             if len(node.names) > 1:
                 st.markdown(" · ".join(f"**{plain(k)}**: {plain(v)}" for k, v in node.names.items()))
             if node.description:
@@ -45,25 +46,25 @@ with page_context(needs_taxonomy=False) as ctx:
             st.write(f"{'Children' if current else 'Top level'} ({len(tax.children(current))}):")
             browser.children(columns=3, limit=60)
         elif current is not None:
-            st.caption("A leaf: no children.")
+            st.caption(t("A leaf: no children."))
 
-        st.download_button("Download this taxonomy as CSV", data=taxonomy_to_csv(tax), file_name=f"{tax.id}.csv",
+        st.download_button(t("Download this taxonomy as CSV"), data=taxonomy_to_csv(tax), file_name=f"{tax.id}.csv",
                            mime="text/csv", key="taxonomies.download")
 
     # ----------------------------------------------------------------------------- import
     st.divider()
-    st.subheader("Import a taxonomy")
-    st.caption("CSV (code, parent, name_en, name_hu…, description; several parents separated by '|'), "
-               "JSON (a node list or a nested tree) or SKOS Turtle (.ttl, as Annif uses).")
-    upload = st.file_uploader("Taxonomy file", type=["csv", "tsv", "txt", "json", "ttl"], key="taxonomies.upload")
+    st.subheader(t("Import a taxonomy"))
+    st.caption(t("CSV (code, parent, name_en, name_hu…, description; several parents separated by '|'), "
+               "JSON (a node list or a nested tree) or SKOS Turtle (.ttl, as Annif uses)."))
+    upload = st.file_uploader(t("Taxonomy file"), type=["csv", "tsv", "txt", "json", "ttl"], key="taxonomies.upload")
     c1, c2 = st.columns(2)
-    new_name = c1.text_input("Name", key="taxonomies.new_name", placeholder="default: the file name")
-    new_id = c2.text_input("Id (short, unique)", key="taxonomies.new_id", placeholder="default: from the name")
-    replace = st.checkbox("Replace a stored taxonomy with the same id", key="taxonomies.replace")
-    if st.button("Import taxonomy", disabled=upload is None, key="taxonomies.import"):
+    new_name = c1.text_input(t("Name"), key="taxonomies.new_name", placeholder=t("default: the file name"))
+    new_id = c2.text_input(t("Id (short, unique)"), key="taxonomies.new_id", placeholder=t("default: from the name"))
+    replace = st.checkbox(t("Replace a stored taxonomy with the same id"), key="taxonomies.replace")
+    if st.button(t("Import taxonomy"), disabled=upload is None, key="taxonomies.import"):
         with show_errors():
             imported = read_taxonomy(upload.getvalue(), upload.name, id=new_id.strip() or None,
                                      name=new_name.strip() or None)
             ctx.db.save_taxonomy(imported, replace=replace)
-            st.success(f"Imported '{plain(imported.name)}' ({plain(imported.id)}): {len(imported):,} nodes, "
-                       f"{imported.depth} levels.")
+            st.success(t("Imported '{0}' ({1}): {2:,} nodes, {3} levels.").format(
+                    plain(imported.name), plain(imported.id), len(imported), imported.depth))

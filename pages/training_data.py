@@ -7,29 +7,31 @@ import streamlit as st
 from core.work.final_codes import PROVENANCE, final_codes, final_codes_bytes
 from core.work.training_data import FORMATS, ExportFilter, category_counts, labelled_frame, split, to_bytes
 from ui.common import page_context, plain
+from ui.i18n import t, translated
 from ui.widgets import XLSX_MIME
 
 with page_context() as ctx:
     state, db, tax = ctx.state, ctx.db, ctx.tax
-    st.title("Training data")
-    st.caption(f"Labels in {plain(tax.name)} as training files. Each record's current label per annotator is derived "
-               "from the event log (undone actions excluded; rejected records carry no label).")
+    st.title(t("Training data"))
+    st.caption(t("Labels in {0} as training files. Each record's current label per annotator is derived from the "
+                 "event log (undone actions excluded; rejected records carry no label).").format(plain(tax.name)))
 
     c1, c2, c3 = st.columns(3)
-    annotators = c1.multiselect("Annotators (none chosen: everyone)", db.annotators(tax.id), key="training.annotators")
-    dates = c2.date_input("Labelled between", value=(), key="training.dates",
-                          help="Leave empty for all time; choose a start and an end day.")
-    level = c3.selectbox("Cut codes at level", ["as labelled", *range(1, tax.depth + 1)], key="training.level")
+    annotators = c1.multiselect(t("Annotators (none chosen: everyone)"), db.annotators(tax.id),
+                                key="training.annotators")
+    dates = c2.date_input(t("Labelled between"), value=(), key="training.dates",
+                          help=t("Leave empty for all time; choose a start and an end day."))
+    level = c3.selectbox(t("Cut codes at level"), ["as labelled", *range(1, tax.depth + 1)], key="training.level")
     c4, c5, c6 = st.columns(3)
-    per_record = c4.radio("Rows", ["latest", "all"], key="training.per_record",
-                          format_func={"latest": "One per record (latest label)",
-                                       "all": "One per record and annotator"}.get)
-    include_machine = c5.checkbox("Include machine-accepted labels", key="training.machine")
-    include_imported = c6.checkbox("Include labels from imported files", key="training.imported")
+    per_record = c4.radio(t("Rows"), ["latest", "all"], key="training.per_record",
+                          format_func={"latest": t("One per record (latest label)"),
+                                       "all": t("One per record and annotator")}.get)
+    include_machine = c5.checkbox(t("Include machine-accepted labels"), key="training.machine")
+    include_imported = c6.checkbox(t("Include labels from imported files"), key="training.imported")
     s1, s2, s3 = st.columns(3)
-    validation = s1.slider("Validation share", 0.0, 0.4, 0.1, 0.05, key="training.validation")
-    test = s2.slider("Test share", 0.0, 0.4, 0.1, 0.05, key="training.test")
-    seed = s3.number_input("Random seed", 0, 10**6, 0, key="training.seed")
+    validation = s1.slider(t("Validation share"), 0.0, 0.4, 0.1, 0.05, key="training.validation")
+    test = s2.slider(t("Test share"), 0.0, 0.4, 0.1, 0.05, key="training.test")
+    seed = s3.number_input(t("Random seed"), 0, 10**6, 0, key="training.seed")
 
     since = until = ""
     if isinstance(dates, (list, tuple)) and len(dates) == 2:
@@ -43,34 +45,34 @@ with page_context() as ctx:
     frame = split(frame, validation=validation, test=test, seed=int(seed))
 
     if frame.empty:
-        st.info("No labels match these filters yet. Label records on the Annotate page.")
+        st.info(t("No labels match these filters yet. Label records on the Annotate page."))
     else:
         m1, m2, m3, m4 = st.columns(4)
-        m1.metric("Rows", f"{len(frame):,}")
-        m2.metric("Records", f"{frame['record_id'].nunique():,}")
-        m3.metric("Categories", f"{frame['codes'].explode().nunique():,}")
-        m4.metric("Annotators", f"{frame['annotator'].nunique():,}")
-        st.markdown("**Examples per category**")
+        m1.metric(t("Rows"), f"{len(frame):,}")
+        m2.metric(t("Records"), f"{frame['record_id'].nunique():,}")
+        m3.metric(t("Categories"), f"{frame['codes'].explode().nunique():,}")
+        m4.metric(t("Annotators"), f"{frame['annotator'].nunique():,}")
+        st.markdown(t("**Examples per category**"))
         st.dataframe(category_counts(frame, tax, lang=state.lang), hide_index=True, width="stretch",
                      key="training.counts")
-        fmt = st.selectbox("Format", list(FORMATS), format_func=FORMATS.get, key="training.format")
+        fmt = st.selectbox(t("Format"), list(FORMATS), format_func=translated(FORMATS).get, key="training.format")
         ext = {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet", "hf": "zip"}[fmt]
         mime = {"csv": "text/csv", "jsonl": "application/jsonl", "parquet": "application/octet-stream",
                 "hf": "application/zip"}[fmt]
-        st.download_button(f"Download {FORMATS[fmt]}", data=to_bytes(frame, fmt),
+        st.download_button(t("Download {0}").format(FORMATS[fmt]), data=to_bytes(frame, fmt),
                            file_name=f"{tax.id}-training-{dt.date.today().isoformat()}-log-"
                                      f"{db.chain_head()[:12] or 'empty-log'}.{ext}", mime=mime,
                            key="training.download", type="primary")
-        with st.expander("Preview"):
+        with st.expander(t("Preview")):
             st.dataframe(frame.head(50), hide_index=True, width="stretch", key="training.preview")
 
     st.divider()
-    st.subheader("Final codes for the catalogue")
-    st.caption("Every record's final code with where it comes from: an expert's label before a machine-accepted "
-               "one, before the label it was imported with.")
+    st.subheader(t("Final codes for the catalogue"))
+    st.caption(t("Every record's final code with where it comes from: an expert's label before a machine-accepted "
+               "one, before the label it was imported with."))
     final = final_codes(db, tax, lang=state.lang)
     if final.empty:
-        st.caption("No record has a code yet.")
+        st.caption(t("No record has a code yet."))
     else:
         counts = final["provenance"].value_counts()
         st.write(" · ".join(f"{counts.get(p, 0):,} {p}" for p in PROVENANCE))
@@ -80,5 +82,5 @@ with page_context() as ctx:
         f1.download_button("CSV", final_codes_bytes(final, "csv"), f"{stem}.csv", "text/csv", key="training.final.csv")
         f2.download_button("XLSX", final_codes_bytes(final, "xlsx"), f"{stem}.xlsx", XLSX_MIME,
                            key="training.final.xlsx")
-        f3.download_button("JSONL", final_codes_bytes(final, "jsonl"), f"{stem}.jsonl", "application/jsonl",
+        f3.download_button(t("JSONL"), final_codes_bytes(final, "jsonl"), f"{stem}.jsonl", "application/jsonl",
                            key="training.final.jsonl")

@@ -1,6 +1,7 @@
 """Browser journey: the real app under `streamlit run`, driven in Debian Chromium via Playwright."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -8,6 +9,7 @@ import time
 import urllib.request
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import ROOT
 
@@ -190,6 +192,22 @@ def test_performance_dashboard_screenshot(app_url, browser, output_dir):
         chart.wait_for()
         page.locator("[data-testid='stVegaLiteChart'] svg, [data-testid='stVegaLiteChart'] canvas").first.wait_for()
         assert chart.bounding_box()["height"] > 150
+        # a click on a bubble selects its category: the bubble with the most gold records that is not
+        # selected already; the page then names its gold count, and the queue it opens holds at least those
+        category = page.get_by_role("combobox", name="Category")
+        bubbles = page.locator("[data-testid='stVegaLiteChart'] .mark-symbol path[aria-label*='code: ']")
+        fields = [dict(part.split(": ", 1) for part in label.split("; ") if ": " in part)
+                  for label in bubbles.evaluate_all("els => els.map(e => e.getAttribute('aria-label'))")]
+        chosen = max((i for i, f in enumerate(fields) if f["code"] not in category.input_value()),
+                     key=lambda i: int(fields[i]["gold records"]))
+        code, name, gold = fields[chosen]["code"], fields[chosen]["name"], int(fields[chosen]["gold records"])
+        assert gold > 0
+        bubbles.nth(chosen).click(force=True)
+        expect(category).to_have_value(re.compile(re.escape(code) + ".*" + re.escape(name)))
+        page.get_by_text(f"{gold} gold records · predicted").wait_for()
+        opened = page.get_by_role("button", name=re.compile(r"Open these [0-9,]+ records in Annotate"))
+        assert int(re.search(r"these ([0-9,]+) records", opened.inner_text()).group(1).replace(",", "")) >= gold
+        page.screenshot(path=str(output_dir / "performance-bubble-clicked.png"))
         page.get_by_role("tab", name="Models").click()
         page.get_by_role("button", name="Chart PNG").wait_for()
         page.get_by_role("heading", name="Performance").scroll_into_view_if_needed()

@@ -111,6 +111,428 @@ HU = {
     "labelling, since every label records who made it.":
         "Írja be a nevét az oldalsávban (vagy a Kezdőlapon): a munkasor akkor nyílik meg, ha a munkapad tudja, ki "
         "címkéz, mert minden címke rögzíti, ki adta.",
+    # Annotate (the queue panel and the card)
+    "Predicted category (with everything below it)": "Javasolt kategória (mindennel alatta)",
+    "Orders the queue and makes the suggestions. Best held-out F1 first.":
+        "Ez rendezi a munkasort és adja a javaslatokat. Elöl a legjobb teszt-F1.",
+    "**Assign records** from the open queue": "**Rekordok kiosztása** a nyitott munkasorból",
+    "How many": "Hányat",
+    "Assign": "Kiosztás",
+    "Find a record by id or words": "Rekord keresése azonosító vagy szavak alapján",
+    "Found": "Találatok",
+    "Open this record": "Rekord megnyitása",
+    "Import batch": "Importálási köteg",
+    "No record matches.": "Nincs ilyen rekord.",
+    "Collect several codes, then save them together.": "Gyűjtsön össze több kódot, majd mentse őket együtt.",
+    "Clear": "Törlés",
+    "Language": "Nyelv",
+    "To annotator": "Kinek",
+    "Id or words": "Azonosító vagy szavak",
+    "Add": "Hozzáadás",
+    "Assigned {0} record(s) to {1}.": "{0} rekord kiosztva neki: {1}.",
+    "e.g. W2034 or oktatás": "pl. W2034 vagy oktatás",
+    "**Keywords:** {0}": "**Kulcsszavak:** {0}",
+    "{0} less likely suggestion(s) hidden (together {1:.0%}); the hierarchy browser shows every node's score.":
+        "{0} kevésbé valószínű javaslat elrejtve (együtt {1:.0%}); a hierarchiaböngésző minden csomópont "
+        "pontszámát mutatja.",
+    "Save {0} code(s)": "{0} kód mentése",
+    "Enter your name in the sidebar to see the records assigned to you.":
+        "Írja be a nevét az oldalsávban, hogy lássa a neki kiosztott rekordokat.",
+    "Accept {0}: {1}": "Elfogadás {0}: {1}",
+    # Bulk classify
+    "Codes per record (top-k)": "Kód rekordonként (top-k)",
+    "Leave out codes scoring below": "Ennél kisebb pontszámú kódok elhagyása",
+    "Report at level": "Eredmény ezen a szinten",
+    "Bad rows": "Hibás sorok",
+    "Long texts": "Hosszú szövegek",
+    "Start job": "Feladat indítása",
+    "Download CSV": "CSV letöltése",
+    "Download XLSX": "XLSX letöltése",
+    "Triage by confidence": "Szétválogatás megbízhatóság szerint",
+    "Records the model is sure of are accepted as machine labels (recorded as machine-accepted, never as an "
+    "expert's); the rest wait in the expert queue on the Annotate page. Records in a language the model was not "
+    "trained for always go to the experts.":
+        "Azokat a rekordokat, amelyekben a modell biztos, gépi címkeként elfogadja (gépi elfogadásként rögzítve, "
+        "sosem szakértőiként); a többi a Címkézés oldal szakértői munkasorában vár. Azok a rekordok, amelyek "
+        "nyelvére a modellt nem tanították, mindig a szakértőkhöz kerülnek.",
+    "Rule": "Szabály",
+    "Apply triage": "Szétválogatás alkalmazása",
+    "Undo this model's triage": "A modell szétválogatásának visszavonása",
+    "Models of several taxonomies may run in one job (e.g. FORD and CAP): each writes its own taxonomy's codes, "
+    "and models on the same encoder read each record once.":
+        "Egy feladatban több osztályozási rendszer modellje is futhat (pl. FORD és CAP): mindegyik a saját "
+        "rendszerének kódjait írja, az azonos kódolójú modellek pedig minden rekordot egyszer olvasnak.",
+    "Job": "Feladat",
+    "Cancel": "Leállítás",
+    "Resume": "Folytatás",
+    "Retry": "Újra",
+    "Allowed error (miscoverage)": "Megengedett hiba (lefedetlenség)",
+    "New job": "Új feladat",
+    "No jobs yet.": "Még nincs feladat.",
+    "Run a failed or cancelled job on from where it stopped":
+        "Hibás vagy leállított feladat folytatása onnan, ahol megállt",
+    "Results of job #{0}": "A(z) #{0} feladat eredménye",
+    "Preview: per category, and a sample of what would be accepted":
+        "Előnézet: kategóriánként, és minta abból, amit elfogadna",
+    "Classify whole files into {0}. A job runs in its own process: it goes on when you close the tab, can be "
+    "cancelled, and resumes where it stopped after a crash or restart.":
+        "Teljes fájlok besorolása ebbe: {0}. A feladat saját folyamatban fut: a lap bezárása után is folytatódik, "
+        "leállítható, és összeomlás vagy újraindítás után ott folytatódik, ahol abbamaradt.",
+    "{0:,} records machine-accepted; {1:,} wait in the expert queue (Annotate → By import batch #{2}).":
+        "{0:,} rekord gépileg elfogadva; {1:,} a szakértői munkasorban vár (Címkézés → Importálási köteg "
+        "szerint #{2}).",
+    "{0:,} machine-accepted labels undone (each by an undo event); those records wait in the expert queue again.":
+        "{0:,} gépileg elfogadott címke visszavonva (mindegyik egy visszavonási eseménnyel); ezek a rekordok ismét "
+        "a szakértői munkasorban várnak.",
+    "Job #{0} started.": "A(z) #{0} feladat elindult.",
+    "#{0} {1} · {2:,} of {3:,} rows · {4:,.1f} records/s · ETA {5}":
+        "#{0} {1} · {2:,} / {3:,} sor · {4:,.1f} rekord/s · hátralévő idő {5}",
+    "{0:,} record(s) could not be classified: their rows carry an error cell in the results; the job went on.":
+        "{0:,} rekordot nem sikerült besorolni: soraikban hibacella áll az eredményben; a feladat folytatódott.",
+    "{0} carries no held-out records to calibrate a guarantee on (a zero-shot or multi-label model): it "
+    "machine-accepts nothing. Use per-category thresholds, or a trained version.":
+        "A(z) {0} nem hordoz teszt-rekordokat, amelyekre garanciát lehetne kalibrálni (példa nélküli vagy "
+        "többcímkés modell): semmit sem fogad el gépileg. Használjon kategóriánkénti küszöböket vagy egy tanított "
+        "változatot.",
+    "A record is accepted when its {0:.0%} prediction set is a single code: its top score reaches {1:.3f} and its "
+    "second does not. On {2:,} held-out records used neither for training nor for calibration, the sets held the "
+    "right code for {3:.1%} (the guarantee: at least {4:.0%}), {5:.0%} would be accepted, with a measured error of "
+    "**{6}** (calibrated on {7:,} others).":
+        "Egy rekordot akkor fogad el, ha {0:.0%}-os előrejelzési halmaza egyetlen kód: a legjobb pontszáma eléri a "
+        "{1:.3f} értéket, a második nem. {2:,} teszt-rekordon (sem tanításra, sem kalibrálásra nem használtuk őket) "
+        "a halmazok {3:.1%}-ban tartalmazták a helyes kódot (a garancia: legalább {4:.0%}), {5:.0%} lenne "
+        "elfogadva, **{6}** mért hibával ({7:,} másik rekordon kalibrálva).",
+    "Job #{0} is {1}: these are its partial results ({2:,} of {3:,} rows classified; the rest have empty cells). "
+    "Retry it to finish.":
+        "A(z) #{0} feladat állapota: {1}; ez a részeredménye ({2:,} / {3:,} sor besorolva; a többi cella üres). "
+        "Indítsa újra a befejezéshez.",
+    # Import
+    "Bibliographic records or political texts: CSV/TSV (encoding and delimiter detected), XLSX, JSONL or Parquet. "
+    "An import either completes or writes nothing.":
+        "Bibliográfiai rekordok vagy politikai szövegek: CSV/TSV (a kódolást és az elválasztót felismeri), XLSX, "
+        "JSONL vagy Parquet. Az importálás vagy teljesen lefut, vagy semmit sem ír.",
+    "Imports in this workspace": "Importálások ezen a munkaterületen",
+    "Reading options (detected automatically)": "Olvasási beállítások (automatikusan felismerve)",
+    "Format": "Formátum",
+    "Encoding": "Kódolás",
+    "Delimiter": "Elválasztó",
+    "Column mapping": "Oszlopok megfeleltetése",
+    "Records for taxonomy": "Rekordok ehhez az osztályozási rendszerhez",
+    "Language for rows without one": "Nyelv a nyelv nélküli sorokhoz",
+    "Domain for rows without one": "Terület a terület nélküli sorokhoz",
+    "When a row is bad": "Hibás sor esetén",
+    "Leave out rows whose text another collection has": "Egy másik gyűjteményben már meglévő szövegű sorok elhagyása",
+    "Nothing imported yet.": "Még nincs importálás.",
+    "Sheet": "Munkalap",
+    "Choose (labels are checked against it)": "Válasszon (a címkéket ehhez ellenőrzi)",
+    "The annotation queues of other taxonomies leave these records out; label codes in the file are checked "
+    "against it.":
+        "A többi osztályozási rendszer munkasorai kihagyják ezeket a rekordokat; a fájl címkekódjait ehhez "
+        "ellenőrzi.",
+    "Choose the taxonomy these records are for (or 'Any taxonomy') to import them.":
+        "Válassza ki, melyik osztályozási rendszerhez tartoznak a rekordok (vagy 'Any taxonomy'), és importálja "
+        "őket.",
+    "The workbook has several sheets: choose the one with the records.":
+        "A munkafüzetben több munkalap van: válassza ki a rekordokat tartalmazót.",
+    "The file has a label column: choose the taxonomy its codes belong to.":
+        "A fájlban van címkeoszlop: válassza ki az osztályozási rendszert, amelyhez a kódjai tartoznak.",
+    "Importing…": "Importálás…",
+    "{0:,} records in all.": "Összesen {0:,} rekord.",
+    "Delete an import": "Importálás törlése",
+    "Its records leave every queue, export and chart; their predictions and bulk results go. The annotation log "
+    "is never edited: each deletion is an event of its own.":
+        "Rekordjai minden munkasorból, exportból és diagramból kikerülnek; előrejelzéseik és tömeges eredményeik "
+        "törlődnek. A címkézési naplót semmi sem írja át: minden törlés önálló esemény.",
+    "Yes, delete it": "Igen, törlöm",
+    "Delete": "Törlés",
+    "{0} row(s) left out or with notes:": "{0} sor kimaradt vagy megjegyzést kapott:",
+    "Import #{0} deleted: {1:,} records.": "A(z) #{0} importálás törölve: {1:,} rekord.",
+    "Importing… {0:,} rows read": "Importálás… {0:,} sor beolvasva",
+    # Models
+    "Try a text": "Próbáljon ki egy szöveget",
+    "Add a model folder": "Modellmappa hozzáadása",
+    "Copy an exported model folder (ONNX or transformers files with workbench.json) into the models folder, then "
+    "check it here.":
+        "Másoljon egy exportált modellmappát (ONNX vagy transformers fájlok workbench.json-nal) a modellek "
+        "mappájába, majd ellenőrizze itt.",
+    "Folder (inside the models folder)": "Mappa (a modellek mappáján belül)",
+    "Check and add": "Ellenőrzés és hozzáadás",
+    "No model folders yet. The set-up builds the default models (scripts/build_models.py).":
+        "Még nincs modellmappa. A telepítés építi fel az alapmodelleket (scripts/build_models.py).",
+    "Title, abstract or keywords": "Cím, kivonat vagy kulcsszavak",
+    "Suggestions": "Javaslatok",
+    "Read long texts in overlapping windows": "Hosszú szövegek olvasása átfedő ablakokban",
+    "No usable model.": "Nincs használható modell.",
+    "Model folders are read from {0}": "A modellmappák helye: {0}",
+    "What a model can and cannot suggest": "Mit javasolhat egy modell, és mit nem",
+    "e.g. The effect of minimum wages on youth unemployment":
+        "pl. A minimálbér hatása a fiatalok munkanélküliségére",
+    "**Held-out figures per category**": "**Teszteredmények kategóriánként**",
+    "**Languages:** {0} · **runtime:** {1} · **codes:** {2}": "**Nyelvek:** {0} · **futtatókörnyezet:** {1} · "
+                                                               "**kódok:** {2}",
+    "A workspace version: its figures per category are on today's evaluation set below (Compare per category).":
+        "Munkaterületi változat: kategóriánkénti eredményei lent, a mai értékelő halmazon láthatók "
+        "(Összevetés kategóriánként).",
+    "Texts longer than {0} tokens are read in windows whose scores are averaged, instead of being cut at the max "
+    "length.":
+        "A(z) {0} tokennél hosszabb szövegeket ablakokban olvassa, és a pontszámokat átlagolja, ahelyett hogy a "
+        "legnagyobb hossznál levágná.",
+    "Model '{0}' names taxonomy '{1}', which is not stored here.":
+        "A(z) '{0}' modell a(z) '{1}' osztályozási rendszert nevezi meg, amely itt nincs tárolva.",
+    "Model '{0}' {1} works: {2} codes of {3}.": "A(z) '{0}' {1} modell működik: {2} kód ebből: {3}.",
+    "**Cannot suggest {0:,} of {1:,} nodes** of {2} (no training example, or deeper than its codes); the "
+    "hierarchy browser marks them as not scored.":
+        "**{1:,} csomópontból {0:,} nem javasolható** ({2}; nincs tanítópélda, vagy mélyebb a kódjainál); a "
+        "hierarchiaböngésző pontszám nélkülinek jelöli őket.",
+    "{0} output code(s) are not in the taxonomy and will be dropped: {1}":
+        "{0} kimeneti kód nincs az osztályozási rendszerben, ezeket elhagyja: {1}",
+    # Performance
+    "Chart PNG": "Diagram PNG",
+    "Chart SVG": "Diagram SVG",
+    "Category": "Kategória",
+    "Models (the first one is charted)": "Modellek (az elsőt ábrázolja)",
+    "Gold labels": "Etalon címkék",
+    "Only these experts' labels": "Csak ezeknek a szakértőknek a címkéi",
+    "Level": "Szint",
+    "Green from F1": "Zöld ettől az F1-től",
+    "Yellow from F1": "Sárga ettől az F1-től",
+    "A file with text columns and a column of gold codes (several separated by '|' or ';'): the model classifies "
+    "every row and the figures come back as a table (CSV, XLSX, JSON).":
+        "Szövegoszlopokat és egy etalon kódoszlopot tartalmazó fájl (több kód '|' vagy ';' jellel elválasztva): "
+        "a modell minden sort besorol, az eredmény táblázatként érkezik (CSV, XLSX, JSON).",
+    "Fields shown": "Megjelenített területek",
+    "Weighted F1 per language (rows) and domain (columns)": "Súlyozott F1 nyelvenként (sorok) és területenként "
+                                                            "(oszlopok)",
+    "**Expert vs model, per category (Cohen's kappa)**": "**Szakértő és modell, kategóriánként (Cohen-féle kappa)**",
+    "**Expert vs expert** (records labelled by both)": "**Szakértő és szakértő** (mindkettejük által címkézett "
+                                                       "rekordok)",
+    "Per": "Bontás",
+    "Does a confidence of 80 % mean right 8 times in 10? Each point is a bin of the models' top-1 confidence on "
+    "the gold records: on the dashed line, confidence means what it says.":
+        "A 80 %-os megbízhatóság azt jelenti, hogy tízből nyolcszor helyes? Minden pont a modellek legjobb "
+        "javaslatának megbízhatósági sávja az etalon rekordokon: a szaggatott vonalon a megbízhatóság azt jelenti, "
+        "amit mond.",
+    "No gold labels yet: label records on the Annotate page, or import records with their labels (choose 'Labels "
+    "in imported files' above).":
+        "Még nincs etalon címke: címkézzen rekordokat a Címkézés oldalon, vagy importáljon rekordokat a "
+        "címkéikkel (fent: 'Labels in imported files').",
+    "Evaluate": "Értékelés",
+    "Classifying the file…": "A fájl besorolása…",
+    "Size: gold records of the category · faded: fewer than {0} gold records (uncertain figures) · shape and "
+    "colour: the F1 band.":
+        "Méret: a kategória etalon rekordjai · halvány: {0}-nál kevesebb etalon rekord (bizonytalan eredmény) · "
+        "alak és szín: az F1 sávja.",
+    "Open these {0:,} records in Annotate": "Ez a(z) {0:,} rekord megnyitása a Címkézésben",
+    "No data.": "Nincs adat.",
+    "No record has labels from two experts yet.": "Még nincs két szakértő által címkézett rekord.",
+    "{0}: where the models are good, mediocre or bad, and where there is no gold data.":
+        "{0}: hol jók, közepesek vagy gyengék a modellek, és hol nincs etalon adat.",
+    "{0:,} gold records in or predicted into this category: {1:,} with it as gold, {2:,} more the model put "
+    "there.":
+        "{0:,} etalon rekord ebben a kategóriában vagy ide jósolva: {1:,} etalonként ide tartozik, további {2:,} "
+        "rekordot a modell sorolt ide.",
+    "{0} has scored none of the {1:,} gold records yet.": "A(z) {0} még egyet sem pontozott a(z) {1:,} etalon "
+                                                          "rekordból.",
+    "{0:,} row(s) had no gold code of {1} and were left out.":
+        "{0:,} sorban nem volt {1} etalon kód, ezek kimaradtak.",
+    "{0:,} of the {1:,} evaluated rows are texts {2} was trained on: its figures on them are optimistic. Evaluate "
+    "on records it has not seen.":
+        "A(z) {1:,} értékelt sorból {0:,} olyan szöveg, amelyen a(z) {2} tanult: ezeken mért eredményei "
+        "túl kedvezőek. Értékelje olyan rekordokon, amelyeket nem látott.",
+    "{0:,} row(s) had no text for the model and were left out.":
+        "{0:,} sorban nem volt szöveg a modell számára, ezek kimaradtak.",
+    "{0:,} categories at this level: choose the fields to draw.":
+        "{0:,} kategória van ezen a szinten: válassza ki a megrajzolandó területeket.",
+    "**Per {0}**": "**{0} szerint**",
+    # Taxonomies
+    "Import a taxonomy": "Osztályozási rendszer importálása",
+    "CSV (code, parent, name_en, name_hu…, description; several parents separated by '|'), JSON (a node list or "
+    "a nested tree) or SKOS Turtle (.ttl, as Annif uses).":
+        "CSV (code, parent, name_en, name_hu…, description; több szülő '|' jellel elválasztva), JSON "
+        "(csomópontlista vagy beágyazott fa) vagy SKOS Turtle (.ttl, ahogy az Annif használja).",
+    "Taxonomy file": "Osztályozási rendszer fájlja",
+    "Name": "Név",
+    "Id (short, unique)": "Azonosító (rövid, egyedi)",
+    "Replace a stored taxonomy with the same id": "Az azonos azonosítójú tárolt rendszer cseréje",
+    "Import taxonomy": "Importálás",
+    "No taxonomy is stored yet: import one below.": "Még nincs tárolt osztályozási rendszer: importáljon egyet lent.",
+    "Nodes": "Csomópontok",
+    "Levels": "Szintek",
+    "Leaves": "Levelek",
+    "Languages": "Nyelvek",
+    "Browse": "Böngészés",
+    "Download this taxonomy as CSV": "Letöltés CSV-ként",
+    "default: the file name": "alapértelmezés: a fájl neve",
+    "default: from the name": "alapértelmezés: a névből",
+    "A leaf: no children.": "Levél: nincs gyermeke.",
+    "Level {0} · {1:,} nodes below": "{0}. szint · alatta {1:,} csomópont",
+    "Imported '{0}' ({1}): {2:,} nodes, {3} levels.": "Importálva: '{0}' ({1}): {2:,} csomópont, {3} szint.",
+    # Training data
+    "Annotators (none chosen: everyone)": "Címkézők (ha senki sincs kiválasztva: mindenki)",
+    "Labelled between": "Címkézés ideje",
+    "Cut codes at level": "Kódok levágása ezen a szinten",
+    "Rows": "Sorok",
+    "Include machine-accepted labels": "A gépileg elfogadott címkékkel együtt",
+    "Include labels from imported files": "Az importált fájlok címkéivel együtt",
+    "Validation share": "Validációs arány",
+    "Test share": "Tesztarány",
+    "Random seed": "Véletlenmag",
+    "Final codes for the catalogue": "Végleges kódok a katalógushoz",
+    "Every record's final code with where it comes from: an expert's label before a machine-accepted one, before "
+    "the label it was imported with.":
+        "Minden rekord végleges kódja a forrásával: a szakértő címkéje előbbre való a gépileg elfogadottnál, az "
+        "pedig az importált címkénél.",
+    "Leave empty for all time; choose a start and an end day.":
+        "Hagyja üresen a teljes időszakhoz; vagy válasszon kezdő és záró napot.",
+    "No labels match these filters yet. Label records on the Annotate page.":
+        "Ezekhez a szűrőkhöz még nincs címke. Címkézzen rekordokat a Címkézés oldalon.",
+    "Records": "Rekordok",
+    "Categories": "Kategóriák",
+    "Annotators": "Címkézők",
+    "**Examples per category**": "**Példák kategóriánként**",
+    "No record has a code yet.": "Még egyik rekordnak sincs kódja.",
+    "Labels in {0} as training files. Each record's current label per annotator is derived from the event log "
+    "(undone actions excluded; rejected records carry no label).":
+        "A(z) {0} címkéi tanítófájlként. Minden rekord címkézőnkénti aktuális címkéje az eseménynaplóból adódik "
+        "(a visszavont lépések nélkül; az elutasított rekordoknak nincs címkéje).",
+    "Preview": "Előnézet",
+    "Download {0}": "{0} letöltése",
+    # Learning (Models and Annotate)
+    "**Train a new version** from this workspace's expert labels (the evaluation set is never trained on)":
+        "**Új változat tanítása** a munkaterület szakértői címkéiből (az értékelő halmazon sosem tanul)",
+    "Kind": "Fajta",
+    "Include imported labels": "Az importált címkékkel együtt",
+    "Only language (ISO code)": "Csak ez a nyelv (ISO-kód)",
+    "Train": "Tanítás",
+    "Retrain automatically every N new corrections (0: never)":
+        "Automatikus újratanítás minden N új javítás után (0: soha)",
+    "Compare per category on the evaluation set": "Összevetés kategóriánként az értékelő halmazon",
+    "For language (empty: all)": "Nyelvhez (üres: mind)",
+    "Promote even where categories drop": "Élesítés akkor is, ha kategóriák romlanak",
+    "Promote": "Élesítés",
+    "Roll back": "Visszaállítás",
+    "Retrain": "Újratanítás",
+    "Choose the team lead role in the sidebar to train, promote or roll back.":
+        "A tanításhoz, élesítéshez és visszaállításhoz válassza az oldalsávban a csoportvezető szerepkört.",
+    "No version trained in this workspace yet.": "Ezen a munkaterületen még nem tanítottak változatot.",
+    "Delete a version": "Változat törlése",
+    "Version": "Változat",
+    "{0:,} new expert correction(s) in {1} {2}; retrain?": "{0:,} új szakértői javítás itt: {1} {2}; újratanítja?",
+    "Train a new version in the background (TF-IDF, word + character n-grams) and evaluate it on the evaluation "
+    "set":
+        "Új változat tanítása a háttérben (TF-IDF, szó- és karakter-n-gramok) és értékelése az értékelő halmazon",
+    "Model versions · {0}": "Modellváltozatok · {0}",
+    "Versions trained when the evaluation set was smaller are compared on today's records; figures are kept until "
+    "the set grows again.":
+        "A kisebb értékelő halmaz idején tanított változatokat a mai rekordokon veti össze; az eredmények a "
+        "halmaz következő bővüléséig megmaradnak.",
+    "Evaluating…": "Értékelés…",
+    "“today”: on the {0:,} records of today's evaluation set; “when trained”: on the evaluation set as it was "
+    "when the version was trained.":
+        "„ma”: a mai értékelő halmaz {0:,} rekordján; „tanításkor”: az értékelő halmazon, ahogy a változat "
+        "tanításakor volt.",
+    "Delete its folder": "Mappájának törlése",
+    "Training job #{0} started: it runs in the background at a lower priority.":
+        "A(z) #{0} tanítási feladat elindult: a háttérben, kisebb prioritással fut.",
+    "Evaluate {0} version(s) on today's evaluation set ({1:,} records)":
+        "{0} változat értékelése a mai értékelő halmazon ({1:,} rekord)",
+    "{0:,} corrections since the model in use: automatic training job #{1} started.":
+        "{0:,} javítás a használt modell óta: elindult a(z) #{1} automatikus tanítási feladat.",
+    "Back to {0}": "Vissza erre: {0}",
+    # shared page parts
+    "Collection": "Gyűjtemény",
+    "Backup": "Biztonsági mentés",
+    "A consistent copy of the whole workspace, taken while it is in use, with the annotation log's chain head "
+    "written beside it (`python -m core verify` and `restore` use it).":
+        "A teljes munkaterület konzisztens másolata, használat közben készítve, mellette a címkézési napló "
+        "láncának feje (a `python -m core verify` és a `restore` használja).",
+    "Back up the workspace now": "Munkaterület mentése most",
+    "File": "Fájl",
+    "A record is identified by its collection and id: a new collection never merges with stored records; adding "
+    "to a stored one updates it.":
+        "Egy rekordot a gyűjteménye és az azonosítója azonosít: egy új gyűjtemény sosem olvad össze a tárolt "
+        "rekordokkal; egy tároltba való felvétel frissíti azt.",
+    "An id stored with other text": "Más szöveggel tárolt azonosító",
+    "Scoring…": "Pontozás…",
+    "Results": "Találatok",
+    "Open": "Megnyitás",
+    "File name or path": "Fájlnév vagy elérési út",
+    "intact": "ép",
+    "Name of the new collection": "Az új gyűjtemény neve",
+    "A collection named '{0}' exists: choose it above to add to it, or give another name.":
+        "Már van '{0}' nevű gyűjtemény: válassza ki fent, ha bővíteni akarja, vagy adjon más nevet.",
+    "Scoring {0:,} {1} with {2}…": "{0:,} {1} pontozása ezzel: {2}…",
+    "BROKEN at event {0}": "MEGSZAKADT a(z) {0}. eseménynél",
+    "Backed up to {0}: {1:,} events, chain {2}.": "Mentve ide: {0}: {1:,} esemény, a lánc {2}.",
+    "Nothing in {0} matches '{1}'.": "A(z) {0} rendszerben semmi sem felel meg ennek: '{1}'.",
+    "… and {0} more: search to reach them.": "… és még {0}: kereséssel érheti el őket.",
+    "Scored {0:,} of {1:,}": "Pontozva: {0:,} / {1:,}",
+    # choices
+    "Skip and list them": "Kihagyás és listázás",
+    "Stop the job": "A feladat leállítása",
+    "Cut at the model's max length": "Levágás a modell legnagyobb hosszánál",
+    "Read in windows, pool scores": "Olvasás ablakokban, pontszámok összevonása",
+    "With a guarantee (conformal)": "Garanciával (konformális)",
+    "Per-category thresholds": "Kategóriánkénti küszöbök",
+    "Import nothing and list the bad rows": "Semmit sem importál, listázza a hibás sorokat",
+    "Skip bad rows and import the rest": "A hibás sorokat kihagyja, a többit importálja",
+    "day": "nap",
+    "week": "hét",
+    "month": "hónap",
+    "One per record (latest label)": "Rekordonként egy (a legutóbbi címke)",
+    "One per record and annotator": "Rekordonként és címkézőnként egy",
+    "Upload": "Feltöltés",
+    "A file in the inbox folder (large files)": "Fájl a beérkező mappában (nagy fájlok)",
+    "Stop and list the rows": "Leállás és a sorok listázása",
+    "Update the stored record": "A tárolt rekord frissítése",
+    "Least confident first (margin)": "A legbizonytalanabbak elöl (különbség)",
+    "Least confident first (entropy)": "A legbizonytalanabbak elöl (entrópia)",
+    "By predicted category": "Javasolt kategória szerint",
+    "By import batch": "Importálási köteg szerint",
+    "By language": "Nyelv szerint",
+    "Assigned to me": "Nekem kiosztva",
+    "Review labelled records": "Címkézett rekordok áttekintése",
+    "Classifying": "Besorolás folyik",
+    "Importing the file": "A fájl importálása",
+    "Waiting to start": "Indulásra vár",
+    "Interrupted (the worker stopped): resume it": "Megszakadt (a feldolgozó leállt): folytassa",
+    "Cancelling…": "Leállítás…",
+    "Cancelled": "Leállítva",
+    "Done": "Kész",
+    "Failed": "Hibával leállt",
+    "Expert labels": "Szakértői címkék",
+    "Labels in imported files": "Az importált fájlok címkéi",
+    "Both (experts first)": "Mindkettő (a szakértőiek elöl)",
+    "JSON Lines": "JSON Lines",
+    "Hugging Face datasets folder (zip)": "Hugging Face datasets mappa (zip)",
+    "F1 (micro)": "F1 (mikro)",
+    "Macro F1": "Makro-F1",
+    "Weighted F1": "Súlyozott F1",
+    "Lenient F1": "Engedékeny F1",
+    "Hierarchical F1": "Hierarchikus F1",
+    "Per category": "Kategóriánként",
+    "Per level": "Szintenként",
+    "Language × domain": "Nyelv × terület",
+    "Agreement": "Egyetértés",
+    "Confusions": "Tévesztések",
+    "Trend": "Alakulás",
+    "Calibration": "Kalibráció",
+    "Evaluate a labelled file": "Címkézett fájl értékelése",
+    "Gold records": "Etalon rekordok",
+    "Rows evaluated": "Értékelt sorok",
+    "{0:,} {1} are not scored by {2} yet (about {3:,.0f} s).":
+        "{0:,} {1} pontozása a(z) {2} modellel még hátravan (kb. {3:,.0f} s).",
+    "Score them with {0}": "Pontozás ezzel: {0}",
+    "matching records": "megfelelő rekord",
+    "gold records": "etalon rekord",
+    "Opening the queue scores them when that takes under {0} s; otherwise score them here or as a bulk job.":
+        "A munkasor megnyitása pontozza őket, ha ez {0} s alatt megvan; különben pontozza itt vagy tömeges "
+        "feladatként.",
+    "Score {0:,} records now": "{0:,} rekord pontozása most",
+    "built-in": "beépített",
+    "imported": "importált",
+    "Search by code or name (any language, accents and typos forgiven)":
+        "Keresés kód vagy név szerint (bármely nyelven, ékezet és elírás megengedett)",
 }
 
 
@@ -123,3 +545,9 @@ def language() -> str:
 def t(text: str) -> str:
     """``text`` in the interface language (English when no Hungarian entry exists)."""
     return HU.get(text, text) if language() == "hu" else text
+
+
+def translated(mapping: dict) -> dict:
+    """``mapping`` with its texts in the interface language, for a ``format_func`` (translate when
+    drawing: a format function may run where the session is not known)."""
+    return {key: t(text) for key, text in mapping.items()}

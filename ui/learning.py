@@ -25,6 +25,7 @@ from core.work.versions import (
     versions_table,
 )
 from ui.common import PageContext, plain, show_errors
+from ui.i18n import t
 
 
 def is_lead(ctx: PageContext) -> bool:
@@ -41,12 +42,13 @@ def retrain_hint(ctx: PageContext, key: str) -> None:
     with show_errors():
         started = auto_retrain(ctx.db, ctx.tax.id, ctx.cfg.models_dir)
         if started:
-            st.toast(f"{count:,} corrections since the model in use: automatic training job #{started} started.")
+            st.toast(t("{0:,} corrections since the model in use: automatic training job #{1} started.").format(
+                    count, started))
     since = f"since {plain(name)} was trained" if name else "and the model in use was not trained on them"
     c1, c2 = st.columns([4, 1])
-    c1.caption(f"{count:,} new expert correction(s) in {plain(ctx.tax.name)} {since}; retrain?")
-    if is_lead(ctx) and c2.button("Retrain", key=f"{key}.retrain", help="Train a new version in the background "
-                                  "(TF-IDF, word + character n-grams) and evaluate it on the evaluation set"):
+    c1.caption(t("{0:,} new expert correction(s) in {1} {2}; retrain?").format(count, plain(ctx.tax.name), since))
+    if is_lead(ctx) and c2.button(t("Retrain"), key=f"{key}.retrain", help=t("Train a new version in the background "
+                                  "(TF-IDF, word + character n-grams) and evaluate it on the evaluation set")):
         start_training(ctx, TrainOptions("tfidf"))
 
 
@@ -54,28 +56,28 @@ def start_training(ctx: PageContext, options: TrainOptions) -> None:
     with show_errors():
         job_id = create_training_job(ctx.db, ctx.tax.id, options, ctx.cfg.models_dir, ctx.state.user or "lead")
         launch_training(ctx.db.path, job_id)
-        st.toast(f"Training job #{job_id} started: it runs in the background at a lower priority.")
+        st.toast(t("Training job #{0} started: it runs in the background at a lower priority.").format(job_id))
 
 
 def train_form(ctx: PageContext) -> None:
-    st.markdown("**Train a new version** from this workspace's expert labels (the evaluation set is never "
-                "trained on)")
+    st.markdown(t("**Train a new version** from this workspace's expert labels (the evaluation set is never "
+                "trained on)"))
     c1, c2, c3, c4 = st.columns(4)
-    kind = c1.selectbox("Kind", list(KINDS), format_func=lambda k: f"{k}: {KIND_HELP[k]}", key="versions.kind")
-    imported = c2.checkbox("Include imported labels", key="versions.imported")
-    machine = c3.checkbox("Include machine-accepted labels", key="versions.machine")
-    language = c4.text_input("Only language (ISO code)", key="versions.language", max_chars=8)
+    kind = c1.selectbox(t("Kind"), list(KINDS), format_func=lambda k: f"{k}: {KIND_HELP[k]}", key="versions.kind")
+    imported = c2.checkbox(t("Include imported labels"), key="versions.imported")
+    machine = c3.checkbox(t("Include machine-accepted labels"), key="versions.machine")
+    language = c4.text_input(t("Only language (ISO code)"), key="versions.language", max_chars=8)
     lead = is_lead(ctx)
-    if st.button("Train", key="versions.train", type="primary", disabled=not lead,
+    if st.button(t("Train"), key="versions.train", type="primary", disabled=not lead,
                  help=None if lead else "Training, promoting and rolling back are a team lead's actions"):
         start_training(ctx, TrainOptions(kind, imported, machine, language.strip().lower()))
     auto = dict(ctx.db.setting(AUTO_SETTING, {}) or {})
-    every = st.number_input("Retrain automatically every N new corrections (0: never)", 0, 100_000,
+    every = st.number_input(t("Retrain automatically every N new corrections (0: never)"), 0, 100_000,
                             int(auto.get(ctx.tax.id, 0)), step=50, key="versions.auto", disabled=not lead)
     if lead and int(every) != int(auto.get(ctx.tax.id, 0)):
         ctx.db.set_setting(AUTO_SETTING, {**auto, ctx.tax.id: int(every)})
     if not lead:
-        st.caption("Choose the team lead role in the sidebar to train, promote or roll back.")
+        st.caption(t("Choose the team lead role in the sidebar to train, promote or roll back."))
 
 
 def jobs_panel(db, taxonomy_id: str) -> None:
@@ -105,7 +107,7 @@ def _show_jobs(db, jobs) -> None:
             eta = f" · about {job.eta_seconds:,.0f} s left" if job.eta_seconds else ""
             c1, c2 = st.columns([5, 1])
             c1.progress(min(job.fraction, 1.0), text=f"{label} · {job.stage}{eta}")
-            if c2.button("Cancel", key=f"versions.cancel.{job.id}"):
+            if c2.button(t("Cancel"), key=f"versions.cancel.{job.id}"):
                 cancel_training(db, job.id)
         elif job.status == "done":
             after = (job.result.get("after") or {}).get("micro_f1")
@@ -119,28 +121,29 @@ def _show_jobs(db, jobs) -> None:
 
 def versions_section(ctx: PageContext) -> None:
     db, tax, cfg = ctx.db, ctx.tax, ctx.cfg
-    st.subheader(f"Model versions · {tax.name}")
+    st.subheader(t("Model versions · {0}").format(tax.name))
     retrain_hint(ctx, "versions")
     train_form(ctx)
     jobs_panel(db, tax.id)
     versions = list_versions(db, tax.id, cfg.models_dir)
     if not versions:
-        st.caption("No version trained in this workspace yet.")
+        st.caption(t("No version trained in this workspace yet."))
         return
     records, now = current_figures(db, tax, versions, cfg.models_dir, compute=False)
     missing = [f for f, v in now.items() if v is None]
-    if missing and st.button(f"Evaluate {len(missing)} version(s) on today's evaluation set ({records:,} records)",
+    if missing and st.button(t("Evaluate {0} version(s) on today's evaluation set ({1:,} records)").format(
+            len(missing), records),
                              key="versions.reevaluate",
-                             help="Versions trained when the evaluation set was smaller are compared on today's "
-                                  "records; figures are kept until the set grows again."):
-        with show_errors(), st.spinner("Evaluating…"):
+                             help=t("Versions trained when the evaluation set was smaller are compared on today's "
+                                  "records; figures are kept until the set grows again.")):
+        with show_errors(), st.spinner(t("Evaluating…")):
             records, now = current_figures(db, tax, versions, cfg.models_dir)
     st.dataframe(versions_table(versions, now), hide_index=True, width="stretch", key="versions.table")
-    st.caption(f"“today”: on the {records:,} records of today's evaluation set; “when trained”: on the evaluation "
-               "set as it was when the version was trained.")
+    st.caption(t("“today”: on the {0:,} records of today's evaluation set; “when trained”: on the evaluation set as "
+                 "it was when the version was trained.").format(records))
     names = [m.folder.name for m in ctx.models]
     default = list(dict.fromkeys([*names[:1], *(v.folder for v in versions[:1] if v.folder in names)]))
-    picked = st.multiselect("Compare per category on the evaluation set", names, default=default,
+    picked = st.multiselect(t("Compare per category on the evaluation set"), names, default=default,
                             key="versions.compare")
     if picked:
         with show_errors():
@@ -148,11 +151,11 @@ def versions_section(ctx: PageContext) -> None:
                          width="stretch", key="versions.compare_table")
     lead = is_lead(ctx)
     c1, c2, c3 = st.columns(3)
-    target = c1.selectbox("Model", names, key="versions.target")
-    language = c2.text_input("For language (empty: all)", key="versions.promote_language", max_chars=8)
-    accept = c3.checkbox("Promote even where categories drop", key="versions.accept_drops")
+    target = c1.selectbox(t("Model"), names, key="versions.target")
+    language = c2.text_input(t("For language (empty: all)"), key="versions.promote_language", max_chars=8)
+    accept = c3.checkbox(t("Promote even where categories drop"), key="versions.accept_drops")
     b1, b2, b3 = st.columns(3)
-    if b1.button("Promote", key="versions.promote", disabled=not lead or not target):
+    if b1.button(t("Promote"), key="versions.promote", disabled=not lead or not target):
         with show_errors():
             flagged = promote(db, tax, target, cfg.models_dir, ctx.state.user or "lead",
                               language=language.strip().lower(), accept_drops=accept)
@@ -163,16 +166,16 @@ def versions_section(ctx: PageContext) -> None:
                 st.session_state.pop("annotate.model", None)
                 st.success(f"{plain(target)} is the model in use for {plain(tax.name)}"
                            + (f" ({plain(language)})" if language.strip() else ""))
-    if b2.button("Roll back", key="versions.rollback", disabled=not lead):
+    if b2.button(t("Roll back"), key="versions.rollback", disabled=not lead):
         with show_errors():
             back = rollback(db, tax.id, cfg.models_dir, ctx.state.user or "lead", language=language.strip().lower())
             st.session_state.pop("annotate.model", None)
-            st.success(f"Back to {plain(back) if back else 'the default model'}")
+            st.success(t("Back to {0}").format(plain(back) if back else 'the default model'))
     deletable = [v for v in versions if not v.promoted_for]
-    with b3.popover("Delete a version", disabled=not lead or not deletable):
-        doomed = st.selectbox("Version", deletable, format_func=lambda v: f"v{v.number} {v.folder} "
+    with b3.popover(t("Delete a version"), disabled=not lead or not deletable):
+        doomed = st.selectbox(t("Version"), deletable, format_func=lambda v: f"v{v.number} {v.folder} "
                               f"({v.size_mb:.0f} MB)", key="versions.delete_choice")
-        if st.button("Delete its folder", key="versions.delete") and doomed is not None:
+        if st.button(t("Delete its folder"), key="versions.delete") and doomed is not None:
             with show_errors():
                 delete_version(db, doomed.id, cfg.models_dir, ctx.state.user or "lead")
                 st.rerun()

@@ -17,6 +17,7 @@ from core.models.registry import estimated_seconds
 from core.work.annotation import score_records
 from core.work.records_import import guess_mapping
 from ui.common import classifier, plain, settings, show_errors
+from ui.i18n import t
 
 RECORD_FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "jsonl", "ndjson", "parquet"]
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -35,8 +36,8 @@ def file_source(key: str, label: str, *, save_to: Path | None = None,
     nothing is chosen."""
     kind = "upload"
     if allow_path:
-        kind = st.radio("File", ["upload", "path"], horizontal=True, key=f"{key}.source_kind",
-                        format_func={"upload": "Upload", "path": "A file in the inbox folder (large files)"}.get)
+        kind = st.radio(t("File"), ["upload", "path"], horizontal=True, key=f"{key}.source_kind",
+                        format_func={"upload": t("Upload"), "path": t("A file in the inbox folder (large files)")}.get)
     if kind == "upload":
         upload = st.file_uploader(label, type=RECORD_FILE_TYPES, key=f"{key}.upload")
         if upload is None:
@@ -50,7 +51,7 @@ def file_source(key: str, label: str, *, save_to: Path | None = None,
             saved.write_bytes(upload.getvalue())
         return saved, name
     inbox = settings().inbox
-    typed = st.text_input("File name or path", key=f"{key}.path", placeholder="mtmt_export.csv",
+    typed = st.text_input(t("File name or path"), key=f"{key}.path", placeholder=t("mtmt_export.csv"),
                           help="Put large files into " + ", ".join(str(f) for f in inbox) + " first.").strip()
     if not typed:
         st.caption("Files are read from " + ", ".join(f"`{f}`" for f in inbox))
@@ -72,23 +73,24 @@ def collection_choice(db, key: str, file_name: str, *, allow_update: bool = True
 
     stored = db.collections()
     c1, c2 = st.columns(2)
-    choice = c1.selectbox("Collection", [NEW_COLLECTION, *stored], key=f"{key}.collection",
+    choice = c1.selectbox(t("Collection"), [NEW_COLLECTION, *stored], key=f"{key}.collection",
                           format_func=lambda c: c if c == NEW_COLLECTION else f"{c} ({stored[c]:,} records)",
-                          help="A record is identified by its collection and id: a new collection never merges "
-                               "with stored records; adding to a stored one updates it.")
+                          help=t("A record is identified by its collection and id: a new collection never merges "
+                               "with stored records; adding to a stored one updates it."))
     if choice == NEW_COLLECTION:
-        name = c2.text_input("Name of the new collection", key=f"{key}.collection_name",
+        name = c2.text_input(t("Name of the new collection"), key=f"{key}.collection_name",
                              placeholder=new_collection_name(db, file_name or "import")).strip()
         if name in stored:
-            st.warning(f"A collection named '{plain(name)}' exists: choose it above to add to it, or give "
-                       "another name.")
+            st.warning(t("A collection named '{0}' exists: choose it above to add to it, or give another name.").format(
+                    plain(name)))
             name = new_collection_name(db, name)
         return (name or None), "stop"
     on_changed = "stop"
     if allow_update:
-        on_changed = c2.radio("An id stored with other text", ["stop", "update"], horizontal=True,
+        on_changed = c2.radio(t("An id stored with other text"), ["stop", "update"], horizontal=True,
                               key=f"{key}.on_changed",
-                              format_func={"stop": "Stop and list the rows", "update": "Update the stored record"}.get)
+                              format_func={"stop": t("Stop and list the rows"),
+                                           "update": t("Update the stored record")}.get)
     return choice, on_changed
 
 
@@ -111,18 +113,19 @@ def column_mapping(columns: Sequence[str], fields: Sequence[str], key: str, suff
 def table_downloads(frame, stem: str, key: str, *, json: bool = False) -> None:
     """CSV and XLSX (and JSON) download buttons for a table."""
     cols = st.columns([1, 1, 1, 3] if json else [1, 1, 4])
-    cols[0].download_button("CSV", table_bytes(frame, "csv"), f"{stem}.csv", "text/csv", key=f"{key}.csv")
-    cols[1].download_button("XLSX", table_bytes(frame, "xlsx", stem), f"{stem}.xlsx", XLSX_MIME, key=f"{key}.xlsx")
+    cols[0].download_button(t("CSV"), table_bytes(frame, "csv"), f"{stem}.csv", "text/csv", key=f"{key}.csv")
+    cols[1].download_button(t("XLSX"), table_bytes(frame, "xlsx", stem), f"{stem}.xlsx", XLSX_MIME, key=f"{key}.xlsx")
     if json:
-        cols[2].download_button("JSON", table_bytes(frame, "json"), f"{stem}.json", "application/json",
+        cols[2].download_button(t("JSON"), table_bytes(frame, "json"), f"{stem}.json", "application/json",
                                 key=f"{key}.json")
 
 
 def run_scoring(db, model, tax: Taxonomy, record_ids: Sequence[int]) -> None:
     """Score records with a model now, with a progress bar (predictions are stored chunk by chunk)."""
-    bar = st.progress(0.0, text="Scoring…")
+    bar = st.progress(0.0, text=t("Scoring…"))
     score_records(db, classifier(model.folder), tax, record_ids,
-                  progress=lambda d, t: bar.progress(d / t, text=f"Scored {d:,} of {t:,}"))
+                  progress=lambda done, total: bar.progress(
+                      done / total, text=t("Scored {0:,} of {1:,}").format(done, total)))
 
 
 def score_unscored(db, model, tax: Taxonomy, record_ids: Sequence[int], what: str, key: str, *, note: str = "",
@@ -135,13 +138,13 @@ def score_unscored(db, model, tax: Taxonomy, record_ids: Sequence[int], what: st
     marker = (len(record_ids), int(record_ids[0]))
     if seconds <= auto_seconds and st.session_state.get(f"{key}.auto") != marker:
         st.session_state[f"{key}.auto"] = marker  # once per set: a failure is not retried on every rerun
-        with show_errors(), st.spinner(f"Scoring {len(record_ids):,} {what} with {model.manifest.name}…"):
+        with show_errors(), st.spinner(t("Scoring {0:,} {1} with {2}…").format(
+                len(record_ids), t(what), model.manifest.name)):
             run_scoring(db, model, tax, record_ids)
             st.rerun()
-    st.caption(f"{len(record_ids):,} {what} are not scored by {plain(model.manifest.name)} yet "
-               f"(about {seconds:,.0f} s)."
-               + (f" {note}" if note else ""))
-    if st.button(button or f"Score them with {model.manifest.name}", key=key):
+    st.caption(t("{0:,} {1} are not scored by {2} yet (about {3:,.0f} s).").format(
+        len(record_ids), t(what), plain(model.manifest.name), seconds) + (f" {note}" if note else ""))
+    if st.button(button or t("Score them with {0}").format(model.manifest.name), key=key):
         with show_errors():
             run_scoring(db, model, tax, record_ids)
             st.rerun()
@@ -151,15 +154,15 @@ def backup_section(db, home: Path, key: str) -> None:
     """Back up the workspace now: an online copy under ``home/backups`` with the log's chain head."""
     import datetime as dt
 
-    st.subheader("Backup")
-    st.caption("A consistent copy of the whole workspace, taken while it is in use, with the annotation log's "
-               "chain head written beside it (`python -m core verify` and `restore` use it).")
-    if st.button("Back up the workspace now", key=f"{key}.backup"):
+    st.subheader(t("Backup"))
+    st.caption(t("A consistent copy of the whole workspace, taken while it is in use, with the annotation log's "
+               "chain head written beside it (`python -m core verify` and `restore` use it)."))
+    if st.button(t("Back up the workspace now"), key=f"{key}.backup"):
         with show_errors():
             target = home / "backups" / f"workbench-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.db"
             report = db.backup(target)
-            st.success(f"Backed up to {plain(str(target))}: {report.events:,} events, chain "
-                       f"{'intact' if report.intact else f'BROKEN at event {report.broken_at}'}.")
+            chain = t("intact") if report.intact else t("BROKEN at event {0}").format(report.broken_at)
+            st.success(t("Backed up to {0}: {1:,} events, chain {2}.").format(plain(str(target)), report.events, chain))
 
 
 @dataclass
@@ -205,19 +208,18 @@ class Browser:
             return None
         hits = self.tax.search(query, limit=limit, lang=self.lang)
         if not hits:
-            st.caption(f"Nothing in {plain(self.tax.name)} matches '{plain(query)}'.")
+            st.caption(t("Nothing in {0} matches '{1}'.").format(plain(self.tax.name), plain(query)))
             return None
         if table:
             st.dataframe([{"code": h.code, "name": h.name, "path": self.tax.path_label(h.code, self.lang),
                            "matched": h.matched, "score": round(h.score)} for h in hits],
                          hide_index=True, width="stretch", key=f"{self.key}.results")
-        pick = st.selectbox("Results", [h.code for h in hits], key=f"{self.key}.hit", format_func=self.label)
-        st.button("Open", key=f"{self.key}.hit_open", on_click=self.open, args=(pick,))
+        pick = st.selectbox(t("Results"), [h.code for h in hits], key=f"{self.key}.hit", format_func=self.label)
+        st.button(t("Open"), key=f"{self.key}.hit_open", on_click=self.open, args=(pick,))
         return pick
 
     def breadcrumb(self, max_columns: int = 8) -> None:
         crumbs = st.columns(min(self.tax.depth + 1, max_columns))
-        from ui.i18n import t
 
         crumbs[0].button(t("All"), key=f"{self.key}.crumb.root", on_click=self.open, args=(None,))
         if self.current is not None:
@@ -235,7 +237,7 @@ class Browser:
             cols[i % columns].button(self.label(child.code), key=f"{self.key}.node.{child.code}",
                                      on_click=on_click or self.open, args=(child.code,), width="stretch")
         if len(children) > limit:
-            st.caption(f"… and {len(children) - limit} more: search to reach them.")
+            st.caption(t("… and {0} more: search to reach them.").format(len(children) - limit))
 
 
 __all__ = ["Browser", "backup_section", "FIELD_HELP", "NEW_COLLECTION", "NO_COLUMN", "RECORD_FILE_TYPES", "XLSX_MIME",
