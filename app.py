@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from ui.common import ROLES, open_store, session
+from core.work.accounts import sign_in_required
+from ui.common import ROLES, open_store, plain, session, settings, signed_in_account
 from ui.i18n import t
 
 st.set_page_config(page_title="Subject classification workbench", page_icon=":material/category:", layout="wide")
@@ -16,6 +17,8 @@ st.markdown("<style>[data-testid=\"stMainBlockContainer\"], .block-container {pa
 state = session()
 with open_store() as db:
     taxonomies = {t.id: t.name for t in db.list_taxonomies()}
+    signing = sign_in_required(settings(), db)
+    account = signed_in_account(db) if signing else None
 
 # The session object is the source of truth: each run seeds the sidebar widgets from it, and their
 # on_change callbacks copy a new choice back, so the choice survives page switches (Streamlit
@@ -26,6 +29,11 @@ FIELDS = {"sidebar.user": "user", "sidebar.role": "role", "sidebar.taxonomy": "t
           "sidebar.ui": "ui"}
 
 
+def sign_out():
+    state.signed_in, state.user = False, ""
+    st.session_state.pop("workbench.queues", None)
+
+
 def remember(key):
     value = st.session_state[key]
     setattr(state, FIELDS[key], value.strip() if isinstance(value, str) and key == "sidebar.user" else value)
@@ -34,13 +42,25 @@ def remember(key):
 for key, attr in FIELDS.items():
     st.session_state[key] = getattr(state, attr)
 
+if signing and not state.signed_in:  # nothing but the sign-in page until someone signs in
+    with st.sidebar:
+        st.radio(t("Interface"), ["en", "hu"], horizontal=True, key="sidebar.ui", on_change=remember,
+                 args=("sidebar.ui",), format_func={"en": "English", "hu": "magyar"}.get)
+    st.navigation([st.Page("pages/sign_in.py", title=t("Sign in"), icon=":material/login:", default=True)],
+                  position="hidden").run()
+    st.stop()
+
 with st.sidebar:
     st.markdown(f"### {t('Who is working')}")
-    st.text_input(t("Your name"), key="sidebar.user", placeholder=t("e.g. Kovács Anna"), on_change=remember,
-                  args=("sidebar.user",))
-    roles = {r: t(n) for r, n in ROLES.items()}  # translated now: a format_func runs outside the script too
-    st.selectbox(t("Role"), list(ROLES), format_func=roles.get, key="sidebar.role", on_change=remember,
-                 args=("sidebar.role",))
+    if signing:
+        st.markdown(f"**{plain(account.shown)}** · {t(ROLES[state.role])}")
+        st.button(t("Sign out"), key="sidebar.sign_out", on_click=sign_out, icon=":material/logout:")
+    else:
+        st.text_input(t("Your name"), key="sidebar.user", placeholder=t("e.g. Kovács Anna"), on_change=remember,
+                      args=("sidebar.user",))
+        roles = {r: t(n) for r, n in ROLES.items()}  # translated now: a format_func runs outside the script too
+        st.selectbox(t("Role"), list(ROLES), format_func=roles.get, key="sidebar.role", on_change=remember,
+                     args=("sidebar.role",))
     st.selectbox(t("Active taxonomy"), list(taxonomies), format_func=taxonomies.get, key="sidebar.taxonomy",
                  on_change=remember, args=("sidebar.taxonomy",))
     c1, c2 = st.columns(2)
@@ -61,6 +81,7 @@ pages = {
         st.Page("pages/taxonomies.py", title=t("Taxonomies"), icon=":material/account_tree:"),
         st.Page("pages/models.py", title=t("Models"), icon=":material/model_training:"),
         st.Page("pages/import_records.py", title=t("Import"), icon=":material/upload_file:"),
+        st.Page("pages/accounts.py", title=t("Accounts"), icon=":material/group:"),
     ],
 }
 st.navigation(pages).run()

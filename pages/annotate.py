@@ -17,6 +17,7 @@ from ui.common import (
     classifier,
     keep,
     kept,
+    may,
     open_queue,
     open_store,
     page_context,
@@ -138,7 +139,7 @@ def queue_panel(ctx: PageContext) -> None:
             st.session_state[PENDING] = []
             st.rerun()
     find_record(ctx, model)
-    if ctx.state.role == "lead":
+    if may("assign"):
         queue = current_queue(tax)
         st.markdown(t("**Assign records** from the open queue"))
         a1, a2, a3 = st.columns([2, 1, 1])

@@ -16,7 +16,7 @@ from core.models.manifest import load_manifest
 from core.models.registry import discover
 from core.store import Store
 from core.work.records_import import FIELDS
-from ui.common import PageContext, open_store, page_context, plain, show_errors
+from ui.common import PageContext, may, not_allowed, open_store, page_context, plain, show_errors
 from ui.i18n import t
 from ui.widgets import XLSX_MIME, collection_choice, column_mapping, file_source
 
@@ -71,7 +71,9 @@ def new_job(ctx: PageContext) -> None:
                           format_func={"truncate": t("Cut at the model's max length"),
                                        "chunks": t("Read in windows, pool scores")}.get)
     collection, _ = collection_choice(ctx.db, "bulk", name, allow_update=False)
-    if st.button(t("Start job"), type="primary", key="bulk.start", disabled=not chosen):
+    if not may("bulk_classify"):
+        not_allowed("bulk_classify")
+    if st.button(t("Start job"), type="primary", key="bulk.start", disabled=not chosen or not may("bulk_classify")):
         with show_errors():
             job_id = jobs.create_job(ctx.db, jobs.JobParams(
                 source=str(source_path), file_name=name, mapping=mapping,
@@ -114,14 +116,16 @@ def jobs_panel() -> None:
             st.warning(t("{0:,} record(s) could not be classified: their rows carry an error cell in the results; the "
                          "job went on.").format(job.checkpoint['errors']))
         b1, b2, b3, _ = st.columns([1, 1, 1, 3])
-        if b1.button(t("Cancel"), key="bulk.cancel", disabled=job.finished or job.status == "cancelling"):
+        if b1.button(t("Cancel"), key="bulk.cancel",
+                     disabled=job.finished or job.status == "cancelling" or not may("bulk_classify")):
             jobs.cancel_job(s, job.id)
             st.rerun(scope="fragment")
-        if b2.button(t("Resume"), key="bulk.resume", disabled=job.status != "interrupted"):
+        if b2.button(t("Resume"), key="bulk.resume", disabled=job.status != "interrupted" or not may("bulk_classify")):
             jobs.launch(s.path, job.id)
             time.sleep(0.3)
             st.rerun(scope="fragment")
-        if b3.button(t("Retry"), key="bulk.retry", disabled=job.status not in ("failed", "cancelled"),
+        if b3.button(t("Retry"), key="bulk.retry",
+                     disabled=job.status not in ("failed", "cancelled") or not may("bulk_classify"),
                      help=t("Run a failed or cancelled job on from where it stopped")):
             jobs.retry_job(s, job.id)
             jobs.launch(s.path, job.id)
@@ -227,12 +231,12 @@ def results(ctx: PageContext, job) -> None:
                            "code": code, "name": tax.name_of(code, lang) if code in tax else code}
                           for rid, code in report.sample], hide_index=True, width="stretch", key="bulk.triage_sample")
     t1, t2, _ = st.columns([1, 1, 3])
-    if t1.button(t("Apply triage"), key="bulk.triage", disabled=not report.accepted):
+    if t1.button(t("Apply triage"), key="bulk.triage", disabled=not report.accepted or not may("triage")):
         done = (jobs.triage(db, job, shown_model, {}, rule=rule) if rule is not None
                 else jobs.triage(db, job, shown_model, thresholds))
         st.success(t("{0:,} records machine-accepted; {1:,} wait in the expert queue (Annotate → By import batch "
                      "#{2}).").format(done.accepted, done.to_queue, job.checkpoint.get('batch_id')))
-    if t2.button(t("Undo this model's triage"), key="bulk.undo_triage"):
+    if t2.button(t("Undo this model's triage"), key="bulk.undo_triage", disabled=not may("triage")):
         undone = jobs.undo_triage(db, job, shown_model, ctx.state.user or "anonymous")
         st.success(t("{0:,} machine-accepted labels undone (each by an undo event); those records wait in the expert "
                      "queue again.").format(undone))

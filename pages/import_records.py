@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.files.records_io import DELIMITERS, ENCODINGS, FORMATS, inspect_source, preview
 from core.work.records_import import FIELDS, import_records
-from ui.common import page_context, plain, show_errors, taxonomy
+from ui.common import may, not_allowed, page_context, plain, show_errors, taxonomy
 from ui.i18n import t
 from ui.widgets import backup_section, collection_choice, column_mapping, file_source
 
@@ -62,8 +62,11 @@ with page_context(needs_taxonomy=False) as ctx:
             st.caption(t("Choose the taxonomy these records are for (or 'Any taxonomy') to import them."))
         elif mapping["label"] and not label_tax:
             st.warning(t("The file has a label column: choose the taxonomy its codes belong to."))
+        if not may("import_records"):
+            not_allowed("import_records")
         if st.button(t("Import"), type="primary", key="import.run",
-                     disabled=label_tax is None or bool(mapping["label"] and not label_tax)):
+                     disabled=label_tax is None or bool(mapping["label"] and not label_tax)
+                     or not may("import_records")):
             bar = st.progress(0.0, text=t("Importing…"))
             with show_errors():
                 try:
@@ -96,7 +99,7 @@ with page_context(needs_taxonomy=False) as ctx:
                      hide_index=True, width="stretch", key="import.batches")
         st.caption(t("{0:,} records in all.").format(db.count_records()))
         live = [b for b in batches if b.status != "deleted"]
-        if live and state.role in ("lead", "librarian"):
+        if live and may("delete_batch"):
             with st.expander(t("Delete an import")):
                 st.caption(t("Its records leave every queue, export and chart; their predictions and bulk results go. "
                            "The annotation log is never edited: each deletion is an event of its own."))

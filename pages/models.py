@@ -5,7 +5,7 @@ import streamlit as st
 from core.errors import WorkbenchError
 from core.models.registry import check_codes, discover, resolve_model_path
 from core.models.scoring import suggest, unscorable_codes
-from ui.common import classifier, page_context, plain, show_errors, taxonomy
+from ui.common import classifier, may, not_allowed, page_context, plain, show_errors, taxonomy
 from ui.i18n import t
 from ui.learning import versions_section
 from ui.widgets import backup_section
@@ -99,7 +99,9 @@ with page_context() as ctx:
     st.caption(t("Copy an exported model folder (ONNX or transformers files with workbench.json) into the models "
                "folder, then check it here."))
     path_text = st.text_input(t("Folder (inside the models folder)"), key="models.add_path")
-    if st.button(t("Check and add"), key="models.add", disabled=not path_text.strip()):
+    if not may("add_model"):
+        not_allowed("add_model")
+    if st.button(t("Check and add"), key="models.add", disabled=not path_text.strip() or not may("add_model")):
         with show_errors():
             folder = resolve_model_path(path_text, cfg.models_dir)
             clf = classifier(str(folder))

@@ -18,6 +18,9 @@ ROLE_START = {
     "lead": ("pages/performance.py", "Performance",
              "See each category's precision, recall and F1 against the gold labels; train a new model "
              "version from the experts' corrections on the Models page, compare it, promote it."),
+    "admin": ("pages/accounts.py", "Accounts",
+              "Create the team's accounts and give each its role: experts label, librarians import and "
+              "bulk-classify, leads assign work, check quality and decide which model is used."),
 }
 
 
@@ -37,13 +40,18 @@ with page_context(needs_taxonomy=False) as ctx:
                   "correction into training data for a better model, measured before and after."))
 
     st.subheader(t("Who is working"))
-    st.session_state["start.user"] = state.user
-    st.session_state["start.role"] = state.role
-    c1, c2 = st.columns(2)
-    c1.text_input(t("Your name"), key="start.user", on_change=set_name, placeholder=t("e.g. Kovács Anna"),
-                  help=t("Every label records who made it. The same field is in the sidebar."))
-    roles = {r: t(n) for r, n in ROLES.items()}  # translated now: a format_func runs outside the script too
-    c2.selectbox(t("Role"), list(ROLES), format_func=roles.get, key="start.role", on_change=set_role)
+    if state.signed_in:
+        st.markdown(t("Signed in as **{user}**, {role}.").format(user=plain(state.user), role=t(ROLES[state.role])))
+    else:
+        st.session_state["start.user"] = state.user
+        st.session_state["start.role"] = state.role
+        c1, c2 = st.columns(2)
+        c1.text_input(t("Your name"), key="start.user", on_change=set_name, placeholder=t("e.g. Kovács Anna"),
+                      help=t("Every label records who made it. The same field is in the sidebar."))
+        roles = {r: t(n) for r, n in ROLES.items()}  # translated now: a format_func runs outside the script too
+        c2.selectbox(t("Role"), list(ROLES), format_func=roles.get, key="start.role", on_change=set_role)
+        st.caption(t("Single-user mode: nobody signs in. A team creates accounts on the Accounts page; then "
+                     "everyone signs in and each role does its own work."))
 
     st.subheader(t("Where each role starts"))
     for role, (page, title, text) in ROLE_START.items():

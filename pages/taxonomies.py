@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.files.taxonomy_io import read_taxonomy, taxonomy_to_csv
-from ui.common import page_context, plain, show_errors, taxonomy
+from ui.common import may, not_allowed, page_context, plain, show_errors, taxonomy
 from ui.i18n import t
 from ui.widgets import Browser
 
@@ -61,7 +61,9 @@ with page_context(needs_taxonomy=False) as ctx:
     new_name = c1.text_input(t("Name"), key="taxonomies.new_name", placeholder=t("default: the file name"))
     new_id = c2.text_input(t("Id (short, unique)"), key="taxonomies.new_id", placeholder=t("default: from the name"))
     replace = st.checkbox(t("Replace a stored taxonomy with the same id"), key="taxonomies.replace")
-    if st.button(t("Import taxonomy"), disabled=upload is None, key="taxonomies.import"):
+    if not may("import_taxonomy"):
+        not_allowed("import_taxonomy")
+    if st.button(t("Import taxonomy"), disabled=upload is None or not may("import_taxonomy"), key="taxonomies.import"):
         with show_errors():
             imported = read_taxonomy(upload.getvalue(), upload.name, id=new_id.strip() or None,
                                      name=new_name.strip() or None)

@@ -125,3 +125,13 @@ def workspace_env(tmp_path, monkeypatch):
 def output_dir():
     OUTPUT.mkdir(exist_ok=True)
     return OUTPUT
+
+
+@pytest.fixture(autouse=True)
+def keep_main_module():
+    """AppTest runs app.py as ``__main__`` and leaves it there; a test that spawns processes
+    afterwards would make each child re-run app.py. Put the real ``__main__`` back after each test."""
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main

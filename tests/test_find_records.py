@@ -114,7 +114,8 @@ def test_a_workspace_made_before_the_index_gets_it_filled_when_opened(tmp_path):
     expected = {r["id"] for r in store.find_records("parlament", limit=1000)}
     # as the workspace was before the index existed
     for sql in ("DROP TRIGGER records_fts_insert", "DROP TRIGGER records_fts_delete", "DROP TRIGGER records_fts_update",
-                "DROP TABLE records_fts", "DELETE FROM _sqlite_migrations WHERE name = 'm011_records_full_text'"):
+                "DROP TABLE records_fts", "DROP INDEX idx_records_external_id",
+                "DELETE FROM _sqlite_migrations WHERE name = 'm011_records_full_text'"):
         store.db.execute(sql)
     store.close()
     reopened = Store(path)

@@ -7,20 +7,26 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import DATA, ROOT, train_tfidf
 
-PAGES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
+PAGES = sorted(p.name for p in (ROOT / "pages").glob("*.py") if p.name != "sign_in.py")  # sign-in: tests/test_accounts.py
 
 
-def app() -> AppTest:
+def app(role: str | None = None) -> AppTest:
+    """The app (single-user mode); ``role``: the role chosen in the sidebar (default: domain expert)."""
     import streamlit as st
+
+    from ui.common import Session
 
     st.cache_resource.clear()
     st.cache_data.clear()
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    if role:
+        at.session_state["workbench.session"] = Session(role=role)
+    return at
 
 
-def on_page(page: str, upload: tuple[str, str, bytes] | None = None) -> AppTest:
-    """The app on ``page``, with a file uploaded to the uploader ``upload[0]`` when given."""
-    at = app().run()
+def on_page(page: str, upload: tuple[str, str, bytes] | None = None, role: str = "lead") -> AppTest:
+    """The app on ``page`` as ``role``, with a file uploaded to the uploader ``upload[0]`` when given."""
+    at = app(role).run()
     at.switch_page(f"pages/{page}").run()
     if upload:
         key, name, data = upload
@@ -125,7 +131,7 @@ def test_models_page_lists_tries_and_checks_folders(workspace_env, tmp_path, mon
     monkeypatch.setenv("WORKBENCH_MODELS", str(models_dir))
     train_tfidf(models_dir / "tiny", name="tiny", rows=1200, max_features=2000)
     (models_dir / "broken").mkdir()
-    at = app().run()
+    at = app("lead").run()
     at.switch_page("pages/models.py").run()
     table = at.dataframe[0].value
     assert set(table["model"]) == {"tiny", "broken"}
@@ -364,7 +370,7 @@ def test_bulk_classify_upload_run_download_triage(workspace_env, tmp_path):
 
     titles = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv", dtype=str)["title"].head(800)
     data = pd.DataFrame({"id": [f"b{i}" for i in range(800)], "title": titles}).to_csv(index=False).encode()
-    at = app().run()
+    at = app("librarian").run()
     at.text_input(key="sidebar.user").input("Lib Rary")
     at.run()
     at.switch_page("pages/bulk_classify.py").run()

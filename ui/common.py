@@ -22,6 +22,7 @@ from typing import Iterator
 
 import streamlit as st
 
+from core.domain.access import ROLE_NAMES, allowed
 from core.domain.taxonomy import Taxonomy
 from core.errors import Problem, WorkbenchError
 from core.models.registry import InstalledModel, discover, models_for
@@ -29,8 +30,9 @@ from core.settings import Settings
 from core.store import Store
 from core.work.versions import in_use
 from core.work.workspace import open_workspace
+from ui.i18n import t
 
-ROLES = {"expert": "Domain expert", "librarian": "Librarian", "lead": "Team lead"}
+ROLES = dict(ROLE_NAMES)  # expert, librarian, lead, admin
 SESSION_KEY = "workbench.session"
 QUEUES_KEY = "workbench.queues"  # the open Annotate queue of each taxonomy
 KEPT_KEY = "workbench.per_taxonomy"  # widget choices kept per taxonomy
@@ -81,6 +83,41 @@ class Session:
     taxonomy_id: str = "ford"
     lang: str = "en"  # taxonomy names
     ui: str = "en"  # the interface's own texts (ui.i18n)
+    signed_in: bool = False  # ``user`` is an account that signed in (not a typed name)
+
+
+def signed_in_account(db):
+    """The signed-in account, read again on every run (a new role or a disabled account counts at
+    once, without signing in again); None when nobody is signed in, and the session forgets an
+    account that is gone or disabled."""
+    from core.errors import NotFound
+
+    state = session()
+    if not state.signed_in:
+        return None
+    try:
+        user = db.user(state.user)
+    except NotFound:
+        user = None
+    if user is None or user.disabled:
+        state.signed_in, state.user = False, ""
+        st.session_state.pop(QUEUES_KEY, None)
+        return None
+    state.role = user.role
+    return user
+
+
+def may(action: str) -> bool:
+    """Whether the person working may take ``action`` (core.domain.access); the core checks again."""
+    return allowed(session().role, action)
+
+
+def not_allowed(action: str) -> None:
+    """Say that this part of the page is for other roles."""
+    from core.domain.access import PERMISSIONS
+
+    roles = ", ".join(t(ROLES[r]).lower() for r in ROLES if r in PERMISSIONS[action])
+    st.caption(t("For these roles: {0}.").format(roles))
 
 
 def session() -> Session:
@@ -200,8 +237,14 @@ class PageContext:
 
 @contextmanager
 def page_context(*, needs_taxonomy: bool = True) -> Iterator[PageContext]:
+    from core.work.accounts import sign_in_required
+
     state, cfg = session(), settings()
     db = open_store()
+    if sign_in_required(cfg, db) and signed_in_account(db) is None:  # the router shows only the sign-in page
+        db.close()
+        st.warning(t("Sign in first."))
+        st.stop()
     try:
         tax = taxonomy(db, state.taxonomy_id) if needs_taxonomy else None
         promoted = in_use(db, tax.id).get("", "") if tax is not None else ""

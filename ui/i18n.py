@@ -533,6 +533,77 @@ HU = {
     "imported": "importált",
     "Search by code or name (any language, accents and typos forgiven)":
         "Keresés kód vagy név szerint (bármely nyelven, ékezet és elírás megengedett)",
+    # accounts and sign-in
+    "Sign out": "Kijelentkezés",
+    "Accounts": "Felhasználók",
+    "Sign in": "Bejelentkezés",
+    "Add an account": "Felhasználó felvétele",
+    "Change an account": "Felhasználó módosítása",
+    "Account": "Felhasználó",
+    "Your password": "Az Ön jelszava",
+    "Account name": "Felhasználónév",
+    "Full name (shown)": "Teljes név (ez látszik)",
+    "Password (at least 8 characters)": "Jelszó (legalább 8 karakter)",
+    "Password again": "Jelszó újra",
+    "Create the account": "Felhasználó létrehozása",
+    "Account changes": "A felhasználók változásai",
+    "Current password": "Jelenlegi jelszó",
+    "New password": "Új jelszó",
+    "Change my password": "Jelszavam módosítása",
+    "This workspace has no accounts: it runs in **single-user mode**, where the person at this machine types a "
+    "name and picks a role. Create the first account, an administrator, to make the workbench a team's: from then "
+    "on everyone signs in, each label records the signed-in account, and each role may do only its own work. "
+    "Labels made before keep their typed names.":
+        "Ezen a munkaterületen nincs felhasználó: **egyfelhasználós módban** fut, ahol a gép előtt ülő beírja a "
+        "nevét és szerepkört választ. Hozza létre az első felhasználót, egy adminisztrátort, hogy a munkapad egy "
+        "csapaté legyen: ettől kezdve mindenki bejelentkezik, minden címke a bejelentkezett felhasználót rögzíti, "
+        "és minden szerepkör csak a saját munkáját végezheti. A korábbi címkék megtartják a beírt neveket.",
+    "What the person types to sign in; every label they make records it.":
+        "Ezt írja be bejelentkezéskor; minden címkéje ezt rögzíti.",
+    "account": "felhasználó",
+    "name": "név",
+    "role": "szerepkör",
+    "status": "állapot",
+    "last sign-in": "utolsó bejelentkezés",
+    "Set role": "Szerepkör beállítása",
+    "Set password": "Jelszó beállítása",
+    "Sign-in is switched off for this session (WORKBENCH_SIGN_IN=off).":
+        "A bejelentkezés ki van kapcsolva ebben a munkamenetben (WORKBENCH_SIGN_IN=off).",
+    "The two passwords differ.": "A két jelszó eltér.",
+    "Account '{0}' created ({1}).": "A(z) '{0}' felhasználó létrejött ({1}).",
+    "disabled": "letiltva",
+    "active": "aktív",
+    "Enable": "Engedélyezés",
+    "Disable (the account can no longer sign in; its labels stay)":
+        "Letiltás (nem jelentkezhet be többé; a címkéi megmaradnak)",
+    "Your password is changed.": "A jelszava megváltozott.",
+    "'{0}' is now {1}.": "'{0}' mostantól: {1}.",
+    "Password of '{0}' set.": "'{0}' jelszava beállítva.",
+    "Forgot your password? An administrator sets a new one (Accounts page, or `python -m core users passwd NAME`).":
+        "Elfelejtette a jelszavát? Egy adminisztrátor újat állít be (Felhasználók oldal, vagy "
+        "`python -m core users passwd NAME`).",
+    "This workbench serves a network and has no accounts yet. An administrator creates the first one on the "
+    "server: `python -m core users add NAME --role admin`.":
+        "Ez a munkapad hálózatot szolgál ki, és még nincs felhasználója. Az elsőt egy adminisztrátor hozza létre a "
+        "szerveren: `python -m core users add NAME --role admin`.",
+    "Password": "Jelszó",
+    "Single-user mode: nobody signs in. A team creates accounts on the Accounts page; then everyone signs in and "
+    "each role does its own work.":
+        "Egyfelhasználós mód: senki sem jelentkezik be. Egy csapat a Felhasználók oldalon hoz létre felhasználókat; "
+        "ettől kezdve mindenki bejelentkezik, és minden szerepkör a saját munkáját végzi.",
+    "Signed in as **{user}**, {role}.": "Bejelentkezve: **{user}**, {role}.",
+    "For these roles: {0}.": "Ezeknek a szerepköröknek: {0}.",
+    "Administrator": "Adminisztrátor",
+    "Create the team's accounts and give each its role: experts label, librarians import and bulk-classify, "
+    "leads assign work, check quality and decide which model is used.":
+        "Létrehozza a csapat felhasználóit, és mindegyiknek szerepkört ad: a szakértők címkéznek, a könyvtárosok "
+        "importálnak és tömegesen soroltatnak be, a vezetők kiosztják a munkát, ellenőrzik a minőséget és "
+        "eldöntik, melyik modell legyen használatban.",
+    "Sign-in failed": "Sikertelen bejelentkezés",
+    "wrong account name or password": "hibás felhasználónév vagy jelszó",
+    "too many wrong passwords: this account is locked for a few minutes":
+        "túl sok hibás jelszó: a felhasználó néhány percre zárolva",
+    "Sign in first.": "Előbb jelentkezzen be.",
 }
 
 

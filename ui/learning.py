@@ -24,12 +24,13 @@ from core.work.versions import (
     rollback,
     versions_table,
 )
-from ui.common import PageContext, plain, show_errors
+from ui.common import PageContext, may, not_allowed, plain, show_errors
 from ui.i18n import t
 
 
 def is_lead(ctx: PageContext) -> bool:
-    return ctx.state.role == "lead"
+    """Training, promoting and rolling back are a lead's (or an administrator's) actions."""
+    return may("train")
 
 
 def retrain_hint(ctx: PageContext, key: str) -> None:
@@ -77,7 +78,7 @@ def train_form(ctx: PageContext) -> None:
     if lead and int(every) != int(auto.get(ctx.tax.id, 0)):
         ctx.db.set_setting(AUTO_SETTING, {**auto, ctx.tax.id: int(every)})
     if not lead:
-        st.caption(t("Choose the team lead role in the sidebar to train, promote or roll back."))
+        not_allowed("train")
 
 
 def jobs_panel(db, taxonomy_id: str) -> None:

@@ -16,7 +16,7 @@ from core.files.writers import table_bytes
 from core.models.registry import estimated_seconds
 from core.work.annotation import score_records
 from core.work.records_import import guess_mapping
-from ui.common import classifier, plain, settings, show_errors
+from ui.common import classifier, may, not_allowed, plain, settings, show_errors
 from ui.i18n import t
 
 RECORD_FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "jsonl", "ndjson", "parquet"]
@@ -157,7 +157,9 @@ def backup_section(db, home: Path, key: str) -> None:
     st.subheader(t("Backup"))
     st.caption(t("A consistent copy of the whole workspace, taken while it is in use, with the annotation log's "
                "chain head written beside it (`python -m core verify` and `restore` use it)."))
-    if st.button(t("Back up the workspace now"), key=f"{key}.backup"):
+    if not may("backup"):
+        not_allowed("backup")
+    if st.button(t("Back up the workspace now"), key=f"{key}.backup", disabled=not may("backup")):
         with show_errors():
             target = home / "backups" / f"workbench-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.db"
             report = db.backup(target)

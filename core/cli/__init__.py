@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+from core.cli.accounts import add_parsers as add_account_parsers
+from core.cli.accounts import resolve_actor
 from core.cli.arguments import _date, _delimiter, _mapping, _positive, _score, _share
 from core.cli.learning import add_parsers as add_learning_parsers
 from core.cli.maintenance import cmd_backup, cmd_delete_batch, cmd_export_events, cmd_restore, cmd_verify
@@ -270,6 +272,9 @@ DEFAULT_SAMPLES = [
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="Subject-classification workbench")
     parser.add_argument("--db", type=Path, help="workspace database (default: $WORKBENCH_DB or workspace/workbench.db)")
+    parser.add_argument("--as", dest="as_user", metavar="ACCOUNT",
+                        help="the account to act as (default: the one named like the OS user); once the workspace has "
+                             "accounts, each command is recorded as that account and checked against its role")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("import-taxonomy", help="import a taxonomy from CSV, JSON or SKOS Turtle")
@@ -404,6 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("backup")
     p.set_defaults(func=cmd_restore)
     add_learning_parsers(sub)
+    add_account_parsers(sub)
     p = sub.add_parser("delete-batch", help="delete an import batch: its records leave queues, exports and figures "
                                             "(tombstones keep the log's references)")
     p.add_argument("batch", type=_positive)
@@ -425,6 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        resolve_actor(args)
         return args.func(args)
     except WorkbenchError as exc:
         print(str(exc), file=sys.stderr)

@@ -57,6 +57,6 @@ def cmd_export_events(args: argparse.Namespace) -> int:
 
 def cmd_delete_batch(args: argparse.Namespace) -> int:
     with _store(args) as store:
-        deleted = store.delete_batch(args.batch, args.user, "lead")
+        deleted = store.delete_batch(args.batch, args.user, getattr(args, "role", "lead"))
     print(f"import #{args.batch} deleted: {deleted:,} records are tombstones now (each deletion is in the log)")
     return 0

@@ -259,7 +259,10 @@ class AnnotationQueries:
         """Delete an import batch: its records become tombstones (they leave every queue, count,
         export and figure; ids are freed for a new import), their predictions, job results and
         assignments go, and each deletion is itself an event of the log, which is never edited.
-        Returns the number of records deleted."""
+        Returns the number of records deleted. ``role`` must be allowed to delete imports."""
+        from core.domain.access import check
+
+        check(role, "delete_batch", by)
         with self.write():
             batch = self.db.execute("SELECT status, label_taxonomy FROM import_batches WHERE id = ?",
                                     [batch_id]).fetchone()

@@ -163,6 +163,9 @@ class CatalogQueries:
 
     def finish_batch(self, batch_id: int, *, rows_read: int, rows_imported: int, rows_skipped: int,
                      problems: Sequence[str]) -> None:
+        self.db.execute("INSERT INTO records_fts (rowid, external_id, title, abstract, keywords) SELECT id, "
+                        "external_id, title, abstract, keywords FROM records WHERE batch_id = ? "
+                        "AND deleted_at = 'importing'", [batch_id])  # indexed at once, not row by row
         self.db.execute("UPDATE records SET deleted_at = NULL WHERE batch_id = ? AND deleted_at = 'importing'",
                         [batch_id])
         self.db["import_batches"].update(

@@ -78,6 +78,10 @@ class Annotator:
     def __post_init__(self) -> None:
         if not self.name.strip():
             raise AnnotationError("enter your name in the sidebar first: every label records who made it")
+        from core.domain.access import ROLES
+
+        if self.role not in ROLES:
+            raise AnnotationError(f"'{self.role}' is not a role that labels records")
 
     def _add(self, record_id: int, action: str, codes: Sequence[str] = (), shown: Sequence[ShownSuggestion] = (),
              reason: str = "", undoes: int | None = None) -> Event:
