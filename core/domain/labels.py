@@ -19,9 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-ACTIONS = ("accept", "correct", "reject", "skip", "note", "undo", "machine-accept", "delete")
-LABEL_ACTIONS = frozenset({"accept", "correct", "reject", "machine-accept"})
-EXPERT_ROLES = ("expert", "librarian", "lead")
+ACTIONS = ("accept", "correct", "reject", "skip", "note", "undo", "machine-accept", "delete", "gold")
+# "gold": a lead's adjudication of a record into its gold label (it comes first where labels are used)
+LABEL_ACTIONS = frozenset({"accept", "correct", "reject", "machine-accept", "gold"})
+GOLD_ROLES = ("lead", "admin")
+EXPERT_ROLES = ("expert", "librarian", "lead", "admin")
 MACHINE_ROLE = "machine"
 
 
@@ -59,12 +61,14 @@ class Event:
             raise ValueError(f"unknown action '{self.action}'; known: {', '.join(ACTIONS)}")
         if not self.annotator.strip():
             raise ValueError("an event needs an annotator name")
-        if self.action in ("accept", "correct", "machine-accept") and not self.codes:
+        if self.action in ("accept", "correct", "machine-accept", "gold") and not self.codes:
             raise ValueError(f"'{self.action}' needs at least one code")
         if self.action == "undo" and self.undoes is None:
             raise ValueError("'undo' needs the id of the event it reverts")
         if self.action == "machine-accept" and self.role != MACHINE_ROLE:
             raise ValueError("only the machine role records machine-accept events")
+        if self.action == "gold" and self.role not in GOLD_ROLES:
+            raise ValueError("only a lead or an administrator resolves a record into a gold label")
         if self.role == MACHINE_ROLE and self.action not in ("machine-accept", "undo"):
             raise ValueError("the machine role only records machine-accept events (and their undoing)")
 
@@ -162,5 +166,5 @@ class QueueSpec:
         return self.order != "import" or bool(self.predicted_codes)
 
 
-__all__ = ["ACTIONS", "EXPERT_ROLES", "Event", "LABEL_ACTIONS", "LabelState", "MACHINE_ROLE", "QUEUE_ORDERS",
-           "QUEUE_STATUSES", "QueueSpec", "ShownSuggestion", "derive", "derive_one", "last_undoable"]
+__all__ = ["ACTIONS", "EXPERT_ROLES", "GOLD_ROLES", "Event", "LABEL_ACTIONS", "LabelState", "MACHINE_ROLE",
+           "QUEUE_ORDERS", "QUEUE_STATUSES", "QueueSpec", "ShownSuggestion", "derive", "derive_one", "last_undoable"]

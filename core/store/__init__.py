@@ -21,10 +21,12 @@ from core.store.catalog import BatchInfo, CatalogQueries, TaxonomyInfo
 from core.store.jobs import JobQueries
 from core.store.learning import LearningQueries
 from core.store.schema import migrations, now
+from core.store.team import TeamQueries
 from core.store.users import UserQueries
 
 
-class Store(CatalogQueries, AnnotationQueries, JobQueries, LearningQueries, UserQueries):
+class Store(CatalogQueries, AnnotationQueries, JobQueries, LearningQueries, UserQueries,
+            TeamQueries):
     """A workspace database. ``Store(path)`` creates it if needed and applies pending migrations."""
 
     def __init__(self, path: str | Path, *, timeout: float = 30.0):

@@ -394,3 +394,18 @@ def m012_accounts(db: sqlite_utils.Database) -> None:
                "disabled_by TEXT, failed_attempts INTEGER NOT NULL DEFAULT 0, locked_until TEXT, last_sign_in TEXT)")
     db["account_events"].create({"id": int, "username": str, "action": str, "detail": str, "by": str, "at": str},
                                 pk="id")
+
+
+@migrations()
+def m013_team_rounds(db: sqlite_utils.Database) -> None:
+    # Labelling rounds: a lead assigns a queue's records to annotators, some to two of them (blind
+    # double coding), with known-answer records mixed in; each assignment names its round and kind
+    # ("single", "double" or "gold").
+    db["rounds"].create(
+        {"id": int, "taxonomy_id": str, "name": str, "created_by": str, "created_at": str, "overlap": float,
+         "suggestions_on_double": int, "gold_rate": float, "annotators": str, "records": int, "seed": int},
+        pk="id", not_null={"taxonomy_id", "created_at"})
+    db.execute("ALTER TABLE assignments ADD COLUMN round_id INTEGER")
+    db.execute("ALTER TABLE assignments ADD COLUMN kind TEXT")
+    db.execute("CREATE INDEX idx_assignments_round ON assignments (round_id, annotator)")
+    db.execute("CREATE INDEX idx_assignments_record ON assignments (record_id, taxonomy_id)")

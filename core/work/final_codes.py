@@ -46,14 +46,16 @@ def final_codes(store: Store, taxonomy: Taxonomy, *, collection: str | None = No
                        "names": "|".join(taxonomy.name_of(c, lang) if c in taxonomy else c for c in codes),
                        "provenance": provenance, "by": by, "at": at}
 
-    for row in store.current_label_rows(taxonomy.id, roles=EXPERT_ROLES, include_rejected=True):
+    rows = store.current_label_rows(taxonomy.id, roles=EXPERT_ROLES, include_rejected=True)
+    for row in sorted(rows, key=lambda r: r["action"] == "gold"):  # a lead's gold label wins (a stable sort)
         if row["action"] == "reject":  # rows come oldest first: the latest decision wins
             chosen.pop(row["record_id"], None)
             rejected.add(row["record_id"])
         else:
             rejected.discard(row["record_id"])
             chosen.pop(row["record_id"], None)
-            offer(row, json.loads(row["codes"]), "expert", row["annotator"], row["updated_at"])
+            offer(row, json.loads(row["codes"]), "gold" if row["action"] == "gold" else "expert", row["annotator"],
+                  row["updated_at"])
     for row in store.current_label_rows(taxonomy.id, roles=(MACHINE_ROLE,)):
         offer(row, json.loads(row["codes"]), "machine", row["annotator"], row["updated_at"])
     for row in store.imported_label_rows(taxonomy.id):

@@ -11,7 +11,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from core.domain.labels import QueueSpec
+from core.domain.labels import EXPERT_ROLES, QueueSpec
 from core.domain.metrics import Report, evaluate, grouped, kappa_overall, kappa_per_category
 from core.domain.taxonomy import Taxonomy
 from core.domain.text import split_codes
@@ -47,7 +47,8 @@ def gold_frame(store: Store, taxonomy: Taxonomy, *, source: str = "experts",
                                     "language": r["language"] or "", "domain": r["domain"] or "",
                                     "labelled_at": r["created_at"] or "", "annotator": "(imported file)"}
     if source in ("experts", "both"):
-        for r in store.current_label_rows(taxonomy.id, annotators=annotators, roles=("expert", "librarian", "lead")):
+        labelled = store.current_label_rows(taxonomy.id, annotators=annotators, roles=EXPERT_ROLES)
+        for r in sorted(labelled, key=lambda r: r["action"] == "gold"):  # a lead's gold label wins
             rows[r["record_id"]] = {"record_id": r["record_id"], "gold": json.loads(r["codes"]),
                                     "language": r["language"] or "", "domain": r["domain"] or "",
                                     "labelled_at": r["updated_at"], "annotator": r["annotator"]}
@@ -164,7 +165,7 @@ def expert_model_kappa(frame: pd.DataFrame, taxonomy: Taxonomy, level: int | Non
 def expert_expert_agreement(store: Store, taxonomy: Taxonomy, level: int | None = None) -> pd.DataFrame:
     """Per pair of experts who labelled the same records: records shared, exact agreement and
     Cohen's kappa on the first code."""
-    rows = store.current_label_rows(taxonomy.id, roles=("expert", "librarian", "lead"))
+    rows = store.current_label_rows(taxonomy.id, roles=EXPERT_ROLES)
     by_record: dict[int, dict[str, list[str]]] = {}
     for r in rows:
         by_record.setdefault(r["record_id"], {})[r["annotator"]] = json.loads(r["codes"])

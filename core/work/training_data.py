@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.domain.labels import EXPERT_ROLES
 from core.domain.taxonomy import Taxonomy
 from core.errors import WorkbenchError
 from core.files.writers import table_bytes
@@ -51,11 +52,11 @@ def labelled_frame(store: Store, taxonomy: Taxonomy, f: ExportFilter, *, lang: s
     until = f.until
     if until and len(until) == 10:  # a date: up to the end of that day
         until = (pd.Timestamp(until) + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
-    roles = () if f.include_machine else ("expert", "librarian", "lead")
+    roles = () if f.include_machine else EXPERT_ROLES
     rows = store.current_label_rows(taxonomy.id, annotators=f.annotators, roles=roles, since=f.since, until=until)
     for r in rows:
         r["codes"] = json.loads(r["codes"])
-        r["source"] = "machine" if r["role"] == "machine" else "expert"
+        r["source"] = "machine" if r["role"] == "machine" else ("gold" if r["action"] == "gold" else "expert")
     if f.include_imported and not f.annotators:
         for r in store.imported_label_rows(taxonomy.id):
             r["codes"] = json.loads(r["codes"])
@@ -69,8 +70,9 @@ def labelled_frame(store: Store, taxonomy: Taxonomy, f: ExportFilter, *, lang: s
     frame = pd.DataFrame(rows)
     frame["codes"] = [taxonomy.cut_codes(c, f.level) for c in frame["codes"]]
     frame = frame[(frame["codes"].map(len) > 0).astype(bool)]
-    if f.per_record == "latest" and len(frame):
-        frame = frame.sort_values("updated_at").groupby("record_id", as_index=False).tail(1)
+    if f.per_record == "latest" and len(frame):  # a lead's gold label wins, then the latest
+        frame = (frame.assign(_gold=frame["action"].eq("gold")).sort_values(["_gold", "updated_at"])
+                 .groupby("record_id", as_index=False).tail(1).drop(columns="_gold"))
     frame = frame.sort_values(["record_id", "updated_at"]).reset_index(drop=True)
     for col in TEXT_FIELDS + ("language", "domain"):
         frame[col] = frame[col].fillna("").astype(str)

@@ -55,7 +55,9 @@ def sync_eval_set(store: Store, taxonomy: Taxonomy, labels: pd.DataFrame | None 
     labels = expert_labels(store, taxonomy) if labels is None else labels
     splits = store.split_of(taxonomy.id)
     first = {int(r): cs[0] for r, cs in zip(labels["record_id"], labels["codes"])}
-    new = sorted((r for r in first if r not in splits), key=lambda r: _order(taxonomy.id, r))
+    gold = set(labels.loc[labels["source"].eq("gold"), "record_id"].astype(int)) if "source" in labels else set()
+    # records resolved into gold labels by a lead enter the evaluation set first
+    new = sorted((r for r in first if r not in splits), key=lambda r: (r not in gold, _order(taxonomy.id, r)))
     if not new:
         return splits
     held: dict[str, int] = {}
