@@ -76,6 +76,7 @@ pages = {
         st.Page("pages/training_data.py", title=t("Training data"), icon=":material/dataset:"),
         st.Page("pages/bulk_classify.py", title=t("Bulk classify"), icon=":material/inventory_2:"),
         st.Page("pages/performance.py", title=t("Performance"), icon=":material/monitoring:"),
+        st.Page("pages/team.py", title=t("Team"), icon=":material/groups:"),
     ],
     t("Set-up"): [
         st.Page("pages/taxonomies.py", title=t("Taxonomies"), icon=":material/account_tree:"),

@@ -10,6 +10,7 @@ from core.errors import WorkbenchError
 from core.models.registry import estimated_seconds
 from core.work.annotation import AnnotationError, Annotator, Queue, found_records_queue, model_view
 from core.work.suggesting import meaningful, suggestion_source
+from core.work.team import adjudicate, review_queue, scope_notes, start_round, visibility
 from core.work.versions import model_for
 from ui.common import (
     ROLES,
@@ -43,6 +44,7 @@ KINDS = {
     "language": "By language",
     "assigned": "Assigned to me",
     "review": "Review labelled records",
+    "disputes": "Disagreements to resolve (leads)",
 }
 SHORTCUTS = "**1-5** choose suggestion · **A** accept the top one · **X** reject all · **S** skip · " \
             "**U** undo · **N** next · **P** previous"
@@ -94,7 +96,7 @@ def queue_spec(ctx: PageContext, model, kind: str) -> QueueSpec | None:
         args["assigned_to"] = ctx.state.user
         if not ctx.state.user:
             st.warning(t("Enter your name in the sidebar to see the records assigned to you."))
-    elif kind == "review":
+    elif kind in ("review", "disputes"):
         args.update(status="labelled", order="import")
     kept("annotate.search_records", tax.id)
     args["search"] = st.text_input(t("Only records containing (title, abstract or id)"), key="annotate.search_records",
@@ -135,19 +137,70 @@ def queue_panel(ctx: PageContext) -> None:
         with show_errors():
             if unscored and estimated_seconds(model.manifest, len(unscored)) <= AUTO_SCORE_SECONDS:
                 run_scoring(db, model, tax, unscored)
-            open_queue(tax.id, Queue.build(db, spec))
+            if kind == "disputes":  # most disagreement first (and, with a model, where it contradicts an expert)
+                from core.store import now
+
+                ids = review_queue(db, tax, model_name=model.manifest.name if model else "",
+                                   model_version=model.manifest.version if model else "")["record_id"].tolist()
+                open_queue(tax.id, Queue(spec, [int(i) for i in ids], len(ids), now()))
+            else:
+                open_queue(tax.id, Queue.build(db, spec))
             st.session_state[PENDING] = []
             st.rerun()
     find_record(ctx, model)
     if may("assign"):
-        queue = current_queue(tax)
-        st.markdown(t("**Assign records** from the open queue"))
-        a1, a2, a3 = st.columns([2, 1, 1])
-        assignee = a1.text_input(t("To annotator"), key="annotate.assignee").strip()
-        how_many = a2.number_input(t("How many"), 1, 10000, 50, key="annotate.assign_n")
-        if a3.button(t("Assign"), key="annotate.assign", disabled=queue is None or not assignee):
-            n = db.assign(queue.ids[:int(how_many)], tax.id, assignee, ctx.state.user or "lead")
-            st.success(t("Assigned {0} record(s) to {1}.").format(n, plain(assignee)))
+        round_form(ctx)
+
+
+def round_form(ctx: PageContext) -> None:
+    """A lead assigns the open queue's records as a labelling round: to annotators, a share of them
+    to two (blind), known-answer records mixed in."""
+    db, tax = ctx.db, ctx.tax
+    queue = current_queue(tax)
+    with st.expander(t("Assign the open queue as a labelling round")):
+        accounts = [u.username for u in db.users(include_disabled=False)]
+        a1, a2 = st.columns([3, 1])
+        if accounts:
+            annotators = a1.multiselect(t("Annotators"), accounts, key="annotate.round_annotators")
+        else:
+            typed = a1.text_input(t("Annotators (names separated by commas)"), key="annotate.round_names")
+            annotators = [n.strip() for n in typed.split(",") if n.strip()]
+        how_many = a2.number_input(t("Records"), 1, 100_000, min(200, len(queue.ids)) if queue and queue.ids else 50,
+                                   key="annotate.round_n")
+        b1, b2, b3 = st.columns(3)
+        overlap = b1.slider(t("Coded twice (blind)"), 0, 100, 10, 5, format="%d%%", key="annotate.round_overlap")
+        gold_rate = b2.slider(t("Known-answer records mixed in"), 0, 30, 0, 5, format="%d%%", key="annotate.round_gold",
+                              help=t("Records already resolved into gold labels; each annotator's accuracy on them "
+                                     "is on the Team page."))
+        suggestions = b3.checkbox(t("Show model suggestions on records coded twice"), True, key="annotate.round_sugg")
+        if st.button(t("Start the round"), key="annotate.round_start", disabled=queue is None or not annotators):
+            with show_errors():
+                round_id, plan = start_round(db, tax, queue.ids[:int(how_many)], annotators, by=ctx.state.user,
+                                             role=ctx.state.role, overlap=overlap / 100, gold_rate=gold_rate / 100,
+                                             suggestions_on_double=suggestions, name=f"{tax.id} round")
+                st.success(t("Round #{0}: {1:,} records for {2} annotators, {3:,} of them coded twice, {4:,} "
+                             "known-answer records.").format(round_id, len({r for r, _, _ in plan.items}),
+                                                             len(plan.load()), plan.double, plan.gold))
+
+
+def gold_actions(db, tax, lang, record: dict, resolve) -> None:
+    """A lead's adjudication: one of the experts' labels, or any node, becomes the record's gold label."""
+    labels = {who: label for who, label in db.labels_of(record["id"], tax.id).items() if label.role != "machine"}
+    disputes = st.session_state.get("annotate.kind") == "disputes"
+    with st.expander(t("Resolve into a gold label"), expanded=disputes):
+        gold = [who for who, label in labels.items() if label.action == "gold"]
+        if gold:
+            st.caption(t("Resolved already (by {0}); a new gold label replaces it.").format(plain(", ".join(gold))))
+        options: dict[tuple[str, ...], list[str]] = {}
+        for who, label in labels.items():
+            if label.action != "gold":
+                options.setdefault(tuple(label.codes), []).append(who)
+        for i, (codes, whos) in enumerate(options.items()):
+            text = ", ".join(tax.label(c, lang) for c in codes) if codes else t("no code (rejected)")
+            st.button(t("Gold: {0} ({1})").format(plain(text), plain(", ".join(whos))), key=f"annotate.gold.{i}",
+                      on_click=resolve, args=(list(codes),), disabled=not codes, width="stretch")
+        st.caption(t("Another code: open its node in the hierarchy browser (queue 'Disagreements to resolve') and "
+                     "press 'Gold label: this node'."))
 
 
 def find_record(ctx: PageContext, model) -> None:
@@ -227,6 +280,10 @@ def _card(ctx: PageContext, db) -> None:
     with show_errors():
         view = get_view(classifier(qmodel.folder), tax, record, db) if qmodel is not None else None
         second_view = get_view(classifier(second.folder), tax, record, db) if second is not None else None
+    seen = visibility(db, tax.id, record["id"], state.user)  # blind double coding, known-answer records
+    notes = scope_notes(db, tax)
+    if not seen.suggestions:
+        view = second_view = None
     shown = list(meaningful(view.suggestions))[:CARD_SUGGESTIONS] if view else []
 
     # Callbacks run at the start of the next rerun, after this run's store is closed: each opens its
@@ -284,6 +341,21 @@ def _card(ctx: PageContext, db) -> None:
         queue.move(step)
         st.session_state[PENDING] = []
 
+    def resolve(codes: list[str]) -> None:
+        """A lead resolves the record into its gold label, then the next record."""
+        if queue.current != record["id"]:
+            flash("warning", "The page was still loading the next record: nothing was recorded. Press again.")
+            return
+        with open_store() as s:
+            try:
+                adjudicate(s, tax, record["id"], codes, by=state.user, role=state.role, reason=reason())
+            except WorkbenchError as exc:
+                flash("error", f"{exc.prefix}: {exc.message}")
+                return
+        st.session_state["annotate.reason"] = ""
+        flash("success", f"Gold label: {', '.join(codes)}")
+        queue.move(1)
+
     def toggle_pending(code: str) -> None:
         pending = st.session_state.setdefault(PENDING, [])
         if code in pending:
@@ -312,10 +384,16 @@ def _card(ctx: PageContext, db) -> None:
                     st.markdown(plain(abstract))
         if record["keywords"]:
             st.markdown(t("**Keywords:** {0}").format(plain(record['keywords'])))
-        if record["labels"] and record["label_taxonomy"] == tax.id:
-            st.caption("Label in the imported file: " + plain(", ".join(
+        if record["labels"] and record["label_taxonomy"] == tax.id and seen.others:
+            st.caption(t("Label in the imported file: ") + plain(", ".join(
                 tax.label(c, lang) if c in tax else c for c in json.loads(record["labels"]))))
+        if not seen.others:
+            st.caption(t(":material/visibility_off: Blind: the other labels on this record show once every annotator "
+                         "of it has labelled it.") + ("" if seen.suggestions else " " + t(
+                             "This round shows no model suggestions on records coded twice.")))
         for who, label in db.labels_of(record["id"], tax.id).items():
+            if not seen.others and who != state.user:
+                continue
             text = ", ".join(tax.label(c, lang) for c in label.codes) if label.codes else "rejected"
             mark = "**You**" if who == state.user else plain(f"{who} ({label.role})")
             st.caption(f"{mark}: {plain(text)} — {label.action}, {label.updated_at[:16].replace('T', ' ')}")
@@ -329,7 +407,8 @@ def _card(ctx: PageContext, db) -> None:
                 b, bar = st.columns([5, 1], vertical_alignment="center")
                 b.button(f"**{i + 1}** · {s.score:.0%} · {plain(tax.path_label(s.code, lang))}",
                          key=f"annotate.pick.{i + 1}", shortcut=str(i + 1), on_click=accept, args=(i,),
-                         disabled=not can_act, help=t("Accept {0}: {1}").format(s.code, tax.path_label(s.code, lang)),
+                         disabled=not can_act, help=t("Accept {0}: {1}").format(s.code, tax.path_label(s.code, lang))
+                         + (f"\n\n{notes[s.code].text}" if s.code in notes else ""),
                          width="stretch")
                 bar.progress(min(max(s.score, 0.0), 1.0))
         if second_view:
@@ -347,6 +426,8 @@ def _card(ctx: PageContext, db) -> None:
             st.button(t("Undo"), key="annotate.undo", shortcut="U", on_click=undo, disabled=not can_act)
             st.button(t("Previous"), key="annotate.prev", shortcut="P", on_click=move, args=(-1,))
             st.button(t("Next"), key="annotate.next", shortcut="N", on_click=move, args=(1,))
+        if may("adjudicate") and can_act:
+            gold_actions(db, tax, lang, record, resolve)
         if view and len(shown) < len(view.suggestions):
             st.caption(t("{0} less likely suggestion(s) hidden (together {1:.0%}); the hierarchy browser shows every "
                          "node's score.").format(len(view.suggestions) - len(shown),
@@ -360,7 +441,8 @@ def _card(ctx: PageContext, db) -> None:
         n2.button(t("Add note"), key="annotate.add_note", on_click=add_note, disabled=not can_act)
 
         with st.expander(t("History of this record")):
-            events = db.events(record["id"], taxonomy_id=tax.id)
+            events = [e for e in db.events(record["id"], taxonomy_id=tax.id)
+                      if seen.others or e.annotator == state.user]
             undone = {e.undoes for e in events if e.undoes}
             if events:
                 st.dataframe([
@@ -399,12 +481,16 @@ def _card(ctx: PageContext, db) -> None:
         current = browser.current
         if current is not None:
             st.markdown(f"**{browser.label(current, 200)}**")
+            if current in notes:  # the guideline for this node
+                st.caption(plain(notes[current].text[:600]) + ("…" if len(notes[current].text) > 600 else ""))
             if multi:
                 st.button(t("Add this node"), key="annotate.use_node", on_click=toggle_pending, args=(current,),
                           disabled=not can_act)
             else:
                 st.button(t("Use this node"), key="annotate.use_node", on_click=choose, args=([current],),
                           type="primary", disabled=not can_act)
+            if may("adjudicate") and can_act and st.session_state.get("annotate.kind") == "disputes":
+                st.button(t("Gold label: this node"), key="annotate.gold_node", on_click=resolve, args=([current],))
         browser.children()
 
         pending = st.session_state.get(PENDING, [])

@@ -95,6 +95,36 @@ def chart_and_category(ctx: PageContext, main, level: int, good: float, fair: fl
         st.switch_page("pages/annotate.py")
 
 
+def agreement_tab(ctx: PageContext, main, level: int) -> None:
+    """The experts' agreement with each other: the human ceiling beside the model's F1."""
+    from core.work.team import team_agreement
+
+    tax, lang = ctx.tax, ctx.lang
+    report = team_agreement(ctx.db, tax, level)
+    s = report.summary
+    if not s["double_coded"]:
+        st.caption(t("No record has labels from two experts yet."))
+        return
+    shown = [(t("Records coded twice"), f"{s['double_coded']:,}"), (t("Exact agreement"), s["exact_agreement"]),
+             (t("Cohen's kappa (mean)"), s["kappa_mean"]), (t("Krippendorff's alpha"), s["alpha"]),
+             (t("Alpha, hierarchical"), s["alpha_hierarchical"])]
+    for col, (label, value) in zip(st.columns(len(shown)), shown):
+        col.metric(label, value if isinstance(value, str) else ("–" if value is None else f"{value:.3f}"))
+    w, wo = report.with_suggestions, report.without_suggestions
+    st.caption(t("Alpha compares label sets by the Jaccard distance; the hierarchical alpha by the path between "
+                 "codes in the taxonomy (siblings disagree less than fields). With suggestions on screen: {0} "
+                 "records, alpha {1}; without: {2} records, alpha {3}.").format(
+        w["double_coded"], "–" if w["alpha"] is None else f"{w['alpha']:.3f}", wo["double_coded"],
+        "–" if wo["alpha"] is None else f"{wo['alpha']:.3f}"))
+    st.markdown(t("**Per category: the model's F1 beside the experts' agreement (the human ceiling)**"))
+    table(perf.human_ceiling(main.report, report.categories, tax, lang), "perf.ceiling",
+          f"{tax.id}-human-ceiling-level{level}")
+    st.markdown(t("**Per level**"))
+    table(report.by_level, "perf.agreement_levels")
+    st.markdown(t("**Per pair of experts**"))
+    table(report.pairs, "perf.pairs")
+
+
 def detail_tabs(ctx: PageContext, main, results, level: int) -> None:
     tax, lang, frame = ctx.tax, ctx.lang, main.frame
     t1, t2, t3, t4, t5, t6, t7, t8 = st.tabs([t(x) for x in (
@@ -118,14 +148,9 @@ def detail_tabs(ctx: PageContext, main, results, level: int) -> None:
     with t4:
         table(perf.comparison_table(results), "perf.comparison", f"{tax.id}-models-level{level}")
     with t5:
+        agreement_tab(ctx, main, level)
         st.markdown(t("**Expert vs model, per category (Cohen's kappa)**"))
         table(perf.expert_model_kappa(frame, tax, level, lang), "perf.kappa", f"{tax.id}-kappa-level{level}")
-        st.markdown(t("**Expert vs expert** (records labelled by both)"))
-        pairs = perf.expert_expert_agreement(ctx.db, tax, level)
-        if pairs.empty:
-            st.caption(t("No record has labels from two experts yet."))
-        else:
-            table(pairs, "perf.pairs")
     with t6:
         table(perf.named_confusions(main.report, tax, lang), "perf.confused")
     with t7:

@@ -3,9 +3,47 @@
 import streamlit as st
 
 from core.files.taxonomy_io import read_taxonomy, taxonomy_to_csv
+from core.work.team import MAX_SCOPE_NOTE, labelled_before_note, save_scope_note, scope_notes
 from ui.common import may, not_allowed, page_context, plain, show_errors, taxonomy
 from ui.i18n import t
 from ui.widgets import Browser
+
+
+def scope_note_section(ctx, tax, code: str) -> None:
+    """The node's scope note (the guideline experts label by): shown to all, edited by leads, each
+    save a new version; the records labelled with the node before the last change can be opened."""
+    note = scope_notes(ctx.db, tax).get(code)
+    if note is not None:
+        st.info(plain(note.text))
+        if note.source == "workspace":
+            st.caption(t("Scope note by {0}, {1}").format(plain(note.by), note.at[:16].replace("T", " ")))
+    if not may("edit_scope_notes"):
+        return
+    with st.expander(t("Edit the scope note") if note else t("Write a scope note")):
+        text = st.text_area(t("Scope note"), value=note.text if note else "", key=f"taxonomies.note.{tax.id}.{code}",
+                            max_chars=MAX_SCOPE_NOTE, height=120)
+        if st.button(t("Save the scope note"), key="taxonomies.note_save", disabled=text.strip() == (note.text if note
+                                                                                                   else "")):
+            with show_errors():
+                save_scope_note(ctx.db, tax, code, text, by=ctx.state.user or ctx.state.role, role=ctx.state.role)
+                st.rerun()
+        history = ctx.db.scope_note_history(tax.id, code)
+        if history:
+            st.dataframe(history, hide_index=True, width="stretch", key="taxonomies.note_history")
+        again = labelled_before_note(ctx.db, tax, code)
+        if again:
+            st.caption(t("{0:,} records were labelled with this node (or one below it) before its scope note last "
+                         "changed.").format(len(again)))
+            if st.button(t("Open them in Annotate"), key="taxonomies.recheck"):
+                from core.domain.labels import QueueSpec
+                from core.store import now
+                from core.work.annotation import Queue
+                from ui.common import open_queue
+
+                open_queue(tax.id, Queue(QueueSpec(taxonomy_id=tax.id, status="labelled", order="import"), again,
+                                         len(again), now()))
+                st.switch_page("pages/annotate.py")
+
 
 with page_context(needs_taxonomy=False) as ctx:
     st.title(t("Taxonomies"))
@@ -40,8 +78,7 @@ with page_context(needs_taxonomy=False) as ctx:
             st.write(t("Level {0} · {1:,} nodes below").format(tax.level(current), len(tax.descendants(current))))
             if len(node.names) > 1:
                 st.markdown(" · ".join(f"**{plain(k)}**: {plain(v)}" for k, v in node.names.items()))
-            if node.description:
-                st.info(plain(node.description))
+            scope_note_section(ctx, tax, current)
         if tax.children(current):
             st.write(f"{'Children' if current else 'Top level'} ({len(tax.children(current))}):")
             browser.children(columns=3, limit=60)

@@ -604,6 +604,80 @@ HU = {
     "too many wrong passwords: this account is locked for a few minutes":
         "túl sok hibás jelszó: a felhasználó néhány percre zárolva",
     "Sign in first.": "Előbb jelentkezzen be.",
+    # the team
+    "Team": "Csapat",
+    "Assign the open queue as a labelling round": "A nyitott munkasor kiosztása címkézési körként",
+    "Coded twice (blind)": "Kétszer kódolva (vakon)",
+    "Known-answer records mixed in": "Bekevert ismert válaszú rekordok",
+    "Show model suggestions on records coded twice": "Modelljavaslatok a kétszer kódolt rekordokon",
+    "Start the round": "A kör indítása",
+    "Resolve into a gold label": "Döntés etalon címkéről",
+    "Another code: open its node in the hierarchy browser (queue 'Disagreements to resolve') and press 'Gold "
+    "label: this node'.":
+        "Más kód: nyissa meg a csomópontját a hierarchiaböngészőben (a 'Disagreements to resolve' munkasorban), és "
+        "nyomja meg az 'Etalon címke: ez a csomópont' gombot.",
+    "Annotators (names separated by commas)": "Címkézők (nevek vesszővel elválasztva)",
+    "Records already resolved into gold labels; each annotator's accuracy on them is on the Team page.":
+        "Már etalon címkét kapott rekordok; a címkézők pontossága rajtuk a Csapat oldalon látható.",
+    "no code (rejected)": "nincs kód (elutasítva)",
+    "Label in the imported file: ": "Címke az importált fájlban: ",
+    ":material/visibility_off: Blind: the other labels on this record show once every annotator of it has "
+    "labelled it.":
+        ":material/visibility_off: Vak kódolás: a rekord többi címkéje akkor látszik, ha minden kijelölt címkéző "
+        "címkézte.",
+    "Gold label: this node": "Etalon címke: ez a csomópont",
+    "Resolved already (by {0}); a new gold label replaces it.":
+        "Már eldöntve ({0}); egy új etalon címke felülírja.",
+    "Gold: {0} ({1})": "Etalon: {0} ({1})",
+    "Round #{0}: {1:,} records for {2} annotators, {3:,} of them coded twice, {4:,} known-answer records.":
+        "#{0} kör: {1:,} rekord {2} címkézőnek, ebből {3:,} kétszer kódolva, {4:,} ismert válaszú rekord.",
+    "This round shows no model suggestions on records coded twice.":
+        "Ebben a körben a kétszer kódolt rekordokon nincs modelljavaslat.",
+    "**Per category: the model's F1 beside the experts' agreement (the human ceiling)**":
+        "**Kategóriánként: a modell F1-e a szakértők egyetértése mellett (az emberi plafon)**",
+    "**Per level**": "**Szintenként**",
+    "**Per pair of experts**": "**Szakértőpáronként**",
+    "Records coded twice": "Kétszer kódolt rekordok",
+    "Exact agreement": "Pontos egyezés",
+    "Cohen's kappa (mean)": "Cohen-féle kappa (átlag)",
+    "Krippendorff's alpha": "Krippendorff-féle alfa",
+    "Alpha, hierarchical": "Alfa, hierarchikus",
+    "Alpha compares label sets by the Jaccard distance; the hierarchical alpha by the path between codes in the "
+    "taxonomy (siblings disagree less than fields). With suggestions on screen: {0} records, alpha {1}; without: "
+    "{2} records, alpha {3}.":
+        "Az alfa a címkehalmazokat Jaccard-távolsággal veti össze; a hierarchikus alfa a kódok közti úttal az "
+        "osztályozási rendszerben (a testvérek kevésbé térnek el, mint a területek). Javaslatokkal a képernyőn: {0} "
+        "rekord, alfa {1}; javaslatok nélkül: {2} rekord, alfa {3}.",
+    "Labelling rounds": "Címkézési körök",
+    "To resolve": "Eldöntendő",
+    "No round yet: on the Annotate page, open a queue and assign it as a labelling round.":
+        "Még nincs kör: a Címkézés oldalon nyisson meg egy munkasort, és ossza ki címkézési körként.",
+    "Round": "Kör",
+    "No expert has labelled a record of this taxonomy yet.":
+        "Ebben az osztályozási rendszerben még egy szakértő sem címkézett rekordot.",
+    "A flag needs evidence, never speed alone: faster than the team's median, the top suggestion accepted at least "
+    "80 % of the time, and either under 60 % right on at least 5 known-answer records or at least 40 % of at "
+    "least 5 reviewed labels overturned. Working time leaves out pauses over ten minutes.":
+        "Jelzéshez bizonyíték kell, sosem elég a gyorsaság: gyorsabb a csapat mediánjánál, legalább az esetek 80 "
+        "%-ában az első javaslatot fogadja el, és vagy legalább 5 ismert válaszú rekordon 60 % alatt van a "
+        "találati aránya, vagy legalább 5 áttekintett címkéjének legalább 40 %-át felülbírálták. A munkaidőbe a tíz "
+        "percnél hosszabb szünetek nem számítanak.",
+    "{0}: labelling rounds, agreement and each annotator's work.":
+        "{0}: címkézési körök, egyetértés és az egyes címkézők munkája.",
+    "{0:,} records where the experts disagree and no gold label exists: open the queue 'Disagreements to resolve' "
+    "on the Annotate page.":
+        "{0:,} rekord, amelyen a szakértők nem értenek egyet, és nincs etalon címkéje: nyissa meg a "
+        "'Disagreements to resolve' munkasort a Címkézés oldalon.",
+    "done": "kész",
+    "{0} may be accepting suggestions without reading them: {1}.":
+        "{0} talán olvasás nélkül fogadja el a javaslatokat: {1}.",
+    "records / hour": "rekord / óra",
+    "s / record": "s / rekord",
+    "agreement": "egyetértés",
+    "known-answer accuracy": "pontosság ismert válaszon",
+    "top suggestion accepted": "első javaslat elfogadva",
+    "overturned in review": "felülbírálva",
+    "Disagreements to resolve (leads)": "Eldöntendő nézeteltérések (vezetők)",
 }
 
 

@@ -75,7 +75,12 @@ class AnnotationQueries:
         params.append(spec.taxonomy_id)
         labelled = ("(EXISTS (SELECT 1 FROM current_labels c WHERE c.record_id = r.id AND c.taxonomy_id = ?) "
                     "OR (r.label_taxonomy = ? AND r.labels IS NOT NULL AND r.labels NOT IN ('', '[]')))")
-        if spec.status == "unlabelled":
+        if spec.status == "unlabelled" and spec.assigned_to:
+            # my assignments that I have not labelled yet, whoever else has (double coding, known answers)
+            where.append("NOT EXISTS (SELECT 1 FROM current_labels c WHERE c.record_id = r.id AND c.taxonomy_id = ? "
+                         "AND c.annotator = ?)")
+            params += [spec.taxonomy_id, spec.assigned_to]
+        elif spec.status == "unlabelled":
             where.append("NOT " + labelled)
             params += [spec.taxonomy_id, spec.taxonomy_id]
         elif spec.status == "labelled":

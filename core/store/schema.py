@@ -409,3 +409,12 @@ def m013_team_rounds(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE assignments ADD COLUMN kind TEXT")
     db.execute("CREATE INDEX idx_assignments_round ON assignments (round_id, annotator)")
     db.execute("CREATE INDEX idx_assignments_record ON assignments (record_id, taxonomy_id)")
+
+
+@migrations()
+def m014_scope_notes(db: sqlite_utils.Database) -> None:
+    # Guidelines per node, versioned (every save is a row: the latest is in force), kept apart from
+    # the taxonomy's nodes so re-saving or replacing a taxonomy keeps them.
+    db["scope_notes"].create({"id": int, "taxonomy_id": str, "code": str, "text": str, "by": str, "at": str},
+                             pk="id", not_null={"taxonomy_id", "code", "at"})
+    db["scope_notes"].create_index(["taxonomy_id", "code", "id"])

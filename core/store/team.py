@@ -93,3 +93,18 @@ class TeamQueries:
             "SELECT record_id, top_code FROM predictions WHERE model_name = ? AND model_version = ? "
             "AND record_id IN (SELECT value FROM json_each(?))",
             [model_name, model_version, json.dumps([int(r) for r in record_ids])]).fetchall())
+
+    def add_scope_note(self, taxonomy_id: str, code: str, text: str, by: str) -> int:
+        with self.write():
+            return self.db["scope_notes"].insert({"taxonomy_id": taxonomy_id, "code": code, "text": text, "by": by,
+                                                  "at": now()}).last_pk
+
+    def scope_notes(self, taxonomy_id: str) -> dict[str, dict[str, Any]]:
+        """The scope note in force for each node that has one saved: code -> {text, by, at}."""
+        return {r["code"]: r for r in self.db.query(
+            "SELECT code, text, by, at FROM scope_notes s WHERE taxonomy_id = ? AND id = (SELECT max(id) FROM "
+            "scope_notes t WHERE t.taxonomy_id = s.taxonomy_id AND t.code = s.code)", [taxonomy_id])}
+
+    def scope_note_history(self, taxonomy_id: str, code: str) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT text, by, at FROM scope_notes WHERE taxonomy_id = ? AND code = ? "
+                                  "ORDER BY id DESC", [taxonomy_id, code]))

@@ -183,6 +183,22 @@ def expert_expert_agreement(store: Store, taxonomy: Taxonomy, level: int | None 
     return pd.DataFrame(out, columns=["expert_a", "expert_b", "shared_records", "exact_agreement", "kappa"])
 
 
+def human_ceiling(report: Report, agreement_categories: pd.DataFrame, taxonomy: Taxonomy,
+                  lang: str = "en") -> pd.DataFrame:
+    """Per category, the model's F1 beside how well the experts agree with each other there (the
+    share of double-coded records where they agree on it, and Krippendorff's alpha of their yes/no
+    decisions): a model rarely does better than its annotators agree."""
+    model = report.categories[["code", "f1", "support"]].rename(columns={"f1": "model_f1", "support": "gold_records"})
+    human = agreement_categories.rename(columns={"records": "double_coded", "agreement": "expert_agreement",
+                                                 "alpha": "expert_alpha"})[["code", "double_coded", "expert_agreement",
+                                                                            "expert_alpha"]]
+    table = model.merge(human, on="code", how="outer")
+    table.insert(1, "name", [taxonomy.name_of(c, lang) if c in taxonomy else c for c in table["code"]])
+    table["gap"] = table["expert_agreement"] - table["model_f1"]
+    table = table.sort_values(["double_coded", "gold_records"], ascending=False, na_position="last")
+    return table.reset_index(drop=True)
+
+
 def records_in_category(frame: pd.DataFrame, taxonomy: Taxonomy, code: str) -> pd.DataFrame:
     """The rows of a result frame whose gold or predicted codes lie in ``code``'s subtree."""
     subtree = {code, *taxonomy.descendants(code)}
@@ -378,5 +394,5 @@ def evaluate_file(classifier, taxonomy: Taxonomy, source: Source, name: str, map
 
 __all__ = ["BANDS", "BAND_COLOURS", "EvaluationError", "GOLD_SOURCES", "ModelResult", "bubble_chart", "bubble_data",
            "category_queue", "chart_bytes", "comparison_table", "evaluate_file", "expert_expert_agreement",
-           "expert_model_kappa", "gold_frame", "model_result", "named_confusions", "per_level_table",
+           "human_ceiling", "expert_model_kappa", "gold_frame", "model_result", "named_confusions", "per_level_table",
            "records_in_category", "with_predictions"]

@@ -310,6 +310,59 @@ def round_progress(store: Store, round_id: int) -> pd.DataFrame:
     return out
 
 
-__all__ = ["AgreementReport", "RoundPlan", "TeamError", "Visibility", "adjudicate", "annotator_quality",
-           "label_units", "plan_round", "review_queue", "round_progress", "start_round", "team_agreement",
-           "visibility"]
+
+
+# Guidelines in the work: scope notes
+
+MAX_SCOPE_NOTE = 5000
+
+
+@dataclass(frozen=True)
+class ScopeNote:
+    code: str
+    text: str
+    by: str = ""
+    at: str = ""
+    source: str = "taxonomy"  # "taxonomy": the node's description (e.g. skos:scopeNote); "workspace": a lead's
+
+
+def scope_notes(store: Store, taxonomy: Taxonomy) -> dict[str, ScopeNote]:
+    """The scope note in force per node: a lead's latest saved note, else the node's own description
+    (imported from skos:scopeNote / skos:definition or a CSV description column)."""
+    saved = store.scope_notes(taxonomy.id)
+    out = {n.code: ScopeNote(n.code, n.description, source="taxonomy") for n in taxonomy if n.description}
+    for code, row in saved.items():
+        out[code] = ScopeNote(code, row["text"], row["by"], row["at"], "workspace")
+    return {c: n for c, n in out.items() if n.text.strip()}
+
+
+def save_scope_note(store: Store, taxonomy: Taxonomy, code: str, text: str, *, by: str, role: str) -> ScopeNote:
+    """A new version of a node's scope note (a lead's action); the earlier versions stay."""
+    check(role, "edit_scope_notes", by)
+    if code not in taxonomy:
+        raise TeamError(f"'{code}' is not a code of taxonomy '{taxonomy.name}'")
+    text = (text or "").strip()
+    if len(text) > MAX_SCOPE_NOTE:
+        raise TeamError(f"a scope note may have at most {MAX_SCOPE_NOTE:,} characters (this one has {len(text):,})")
+    code = taxonomy.node(code).code
+    store.add_scope_note(taxonomy.id, code, text, by)
+    return scope_notes(store, taxonomy).get(code, ScopeNote(code, "", by, source="workspace"))
+
+
+def labelled_before_note(store: Store, taxonomy: Taxonomy, code: str) -> list[int]:
+    """Records whose current expert label is this node or one below it, given before the node's
+    scope note last changed: the records to look at again under the new guideline."""
+    note = store.scope_notes(taxonomy.id).get(code)
+    if note is None:
+        return []
+    subtree = {code, *taxonomy.descendants(code)}
+    out = []
+    for r in store.label_rows(taxonomy.id, EXPERT_ROLES):
+        if r["updated_at"] <= note["at"] and set(json.loads(r["codes"] or "[]")) & subtree:
+            out.append(int(r["record_id"]))
+    return sorted(set(out))
+
+
+__all__ = ["AgreementReport", "RoundPlan", "ScopeNote", "TeamError", "Visibility", "adjudicate", "annotator_quality",
+           "label_units", "labelled_before_note", "plan_round", "review_queue", "round_progress", "save_scope_note",
+           "scope_notes", "start_round", "team_agreement", "visibility"]
