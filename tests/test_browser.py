@@ -26,16 +26,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_server(tmp_path_factory):
-    """(url, workspace folder) of a real `streamlit run app.py` on a free port."""
+def start_server(home, **settings):
+    """A real `streamlit run app.py` on a free port over the workspace folder ``home``: yields its
+    url, then stops it. ``settings``: environment variables (WORKBENCH_...)."""
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail("chromium is missing: scripts/setup.sh should have installed it")
         pytest.skip("Debian chromium is not installed")
-    home = tmp_path_factory.mktemp("browser-home")
     port = _free_port()
-    env = dict(os.environ, WORKBENCH_HOME=str(home), HF_HUB_OFFLINE="1")
+    env = dict(os.environ, WORKBENCH_HOME=str(home), HF_HUB_OFFLINE="1", **settings)
     log = open(home / "server.log", "wb")  # a file, not a pipe nobody reads: a full pipe would block the server
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
@@ -56,13 +55,21 @@ def app_server(tmp_path_factory):
         proc.kill()
         log.close()
         pytest.fail("streamlit did not start: " + (home / "server.log").read_text(errors="replace")[-2000:])
-    yield url, home
+    yield url
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory):
+    """(url, workspace folder) of a real `streamlit run app.py` on a free port."""
+    home = tmp_path_factory.mktemp("browser-home")
+    for url in start_server(home):
+        yield url, home
 
 
 @pytest.fixture(scope="module")
