@@ -101,8 +101,10 @@ def close_pages():
         OPEN_PAGES.pop().close()
 
 
-def open_app(browser, url: str, *, height: int = 1100, timeout: int = 30000, user: str = "", **options):
-    """A new page on the app (1400 px wide), the name typed if given, FORD chosen in the sidebar."""
+def open_app(browser, url: str, *, height: int = 1100, timeout: int = 30000, user: str = "", role: str = "",
+             **options):
+    """A new page on the app (1400 px wide), the name typed and the role (its label, e.g.
+    "Librarian") chosen if given, FORD chosen in the sidebar."""
     page = browser.new_page(viewport={"width": 1400, "height": height}, **options)
     OPEN_PAGES.append(page)
     page.set_default_timeout(timeout)
@@ -113,6 +115,9 @@ def open_app(browser, url: str, *, height: int = 1100, timeout: int = 30000, use
         name.fill(user)
         name.press("Enter")
         page.get_by_text(f"{user}, as").wait_for()  # the start page names the next step
+    if role:
+        page.get_by_role("combobox", name="Role").first.click()
+        page.get_by_role("option", name=role, exact=True).click()
     page.get_by_role("combobox", name="Active taxonomy").click()
     page.get_by_role("option", name=FORD).click()
     page.get_by_role("link", name="Annotate", exact=True).first.click()
@@ -236,7 +241,7 @@ def test_bulk_upload_progress_download(app_server, browser, output_dir, tmp_path
     src = tmp_path / "export.csv"
     pd.DataFrame({"id": [f"x{i}" for i in range(300)], "title": titles,
                   "note": ["=1+1"] + [""] * 299}).to_csv(src, index=False)
-    page = open_app(browser, app_url, timeout=90000, accept_downloads=True)
+    page = open_app(browser, app_url, timeout=90000, accept_downloads=True, role="Librarian")
     page.get_by_role("link", name="Bulk classify").click()
     page.get_by_role("heading", name="Bulk classify").wait_for()
     try:
@@ -336,8 +341,8 @@ def test_every_page_screenshot(app_url, browser, output_dir, size):
     try:
         for link, heading in (("Start", "Subject classification workbench"), ("Annotate", "Annotate"),
                               ("Training data", "Training data"), ("Bulk classify", "Bulk classify"),
-                              ("Performance", "Performance"), ("Taxonomies", "Taxonomies"), ("Models", "Models"),
-                              ("Import", "Import")):
+                              ("Performance", "Performance"), ("Team", "Team"), ("Taxonomies", "Taxonomies"),
+                              ("Models", "Models"), ("Import", "Import"), ("Accounts", "Accounts")):
             page.get_by_role("link", name=link, exact=True).first.click()
             page.get_by_role("heading", name=heading).first.wait_for()
             page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for()
