@@ -145,16 +145,21 @@ def _saw_suggestions(shown_json: str) -> bool:
     return bool(json.loads(shown_json or "[]"))
 
 
-def label_units(store: Store, taxonomy: Taxonomy, *,
-                suggestions: bool | None = None) -> dict[int, dict[str, frozenset]]:
-    """record -> annotator -> label set, of the experts' current labels (gold labels apart).
-    ``suggestions``: only records every annotator labelled with (True) or without (False)
-    suggestions on screen; None: all."""
+def _units(store: Store, taxonomy: Taxonomy) -> tuple[dict[int, dict[str, frozenset]], dict[int, set[bool]]]:
     units: dict[int, dict[str, frozenset]] = {}
     saw: dict[int, set[bool]] = {}
     for r in store.label_rows(taxonomy.id, EXPERT_ROLES):
         units.setdefault(r["record_id"], {})[r["annotator"]] = _label(r["codes"], r["action"])
         saw.setdefault(r["record_id"], set()).add(_saw_suggestions(r["shown"]))
+    return units, saw
+
+
+def label_units(store: Store, taxonomy: Taxonomy, *,
+                suggestions: bool | None = None) -> dict[int, dict[str, frozenset]]:
+    """record -> annotator -> label set, of the experts' current labels (gold labels apart).
+    ``suggestions``: only records every annotator labelled with (True) or without (False)
+    suggestions on screen; None: all."""
+    units, saw = _units(store, taxonomy)
     if suggestions is not None:
         units = {u: labels for u, labels in units.items() if saw[u] == {suggestions}}
     return units
@@ -173,7 +178,7 @@ class AgreementReport:
 def team_agreement(store: Store, taxonomy: Taxonomy, level: int | None = None) -> AgreementReport:
     """Agreement of the experts who labelled the same records: overall, per level, per category
     (at ``level``) and per pair; and apart for labels made with and without suggestions shown."""
-    units = label_units(store, taxonomy)
+    units, saw = _units(store, taxonomy)  # read once: the figures with and without suggestions filter it
     summary = agreement_summary(units, taxonomy, level)
     by_level = pd.DataFrame([{"level": lv, **agreement_summary(units, taxonomy, lv)}
                              for lv in range(1, taxonomy.depth + 1)])
@@ -184,9 +189,9 @@ def team_agreement(store: Store, taxonomy: Taxonomy, level: int | None = None) -
                               columns=["code", "records", "agreed", "agreement", "alpha"])
     pairs = pd.DataFrame(pairwise_kappa(cut), columns=["annotator_a", "annotator_b", "shared_records",
                                                        "exact_agreement", "kappa"])
-    return AgreementReport(summary, by_level, categories, pairs,
-                           agreement_summary(label_units(store, taxonomy, suggestions=True), taxonomy, level),
-                           agreement_summary(label_units(store, taxonomy, suggestions=False), taxonomy, level))
+    with_, without = ({u: labels for u, labels in units.items() if saw[u] == {shown}} for shown in (True, False))
+    return AgreementReport(summary, by_level, categories, pairs, agreement_summary(with_, taxonomy, level),
+                           agreement_summary(without, taxonomy, level))
 
 
 def review_queue(store: Store, taxonomy: Taxonomy, *, model_name: str = "", model_version: str = "") -> pd.DataFrame:
