@@ -95,12 +95,22 @@ def chart_and_category(ctx: PageContext, main, level: int, good: float, fair: fl
         st.switch_page("pages/annotate.py")
 
 
-def agreement_tab(ctx: PageContext, main, level: int) -> None:
-    """The experts' agreement with each other: the human ceiling beside the model's F1."""
+@st.cache_data(max_entries=8, show_spinner=False)
+def cached_agreement(db_path: str, taxonomy_id: str, taxonomy_key: str, level: int, last_event: int):
+    """The team's agreement, computed again only when a label or the taxonomy changed (seconds
+    with a hundred thousand labels)."""
+    from core.store import Store
     from core.work.team import team_agreement
 
+    with Store(db_path) as db:
+        return team_agreement(db, db.load_taxonomy(taxonomy_id), level)
+
+
+def agreement_tab(ctx: PageContext, main, level: int) -> None:
+    """The experts' agreement with each other: the human ceiling beside the model's F1."""
     tax, lang = ctx.tax, ctx.lang
-    report = team_agreement(ctx.db, tax, level)
+    last = ctx.db.db.execute("SELECT coalesce(max(id), 0) FROM annotations").fetchone()[0]
+    report = cached_agreement(str(ctx.db.path), tax.id, ctx.db.taxonomy_version_key(tax.id), level, last)
     s = report.summary
     if not s["double_coded"]:
         st.caption(t("No record has labels from two experts yet."))

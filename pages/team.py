@@ -7,6 +7,17 @@ from core.work.team import annotator_quality, review_queue, round_progress
 from ui.common import may, not_allowed, page_context, plain
 from ui.i18n import t
 
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def team_figures(db_path: str, taxonomy_id: str, taxonomy_key: str, last_event: int):
+    """Per-annotator figures and the number of records to resolve, computed again only when a
+    label changed (seconds with a hundred thousand labels)."""
+    from core.store import Store
+
+    with Store(db_path) as db:
+        taxonomy = db.load_taxonomy(taxonomy_id)
+        return annotator_quality(db, taxonomy), len(review_queue(db, taxonomy))
+
 with page_context() as ctx:
     db, tax = ctx.db, ctx.tax
     st.title(t("Team"))
@@ -29,7 +40,8 @@ with page_context() as ctx:
                                                                            format="percent")})
 
     st.subheader(t("Annotators"))
-    quality = annotator_quality(db, tax)
+    last = db.db.execute("SELECT coalesce(max(id), 0) FROM annotations").fetchone()[0]
+    quality, to_resolve = team_figures(str(db.path), tax.id, db.taxonomy_version_key(tax.id), last)
     if quality.empty:
         st.info(t("No expert has labelled a record of this taxonomy yet."))
     else:
@@ -50,6 +62,5 @@ with page_context() as ctx:
                      "pauses over ten minutes."))
 
     st.subheader(t("To resolve"))
-    disputes = review_queue(db, tax)
     st.caption(t("{0:,} records where the experts disagree and no gold label exists: open the queue "
-                 "'Disagreements to resolve' on the Annotate page.").format(len(disputes)))
+                 "'Disagreements to resolve' on the Annotate page.").format(to_resolve))

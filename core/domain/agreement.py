@@ -128,10 +128,17 @@ def cohen_kappa(pairs: Iterable[tuple[Label, Label]]) -> float | None:
 
 
 def cut(units: Units, taxonomy: Taxonomy, level: int | None) -> dict:
+    """The labels with their codes cut at ``level`` (each distinct label cut once)."""
     if level is None:
         return {u: dict(labels) for u, labels in units.items()}
-    return {u: {c: frozenset(taxonomy.cut_codes(sorted(label), level)) for c, label in labels.items()}
-            for u, labels in units.items()}
+    memo: dict[Label, Label] = {}
+
+    def at_level(label: Label) -> Label:
+        if label not in memo:
+            memo[label] = frozenset(taxonomy.cut_codes(sorted(label), level))
+        return memo[label]
+
+    return {u: {c: at_level(label) for c, label in labels.items()} for u, labels in units.items()}
 
 
 def pairwise_kappa(units: Units, min_shared: int = 1) -> list[dict]:
@@ -156,10 +163,14 @@ def per_category(units: Units, taxonomy: Taxonomy, codes: Iterable[str]) -> list
     """Per category: the records double-coded where anyone used it (or a code below it), the share
     of those where all annotators agree on it, and the nominal alpha of the yes/no decisions."""
     doubled = {u: labels for u, labels in units.items() if len(labels) >= 2}
+    reach: dict[Label, frozenset] = {}  # each distinct label: its codes and every ancestor of them
+    for labels in doubled.values():
+        for label in labels.values():
+            if label not in reach:
+                reach[label] = frozenset(n.code for c in label if c in taxonomy for n in taxonomy.path(c)) | label
     out = []
     for code in codes:
-        decisions = {u: {c: in_category(label, code, taxonomy) for c, label in labels.items()}
-                     for u, labels in doubled.items()}
+        decisions = {u: {c: code in reach[label] for c, label in labels.items()} for u, labels in doubled.items()}
         used = [u for u, d in decisions.items() if any(d.values())]
         agreed = sum(len(set(decisions[u].values())) == 1 for u in used)
         alpha = krippendorff_alpha(decisions) if used else None
@@ -171,15 +182,15 @@ def per_category(units: Units, taxonomy: Taxonomy, codes: Iterable[str]) -> list
 def agreement_summary(units: Units, taxonomy: Taxonomy, level: int | None = None) -> dict:
     """Overall figures at ``level`` (None: the codes as given): records, annotators, double-coded
     records, exact agreement on them, mean pairwise kappa, alpha (Jaccard) and hierarchical alpha."""
-    data = cut(units, taxonomy, level)
-    doubled = {u: labels for u, labels in data.items() if len(labels) >= 2}
+    doubled = cut({u: labels for u, labels in units.items() if len(labels) >= 2}, taxonomy, level)
+    data = doubled
     pairs = pairwise_kappa(data)
     kappas = [p["kappa"] for p in pairs if p["kappa"] is not None]
     weights = [p["shared_records"] for p in pairs if p["kappa"] is not None]
     exact = [len(set(labels.values())) == 1 for labels in doubled.values()]
     return {
-        "records": len(data), "double_coded": len(doubled),
-        "annotators": len({c for labels in data.values() for c in labels}),
+        "records": len(units), "double_coded": len(doubled),
+        "annotators": len({c for labels in units.values() for c in labels}),
         "exact_agreement": float(np.mean(exact)) if exact else None,
         "kappa_mean": float(np.average(kappas, weights=weights)) if kappas else None,
         "alpha": krippendorff_alpha(doubled, jaccard_distance),

@@ -29,6 +29,7 @@ import pandas as pd
 
 from core.domain.access import check
 from core.domain.agreement import agreement_summary, disagreement, pairwise_kappa, per_category
+from core.domain.agreement import cut as cut_labels
 from core.domain.labels import EXPERT_ROLES, Event
 from core.domain.taxonomy import Taxonomy
 from core.errors import WorkbenchError
@@ -182,8 +183,7 @@ def team_agreement(store: Store, taxonomy: Taxonomy, level: int | None = None) -
     summary = agreement_summary(units, taxonomy, level)
     by_level = pd.DataFrame([{"level": lv, **agreement_summary(units, taxonomy, lv)}
                              for lv in range(1, taxonomy.depth + 1)])
-    cut = {u: {a: frozenset(taxonomy.cut_codes(sorted(lab), level)) for a, lab in labels.items()}
-           for u, labels in units.items()} if level else units
+    cut = cut_labels({u: labels for u, labels in units.items() if len(labels) >= 2}, taxonomy, level)
     used = sorted({c for labels in cut.values() if len(labels) >= 2 for lab in labels.values() for c in lab})
     categories = pd.DataFrame(per_category(cut, taxonomy, used),
                               columns=["code", "records", "agreed", "agreement", "alpha"])
