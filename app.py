@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.work.accounts import sign_in_required
-from ui.common import ROLES, open_store, plain, session, settings, signed_in_account
+from ui.common import ROLES, open_store, plain, session, settings, sign_out, signed_in_account
 from ui.i18n import t
 
 st.set_page_config(page_title="Subject classification workbench", page_icon=":material/category:", layout="wide")
@@ -27,11 +27,6 @@ if state.taxonomy_id not in taxonomies:
     state.taxonomy_id = next(iter(taxonomies), "")
 FIELDS = {"sidebar.user": "user", "sidebar.role": "role", "sidebar.taxonomy": "taxonomy_id", "sidebar.lang": "lang",
           "sidebar.ui": "ui"}
-
-
-def sign_out():
-    state.signed_in, state.user = False, ""
-    st.session_state.pop("workbench.queues", None)
 
 
 def remember(key):

@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.domain.access import ROLES as ACCOUNT_ROLES
 from core.errors import WorkbenchError
-from ui.common import ROLES, may, not_allowed, page_context, plain, session, show_error
+from ui.common import ROLES, may, not_allowed, page_context, plain, show_error, start_signed_in
 from ui.i18n import t
 
 
@@ -37,8 +37,7 @@ def new_account_form(db, by: str, *, first: bool) -> None:
                 show_error(exc)
                 return
             if first:  # the person who made the first account is signed in as it
-                state = session()
-                state.user, state.role, state.signed_in = user.username, user.role, True
+                start_signed_in(user)
             st.session_state["accounts.flash"] = t("Account '{0}' created ({1}).").format(user.username,
                                                                                          roles[user.role])
             st.rerun()

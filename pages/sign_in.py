@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.errors import WorkbenchError
-from ui.common import open_store, plain, session
+from ui.common import open_store, plain, start_signed_in
 from ui.i18n import t
 
 st.title(t("Subject classification workbench"))
@@ -26,9 +26,7 @@ if submitted:
     except WorkbenchError as exc:
         st.error(f"{t(exc.prefix)}: {plain(t(exc.message))}")
     else:
-        state = session()
-        state.user, state.role, state.signed_in = user.username, user.role, True
-        st.session_state.pop("workbench.queues", None)
+        start_signed_in(user)
         st.session_state.pop("sign_in.password", None)
         st.rerun()
 st.caption(t("Forgot your password? An administrator sets a new one (Accounts page, or "

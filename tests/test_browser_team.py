@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.test_browser import ARGS, CHROMIUM, FORD, start_server  # noqa: F401  (the browser fixture below)
+from tests.test_browser import FORD, start_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -27,16 +27,6 @@ def team_server(tmp_path_factory):
         db.add_user("jan", PASSWORD, "expert", display_name="Kovács Jan", by="lea")
     for url in start_server(home):
         yield url, home
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def sign_in(browser, url, name):

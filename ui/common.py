@@ -86,6 +86,19 @@ class Session:
     signed_in: bool = False  # ``user`` is an account that signed in (not a typed name)
 
 
+def start_signed_in(user) -> None:
+    """The session is now ``user``'s (an account that signed in); queues of whoever was here go."""
+    state = session()
+    state.user, state.role, state.signed_in = user.username, user.role, True
+    st.session_state.pop(QUEUES_KEY, None)
+
+
+def sign_out() -> None:
+    state = session()
+    state.signed_in, state.user = False, ""
+    st.session_state.pop(QUEUES_KEY, None)
+
+
 def signed_in_account(db):
     """The signed-in account, read again on every run (a new role or a disabled account counts at
     once, without signing in again); None when nobody is signed in, and the session forgets an
@@ -100,8 +113,7 @@ def signed_in_account(db):
     except NotFound:
         user = None
     if user is None or user.disabled:
-        state.signed_in, state.user = False, ""
-        st.session_state.pop(QUEUES_KEY, None)
+        sign_out()
         return None
     state.role = user.role
     return user

@@ -7,11 +7,11 @@ import argparse
 import getpass
 import sys
 
-from core.domain.access import ROLES, PermissionDenied
+from core.domain.access import ROLES
 from core.settings import Settings
 from core.store import Store
 from core.store.users import AccountError
-from core.work.accounts import command_line_actor, first_account_allowed, os_user
+from core.work.accounts import command_line_actor
 
 # the action each command takes (checked against the acting account's role)
 COMMAND_ACTIONS = {
@@ -44,7 +44,7 @@ def _password(args: argparse.Namespace) -> str:
 
 def cmd_users(args: argparse.Namespace) -> int:
     with Store(args.db or Settings.from_env().db_path) as store:
-        if args.users_command == "add" and first_account_allowed(store):
+        if args.users_command == "add" and not store.has_accounts():  # the first account: anyone, as admin
             if args.role != "admin":
                 raise AccountError("the first account must be an administrator (--role admin): it creates the others")
             user = store.add_user(args.name, _password(args), "admin", display_name=args.display_name or "",
@@ -99,4 +99,4 @@ def add_parsers(sub) -> None:
     p.set_defaults(func=cmd_users)
 
 
-__all__ = ["add_parsers", "resolve_actor", "PermissionDenied", "os_user"]
+__all__ = ["add_parsers", "cmd_users", "resolve_actor"]

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import getpass
 
-from core.domain.access import PermissionDenied, check
 from core.settings import Settings
 from core.store import Store
 from core.store.users import User
-
-SINGLE_USER_ROLES = ("expert", "librarian", "lead", "admin")
 
 
 def sign_in_required(settings: Settings, store: Store) -> bool:
@@ -45,10 +42,4 @@ def command_line_actor(store: Store, action: str, named: str | None = None) -> t
     return user.username, user.role
 
 
-def first_account_allowed(store: Store) -> bool:
-    """The first account may be created by whoever runs the workbench; it must be an administrator."""
-    return not store.has_accounts()
-
-
-__all__ = ["PermissionDenied", "check", "sign_in_required", "command_line_actor", "first_account_allowed",
-           "SINGLE_USER_ROLES"]
+__all__ = ["command_line_actor", "os_user", "sign_in_required"]
