@@ -5,8 +5,9 @@ Hungarian figures, and the loop's timings. Prints one JSON line.
 
 - Danish municipal agenda items (2,000, CAP major topics): a fixed held-out set of 500; from the
   other 1,500 a simulated expert (the corpus's own codes replayed as corrections through the
-  app's Annotator) labels records in the queue's order (least confident first by margin, the
-  Annotate page's default queue, scored by the current version) or in random order, in steps
+  app's Annotator) labels records in the queue's order (the Annotate page's default ``diverse``
+  order: least confident first within each predicted category, round-robin over categories; and
+  plain least-margin first), scored by the current version, or in random order, in steps
   of 50 ... 1,000; after each step the workspace trains a TF-IDF version (``train_version``: the
   workspace's own evaluation set takes 20 % of the labels) and it is scored on the 500.
 - Hungarian speeches (220): 5-fold cross-validated weighted F1 of TF-IDF, head and ensemble.
