@@ -29,6 +29,7 @@ order first reaches random order's 1,000-label F1.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import sys
@@ -51,6 +52,7 @@ TEMPERATURE = 0.25
 ORDERS = ("random", "margin", "entropy", "diverse", "density", "committee", "contrastive")
 
 
+@functools.lru_cache(maxsize=1)
 def load():
     data = pd.read_csv(CORPORA / "cap_dk_local_agenda_items.csv", dtype=str).dropna(subset=["text"]).head(2000)
     data = data.sample(frac=1.0, random_state=0).reset_index(drop=True)
@@ -133,8 +135,8 @@ class Loop:
         if self.order == "entropy":
             return list(rest[np.argsort((p * np.log(p + 1e-12)).sum(1), kind="stable")[:need]])
         if self.order == "contrastive":
-            near = self.neighbour_space[rest] @ self.neighbour_space[sorted(labelled)].T
             lab = np.array(sorted(labelled))
+            near = self.neighbour_space[rest] @ self.neighbour_space[lab].T
             mean = self.scores(fitted, lab)[np.argsort(-near.toarray(), 1)[:, :10]].mean(1)
             kl = (mean * np.log((mean + 1e-9) / (p + 1e-9))).sum(1)
             return list(rest[np.argsort(-kl, kind="stable")[:need]])

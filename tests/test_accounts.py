@@ -181,6 +181,14 @@ def _accounts(home):
         db.add_user("lib", PASSWORD, "librarian", by="root")
 
 
+def _create_account(at, name, again=PASSWORD):
+    """Fill the Accounts page's form (password, then ``again``) and submit it."""
+    at.text_input(key="accounts.name").input(name)
+    at.text_input(key="accounts.password").input(PASSWORD)
+    at.text_input(key="accounts.again").input(again)
+    next(b for b in at.button if b.label == "Create the account").click().run()
+
+
 def _sign_in(at, name, password):
     at.text_input(key="sign_in.name").input(name)
     at.text_input(key="sign_in.password").input(password)
@@ -240,10 +248,7 @@ def test_only_an_administrator_manages_accounts_in_the_app(workspace_env, monkey
     assert any("For these roles: administrator" in c.value for c in at.caption)
     at = _sign_in(_app(workspace_env, monkeypatch).run(), "root", PASSWORD)
     at.switch_page("pages/accounts.py").run()
-    at.text_input(key="accounts.name").input("new.expert")
-    at.text_input(key="accounts.password").input(PASSWORD)
-    at.text_input(key="accounts.again").input(PASSWORD)
-    next(b for b in at.button if b.label == "Create the account").click().run()
+    _create_account(at, "new.expert")
     assert not at.exception, at.exception
     from core.store import Store
 
@@ -256,15 +261,9 @@ def test_the_first_account_is_made_in_the_app_in_single_user_mode(workspace_env,
     at = _app(workspace_env, monkeypatch).run()
     at.switch_page("pages/accounts.py").run()
     assert any("single-user mode" in m.value for m in at.markdown)
-    at.text_input(key="accounts.name").input("boss")
-    at.text_input(key="accounts.password").input(PASSWORD)
-    at.text_input(key="accounts.again").input("another password")
-    next(b for b in at.button if b.label == "Create the account").click().run()
+    _create_account(at, "boss", again="another password")
     assert any("differ" in e.value for e in at.error)
-    at.text_input(key="accounts.name").input("boss")
-    at.text_input(key="accounts.password").input(PASSWORD)
-    at.text_input(key="accounts.again").input(PASSWORD)
-    next(b for b in at.button if b.label == "Create the account").click().run()
+    _create_account(at, "boss")
     assert not at.exception, at.exception
     from core.store import Store
 
