@@ -8,10 +8,10 @@ import streamlit as st
 from core.domain.labels import QueueSpec
 from core.errors import WorkbenchError
 from core.models.registry import estimated_seconds
-from core.work.annotation import AnnotationError, Annotator, Queue, found_records_queue, model_view
+from core.work.annotation import AnnotationError, Annotator, Queue, found_records_queue, model_view, why_empty
 from core.work.suggesting import meaningful, suggestion_source
 from core.work.team import adjudicate, review_queue, scope_notes, start_round, visibility
-from core.work.versions import model_for
+from core.work.versions import model_in_use, trained_on
 from ui.common import (
     ROLES,
     PageContext,
@@ -86,12 +86,26 @@ def queue_spec(ctx: PageContext, model, kind: str) -> QueueSpec | None:
         if chosen in tax:
             args["predicted_codes"] = tuple(c for c in [chosen, *tax.descendants(chosen)] if c in counts)
     elif kind == "batch":
-        batches = {b.id: b for b in db.list_batches()}
+        batches = {b.id: b for b in db.list_batches(tax.id)}
+        if not batches:
+            st.info(t("No import holds records for {0} yet: import a file on the Import page, or send a bulk job's "
+                      "rows to this taxonomy on the Bulk classify page.").format(plain(tax.name)))
+            return None
         args["batch_id"] = st.selectbox(t("Import batch"), list(batches), key="annotate.batch",
                                         format_func=lambda i: f"#{i} {batches[i].file_name} "
                                                               f"({batches[i].rows_imported:,} rows)")
-    elif kind == "language":
-        args["language"] = st.selectbox(t("Language"), db.languages() or [""], key="annotate.language")
+    elif kind in ("language", "review"):
+        options = db.languages() or [""]
+        if kind == "review":
+            options = ["", *[x for x in options if x]]
+        args["language"] = st.selectbox(t("Language"), options, key="annotate.language",
+                                        format_func=lambda x: x or t("all languages"))
+    if kind in ("batch", "language"):  # an imported label is to be confirmed or corrected, not done
+        args["status"] = "unconfirmed" if st.checkbox(
+            t("Only imported labels not yet confirmed"), key="annotate.unconfirmed",
+            help=t("Records whose imported file gave them a label that no expert has confirmed or corrected yet. "
+                   "Without this, the queue holds every record no expert has labelled, imported labels "
+                   "included.")) else "open"
     elif kind == "assigned":
         args["assigned_to"] = ctx.state.user
         if not ctx.state.user:
@@ -258,7 +272,7 @@ def _card(ctx: PageContext, db) -> None:
         st.info(t("Choose what to work on above and open the queue."))
         return
     if not queue.ids:
-        st.info(t("This queue is empty: nothing matches. Choose another queue above."))
+        st.info(t("This queue is empty.") + " " + why_empty(db, queue.spec))
         return
 
     done, remaining = queue.progress(db, state.user)
@@ -270,11 +284,13 @@ def _card(ctx: PageContext, db) -> None:
 
     record = db.record(queue.current)
     qmodel = ctx.model(queue.spec.model_name) or (ctx.models[0] if ctx.models else None)
-    routed = ctx.model(model_for(db, tax.id, record.get("language") or "", ctx.cfg.models_dir) or "")
+    routed_name, promotion = model_in_use(db, tax.id, record.get("language") or "", ctx.cfg.models_dir)
+    routed = next((m for m in ctx.models if m.folder.name == routed_name), None) if routed_name else None
     if routed is not None and qmodel is not None and ctx.models and qmodel.folder == ctx.models[0].folder:
-        qmodel = routed  # the model in use for this record's language
-    source = suggestion_source(ctx.models, qmodel, record.get("language") or "")
-    qmodel = next((m for m in ctx.models if m.folder == source.folder), qmodel)
+        qmodel = routed  # the model in use for this record's language, chosen by promote and roll back
+    else:
+        promotion = None  # the default, or a model picked for the queue
+    source = suggestion_source(ctx.models, qmodel, record.get("language") or "", promotion=promotion)
     second = ctx.model(st.session_state.get("annotate.model2", "none"))
     view = second_view = None
     with show_errors():
@@ -432,8 +448,11 @@ def _card(ctx: PageContext, db) -> None:
             st.caption(t("{0} less likely suggestion(s) hidden (together {1:.0%}); the hierarchy browser shows every "
                          "node's score.").format(len(view.suggestions) - len(shown),
                                                  sum(x.score for x in view.suggestions[len(shown):])))
+        if view and qmodel is not None and trained_on(qmodel.folder, qmodel.manifest, [record])[0][0]:
+            st.caption(":orange[" + t("{0} was trained on this record: its confidence here is not evidence of how it "
+                                      "does on new records.").format(plain(qmodel.manifest.name)) + "]")
         if source.note:
-            st.caption(f":orange[{plain(source.note)}]")
+            st.caption((f":orange[{plain(source.note)}]" if source.low_confidence else plain(source.note)))
         st.caption(t("Keyboard: ") + t(SHORTCUTS))
         st.text_input(t("Reason or note for the next action (optional)"), key="annotate.reason")
         n1, n2 = st.columns([4, 1], vertical_alignment="bottom")

@@ -86,6 +86,21 @@ def new_job(ctx: PageContext) -> None:
             st.success(t("Job #{0} started.").format(job_id))
 
 
+def skipped_rows(s, job) -> None:
+    """File rows the job did not classify, each with its reason; the counts add up to the file's rows."""
+    batch = s.batch(int(job.checkpoint["batch_id"])) if job.checkpoint.get("batch_id") is not None else None
+    if batch is None or batch.rows_read <= job.total:
+        return
+    left = batch.rows_read - job.total
+    with st.expander(t("{0:,} of the file's {1:,} rows were not classified: {2:,} classified + {0:,} left out. "
+                       "Why, row by row").format(left, batch.rows_read, job.total)):
+        st.dataframe([{"problem": p} for p in batch.problems], hide_index=True, width="stretch",
+                     key="bulk.skipped")
+        if len(batch.problems) < left:
+            st.caption(t("The first {0:,} reasons are listed; the import's report on the Import page has the "
+                         "same list.").format(len(batch.problems)))
+
+
 @st.fragment(run_every=1.0)
 def jobs_panel() -> None:
     with open_store() as s:
@@ -112,6 +127,7 @@ def jobs_panel() -> None:
                 job.id, t(JOB_STATUS[job.status]), job.done, job.total, job.records_per_s, eta(job.eta_seconds)))
         if job.error:
             st.error(plain(job.error))
+        skipped_rows(s, job)
         if job.checkpoint.get("errors"):
             st.warning(t("{0:,} record(s) could not be classified: their rows carry an error cell in the results; the "
                          "job went on.").format(job.checkpoint['errors']))
@@ -146,6 +162,25 @@ def results_file(db_path: str, job_id: int, fmt: str, stamp: str, lang: str) -> 
         return buf.getvalue()
 
 
+def send_rows(ctx: PageContext, job) -> None:
+    """The job's imported rows into another taxonomy's Annotate queues (a FORD job's records coded
+    for CAP too)."""
+    batch = job.checkpoint.get("batch_id")
+    if batch is None:
+        return
+    others = [x for x in ctx.db.list_taxonomies() if x.id != ctx.db.batch_taxonomy(int(batch))]
+    if not others:
+        return
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    target = c1.selectbox(t("Send this job's records to the Annotate queues of"), [x.id for x in others],
+                          format_func={x.id: x.name for x in others}.get, key=f"bulk.send_to.{job.id}")
+    if c2.button(t("Send"), key=f"bulk.send.{job.id}", disabled=not may("bulk_classify")):
+        sent = ctx.db.send_batch_to(int(batch), target, ctx.state.user or "anonymous")
+        name = next(x.name for x in others if x.id == target)
+        st.toast((t("Import #{0} is now in the queues of {1} (Annotate → By import batch).") if sent else
+                  t("Import #{0} is in the queues of {1} already.")).format(batch, name))
+
+
 def results(ctx: PageContext, job) -> None:
     db, lang = ctx.db, ctx.lang
     taxonomies = jobs.job_taxonomies(db, job)
@@ -171,6 +206,7 @@ def results(ctx: PageContext, job) -> None:
             x=alt.X("records:Q", title="records"), tooltip=["code", "category", "records"],
         ).properties(height=max(160, 22 * len(chart)), width="container"), key="bulk.distribution")
 
+    send_rows(ctx, job)
     st.subheader(t("Triage by confidence"))
     st.caption(t("Records the model is sure of are accepted as machine labels (recorded as machine-accepted, never as "
                "an expert's); the rest wait in the expert queue on the Annotate page. Records in a language the "

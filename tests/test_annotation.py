@@ -222,13 +222,21 @@ def test_a_hungarian_record_on_day_one_gets_marked_low_confidence_suggestions_an
     assert chosen.manifest.runtime != "zero-shot"  # supervised models rank first
     day_one = suggestion_source(models, chosen, "hu")
     assert day_one.low_confidence and day_one.folder == chosen.folder
-    assert "No model is trained for Hungarian" in day_one.note and "Models page" in day_one.note
+    assert "No model in use is trained for Hungarian" in day_one.note and "Models page" in day_one.note
     english = suggestion_source(models, chosen, "en")
     assert not english.low_confidence and english.note == "" and english.kind == "supervised"
     hungarian = InstalledModel(chosen.folder.parent / "cap-v1-tfidf",
                                dataclasses.replace(chosen.manifest, name="cap-v1-tfidf", languages=("hu",)))
-    later = suggestion_source([*models, hungarian], chosen, "hu")
-    assert later.folder == hungarian.folder and not later.low_confidence and "cap-v1-tfidf" in later.note
+    # a version trained for Hungarian but not promoted never serves: the page points to promoting it
+    waiting = suggestion_source([*models, hungarian], chosen, "hu")
+    assert waiting.folder == chosen.folder and waiting.low_confidence
+    assert "cap-v1-tfidf was trained for Hungarian" in waiting.note and "promote" in waiting.note
+    # once promoted for Hungarian it is the model in use for those records, and the page says why
+    promoted = suggestion_source([*models, hungarian], hungarian, "hu",
+                                 promotion={"folder": "cap-v1-tfidf", "language": "hu", "by": "lead",
+                                            "at": "2026-12-02T10:00:00"})
+    assert promoted.folder == hungarian.folder and not promoted.low_confidence
+    assert "the model in use for Hungarian records, promoted by lead on 2026-12-02" in promoted.note
     zero = next(m for m in models if m.manifest.runtime == "zero-shot")
     hint = suggestion_source(models, zero, "en")
     assert hint.kind == "zero-shot" and hint.low_confidence and "names" in hint.note

@@ -71,9 +71,14 @@ def test_evaluation_set_is_stratified_frozen_growing_and_never_trained_on(mag_ws
     records, now = current_figures(store, ford, versions, tmp_path, compute=False)
     assert records == len(eval_frame(store, ford)) > len(held) and now == {report.folder.name: None}
     records, now = current_figures(store, ford, versions, tmp_path)
-    assert now[report.folder.name]["samples"] == records and now[report.folder.name]["micro_f1"] > 0.3
+    today = now[report.folder.name]
+    assert today["records"] == today["summary"]["samples"] == records and today["summary"]["micro_f1"] > 0.3
+    assert today["left_out_trained"] == 0 and today["trained_check"] is True  # fingerprints checked, none seen
+    low, high = today["intervals"]["micro_f1"]
+    assert low <= today["summary"]["micro_f1"] <= high and high - low > 0.01
     row = versions_table(versions, now)[0]
-    assert row["eval records"] == len(held) and row["micro F1 today"] == now[report.folder.name]["micro_f1"]
+    assert row["eval records when trained"] == len(held) and row["eval records today"] == records
+    assert row["micro F1 today"] == today["summary"]["micro_f1"] and row["interval today"]
     assert current_figures(store, ford, versions, tmp_path, compute=False)[1] == now  # kept
 
 
@@ -281,7 +286,9 @@ def test_a_workspace_of_the_previous_release_keeps_its_labels_and_trains(tmp_pat
         more = corpus("sci_mag_paper_titles_dev.csv", slice(0, 200))
         import_frame(store, more, "more.csv", {"title": "title", "label": "ford_l2"})
         report = train_version(store, ford, tmp_path / "models", TrainOptions("tfidf", include_imported=True))
-        assert report.examples >= 200 and (tmp_path / "models" / "ford-v1-tfidf").is_dir()
+        # a stratified fifth of the imported labels is held out for evaluation, never trained on
+        assert report.examples >= 160 and report.eval_records >= 35 and report.examples + report.eval_records >= 200
+        assert (tmp_path / "models" / "ford-v1-tfidf").is_dir()
         assert store.db.execute("SELECT count(*) FROM current_labels").fetchone()[0] == 7
 
 

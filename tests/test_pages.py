@@ -507,7 +507,7 @@ def test_a_hungarian_record_on_day_one_says_no_model_knows_hungarian(workspace_e
     at.selectbox(key="annotate.language").select("hu").run()
     at.button(key="annotate.open").click().run()
     assert not at.exception, at.exception
-    assert any("No model is trained for Hungarian" in c.value for c in at.caption)
+    assert any("No model in use is trained for Hungarian" in c.value for c in at.caption)
     assert any("low confidence" in m.value for m in at.markdown if "Suggestions" in m.value)
 
 

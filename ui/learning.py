@@ -13,15 +13,18 @@ from core.jobs.training import (
     launch_training,
     training_jobs,
 )
-from core.work.learning import KIND_HELP, KINDS, TrainOptions
+from core.work.learning import KIND_HELP, KINDS, SMALL_EVAL, TrainOptions
 from core.work.versions import (
     compare_table,
     corrections_since,
     current_figures,
     delete_version,
+    figure_line,
     list_versions,
     promote,
+    promotion_check,
     rollback,
+    verdict_line,
     versions_table,
 )
 from ui.common import PageContext, may, not_allowed, plain, show_errors
@@ -111,13 +114,24 @@ def _show_jobs(db, jobs) -> None:
             if c2.button(t("Cancel"), key=f"versions.cancel.{job.id}"):
                 cancel_training(db, job.id)
         elif job.status == "done":
-            after = (job.result.get("after") or {}).get("micro_f1")
-            before = (job.result.get("before") or {}).get("micro_f1")
-            st.caption(f"{label}: {plain(job.result.get('folder', ''))} in {job.result.get('seconds', 0):.0f} s, "
-                       f"micro F1 {after if after is not None else '—'} on the evaluation set"
-                       + (f" (model in use: {before})" if before is not None else ""))
+            st.caption(f"{label}: {plain(job.result.get('folder', ''))} in {job.result.get('seconds', 0):.0f} s · "
+                       + plain(result_line(job.result)))
         else:
             st.caption(f"{label}" + (f": {plain(job.error)}" if job.error else ""))
+
+
+def result_line(result: dict) -> str:
+    """A finished training job's figures: on the evaluation set (count, interval, what was left out),
+    cross-validated while the evaluation set is small, and the verdict against the model in use."""
+    after = result.get("eval_figures") or {}
+    parts = [figure_line(after)]
+    cv = result.get("cross_validated")
+    if cv and int(after.get("records") or 0) < SMALL_EVAL:
+        parts.append(f"{figure_line(cv, what='training')} ({cv.get('method', 'cross-validated')}; the evaluation "
+                     "set is still small)")
+    if result.get("verdict"):
+        parts.append(verdict_line(result["verdict"]))
+    return " · ".join(p for p in parts if p)
 
 
 def versions_section(ctx: PageContext) -> None:
@@ -156,6 +170,13 @@ def versions_section(ctx: PageContext) -> None:
     language = c2.text_input(t("For language (empty: all)"), key="versions.promote_language", max_chars=8)
     accept = c3.checkbox(t("Promote even where categories drop"), key="versions.accept_drops")
     b1, b2, b3 = st.columns(3)
+    if target:
+        with show_errors(), st.spinner(t("Evaluating…")):
+            check = promotion_check(db, tax, target, cfg.models_dir, language=language.strip().lower())
+            if check["verdict"]:
+                st.caption(t("Against the model in use ({0}): ").format(plain(check["current"]))
+                           + plain(verdict_line(check["verdict"])))
+            st.caption(plain(target) + ": " + plain(figure_line(check["after"])))
     if b1.button(t("Promote"), key="versions.promote", disabled=not lead or not target):
         with show_errors():
             flagged = promote(db, tax, target, cfg.models_dir, ctx.state.user or "lead",

@@ -42,11 +42,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     if report.before:
         print(f"  before  {report.manifest.evaluation.get('before_model')}: {_figures(report.before.get('summary'))}")
     print(f"  after   {report.folder.name}: {_figures(report.after.get('summary'))}")
+    from core.work.learning import SMALL_EVAL
+    from core.work.versions import figure_line, verdict_line
+
+    print(f"  {figure_line(report.after)}")
+    if report.cross_validated and report.eval_records < SMALL_EVAL:
+        print(f"  the evaluation set is small; {report.cross_validated['method']}: "
+              f"{figure_line(report.cross_validated, what='training')}")
+    if report.verdict:
+        print(f"  {verdict_line(report.verdict)}")
     return 0
 
 
 def cmd_versions(args: argparse.Namespace) -> int:
-    from core.work.versions import current_figures, in_use, list_versions
+    from core.work.versions import current_figures, figure_line, in_use, list_versions
 
     store, models = _open(args)
     with store:
@@ -58,11 +67,13 @@ def cmd_versions(args: argparse.Namespace) -> int:
         print(f"micro F1 today: on the {records:,} records of today's evaluation set; when trained: on the set of then")
         for v in versions:
             summary = (v.figures.get("eval_set") or {}).get("summary") or {}
-            today = now.get(v.folder) or {}
+            figures = now.get(v.folder) or {}
+            today = figures.get("summary") or {}
             mark = " [in use" + (f": {', '.join(x or 'all' for x in v.promoted_for)}]" if v.promoted_for else "")
             print(f"v{v.number:<3} {v.folder:<32} {v.kind:<9} parent {v.parent or '-':<22} {v.examples:>7,} records "
                   f"micro F1 today {today.get('micro_f1', 0):.3f} when trained {summary.get('micro_f1', 0):.3f}  "
                   f"{v.size_mb:7.1f} MB  {v.created_at[:16]}" + (mark if v.promoted_for else ""))
+            print(f"     today: {figure_line(figures)}")
     return 0
 
 

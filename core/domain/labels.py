@@ -125,7 +125,7 @@ def last_undoable(events: Sequence[Event]) -> Event | None:
 
 
 
-QUEUE_STATUSES = ("unlabelled", "labelled", "any")
+QUEUE_STATUSES = ("unlabelled", "open", "unconfirmed", "labelled", "any")
 QUEUE_ORDERS = ("diverse", "margin", "entropy", "confidence", "import")
 
 
@@ -133,8 +133,10 @@ QUEUE_ORDERS = ("diverse", "margin", "entropy", "confidence", "import")
 class QueueSpec:
     """Which records to work on, in which order.
 
-    ``status``: "unlabelled" (no one's label, no imported label in this taxonomy), "labelled"
-    (for review) or "any". ``order``: "diverse" (least confident first within each predicted
+    ``status``: "unlabelled" (no one's label, no imported label in this taxonomy), "open" (no
+    expert's label: an imported label is something to confirm or correct, not done),
+    "unconfirmed" (an imported label no expert has confirmed or corrected yet), "labelled" (for
+    review) or "any". ``order``: "diverse" (least confident first within each predicted
     category, the categories in turn: the most uncertain record of each category, then the second
     of each, ...; a batch of labels covers the categories instead of piling up on one confusion),
     "margin" or "entropy" (least confident first, by the model's top-1 minus top-2 score or by the

@@ -156,6 +156,91 @@ def averages(table: pd.DataFrame, prefix: str = "") -> dict[str, float]:
     return out
 
 
+INTERVAL_RESAMPLES = 1000
+MIN_EVIDENCE = 5  # fewer gold records than this in a category: "not enough evidence" for a verdict on it
+MIN_RECORDS = 30  # fewer records than this in all: no overall verdict either
+
+
+def _indicators(true: LabelSets, pred: LabelSets, also: LabelSets = ()) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Gold and predicted 0/1 matrices (records x codes) over every code in ``true``, ``pred`` and
+    ``also`` (so two models' matrices share their columns)."""
+    codes = sorted({c for s in [*true, *pred, *also] for c in s})
+    index = {c: i for i, c in enumerate(codes)}
+    g = np.zeros((len(true), len(codes)), dtype=np.float32)
+    p = np.zeros((len(true), len(codes)), dtype=np.float32)
+    for i, (t, q) in enumerate(zip(true, pred)):
+        g[i, [index[c] for c in set(t)]] = 1.0
+        p[i, [index[c] for c in set(q)]] = 1.0
+    return codes, g, p
+
+
+def _strict_f1s(weights: np.ndarray, g: np.ndarray, p: np.ndarray) -> dict[str, np.ndarray]:
+    """Micro, macro and weighted strict F1 for each row of record ``weights`` (how often each record
+    was drawn): the same definitions as ``averages``."""
+    tp, sup, prd = weights @ (g * p), weights @ g, weights @ p
+    micro = 2 * tp.sum(axis=1) / np.maximum(sup.sum(axis=1) + prd.sum(axis=1), 1e-12)
+    f1 = 2 * tp / np.maximum(sup + prd, 1e-12)
+    has = sup > 0
+    macro = np.where(has, f1, 0.0).sum(axis=1) / np.maximum(has.sum(axis=1), 1)
+    weighted = (f1 * sup).sum(axis=1) / np.maximum(sup.sum(axis=1), 1e-12)
+    return {"micro_f1": micro, "macro_f1": macro, "weighted_f1": weighted}
+
+
+def _bootstrap(n: int, resamples: int, seed: int, figures) -> dict[str, np.ndarray]:
+    """``figures(weights)`` over ``resamples`` bootstrap samples of n records, drawn in chunks (a
+    sample is each record's draw count, so 100,000 records never make a huge index array)."""
+    rng = np.random.default_rng(seed)
+    chunk = max(1, min(resamples, 4_000_000 // max(n, 1)))
+    parts: dict[str, list[np.ndarray]] = {}
+    done = 0
+    while done < resamples:
+        size = min(chunk, resamples - done)
+        weights = rng.multinomial(n, np.full(n, 1.0 / n), size=size).astype(np.float32)
+        for key, values in figures(weights).items():
+            parts.setdefault(key, []).append(values)
+        done += size
+    return {k: np.concatenate(v) for k, v in parts.items()}
+
+
+def intervals(true: LabelSets, pred: LabelSets, *, resamples: int = INTERVAL_RESAMPLES, seed: int = 0,
+              confidence: float = 0.95) -> dict[str, list[float]]:
+    """Percentile bootstrap intervals (records resampled) of the strict micro, macro and weighted
+    F1: how far the figure could move on another sample of records like these."""
+    if not len(true):
+        return {}
+    _, g, p = _indicators(true, pred)
+    draws = _bootstrap(len(true), resamples, seed, lambda w: _strict_f1s(w, g, p))
+    tail = 100 * (1 - confidence) / 2
+    return {k: [round(float(v), 4) for v in np.percentile(a, [tail, 100 - tail])] for k, a in draws.items()}
+
+
+def paired_verdict(true: LabelSets, before: LabelSets, after: LabelSets, *, metric: str = "micro_f1",
+                   resamples: int = INTERVAL_RESAMPLES, seed: int = 0, min_records: int = MIN_RECORDS,
+                   min_evidence: int = MIN_EVIDENCE) -> dict:
+    """Is ``after`` better than ``before`` on the same records? The paired bootstrap 95 % interval
+    of the difference in ``metric``: "better" or "worse" when it excludes zero, "no clear
+    difference" when it does not, "not enough evidence" below ``min_records`` records or when no
+    category has ``min_evidence`` gold records."""
+    n = len(true)
+    _, g, pb = _indicators(true, before, also=after)
+    _, _, pa = _indicators(true, after, also=before)
+    full = np.ones((1, n), dtype=np.float32)
+    b0, a0 = _strict_f1s(full, g, pb)[metric][0], _strict_f1s(full, g, pa)[metric][0]
+    evidenced = int((g.sum(axis=0) >= min_evidence).sum()) if n else 0
+    out = {"metric": metric, "records": n, "before": round(float(b0), 4), "after": round(float(a0), 4),
+           "difference": round(float(a0 - b0), 4), "interval": None, "categories_with_evidence": evidenced}
+    if n < min_records or not evidenced:
+        reason = (f"{n} record(s); at least {min_records} are needed" if n < min_records else
+                  f"no category has {min_evidence} gold records")
+        return {**out, "verdict": "not enough evidence", "why": reason}
+    delta = _bootstrap(n, resamples, seed, lambda w: {
+        "delta": _strict_f1s(w, g, pa)[metric] - _strict_f1s(w, g, pb)[metric]})["delta"]
+    low, high = (float(x) for x in np.percentile(delta, [2.5, 97.5]))
+    verdict = "better" if low > 0 else "worse" if high < 0 else "no clear difference"
+    return {**out, "interval": [round(low, 4), round(high, 4)], "verdict": verdict,
+            "why": f"95 % interval of the difference on {n:,} records"}
+
+
 def confused_pairs(true: LabelSets, pred: LabelSets, top: int = 15) -> pd.DataFrame:
     """The most frequent (gold, predicted) pairs where a gold code was missed and another predicted."""
     pairs: Counter = Counter()

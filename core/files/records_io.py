@@ -327,11 +327,19 @@ def _xlsx_chunks(source: Source, info: SourceInfo, chunk_size: int, progress: An
         rows: list[int] = []
         cols: list[list[str]] = [[] for _ in range(width)]
         done = 0
+        blank: list[int] = []  # empty rows wait: inside the data they are rows (reported), at its end padding
         for row_number, values in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
             if max_rows is not None and done >= max_rows:
                 break
             if values is None or all(v is None or v == "" for v in values):
+                blank.append(row_number)  # a formula never computed also reads as empty
                 continue
+            for empty in blank:  # a row between data rows never vanishes: the import says why it is left out
+                rows.append(empty)
+                for j in range(width):
+                    cols[j].append("")
+            done += len(blank)
+            blank = []
             rows.append(row_number)
             for j in range(width):
                 cols[j].append(_cell(values[j]) if j < len(values) else "")

@@ -126,7 +126,9 @@ def run_training(db_path: str | Path, job_id: int, *, nice: int = NICE) -> Train
                                    should_stop=should_stop)
             result = {"folder": report.folder.name, "version_id": report.version_id, "number": report.number,
                       "examples": report.examples, "eval_records": report.eval_records, "seconds": report.seconds,
-                      "after": (report.after or {}).get("summary"), "before": (report.before or {}).get("summary")}
+                      "after": (report.after or {}).get("summary"), "before": (report.before or {}).get("summary"),
+                      "eval_figures": {k: v for k, v in (report.after or {}).items() if k != "per_category"},
+                      "cross_validated": report.cross_validated, "verdict": report.verdict}
             store.update_job(job_id, status="done", done=100, total=100, checkpoint={
                 "lease": lease, "pid": os.getpid(), "started": started, "stage": "done", "fraction": 1.0,
                 "result": result})

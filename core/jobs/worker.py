@@ -40,6 +40,19 @@ def _prepare(store: Store, job_id: int, params: JobParams) -> tuple[int | None, 
             store.add_job_records_from_batch(job_id, report.batch_id)
         store.add_job_records(job_id, report.linked)
         total = store.count_job_records(job_id)
+    if report.batch_id is not None:  # a job with FORD and CAP models fills both taxonomies' queues
+        from pathlib import Path
+
+        from core.errors import WorkbenchError
+        from core.models.manifest import load_manifest
+
+        for folder in params.models:
+            try:
+                other = load_manifest(Path(folder)).taxonomy
+            except WorkbenchError:
+                continue
+            if other and other != params.taxonomy_id:
+                store.send_batch_to(report.batch_id, other, f"job #{job_id}")
     return report.batch_id, total
 
 

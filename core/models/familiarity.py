@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -120,6 +121,14 @@ def read_fingerprints(folder, manifest) -> frozenset[str]:
     if path is None or not path.is_file():
         return frozenset()
     try:
-        return frozenset(path.read_text(encoding="utf-8").split())
+        return _read_prints(str(path), path.stat().st_mtime_ns)
     except (OSError, UnicodeDecodeError):
         return frozenset()
+
+
+@lru_cache(maxsize=16)
+def _read_prints(path: str, mtime_ns: int) -> frozenset[str]:
+    """A fingerprint file's lines, read once per change (a card checks its record on every key press)."""
+    from pathlib import Path
+
+    return frozenset(Path(path).read_text(encoding="utf-8").split())

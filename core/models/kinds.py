@@ -137,15 +137,7 @@ def build_head(vectors: np.ndarray, codes: Sequence[Sequence[str]], folder: Path
 def build_ensemble(members: Sequence[tuple[Path, Manifest, Fitted]], codes: Sequence[Sequence[str]], folder: Path,
                    manifest: Manifest, *, multi_label: bool = False) -> Manifest:
     """An ensemble of trained member folders (each with out-of-fold scores on the same rows)."""
-    classes = sorted({c for _, m, _ in members for c in m.codes})
-    aligned = []
-    for _, m, f in members:
-        out = np.zeros((len(codes), len(classes)), dtype=np.float32)
-        out[:, [classes.index(c) for c in f.classes]] = calibrate(_full(f, len(codes)), m)
-        aligned.append(out)
-    known = np.ones(len(codes), dtype=bool)
-    for _, _, f in members:
-        known &= _seen_mask(f, len(codes))
+    classes, aligned, known = out_of_fold(members, len(codes))
     if multi_label or not known.any():
         weights = [round(1.0 / len(members), 4)] * len(members)
         calibration = {}
@@ -169,6 +161,22 @@ def build_ensemble(members: Sequence[tuple[Path, Manifest, Fitted]], codes: Sequ
     return manifest
 
 
+def out_of_fold(members: Sequence[tuple[Path, Manifest, Fitted]], n: int) -> tuple[list[str], list[np.ndarray],
+                                                                               np.ndarray]:
+    """The members' calibrated out-of-fold scores on the ``n`` training rows, aligned on the union
+    of their classes, and the rows every member predicted without having seen them."""
+    classes = sorted({c for _, m, _ in members for c in m.codes})
+    aligned = []
+    for _, m, f in members:
+        out = np.zeros((n, len(classes)), dtype=np.float32)
+        out[:, [classes.index(c) for c in f.classes]] = calibrate(_full(f, n), m)
+        aligned.append(out)
+    known = np.ones(n, dtype=bool)
+    for _, _, f in members:
+        known &= _seen_mask(f, n)
+    return classes, aligned, known
+
+
 def _full(f: Fitted, n: int) -> np.ndarray:
     out = np.zeros((n, len(f.classes)), dtype=np.float32)
     if f.calibration_scores is not None:
@@ -183,4 +191,4 @@ def _seen_mask(f: Fitted, n: int) -> np.ndarray:
     return mask
 
 
-__all__ = ["build_ensemble", "build_head", "build_tfidf", "with_conformal"]
+__all__ = ["build_ensemble", "build_head", "build_tfidf", "out_of_fold", "with_conformal"]

@@ -71,8 +71,9 @@ class AnnotationQueries:
         where.append("r.deleted_at IS NULL")
         # records of imports made for another taxonomy are left out (an import names its taxonomy)
         where.append("(r.batch_id IS NULL OR NOT EXISTS (SELECT 1 FROM import_batches b WHERE b.id = r.batch_id "
-                     "AND b.label_taxonomy IS NOT NULL AND b.label_taxonomy NOT IN ('', ?)))")
-        params.append(spec.taxonomy_id)
+                     "AND b.label_taxonomy IS NOT NULL AND b.label_taxonomy NOT IN ('', ?) AND NOT EXISTS "
+                     "(SELECT 1 FROM batch_queues q WHERE q.batch_id = b.id AND q.taxonomy_id = ?)))")
+        params += [spec.taxonomy_id, spec.taxonomy_id]
         labelled = ("(EXISTS (SELECT 1 FROM current_labels c WHERE c.record_id = r.id AND c.taxonomy_id = ?) "
                     "OR (r.label_taxonomy = ? AND r.labels IS NOT NULL AND r.labels NOT IN ('', '[]')))")
         if spec.status == "unlabelled" and spec.assigned_to:
@@ -83,6 +84,13 @@ class AnnotationQueries:
         elif spec.status == "unlabelled":
             where.append("NOT " + labelled)
             params += [spec.taxonomy_id, spec.taxonomy_id]
+        elif spec.status in ("open", "unconfirmed"):
+            where.append("NOT EXISTS (SELECT 1 FROM current_labels c WHERE c.record_id = r.id AND c.taxonomy_id = ? "
+                         "AND c.role != 'machine')")
+            params.append(spec.taxonomy_id)
+            if spec.status == "unconfirmed":
+                where.append("r.label_taxonomy = ? AND r.labels IS NOT NULL AND r.labels NOT IN ('', '[]')")
+                params.append(spec.taxonomy_id)
         elif spec.status == "labelled":
             where.append(labelled)
             params += [spec.taxonomy_id, spec.taxonomy_id]
@@ -107,7 +115,7 @@ class AnnotationQueries:
                  "margin": "p.margin ASC, r.id", "entropy": "p.entropy DESC, r.id",
                  "confidence": "p.top_score DESC, r.id", "import": "r.id"}[spec.order if scored else "import"]
         sql = "FROM records r " + " ".join(joins) + (" WHERE " + " AND ".join(where) if where else "")
-        if spec.status == "unlabelled":  # a record someone skipped waits at the end, not the front
+        if spec.status in ("unlabelled", "open", "unconfirmed"):  # a skipped record waits at the end
             order = ("EXISTS (SELECT 1 FROM annotations s WHERE s.record_id = r.id AND s.taxonomy_id = ? "
                      "AND s.action = 'skip' AND NOT EXISTS (SELECT 1 FROM annotations u WHERE u.undoes = s.id)), "
                      + order)

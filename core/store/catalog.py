@@ -180,16 +180,40 @@ class CatalogQueries:
             },
         )
 
-    def list_batches(self) -> list[BatchInfo]:
+    def list_batches(self, taxonomy_id: str | None = None) -> list[BatchInfo]:
+        """Import batches, newest first; with ``taxonomy_id``, only those whose records are in that
+        taxonomy's queues (imported for it, for no taxonomy, or sent to it)."""
+        where, params = "", []
+        if taxonomy_id is not None:
+            where = (" WHERE status != 'deleted' AND (label_taxonomy IS NULL OR label_taxonomy IN ('', ?) OR EXISTS "
+                     "(SELECT 1 FROM batch_queues q WHERE q.batch_id = import_batches.id AND q.taxonomy_id = ?))")
+            params = [taxonomy_id, taxonomy_id]
         rows = self.db.execute(
             "SELECT id, file_name, format, status, rows_read, rows_imported, rows_skipped, problems, "
-            "imported_by, started_at, finished_at, collection FROM import_batches ORDER BY id DESC"
-        ).fetchall()
+            "imported_by, started_at, finished_at, collection FROM import_batches" + where + " ORDER BY id DESC",
+            params).fetchall()
         return [
             BatchInfo(r[0], r[1] or "", r[2] or "", r[3] or "", r[4] or 0, r[5] or 0, r[6] or 0,
                       tuple(json.loads(r[7] or "[]")), r[8] or "", r[9] or "", r[10] or "", r[11] or "")
             for r in rows
         ]
+
+    def batch(self, batch_id: int) -> BatchInfo | None:
+        return next((b for b in self.list_batches() if b.id == batch_id), None)
+
+    def batch_taxonomy(self, batch_id: int) -> str:
+        """The taxonomy an import was made for ("" for none)."""
+        row = self.db.execute("SELECT label_taxonomy FROM import_batches WHERE id = ?", [batch_id]).fetchone()
+        return (row[0] or "") if row else ""
+
+    def send_batch_to(self, batch_id: int, taxonomy_id: str, by: str) -> bool:
+        """Put an import's records into another taxonomy's queues; False when they are there already."""
+        if self.batch_taxonomy(batch_id) in ("", taxonomy_id):
+            return False
+        with self.write():
+            cur = self.db.execute("INSERT OR IGNORE INTO batch_queues (batch_id, taxonomy_id, by, at) "
+                                  "VALUES (?, ?, ?, ?)", [batch_id, taxonomy_id, by, now()])
+        return cur.rowcount > 0
 
     def existing_external_ids(self, external_ids: Sequence[str], collection: str,
                               batch_id: int | None = None) -> dict[str, tuple[int | None, int | None, int, str]]:

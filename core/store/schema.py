@@ -418,3 +418,12 @@ def m014_scope_notes(db: sqlite_utils.Database) -> None:
     db["scope_notes"].create({"id": int, "taxonomy_id": str, "code": str, "text": str, "by": str, "at": str},
                              pk="id", not_null={"taxonomy_id", "code", "at"})
     db["scope_notes"].create_index(["taxonomy_id", "code", "id"])
+
+
+@migrations()
+def m015_batch_queues(db: sqlite_utils.Database) -> None:
+    # An import made for one taxonomy (a FORD bulk job) sent to another taxonomy's queues (CAP): the
+    # queues of a taxonomy hold the records of its own imports, of imports naming no taxonomy, and of
+    # the imports sent to it here.
+    db["batch_queues"].create({"batch_id": int, "taxonomy_id": str, "by": str, "at": str},
+                              pk=("batch_id", "taxonomy_id"), not_null={"at"})

@@ -203,6 +203,43 @@ class Queue:
         return None
 
 
+def why_empty(store: Store, spec: QueueSpec) -> str:
+    """Why a queue holds no record, and what to do instead (for the page to say)."""
+    from dataclasses import replace
+
+    plain = replace(spec, order="import", model_name="", model_version="", predicted_codes=())
+    matching = store.queue_size(replace(plain, status="any"))
+    filters = [f"language '{spec.language}'" if spec.language else "", f"import #{spec.batch_id}"
+               if spec.batch_id is not None else "", f"containing '{spec.search}'" if spec.search else "",
+               f"assigned to {spec.assigned_to}" if spec.assigned_to else ""]
+    named = ", ".join(f for f in filters if f) or "these filters"
+    if not matching:
+        other = store.batch_taxonomy(spec.batch_id) if spec.batch_id is not None else ""
+        if other and other != spec.taxonomy_id:
+            return (f"Import #{spec.batch_id} was made for taxonomy '{other}': send it to this taxonomy's queues "
+                    "on the Bulk classify page (its job's results), or choose another import.")
+        return f"No record of this taxonomy's imports matches {named}. Choose other filters or import records."
+    if spec.predicted_codes:
+        return (f"{matching:,} record(s) match {named}, but the model predicts none of them into this category "
+                "among the records it has scored. Choose another category, or score the records first.")
+    open_ = store.queue_size(replace(plain, status="open"))
+    unconfirmed = store.queue_size(replace(plain, status="unconfirmed"))
+    if spec.status == "unlabelled" and unconfirmed:
+        return (f"{matching:,} record(s) match {named}; {unconfirmed:,} of them carry a label from their imported "
+                "file, which this queue counts as labelled. To confirm or correct those labels, choose 'By "
+                "language' or 'By import batch' (they include imported labels not yet confirmed).")
+    if spec.status == "unconfirmed" and open_:
+        return (f"No record matching {named} has an imported label waiting to be confirmed; {open_:,} have no "
+                "label at all: clear 'Only imported labels not yet confirmed'.")
+    if spec.status in ("unlabelled", "open", "unconfirmed"):
+        return (f"All {matching:,} record(s) matching {named} are labelled. 'Review labelled records' shows them; "
+                "or choose other filters.")
+    if spec.needs_model:
+        return (f"{matching:,} record(s) match {named}, but the model has not scored them yet: score them above, "
+                "or run a bulk job.")
+    return f"No record matching {named} is in this queue. Choose another queue above."
+
+
 def record_or_error(store: Store, record_id: int) -> dict[str, Any]:
     try:
         return store.record(record_id)
@@ -211,7 +248,7 @@ def record_or_error(store: Store, record_id: int) -> dict[str, Any]:
 
 
 __all__ = ["AnnotationError", "Annotator", "ModelView", "Queue", "model_id", "model_view",
-           "record_or_error", "score_records"]
+           "record_or_error", "score_records", "why_empty"]
 
 
 def found_records_queue(store: Store, taxonomy_id: str, text: str, record_id: int, *, model_name: str = "",

@@ -27,7 +27,7 @@ from core.errors import WorkbenchError
 from core.models.manifest import Manifest, load_manifest, write_manifest
 from core.store import Store, now
 from core.work.training_data import ExportFilter, labelled_frame
-from core.work.versions import eval_frame, evaluate_model, model_for, sync_eval_set
+from core.work.versions import comparison, eval_frame, evaluate_model, model_for, sync_eval_set
 
 KINDS = ("tfidf", "head", "ensemble")
 KIND_HELP = {"tfidf": "TF-IDF word + character n-grams (any language)",
@@ -68,6 +68,8 @@ class TrainReport:
     after: dict  # the new version's figures on the evaluation set
     before: dict | None  # the compared model's, on the same records
     seconds: float = 0.0
+    cross_validated: dict | None = None  # the recipe's out-of-fold figures on the training records
+    verdict: dict | None = None  # after against before (``core.work.versions.comparison``)
 
 
 def training_frame(store: Store, taxonomy: Taxonomy, *, include_imported: bool = False, include_machine: bool = False,
@@ -169,20 +171,25 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
         if options.kind in ("head", "ensemble"):
             vectors = _vectors(store, models_dir, frame, lambda f: check("encoding records", 0.05 + 0.45 * f))
         check("fitting", 0.55)
-        manifest = _fit(options.kind, frame, codes, tmp, base, models_dir, vectors, multi_label, options.seed,
-                        ensure_encoder)
-        check("evaluating on the evaluation set", 0.85)
+        manifest, oof = _fit(options.kind, frame, codes, tmp, base, models_dir, vectors, multi_label, options.seed,
+                             ensure_encoder)
+        cv = cross_validated(oof, codes, taxonomy, multi_label)
+        from core.models.familiarity import write_fingerprints
         from core.models.runtimes import load_classifier
 
+        # the training texts' fingerprints first: no figure is ever measured on a text it learnt from
+        manifest = replace(manifest, files={**manifest.files,
+                                            "training_texts": write_fingerprints(tmp, frame["input"].tolist())})
+        write_manifest(tmp, manifest)
+        check("evaluating on the evaluation set", 0.85)
         evaluation = eval_frame(store, taxonomy)
         after = evaluate_model(store, taxonomy, tmp, evaluation, classifier=load_classifier(tmp))
         before = evaluate_model(store, taxonomy, parent_folder, evaluation) if parent_folder is not None and (
             parent_folder.is_dir()) else None
-        from core.models.familiarity import write_fingerprints
-
+        verdict = comparison(evaluation, before, after) if before is not None else None
         manifest = replace(manifest, evaluation={"eval_set": _public(after), "before": _public(before) if before
-                                                 else None, "before_model": parent or ""},
-                           files={**manifest.files, "training_texts": write_fingerprints(tmp, frame["input"].tolist())})
+                                                 else None, "before_model": parent or "", "cross_validated": cv,
+                                                 "verdict": verdict})
         write_manifest(tmp, manifest)
         check("saving", 0.97)
         tmp.rename(folder)
@@ -198,10 +205,38 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
                    "language": options.language, "level": options.level, "multi_label": multi_label,
                    "parent_model": parent or "", "seed": options.seed,
                    "members": manifest.training.get("members") or [], "calibration": manifest.calibration},
-        "figures": {"eval_set": _public(after), "before": _public(before) if before else None}})
+        "figures": {"eval_set": _public(after), "before": _public(before) if before else None,
+                    "cross_validated": cv, "verdict": verdict}})
     step("done", 1.0)
     return TrainReport(folder, manifest, version_id, number, len(frame), int(after.get("records", 0)),
-                       _public(after), _public(before) if before else None, time.perf_counter() - start)
+                       _public(after), _public(before) if before else None, time.perf_counter() - start, cv, verdict)
+
+
+SMALL_EVAL = 50  # below this many evaluation records, the cross-validated figures are the ones to read
+
+
+def cross_validated(oof, codes, taxonomy: Taxonomy, multi_label: bool) -> dict | None:
+    """Figures of the recipe on its own training records, each predicted by a fold model that did
+    not see it (3-fold out-of-fold predictions; a 10 % split above 20,000 records): the estimate
+    to read while the evaluation set is small."""
+    from core.domain.metrics import evaluate, intervals
+    from core.models.fitting import FOLDS, OOF_LIMIT
+    from core.models.scoring import predicted_codes
+
+    if oof is None or not len(oof[2]):
+        return None
+    classes, scores, rows = oof
+    gold = [list(codes[int(i)]) for i in rows]
+    predicted = []
+    for row in np.asarray(scores):
+        order = np.argsort(-row)
+        predicted.append(predicted_codes([(classes[j], float(row[j])) for j in order], multi_label))
+    report = evaluate(gold, predicted, taxonomy)
+    how = f"{FOLDS}-fold cross-validation" if len(codes) <= OOF_LIMIT else "a 10 % split the model left out"
+    return {"records": len(gold), "method": how,
+            "summary": {k: round(float(report.summary.get(k, 0.0)), 4) for k in
+                        ("micro_f1", "macro_f1", "weighted_f1", "lenient_micro_f1", "hierarchical_micro_f1")},
+            "intervals": intervals(gold, predicted)}
 
 
 def _public(figures: dict | None) -> dict | None:
@@ -231,16 +266,28 @@ class _EncoderModel:
         return self.encoder.embed(texts)
 
 
+OutOfFold = tuple  # (classes, scores of rows the model did not see, those rows)
+
+
 def _fit(kind: str, frame: pd.DataFrame, codes, tmp: Path, base: Manifest, models_dir: Path, vectors,
-         multi_label: bool, seed: int, ensure_encoder) -> Manifest:
-    from core.models.kinds import build_ensemble, build_head, build_tfidf
+         multi_label: bool, seed: int, ensure_encoder) -> tuple[Manifest, OutOfFold | None]:
+    """The fitted folder's manifest and the recipe's out-of-fold predictions on the training rows
+    (for cross-validated figures)."""
+    from core.models.kinds import build_ensemble, build_head, build_tfidf, out_of_fold
+
+    def oof(fitted) -> OutOfFold | None:
+        if fitted.calibration_scores is None or fitted.calibration_rows is None:
+            return None
+        return fitted.classes, fitted.calibration_scores, np.asarray(fitted.calibration_rows)
 
     texts = frame["input"].tolist()
     if kind == "tfidf":
-        return build_tfidf(texts, codes, tmp, base, multi_label=multi_label, seed=seed)[0]
+        manifest, fitted = build_tfidf(texts, codes, tmp, base, multi_label=multi_label, seed=seed)
+        return manifest, oof(fitted)
     encoder_dir = ensure_encoder(models_dir)
     if kind == "head":
-        return build_head(vectors, codes, tmp, base, encoder_dir, multi_label=multi_label, seed=seed)[0]
+        manifest, fitted = build_head(vectors, codes, tmp, base, encoder_dir, multi_label=multi_label, seed=seed)
+        return manifest, oof(fitted)
     parts = tmp.parent / f"{tmp.name}.members"
     shutil.rmtree(parts, ignore_errors=True)
     try:
@@ -249,9 +296,12 @@ def _fit(kind: str, frame: pd.DataFrame, codes, tmp: Path, base: Manifest, model
         h_manifest, h_fit = build_head(vectors, codes, parts / f"{base.name}-head",
                                        replace(base, name=f"{base.name}-head"), encoder_dir,
                                        multi_label=multi_label, seed=seed)
-        return build_ensemble([(parts / f"{base.name}-tfidf", t_manifest, t_fit),
-                               (parts / f"{base.name}-head", h_manifest, h_fit)], codes, tmp, base,
-                              multi_label=multi_label)
+        members = [(parts / f"{base.name}-tfidf", t_manifest, t_fit), (parts / f"{base.name}-head", h_manifest, h_fit)]
+        manifest = build_ensemble(members, codes, tmp, base, multi_label=multi_label)
+        classes, aligned, known = out_of_fold(members, len(codes))
+        weights = manifest.training.get("weights") or [1.0] * len(aligned)
+        mixed = sum(w * a[known] for w, a in zip(weights, aligned)) / (sum(weights) or 1.0)
+        return manifest, (classes, mixed, np.flatnonzero(known)) if known.any() else None
     finally:
         shutil.rmtree(parts, ignore_errors=True)
 

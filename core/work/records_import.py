@@ -245,7 +245,11 @@ def import_records(
                 first_row_of.setdefault(external_id, row)
                 if not any(texts):
                     columns = ", ".join(f"'{mapped[f]}'" for f in TEXT_FIELDS if f in mapped)
-                    problem(row, f"no text: {columns} empty")
+                    if not any(col[k].strip() for col in values.values()):
+                        problem(row, "the row is empty (in a spreadsheet, a formula that was never computed also "
+                                     "reads as empty: open and save the file in a spreadsheet program)")
+                    else:
+                        problem(row, f"no text: {columns} empty")
                     bad = True
                 year = None
                 raw_year = values["year"][k].strip() if "year" in values else ""

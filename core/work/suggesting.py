@@ -1,8 +1,10 @@
 """Which model suggests for a record, and which of its suggestions are worth showing.
 
-- ``suggestion_source``: the chosen model when it was trained for the record's language; else an
-  installed model of the taxonomy that was; else (a Hungarian record on day one) the best that
-  exists, marked low-confidence, with a note that says so and points to the learning loop.
+- ``suggestion_source``: the model in use for the record's language (chosen by promote and roll
+  back: promoted for that language, else for every language, else the default), or the model a
+  person picked; never another installed version, however it was trained, so the promotion gate
+  cannot be bypassed. A record in a language the model was not trained for (a Hungarian record on
+  day one) gets a low-confidence hint with a note that says so and what to do.
 - ``meaningful``: the top suggestions that together cover most of the probability, without the
   long tail of near-zero ones (at least one is always kept).
 """
@@ -42,29 +44,42 @@ def _knows(model: InstalledModel, language: str) -> bool:
     return not language or not languages or language in languages
 
 
-def suggestion_source(models: Sequence[InstalledModel], chosen: InstalledModel | None,
-                      language: str) -> SuggestionSource:
-    """See the module's docstring. ``models``: the taxonomy's usable models, best first."""
+def in_use_note(language: str, promotion: dict | None) -> str:
+    """Why a model serves a record: the promotion that made it the model in use ("" for the default)."""
+    if not promotion:
+        return ""
+    scope = f"{language_name(promotion.get('language') or '')} records" if promotion.get("language") else \
+        "records of every language"
+    when = (promotion.get("at") or "")[:10]
+    return (f"{promotion.get('folder')}: the model in use for {scope}"
+            + (f", promoted by {promotion['by']}" if promotion.get("by") else "") + (f" on {when}" if when else ""))
+
+
+def suggestion_source(models: Sequence[InstalledModel], chosen: InstalledModel | None, language: str, *,
+                      promotion: dict | None = None) -> SuggestionSource:
+    """See the module's docstring. ``models``: the taxonomy's usable models; ``chosen``: the model
+    in use for the record (or the one a person picked); ``promotion``: the promotion that made it
+    the model in use, if one did."""
     language = (language or "").lower()
     if chosen is None:
         return SuggestionSource(None, "", "", True)
+    why = in_use_note(language, promotion)
     if _knows(chosen, language):
         kind = _kind(chosen)
         note = ("Zero-shot: scored by similarity to the categories' names and descriptions, not learnt from "
                 "labelled records; treat as a hint." if kind == "zero-shot" else "")
-        return SuggestionSource(chosen.folder, kind, note, kind == "zero-shot")
-    trained = next((m for m in models if _kind(m) == "supervised" and m.manifest.languages
-                    and language in [x.lower() for x in m.manifest.languages]), None)
+        return SuggestionSource(chosen.folder, kind, " ".join(x for x in (why + "." if why else "", note) if x),
+                                kind == "zero-shot")
     name = language_name(language)
-    if trained is not None:
-        return SuggestionSource(trained.folder, "supervised",
-                                f"{chosen.manifest.name} was not trained for {name}: these suggestions come from "
-                                f"{trained.manifest.name}, which was.", False)
     known = ", ".join(language_name(x) for x in chosen.manifest.languages)
+    waiting = next((m for m in models if _kind(m) == "supervised" and m.folder != chosen.folder
+                    and language in [x.lower() for x in m.manifest.languages]), None)
+    then = (f"{waiting.manifest.name} was trained for {name}: a lead can promote it for {name} on the Models page."
+            if waiting is not None else "Your labels teach the next version (train it on the Models page).")
     return SuggestionSource(
         chosen.folder, _kind(chosen),
-        f"No model is trained for {name} records yet: {chosen.manifest.name} ({known}) gives a low-confidence hint. "
-        f"Your labels teach the next version (train it on the Models page).", True)
+        f"No model in use is trained for {name} records: {chosen.manifest.name} ({known}) gives a low-confidence "
+        f"hint. {then}", True)
 
 
 def meaningful(suggestions: Sequence, *, cover: float = COVER, floor: float = FLOOR) -> tuple:
@@ -79,4 +94,4 @@ def meaningful(suggestions: Sequence, *, cover: float = COVER, floor: float = FL
     return tuple(out)
 
 
-__all__ = ["COVER", "FLOOR", "SuggestionSource", "language_name", "meaningful", "suggestion_source"]
+__all__ = ["COVER", "FLOOR", "SuggestionSource", "in_use_note", "language_name", "meaningful", "suggestion_source"]

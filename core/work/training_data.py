@@ -70,9 +70,10 @@ def labelled_frame(store: Store, taxonomy: Taxonomy, f: ExportFilter, *, lang: s
     frame = pd.DataFrame(rows)
     frame["codes"] = [taxonomy.cut_codes(c, f.level) for c in frame["codes"]]
     frame = frame[(frame["codes"].map(len) > 0).astype(bool)]
-    if f.per_record == "latest" and len(frame):  # a lead's gold label wins, then the latest
-        frame = (frame.assign(_gold=frame["action"].eq("gold")).sort_values(["_gold", "updated_at"])
-                 .groupby("record_id", as_index=False).tail(1).drop(columns="_gold"))
+    if f.per_record == "latest" and len(frame):  # a lead's gold label wins, then an expert's latest, then the file's
+        frame = (frame.assign(_gold=frame["action"].eq("gold"), _expert=frame["source"].ne("imported"))
+                 .sort_values(["_gold", "_expert", "updated_at"])
+                 .groupby("record_id", as_index=False).tail(1).drop(columns=["_gold", "_expert"]))
     frame = frame.sort_values(["record_id", "updated_at"]).reset_index(drop=True)
     for col in TEXT_FIELDS + ("language", "domain"):
         frame[col] = frame[col].fillna("").astype(str)

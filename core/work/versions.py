@@ -1,13 +1,20 @@
 """Model versions of the learning loop: the frozen evaluation set, evaluations on it, promotion
 (with a gate), roll-back, deletion, and which model a record gets.
 
-**Evaluation set.** Each expert-labelled record of a taxonomy is assigned once, when it is first
-seen labelled, to the evaluation set or to training: per category (its first code), records are
-added to the evaluation set until it holds ``EVAL_SHARE`` of that category's labelled records, in
-an order fixed by a hash of the record id. An assignment never changes, so the set only grows and
-no evaluation record is ever trained on. Every model is evaluated on the current set (cached per
-set, keyed by a hash of its records and gold codes), so "before" and "after" are always figures
-on the same records.
+**Evaluation set.** Each labelled record of a taxonomy (an expert's label, a lead's gold label, or
+the label its imported file carried) is assigned once, when it is first seen labelled, to the
+evaluation set or to training: per category (its first code), records are added to the
+evaluation set until it holds ``EVAL_SHARE`` of that category's labelled records, in an order
+fixed by a hash of the record id. An assignment never changes, so the set only grows and no
+evaluation record is ever trained on. A record's gold codes there are its expert label where it
+has one, else its imported label. Every model is evaluated on the current set (cached per set,
+keyed by a hash of its records and gold codes), so "before" and "after" are always figures on the
+same records.
+
+**What a figure rests on.** Every figure carries its record count and a bootstrap interval; a
+model is never scored on a record whose text it was trained on (its folder's training-text
+fingerprints; a folder that keeps none is said to be unchecked); a comparison with too few
+records says "not enough evidence" (``core.domain.metrics.paired_verdict``).
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.domain.metrics import evaluate
+from core.domain.metrics import MIN_EVIDENCE, evaluate, intervals, paired_verdict
 from core.domain.taxonomy import Taxonomy
 from core.errors import NotFound, WorkbenchError
 from core.models.manifest import ModelFolderError, load_manifest
@@ -48,11 +55,18 @@ def expert_labels(store: Store, taxonomy: Taxonomy) -> pd.DataFrame:
     return frame.loc[(frame["codes"].map(len) > 0).astype(bool)].reset_index(drop=True)
 
 
+def gold_labels(store: Store, taxonomy: Taxonomy) -> pd.DataFrame:
+    """One label per labelled record: a lead's gold label, else the latest expert label, else the
+    label its imported file carried (``source``: gold, expert or imported)."""
+    frame = labelled_frame(store, taxonomy, ExportFilter(taxonomy.id, per_record="latest", include_imported=True))
+    return frame.loc[(frame["codes"].map(len) > 0).astype(bool)].reset_index(drop=True)
+
+
 def sync_eval_set(store: Store, taxonomy: Taxonomy, labels: pd.DataFrame | None = None,
                   share: float = EVAL_SHARE) -> dict[int, str]:
     """Assign newly labelled records to the evaluation set or training (see the module's text);
     returns every assignment of the taxonomy."""
-    labels = expert_labels(store, taxonomy) if labels is None else labels
+    labels = gold_labels(store, taxonomy) if labels is None else labels
     splits = store.split_of(taxonomy.id)
     first = {int(r): cs[0] for r, cs in zip(labels["record_id"], labels["codes"])}
     gold = set(labels.loc[labels["source"].eq("gold"), "record_id"].astype(int)) if "source" in labels else set()
@@ -78,8 +92,9 @@ def sync_eval_set(store: Store, taxonomy: Taxonomy, labels: pd.DataFrame | None 
 
 
 def eval_frame(store: Store, taxonomy: Taxonomy) -> pd.DataFrame:
-    """The evaluation set's records with their current expert codes."""
-    labels = expert_labels(store, taxonomy)
+    """The evaluation set's records with their current gold codes (``source``: gold, expert or
+    imported)."""
+    labels = gold_labels(store, taxonomy)
     splits = sync_eval_set(store, taxonomy, labels)
     return labels.loc[labels["record_id"].map(lambda r: splits.get(int(r)) == "eval").astype(bool)].reset_index(
         drop=True)
@@ -87,13 +102,34 @@ def eval_frame(store: Store, taxonomy: Taxonomy) -> pd.DataFrame:
 
 def eval_hash(frame: pd.DataFrame) -> str:
     payload = json.dumps(sorted([int(r), sorted(cs)] for r, cs in zip(frame["record_id"], frame["codes"])))
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+    return "e2-" + hashlib.sha256(payload.encode()).hexdigest()[:16]  # e2: figures leave training texts out
+
+
+def trained_on(folder: Path, manifest, rows: list[dict]) -> tuple[list[bool], bool]:
+    """Which records' texts a model was trained on (by its folder's training-text fingerprints),
+    and whether it could be checked at all (False: the folder keeps no fingerprints)."""
+    from core.models.familiarity import fingerprint, read_fingerprints
+
+    prints = read_fingerprints(folder, manifest)
+    if not prints:
+        return [False] * len(rows), False
+    return [fingerprint(manifest.text_of(r)) in prints for r in rows], True
+
+
+def unchecked_reason(figures: dict) -> str:
+    """What a figure's reader must know about records the model may have trained on ("" if nothing)."""
+    if figures.get("trained_check") is False:
+        return ("could not check which records the model was trained on: its folder keeps no fingerprints of its "
+                "training texts")
+    left = int(figures.get("left_out_trained") or 0)
+    return f"{left:,} record(s) left out: the model was trained on them" if left else ""
 
 
 def evaluate_model(store: Store, taxonomy: Taxonomy, folder: str | Path, frame: pd.DataFrame | None = None,
                    classifier=None) -> dict:
-    """A model's figures on the current evaluation set (cached): summary, per category, and its
-    predicted codes per record (for the promotion gate)."""
+    """A model's figures on the current evaluation set (cached): summary with 95 % bootstrap
+    intervals, per category, and its predicted codes per record (for the promotion gate). Records
+    whose text the model was trained on are left out and counted (``left_out_trained``)."""
     from core.models.runtimes import load_classifier
     from core.work.embeddings import record_scores
 
@@ -104,16 +140,30 @@ def evaluate_model(store: Store, taxonomy: Taxonomy, folder: str | Path, frame: 
     if cached:
         return {**cached["figures"], "predicted": cached["predicted"]}
     if frame.empty:
-        return {"records": 0, "summary": {}, "per_category": [], "predicted": {}}
-    classifier = classifier or load_classifier(folder)
+        return {"records": 0, "summary": {}, "intervals": {}, "per_category": [], "predicted": {},
+                "left_out_trained": 0, "trained_check": True}
+    folder = Path(classifier.folder if classifier is not None and getattr(classifier, "folder", None) else folder)
     records = store.records_by_ids([int(r) for r in frame["record_id"]])
     by_id = {r["id"]: r for r in records}
     rows = [by_id.get(int(r), {"title": ""}) for r in frame["record_id"]]
+    seen, checked = trained_on(folder, manifest, rows)
+    keep = [not s for s in seen]
+    frame = frame.loc[keep].reset_index(drop=True)
+    rows = [r for r, k in zip(rows, keep) if k]
+    base = {"records": len(frame), "left_out_trained": int(sum(seen)), "trained_check": checked,
+            "sources": {k: int(v) for k, v in frame["source"].value_counts().items()} if "source" in frame else {}}
+    if frame.empty:
+        figures = {**base, "summary": {}, "intervals": {}, "per_category": []}
+        store.save_evaluation(taxonomy.id, manifest.name, manifest.version, key, 0, figures, {})
+        return {**figures, "predicted": {}}
+    classifier = classifier or load_classifier(folder)
     scores = record_scores(store, classifier, rows)
     ranked = rank(manifest, scores, taxonomy, top_k=max(1, len(manifest.codes)))
     predicted = [predicted_codes(r, manifest.multi_label) for r in ranked]
-    report = evaluate(list(frame["codes"]), predicted, taxonomy)
-    figures = {"records": len(frame), "summary": {k: round(float(report.summary.get(k, 0.0)), 4) for k in SUMMARY},
+    gold = list(frame["codes"])
+    report = evaluate(gold, predicted, taxonomy)
+    figures = {**base, "summary": {k: round(float(report.summary.get(k, 0.0)), 4) for k in SUMMARY},
+               "intervals": intervals(gold, predicted),
                "per_category": [{k: (round(float(v), 4) if isinstance(v, float) else v) for k, v in row.items()
                                  if k in ("code", "name", "support", "predicted", "precision", "recall", "f1",
                                           "lenient_f1")} for row in report.categories.to_dict("records")]}
@@ -122,12 +172,63 @@ def evaluate_model(store: Store, taxonomy: Taxonomy, folder: str | Path, frame: 
     return {**figures, "predicted": by_record}
 
 
+def figure_line(figures: dict | None, metric: str = "micro_f1", what: str = "evaluation") -> str:
+    """A figure as a lead should read it: value, 95 % interval, how many records it rests on, and
+    what was left out ("micro F1 0.48 (0.41-0.56) on 44 evaluation records")."""
+    if not figures or not figures.get("records"):
+        extra = unchecked_reason(figures or {})
+        return f"no {what} records yet" + (f" ({extra})" if extra else "")
+    value = (figures.get("summary") or {}).get(metric)
+    low, high = (figures.get("intervals") or {}).get(metric) or (None, None)
+    name = metric.replace("_f1", " F1").replace("_", " ")
+    text = f"{name} {value:.3f}" if value is not None else name + " –"
+    if low is not None:
+        text += f" (95 % interval {low:.2f}-{high:.2f})"
+    text += f" on {figures['records']:,} {what} record{'s' if figures['records'] != 1 else ''}"
+    extra = unchecked_reason(figures)
+    return text + (f"; {extra}" if extra else "")
+
+
+def verdict_line(verdict: dict | None) -> str:
+    """A comparison's verdict in words."""
+    if not verdict:
+        return ""
+    if verdict["verdict"] == "not enough evidence":
+        return f"Not enough evidence for a verdict: {verdict['why']}."
+    low, high = verdict["interval"]
+    thin = verdict.get("thin_categories") or []
+    return (f"{verdict['verdict'].capitalize()}: micro F1 {verdict['before']:.3f} → {verdict['after']:.3f} "
+            f"(difference {verdict['difference']:+.3f}, 95 % interval {low:+.3f} to {high:+.3f}, "
+            f"{verdict['records']:,} records)" + (f"; {len(thin)} categor{'y has' if len(thin) == 1 else 'ies have'} "
+                                                  f"fewer than {MIN_EVIDENCE} records: not enough evidence there"
+                                                  if thin else "") + ".")
+
+
+def comparison(frame: pd.DataFrame, before: dict, after: dict) -> dict:
+    """The verdict on ``after`` against ``before`` on the evaluation records both were scored on
+    (neither trained on them): ``core.domain.metrics.paired_verdict``, plus per category whether
+    there is evidence (at least ``MIN_EVIDENCE`` gold records)."""
+    keys = [str(int(r)) for r in frame["record_id"]]
+    both = [i for i, k in enumerate(keys) if k in before.get("predicted", {}) and k in after.get("predicted", {})]
+    gold = [list(frame["codes"].iloc[i]) for i in both]
+    out = paired_verdict(gold, [before["predicted"][keys[i]] for i in both],
+                         [after["predicted"][keys[i]] for i in both])
+    support: dict[str, int] = {}
+    for g in gold:
+        for c in set(g):
+            support[c] = support.get(c, 0) + 1
+    out["thin_categories"] = sorted(c for c, n in support.items() if n < MIN_EVIDENCE)
+    return out
+
+
 def gate(frame: pd.DataFrame, before: dict, after: dict, *, resamples: int = 500, seed: int = 0,
-         min_support: int = 3) -> list[dict]:
+         min_support: int = MIN_EVIDENCE) -> list[dict]:
     """Categories whose F1 drops by more than noise: the paired bootstrap (records resampled) 95 %
     interval of F1(after) - F1(before) lies wholly below zero."""
-    gold = [set(cs) for cs in frame["codes"]]
-    keys = [str(int(r)) for r in frame["record_id"]]
+    both = [i for i, r in enumerate(frame["record_id"]) if str(int(r)) in before.get("predicted", {})
+            and str(int(r)) in after.get("predicted", {})]  # neither model trained on them
+    gold = [set(frame["codes"].iloc[i]) for i in both]
+    keys = [str(int(frame["record_id"].iloc[i])) for i in both]
     pb = [set(before["predicted"].get(k, [])) for k in keys]
     pa = [set(after["predicted"].get(k, [])) for k in keys]
     codes = sorted({c for g in gold for c in g})
@@ -196,12 +297,26 @@ def in_use(store: Store, taxonomy_id: str) -> dict[str, str]:
 
 def model_for(store: Store, taxonomy_id: str, language: str, models_dir: Path) -> str | None:
     """The promoted model folder for a record's language (else for every language), if installed."""
-    promoted = in_use(store, taxonomy_id)
+    name, _ = model_in_use(store, taxonomy_id, language, models_dir)
+    return name
+
+
+def model_in_use(store: Store, taxonomy_id: str, language: str, models_dir: Path) -> tuple[str | None, dict | None]:
+    """The model in use for a record's language and the promotion that made it so: promoted for
+    that language, else for every language; (None, None) when the default serves it. A roll-back
+    to the default for a language falls through to the model in use for every language."""
+    latest: dict[str, dict] = {}
+    for row in store.promotion_rows(taxonomy_id):
+        latest.setdefault(row["language"] or "", row)
     for key in ((language or "").lower(), ""):
-        name = promoted.get(key)
-        if name and (Path(models_dir) / name).is_dir():
-            return name
-    return None
+        row = latest.get(key)
+        if row and row["folder"] and (Path(models_dir) / row["folder"]).is_dir():
+            if row["action"] == "rollback":  # the promotion rolled back to: who made it and when
+                made = next((r for r in store.promotion_rows(taxonomy_id, key)
+                             if r["action"] == "promote" and r["folder"] == row["folder"]), row)
+                row = {**made, "at": row["at"], "by": row["by"], "rolled_back": True}
+            return row["folder"], dict(row)
+    return None, None
 
 
 def list_versions(store: Store, taxonomy_id: str, models_dir: Path) -> list[VersionInfo]:
@@ -245,6 +360,19 @@ def promote(store: Store, taxonomy: Taxonomy, folder_name: str, models_dir: Path
                          "model_name": manifest.name, "model_version": manifest.version, "action": "promote",
                          "gate": json.dumps(flagged, ensure_ascii=False), "by": by})
     return flagged
+
+
+def promotion_check(store: Store, taxonomy: Taxonomy, folder_name: str, models_dir: Path, *,
+                    language: str = "") -> dict:
+    """What promoting a folder would change, on today's evaluation set: the model in use it would
+    replace (for that language), both models' figures and the verdict (``comparison``)."""
+    current = model_for(store, taxonomy.id, language, models_dir)
+    frame = eval_frame(store, taxonomy)
+    after = evaluate_model(store, taxonomy, Path(models_dir) / folder_name, frame)
+    if not current or current == folder_name:
+        return {"current": current or "", "after": after, "before": None, "verdict": None}
+    before = evaluate_model(store, taxonomy, Path(models_dir) / current, frame)
+    return {"current": current, "after": after, "before": before, "verdict": comparison(frame, before, after)}
 
 
 def rollback(store: Store, taxonomy_id: str, models_dir: Path, by: str, *, language: str = "") -> str:
@@ -299,7 +427,7 @@ def corrections_since(store: Store, taxonomy_id: str, models_dir: Path) -> tuple
 
 def current_figures(store: Store, taxonomy: Taxonomy, versions: list[VersionInfo], models_dir: Path, *,
                     compute: bool = True) -> tuple[int, dict[str, dict | None]]:
-    """(records in the evaluation set now, {folder: its summary on them}) for every kept version
+    """(records in the evaluation set now, {folder: its figures on them}) for every kept version
     whose folder is present: cached figures always, the others evaluated when ``compute`` (else
     None), so versions trained when the set was smaller are compared on today's records."""
     frame = eval_frame(store, taxonomy)
@@ -315,29 +443,48 @@ def current_figures(store: Store, taxonomy: Taxonomy, versions: list[VersionInfo
             continue
         cached = store.cached_evaluation(taxonomy.id, manifest.name, manifest.version, key)
         if cached:
-            out[v.folder] = cached["figures"].get("summary") or {}
+            out[v.folder] = cached["figures"]
         elif compute and not frame.empty:
-            out[v.folder] = evaluate_model(store, taxonomy, folder, frame).get("summary") or {}
+            out[v.folder] = _public(evaluate_model(store, taxonomy, folder, frame))
         else:
             out[v.folder] = None
     return len(frame), out
 
 
+def _public(figures: dict | None) -> dict | None:
+    return None if figures is None else {k: v for k, v in figures.items() if k != "predicted"}
+
+
+def _interval(figures: dict, metric: str = "micro_f1") -> str:
+    pair = (figures.get("intervals") or {}).get(metric)
+    return f"{pair[0]:.2f}-{pair[1]:.2f}" if pair else ""
+
+
 def versions_table(versions: list[VersionInfo], now: dict[str, dict | None] | None = None) -> list[dict]:
-    """One display row per kept version: its figures when it was trained (on the evaluation set
-    of then) and, from ``now`` (``current_figures``), on the evaluation set of today."""
+    """One display row per kept version: its figures on the evaluation set of today (from
+    ``current_figures``), each with its record count and 95 % interval; on the evaluation set as it
+    was when it was trained; its cross-validated figures (to read while the evaluation set is
+    small); and the verdict against the model it was compared with."""
     rows = []
     now = now or {}
     for v in versions:
-        summary = (v.figures.get("eval_set") or {}).get("summary") or {}
-        before = (v.figures.get("before") or {}).get("summary") or {}
+        then = v.figures.get("eval_set") or {}
+        summary = then.get("summary") or {}
         today = now.get(v.folder) or {}
+        cv = v.figures.get("cross_validated") or {}
+        verdict = v.figures.get("verdict") or {}
         rows.append({"version": f"v{v.number}", "folder": v.folder, "kind": v.kind, "parent": v.parent or "—",
                      "in use": ", ".join(x or "all languages" for x in v.promoted_for),
-                     "micro F1 today": today.get("micro_f1"), "macro F1 today": today.get("macro_f1"),
-                     "records": v.examples, "eval records": int(summary.get("samples", 0) or 0),
-                     "micro F1 when trained": summary.get("micro_f1"), "macro F1 when trained": summary.get("macro_f1"),
-                     "weighted F1": summary.get("weighted_f1"), "parent's micro F1": before.get("micro_f1"),
+                     "micro F1 today": (today.get("summary") or {}).get("micro_f1"),
+                     "interval today": _interval(today), "eval records today": today.get("records"),
+                     "left out (trained on)": today.get("left_out_trained") if today.get("trained_check", True)
+                     else "not checked",
+                     "trained on": v.examples,
+                     "micro F1 when trained": summary.get("micro_f1"), "interval when trained": _interval(then),
+                     "eval records when trained": int(then.get("records") or summary.get("samples") or 0),
+                     "cross-validated micro F1": (cv.get("summary") or {}).get("micro_f1"),
+                     "cross-validated interval": _interval(cv), "cross-validated records": cv.get("records"),
+                     "against parent": verdict.get("verdict", ""),
                      "calibration T": (v.params.get("calibration") or {}).get("temperature"),
                      "size MB": round(v.size_mb, 1), "by": v.created_by, "created": v.created_at[:16]})
     return rows
@@ -350,17 +497,21 @@ def compare_table(store: Store, taxonomy: Taxonomy, folders: list[Path], lang: s
     figures = [evaluate_model(store, taxonomy, f, frame) for f in folders]
     codes = sorted({c for cs in frame["codes"] for c in cs}, key=lambda c: (taxonomy.path_label(c, lang)
                                                                             if c in taxonomy else c))
-    rows = [{"category": "(all, micro F1)", "support": len(frame),
+    rows = [{"category": "(all, micro F1)", "support": min((int(fig.get("records") or 0) for fig in figures),
+                                                            default=0),
+             "evidence": "",
              **{Path(f).name: fig.get("summary", {}).get("micro_f1") for f, fig in zip(folders, figures)}}]
     per = [{r["code"]: r for r in fig.get("per_category", [])} for fig in figures]
     for code in codes:
-        rows.append({"category": taxonomy.path_label(code, lang) if code in taxonomy else code,
-                     "support": max(p.get(code, {}).get("support", 0) for p in per),
+        support = max(p.get(code, {}).get("support", 0) for p in per)
+        rows.append({"category": taxonomy.path_label(code, lang) if code in taxonomy else code, "support": support,
+                     "evidence": "" if support >= MIN_EVIDENCE else "not enough evidence",
                      **{Path(f).name: p.get(code, {}).get("f1", 0.0) for f, p in zip(folders, per)}})
     return pd.DataFrame(rows)
 
 
-__all__ = ["EVAL_SHARE", "VersionError", "VersionInfo", "compare_table", "corrections_since", "current_figures",
-           "delete_version",
+__all__ = ["EVAL_SHARE", "VersionError", "VersionInfo", "compare_table", "comparison", "corrections_since",
+           "current_figures", "delete_version", "figure_line", "gold_labels", "promotion_check", "trained_on",
+           "unchecked_reason", "verdict_line",
            "eval_frame", "eval_hash", "evaluate_model", "expert_labels", "gate", "in_use", "list_versions",
-           "model_for", "promote", "rollback", "sync_eval_set", "versions_table"]
+           "model_for", "model_in_use", "promote", "rollback", "sync_eval_set", "versions_table"]
