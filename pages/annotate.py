@@ -50,6 +50,19 @@ SHORTCUTS = "**1-5** choose suggestion · **A** accept the top one · **X** reje
             "**U** undo · **N** next · **P** previous"
 
 
+ACTION_WORDS = {"accept": "Saved (suggestion accepted)", "correct": "Saved",
+                "reject": "Saved: none of the suggestions fits", "skip": "Skipped", "undo": "Undone",
+                "note": "Note saved"}
+
+
+def action_message(event, tax, lang: str, external_id: str) -> str:
+    """What a toast says after an action: what was saved on which record, never a verdict on it
+    ("Correct: 4" read as "that was right")."""
+    codes = ", ".join(tax.label(c, lang) if c in tax else c for c in event.codes)
+    return (t(ACTION_WORDS.get(event.action, event.action.capitalize())) + (f": {codes}" if codes else "")
+            + " · " + t("record {0}").format(external_id))
+
+
 def flash(kind: str, text: str) -> None:
     st.session_state[FLASH] = (kind, text)
 
@@ -275,12 +288,13 @@ def _card(ctx: PageContext, db) -> None:
         st.info(t("This queue is empty.") + " " + why_empty(db, queue.spec))
         return
 
-    done, remaining = queue.progress(db, state.user)
-    more = (f" (the first {len(queue.ids):,} of {queue.total:,} matching records; reopen the queue for more)"
-            if queue.total > len(queue.ids) else "")
-    progress = t("Done {done} · remaining {remaining} · record {position} of {total}")
-    st.progress(done / len(queue.ids), text=progress.format(done=done, remaining=remaining,
-                                                            position=queue.position + 1, total=len(queue.ids)) + more)
+    labelled, skipped, remaining = queue.counts(db, state.user)
+    more = t(" (the first {0:,} of {1:,} matching records; reopen the queue for more)").format(
+        len(queue.ids), queue.total) if queue.total > len(queue.ids) else ""
+    progress = t("Labelled {labelled} · skipped {skipped} · remaining {remaining} · record {position} of {total}")
+    st.progress((labelled + skipped) / len(queue.ids), text=progress.format(
+        labelled=labelled, skipped=skipped, remaining=remaining, position=queue.position + 1,
+        total=len(queue.ids)) + more)
 
     record = db.record(queue.current)
     qmodel = ctx.model(queue.spec.model_name) or (ctx.models[0] if ctx.models else None)
@@ -322,10 +336,8 @@ def _card(ctx: PageContext, db) -> None:
                 queue.go_to(event.record_id)
             elif move:
                 queue.next_open(s, state.user)
-            codes = ", ".join(event.codes)
             flash("success" if event.action != "undo" else "info",
-                  f"{event.action.capitalize()}{': ' + codes if codes else ''} · record "
-                  f"{s.record(event.record_id)['external_id']}")
+                  action_message(event, tax, ctx.lang, s.record(event.record_id)["external_id"]))
 
     def reason() -> str:
         return st.session_state.get("annotate.reason", "")

@@ -72,14 +72,15 @@ def chart_and_category(ctx: PageContext, main, level: int, good: float, fair: fl
         st.session_state["perf.category"] = picked
     if st.session_state.get("perf.category") not in codes:
         st.session_state.pop("perf.category", None)
-    code = st.selectbox(t("Category"), codes, format_func=lambda c: tax.label(c, lang),
-                        key="perf.category")
+    support = dict(zip(data["code"], data["support"]))
+    code = st.selectbox(t("Category"), codes, format_func=lambda c: f"{tax.label(c, lang)} · {support.get(c, 0):,} "
+                        + t("gold"), key="perf.category")
     row = data.set_index("code").loc[code]
     st.caption(t("Size: gold records of the category · faded: fewer than {0} gold records (uncertain figures) · shape "
                  "and colour: the F1 band.").format(perf.FEW_GOLD))
-    st.caption(f"{row['support']} gold records · predicted {row['predicted']} times · "
+    st.caption(t("{0} gold records · predicted {1} times · ").format(row['support'], row['predicted'])
                + (f"P {row['precision']:.2f} · R {row['recall']:.2f} · F1 {row['f1']:.2f}"
-                  if row["support"] else "no gold data"))
+                  if row["support"] else t("no gold data")))
     hits = perf.records_in_category(main.frame, tax, code)
     if len(hits):
         st.caption(t("{0:,} gold records in or predicted into this category: {1:,} with it as gold, {2:,} more the "
@@ -193,7 +194,7 @@ def workspace_tab(ctx: PageContext) -> None:
     kept("perf.models", tax.id, names, default=names[:1])
     chosen = c1.multiselect(t("Models (the first one is charted)"), names, key="perf.models", on_change=keep,
                             args=("perf.models", tax.id))
-    kept("perf.gold", tax.id, list(perf.GOLD_SOURCES))
+    kept("perf.gold", tax.id, list(perf.GOLD_SOURCES), default=perf.default_gold_source(ctx.db, tax))
     source = c2.selectbox(t("Gold labels"), list(perf.GOLD_SOURCES), format_func=translated(perf.GOLD_SOURCES).get,
                           key="perf.gold",
                           on_change=keep, args=("perf.gold", tax.id))
@@ -201,9 +202,10 @@ def workspace_tab(ctx: PageContext) -> None:
     kept("perf.experts", tax.id, annotators, default=[])
     experts = c3.multiselect(t("Only these experts' labels"), annotators, key="perf.experts", on_change=keep,
                              args=("perf.experts", tax.id))
+    gold = perf.gold_frame(ctx.db, tax, source=source, annotators=tuple(experts))
     c4, c5, c6 = st.columns(3)
     levels = list(range(1, tax.depth + 1))
-    kept("perf.level", tax.id, levels, default=levels[min(1, tax.depth - 1)])
+    kept("perf.level", tax.id, levels, default=perf.default_level(gold, tax))
     level = c4.selectbox(t("Level"), levels, key="perf.level", on_change=keep, args=("perf.level", tax.id))
     kept("perf.good", tax.id, default=0.8)
     good = c5.slider(t("Green from F1"), 0.0, 1.0, step=0.05, key="perf.good", on_change=keep,
@@ -212,7 +214,6 @@ def workspace_tab(ctx: PageContext) -> None:
     fair = c6.slider(t("Yellow from F1"), 0.0, 1.0, step=0.05, key="perf.fair", on_change=keep,
                      args=("perf.fair", tax.id))
 
-    gold = perf.gold_frame(ctx.db, tax, source=source, annotators=tuple(experts))
     if not chosen:
         st.info("No model for this taxonomy is chosen." if names else "No model for this taxonomy is installed.")
         return
@@ -224,11 +225,23 @@ def workspace_tab(ctx: PageContext) -> None:
     for name in chosen:
         m = ctx.model(name)
         result = perf.model_result(ctx.db, tax, gold, m.manifest.name, m.manifest.version,
-                              multi_label=m.manifest.multi_label, level=level, lang=ctx.lang)
+                                   multi_label=m.manifest.multi_label, level=level, lang=ctx.lang, folder=m.folder,
+                                   manifest=m.manifest)
         score_unscored(ctx.db, m, tax, result.unscored, "gold records", f"perf.score.{name}", auto_seconds=10)
         results.append(result)
     main = results[0]
+    for r in results:
+        if not r.trained_check:
+            st.caption(":orange[" + t("{0} keeps no fingerprints of its training texts: these figures may include "
+                                      "records it was trained on.").format(plain(r.model)) + "]")
+        elif r.left_out_trained:
+            st.caption(t("{0:,} gold record(s) left out: {1} was trained on their text, so its figures there would "
+                         "say nothing about new records.").format(r.left_out_trained, plain(r.model)))
     if main.frame.empty:
+        if main.left_out_trained and not main.unscored:
+            st.warning(t("Every gold record is one {0} was trained on: there is nothing to measure it on yet. Label "
+                         "records it has not seen.").format(plain(main.model)))
+            return
         st.warning(t("{0} has scored none of the {1:,} gold records yet.").format(plain(main.model), len(gold)))
         return
     summary_metrics(main.report.summary, main.report.samples, "Gold records")

@@ -139,17 +139,19 @@ def test_label_fifty_records_with_the_keyboard(app_server, browser, output_dir):
     page.get_by_role("combobox", name="Model", exact=True).click()
     page.get_by_role("option", name="ford-tfidf").click()
     page.locator(".st-key-annotate-open button").click()
-    page.get_by_text("Done 0 ·").wait_for()
+    page.get_by_text("Labelled 0 · skipped 0 ·").wait_for()
     page.get_by_text("Keyboard: ").wait_for()
     try:
         page.evaluate("document.activeElement && document.activeElement.blur()")  # keys go to the page
         keys = ["1", "a", "2", "x", "s"] * 10  # 50 actions: accept top / second, reject, skip
         idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
         seconds = []
-        for done, key in enumerate(keys, start=1):
+        labelled = skipped = 0
+        for key in keys:
             start = time.perf_counter()
             page.keyboard.press(key)
-            page.get_by_text(f"Done {done} ·").wait_for()
+            labelled, skipped = (labelled, skipped + 1) if key == "s" else (labelled + 1, skipped)
+            page.get_by_text(f"Labelled {labelled} · skipped {skipped} ·").wait_for()  # a skip is not a label
             page.locator(".st-key-annotate-pick-1 button").first.wait_for()  # the next record's suggestions
             seconds.append(time.perf_counter() - start)
             idle.wait_for()  # the next record is fully drawn
@@ -160,12 +162,12 @@ def test_label_fifty_records_with_the_keyboard(app_server, browser, output_dir):
             "presses": len(seconds), "median_s": round(statistics.median(seconds), 3),
             "p95_s": round(sorted(seconds)[int(0.95 * len(seconds)) - 1], 3), "max_s": round(max(seconds), 3)}))
         page.keyboard.press("u")  # undo the last skip: back to that record
-        page.get_by_text("Done 49 ·").wait_for()
+        page.get_by_text("Labelled 40 · skipped 9 ·").wait_for()
         idle.wait_for()
         page.keyboard.press("p")
         idle.wait_for()
         page.keyboard.press("n")
-        page.get_by_text("Done 49 ·").wait_for()
+        page.get_by_text("Labelled 40 · skipped 9 ·").wait_for()
     finally:
         page.screenshot(path=str(output_dir / "annotate-keyboard.png"), full_page=True)
         page.close()
@@ -306,14 +308,14 @@ def test_each_taxonomy_keeps_its_queue_across_a_switch(app_url, browser, output_
     page.get_by_role("option", name="ford-tfidf").click()
     page.locator(".st-key-annotate-open button").click()
     try:
-        page.get_by_text("Done 0 ·").wait_for()
+        page.get_by_text("Labelled 0 · skipped 0 ·").wait_for()
         record = page.locator("[data-testid='stCaptionContainer']", has_text="id ").first.inner_text()
         page.get_by_role("combobox", name="Active taxonomy").click()
         page.get_by_role("option", name=CAP).click()
         page.get_by_text("Choose what to work on above and open the queue.").wait_for()
         page.get_by_role("combobox", name="Active taxonomy").click()
         page.get_by_role("option", name=FORD).click()
-        page.get_by_text("Done 0 ·").wait_for()
+        page.get_by_text("Labelled 0 · skipped 0 ·").wait_for()
         again = page.locator("[data-testid='stCaptionContainer']", has_text="id ").first.inner_text()
         assert again == record  # FORD's queue and its place in it are still there
     finally:

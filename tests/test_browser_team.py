@@ -50,7 +50,7 @@ def open_queue(page, kind: str):
     page.get_by_role("combobox", name="Work on").click()
     page.get_by_role("option", name=kind).click()
     page.locator(".st-key-annotate-open button").click()
-    page.get_by_text("Done 0 ·").wait_for()
+    page.get_by_text("Labelled 0 · skipped 0 ·").wait_for()
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for()
 
 
@@ -60,7 +60,7 @@ def label_all(page, key: str, n: int):
     for done in range(1, n + 1):
         page.get_by_text("Blind").first.wait_for()  # nobody else's label shows before both have labelled
         page.keyboard.press(key)
-        page.get_by_text(f"Done {done} ·").wait_for()
+        page.get_by_text(f"Labelled {done} · skipped 0 ·").wait_for()
         idle.wait_for()
 
 

@@ -184,7 +184,7 @@ def test_annotate_accept_correct_undo_journey(workspace_env):
     first = shown_id()
     at.button(key="annotate.accept").click().run()
     assert not at.exception, at.exception
-    assert at.toast and at.toast[0].value.startswith("Accept")  # a toast, not a banner above the card
+    assert at.toast and at.toast[0].value.startswith("Saved (suggestion accepted)")  # a toast, not a banner
     with _db(workspace_env) as db:
         events = db.latest_events("Kovács Anna", "ford")
         assert len(events) == 1

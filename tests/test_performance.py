@@ -98,7 +98,11 @@ def test_bubble_chart_spec_and_exports(ws):
     assert layer["encoding"]["size"]["field"] == "support" and layer["encoding"]["size"]["title"] == "gold records"
     assert max(layer["encoding"]["size"]["legend"]["values"]) == data["support"].max()
     with_gold = data[data["support"] > 0]
-    assert (with_gold["label"] == with_gold["code"] + " (" + with_gold["support"].astype(str) + ")").all()
+    # names beside codes: "1.2 Computer and informat… (34)"
+    assert all(label.startswith(f"{code} {ford.name_of(code)[:10]}") and label.endswith(f" ({n})")
+               for label, code, n in zip(with_gold["label"], with_gold["code"], with_gold["support"]))
+    top = bubble_data(result.report, ford, 1)  # the top level: a column per field, named, not one tall column
+    assert top["group"].nunique() == 6 and (top["slot"] == 1).all() and top["group"].str.contains("Natural").any()
     # a colour-blind safe palette, and a shape per band so colour is never the only cue
     assert layer["encoding"]["color"]["scale"]["range"] == ["#009E73", "#E6B800", "#D55E00", "#0072B2"]
     assert layer["encoding"]["color"]["scale"]["domain"] == ["good", "fair", "poor", "no data"]
@@ -108,7 +112,7 @@ def test_bubble_chart_spec_and_exports(ws):
     assert layer["encoding"]["opacity"]["condition"]["value"] == 0.3
     assert {t["field"] for t in layer["encoding"]["tooltip"]} >= {"code", "f1", "support"}
     top = bubble_data(result.report, ford, 1)
-    assert list(top["group"].unique()) == ["All"] and len(top) == 6
+    assert top["group"].nunique() == len(top) == 6
     assert chart_bytes(bubble_chart(data), "png")[:4] == b"\x89PNG"
     assert b"<svg" in chart_bytes(bubble_chart(data), "svg")[:500]
     xlsx = table_bytes(result.report.categories, "xlsx")

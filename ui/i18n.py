@@ -678,6 +678,57 @@ HU = {
     "top suggestion accepted": "első javaslat elfogadva",
     "overturned in review": "felülbírálva",
     "Disagreements to resolve (leads)": "Eldöntendő nézeteltérések (vezetők)",
+    # figures a lead can trust, queues of imported labels, rows never lost
+    "{0} was trained on this record: its confidence here is not evidence of how it does on new records.":
+        "A(z) {0} modellt ezen a rekordon tanították: az itteni magabiztossága nem mutatja, milyen új rekordokon.",
+    "No import holds records for {0} yet: import a file on the Import page, or send a bulk job's rows to this "
+    "taxonomy on the Bulk classify page.":
+        "Még egyetlen importálás sem tartalmaz rekordot ehhez: {0}. Importáljon fájlt az Importálás oldalon, vagy "
+        "küldje ide egy tömeges feladat sorait a Tömeges besorolás oldalon.",
+    "all languages": "minden nyelv",
+    "Only imported labels not yet confirmed": "Csak a még meg nem erősített importált címkék",
+    "Records whose imported file gave them a label that no expert has confirmed or corrected yet. Without this, "
+    "the queue holds every record no expert has labelled, imported labels included.":
+        "Azok a rekordok, amelyek az importált fájlból kaptak címkét, de szakértő még nem erősítette meg vagy "
+        "javította. Enélkül a munkasor minden olyan rekordot tartalmaz, amelyet szakértő még nem címkézett, az "
+        "importált címkéjűeket is.",
+    "This queue is empty.": "Ez a munkasor üres.",
+    " (the first {0:,} of {1:,} matching records; reopen the queue for more)":
+        " (az első {0:,} a(z) {1:,} illeszkedő rekordból; a többihez nyissa meg újra a munkasort)",
+    "Labelled {labelled} · skipped {skipped} · remaining {remaining} · record {position} of {total}":
+        "Címkézve {labelled} · kihagyva {skipped} · hátra {remaining} · {position}. rekord ennyiből: {total}",
+    "Saved (suggestion accepted)": "Mentve (javaslat elfogadva)",
+    "Saved": "Mentve",
+    "Saved: none of the suggestions fits": "Mentve: egyik javaslat sem illik",
+    "Skipped": "Kihagyva",
+    "Undone": "Visszavonva",
+    "Note saved": "Megjegyzés mentve",
+    "record {0}": "rekord: {0}",
+    "Send this job's records to the Annotate queues of": "A feladat rekordjainak küldése ennek a címkézési "
+                                                         "munkasoraiba:",
+    "Send": "Küldés",
+    "Import #{0} is now in the queues of {1} (Annotate → By import batch).":
+        "A(z) #{0} importálás mostantól a(z) {1} munkasoraiban van (Címkézés → Importálási tétel szerint).",
+    "Import #{0} is in the queues of {1} already.": "A(z) #{0} importálás már a(z) {1} munkasoraiban van.",
+    "{0:,} of the file's {1:,} rows were not classified: {2:,} classified + {0:,} left out. Why, row by row":
+        "A fájl {1:,} sorából {0:,} nem lett besorolva: {2:,} besorolva + {0:,} kihagyva. Az okok soronként",
+    "The first {0:,} reasons are listed; the import's report on the Import page has the same list.":
+        "Az első {0:,} ok látható; az Importálás oldal jelentése ugyanezt a listát tartalmazza.",
+    "Every gold record is one {0} was trained on: there is nothing to measure it on yet. Label records it has not "
+    "seen.":
+        "Minden etalon rekordon tanították a(z) {0} modellt: még nincs min mérni. Címkézzen olyan rekordokat, "
+        "amelyeket nem látott.",
+    "gold": "etalon",
+    "Against the model in use ({0}): ": "A használatban lévő modellhez ({0}) képest: ",
+    "{0} keeps no fingerprints of its training texts: these figures may include records it was trained on.":
+        "A(z) {0} nem őrzi tanítószövegei ujjlenyomatát: ezek a számok tartalmazhatnak olyan rekordokat, amelyeken "
+        "tanították.",
+    "{0:,} gold record(s) left out: {1} was trained on their text, so its figures there would say nothing about new "
+    "records.":
+        "{0:,} etalon rekord kimaradt: a(z) {1} modellt a szövegükön tanították, így az ottani számai semmit sem "
+        "mondanának új rekordokról.",
+    "{0} gold records · predicted {1} times · ": "{0} etalon rekord · {1}-szer jósolva · ",
+    "no gold data": "nincs etalon adat",
 }
 
 

@@ -1,8 +1,9 @@
 """Fitting the workbench's trainable kinds with calibrated confidence.
 
 Each kind is fitted on the training records; its probabilities are calibrated by temperature
-scaling fitted on out-of-fold predictions (3 folds: every record predicted by a model that did not
-see it) or, above ``OOF_LIMIT`` records, on a 10 % calibration split the shipped model leaves out.
+scaling fitted on out-of-fold predictions (every record predicted by a model that did not see it;
+10 folds up to 1,000 records, 5 up to 5,000, then 3) or, above ``OOF_LIMIT`` records, on a 10 %
+calibration split the shipped model leaves out.
 The same out-of-fold predictions fit an ensemble's member weights. Records with several codes
 make a multi-label (one-vs-rest, sigmoid) model; its scores are not temperature-scaled.
 """
@@ -14,8 +15,15 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-OOF_LIMIT = 20_000  # above this many records, calibrate on a held-out 10 % instead of 3 folds
+OOF_LIMIT = 20_000  # above this many records, calibrate on a held-out 10 % instead of folds
 FOLDS = 3
+
+
+def folds_for(n: int) -> int:
+    """Folds of the out-of-fold predictions: more where labels are few, so each fold model trains on
+    nearly all of them (3 folds on 90 speeches train on 60 and read 5-10 points below the model
+    trained on all 90; 10 folds train on 81)."""
+    return 10 if n <= 1_000 else 5 if n <= 5_000 else FOLDS
 
 
 @dataclass
@@ -98,6 +106,7 @@ def fit_linear(make_features: Callable, data, codes: Sequence[Sequence[str]], *,
         return out
 
     held_scores, held_rows = None, None
+    folds = folds_for(n)
     if calibrate and n >= 2 * FOLDS:
         from sklearn.model_selection import KFold, StratifiedKFold
 
@@ -111,8 +120,9 @@ def fit_linear(make_features: Callable, data, codes: Sequence[Sequence[str]], *,
             return Fitted(classes, _expand(coef, cls, classes), _expand_b(intercept, cls, classes, multi_label),
                           extra, held_scores, held_rows)
         counts = np.unique(y, return_counts=True)[1] if not multi_label else None
-        splitter = (StratifiedKFold(FOLDS, shuffle=True, random_state=seed)
-                    if counts is not None and counts.min() >= FOLDS else KFold(FOLDS, shuffle=True, random_state=seed))
+        folds = min(folds, n // 2)
+        splitter = (StratifiedKFold(folds, shuffle=True, random_state=seed)
+                    if counts is not None and counts.min() >= folds else KFold(folds, shuffle=True, random_state=seed))
         held_scores = np.zeros((n, len(classes)), dtype=np.float32)
         for train_rows, test_rows in splitter.split(rows_all, y if counts is not None else None):
             held_scores[test_rows] = predict(fit(train_rows), test_rows)

@@ -22,7 +22,7 @@ import numpy as np
 
 from core.models.encoder import link_tree
 from core.models.familiarity import support_rows, term_threshold, vector_threshold
-from core.models.fitting import Fitted, fit_linear, fit_temperature, fit_weights
+from core.models.fitting import Fitted, fit_linear, fit_temperature, fit_weights, folds_for
 from core.models.manifest import Manifest, write_manifest
 from core.models.runtimes.base import calibrate
 from core.models.tfidf_onnx import SKLEARN_TOKEN_PATTERN
@@ -51,7 +51,7 @@ def _calibration(fitted: Fitted, codes: Sequence[Sequence[str]], multi_label: bo
     if multi_label or fitted.calibration_scores is None or not len(fitted.calibration_rows):
         return {}
     gold = np.array([fitted.classes.index(codes[i][0]) for i in fitted.calibration_rows])
-    held = "3-fold out-of-fold predictions" if len(fitted.calibration_rows) == len(codes) else \
+    held = f"{folds_for(len(codes))}-fold out-of-fold predictions" if len(fitted.calibration_rows) == len(codes) else \
         "a 10 % split the model did not train on"
     calibration = {**fit_temperature(fitted.calibration_scores, gold), "fitted_on": held}
     return with_conformal(calibration, fitted.calibration_scores, gold)

@@ -261,12 +261,21 @@ class AnnotationQueries:
 
     def acted_on(self, record_ids: Sequence[int], annotator: str, taxonomy_id: str, since: str) -> set[int]:
         """Of these records, those the annotator labelled, rejected or skipped since ``since`` (not undone)."""
-        return {r[0] for r in self.db.execute(
-            "SELECT DISTINCT a.record_id FROM annotations a WHERE a.annotator = ? AND a.taxonomy_id = ? "
-            "AND a.created_at >= ? AND a.action IN ('accept', 'correct', 'reject', 'skip') "
-            "AND a.record_id IN (SELECT value FROM json_each(?)) "
-            "AND NOT EXISTS (SELECT 1 FROM annotations u WHERE u.undoes = a.id)",
-            [annotator, taxonomy_id, since, json.dumps(list(record_ids))])}
+        return set(self.actions_on(record_ids, annotator, taxonomy_id, since))
+
+    def actions_on(self, record_ids: Sequence[int], annotator: str, taxonomy_id: str,
+                   since: str) -> dict[int, set[str]]:
+        """Of these records, those the annotator labelled, rejected or skipped since ``since`` (not
+        undone), each with the kinds of action taken."""
+        out: dict[int, set[str]] = {}
+        for record_id, action in self.db.execute(
+                "SELECT DISTINCT a.record_id, a.action FROM annotations a WHERE a.annotator = ? AND a.taxonomy_id = ? "
+                "AND a.created_at >= ? AND a.action IN ('accept', 'correct', 'reject', 'skip') "
+                "AND a.record_id IN (SELECT value FROM json_each(?)) "
+                "AND NOT EXISTS (SELECT 1 FROM annotations u WHERE u.undoes = a.id)",
+                [annotator, taxonomy_id, since, json.dumps(list(record_ids))]):
+            out.setdefault(record_id, set()).add(action)
+        return out
 
     def delete_batch(self, batch_id: int, by: str, role: str) -> int:
         """Delete an import batch: its records become tombstones (they leave every queue, count,
@@ -331,6 +340,11 @@ class AnnotationQueries:
             "r.domain, r.year, c.codes, c.annotator, c.role, c.action, c.updated_at, c.event_id FROM current_labels c "
             "JOIN records r ON r.id = c.record_id AND r.deleted_at IS NULL WHERE " + " AND ".join(where)
             + " ORDER BY c.record_id, c.updated_at", params))
+
+    def has_imported_labels(self, taxonomy_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM records WHERE label_taxonomy = ? AND labels IS NOT NULL "
+                               "AND labels NOT IN ('', '[]') AND deleted_at IS NULL LIMIT 1",
+                               [taxonomy_id]).fetchone() is not None
 
     def imported_label_rows(self, taxonomy_id: str) -> list[dict[str, Any]]:
         """Records that arrived with labels of this taxonomy in their imported file."""

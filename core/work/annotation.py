@@ -191,6 +191,14 @@ class Queue:
         done = len(store.acted_on(self.ids, annotator, self.spec.taxonomy_id, self.created_at)) if annotator else 0
         return done, max(len(self.ids) - done, 0)
 
+    def counts(self, store: Store, annotator: str) -> tuple[int, int, int]:
+        """(labelled, skipped, remaining) in this queue since it was built: a skip is not a label, and
+        a record skipped and then labelled counts once, as labelled."""
+        acted = store.actions_on(self.ids, annotator, self.spec.taxonomy_id, self.created_at) if annotator else {}
+        labelled = sum(1 for actions in acted.values() if actions - {"skip"})
+        skipped = len(acted) - labelled
+        return labelled, skipped, max(len(self.ids) - len(acted), 0)
+
     def next_open(self, store: Store, annotator: str) -> int | None:
         """Move to the next record after the cursor I have not acted on yet (wrapping round)."""
         done = store.acted_on(self.ids, annotator, self.spec.taxonomy_id, self.created_at) if annotator else set()

@@ -217,10 +217,10 @@ SMALL_EVAL = 50  # below this many evaluation records, the cross-validated figur
 
 def cross_validated(oof, codes, taxonomy: Taxonomy, multi_label: bool) -> dict | None:
     """Figures of the recipe on its own training records, each predicted by a fold model that did
-    not see it (3-fold out-of-fold predictions; a 10 % split above 20,000 records): the estimate
+    not see it (out-of-fold predictions; a 10 % split above 20,000 records): the estimate
     to read while the evaluation set is small."""
     from core.domain.metrics import evaluate, intervals
-    from core.models.fitting import FOLDS, OOF_LIMIT
+    from core.models.fitting import OOF_LIMIT, folds_for
     from core.models.scoring import predicted_codes
 
     if oof is None or not len(oof[2]):
@@ -232,7 +232,8 @@ def cross_validated(oof, codes, taxonomy: Taxonomy, multi_label: bool) -> dict |
         order = np.argsort(-row)
         predicted.append(predicted_codes([(classes[j], float(row[j])) for j in order], multi_label))
     report = evaluate(gold, predicted, taxonomy)
-    how = f"{FOLDS}-fold cross-validation" if len(codes) <= OOF_LIMIT else "a 10 % split the model left out"
+    how = f"{folds_for(len(codes))}-fold cross-validation" if len(codes) <= OOF_LIMIT else \
+        "a 10 % split the model left out"
     return {"records": len(gold), "method": how,
             "summary": {k: round(float(report.summary.get(k, 0.0)), 4) for k in
                         ("micro_f1", "macro_f1", "weighted_f1", "lenient_micro_f1", "hierarchical_micro_f1")},

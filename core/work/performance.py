@@ -79,17 +79,53 @@ class ModelResult:
     frame: pd.DataFrame  # record_id, gold, pred, language, domain, labelled_at
     report: Report
     unscored: list[int]
+    left_out_trained: int = 0  # gold records left out: the model was trained on their text
+    trained_check: bool = True  # False: the model keeps no training-text fingerprints to check against
+
+    @property
+    def trained_note(self) -> str:
+        if not self.trained_check:
+            return (f"{self.model} keeps no fingerprints of its training texts: these figures may include records it "
+                    "was trained on.")
+        if self.left_out_trained:
+            return (f"{self.left_out_trained:,} gold record(s) left out: {self.model} was trained on their text, so "
+                    "its figures there would say nothing about new records.")
+        return ""
+
+
+def without_training_records(store: Store, gold: pd.DataFrame, folder, manifest) -> tuple[pd.DataFrame, int, bool]:
+    """The gold rows whose record text the model was not trained on (its folder's training-text
+    fingerprints); also how many were left out and whether the folder could be checked at all."""
+    from core.models.familiarity import fingerprint, read_fingerprints
+
+    prints = read_fingerprints(folder, manifest)
+    if not prints or gold.empty:
+        return gold, 0, bool(prints) or gold.empty
+    seen: set[int] = set()
+    ids = [int(i) for i in gold["record_id"]]
+    for start in range(0, len(ids), 20_000):
+        for r in store.records_by_ids(ids[start:start + 20_000]):
+            if fingerprint(manifest.text_of(r)) in prints:
+                seen.add(int(r["id"]))
+    keep = ~gold["record_id"].astype(int).isin(seen)
+    return gold[keep].reset_index(drop=True), len(seen), True
 
 
 def model_result(store: Store, taxonomy: Taxonomy, gold: pd.DataFrame, model_name: str, model_version: str, *,
-                 multi_label: bool = False, level: int | None = None, lang: str = "en") -> ModelResult:
+                 multi_label: bool = False, level: int | None = None, lang: str = "en", folder=None,
+                 manifest=None) -> ModelResult:
+    """A model's figures on the gold records; with its ``folder`` and ``manifest``, the records it
+    was trained on are left out first (and counted)."""
+    left, checked = 0, True
+    if folder is not None and manifest is not None:
+        gold, left, checked = without_training_records(store, gold, folder, manifest)
     frame, missing = with_predictions(store, gold, model_name, model_version, multi_label=multi_label)
     report = evaluate(frame["gold"].tolist(), frame["pred"].tolist(), taxonomy, level=level, lang=lang)
     report.groups = {
         key: grouped(frame["gold"].tolist(), frame["pred"].tolist(), frame[key].tolist(), taxonomy, level=level)
         for key in ("language", "domain")
     }
-    return ModelResult(model_name, model_version, frame, report, missing)
+    return ModelResult(model_name, model_version, frame, report, missing, left, checked)
 
 
 def reliability(frame: pd.DataFrame, taxonomy: Taxonomy, bins: int = 10) -> tuple[pd.DataFrame, float]:
@@ -114,17 +150,23 @@ def reliability(frame: pd.DataFrame, taxonomy: Taxonomy, bins: int = 10) -> tupl
     return pd.DataFrame(rows, columns=["from", "to", "confidence", "accuracy", "records"]), round(float(ece), 4)
 
 
-def reliability_chart(table: pd.DataFrame):
-    """Accuracy against confidence per bin, with the diagonal a calibrated model would follow."""
+def reliability_chart(table: pd.DataFrame, *, title: str = "", x_title: str = "mean confidence in the bin",
+                      y_title: str = "share correct"):
+    """Accuracy against confidence per bin (points sized by records, joined by a line), with the
+    diagonal a calibrated model would follow. Every layer shares one [0, 1] x [0, 1] frame, and no
+    line carries a size encoding (which Vega-Lite draws as nothing and lays out off the canvas)."""
     import altair as alt
 
+    x = alt.X("confidence:Q", scale=alt.Scale(domain=[0, 1]), title=x_title)
+    y = alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), title=y_title)
     diagonal = alt.Chart(pd.DataFrame({"confidence": [0.0, 1.0], "accuracy": [0.0, 1.0]})).mark_line(
-        strokeDash=[4, 4], color="gray").encode(x="confidence:Q", y="accuracy:Q")
-    points = alt.Chart(table).mark_circle(color="#1f77b4").encode(
-        x=alt.X("confidence:Q", scale=alt.Scale(domain=[0, 1]), title="mean confidence in the bin"),
-        y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), title="share correct"),
-        size=alt.Size("records:Q", legend=None), tooltip=["from", "to", "confidence", "accuracy", "records"])
-    return (diagonal + points + points.mark_line(color="#1f77b4")).properties(height=320)
+        strokeDash=[4, 4], color="gray").encode(x=x, y=y)
+    line = alt.Chart(table).mark_line(color="#0072B2").encode(x=x, y=y)
+    points = alt.Chart(table).mark_circle(color="#0072B2", opacity=0.9).encode(
+        x=x, y=y, size=alt.Size("records:Q", legend=None, scale=alt.Scale(range=[40, 600])),
+        tooltip=["from", "to", alt.Tooltip("confidence:Q", format=".3f"), alt.Tooltip("accuracy:Q", format=".3f"),
+                 "records"])
+    return alt.layer(diagonal, line, points, title=title or alt.Undefined).properties(height=320, width="container")
 
 
 SUMMARY_COLUMNS = {
@@ -249,8 +291,8 @@ def bubble_data(report: Report, taxonomy: Taxonomy, level: int, *, good: float =
     rows, within = [], {}
     for node in taxonomy.at_level(level):
         code = node.code
-        group = taxonomy.path(code)[0] if level > 1 else None
-        group_label = f"{group.code} · {group.name(lang)}" if group else "All"
+        group = taxonomy.path(code)[0] if level > 1 else node  # the top level: one column per field, named
+        group_label = f"{group.code} · {group.name(lang)}"
         within[group_label] = within.get(group_label, 0) + 1
         have = code in table.index
         support = int(table.loc[code, "support"]) if have else 0
@@ -265,9 +307,29 @@ def bubble_data(report: Report, taxonomy: Taxonomy, level: int, *, good: float =
             "f1": f1, "lenient_f1": float(table.loc[code, "lenient_f1"]) if have and support else None,
             "band": band(f1, support, good, fair),
             "uncertain": 0 < support < FEW_GOLD,
-            "label": f"{code} ({support})" if support else code,
+            "label": (f"({support})" if support else "") if level == 1 else
+                     f"{code} {_short(node.name(lang))}" + (f" ({support})" if support else ""),
         })
     return pd.DataFrame(rows)
+
+
+def _short(name: str, n: int = 26) -> str:
+    return name if len(name) <= n else name[: n - 1] + "…"
+
+
+def default_level(gold: pd.DataFrame, taxonomy: Taxonomy) -> int:
+    """The level most gold codes are at (a CAP collection coded by major topic opens at level 1)."""
+    levels = [taxonomy.level(c) for codes in gold.get("gold", []) for c in codes if c in taxonomy]
+    if not levels:
+        return min(2, taxonomy.depth)
+    return max(set(levels), key=lambda v: (levels.count(v), -v))
+
+
+def default_gold_source(store: Store, taxonomy: Taxonomy) -> str:
+    """The gold that exists: experts' labels with the imported ones behind them when both exist."""
+    experts = bool(store.current_label_rows(taxonomy.id, roles=EXPERT_ROLES)[:1])
+    imported = store.has_imported_labels(taxonomy.id)
+    return "both" if experts and imported else "imported" if imported else "experts"
 
 
 def size_legend_values(support: pd.Series) -> list[int]:
@@ -393,6 +455,6 @@ def evaluate_file(classifier, taxonomy: Taxonomy, source: Source, name: str, map
 
 
 __all__ = ["BANDS", "BAND_COLOURS", "EvaluationError", "GOLD_SOURCES", "ModelResult", "bubble_chart", "bubble_data",
-           "category_queue", "chart_bytes", "comparison_table", "evaluate_file", "expert_expert_agreement",
-           "human_ceiling", "expert_model_kappa", "gold_frame", "model_result", "named_confusions", "per_level_table",
-           "records_in_category", "with_predictions"]
+           "category_queue", "chart_bytes", "comparison_table", "default_gold_source", "default_level", "evaluate_file",
+           "expert_expert_agreement", "human_ceiling", "expert_model_kappa", "gold_frame", "model_result",
+           "named_confusions", "per_level_table", "records_in_category", "with_predictions", "without_training_records"]

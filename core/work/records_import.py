@@ -236,6 +236,11 @@ def import_records(
             for k, row in enumerate(rows):
                 external_id, texts = ids[k], texts_of[k]
                 bad = False
+                if not any(col[k].strip() for col in values.values()):  # one reason for an empty row, not three
+                    problem(row, "the row is empty (in a spreadsheet, a formula that was never computed also "
+                                 "reads as empty: open and save the file in a spreadsheet program)")
+                    report.rows_skipped += 1
+                    continue
                 if not external_id:
                     problem(row, "empty id", mapped.get("id"))
                     bad = True
@@ -245,11 +250,7 @@ def import_records(
                 first_row_of.setdefault(external_id, row)
                 if not any(texts):
                     columns = ", ".join(f"'{mapped[f]}'" for f in TEXT_FIELDS if f in mapped)
-                    if not any(col[k].strip() for col in values.values()):
-                        problem(row, "the row is empty (in a spreadsheet, a formula that was never computed also "
-                                     "reads as empty: open and save the file in a spreadsheet program)")
-                    else:
-                        problem(row, f"no text: {columns} empty")
+                    problem(row, f"no text: {columns} empty")
                     bad = True
                 year = None
                 raw_year = values["year"][k].strip() if "year" in values else ""
