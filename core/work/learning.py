@@ -27,7 +27,7 @@ from core.errors import WorkbenchError
 from core.models.manifest import Manifest, load_manifest, write_manifest
 from core.store import Store, now
 from core.work.training_data import ExportFilter, labelled_frame
-from core.work.versions import comparison, eval_frame, evaluate_model, model_for, sync_eval_set
+from core.work.versions import comparison, eval_frame, evaluate_model, serving_model, sync_eval_set
 
 KINDS = ("tfidf", "head", "ensemble")
 KIND_HELP = {"tfidf": "TF-IDF word + character n-grams (any language)",
@@ -146,12 +146,8 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
     folder = models_dir / name
     if folder.exists():
         raise LearningError(f"'{folder}' exists already: choose a new name (each version is its own folder)")
-    parent = compare.name if compare else model_for(store, taxonomy.id, options.language, models_dir)
-    if parent is None and not compare:  # nothing promoted: compare with the default the pages suggest with
-        from core.models.registry import discover, models_for
-
-        defaults = models_for(discover(models_dir), taxonomy.id)
-        parent = defaults[0].folder.name if defaults else None
+    # compared with what serves those records now: the model in use, else the default
+    parent = compare.name if compare else serving_model(store, taxonomy.id, options.language, models_dir)
     parent_folder = Path(compare) if compare else (models_dir / parent if parent else None)
     parent_rows = [r for r in store.version_rows(taxonomy.id) if r["folder"] == parent]
     last_event = store.last_event_id()

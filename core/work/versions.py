@@ -346,7 +346,7 @@ def promote(store: Store, taxonomy: Taxonomy, folder_name: str, models_dir: Path
         raise VersionError(exc.message) from None
     if manifest.taxonomy != taxonomy.id:
         raise VersionError(f"'{folder_name}' classifies into '{manifest.taxonomy}', not '{taxonomy.id}'")
-    current = model_for(store, taxonomy.id, language, models_dir)
+    current = serving_model(store, taxonomy.id, language, models_dir)  # the gate guards the default too
     flagged = []
     if current and current != folder_name:
         frame = eval_frame(store, taxonomy)
@@ -362,11 +362,24 @@ def promote(store: Store, taxonomy: Taxonomy, folder_name: str, models_dir: Path
     return flagged
 
 
+def serving_model(store: Store, taxonomy_id: str, language: str, models_dir: Path) -> str | None:
+    """The folder that serves a language's records now: the model in use, else the default model
+    (the taxonomy's first installed model)."""
+    current = model_for(store, taxonomy_id, language, models_dir)
+    if current:
+        return current
+    from core.models.registry import discover, models_for
+
+    defaults = models_for(discover(Path(models_dir)), taxonomy_id)
+    return defaults[0].folder.name if defaults else None
+
+
 def promotion_check(store: Store, taxonomy: Taxonomy, folder_name: str, models_dir: Path, *,
                     language: str = "") -> dict:
-    """What promoting a folder would change, on today's evaluation set: the model in use it would
-    replace (for that language), both models' figures and the verdict (``comparison``)."""
-    current = model_for(store, taxonomy.id, language, models_dir)
+    """What promoting a folder would change, on today's evaluation set: the model that serves
+    those records now (the model in use, else the default), both models' figures and the verdict
+    (``comparison``)."""
+    current = serving_model(store, taxonomy.id, language, models_dir)
     frame = eval_frame(store, taxonomy)
     after = evaluate_model(store, taxonomy, Path(models_dir) / folder_name, frame)
     if not current or current == folder_name:
@@ -511,7 +524,7 @@ def compare_table(store: Store, taxonomy: Taxonomy, folders: list[Path], lang: s
 
 
 __all__ = ["EVAL_SHARE", "VersionError", "VersionInfo", "compare_table", "comparison", "corrections_since",
-           "current_figures", "delete_version", "figure_line", "gold_labels", "promotion_check", "trained_on",
-           "unchecked_reason", "verdict_line",
-           "eval_frame", "eval_hash", "evaluate_model", "expert_labels", "gate", "in_use", "list_versions",
-           "model_for", "model_in_use", "promote", "rollback", "sync_eval_set", "versions_table"]
+           "current_figures", "delete_version", "eval_frame", "eval_hash", "evaluate_model", "expert_labels",
+           "figure_line", "gate", "gold_labels", "in_use", "list_versions", "model_for", "model_in_use", "promote",
+           "promotion_check", "rollback", "serving_model", "sync_eval_set", "trained_on", "unchecked_reason",
+           "verdict_line", "versions_table"]

@@ -1,0 +1,141 @@
+"""Browser journey of the learning loop on a Hungarian collection, in Chromium: speeches arrive
+with their CAP codes, an expert confirms some in the By-language queue, a lead trains a version
+and reads its figures (how many held-out records, the interval), promotes it for Hungarian and
+rolls it back; at each step the Hungarian card shows exactly the model in use, and says why."""
+
+import os
+import shutil
+
+import pandas as pd
+import pytest
+
+from tests.conftest import default_model, shared_file
+from tests.test_browser import open_app, start_server
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+CAP = "CAP policy topics (major topics and subtopics)"
+
+
+@pytest.fixture(scope="module")
+def loop_server(tmp_path_factory):
+    """A workspace without the demo, its models folder holding the default CAP TF-IDF model only,
+    and 220 Hungarian speeches imported with their CAP codes."""
+    from core.store import Store
+    from core.work.annotation import Annotator
+    from core.work.records_import import import_records
+    from core.work.workspace import ensure_builtin_taxonomies
+
+    home = tmp_path_factory.mktemp("loop-home")
+    models = home / "models"
+    models.mkdir()
+    shutil.copytree(default_model("cap-tfidf"), models / "cap-tfidf", copy_function=os.link)
+    speeches = pd.read_csv(shared_file("corpora", "cap_hu_pre_agenda_speeches_sample.csv"), dtype=str,
+                           keep_default_na=False)
+    speeches["title"] = speeches["agenda_item_title"].str.strip('"')
+    speeches["language"] = "hu"
+    with Store(home / "workbench.db") as db:
+        ensure_builtin_taxonomies(db)
+        cap = db.load_taxonomy("cap")
+        import_records(db, speeches.to_csv(index=False).encode(), "speeches.csv", label_taxonomy=cap,
+                       mapping={"id": "text_id", "title": "title", "abstract": "text", "label": "cap_major",
+                                "language": "language"})
+        ids = {r["external_id"]: r["id"] for r in db.db.query("SELECT id, external_id FROM records")}
+        expert = Annotator(db, "Szakértő Zoé", "expert", cap)
+        for external_id, code in list(zip(speeches["text_id"], speeches["cap_major"]))[20:40]:
+            expert.correct(ids[external_id], [code], ())  # 20 expert labels besides the imported ones
+    for url in start_server(home, WORKBENCH_DEMO="0", WORKBENCH_MODELS=str(models)):
+        yield url, home
+
+
+def hungarian_card(page):
+    """Open the By-language queue on Hungarian records and return the suggestions' heading and notes."""
+    page.get_by_role("link", name="Annotate", exact=True).first.click()
+    page.get_by_role("heading", name="Annotate").wait_for()
+    idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
+    idle.wait_for()
+    queue = page.get_by_text("Queue", exact=True).first
+    if not page.locator(".st-key-annotate-open button").is_visible():
+        queue.click()
+    page.get_by_role("combobox", name="Work on").wait_for()
+    if "By language" not in page.locator(".st-key-annotate-kind").inner_text():  # kept from the last visit
+        page.get_by_role("combobox", name="Work on").click()
+        page.get_by_role("option", name="By language").click()
+        idle.wait_for()
+    page.locator(".st-key-annotate-open button").click()
+    page.locator(".st-key-annotate-pick-1 button").first.wait_for()
+    idle.wait_for()
+    heading = page.locator("[data-testid='stMarkdownContainer']", has_text="Suggestions ·").first.inner_text()
+    captions = " ".join(page.locator("[data-testid='stCaptionContainer']").all_inner_texts())
+    return heading, captions
+
+
+def test_promote_and_roll_back_control_the_hungarian_cards(loop_server, browser, output_dir):
+    url, home = loop_server
+    page = open_app(browser, url, user="Vezető Vera", role="Team lead", timeout=60000)
+    idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
+    page.get_by_role("combobox", name="Active taxonomy").click()
+    page.get_by_role("option", name=CAP).click()
+    idle.wait_for()
+    try:
+        # day one: the imported labels wait to be confirmed in the language queue; the default model
+        # is English only and says so
+        heading, captions = hungarian_card(page)
+        assert "cap-tfidf" in heading and "low confidence" in heading
+        assert "No model in use is trained for Hungarian" in captions
+        assert "Label in the imported file" in captions
+        page.screenshot(path=str(output_dir / "loop-1-day-one.png"))
+
+        # the lead trains a version on the imported and expert labels
+        page.get_by_role("link", name="Models", exact=True).first.click()
+        page.get_by_role("heading", name="Models").wait_for()
+        page.locator(".st-key-versions-imported label").click()
+        idle.wait_for()
+        page.locator(".st-key-versions-train button").click()
+        page.get_by_text("cap-v1-tfidf in").wait_for(timeout=240_000)  # the finished job's line
+        line = page.get_by_text("cap-v1-tfidf in").first.inner_text()
+        assert "95 % interval" in line and "evaluation records" in line, line
+        held = int(line.split(" evaluation record")[0].rsplit(" on ", 1)[1].replace(",", ""))
+        assert held >= 40, line  # a fifth of the 220 imported labels, not one record
+        page.screenshot(path=str(output_dir / "loop-2-trained.png"), full_page=True)
+
+        # trained for Hungarian but not promoted: the Hungarian cards still come from the model in use
+        heading, captions = hungarian_card(page)
+        assert "cap-tfidf" in heading and "cap-v1-tfidf was trained for Hungarian" in captions
+
+        # promoted for Hungarian: the cards come from it, and the page says why
+        page.get_by_role("link", name="Models", exact=True).first.click()
+        page.get_by_role("heading", name="Models").wait_for()
+        idle.wait_for()
+        page.locator(".st-key-versions-target").get_by_role("combobox").click()
+        page.keyboard.type("cap-v1-tfidf")
+        page.keyboard.press("Enter")
+        idle.wait_for()
+        page.get_by_text("cap-v1-tfidf: micro F1").wait_for()  # its figures, chosen for promotion
+        verdict = page.get_by_text("Against the model in use (cap-tfidf)").inner_text()
+        assert "Better" in verdict or "Not enough evidence" in verdict, verdict
+        page.get_by_role("textbox", name="For language (empty: all)").fill("hu")
+        page.get_by_role("textbox", name="For language (empty: all)").press("Enter")
+        idle.wait_for()
+        page.locator(".st-key-versions-accept_drops label").click()
+        idle.wait_for()
+        page.locator(".st-key-versions-promote button").click()
+        page.get_by_text("is the model in use for").wait_for()
+        heading, captions = hungarian_card(page)
+        assert "cap-v1-tfidf" in heading and "low confidence" not in heading
+        assert "the model in use for Hungarian records, promoted by Vezető Vera" in captions
+        page.screenshot(path=str(output_dir / "loop-3-promoted.png"))
+
+        # rolled back: the default serves Hungarian records again
+        page.get_by_role("link", name="Models", exact=True).first.click()
+        page.get_by_role("heading", name="Models").wait_for()
+        page.get_by_role("textbox", name="For language (empty: all)").fill("hu")
+        page.get_by_role("textbox", name="For language (empty: all)").press("Enter")
+        idle.wait_for()
+        page.locator(".st-key-versions-rollback button").click()
+        page.get_by_text("Back to the default model").wait_for()
+        heading, captions = hungarian_card(page)
+        assert "cap-tfidf" in heading and "cap-v1-tfidf" not in heading and "low confidence" in heading
+        page.screenshot(path=str(output_dir / "loop-4-rolled-back.png"))
+    finally:
+        page.screenshot(path=str(output_dir / "loop-last.png"), full_page=True)
+        page.close()
