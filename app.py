@@ -3,10 +3,21 @@
 import streamlit as st
 
 from core.work.accounts import sign_in_required
-from ui.common import ROLES, open_store, plain, session, settings, sign_out, signed_in_account
+from ui.common import (
+    ROLES,
+    open_store,
+    plain,
+    publish_session,
+    restore_choices,
+    restore_session,
+    session,
+    settings,
+    sign_out,
+    signed_in_account,
+)
 from ui.i18n import t
 
-st.set_page_config(page_title="Subject classification workbench", page_icon=":material/category:", layout="wide")
+st.set_page_config(page_title="Subject classification workbench", page_icon="ui/icon.png", layout="wide")
 
 # a desktop tool's proportions: less empty space above the page and a smaller page title, so the
 # Annotate card fits a 900-pixel-high window
@@ -18,6 +29,7 @@ state = session()
 with open_store() as db:
     taxonomies = {t.id: t.name for t in db.list_taxonomies()}
     signing = sign_in_required(settings(), db)
+    restore_session(signing)  # a reload starts where the person left off
     account = signed_in_account(db) if signing else None
 
 # The session object is the source of truth: each run seeds the sidebar widgets from it, and their
@@ -32,6 +44,8 @@ FIELDS = {"sidebar.user": "user", "sidebar.role": "role", "sidebar.taxonomy": "t
 def remember(key):
     value = st.session_state[key]
     setattr(state, FIELDS[key], value.strip() if isinstance(value, str) and key == "sidebar.user" else value)
+    if key == "sidebar.user":
+        restore_choices()
 
 
 for key, attr in FIELDS.items():
@@ -64,6 +78,7 @@ with st.sidebar:
     c2.radio(t("Interface"), ["en", "hu"], horizontal=True, key="sidebar.ui", on_change=remember,
              args=("sidebar.ui",), format_func={"en": "English", "hu": "magyar"}.get)
 
+publish_session(signing)
 pages = {
     t("Work"): [
         st.Page("pages/start.py", title=t("Start"), icon=":material/home:", default=True),

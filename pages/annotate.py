@@ -540,7 +540,11 @@ with page_context() as ctx:
     st.title(t("Annotate"))
     who = plain(state.user) or t("(enter your name in the sidebar)")
     st.caption(f"{t(ROLES[state.role])} {who} · {plain(tax.name)}")
-    with st.expander(t("Queue"), expanded=current_queue(tax) is None):
+    open_now = current_queue(tax)
+    # the label names the open queue: a new queue is a new expander, so it folds away once opened
+    label = t("Queue") if open_now is None else t("Queue · {0} · {1:,} records (open to change)").format(
+        t(KINDS.get(st.session_state.get("annotate.kind", ""), "")) or t("found records"), len(open_now.ids))
+    with st.expander(label, expanded=open_now is None):
         queue_panel(ctx)
         retrain_hint(ctx, "annotate")
 

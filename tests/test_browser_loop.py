@@ -8,6 +8,7 @@ import shutil
 
 import pandas as pd
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import default_model, shared_file
 from tests.test_browser import open_app, start_server
@@ -53,9 +54,8 @@ def hungarian_card(page):
     page.get_by_role("heading", name="Annotate").wait_for()
     idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
     idle.wait_for()
-    queue = page.get_by_text("Queue", exact=True).first
-    if not page.locator(".st-key-annotate-open button").is_visible():
-        queue.click()
+    if not page.locator(".st-key-annotate-open button").is_visible():  # folded once a queue is open
+        page.locator("[data-testid='stExpander'] summary").filter(has_text="Queue").first.click()
     page.get_by_role("combobox", name="Work on").wait_for()
     if "By language" not in page.locator(".st-key-annotate-kind").inner_text():  # kept from the last visit
         page.get_by_role("combobox", name="Work on").click()
@@ -138,4 +138,27 @@ def test_promote_and_roll_back_control_the_hungarian_cards(loop_server, browser,
         page.screenshot(path=str(output_dir / "loop-4-rolled-back.png"))
     finally:
         page.screenshot(path=str(output_dir / "loop-last.png"), full_page=True)
+        page.close()
+
+
+def test_a_reload_keeps_who_works_and_their_choices(loop_server, browser, output_dir):
+    url, _ = loop_server
+    page = open_app(browser, url, user="Újratöltő Ulla", role="Librarian")
+    idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
+    page.get_by_role("combobox", name="Active taxonomy").click()
+    page.get_by_role("option", name=CAP).click()
+    idle.wait_for()
+    page.get_by_role("combobox", name="Work on").click()
+    page.get_by_role("option", name="By language").click()
+    idle.wait_for()
+    page.reload(wait_until="domcontentloaded")
+    try:
+        page.get_by_text("Librarian Újratöltő Ulla").wait_for()  # the page's caption: who works, as what
+        idle.wait_for()
+        expect(page.locator("[data-testid='stSidebar']").get_by_role("textbox", name="Your name")).to_have_value(
+            "Újratöltő Ulla")
+        page.get_by_text("Librarian Újratöltő Ulla · CAP policy topics").wait_for()  # role and taxonomy kept
+        page.get_by_role("combobox", name="Language", exact=True).wait_for()  # the queue choice too: by language
+    finally:
+        page.screenshot(path=str(output_dir / "reload-keeps-session.png"))
         page.close()

@@ -169,12 +169,16 @@ def test_xlsx_download_and_triage(store, tmp_path):
     write_results(store, job, "xlsx", buf)
     sheet = pd.read_excel(io.BytesIO(buf.getvalue()), dtype=str)
     assert len(sheet) == 400 and set(sheet["code_1"].dropna()) <= {"1", "2", "3", "4", "5", "6"}
-    assert sheet.loc[0, "note"].startswith("'=")
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(buf.getvalue()))
     ws = book.active
     header = [c.value for c in ws[1]]
+    # a formula-like text is what the reader sees, exactly (no apostrophe), stored as text that
+    # Excel never runs (a string cell with the quote prefix)
+    note = ws.cell(2, header.index("note") + 1)
+    assert sheet.loc[0, "note"] == note.value and note.value.startswith("=") and note.data_type == "s"
+    assert note.quotePrefix
     score, name = header.index("score_1") + 1, header.index("name_1") + 1
     assert ws.freeze_panes == "A2"  # the header stays in view
     assert ws.cell(2, score).number_format == "0.0%" and isinstance(ws.cell(2, score).value, float)

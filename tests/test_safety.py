@@ -155,15 +155,26 @@ def test_writers_round_trip_hostile_strings(tmp_path, fmt):
         back = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     else:
         back = pd.read_excel(path, dtype=str, keep_default_na=False)
-    assert list(back.columns) == ["text", "'=header"] and len(back) == len(HOSTILE)
+    assert list(back.columns) == ["text", "'=header" if fmt == "csv" else "=header"] and len(back) == len(HOSTILE)
     for written, original in zip(back["text"], HOSTILE):
         expected = original
         if fmt == "xlsx":  # control characters replaced; XML reads a CR back as LF
             expected = original.replace("\x00", "\ufffd").replace("\x07", "\ufffd").replace("\r", "\n")
-        if original.startswith(("=", "+", "@", "\t", "\r")) or (original.startswith("-") and original != "-3.5"):
+        formula_like = original.startswith(("=", "+", "@", "\t", "\r")) or (original.startswith("-")
+                                                                             and original != "-3.5")
+        if formula_like and fmt == "csv":
             assert written == "'" + expected, original  # neutralised: differs only by the apostrophe
-        else:
+        else:  # XLSX: exactly the text, held as a quote-prefixed string cell (checked below)
             assert written == expected, original
+    if fmt == "xlsx":
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(path).active
+        cells = {c.value: c for c in sheet["A"][1:]}
+        for original in HOSTILE:
+            if original.startswith(("=", "@")):
+                cell = cells[original]
+                assert cell.data_type == "s" and cell.quotePrefix, original  # text, never a formula
 
 
 def test_a_failed_write_leaves_no_file(tmp_path):

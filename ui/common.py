@@ -72,6 +72,64 @@ def kept(key: str, taxonomy_id: str, options=None, default=None) -> None:
 
 def keep(key: str, taxonomy_id: str) -> None:
     st.session_state.setdefault(KEPT_KEY, {}).setdefault(taxonomy_id, {})[key] = st.session_state.get(key)
+    save_choices()
+
+
+CHOICES_SETTING = "ui_choices:"  # + the person's name: their kept choices, so a reload keeps them
+
+
+def save_choices() -> None:
+    """Keep the person's choices in the workspace (a browser reload, or the next day, finds them)."""
+    user = session().user
+    if not user:
+        return
+    import json
+
+    choices = json.loads(json.dumps(st.session_state.get(KEPT_KEY, {}), default=str))
+    with open_store() as db:
+        db.set_setting(CHOICES_SETTING + user.casefold(), choices)
+
+
+def restore_session(signing: bool) -> None:
+    """A new browser session (a reload) starts where the person left off: name, role, taxonomy and
+    languages from the address (the app writes them there), and their kept choices from the
+    workspace. Where sign-in is required, the address never names who works or their role."""
+    state = session()
+    if st.session_state.get("workbench.restored"):
+        return
+    st.session_state["workbench.restored"] = True
+    params = st.query_params
+    if not signing:
+        state.user = (params.get("user") or state.user)[:100]
+        state.role = params.get("role") if params.get("role") in ROLES else state.role
+    state.taxonomy_id = params.get("taxonomy") or state.taxonomy_id
+    state.lang = params.get("names") if params.get("names") in ("en", "hu") else state.lang
+    state.ui = params.get("ui") if params.get("ui") in ("en", "hu") else state.ui
+    restore_choices()
+
+
+def restore_choices() -> None:
+    """The person's kept choices from the workspace (once a name is known)."""
+    user = session().user
+    if not user:
+        return
+    with open_store() as db:
+        saved = db.setting(CHOICES_SETTING + user.casefold(), None)
+    if isinstance(saved, dict):
+        st.session_state[KEPT_KEY] = {**saved, **st.session_state.get(KEPT_KEY, {})}
+
+
+def publish_session(signing: bool) -> None:
+    """Write who works and on what into the address, so a reload keeps it."""
+    state = session()
+    wanted = {"taxonomy": state.taxonomy_id, "names": state.lang, "ui": state.ui}
+    if not signing:
+        wanted.update(user=state.user, role=state.role)
+    for key, value in wanted.items():
+        if value and st.query_params.get(key) != value:
+            st.query_params[key] = value
+        elif not value and key in st.query_params:
+            del st.query_params[key]
 
 
 @dataclass

@@ -729,6 +729,8 @@ HU = {
         "mondanának új rekordokról.",
     "{0} gold records · predicted {1} times · ": "{0} etalon rekord · {1}-szer jósolva · ",
     "no gold data": "nincs etalon adat",
+    "Queue · {0} · {1:,} records (open to change)": "Munkasor · {0} · {1:,} rekord (kinyitva módosítható)",
+    "found records": "talált rekordok",
 }
 
 

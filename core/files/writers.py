@@ -1,8 +1,9 @@
 """Every spreadsheet-bound file the workbench writes (results of classification, tables of
 figures): CSV as UTF-8 with a BOM (Excel opens it right) or XLSX, streamed row by row, with the
-OWASP rule against CSV injection applied to every cell: a text a spreadsheet would run as a formula
-gets a leading apostrophe. Machine formats (JSONL, Parquet, ``datasets``) keep text exact and are
-written elsewhere.
+OWASP rule against CSV injection applied to every cell: in a CSV, a text a spreadsheet would run as
+a formula gets a leading apostrophe; in an XLSX it is a string cell with Excel's quote prefix (the
+reader sees the text exactly as it was, and Excel never runs it). Machine formats (JSONL, Parquet,
+``datasets``) keep text exact and are written elsewhere.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ class TableWriter:
         return self
 
     def row(self, values: Sequence[Any]) -> None:
-        cells = [neutralise(v if v is None or isinstance(v, _CELL_TYPES) else str(v)) for v in values]
+        cells = [v if v is None or isinstance(v, _CELL_TYPES) else str(v) for v in values]
         if self.fmt == "xlsx":  # control characters an XLSX cannot hold (NUL, ...) become U+FFFD
             cells = [_XLSX_ILLEGAL.sub("\ufffd", c) if isinstance(c, str) else c for c in cells]
             if not self._header_seen:
@@ -81,7 +82,23 @@ class TableWriter:
             elif self._percent:
                 cells = [self._as_percent(c) if i in self._percent and isinstance(c, float) else c
                          for i, c in enumerate(cells)]
+            cells = [self._text_cell(c) if isinstance(c, str) else c for c in cells]
+        else:
+            cells = [neutralise(c) for c in cells]
         self._append(cells)
+
+    def _text_cell(self, text: str):
+        """A text an XLSX cell holds as text, never as a formula: a text that looks like one is
+        written as a string cell with Excel's quote prefix (shown as typed, no apostrophe in it,
+        and still text when edited); other texts are plain strings."""
+        if not (text.startswith(FORMULA_START) and not _NUMBER.match(text)):
+            return text
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(self._sheet, value=text)
+        cell.data_type = "s"
+        cell.quotePrefix = True
+        return cell
 
     def _layout(self, header: Sequence[Any]) -> None:
         """The first row is the header: frozen, columns sized by their kind, scores shown as percent."""
