@@ -15,7 +15,7 @@ def roles_shown() -> dict[str, str]:
 
 def new_account_form(db, by: str, *, first: bool) -> None:
     roles = roles_shown()
-    with st.form("accounts.add", clear_on_submit=True):
+    with st.form("accounts.add", clear_on_submit=False):  # a failed try keeps what was typed
         c1, c2, c3 = st.columns(3)
         name = c1.text_input(t("Account name"), key="accounts.name", help=t("What the person types to sign in; "
                                                                             "every label they make records it."))
@@ -40,6 +40,8 @@ def new_account_form(db, by: str, *, first: bool) -> None:
                 start_signed_in(user)
             st.session_state["accounts.flash"] = t("Account '{0}' created ({1}).").format(user.username,
                                                                                          roles[user.role])
+            for key in ("accounts.name", "accounts.display", "accounts.password", "accounts.again"):
+                st.session_state.pop(key, None)  # created: the form starts empty for the next one
             st.rerun()
 
 

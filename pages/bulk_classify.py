@@ -21,6 +21,8 @@ from ui.i18n import t
 from ui.widgets import XLSX_MIME, collection_choice, column_mapping, file_source
 
 SELECTED = "bulk.job"
+FORM_KEYS = ("bulk.upload", "bulk.path", "bulk.source_kind", "bulk.map", "bulk.models", "bulk.collection")
+STARTED = "bulk.started"
 SELECT_NEXT = "bulk.select_next"
 JOB_STATUS = {"running": "Classifying", "preparing": "Importing the file", "queued": "Waiting to start",
               "interrupted": "Interrupted (the worker stopped): resume it", "cancelling": "Cancelling…",
@@ -83,7 +85,11 @@ def new_job(ctx: PageContext) -> None:
             jobs.launch(ctx.db.path, job_id)
             st.session_state[SELECTED] = job_id
             st.session_state[SELECT_NEXT] = job_id  # the jobs panel selects it on its next run
-            st.success(t("Job #{0} started.").format(job_id))
+            # the form empties: a filled form after Start invites a duplicate job
+            for key in [k for k in st.session_state if str(k).startswith(FORM_KEYS)]:
+                del st.session_state[key]
+            st.session_state[STARTED] = job_id
+            st.rerun()
 
 
 def skipped_rows(s, job) -> None:
@@ -123,27 +129,33 @@ def jobs_panel() -> None:
                               format_func=lambda i: f"#{i} · {next(j.params.file_name for j in listed if j.id == i)}")
         st.session_state[SELECTED] = job_id
         job = next(j for j in listed if j.id == job_id)
-        st.progress(job.fraction, text=t("#{0} {1} · {2:,} of {3:,} rows · {4:,.1f} records/s · ETA {5}").format(
-                job.id, t(JOB_STATUS[job.status]), job.done, job.total, job.records_per_s, eta(job.eta_seconds)))
+        if job.status == "preparing":  # the file is read and stored first: its own progress
+            fraction = float(job.checkpoint.get("import_fraction") or 0.0)
+            st.progress(min(fraction, 1.0), text=t("#{0} Importing the file · {1:,} rows read ({2:.0%})").format(
+                job.id, int(job.checkpoint.get("import_rows") or 0), fraction))
+        else:
+            stage = t(" · loading the models") if job.stage == "loading the models" and job.status == "running" else ""
+            st.progress(job.fraction, text=t("#{0} {1} · {2:,} of {3:,} rows · {4:,.1f} records/s · ETA {5}").format(
+                job.id, t(JOB_STATUS[job.status]), job.done, job.total, job.records_per_s, eta(job.eta_seconds))
+                + stage)
         if job.error:
             st.error(plain(job.error))
         skipped_rows(s, job)
         if job.checkpoint.get("errors"):
             st.warning(t("{0:,} record(s) could not be classified: their rows carry an error cell in the results; the "
                          "job went on.").format(job.checkpoint['errors']))
-        b1, b2, b3, _ = st.columns([1, 1, 1, 3])
+        b1, b2, _ = st.columns([1, 1, 4])
         if b1.button(t("Cancel"), key="bulk.cancel",
-                     disabled=job.finished or job.status == "cancelling" or not may("bulk_classify")):
+                     disabled=job.finished or job.status == "cancelling" or not may("bulk_classify"),
+                     help=t("Stops at the next step (within seconds); the rows done stay done, and Resume goes on "
+                            "from there.")):
             jobs.cancel_job(s, job.id)
             st.rerun(scope="fragment")
-        if b2.button(t("Resume"), key="bulk.resume", disabled=job.status != "interrupted" or not may("bulk_classify")):
-            jobs.launch(s.path, job.id)
-            time.sleep(0.3)
-            st.rerun(scope="fragment")
-        if b3.button(t("Retry"), key="bulk.retry",
-                     disabled=job.status not in ("failed", "cancelled") or not may("bulk_classify"),
-                     help=t("Run a failed or cancelled job on from where it stopped")):
-            jobs.retry_job(s, job.id)
+        if b2.button(t("Resume"), key="bulk.resume", disabled=not job.resumable or not may("bulk_classify"),
+                     help=t("Go on from where the job stopped (interrupted, cancelled or failed): the rows done "
+                            "stay done.")):
+            if job.status in ("cancelled", "failed"):
+                jobs.retry_job(s, job.id)
             jobs.launch(s.path, job.id)
             time.sleep(0.3)
             st.rerun(scope="fragment")
@@ -202,7 +214,8 @@ def results(ctx: PageContext, job) -> None:
         chart = pd.DataFrame({"code": list(counts), "records": list(counts.values())})
         chart["category"] = [tax.label(c, lang) if c in tax else c for c in chart["code"]]
         st.altair_chart(alt.Chart(chart).mark_bar().encode(
-            y=alt.Y("category:N", sort="-x", title=None, axis=alt.Axis(labelLimit=0)),  # full names, never cut
+            # every bar named, in full (Vega hides labels it thinks overlap)
+            y=alt.Y("category:N", sort="-x", title=None, axis=alt.Axis(labelLimit=0, labelOverlap=False)),
             x=alt.X("records:Q", title="records"), tooltip=["code", "category", "records"],
         ).properties(height=max(160, 22 * len(chart)), width="container"), key="bulk.distribution")
 
@@ -283,6 +296,9 @@ with page_context() as ctx:
     st.caption(t("Classify whole files into {0}. A job runs in its own process: it goes on when you close the tab, "
                  "can be cancelled, and resumes where it stopped after a crash or restart.").format(
                          plain(ctx.tax.name)))
+    started = st.session_state.pop(STARTED, None)
+    if started is not None:
+        st.toast(t("Job #{0} started: its progress is below.").format(started), icon=":material/play_arrow:")
     with st.expander(t("New job"), expanded=not jobs.list_jobs(ctx.db, 1)), show_errors():
         new_job(ctx)
     jobs_panel()

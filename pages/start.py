@@ -4,7 +4,7 @@ the workspace holds, and the next step."""
 import streamlit as st
 
 from core.work.workspace import workspace_summary
-from ui.common import ROLES, page_context, plain, session
+from ui.common import ROLES, page_context, plain, session, signed_in_account
 from ui.i18n import t
 
 ROLE_START = {
@@ -40,8 +40,11 @@ with page_context(needs_taxonomy=False) as ctx:
                   "correction into training data for a better model, measured before and after."))
 
     st.subheader(t("Who is working"))
+    shown = state.user
     if state.signed_in:
-        st.markdown(t("Signed in as **{user}**, {role}.").format(user=plain(state.user), role=t(ROLES[state.role])))
+        account = signed_in_account(ctx.db)
+        shown = account.shown if account is not None else state.user  # the person's name, not the login
+        st.markdown(t("Signed in as **{user}**, {role}.").format(user=plain(shown), role=t(ROLES[state.role])))
     else:
         st.session_state["start.user"] = state.user
         st.session_state["start.role"] = state.role
@@ -82,6 +85,6 @@ with page_context(needs_taxonomy=False) as ctx:
         st.info(t("The workspace has no records yet: import a file."))
         st.page_link("pages/import_records.py", label=t("Import records"), icon=":material/upload_file:")
     else:
-        st.success(t("{user}, as {role}: go on to {page}.").format(user=plain(state.user),
+        st.success(t("{user}, as {role}: go on to {page}.").format(user=plain(shown),
                                                                    role=t(ROLES[state.role]).lower(), page=t(title)))
         st.page_link(page, label=t(title), icon=":material/arrow_forward:")

@@ -61,8 +61,11 @@ def test_five_wrong_passwords_lock_the_account_and_disabled_accounts_cannot_sign
     for _ in range(5):
         with pytest.raises(SignInFailed):
             store.sign_in("anna", "guess")
-    with pytest.raises(SignInFailed, match="locked"):
+    with pytest.raises(SignInFailed) as locked:
         store.sign_in("anna", PASSWORD)  # even the right password, while locked
+    with pytest.raises(SignInFailed) as unknown:
+        store.sign_in("nobody-here", PASSWORD)
+    assert str(locked.value) == str(unknown.value)  # a locked account reads like an unknown name: no probing
     assert any(e["action"] == "locked" for e in store.account_events("anna"))
     store.enable_user("anna", by="admin")  # an administrator lifts the lock
     assert store.sign_in("anna", PASSWORD)
@@ -263,6 +266,7 @@ def test_the_first_account_is_made_in_the_app_in_single_user_mode(workspace_env,
     assert any("single-user mode" in m.value for m in at.markdown)
     _create_account(at, "boss", again="another password")
     assert any("differ" in e.value for e in at.error)
+    assert at.text_input(key="accounts.name").value == "boss"  # a failed try keeps what was typed
     _create_account(at, "boss")
     assert not at.exception, at.exception
     from core.store import Store

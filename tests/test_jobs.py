@@ -28,6 +28,7 @@ from core.jobs import (
     triage,
     write_results,
 )
+from core.jobs.worker import FIRST_CHUNK
 from core.models.manifest import load_manifest
 from core.models.runtimes import load_classifier
 from tests.conftest import DATA, ROOT, default_model, shared_file
@@ -83,16 +84,16 @@ def test_killed_worker_resumes_exactly_once(store, tmp_path):
     job_id = create_job(store, params(tmp_path / "f.csv", chunk=500), "Lib")
     # a run that stops after three chunks: the job stays "running" with its checkpoint
     job = run_job(store.path, job_id, stop_after_chunks=3)
-    assert job.done == 1500 and job.status == "running"
+    assert job.done == FIRST_CHUNK + 1000 and job.status == "running"  # a small first step, then 500 a step
     # a real worker process, killed with SIGKILL while it works
     pid = launch(store.path, job_id, tmp_path / "logs")
     deadline = time.time() + 120
-    while get_job(store, job_id).done <= 1500 and time.time() < deadline:
+    while get_job(store, job_id).done <= job.done and time.time() < deadline:
         time.sleep(0.05)
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     mid = get_job(store, job_id)
-    assert mid.status == "interrupted" and 1500 < mid.done
+    assert mid.status == "interrupted" and job.done < mid.done
     # resume to the end
     job = run_job(store.path, job_id)
     assert job.status == "done" and job.done == 6000
@@ -119,7 +120,7 @@ def test_cancel_and_list(store, tmp_path):
         holder.kill()
         holder.wait()
     job = get_job(store, job_id)  # the worker is gone: the job reads as cancelled
-    assert job.status == "cancelled" and job.done == 500
+    assert job.status == "cancelled" and job.done == FIRST_CHUNK
     assert run_job(store.path, job_id).status == "cancelled"  # a cancelled job stays cancelled
     queued = create_job(store, params(tmp_path / "c.csv"), "Lib")
     cancel_job(store, queued)  # never started: cancelled at once
@@ -384,7 +385,7 @@ def test_a_cancelled_job_offers_partial_results_and_can_be_retried(store, tmp_pa
     partial = tmp_path / "partial.csv"
     write_results(store, get_job(store, job_id), "csv", partial)
     frame = pd.read_csv(partial, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    assert len(frame) == 1500 and (frame["code_1"] != "").sum() == 500
+    assert len(frame) == 1500 and (frame["code_1"] != "").sum() == FIRST_CHUNK
     with pytest.raises(JobError, match="only a failed or cancelled job"):
         retry_job(store, create_job(store, params(tmp_path / "c.csv"), "Lib"))
     retry_job(store, job_id)
@@ -559,3 +560,27 @@ def test_eta_follows_the_recent_rate():
     assert job.eta_seconds == 30.0  # 600 rows left at the recent 20 rows/s, not 6 s at the mean
     job = JobInfo(**{**fields, "total": 1000, "done": 400, "checkpoint": {"records_per_s": 100.0}})
     assert job.eta_seconds == 6.0
+
+
+def test_a_job_reports_its_import_and_a_cancel_stops_the_import_leaving_nothing(store, tmp_path):
+    from core.jobs.worker import IMPORT_CHUNK, JobCancelled, _prepare
+
+    records_file(tmp_path / "big.csv", 3 * IMPORT_CHUNK + 10)
+    job_id = create_job(store, params(tmp_path / "big.csv"), "Lib")
+    job = run_job(store.path, job_id)
+    assert job.status == "done" and job.checkpoint["import_rows"] == 3 * IMPORT_CHUNK + 10
+    assert job.checkpoint["import_fraction"] == 1.0 and job.stage == "classifying"
+    # cancelled while the file is being imported: it stops at the next step, and no record of it stays
+    before = store.db.execute("SELECT count(*) FROM records").fetchone()[0]
+    second = create_job(store, params(tmp_path / "big.csv"), "Lib")
+    store.update_job(second, status="cancelling")
+    with pytest.raises(JobCancelled):
+        _prepare(store, second, get_job(store, second).params, {})
+    assert store.db.execute("SELECT count(*) FROM records").fetchone()[0] == before
+    # a cancelled job can be resumed: it imports again and finishes
+    store.update_job(second, status="cancelled")
+    assert get_job(store, second).resumable
+    from core.jobs import retry_job
+
+    retry_job(store, second)
+    assert run_job(store.path, second).status == "done"

@@ -379,7 +379,9 @@ def test_bulk_classify_upload_run_download_triage(workspace_env, tmp_path):
     at.multiselect(key="bulk.models").set_value(["ford-dummy"]).run()
     at.button(key="bulk.start").click().run()
     assert not at.exception, at.exception
-    assert at.success and "started" in at.success[0].value
+    assert at.toast and "started" in at.toast[0].value
+    # the form is empty again: nothing invites a second, duplicate job
+    assert not at.file_uploader(key="bulk.upload").value and not any(b.key == "bulk.start" for b in at.button)
     from core.jobs import get_job, list_jobs
 
     with _db(workspace_env) as db:
@@ -404,6 +406,8 @@ def test_bulk_classify_upload_run_download_triage(workspace_env, tmp_path):
     with _db(workspace_env) as db:
         assert db.db.execute("SELECT count(*) FROM annotations WHERE role = 'machine'").fetchone()[0] > 0
     # a second job started becomes the selected one (its results are the ones shown)
+    at.file_uploader(key="bulk.upload").upload("mtmt.csv", data, "text/csv").run()
+    at.multiselect(key="bulk.models").set_value(["ford-dummy"]).run()
     at.button(key="bulk.start").click().run()
     assert not at.exception, at.exception
     with _db(workspace_env) as db:

@@ -37,7 +37,7 @@ HU = {
         "modellhez, amelynek javulását előtte és utána is mérjük.",
     "Every label records who made it. The same field is in the sidebar.":
         "Minden címke rögzíti, ki adta. Ugyanez a mező az oldalsávban is megvan.",
-    "Where each role starts": "Hol kezd az egyes szerepkör",
+    "Where each role starts": "Hol kezdjenek az egyes szerepkörök",
     "Work through a queue of records: accept a suggestion, correct it in the hierarchy browser, or reject it. "
     "Every action is kept, with who made it and what was shown.":
         "Rekordok sorát dolgozza fel: elfogad egy javaslatot, javítja a hierarchiaböngészőben, vagy elutasítja. "
@@ -600,9 +600,8 @@ HU = {
         "importálnak és tömegesen soroltatnak be, a vezetők kiosztják a munkát, ellenőrzik a minőséget és "
         "eldöntik, melyik modell legyen használatban.",
     "Sign-in failed": "Sikertelen bejelentkezés",
-    "wrong account name or password": "hibás felhasználónév vagy jelszó",
-    "too many wrong passwords: this account is locked for a few minutes":
-        "túl sok hibás jelszó: a felhasználó néhány percre zárolva",
+    "wrong account name or password (after five wrong passwords in a row an account waits five minutes)":
+        "hibás felhasználónév vagy jelszó (öt egymást követő hibás jelszó után a felhasználó öt percig vár)",
     "Sign in first.": "Előbb jelentkezzen be.",
     # the team
     "Team": "Csapat",

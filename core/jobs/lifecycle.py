@@ -82,7 +82,20 @@ class JobInfo:
     def eta_seconds(self) -> float | None:
         """Seconds left at the job's recent rate (the last chunks, smoothed), else its mean rate."""
         rate = float(self.checkpoint.get("recent_per_s") or 0.0) or self.records_per_s
-        return (self.total - self.done) / rate if rate > 0 and self.total else None
+        if rate > 0 and self.total:
+            return (self.total - self.done) / rate
+        estimate = self.checkpoint.get("estimate_s")  # before the first step: the models' expected speed
+        return float(estimate) if estimate and self.status == "running" else None
+
+    @property
+    def stage(self) -> str:
+        """What the job does now ("importing the file", "loading the models", "classifying")."""
+        return str(self.checkpoint.get("stage") or "")
+
+    @property
+    def resumable(self) -> bool:
+        """Interrupted, cancelled or failed: it can go on from where it stopped."""
+        return self.status in ("interrupted", "cancelled", "failed")
 
     @property
     def finished(self) -> bool:

@@ -48,8 +48,12 @@ def _info(row: dict) -> TrainingJob:
     started = checkpoint.get("started")
     eta = None
     if status == "running" and started and fraction > 0.05:
-        elapsed = time.time() - float(started)
-        eta = elapsed * (1 - fraction) / fraction
+        # estimated when the fraction last moved, then counted down: a long stage (fitting) does not
+        # make the estimate grow; past its end, no figure rather than a wrong one
+        at = float(checkpoint.get("at") or time.time())
+        estimate = (at - float(started)) * (1 - fraction) / fraction
+        left = estimate - (time.time() - at)
+        eta = left if left > 1 else None
     options = TrainOptions(**{k: v for k, v in params.get("options", {}).items()
                               if k in TrainOptions.__dataclass_fields__})
     return TrainingJob(row["id"], status, params.get("taxonomy_id", ""), options, checkpoint.get("stage", ""),
@@ -113,7 +117,8 @@ def run_training(db_path: str | Path, job_id: int, *, nice: int = NICE) -> Train
             if time.time() - last[0] > 0.5 or fraction >= 1.0:
                 last[0] = time.time()
                 store.update_job(job_id, done=int(fraction * 100), total=100, checkpoint={
-                    "lease": lease, "pid": os.getpid(), "started": started, "stage": stage, "fraction": fraction})
+                    "lease": lease, "pid": os.getpid(), "started": started, "stage": stage, "fraction": fraction,
+                    "at": time.time()})
 
         def should_stop() -> bool:
             row = store.job_row(job_id)

@@ -22,18 +22,35 @@ from core.work.embeddings import record_scores
 from core.work.records_import import import_records
 
 
-def _prepare(store: Store, job_id: int, params: JobParams) -> tuple[int | None, int]:
+class JobCancelled(WorkbenchError):
+    prefix = "Cancelled"
+
+
+IMPORT_CHUNK = 1000  # rows per import step: progress shown and a cancel heard at least this often
+FIRST_CHUNK = 32  # the first classification step is small, so the first rate (and ETA) comes quickly
+
+
+def _prepare(store: Store, job_id: int, params: JobParams, checkpoint: dict | None = None) -> tuple[int | None, int]:
     """Import the file as a batch of its collection (a new one unless the job names one) and
     list, for each file row, the record it is: a new record, or the stored record with the same
-    id and text in that collection. Returns (batch id, rows to classify)."""
+    id and text in that collection. Returns (batch id, rows to classify). The import's progress
+    is written to the job after each step, and a cancel stops it there (nothing of it is kept)."""
     taxonomy = store.load_taxonomy(params.taxonomy_id)
     mapping = dict(params.mapping)
     mapping.pop("label", None)  # a bulk job classifies; labels are imported on the Import page
+    checkpoint = {} if checkpoint is None else checkpoint  # the worker's own: the import's figures stay in it
+
+    def progress(rows: int, fraction: float) -> None:
+        if store.job_row(job_id)["status"] == "cancelling":
+            raise JobCancelled("the job was cancelled while its file was imported; nothing of it was kept")
+        checkpoint.update(stage="importing the file", import_rows=rows, import_fraction=round(fraction, 4))
+        store.update_job(job_id, checkpoint=checkpoint)
+
     report = import_records(store, params.source, params.file_name, mapping=mapping, fmt=params.fmt,
                             encoding=params.encoding, delimiter=params.delimiter, on_error=params.on_error,
                             label_taxonomy=taxonomy, default_language=params.language,
                             default_domain=params.domain, imported_by=f"job #{job_id}",
-                            collection=params.collection or None)
+                            collection=params.collection or None, chunk_size=IMPORT_CHUNK, progress=progress)
     with store.write():
         store.clear_job_records(job_id)
         if report.batch_id is not None:
@@ -122,13 +139,25 @@ def run_job(db_path, job_id: int, *, stop_after_chunks: int | None = None,
         position, total = job.done, job.total
         try:
             if not checkpoint.get("prepared"):
+                checkpoint["stage"] = "importing the file"
                 store.update_job(job_id, status="preparing", checkpoint=checkpoint)
-                checkpoint["batch_id"], total = _prepare(store, job_id, params)
+                try:
+                    checkpoint["batch_id"], total = _prepare(store, job_id, params, checkpoint)
+                except JobCancelled:
+                    store.update_job(job_id, status="cancelled", checkpoint=dict(checkpoint, stage="cancelled"))
+                    return get_job(store, job_id)
                 checkpoint["prepared"], position = True, 0
+            checkpoint["stage"] = "loading the models"
+            store.update_job(job_id, total=total, checkpoint=checkpoint)
             classifiers = [load_classifier(folder, long_texts=params.long_texts) for folder in params.models]
             taxonomies = [store.load_taxonomy(c.manifest.taxonomy or params.taxonomy_id) for c in classifiers]
             checkpoint["models"] = [{"name": c.manifest.name, "version": c.manifest.version, "folder": str(folder),
                                      "taxonomy": t.id} for c, t, folder in zip(classifiers, taxonomies, params.models)]
+            from core.models.registry import estimated_seconds
+
+            checkpoint["stage"] = "classifying"
+            left = total - position
+            checkpoint["estimate_s"] = round(sum(estimated_seconds(c.manifest, left) for c in classifiers), 1)
             store.update_job(job_id, status="running", total=total, done=position, checkpoint=checkpoint)
             started, done_here, chunks = time.perf_counter(), 0, 0
             checkpoint["elapsed_s"] = 0.0  # this worker's clock (a resumed job starts a new one)
@@ -137,7 +166,7 @@ def run_job(db_path, job_id: int, *, stop_after_chunks: int | None = None,
                 if store.job_row(job_id)["status"] == "cancelling":
                     store.update_job(job_id, status="cancelled")
                     break
-                items = store.job_records(job_id, position, params.chunk)
+                items = store.job_records(job_id, position, FIRST_CHUNK if not chunks else params.chunk)
                 results, predictions, failed = _classify_chunk(store, classifiers, taxonomies, params, items)
                 checkpoint["errors"] = checkpoint.get("errors", 0) + failed
                 position, done_here, chunks = items[-1][0] + 1, done_here + len(items), chunks + 1

@@ -161,7 +161,10 @@ class UserQueries:
 
         name = (username or "").strip()
         rows = list(self.db.query("SELECT * FROM users WHERE username = ?", [name])) if name else []
-        wrong = SignInFailed("wrong account name or password")
+        # one answer for an unknown name, a wrong password and a locked account: none tells a stranger
+        # that an account exists (and each takes a password check's time)
+        wrong = SignInFailed("wrong account name or password (after five wrong passwords in a row an account "
+                             "waits five minutes)")
         if not rows:
             try:  # spend the same time as a real check
                 hasher().verify(_dummy_hash(), password or "-")
@@ -171,7 +174,11 @@ class UserQueries:
         row = rows[0]
         moment = datetime.now(timezone.utc)
         if row["locked_until"] and row["locked_until"] > moment.isoformat():
-            raise SignInFailed("too many wrong passwords: this account is locked for a few minutes")
+            try:  # the same time as any other answer
+                hasher().verify(_dummy_hash(), password or "-")
+            except (VerificationError, InvalidHashError):
+                pass
+            raise wrong
         try:
             hasher().verify(row["password_hash"], password or "")
         except (VerificationError, InvalidHashError):
