@@ -216,7 +216,10 @@ HUNGARIAN_QUERIES = [("ford","matematika","1.1"),("ford","számítástudomány",
 ("cap","mezőgazdasági","4"),("cap","foglalkoztatás","5"),("cap","környezetvédelem","7"),("cap","energia","8"),
 ("cap","bevándorlás","9"),("cap","közlekedés","10"),("cap","lakásügy","14"),("cap","honvédelem","16"),("cap","külpolitika","19"),
 ("cap","kultúra","23"),("cap","szociálpolitika","13"),("cap","technológia","17"),("cap","kormányzat","20"),
-("cap","környezetvédelmi","7"),("cap","energiaügy","8")]
+("cap","környezetvédelmi","7"),("cap","energiaügy","8"),
+# everyday words no node's name holds (data/search/hu_en_terms.csv)
+("cap","lakhatás","14"),("cap","lakhatási","14"),("cap","munkanélküliség","103"),("cap","bűnözés","12"),
+("cap","nyugdíj","1303"),("cap","korrupció","36")]
 
 
 @pytest.mark.parametrize("taxonomy_id, query, expected", HUNGARIAN_QUERIES)
@@ -232,6 +235,10 @@ def test_hungarian_search_no_longer_finds_false_friends():
 
     cap = builtin_taxonomy("cap")
     assert cap.search("mezőgazdaság", limit=1, lang="hu")[0].code == "4"  # not "Makrogazdasági politika"
+    # the topic first, then its own subtopics: not a node of another topic whose description mentions it
+    first = [h.code for h in cap.search("oktatás", limit=4, lang="hu")]
+    assert first[0] == "6" and all(c.startswith("6") for c in first[1:]), first
+    assert cap.search("lakhatás", limit=1, lang="hu")[0].code == "14"
     assert len(HUNGARIAN_QUERIES) >= 30
 
 

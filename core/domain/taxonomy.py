@@ -284,13 +284,20 @@ class Taxonomy:
         for words in bridge_words(q_forms):
             for i, score in index.by_forms(words, languages=("en", "description")):
                 code, hit_lang, name = index.meta[i]
-                offer(code, min(score, 92.0) - 5.0, name, hit_lang)
+                # a name that says it outranks a description that mentions it ("oktatás": Education
+                # before Tobacco Abuse, whose description names tobacco education)
+                offer(code, min(score, 92.0) - (5.0 if hit_lang == "en" else 20.0), name, hit_lang)
 
         for i, score in index.fuzzy(q, min_score):
             code, hit_lang, name = index.meta[i]
             offer(code, score * 0.85, name, hit_lang)
 
-        hits = sorted(best.values(), key=lambda h: (-h.score, self._index.level[h.code], h.code))
+        # among equal scores, the nodes under a strong hit first ("oktatás": Education's subtopics
+        # before another field's node whose description mentions education)
+        strong = {h.code: h.score for h in best.values() if h.score >= 85}
+        under = {h.code for h in best.values()
+                 if any(strong.get(a, 0) > h.score for a in self.ancestors(h.code))}
+        hits = sorted(best.values(), key=lambda h: (-h.score, h.code not in under, self._index.level[h.code], h.code))
         return hits[:limit]
 
     # ------------------------------------------------------------------------------ export
@@ -393,7 +400,9 @@ def _builtin_pairs() -> None:
 
     from core.settings import DATA_DIR
 
-    for path in sorted((DATA_DIR / "taxonomies").glob("*.csv")):
+    # the shipped taxonomies' own name pairs, and everyday Hungarian words for their topics that no
+    # node's name holds ("lakhatás" is housing; CAP names it "Területpolitika és lakásügy")
+    for path in [*sorted((DATA_DIR / "taxonomies").glob("*.csv")), DATA_DIR / "search" / "hu_en_terms.csv"]:
         try:
             with open(path, encoding="utf-8") as handle:
                 register_name_pairs((row.get("name_hu") or "", row.get("name_en") or "")
