@@ -463,8 +463,9 @@ def _card(ctx: PageContext, db) -> None:
         if view and qmodel is not None and trained_on(qmodel.folder, qmodel.manifest, [record])[0][0]:
             st.caption(":orange[" + t("{0} was trained on this record: its confidence here is not evidence of how it "
                                       "does on new records.").format(plain(qmodel.manifest.name)) + "]")
-        if source.note:
-            st.caption((f":orange[{plain(source.note)}]" if source.low_confidence else plain(source.note)))
+        if source.parts:
+            note = plain(source.text(t))
+            st.caption(f":orange[{note}]" if source.low_confidence else note)
         st.caption(t("Keyboard: ") + t(SHORTCUTS))
         st.text_input(t("Reason or note for the next action (optional)"), key="annotate.reason")
         n1, n2 = st.columns([4, 1], vertical_alignment="bottom")

@@ -260,15 +260,15 @@ def results(ctx: PageContext, job) -> None:
                                                                                           step=0.05)})
         thresholds = dict(zip(edited["code"], edited["threshold"].astype(float)))
         report = jobs.triage(db, job, shown_model, thresholds, dry_run=True)
-    st.write(f"With this rule: **{report.accepted:,}** machine-accepted, **{report.to_queue:,}** to the "
-             f"expert queue, {report.already_labelled:,} already labelled."
-             + (f" {report.other_language:,} record(s) are in a language the model was not trained for: they go to "
-                "the experts, never machine-accepted." if report.other_language else "")
-             + (f" {report.far_from_training:,} confident record(s) lie far from the model's training data (too "
-                "few known words, or no similar training record): they go to the experts."
+    st.write(t("With this rule: **{0:,}** machine-accepted, **{1:,}** to the expert queue, {2:,} already "
+               "labelled.").format(report.accepted, report.to_queue, report.already_labelled)
+             + (" " + t("{0:,} record(s) are in a language the model was not trained for: they go to the experts, "
+                        "never machine-accepted.").format(report.other_language) if report.other_language else "")
+             + (" " + t("{0:,} confident record(s) lie far from the model's training data (too few known words, or "
+                        "no similar training record): they go to the experts.").format(report.far_from_training)
                 if report.far_from_training else "")
-             + (f" **{report.disagree_with_file:,}** of the accepted disagree with the label in the file."
-                if report.disagree_with_file else ""))
+             + (" " + t("**{0:,}** of the accepted disagree with the label in the file.").format(
+                 report.disagree_with_file) if report.disagree_with_file else ""))
     if report.accepted:
         with st.expander(t("Preview: per category, and a sample of what would be accepted")):
             st.dataframe([{"code": c, "name": tax.name_of(c, lang) if c in tax else c, "accepted": a, "to experts": q}

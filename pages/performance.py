@@ -31,7 +31,9 @@ def chart_file(spec_json: str, fmt: str) -> bytes:
 
 
 def table(frame, key: str, stem: str | None = None) -> None:
-    """A table of figures (3 decimals), with CSV/XLSX downloads when ``stem`` is given."""
+    """A table of figures (3 decimals), its headers in the interface's language, with CSV/XLSX
+    downloads when ``stem`` is given."""
+    frame = frame.rename(columns={c: t(str(c)) for c in frame.columns})
     formats = {c: st.column_config.NumberColumn(c, format="%.3f") for c in frame.columns if frame[c].dtype.kind == "f"}
     st.dataframe(frame, hide_index=True, width="stretch", column_config=formats, key=key)
     if stem:
@@ -50,8 +52,10 @@ def chart_and_category(ctx: PageContext, main, level: int, good: float, fair: fl
         shown = st.multiselect(t("Fields shown"), groups, default=groups[:1], key=f"perf.groups.{level}",
                                help=t("{0:,} categories at this level: choose the fields to draw.").format(len(data)))
         data = data[data["group"].isin(shown or groups[:1])].reset_index(drop=True)
-    chart = perf.bubble_chart(data, title=f"{main.model} {main.version} · level {level} · F1 green ≥ {good:.2f}, "
-                                     f"yellow ≥ {fair:.2f}, red below, blue: no gold data")
+    chart = perf.bubble_chart(data, title=t("{0} {1} · level {2} · F1 green ≥ {3:.2f}, yellow ≥ {4:.2f}, red below, "
+                                            "blue: no gold data").format(main.model, main.version, level, good, fair),
+                              size_title=t("gold records"), colour_title=t("F1"),
+                              bands={b: t(b) for b in perf.BANDS})
     event = st.altair_chart(chart, on_select="rerun", selection_mode="pick", key="perf.chart")
     e1, e2, _ = st.columns([1, 1, 4])
     spec = json.dumps(chart.to_dict())
@@ -182,7 +186,8 @@ def detail_tabs(ctx: PageContext, main, results, level: int) -> None:
             rows.append({"model": r.model, "version": r.version, "records": len(r.frame),
                          "expected calibration error": ece})
             if r is main and not bins.empty:
-                st.altair_chart(perf.reliability_chart(bins), key="perf.reliability")
+                st.altair_chart(perf.reliability_chart(bins, x_title=t("mean confidence in the bin"),
+                                                       y_title=t("share correct")), key="perf.reliability")
                 table(bins, "perf.reliability_table")
         table(pd.DataFrame(rows), "perf.ece")
 

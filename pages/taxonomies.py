@@ -80,7 +80,7 @@ with page_context(needs_taxonomy=False) as ctx:
                 st.markdown(" · ".join(f"**{plain(k)}**: {plain(v)}" for k, v in node.names.items()))
             scope_note_section(ctx, tax, current)
         if tax.children(current):
-            st.write(f"{'Children' if current else 'Top level'} ({len(tax.children(current))}):")
+            st.write((t("Children ({0}):") if current else t("Top level ({0}):")).format(len(tax.children(current))))
             browser.children(columns=3, limit=60)
         elif current is not None:
             st.caption(t("A leaf: no children."))

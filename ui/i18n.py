@@ -730,6 +730,125 @@ HU = {
     "no gold data": "nincs etalon adat",
     "Queue · {0} · {1:,} records (open to change)": "Munkasor · {0} · {1:,} rekord (kinyitva módosítható)",
     "found records": "talált rekordok",
+    # figures in words (core.work.versions.figure_line, verdict_line), routing notes, jobs
+    "evaluation records": "értékelő rekord",
+    "training records": "tanítórekord",
+    "no {0} yet": "még nincs {0}",
+    "micro F1": "mikro F1",
+    "macro F1": "makro F1",
+    "weighted F1": "súlyozott F1",
+    "(95 % interval {0:.2f}-{1:.2f})": "(95 %-os intervallum: {0:.2f}-{1:.2f})",
+    "on {0:,} {1}": "{0:,} {1} alapján",
+    "{0} record(s); at least {1} are needed": "{0} rekord; legalább {1} kell",
+    "no category has {0} gold records": "egyetlen kategóriának sincs {0} etalon rekordja",
+    "Not enough evidence for a verdict: {0}.": "Nincs elég bizonyíték az ítélethez: {0}.",
+    "Better": "Jobb",
+    "Worse": "Rosszabb",
+    "No clear difference": "Nincs egyértelmű különbség",
+    "{0}: micro F1 {1:.3f} → {2:.3f} (difference {3:+.3f}, 95 % interval {4:+.3f} to {5:+.3f}, {6:,} records)":
+        "{0}: mikro F1 {1:.3f} → {2:.3f} (különbség {3:+.3f}, 95 %-os intervallum {4:+.3f} és {5:+.3f} között, "
+        "{6:,} rekord)",
+    "{0} categories have fewer than {1} records: not enough evidence there":
+        "{0} kategóriában {1}-nél kevesebb rekord van: ott nincs elég bizonyíték",
+    "could not check which records the model was trained on: its folder keeps no fingerprints of its training "
+    "texts":
+        "nem ellenőrizhető, mely rekordokon tanították a modellt: a mappája nem őrzi tanítószövegei ujjlenyomatát",
+    "{0:,} record(s) left out: the model was trained on them": "{0:,} rekord kimaradt: a modellt ezeken tanították",
+    "10-fold cross-validation": "10-szeres keresztvalidáció",
+    "5-fold cross-validation": "5-szörös keresztvalidáció",
+    "3-fold cross-validation": "3-szoros keresztvalidáció",
+    "a 10 % split the model left out": "a modell által kihagyott 10 %-os rész",
+    "{0} ({1}; the evaluation set is still small)": "{0} ({1}; az értékelő halmaz még kicsi)",
+    "Training #{0} · {1} · {2}": "#{0} tanítás · {1} · {2}",
+    "running": "fut",
+    "queued": "várakozik",
+    "cancelling": "leállítás alatt",
+    "failed": "sikertelen",
+    "cancelled": "leállítva",
+    "interrupted": "megszakadt",
+    "reading labels": "címkék beolvasása",
+    "encoding records": "rekordok kódolása",
+    "fitting": "illesztés",
+    "evaluating on the evaluation set": "értékelés az értékelő halmazon",
+    "saving": "mentés",
+    "starting": "indul",
+    " · about {0:,.0f} s left": " · kb. {0:,.0f} mp van hátra",
+    "since {0} was trained": "a(z) {0} tanítása óta",
+    "and the model in use was not trained on them": "és a használatban lévő modellt nem ezeken tanították",
+    "{0}: the model in use for {1} records, promoted by {2} on {3}.":
+        "{0}: a(z) {1} rekordokhoz használt modell, élesítette: {2}, {3}.",
+    "{0}: the model in use for records of every language, promoted by {1} on {2}.":
+        "{0}: minden nyelv rekordjaihoz használt modell, élesítette: {1}, {2}.",
+    "Zero-shot: scored by similarity to the categories' names and descriptions, not learnt from labelled records; "
+    "treat as a hint.":
+        "Zero-shot: a kategóriák nevéhez és leírásához való hasonlóság alapján, nem címkézett rekordokból tanulva; "
+        "csak tájékoztató.",
+    "{0} was trained for {1}: a lead can promote it for {1} on the Models page.":
+        "A(z) {0} modellt {1} nyelvre tanították: egy vezető élesítheti {1} nyelvre a Modellek oldalon.",
+    "Your labels teach the next version (train it on the Models page).":
+        "Az Ön címkéiből tanul a következő változat (a Modellek oldalon tanítható).",
+    "No model in use is trained for {0} records: {1} ({2}) gives a low-confidence hint.":
+        "Egyik használatban lévő modellt sem tanították {0} rekordokra: a(z) {1} ({2}) csak bizonytalan tippet ad.",
+    "Hungarian": "magyar",
+    "English": "angol",
+    "Danish": "dán",
+    "German": "német",
+    "French": "francia",
+    "Slovak": "szlovák",
+    "Romanian": "román",
+    "Polish": "lengyel",
+    "Czech": "cseh",
+    "Spanish": "spanyol",
+    "Italian": "olasz",
+    "With this rule: **{0:,}** machine-accepted, **{1:,}** to the expert queue, {2:,} already labelled.":
+        "Ezzel a szabállyal: **{0:,}** gépi elfogadás, **{1:,}** a szakértői munkasorba, {2:,} már címkézett.",
+    "{0:,} record(s) are in a language the model was not trained for: they go to the experts, never "
+    "machine-accepted.":
+        "{0:,} rekord olyan nyelvű, amelyre a modellt nem tanították: a szakértőkhöz kerülnek, gépi elfogadás "
+        "nélkül.",
+    "{0:,} confident record(s) lie far from the model's training data (too few known words, or no similar training "
+    "record): they go to the experts.":
+        "{0:,} magabiztos rekord messze esik a modell tanítóadataitól (kevés ismert szó, vagy nincs hasonló "
+        "tanítórekord): a szakértőkhöz kerülnek.",
+    "**{0:,}** of the accepted disagree with the label in the file.":
+        "Az elfogadottak közül **{0:,}** eltér a fájlban lévő címkétől.",
+    "#{0} Importing the file · {1:,} rows read ({2:.0%})": "#{0} A fájl importálása · {1:,} sor beolvasva ({2:.0%})",
+    " · loading the models": " · a modellek betöltése",
+    "Stops at the next step (within seconds); the rows done stay done, and Resume goes on from there.":
+        "A következő lépésnél áll meg (másodperceken belül); a kész sorok megmaradnak, a Folytatás onnan halad "
+        "tovább.",
+    "Go on from where the job stopped (interrupted, cancelled or failed): the rows done stay done.":
+        "Folytatás onnan, ahol a feladat megállt (megszakadt, leállították vagy sikertelen): a kész sorok "
+        "megmaradnak.",
+    "Job #{0} started: its progress is below.": "A(z) #{0} feladat elindult: az előrehaladása lent látható.",
+    "not scored by this model": "ez a modell nem pontozza",
+    "Children ({0}):": "Gyermekek ({0}):",
+    "Top level ({0}):": "Legfelső szint ({0}):",
+    "{0} {1} · level {2} · F1 green ≥ {3:.2f}, yellow ≥ {4:.2f}, red below, blue: no gold data":
+        "{0} {1} · {2}. szint · F1 zöld ≥ {3:.2f}, sárga ≥ {4:.2f}, alatta piros, kék: nincs etalon adat",
+    "F1": "F1",
+    "good": "jó",
+    "fair": "közepes",
+    "poor": "gyenge",
+    "no data": "nincs adat",
+    "mean confidence in the bin": "átlagos magabiztosság a sávban",
+    "share correct": "helyes arány",
+    # the Performance page's table headers
+    "code": "kód", "level": "szint", "path": "útvonal", "support": "etalon", "predicted": "jósolt",
+    "tp": "VP", "fp": "HP", "fn": "HN", "precision": "pontosság", "recall": "felidézés", "f1": "F1",
+    "lenient_precision": "engedékeny pontosság", "lenient_recall": "engedékeny felidézés",
+    "lenient_f1": "engedékeny F1", "samples": "minták", "group": "csoport", "model": "modell", "version": "változat",
+    "records": "rekordok", "expected calibration error": "várható kalibrációs hiba", "from": "ettől", "to": "eddig",
+    "confidence": "magabiztosság", "accuracy": "pontosság (arány)", "micro_f1": "mikro F1", "macro_f1": "makro F1",
+    "weighted_f1": "súlyozott F1", "lenient_micro_f1": "engedékeny mikro F1",
+    "hierarchical_micro_f1": "hierarchikus mikro F1", "gold name": "etalon neve",
+    "predicted name": "jósolt neve", "count": "darab", "kappa": "kappa", "expert_only": "csak szakértő",
+    "model_only": "csak modell", "period": "időszak", "labels": "címkék", "cumulative_labels": "összes címke",
+    "period_micro_f1": "időszak mikro F1", "cumulative_micro_f1": "összesített mikro F1", "language": "nyelv",
+    "model_f1": "modell F1", "gold_records": "etalon rekordok", "double_coded": "kétszer kódolt",
+    "expert_agreement": "szakértői egyetértés", "expert_alpha": "szakértői alfa", "gap": "különbség",
+    "expert_a": "A szakértő", "expert_b": "B szakértő", "shared_records": "közös rekordok",
+    "exact_agreement": "pontos egyetértés",
 }
 
 

@@ -48,7 +48,8 @@ def retrain_hint(ctx: PageContext, key: str) -> None:
         if started:
             st.toast(t("{0:,} corrections since the model in use: automatic training job #{1} started.").format(
                     count, started))
-    since = f"since {plain(name)} was trained" if name else "and the model in use was not trained on them"
+    since = t("since {0} was trained").format(plain(name)) if name else t("and the model in use was not trained on "
+                                                                         "them")
     c1, c2 = st.columns([4, 1])
     c1.caption(t("{0:,} new expert correction(s) in {1} {2}; retrain?").format(count, plain(ctx.tax.name), since))
     if is_lead(ctx) and c2.button(t("Retrain"), key=f"{key}.retrain", help=t("Train a new version in the background "
@@ -106,11 +107,11 @@ def _live_jobs(taxonomy_id: str, db_path: str) -> None:
 
 def _show_jobs(db, jobs) -> None:
     for job in jobs:
-        label = f"Training #{job.id} · {job.options.kind} · {job.status}"
+        label = t("Training #{0} · {1} · {2}").format(job.id, job.options.kind, t(job.status))
         if job.status in ("running", "queued", "cancelling"):
-            eta = f" · about {job.eta_seconds:,.0f} s left" if job.eta_seconds else ""
+            eta = t(" · about {0:,.0f} s left").format(job.eta_seconds) if job.eta_seconds else ""
             c1, c2 = st.columns([5, 1])
-            c1.progress(min(job.fraction, 1.0), text=f"{label} · {job.stage}{eta}")
+            c1.progress(min(job.fraction, 1.0), text=f"{label} · {t(job.stage)}{eta}")
             if c2.button(t("Cancel"), key=f"versions.cancel.{job.id}"):
                 cancel_training(db, job.id)
         elif job.status == "done":
@@ -124,13 +125,13 @@ def result_line(result: dict) -> str:
     """A finished training job's figures: on the evaluation set (count, interval, what was left out),
     cross-validated while the evaluation set is small, and the verdict against the model in use."""
     after = result.get("eval_figures") or {}
-    parts = [figure_line(after)]
+    parts = [figure_line(after, tr=t)]
     cv = result.get("cross_validated")
     if cv and int(after.get("records") or 0) < SMALL_EVAL:
-        parts.append(f"{figure_line(cv, what='training')} ({cv.get('method', 'cross-validated')}; the evaluation "
-                     "set is still small)")
+        parts.append(t("{0} ({1}; the evaluation set is still small)").format(
+            figure_line(cv, what="training", tr=t), t(cv.get("method", "cross-validated"))))
     if result.get("verdict"):
-        parts.append(verdict_line(result["verdict"]))
+        parts.append(verdict_line(result["verdict"], tr=t))
     return " · ".join(p for p in parts if p)
 
 
@@ -175,8 +176,8 @@ def versions_section(ctx: PageContext) -> None:
             check = promotion_check(db, tax, target, cfg.models_dir, language=language.strip().lower())
             if check["verdict"]:
                 st.caption(t("Against the model in use ({0}): ").format(plain(check["current"]))
-                           + plain(verdict_line(check["verdict"])))
-            st.caption(plain(target) + ": " + plain(figure_line(check["after"])))
+                           + plain(verdict_line(check["verdict"], tr=t)))
+            st.caption(plain(target) + ": " + plain(figure_line(check["after"], tr=t)))
     if b1.button(t("Promote"), key="versions.promote", disabled=not lead or not target):
         with show_errors():
             flagged = promote(db, tax, target, cfg.models_dir, ctx.state.user or "lead",

@@ -195,7 +195,7 @@ class Browser:
         if code in self.scores:
             score = f" — {self.scores[code]:.0%}"
         else:  # a node the model cannot score (no training example, or below its level): not "0 %"
-            score = " — not scored by this model" if self.scores else ""
+            score = " — " + t("not scored by this model") if self.scores else ""
         return plain(self.tax.label(code, self.lang)[:width]) + score
 
     def search(self, label: str, *, limit: int = 15, table: bool = False, reset_on=None) -> str | None:

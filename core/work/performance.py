@@ -341,7 +341,8 @@ def size_legend_values(support: pd.Series) -> list[int]:
     return sorted(v for v in rounded | {top} if v <= top)
 
 
-def bubble_chart(data: pd.DataFrame, *, title: str = ""):
+def bubble_chart(data: pd.DataFrame, *, title: str = "", size_title: str = "gold records", colour_title: str = "F1",
+                 bands: dict[str, str] | None = None):
     """An Altair bubble chart: one mark per category, its size the category's **gold records**
     (the same count the tooltip and the label show), colour and shape its F1 band, faded where
     fewer than ``FEW_GOLD`` gold records make its figures uncertain."""
@@ -355,16 +356,20 @@ def bubble_chart(data: pd.DataFrame, *, title: str = ""):
         y=alt.Y("slot:O", title=None, axis=None),
     )
     top = max(int(data["support"].max() or 0), 1)
+    # the bands' names in the interface's language (the data keeps the English keys)
+    names = json.dumps({b: (bands or {}).get(b, b) for b in BANDS}, ensure_ascii=False)
+    band_legend = alt.Legend(orient="bottom", direction="horizontal", labelExpr=f"{names}[datum.label]")
     circles = base.mark_point(filled=True, stroke="#333333", strokeWidth=0.5).encode(
         size=alt.Size("support:Q", scale=alt.Scale(domain=[0, top], range=[30, 1300], zero=True),
-                      title="gold records",
+                      title=size_title,
                       legend=alt.Legend(orient="bottom", direction="horizontal",
                                         values=size_legend_values(data["support"]))),
-        color=alt.Color("band:N", scale=alt.Scale(domain=list(BANDS), range=list(BAND_COLOURS)), title="F1",
-                        legend=alt.Legend(orient="bottom", direction="horizontal")),
-        shape=alt.Shape("band:N", scale=alt.Scale(domain=list(BANDS), range=list(BAND_SHAPES)), title="F1"),
+        color=alt.Color("band:N", scale=alt.Scale(domain=list(BANDS), range=list(BAND_COLOURS)), title=colour_title,
+                        legend=band_legend),
+        shape=alt.Shape("band:N", scale=alt.Scale(domain=list(BANDS), range=list(BAND_SHAPES)), title=colour_title,
+                        legend=band_legend),
         opacity=alt.condition(alt.datum.uncertain, alt.value(0.3), alt.value(0.9)),
-        tooltip=[alt.Tooltip("code:N"), alt.Tooltip("name:N"), alt.Tooltip("support:Q", title="gold records"),
+        tooltip=[alt.Tooltip("code:N"), alt.Tooltip("name:N"), alt.Tooltip("support:Q", title=size_title),
                  alt.Tooltip("predicted:Q"), alt.Tooltip("precision:Q", format=".2f"),
                  alt.Tooltip("recall:Q", format=".2f"), alt.Tooltip("f1:Q", format=".2f"),
                  alt.Tooltip("lenient_f1:Q", format=".2f", title="lenient F1"),

@@ -31,8 +31,19 @@ def language_name(code: str) -> str:
 class SuggestionSource:
     folder: Path | None
     kind: str  # "supervised" or "zero-shot"
-    note: str  # what the page says above the suggestions ("" = nothing to say)
+    parts: tuple[tuple[str, tuple], ...]  # what the page says: English templates and their values
     low_confidence: bool
+
+    @property
+    def note(self) -> str:
+        """The note in English ("" = nothing to say)."""
+        return self.text()
+
+    def text(self, tr=lambda template: template) -> str:
+        """The note with each template through ``tr`` (the interface's translation)."""
+        names = set(LANGUAGE_NAMES.values())
+        return " ".join(tr(template).format(*[tr(v) if v in names else v for v in values])
+                        for template, values in self.parts)
 
 
 def _kind(model: InstalledModel) -> str:
@@ -44,15 +55,22 @@ def _knows(model: InstalledModel, language: str) -> bool:
     return not language or not languages or language in languages
 
 
-def in_use_note(language: str, promotion: dict | None) -> str:
-    """Why a model serves a record: the promotion that made it the model in use ("" for the default)."""
+def in_use_note(language: str, promotion: dict | None) -> tuple[tuple[str, tuple], ...]:
+    """Why a model serves a record: the promotion that made it the model in use (nothing for the
+    default), as (template, values)."""
     if not promotion:
-        return ""
-    scope = f"{language_name(promotion.get('language') or '')} records" if promotion.get("language") else \
-        "records of every language"
+        return ()
     when = (promotion.get("at") or "")[:10]
-    return (f"{promotion.get('folder')}: the model in use for {scope}"
-            + (f", promoted by {promotion['by']}" if promotion.get("by") else "") + (f" on {when}" if when else ""))
+    who = promotion.get("by") or "?"
+    if promotion.get("language"):
+        return (("{0}: the model in use for {1} records, promoted by {2} on {3}.",
+                 (promotion.get("folder"), language_name(promotion["language"]), who, when)),)
+    return (("{0}: the model in use for records of every language, promoted by {1} on {2}.",
+             (promotion.get("folder"), who, when)),)
+
+
+ZERO_SHOT = ("Zero-shot: scored by similarity to the categories' names and descriptions, not learnt from labelled "
+             "records; treat as a hint.", ())
 
 
 def suggestion_source(models: Sequence[InstalledModel], chosen: InstalledModel | None, language: str, *,
@@ -62,24 +80,23 @@ def suggestion_source(models: Sequence[InstalledModel], chosen: InstalledModel |
     the model in use, if one did."""
     language = (language or "").lower()
     if chosen is None:
-        return SuggestionSource(None, "", "", True)
+        return SuggestionSource(None, "", (), True)
     why = in_use_note(language, promotion)
     if _knows(chosen, language):
         kind = _kind(chosen)
-        note = ("Zero-shot: scored by similarity to the categories' names and descriptions, not learnt from "
-                "labelled records; treat as a hint." if kind == "zero-shot" else "")
-        return SuggestionSource(chosen.folder, kind, " ".join(x for x in (why + "." if why else "", note) if x),
+        return SuggestionSource(chosen.folder, kind, why + ((ZERO_SHOT,) if kind == "zero-shot" else ()),
                                 kind == "zero-shot")
     name = language_name(language)
     known = ", ".join(language_name(x) for x in chosen.manifest.languages)
     waiting = next((m for m in models if _kind(m) == "supervised" and m.folder != chosen.folder
                     and language in [x.lower() for x in m.manifest.languages]), None)
-    then = (f"{waiting.manifest.name} was trained for {name}: a lead can promote it for {name} on the Models page."
-            if waiting is not None else "Your labels teach the next version (train it on the Models page).")
+    then = (("{0} was trained for {1}: a lead can promote it for {1} on the Models page.",
+             (waiting.manifest.name, name)) if waiting is not None else
+            ("Your labels teach the next version (train it on the Models page).", ()))
     return SuggestionSource(
         chosen.folder, _kind(chosen),
-        f"No model in use is trained for {name} records: {chosen.manifest.name} ({known}) gives a low-confidence "
-        f"hint. {then}", True)
+        (("No model in use is trained for {0} records: {1} ({2}) gives a low-confidence hint.",
+          (name, chosen.manifest.name, known)), then), True)
 
 
 def meaningful(suggestions: Sequence, *, cover: float = COVER, floor: float = FLOOR) -> tuple:

@@ -24,11 +24,12 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from core.domain.metrics import MIN_EVIDENCE, evaluate, intervals, paired_verdict
+from core.domain.metrics import MIN_EVIDENCE, MIN_RECORDS, evaluate, intervals, paired_verdict
 from core.domain.taxonomy import Taxonomy
 from core.errors import NotFound, WorkbenchError
 from core.models.manifest import ModelFolderError, load_manifest
@@ -39,6 +40,10 @@ from core.work.training_data import ExportFilter, labelled_frame
 EVAL_SHARE = 0.2
 SUMMARY = ("micro_f1", "macro_f1", "weighted_f1", "lenient_micro_f1", "lenient_macro_f1", "hierarchical_micro_f1",
            "accuracy", "samples")
+
+
+def _same(text: str) -> str:
+    return text
 
 
 class VersionError(WorkbenchError):
@@ -116,13 +121,13 @@ def trained_on(folder: Path, manifest, rows: list[dict]) -> tuple[list[bool], bo
     return [fingerprint(manifest.text_of(r)) in prints for r in rows], True
 
 
-def unchecked_reason(figures: dict) -> str:
+def unchecked_reason(figures: dict, tr: Callable[[str], str] = _same) -> str:
     """What a figure's reader must know about records the model may have trained on ("" if nothing)."""
     if figures.get("trained_check") is False:
-        return ("could not check which records the model was trained on: its folder keeps no fingerprints of its "
-                "training texts")
+        return tr("could not check which records the model was trained on: its folder keeps no fingerprints of "
+                  "its training texts")
     left = int(figures.get("left_out_trained") or 0)
-    return f"{left:,} record(s) left out: the model was trained on them" if left else ""
+    return tr("{0:,} record(s) left out: the model was trained on them").format(left) if left else ""
 
 
 def evaluate_model(store: Store, taxonomy: Taxonomy, folder: str | Path, frame: pd.DataFrame | None = None,
@@ -172,36 +177,46 @@ def evaluate_model(store: Store, taxonomy: Taxonomy, folder: str | Path, frame: 
     return {**figures, "predicted": by_record}
 
 
-def figure_line(figures: dict | None, metric: str = "micro_f1", what: str = "evaluation") -> str:
+def figure_line(figures: dict | None, metric: str = "micro_f1", what: str = "evaluation",
+                tr: Callable[[str], str] = _same) -> str:
     """A figure as a lead should read it: value, 95 % interval, how many records it rests on, and
-    what was left out ("micro F1 0.48 (0.41-0.56) on 44 evaluation records")."""
-    if not figures or not figures.get("records"):
-        extra = unchecked_reason(figures or {})
-        return f"no {what} records yet" + (f" ({extra})" if extra else "")
+    what was left out ("micro F1 0.48 (95 % interval 0.41-0.56) on 44 evaluation records").
+    ``tr``: the interface's translation of each English template."""
+    figures = figures or {}
+    where = tr("evaluation records") if what == "evaluation" else tr("training records")
+    if not figures.get("records"):
+        extra = unchecked_reason(figures, tr)
+        return tr("no {0} yet").format(where) + (f" ({extra})" if extra else "")
     value = (figures.get("summary") or {}).get(metric)
     low, high = (figures.get("intervals") or {}).get(metric) or (None, None)
-    name = metric.replace("_f1", " F1").replace("_", " ")
-    text = f"{name} {value:.3f}" if value is not None else name + " –"
+    text = tr({"micro_f1": "micro F1", "macro_f1": "macro F1", "weighted_f1": "weighted F1"}.get(metric, metric))
+    text += f" {value:.3f}" if value is not None else " –"
     if low is not None:
-        text += f" (95 % interval {low:.2f}-{high:.2f})"
-    text += f" on {figures['records']:,} {what} record{'s' if figures['records'] != 1 else ''}"
-    extra = unchecked_reason(figures)
+        text += " " + tr("(95 % interval {0:.2f}-{1:.2f})").format(low, high)
+    text += " " + tr("on {0:,} {1}").format(int(figures["records"]), where)
+    extra = unchecked_reason(figures, tr)
     return text + (f"; {extra}" if extra else "")
 
 
-def verdict_line(verdict: dict | None) -> str:
+def verdict_line(verdict: dict | None, tr: Callable[[str], str] = _same) -> str:
     """A comparison's verdict in words."""
     if not verdict:
         return ""
     if verdict["verdict"] == "not enough evidence":
-        return f"Not enough evidence for a verdict: {verdict['why']}."
+        n = int(verdict.get("records") or 0)
+        why = (tr("{0} record(s); at least {1} are needed").format(n, MIN_RECORDS) if n < MIN_RECORDS else
+               tr("no category has {0} gold records").format(MIN_EVIDENCE))
+        return tr("Not enough evidence for a verdict: {0}.").format(why)
     low, high = verdict["interval"]
     thin = verdict.get("thin_categories") or []
-    return (f"{verdict['verdict'].capitalize()}: micro F1 {verdict['before']:.3f} → {verdict['after']:.3f} "
-            f"(difference {verdict['difference']:+.3f}, 95 % interval {low:+.3f} to {high:+.3f}, "
-            f"{verdict['records']:,} records)" + (f"; {len(thin)} categor{'y has' if len(thin) == 1 else 'ies have'} "
-                                                  f"fewer than {MIN_EVIDENCE} records: not enough evidence there"
-                                                  if thin else "") + ".")
+    words = {"better": "Better", "worse": "Worse", "no clear difference": "No clear difference"}
+    text = tr("{0}: micro F1 {1:.3f} → {2:.3f} (difference {3:+.3f}, 95 % interval {4:+.3f} to {5:+.3f}, "
+              "{6:,} records)").format(tr(words[verdict["verdict"]]), verdict["before"], verdict["after"],
+                                       verdict["difference"], low, high, int(verdict["records"]))
+    if thin:
+        text += "; " + tr("{0} categories have fewer than {1} records: not enough evidence there").format(
+            len(thin), MIN_EVIDENCE)
+    return text + "."
 
 
 def comparison(frame: pd.DataFrame, before: dict, after: dict) -> dict:
