@@ -22,7 +22,16 @@ st.set_page_config(page_title="Subject classification workbench", page_icon="ui/
 # a desktop tool's proportions: less empty space above the page and a smaller page title, so the
 # Annotate card fits a 900-pixel-high window
 st.markdown("<style>[data-testid=\"stMainBlockContainer\"], .block-container {padding-top: 2.2rem; "
-            "padding-bottom: 2rem;} h1 {font-size: 1.9rem !important; padding-top: 0.2rem !important;}</style>",
+            "padding-bottom: 2rem;} h1 {font-size: 1.9rem !important; padding-top: 0.2rem !important;} "
+            # the Annotate card: suggestion buttons a little lower, and in a short window (a 1280×720
+            # laptop) the title smaller and the text excerpt clamped, so suggestions and actions stay in view
+            ".st-key-annotate-suggestions {gap: 0.3rem !important;} "
+            ".st-key-annotate-suggestions button {min-height: 2.2rem; padding-top: 0.2rem; padding-bottom: 0.2rem;} "
+            "@media (max-height: 800px) {[data-testid=\"stMainBlockContainer\"], .block-container "
+            "{padding-top: 1.2rem;} h1 {font-size: 1.5rem !important;} h3 {font-size: 1.25rem !important;} "
+            ".st-key-annotate-excerpt p {display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; "
+            "overflow: hidden;} .st-key-annotate-suggestions button {min-height: 1.9rem;} "
+            ".st-key-annotate-who {display: none;}}</style>",
             unsafe_allow_html=True)
 
 state = session()

@@ -1,7 +1,7 @@
 """The Annotate page as felt in the browser: key press → the next record's suggestions drawn, with
 300,000 records in the workspace, at 1440×900 in Chromium. Prints one JSON line.
 
-    .venv/bin/python bench/bench_annotate_browser.py [--rows 300000] [--presses 50]
+    .venv/bin/python bench/bench_annotate_browser.py [--rows 300000] [--presses 50] [--hungarian]
 
 Builds a workspace of MTMT-like records (as ``bench_annotation.py``), scores every record with
 ``ford-tfidf`` (so the queue needs no scoring), starts ``streamlit run app.py`` on it, opens the
@@ -9,6 +9,10 @@ Annotate queue and presses 1 / A / 2 / X / S in turn, timing each press until th
 counts it and the next record's first suggestion is drawn. Baseline in the same run: the time to
 draw the whole Annotate page (switching to it from the Start page), which every key press cost
 before the card became a fragment; ``ratio`` = key press p50 over that.
+
+``--hungarian``: the 220 Hungarian pre-agenda speeches (long texts, ``../shared/data``) are imported
+too, with their CAP codes, and the presses run on the CAP queue "By language: hu" (imported labels
+to confirm), so each card is a long Hungarian speech with its routing note.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-def workspace(home: Path, rows: int) -> dict:
+def workspace(home: Path, rows: int, hungarian: bool = False) -> dict:
     home.mkdir(parents=True, exist_ok=True)
     build_records(home / "records.csv", rows)
     store = Store(home / "workbench.db")
@@ -52,6 +56,21 @@ def workspace(home: Path, rows: int) -> dict:
     start = time.perf_counter()
     import_records(store, home / "records.csv", "records.csv")
     imported = time.perf_counter() - start
+    if hungarian:
+        import pandas as pd
+
+        speeches = pd.read_csv(ROOT.parent / "shared" / "data" / "corpora" / "cap_hu_pre_agenda_speeches_sample.csv",
+                               dtype=str, keep_default_na=False)
+        speeches["title"] = speeches["agenda_item_title"].str.strip('"')
+        speeches["language"] = "hu"
+        cap = store.load_taxonomy("cap")
+        import_records(store, speeches.to_csv(index=False).encode(), "speeches.csv", label_taxonomy=cap,
+                       mapping={"id": "text_id", "title": "title", "abstract": "text", "label": "cap_major",
+                                "language": "language"})
+        cap_tfidf = load_classifier(ROOT / "models" / "cap-tfidf")
+        score_records(store, cap_tfidf, cap, store.unscored_ids(QueueSpec(
+            "cap", status="open", language="hu", model_name=cap_tfidf.manifest.name,
+            model_version=cap_tfidf.manifest.version)), top_k=10)
     tfidf = load_classifier(ROOT / "models" / "ford-tfidf")
     spec = QueueSpec("ford", model_name=tfidf.manifest.name, model_version=tfidf.manifest.version)
     start = time.perf_counter()
@@ -82,7 +101,7 @@ def serve(home: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("streamlit did not start")
 
 
-def presses(url: str, n: int) -> dict:
+def presses(url: str, n: int, hungarian: bool = False) -> dict:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -106,19 +125,35 @@ def presses(url: str, n: int) -> dict:
             page.get_by_role("heading", name="Annotate").wait_for()
             idle.wait_for()
             full.append(time.perf_counter() - start)
-        page.get_by_role("combobox", name="Model", exact=True).click()
-        page.get_by_role("option", name="ford-tfidf").click()
-        idle.wait_for()
+        if hungarian:  # CAP, the Hungarian speeches with their imported codes to confirm
+            page.get_by_role("combobox", name="Active taxonomy").click()
+            page.get_by_role("option", name="CAP policy topics (major topics and subtopics)").click()
+            idle.wait_for()
+            page.get_by_role("combobox", name="Model", exact=True).click()
+            page.get_by_role("option", name="cap-tfidf").click()  # the model that scored the speeches
+            idle.wait_for()
+            page.get_by_role("combobox", name="Work on").click()
+            page.get_by_role("option", name="By language").click()
+            idle.wait_for()
+            page.get_by_role("combobox", name="Language", exact=True).click()
+            page.get_by_role("option", name="hu", exact=True).click()
+            idle.wait_for()
+        else:
+            page.get_by_role("combobox", name="Model", exact=True).click()
+            page.get_by_role("option", name="ford-tfidf").click()
+            idle.wait_for()
         page.locator(".st-key-annotate-open button").click()
-        page.get_by_text("Done 0 ·").wait_for()
+        page.get_by_text("Labelled 0 · skipped 0 ·").wait_for()
         idle.wait_for()
         page.evaluate("document.activeElement && document.activeElement.blur()")
         keys = ["1", "a", "2", "x", "s"] * (n // 5 + 1)
         seconds = []
-        for done, key in enumerate(keys[:n], start=1):
+        labelled = skipped = 0
+        for key in keys[:n]:
             start = time.perf_counter()
             page.keyboard.press(key)
-            page.get_by_text(f"Done {done} ·").wait_for()
+            labelled, skipped = (labelled, skipped + 1) if key == "s" else (labelled + 1, skipped)
+            page.get_by_text(f"Labelled {labelled} · skipped {skipped} ·").wait_for()
             page.locator(".st-key-annotate-pick-1 button").first.wait_for()
             seconds.append(time.perf_counter() - start)
             idle.wait_for()
@@ -135,13 +170,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=300_000)
     parser.add_argument("--presses", type=int, default=50)
+    parser.add_argument("--hungarian", action="store_true", help="cards of long Hungarian speeches (CAP)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
-        figures = {"bench": "annotate_browser", **workspace(home, args.rows)}
+        figures = {"bench": "annotate_browser", "hungarian": args.hungarian,
+                   **workspace(home, args.rows, args.hungarian)}
         proc, url = serve(home)
         try:
-            figures.update(presses(url, args.presses))
+            figures.update(presses(url, args.presses, args.hungarian))
         finally:
             proc.terminate()
             proc.wait(timeout=20)

@@ -403,18 +403,21 @@ def _card(ctx: PageContext, db) -> None:
         meta = [f"id {record['external_id']}", record.get("collection") or "", record["language"] or "",
                 record["domain"] or "",
                 str(record["year"] or ""), f"import #{record['batch_id']}" if record["batch_id"] else ""]
-        st.caption(" · ".join(plain(m) for m in meta if m))
+        imported = ""  # the label its file carried, on the same line: one line less above the suggestions
+        if record["labels"] and record["label_taxonomy"] == tax.id and seen.others:
+            imported = " · **" + t("Label in the imported file: ") + plain(", ".join(
+                tax.label(c, lang) if c in tax else c for c in json.loads(record["labels"]))) + "**"
+        st.caption(" · ".join(plain(m) for m in meta if m) + imported)
         if abstract:  # the first lines; a long text opens on demand, so the suggestions stay in view
             cut = abstract.rfind(" ", 0, CARD_CHARS) if len(abstract) > CARD_CHARS else len(abstract)
-            st.markdown(plain(abstract[:cut if cut > 0 else CARD_CHARS]) + ("…" if len(abstract) > CARD_CHARS else ""))
+            with st.container(key="annotate.excerpt"):  # in a short window its lines are clamped (app.py)
+                st.markdown(plain(abstract[:cut if cut > 0 else CARD_CHARS])
+                            + ("…" if len(abstract) > CARD_CHARS else ""))
             if len(abstract) > CARD_CHARS:
                 with st.expander(t("Whole text ({n} characters)").format(n=f"{len(abstract):,}")):
                     st.markdown(plain(abstract))
         if record["keywords"]:
             st.markdown(t("**Keywords:** {0}").format(plain(record['keywords'])))
-        if record["labels"] and record["label_taxonomy"] == tax.id and seen.others:
-            st.caption(t("Label in the imported file: ") + plain(", ".join(
-                tax.label(c, lang) if c in tax else c for c in json.loads(record["labels"]))))
         if not seen.others:
             st.caption(t(":material/visibility_off: Blind: the other labels on this record show once every annotator "
                          "of it has labelled it.") + ("" if seen.suggestions else " " + t(
@@ -426,8 +429,8 @@ def _card(ctx: PageContext, db) -> None:
             mark = "**You**" if who == state.user else plain(f"{who} ({label.role})")
             st.caption(f"{mark}: {plain(text)} — {label.action}, {label.updated_at[:16].replace('T', ' ')}")
 
-        cols = st.columns(2) if second_view else [st.container()]
-        with cols[0]:
+        cols = st.columns(2) if second_view else [st.container(gap="small")]
+        with cols[0], st.container(gap="small", key="annotate.suggestions"):
             st.markdown(f"{t('**Suggestions**')} · {plain(view.model)} {plain(view.version)} · {t(source.kind)}"
                         + (f" · :orange[{t('low confidence')}]" if source.low_confidence else "") if view
                         else f"**{t('No model suggestions')}**")
@@ -540,7 +543,8 @@ with page_context() as ctx:
     db, tax, lang, state = ctx.db, ctx.tax, ctx.lang, ctx.state
     st.title(t("Annotate"))
     who = plain(state.user) or t("(enter your name in the sidebar)")
-    st.caption(f"{t(ROLES[state.role])} {who} · {plain(tax.name)}")
+    with st.container(key="annotate.who"):  # the sidebar says the same: a short window hides it (app.py)
+        st.caption(f"{t(ROLES[state.role])} {who} · {plain(tax.name)}")
     open_now = current_queue(tax)
     # the label names the open queue: a new queue is a new expander, so it folds away once opened
     label = t("Queue") if open_now is None else t("Queue · {0} · {1:,} records (open to change)").format(

@@ -209,6 +209,13 @@ def test_performance_dashboard_screenshot(app_url, browser, output_dir):
         opened = page.get_by_role("button", name=re.compile(r"Open these [0-9,]+ records in Annotate"))
         assert int(re.search(r"these ([0-9,]+) records", opened.inner_text()).group(1).replace(",", "")) >= gold
         page.screenshot(path=str(output_dir / "performance-bubble-clicked.png"))
+        # the reliability chart is drawn, with a real height, in its tab
+        page.get_by_role("tab", name="Calibration").click()
+        reliability = page.get_by_role("tabpanel", name="Calibration").locator("[data-testid='stVegaLiteChart']").first
+        reliability.locator("svg, canvas").first.wait_for()
+        box = reliability.bounding_box()
+        assert box and box["height"] > 200 and box["width"] > 300, box
+        reliability.screenshot(path=str(output_dir / "performance-calibration.png"))
         page.get_by_role("tab", name="Models").click()
         page.get_by_role("button", name="Chart PNG").wait_for()
         page.get_by_role("heading", name="Performance").scroll_into_view_if_needed()

@@ -162,3 +162,31 @@ def test_a_reload_keeps_who_works_and_their_choices(loop_server, browser, output
     finally:
         page.screenshot(path=str(output_dir / "reload-keeps-session.png"))
         page.close()
+
+
+@pytest.mark.parametrize("width, height, wanted", [(1440, 900, 5), (1280, 720, 3)])
+def test_a_hungarian_card_keeps_its_suggestions_and_actions_in_view(loop_server, browser, output_dir, width, height,
+                                                                     wanted):
+    """A long Hungarian speech with its imported label and the routing note: the title, the
+    suggestions (all five at 1440×900, at least three at 1280×720) and Accept are in view without
+    scrolling."""
+    url, _ = loop_server
+    page = open_app(browser, url, user="Kis Katalin")
+    idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
+    page.get_by_role("combobox", name="Active taxonomy").click()
+    page.get_by_role("option", name=CAP).click()
+    idle.wait_for()
+    try:
+        hungarian_card(page)
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(800)  # the queue panel has folded away
+        page.evaluate("window.scrollTo(0, 0)")
+        picks = page.locator("[class*='st-key-annotate-pick-'] button")
+        boxes = [picks.nth(i).bounding_box() for i in range(picks.count())]
+        in_view = [b for b in boxes if b and 0 <= b["y"] and b["y"] + b["height"] <= height]
+        assert len(in_view) >= min(wanted, len(boxes)), (len(in_view), len(boxes))
+        accept = page.locator(".st-key-annotate-accept button").bounding_box()
+        assert accept and accept["y"] + accept["height"] <= height, accept
+    finally:
+        page.screenshot(path=str(output_dir / f"hungarian-card-{width}x{height}.png"))
+        page.close()
