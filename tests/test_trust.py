@@ -22,7 +22,6 @@ from core.work.versions import (
     model_in_use,
     promote,
     rollback,
-    sync_eval_set,
     verdict_line,
 )
 from tests.conftest import corpus, import_frame, shared_file
@@ -77,9 +76,10 @@ def test_imported_labels_are_held_out_too_and_every_figure_says_what_it_rests_on
     assert cv["records"] == report.examples and "10-fold" in cv["method"]
     assert cv["intervals"]["micro_f1"][0] <= cv["summary"]["micro_f1"] <= cv["intervals"]["micro_f1"][1]
     # the truth: the same version on 100 speeches the workspace never saw lies inside the interval
-    truth, _ = evaluate_file(__import__("core.models.runtimes", fromlist=["load_classifier"]).load_classifier(
-        report.folder), cap, unseen.to_csv(index=False).encode(), "unseen.csv",
-        {"title": "title", "abstract": "text", "label": "cap_major"})
+    from core.models.runtimes import load_classifier
+
+    truth, _ = evaluate_file(load_classifier(report.folder), cap, unseen.to_csv(index=False).encode(), "unseen.csv",
+                             {"title": "title", "abstract": "text", "label": "cap_major"})
     assert truth.samples == 100 and low <= truth.summary["micro_f1"] <= high, (truth.summary["micro_f1"], low, high)
     # the comparison with the default model on so few records gives no verdict
     assert report.verdict is None or report.verdict["verdict"] == "not enough evidence"
@@ -240,4 +240,3 @@ def test_comparison_uses_only_records_neither_model_trained_on():
     after = {"predicted": {"1": ["1"], "3": ["1"]}}  # record 2: its training data, left out
     verdict = comparison(frame, before, after)
     assert verdict["records"] == 2 and verdict["verdict"] == "not enough evidence"
-    assert sync_eval_set  # imported by the module under test

@@ -161,23 +161,33 @@ MIN_EVIDENCE = 5  # fewer gold records than this in a category: "not enough evid
 MIN_RECORDS = 30  # fewer records than this in all: no overall verdict either
 
 
-def _indicators(true: LabelSets, pred: LabelSets, also: LabelSets = ()) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Gold and predicted 0/1 matrices (records x codes) over every code in ``true``, ``pred`` and
-    ``also`` (so two models' matrices share their columns)."""
+def _indicators(true: LabelSets, pred: LabelSets, also: LabelSets = ()) -> tuple[list[str], object, object]:
+    """Gold and predicted 0/1 sparse matrices (records x codes) over every code in ``true``,
+    ``pred`` and ``also`` (so two models' matrices share their columns); sparse, so 100,000
+    records of a 1,000-code taxonomy take a few MB."""
+    from scipy.sparse import csr_matrix
+
     codes = sorted({c for s in [*true, *pred, *also] for c in s})
     index = {c: i for i, c in enumerate(codes)}
-    g = np.zeros((len(true), len(codes)), dtype=np.float32)
-    p = np.zeros((len(true), len(codes)), dtype=np.float32)
-    for i, (t, q) in enumerate(zip(true, pred)):
-        g[i, [index[c] for c in set(t)]] = 1.0
-        p[i, [index[c] for c in set(q)]] = 1.0
-    return codes, g, p
+
+    def matrix(sets: LabelSets):
+        rows, cols = [], []
+        for i, codes_of in enumerate(sets):
+            for c in set(codes_of):
+                rows.append(i)
+                cols.append(index[c])
+        return csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(true), len(codes)))
+
+    return codes, matrix(true), matrix(pred)
 
 
-def _strict_f1s(weights: np.ndarray, g: np.ndarray, p: np.ndarray) -> dict[str, np.ndarray]:
+def _strict_f1s(weights: np.ndarray, g, p) -> dict[str, np.ndarray]:
     """Micro, macro and weighted strict F1 for each row of record ``weights`` (how often each record
     was drawn): the same definitions as ``averages``."""
-    tp, sup, prd = weights @ (g * p), weights @ g, weights @ p
+    def times(m) -> np.ndarray:  # weights (B x n) @ m (n x C), m sparse
+        return np.asarray((m.T @ weights.T).T)
+
+    tp, sup, prd = times(g.multiply(p).tocsr()), times(g), times(p)
     micro = 2 * tp.sum(axis=1) / np.maximum(sup.sum(axis=1) + prd.sum(axis=1), 1e-12)
     f1 = 2 * tp / np.maximum(sup + prd, 1e-12)
     has = sup > 0
@@ -226,7 +236,7 @@ def paired_verdict(true: LabelSets, before: LabelSets, after: LabelSets, *, metr
     _, _, pa = _indicators(true, after, also=before)
     full = np.ones((1, n), dtype=np.float32)
     b0, a0 = _strict_f1s(full, g, pb)[metric][0], _strict_f1s(full, g, pa)[metric][0]
-    evidenced = int((g.sum(axis=0) >= min_evidence).sum()) if n else 0
+    evidenced = int((np.asarray(g.sum(axis=0)).ravel() >= min_evidence).sum()) if n else 0
     out = {"metric": metric, "records": n, "before": round(float(b0), 4), "after": round(float(a0), 4),
            "difference": round(float(a0 - b0), 4), "interval": None, "categories_with_evidence": evidenced}
     if n < min_records or not evidenced:

@@ -341,6 +341,17 @@ class AnnotationQueries:
             "JOIN records r ON r.id = c.record_id AND r.deleted_at IS NULL WHERE " + " AND ".join(where)
             + " ORDER BY c.record_id, c.updated_at", params))
 
+    def labels_stamp(self, taxonomy_id: str) -> tuple:
+        """What changes whenever a taxonomy's labels may have: the latest event, the records
+        carrying imported labels of it (count and latest id), and the imports (the latest, and how
+        many were deleted)."""
+        event = self.db.execute("SELECT coalesce(max(id), 0) FROM annotations").fetchone()[0]
+        count, last = self.db.execute("SELECT count(*), coalesce(max(id), 0) FROM records WHERE label_taxonomy = ? "
+                                      "AND deleted_at IS NULL", [taxonomy_id]).fetchone()
+        batches = tuple(self.db.execute("SELECT coalesce(max(id), 0), coalesce(sum(status = 'deleted'), 0) "
+                                        "FROM import_batches").fetchone())  # an import that updated records
+        return event, count, last, batches
+
     def has_imported_labels(self, taxonomy_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM records WHERE label_taxonomy = ? AND labels IS NOT NULL "
                                "AND labels NOT IN ('', '[]') AND deleted_at IS NULL LIMIT 1",

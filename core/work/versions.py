@@ -96,13 +96,22 @@ def sync_eval_set(store: Store, taxonomy: Taxonomy, labels: pd.DataFrame | None 
     return store.split_of(taxonomy.id)
 
 
+_EVAL_FRAMES: dict[tuple, pd.DataFrame] = {}
+
+
 def eval_frame(store: Store, taxonomy: Taxonomy) -> pd.DataFrame:
     """The evaluation set's records with their current gold codes (``source``: gold, expert or
-    imported)."""
-    labels = gold_labels(store, taxonomy)
-    splits = sync_eval_set(store, taxonomy, labels)
-    return labels.loc[labels["record_id"].map(lambda r: splits.get(int(r)) == "eval").astype(bool)].reset_index(
-        drop=True)
+    imported). Kept until a label, an import or the taxonomy changes: with 100,000 imported labels
+    reading them takes seconds, and a page asks several times per run."""
+    key = (str(store.path), taxonomy.id, store.labels_stamp(taxonomy.id), store.taxonomy_version_key(taxonomy.id))
+    if key not in _EVAL_FRAMES:
+        labels = gold_labels(store, taxonomy)
+        splits = sync_eval_set(store, taxonomy, labels)
+        if len(_EVAL_FRAMES) >= 4:
+            _EVAL_FRAMES.clear()
+        _EVAL_FRAMES[key] = labels.loc[labels["record_id"].map(lambda r: splits.get(int(r)) == "eval")
+                                       .astype(bool)].reset_index(drop=True)
+    return _EVAL_FRAMES[key].copy()
 
 
 def eval_hash(frame: pd.DataFrame) -> str:
