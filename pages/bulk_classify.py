@@ -88,7 +88,7 @@ def new_job(ctx: PageContext) -> None:
             # the form empties: a filled form after Start invites a duplicate job
             for key in [k for k in st.session_state if str(k).startswith(FORM_KEYS)]:
                 del st.session_state[key]
-            st.session_state[STARTED] = job_id
+            st.session_state[STARTED] = jobs.get_job(ctx.db, job_id).number
             st.rerun()
 
 
@@ -115,7 +115,7 @@ def jobs_panel() -> None:
             st.info(t("No jobs yet."))
             return
         st.dataframe([
-            {"#": j.id, "file": j.params.file_name, "models": ", ".join(Path(m).name for m in j.params.models),
+            {"#": j.number, "file": j.params.file_name, "models": ", ".join(Path(m).name for m in j.params.models),
              "status": j.status, "rows": f"{j.done:,} / {j.total:,}" if j.total else "–",
              "records/s": round(j.records_per_s, 1), "ETA": eta(j.eta_seconds) if j.status == "running" else "",
              "by": j.created_by, "created": j.created_at[:19].replace("T", " ")}
@@ -125,18 +125,20 @@ def jobs_panel() -> None:
         if started in ids:  # a job just started becomes the selected one
             st.session_state["bulk.pick"] = started
         current = st.session_state.get(SELECTED)
+        numbers = {j.id: j.number for j in listed}
         job_id = st.selectbox(t("Job"), ids, index=ids.index(current) if current in ids else 0, key="bulk.pick",
-                              format_func=lambda i: f"#{i} · {next(j.params.file_name for j in listed if j.id == i)}")
+                              format_func=lambda i: f"#{numbers[i]} · "
+                                                    f"{next(j.params.file_name for j in listed if j.id == i)}")
         st.session_state[SELECTED] = job_id
         job = next(j for j in listed if j.id == job_id)
         if job.status == "preparing":  # the file is read and stored first: its own progress
             fraction = float(job.checkpoint.get("import_fraction") or 0.0)
             st.progress(min(fraction, 1.0), text=t("#{0} Importing the file · {1:,} rows read ({2:.0%})").format(
-                job.id, int(job.checkpoint.get("import_rows") or 0), fraction))
+                job.number, int(job.checkpoint.get("import_rows") or 0), fraction))
         else:
             stage = t(" · loading the models") if job.stage == "loading the models" and job.status == "running" else ""
             st.progress(job.fraction, text=t("#{0} {1} · {2:,} of {3:,} rows · {4:,.1f} records/s · ETA {5}").format(
-                job.id, t(JOB_STATUS[job.status]), job.done, job.total, job.records_per_s, eta(job.eta_seconds))
+                job.number, t(JOB_STATUS[job.status]), job.done, job.total, job.records_per_s, eta(job.eta_seconds))
                 + stage)
         if job.error:
             st.error(plain(job.error))
@@ -196,7 +198,7 @@ def send_rows(ctx: PageContext, job) -> None:
 def results(ctx: PageContext, job) -> None:
     db, lang = ctx.db, ctx.lang
     taxonomies = jobs.job_taxonomies(db, job)
-    st.subheader(t("Results of job #{0}").format(job.id))
+    st.subheader(t("Results of job #{0}").format(job.number))
     header, rows = next(jobs.result_rows(db, job, lang, chunk_size=50, verify=False), ([], []))  # downloads verify
     st.dataframe(pd.DataFrame(rows, columns=header), hide_index=True, width="stretch", key="bulk.results")
     stem = Path(job.params.file_name).stem + f"-classified-{job.id}"
@@ -311,5 +313,5 @@ with page_context() as ctx:
         if job is not None and (job.status == "done" or (job.finished and job.done)):
             if job.status != "done":
                 st.info(t("Job #{0} is {1}: these are its partial results ({2:,} of {3:,} rows classified; the rest "
-                          "have empty cells). Retry it to finish.").format(job.id, job.status, job.done, job.total))
+                          "have empty cells). Retry it to finish.").format(job.number, job.status, job.done, job.total))
             results(ctx, job)

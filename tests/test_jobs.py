@@ -584,3 +584,19 @@ def test_a_job_reports_its_import_and_a_cancel_stops_the_import_leaving_nothing(
 
     retry_job(store, second)
     assert run_job(store.path, second).status == "done"
+
+
+def test_bulk_and_training_jobs_are_numbered_each_their_own(store, tmp_path):
+    from core.jobs.training import create_training_job, training_jobs
+    from core.work.learning import TrainOptions
+
+    records_file(tmp_path / "n.csv", 10)
+    first = create_job(store, params(tmp_path / "n.csv"), "Lib")
+    create_training_job(store, "ford", TrainOptions("tfidf"), tmp_path / "models", "lead")
+    second = create_job(store, params(tmp_path / "n.csv"), "Lib")
+    assert second == first + 2  # one table of jobs ...
+    assert [j.number for j in list_jobs(store)] == [2, 1]  # ... but bulk jobs count 1, 2 for people
+    assert [j.number for j in training_jobs(store)] == [1]
+    job = run_job(store.path, second)
+    assert store.list_batches()[0].imported_by == "bulk job #2"
+    assert job.number == 2

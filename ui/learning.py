@@ -10,6 +10,7 @@ from core.jobs.training import (
     auto_retrain,
     cancel_training,
     create_training_job,
+    get_training_job,
     launch_training,
     training_jobs,
 )
@@ -47,7 +48,7 @@ def retrain_hint(ctx: PageContext, key: str) -> None:
         started = auto_retrain(ctx.db, ctx.tax.id, ctx.cfg.models_dir)
         if started:
             st.toast(t("{0:,} corrections since the model in use: automatic training job #{1} started.").format(
-                    count, started))
+                    count, get_training_job(ctx.db, started).number))
     since = t("since {0} was trained").format(plain(name)) if name else t("and the model in use was not trained on "
                                                                          "them")
     c1, c2 = st.columns([4, 1])
@@ -61,7 +62,8 @@ def start_training(ctx: PageContext, options: TrainOptions) -> None:
     with show_errors():
         job_id = create_training_job(ctx.db, ctx.tax.id, options, ctx.cfg.models_dir, ctx.state.user or "lead")
         launch_training(ctx.db.path, job_id)
-        st.toast(t("Training job #{0} started: it runs in the background at a lower priority.").format(job_id))
+        st.toast(t("Training job #{0} started: it runs in the background at a lower priority.").format(
+            get_training_job(ctx.db, job_id).number))
 
 
 def train_form(ctx: PageContext) -> None:
@@ -107,7 +109,7 @@ def _live_jobs(taxonomy_id: str, db_path: str) -> None:
 
 def _show_jobs(db, jobs) -> None:
     for job in jobs:
-        label = t("Training #{0} · {1} · {2}").format(job.id, job.options.kind, t(job.status))
+        label = t("Training #{0} · {1} · {2}").format(job.number, job.options.kind, t(job.status))
         if job.status in ("running", "queued", "cancelling"):
             eta = t(" · about {0:,.0f} s left").format(job.eta_seconds) if job.eta_seconds else ""
             c1, c2 = st.columns([5, 1])

@@ -69,6 +69,7 @@ class JobInfo:
     created_at: str
     updated_at: str
     checkpoint: dict = field(default_factory=dict)
+    number: int = 0  # the job's number among bulk jobs (shown to people; ``id`` is the key)
 
     @property
     def fraction(self) -> float:
@@ -125,7 +126,7 @@ def _row_to_info(row: dict) -> JobInfo:
         status = "interrupted"  # its worker never started
     return JobInfo(row["id"], status, JobParams.from_json(row["params"]), row["total"] or 0, row["done"] or 0,
                    row["error"] or "", row["created_by"] or "", row["created_at"] or "", row["updated_at"] or "",
-                   checkpoint)
+                   checkpoint, int(row.get("number") or row["id"]))
 
 
 def create_job(store: Store, params: JobParams, created_by: str) -> int:

@@ -34,6 +34,7 @@ class TrainingJob:
     error: str
     created_by: str
     created_at: str
+    number: int = 0  # the job's number among training jobs (shown to people; ``id`` is the key)
 
     @property
     def finished(self) -> bool:
@@ -58,7 +59,7 @@ def _info(row: dict) -> TrainingJob:
                               if k in TrainOptions.__dataclass_fields__})
     return TrainingJob(row["id"], status, params.get("taxonomy_id", ""), options, checkpoint.get("stage", ""),
                        fraction, eta, checkpoint.get("result") or {}, row["error"] or "", row["created_by"] or "",
-                       row["created_at"] or "")
+                       row["created_at"] or "", int(row.get("number") or row["id"]))
 
 
 def create_training_job(store: Store, taxonomy_id: str, options: TrainOptions, models_dir: str | Path,

@@ -49,7 +49,8 @@ def _prepare(store: Store, job_id: int, params: JobParams, checkpoint: dict | No
     report = import_records(store, params.source, params.file_name, mapping=mapping, fmt=params.fmt,
                             encoding=params.encoding, delimiter=params.delimiter, on_error=params.on_error,
                             label_taxonomy=taxonomy, default_language=params.language,
-                            default_domain=params.domain, imported_by=f"job #{job_id}",
+                            default_domain=params.domain,
+                            imported_by=f"bulk job #{(store.job_row(job_id) or {}).get('number') or job_id}",
                             collection=params.collection or None, chunk_size=IMPORT_CHUNK, progress=progress)
     with store.write():
         store.clear_job_records(job_id)
@@ -69,7 +70,7 @@ def _prepare(store: Store, job_id: int, params: JobParams, checkpoint: dict | No
             except WorkbenchError:
                 continue
             if other and other != params.taxonomy_id:
-                store.send_batch_to(report.batch_id, other, f"job #{job_id}")
+                store.send_batch_to(report.batch_id, other, f"bulk job #{job_id}")
     return report.batch_id, total
 
 

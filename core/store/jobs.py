@@ -18,12 +18,16 @@ class JobQueries:
                                            "done": 0, "checkpoint": "{}", "error": "", "created_by": created_by,
                                            "created_at": stamp, "updated_at": stamp}).last_pk
 
+    # each kind of job numbers its own (bulk job 1, 2, ...; training 1, 2, ...); the id stays the key
+    _NUMBERED = "SELECT *, (SELECT count(*) FROM jobs j2 WHERE j2.kind = jobs.kind AND j2.id <= jobs.id) AS number " \
+                "FROM jobs"
+
     def job_row(self, job_id: int) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM jobs WHERE id = ?", [job_id]))
+        rows = list(self.db.query(f"{self._NUMBERED} WHERE id = ?", [job_id]))
         return rows[0] if rows else None
 
     def job_rows(self, limit: int = 50, kind: str = "classify") -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT * FROM jobs WHERE kind = ? ORDER BY id DESC LIMIT ?", [kind, limit]))
+        return list(self.db.query(f"{self._NUMBERED} WHERE kind = ? ORDER BY id DESC LIMIT ?", [kind, limit]))
 
     def claim_job(self, job_id: int, expected_lease: str, lease: str, pid: int) -> bool:
         """Take a job's lease if it is still ``expected_lease`` (compare and swap: of two workers
