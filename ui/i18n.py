@@ -849,6 +849,17 @@ HU = {
     "expert_agreement": "szakértői egyetértés", "expert_alpha": "szakértői alfa", "gap": "különbség",
     "expert_a": "A szakértő", "expert_b": "B szakértő", "shared_records": "közös rekordok",
     "exact_agreement": "pontos egyetértés",
+    # the Models page's tables
+    "folder": "mappa", "kind": "fajta", "parent": "szülő", "in use": "használatban", "micro F1 today": "mikro F1 ma",
+    "interval today": "intervallum ma", "eval records today": "értékelő rekordok ma",
+    "left out (trained on)": "kihagyva (tanult rajtuk)", "trained on": "tanítórekordok",
+    "micro F1 when trained": "mikro F1 tanításkor", "interval when trained": "intervallum tanításkor",
+    "eval records when trained": "értékelő rekordok tanításkor", "cross-validated micro F1": "keresztvalidált mikro F1",
+    "cross-validated interval": "keresztvalidált intervallum", "cross-validated records": "keresztvalidált rekordok",
+    "against parent": "a szülőhöz képest", "calibration T": "kalibrációs T", "size MB": "méret (MB)",
+    "by": "készítette", "created": "létrehozva", "category": "kategória", "evidence": "bizonyíték",
+    "not enough evidence": "nincs elég bizonyíték", "better": "jobb", "worse": "rosszabb",
+    "no clear difference": "nincs egyértelmű különbség", "not checked": "nincs ellenőrizve",
 }
 
 

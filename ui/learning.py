@@ -156,7 +156,8 @@ def versions_section(ctx: PageContext) -> None:
                                   "records; figures are kept until the set grows again.")):
         with show_errors(), st.spinner(t("Evaluating…")):
             records, now = current_figures(db, tax, versions, cfg.models_dir)
-    st.dataframe(versions_table(versions, now), hide_index=True, width="stretch", key="versions.table")
+    st.dataframe([{t(k): v for k, v in row.items()} for row in versions_table(versions, now)], hide_index=True,
+                 width="stretch", key="versions.table")
     st.caption(t("“today”: on the {0:,} records of today's evaluation set; “when trained”: on the evaluation set as "
                  "it was when the version was trained.").format(records))
     names = [m.folder.name for m in ctx.models]
@@ -165,7 +166,9 @@ def versions_section(ctx: PageContext) -> None:
                             key="versions.compare")
     if picked:
         with show_errors():
-            st.dataframe(compare_table(db, tax, [cfg.models_dir / p for p in picked], ctx.lang), hide_index=True,
+            table = compare_table(db, tax, [cfg.models_dir / p for p in picked], ctx.lang)
+            table["evidence"] = table["evidence"].map(lambda x: t(x) if x else x)
+            st.dataframe(table.rename(columns={c: t(c) for c in table.columns}), hide_index=True,
                          width="stretch", key="versions.compare_table")
     lead = is_lead(ctx)
     c1, c2, c3 = st.columns(3)
