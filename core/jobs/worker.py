@@ -39,6 +39,7 @@ def _prepare(store: Store, job_id: int, params: JobParams, checkpoint: dict | No
     mapping = dict(params.mapping)
     mapping.pop("label", None)  # a bulk job classifies; labels are imported on the Import page
     checkpoint = {} if checkpoint is None else checkpoint  # the worker's own: the import's figures stay in it
+    made_by = f"bulk job #{(store.job_row(job_id) or {}).get('number') or job_id}"  # as people number jobs
 
     def progress(rows: int, fraction: float) -> None:
         if store.job_row(job_id)["status"] == "cancelling":
@@ -50,7 +51,7 @@ def _prepare(store: Store, job_id: int, params: JobParams, checkpoint: dict | No
                             encoding=params.encoding, delimiter=params.delimiter, on_error=params.on_error,
                             label_taxonomy=taxonomy, default_language=params.language,
                             default_domain=params.domain,
-                            imported_by=f"bulk job #{(store.job_row(job_id) or {}).get('number') or job_id}",
+                            imported_by=made_by,
                             collection=params.collection or None, chunk_size=IMPORT_CHUNK, progress=progress)
     with store.write():
         store.clear_job_records(job_id)
@@ -70,7 +71,7 @@ def _prepare(store: Store, job_id: int, params: JobParams, checkpoint: dict | No
             except WorkbenchError:
                 continue
             if other and other != params.taxonomy_id:
-                store.send_batch_to(report.batch_id, other, f"bulk job #{job_id}")
+                store.send_batch_to(report.batch_id, other, made_by)
     return report.batch_id, total
 
 

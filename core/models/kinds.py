@@ -144,7 +144,7 @@ def build_ensemble(members: Sequence[tuple[Path, Manifest, Fitted]], codes: Sequ
     else:
         gold = np.array([classes.index(codes[i][0]) for i in np.flatnonzero(known)])
         weights = fit_weights([a[known] for a in aligned], gold)
-        mixed = sum(w * a[known] for w, a in zip(weights, aligned)) / (sum(weights) or 1.0)
+        mixed = weighted_mean(aligned, known, weights)
         calibration = with_conformal({**fit_temperature(mixed, gold),
                                       "fitted_on": "out-of-fold predictions of the members"}, mixed, gold)
     folder.mkdir(parents=True, exist_ok=True)
@@ -159,6 +159,11 @@ def build_ensemble(members: Sequence[tuple[Path, Manifest, Fitted]], codes: Sequ
                                            "out-of-fold predictions"})
     write_manifest(folder, manifest)
     return manifest
+
+
+def weighted_mean(aligned: Sequence[np.ndarray], rows: np.ndarray, weights: Sequence[float]) -> np.ndarray:
+    """The ensemble's scores on ``rows``: its members' aligned scores, weighted."""
+    return sum(w * a[rows] for w, a in zip(weights, aligned)) / (sum(weights) or 1.0)
 
 
 def out_of_fold(members: Sequence[tuple[Path, Manifest, Fitted]], n: int) -> tuple[list[str], list[np.ndarray],
@@ -191,4 +196,4 @@ def _seen_mask(f: Fitted, n: int) -> np.ndarray:
     return mask
 
 
-__all__ = ["build_ensemble", "build_head", "build_tfidf", "out_of_fold", "with_conformal"]
+__all__ = ["build_ensemble", "build_head", "build_tfidf", "out_of_fold", "weighted_mean", "with_conformal"]

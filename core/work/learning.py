@@ -27,7 +27,7 @@ from core.errors import WorkbenchError
 from core.models.manifest import Manifest, load_manifest, write_manifest
 from core.store import Store, now
 from core.work.training_data import ExportFilter, labelled_frame
-from core.work.versions import comparison, eval_frame, evaluate_model, serving_model, sync_eval_set
+from core.work.versions import _public, comparison, eval_frame, evaluate_model, serving_model, sync_eval_set
 
 KINDS = ("tfidf", "head", "ensemble")
 KIND_HELP = {"tfidf": "TF-IDF word + character n-grams (any language)",
@@ -236,10 +236,6 @@ def cross_validated(oof, codes, taxonomy: Taxonomy, multi_label: bool) -> dict |
             "intervals": intervals(gold, predicted)}
 
 
-def _public(figures: dict | None) -> dict | None:
-    return None if figures is None else {k: v for k, v in figures.items() if k != "predicted"}
-
-
 def _vectors(store: Store, models_dir: Path, frame: pd.DataFrame, progress) -> np.ndarray:
     from core.models.encoder import Encoder, ensure_encoder
     from core.work.embeddings import record_vectors
@@ -270,7 +266,7 @@ def _fit(kind: str, frame: pd.DataFrame, codes, tmp: Path, base: Manifest, model
          multi_label: bool, seed: int, ensure_encoder) -> tuple[Manifest, OutOfFold | None]:
     """The fitted folder's manifest and the recipe's out-of-fold predictions on the training rows
     (for cross-validated figures)."""
-    from core.models.kinds import build_ensemble, build_head, build_tfidf, out_of_fold
+    from core.models.kinds import build_ensemble, build_head, build_tfidf, out_of_fold, weighted_mean
 
     def oof(fitted) -> OutOfFold | None:
         if fitted.calibration_scores is None or fitted.calibration_rows is None:
@@ -296,8 +292,7 @@ def _fit(kind: str, frame: pd.DataFrame, codes, tmp: Path, base: Manifest, model
         members = [(parts / f"{base.name}-tfidf", t_manifest, t_fit), (parts / f"{base.name}-head", h_manifest, h_fit)]
         manifest = build_ensemble(members, codes, tmp, base, multi_label=multi_label)
         classes, aligned, known = out_of_fold(members, len(codes))
-        weights = manifest.training.get("weights") or [1.0] * len(aligned)
-        mixed = sum(w * a[known] for w, a in zip(weights, aligned)) / (sum(weights) or 1.0)
+        mixed = weighted_mean(aligned, known, manifest.training.get("weights") or [1.0] * len(aligned))
         return manifest, (classes, mixed, np.flatnonzero(known)) if known.any() else None
     finally:
         shutil.rmtree(parts, ignore_errors=True)

@@ -101,14 +101,24 @@ def without_training_records(store: Store, gold: pd.DataFrame, folder, manifest)
     prints = read_fingerprints(folder, manifest)
     if not prints or gold.empty:
         return gold, 0, bool(prints) or gold.empty
-    seen: set[int] = set()
-    ids = [int(i) for i in gold["record_id"]]
+    # what each record was found to be is kept until the model or the records change, so a page
+    # rerun with 100,000 gold records reads and hashes none of their texts again
+    key = (str(store.path), str(folder), manifest.version, len(prints), store.labels_stamp(manifest.taxonomy))
+    known = _TRAINED_ON.get(key)
+    if known is None:
+        if len(_TRAINED_ON) >= 8:
+            _TRAINED_ON.clear()
+        known = _TRAINED_ON[key] = {}
+    ids = [int(i) for i in gold["record_id"] if int(i) not in known]
     for start in range(0, len(ids), 20_000):
         for r in store.records_by_ids(ids[start:start + 20_000]):
-            if fingerprint(manifest.text_of(r)) in prints:
-                seen.add(int(r["id"]))
+            known[int(r["id"])] = fingerprint(manifest.text_of(r)) in prints
+    seen = {int(i) for i in gold["record_id"] if known.get(int(i))}
     keep = ~gold["record_id"].astype(int).isin(seen)
     return gold[keep].reset_index(drop=True), len(seen), True
+
+
+_TRAINED_ON: dict[tuple, dict[int, bool]] = {}  # (workspace, model, records' stamp) -> {record id: trained on it}
 
 
 def model_result(store: Store, taxonomy: Taxonomy, gold: pd.DataFrame, model_name: str, model_version: str, *,

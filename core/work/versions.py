@@ -228,15 +228,24 @@ def verdict_line(verdict: dict | None, tr: Callable[[str], str] = _same) -> str:
     return text + "."
 
 
+def _scored_by_both(frame: pd.DataFrame, before: dict, after: dict) -> tuple[list[list[str]], list[str]]:
+    """(gold codes, record keys) of the evaluation records both models were scored on: neither
+    was trained on them."""
+    gold, keys = [], []
+    for record_id, codes in zip(frame["record_id"], frame["codes"]):
+        key = str(int(record_id))
+        if key in before.get("predicted", {}) and key in after.get("predicted", {}):
+            gold.append(list(codes))
+            keys.append(key)
+    return gold, keys
+
+
 def comparison(frame: pd.DataFrame, before: dict, after: dict) -> dict:
     """The verdict on ``after`` against ``before`` on the evaluation records both were scored on
     (neither trained on them): ``core.domain.metrics.paired_verdict``, plus per category whether
     there is evidence (at least ``MIN_EVIDENCE`` gold records)."""
-    keys = [str(int(r)) for r in frame["record_id"]]
-    both = [i for i, k in enumerate(keys) if k in before.get("predicted", {}) and k in after.get("predicted", {})]
-    gold = [list(frame["codes"].iloc[i]) for i in both]
-    out = paired_verdict(gold, [before["predicted"][keys[i]] for i in both],
-                         [after["predicted"][keys[i]] for i in both])
+    gold, keys = _scored_by_both(frame, before, after)
+    out = paired_verdict(gold, [before["predicted"][k] for k in keys], [after["predicted"][k] for k in keys])
     support: dict[str, int] = {}
     for g in gold:
         for c in set(g):
@@ -249,10 +258,8 @@ def gate(frame: pd.DataFrame, before: dict, after: dict, *, resamples: int = 500
          min_support: int = MIN_EVIDENCE) -> list[dict]:
     """Categories whose F1 drops by more than noise: the paired bootstrap (records resampled) 95 %
     interval of F1(after) - F1(before) lies wholly below zero."""
-    both = [i for i, r in enumerate(frame["record_id"]) if str(int(r)) in before.get("predicted", {})
-            and str(int(r)) in after.get("predicted", {})]  # neither model trained on them
-    gold = [set(frame["codes"].iloc[i]) for i in both]
-    keys = [str(int(frame["record_id"].iloc[i])) for i in both]
+    gold_codes, keys = _scored_by_both(frame, before, after)
+    gold = [set(cs) for cs in gold_codes]
     pb = [set(before["predicted"].get(k, [])) for k in keys]
     pa = [set(after["predicted"].get(k, [])) for k in keys]
     codes = sorted({c for g in gold for c in g})
