@@ -36,7 +36,9 @@ sys.path.insert(0, str(ROOT))
 
 from core.files.shipped import cap_training_set, ford_training_set  # noqa: E402
 from core.models.encoder import STATIC_NAME, Encoder, corpus_vectors, ensure_encoder  # noqa: E402
-from core.models.kinds import build_ensemble, build_head, build_tfidf  # noqa: E402
+from core.models.kinds.ensemble import build_ensemble  # noqa: E402
+from core.models.kinds.head import build_head  # noqa: E402
+from core.models.kinds.tfidf import build_tfidf  # noqa: E402
 from core.models.manifest import Manifest  # noqa: E402
 from core.models.runtimes import load_classifier  # noqa: E402
 
@@ -45,7 +47,8 @@ def old_cls_predictions(texts, codes, train, test, seed, cache: dict) -> list[st
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from core.models.training import _cls_features, _train_head, minilm_dir
+    from core.models.encoder import minilm_dir
+    from core.models.training import _cls_features, _train_head
 
     if "model" not in cache:
         source = minilm_dir()

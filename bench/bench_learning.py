@@ -120,7 +120,9 @@ def hungarian() -> dict:
     from sklearn.model_selection import StratifiedKFold
 
     from core.models.encoder import Encoder, ensure_encoder
-    from core.models.kinds import build_ensemble, build_head, build_tfidf
+    from core.models.kinds.ensemble import build_ensemble
+    from core.models.kinds.head import build_head
+    from core.models.kinds.tfidf import build_tfidf
     from core.models.manifest import Manifest
 
     data = pd.read_csv(CORPORA / "cap_hu_pre_agenda_speeches_sample.csv", dtype=str).dropna(subset=["text"])

@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 CORPORA = ROOT.parent / "shared" / "data" / "corpora"
 
-from core.models.kinds import TFIDF_C  # noqa: E402
+from core.models.kinds.tfidf import TFIDF_C  # noqa: E402
 from core.models.tfidf_onnx import SKLEARN_TOKEN_PATTERN  # noqa: E402
 from core.work.versions import EVAL_SHARE  # noqa: E402
 

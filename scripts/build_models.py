@@ -203,7 +203,7 @@ def cascade(tmp: Path, target: str, supervised: Path, zero_shot: Path, data, vec
     from sklearn.model_selection import train_test_split
 
     from core.models.cascade import build_cascade
-    from core.models.kinds import build_head
+    from core.models.kinds.head import build_head
 
     codes = list(data.codes)
     counts = {c: codes.count(c) for c in set(codes)}

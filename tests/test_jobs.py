@@ -515,7 +515,7 @@ def test_far_from_training_measures_are_fitted_on_left_out_rows(tmp_path):
     """The thresholds come from each training row measured without itself; on held-out rows of the
     same source about 1 in 100 is called far, on another language most."""
     from core.models.familiarity import QUANTILE
-    from core.models.kinds import build_tfidf
+    from core.models.kinds.tfidf import build_tfidf
     from core.models.manifest import Manifest
 
     frame = pd.read_csv(DATA / "corpora" / "cap_nyt_headlines_sample.csv", dtype=str).dropna(subset=["title"])

@@ -173,8 +173,7 @@ def test_encoder_vectors_are_mean_pooled_sentence_vectors(tmp_path):
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from core.models.encoder import Encoder, ensure_encoder
-    from core.models.training import minilm_dir
+    from core.models.encoder import Encoder, ensure_encoder, minilm_dir
 
     texts = ["Quantum groups and Lindblad generators", "A magyar mezőgazdaság helyzete", "x"]
     got = Encoder(ensure_encoder(default_model("ford-tfidf").parent)).embed(texts)

@@ -92,7 +92,9 @@ def tiny_onnx(tiny_transformer, tmp_path_factory):
 def head_and_ensemble(tmp_path_factory):
     """A head on the shared encoder's vectors and an ensemble of it with a TF-IDF model."""
     from core.models.encoder import Encoder, ensure_encoder
-    from core.models.kinds import build_ensemble, build_head, build_tfidf
+    from core.models.kinds.ensemble import build_ensemble
+    from core.models.kinds.head import build_head
+    from core.models.kinds.tfidf import build_tfidf
 
     frame = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv").head(300)
     texts, codes = frame["title"].tolist(), [[str(c)] for c in frame["ford_l2"]]

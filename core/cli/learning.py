@@ -27,18 +27,30 @@ def _figures(summary: dict | None) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    import time
+
     from core.work.learning import TrainOptions, train_version
 
+    params = _settings(args)
     store, models = _open(args)
     with store:
+        shown = {"stage": "", "at": 0.0}
+
         def progress(stage: str, fraction: float) -> None:
-            print(f"  {fraction:4.0%} {stage}", flush=True)
+            head = stage.split(" · ")[0]  # "epoch 2/6 · step 30/120": a line per epoch, or every 10 s
+            if head != shown["stage"] or time.time() - shown["at"] > 10:
+                shown.update(stage=head, at=time.time())
+                print(f"  {fraction:4.0%} {stage}", flush=True)
 
         report = train_version(store, store.load_taxonomy(args.taxonomy), models, TrainOptions(
-            args.kind, args.include_imported, args.include_machine, args.language or "", args.level, args.name or ""),
-            by=args.user, compare=Path(args.compare) if args.compare else None, progress=progress)
+            args.kind, args.include_imported, args.include_machine, args.language or "", args.level, args.name or "",
+            params=params), by=args.user, compare=Path(args.compare) if args.compare else None, progress=progress)
     print(f"v{report.number} {report.folder}: trained on {report.examples:,} labelled records in "
           f"{report.seconds:.1f} s; evaluation set: {report.eval_records:,} records")
+    for entry in report.manifest.training.get("curve") or []:
+        print(f"  epoch {entry['epoch']}: training loss {entry['train_loss']:.4f}" + (
+            f", validation macro F1 {entry['val_macro_f1']:.3f}" if entry.get("val_macro_f1") is not None else "")
+            + (" (kept)" if entry["epoch"] == report.manifest.training.get("best_epoch") else ""))
     if report.before:
         print(f"  before  {report.manifest.evaluation.get('before_model')}: {_figures(report.before.get('summary'))}")
     print(f"  after   {report.folder.name}: {_figures(report.after.get('summary'))}")
@@ -51,6 +63,40 @@ def cmd_train(args: argparse.Namespace) -> int:
               f"{figure_line(report.cross_validated, what='training')}")
     if report.verdict:
         print(f"  {verdict_line(report.verdict)}")
+    return 0
+
+
+def _settings(args: argparse.Namespace) -> dict:
+    """The kind's recipe changes: ``--set NAME=VALUE`` (repeatable), ``--ray`` and ``--workers``."""
+    from core.models import kinds
+    from core.work.learning import LearningError
+
+    params = {}
+    for item in args.set or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise LearningError(f"--set takes NAME=VALUE, not '{item}'")
+        params[name.strip()] = value.strip()
+    if args.ray:
+        params["ray"] = args.ray
+    if args.workers:
+        params["workers"] = args.workers
+    try:
+        kinds.get(args.kind).recipe(params)  # a clear message before any record is read
+    except ValueError as exc:
+        raise LearningError(str(exc)) from None
+    return params
+
+
+def cmd_kinds(args: argparse.Namespace) -> int:
+    """The kinds a version can be trained as, and each one's settings with their defaults."""
+    from core.models import kinds
+
+    for kind in kinds.all_kinds():
+        print(f"{kind.name}: {kind.help} (runtime {kind.runtime})")
+        for f in kind.fields:
+            choices = f" [{' | '.join(map(str, f.choices))}]" if f.choices else ""
+            print(f"  --set {f.name}={f.default}{choices}  {f.help}")
     return 0
 
 
@@ -154,9 +200,16 @@ def add_parsers(sub) -> None:
     p = sub.add_parser("train", help="train a new model version from the workspace's labels, evaluated on the "
                                      "taxonomy's evaluation set beside the model in use")
     p.add_argument("taxonomy")
-    p.add_argument("--kind", default="tfidf", choices=("tfidf", "head", "ensemble"),
-                   help="tfidf: word + character n-grams, any language (default); head: on the MiniLM encoder's "
-                        "sentence vectors; ensemble: both, weights fitted")
+    from core.models import kinds
+
+    p.add_argument("--kind", default="tfidf", choices=kinds.names(),
+                   help="; ".join(f"{k}: {kinds.get(k).help}" for k in kinds.names()) + " (default tfidf; "
+                        "`kinds` lists each one's settings)")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE",
+                   help="change a setting of the kind's recipe (repeatable), e.g. --set epochs=4")
+    p.add_argument("--ray", metavar="ADDRESS", help="train on this Ray cluster (finetune; ray://host:10001 or "
+                                                    "host:6379; 'local' starts one here)")
+    p.add_argument("--workers", type=_positive, help="data-parallel training workers (finetune, Ray Train)")
     p.add_argument("--name", help="the new model folder's name (default <taxonomy>-v<N>-<kind>)")
     p.add_argument("--include-imported", action="store_true", help="train on the labels of imported files too")
     p.add_argument("--include-machine", action="store_true", help="train on machine-accepted labels too")
@@ -166,6 +219,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--user", default="cli", help="who trains (recorded with the version)")
     p.add_argument("--models", help="models folder (default: $WORKBENCH_MODELS or ./models)")
     p.set_defaults(func=cmd_train)
+    p = sub.add_parser("kinds", help="the kinds a version can be trained as, with their settings")
+    p.set_defaults(func=cmd_kinds)
     p = sub.add_parser("versions", help="the model versions of a taxonomy, their figures and the model in use")
     p.add_argument("taxonomy")
     p.add_argument("--models")

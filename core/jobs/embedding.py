@@ -52,10 +52,11 @@ def embedding_jobs(store: Store, limit: int = 5) -> list[EmbeddingJob]:
 
 def encoder_models(models_dir: str | Path) -> list[Path]:
     """Installed model folders whose runtime reads a sentence encoder (heads and ensembles)."""
+    from core.models.kinds import vector_runtimes
     from core.models.registry import discover
 
-    return [m.folder for m in discover(Path(models_dir))
-            if m.manifest is not None and m.manifest.runtime in ("encoder-head", "ensemble")]
+    runtimes = vector_runtimes()
+    return [m.folder for m in discover(Path(models_dir)) if m.manifest is not None and m.manifest.runtime in runtimes]
 
 
 def start_embedding_fill(store: Store, models_dir: str | Path, db_path: str | Path | None = None) -> int | None:

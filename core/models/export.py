@@ -30,7 +30,8 @@ class ExportReport:
 
 
 def export_onnx(source: str | Path, target: str | Path, sample_texts: Sequence[str], *, int8: bool = True,
-                opset: int = 17) -> ExportReport:
+                opset: int = 17, into_empty: bool = False) -> ExportReport:
+    """``into_empty``: ``target`` may exist if it is empty (a folder being built)."""
     import torch
 
     from core.models.runtimes import load_classifier
@@ -40,9 +41,9 @@ def export_onnx(source: str | Path, target: str | Path, sample_texts: Sequence[s
     manifest = load_manifest(source)
     eager = type("EagerTransformers", (TransformersClassifier,), {"attn_implementation": "eager"})
     reference = eager(source, replace(manifest, runtime="transformers"))
-    if target.exists():
+    if target.exists() and not (into_empty and target.is_dir() and not any(target.iterdir())):
         raise ModelFolderError(f"'{target}' exists already; choose a new folder")
-    target.mkdir(parents=True)
+    target.mkdir(parents=True, exist_ok=True)
     try:
         for name in TOKENIZER_FILES:
             if (source / name).exists():

@@ -15,6 +15,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from core.models.calibration import nll
+
 OOF_LIMIT = 20_000  # above this many records, calibrate on a held-out 10 % instead of folds
 FOLDS = 3
 
@@ -148,52 +150,6 @@ def _expand_b(intercept: np.ndarray, cls: list[str], classes: list[str], multi_l
     return out
 
 
-def nll(scores: np.ndarray, gold: np.ndarray) -> float:
-    return float(-np.mean(np.log(np.clip(scores[np.arange(len(gold)), gold], 1e-12, 1.0))))
-
-
-def fit_temperature(scores: np.ndarray, gold: np.ndarray) -> dict:
-    """The temperature T minimising the negative log-likelihood of softmax(log p / T) on
-    predictions for unseen data (records of a category the predicting model never saw left
-    out); with the expected calibration error before and after."""
-    from scipy.optimize import minimize_scalar
-
-    # a record whose category its fold's model never saw scores 0 for it whatever the temperature;
-    # left in, such records (rare categories) would drive T to its bound and flatten every score
-    seen = scores[np.arange(len(gold)), gold] > 0
-    left_out = int(len(gold) - seen.sum())
-    if seen.any():
-        scores, gold = scores[seen], gold[seen]
-    logp = np.log(np.clip(scores, 1e-12, 1.0))
-
-    def scaled(t: float) -> np.ndarray:
-        z = logp / t
-        z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
-
-    result = minimize_scalar(lambda lt: nll(scaled(float(np.exp(lt))), gold), bounds=(np.log(0.01), np.log(20.0)),
-                             method="bounded")
-    t = float(np.exp(result.x))
-    return {"method": "temperature", "temperature": round(t, 4), "records": int(len(gold)),
-            "left_out_unseen_category": left_out,
-            "nll_before": round(nll(scores, gold), 4), "nll_after": round(nll(scaled(t), gold), 4),
-            "ece_before": round(ece(scores, gold), 4), "ece_after": round(ece(scaled(t), gold), 4)}
-
-
-def ece(scores: np.ndarray, gold: np.ndarray, bins: int = 10) -> float:
-    """Expected calibration error of the top-1 confidence (equal-width bins)."""
-    conf, pred = scores.max(axis=1), scores.argmax(axis=1)
-    correct = (pred == gold).astype(float)
-    edges = np.linspace(0, 1, bins + 1)
-    total = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        mask = (conf > lo) & (conf <= hi)
-        if mask.any():
-            total += mask.mean() * abs(correct[mask].mean() - conf[mask].mean())
-    return float(total)
-
-
 def fit_weights(member_scores: list[np.ndarray], gold: np.ndarray, step: float = 0.05) -> list[float]:
     """Ensemble weights on the simplex (a grid) maximising the mixture's top-1 accuracy on the
     out-of-fold predictions, ties broken by the lower negative log-likelihood (a mixture that
@@ -217,4 +173,4 @@ def fit_weights(member_scores: list[np.ndarray], gold: np.ndarray, step: float =
     return best_w
 
 
-__all__ = ["Fitted", "ece", "fit_linear", "fit_temperature", "fit_weights", "nll", "probabilities"]
+__all__ = ["Fitted", "fit_linear", "fit_weights", "folds_for", "probabilities"]

@@ -57,8 +57,6 @@ def check_codes(manifest: Manifest, taxonomy: Taxonomy) -> list[str]:
     return unknown
 
 
-RUNTIME_RECORDS_PER_S = {"sparse-linear": 2000.0, "onnx-text": 5000.0, "dummy": 10000.0, "onnx-transformer": 20.0,
-                         "transformers": 8.0, "encoder-head": 150.0, "ensemble": 120.0}
 
 
 def models_for(installed: list[InstalledModel], taxonomy_id: str, promoted: str = "") -> list[InstalledModel]:
@@ -79,4 +77,9 @@ def estimated_seconds(manifest: Manifest, records: int) -> float:
     """A rough time to score ``records`` on a 2-core CPU (for deciding what to do inline)."""
     if manifest.training.get("tier") == "fast":  # static token vectors: no transformer
         return records / 3000.0
-    return records / RUNTIME_RECORDS_PER_S.get(manifest.runtime, 10.0)
+    from core.models.runtimes import runtime_class
+
+    try:
+        return records / runtime_class(manifest.runtime).records_per_s  # declared by each runtime
+    except ModelFolderError:
+        return records / 10.0

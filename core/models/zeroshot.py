@@ -77,8 +77,8 @@ def build_zero_shot(taxonomy: Taxonomy, folder: Path, manifest: Manifest, encode
     vectors, their gold codes at any level of the taxonomy) to fit the temperature on."""
     from safetensors.numpy import save_file
 
+    from core.models.calibration import fit_through_rollup
     from core.models.encoder import Encoder, link_encoder
-    from core.models.fitting import fit_temperature
 
     encoder = Encoder(encoder_dir)
     codes, matrix, owner = node_matrix(taxonomy, encoder)
@@ -92,7 +92,7 @@ def build_zero_shot(taxonomy: Taxonomy, folder: Path, manifest: Manifest, encode
         keep = [i for i, g in enumerate(gold) if g in taxonomy]
         if keep:
             scores = similarity_scores(vectors[keep], matrix, owner, len(codes))
-            fitted = _fit_through_rollup(taxonomy, codes, scores, [gold[i] for i in keep], fit_temperature)
+            fitted = fit_through_rollup(taxonomy, codes, scores, [gold[i] for i in keep])
     manifest = replace(manifest, codes=tuple(codes), runtime="zero-shot", multi_label=False, taxonomy=taxonomy.id,
                        files={"nodes": "nodes.safetensors", "encoder": "encoder"}, calibration=fitted,
                        training={**manifest.training, "method": "cosine similarity of all-MiniLM-L6-v2 mean-pooled "
@@ -101,42 +101,6 @@ def build_zero_shot(taxonomy: Taxonomy, folder: Path, manifest: Manifest, encode
                                  "sharpness": SHARPNESS})
     write_manifest(folder, manifest)
     return manifest
-
-
-def _fit_through_rollup(taxonomy: Taxonomy, codes: list[str], scores: np.ndarray, gold: list[str], fit) -> dict:
-    """Fit the temperature where the labels are: leaf scores summed up to each gold code's level
-    (a softmax over leaves, temperature-scaled, rolled up, is compared with the gold code there)."""
-    from scipy.optimize import minimize_scalar
-
-    level = min(taxonomy.level(g) for g in gold)
-    targets = sorted({taxonomy.cut(g, level) for g in gold})
-    index = {c: i for i, c in enumerate(targets)}
-    group = np.array([index.get(taxonomy.cut(c, level), -1) for c in codes])
-    rows = [i for i, g in enumerate(gold) if taxonomy.cut(g, level) in index]
-    y = np.array([index[taxonomy.cut(gold[i], level)] for i in rows])
-    logp = np.log(np.clip(scores[rows], 1e-12, 1.0))
-
-    def rolled(t: float) -> np.ndarray:
-        z = logp / t
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
-        out = np.zeros((len(rows), len(targets)))
-        for j in range(len(targets)):
-            out[:, j] = p[:, group == j].sum(axis=1)
-        return out
-
-    def nll(t: float) -> float:
-        return float(-np.mean(np.log(np.clip(rolled(t)[np.arange(len(y)), y], 1e-12, 1.0))))
-
-    best = minimize_scalar(lambda lt: nll(float(np.exp(lt))), bounds=(np.log(0.05), np.log(20.0)), method="bounded")
-    t = float(np.exp(best.x))
-    report = fit(rolled(1.0), y)  # the before/after figures, at the labelled level
-    after = fit(rolled(t), y)
-    return {"method": "temperature", "temperature": round(t, 4), "records": int(len(y)), "level": int(level),
-            "nll_before": report["nll_before"], "nll_after": after["nll_before"],
-            "ece_before": report["ece_before"], "ece_after": after["ece_before"],
-            "fitted_on": f"labelled records at level {level}, leaf scores rolled up"}
 
 
 __all__ = ["SHARPNESS", "build_zero_shot", "node_matrix", "node_texts", "similarity_scores"]

@@ -15,7 +15,7 @@ from core.store import Store
 def cache_key(classifier) -> str | None:
     """The cache's name for a model's vectors: its encoder's id and how it reads a record (the
     fields it joins), since the same encoder on other text gives other vectors. None: no encoder."""
-    encoder_id = getattr(classifier, "encoder_id", None)
+    encoder_id = classifier.encoder_id
     if not encoder_id:
         return None
     m = classifier.manifest

@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 import shutil
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -24,15 +24,12 @@ import pandas as pd
 
 from core.domain.taxonomy import Taxonomy
 from core.errors import WorkbenchError
+from core.models.kinds.base import Stopped
 from core.models.manifest import Manifest, load_manifest, write_manifest
 from core.store import Store, now
 from core.work.training_data import ExportFilter, labelled_frame
 from core.work.versions import _public, comparison, eval_frame, evaluate_model, serving_model, sync_eval_set
 
-KINDS = ("tfidf", "head", "ensemble")
-KIND_HELP = {"tfidf": "TF-IDF word + character n-grams (any language)",
-             "head": "a head on the MiniLM encoder's sentence vectors (kept per record)",
-             "ensemble": "TF-IDF + head, weights fitted on out-of-fold predictions"}
 TEXT_FIELDS = ("title", "abstract", "keywords")
 MULTI_LABEL_SHARE = 0.05  # records with several codes above this share make a multi-label model
 _READER = Manifest("", "", "", (), "", input_fields=TEXT_FIELDS)  # how trained models read a record
@@ -55,6 +52,7 @@ class TrainOptions:
     level: int | None = None
     name: str = ""  # "" = <taxonomy>-v<N>-<kind>
     seed: int = 0
+    params: dict = field(default_factory=dict)  # changes to the kind's default recipe (its form fields)
 
 
 @dataclass
@@ -115,8 +113,6 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
     (default: the model in use for the taxonomy, if one is promoted)."""
     import time
 
-    from core.models.encoder import ensure_encoder
-
     start = time.perf_counter()
     step = progress or (lambda stage, fraction: None)
 
@@ -125,8 +121,13 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
             raise Cancelled("stopped on request; nothing was saved")
         step(stage, fraction)
 
-    if options.kind not in KINDS:
-        raise LearningError(f"kind '{options.kind}' is not available; kinds: {', '.join(KINDS)}")
+    from core.models import kinds
+
+    try:
+        kind = kinds.get(options.kind)
+        params = kind.recipe(options.params)
+    except ValueError as exc:
+        raise LearningError(str(exc)) from None
     models_dir = Path(models_dir)
     check("reading labels", 0.02)
     frame = training_frame(store, taxonomy, include_imported=options.include_imported,
@@ -164,11 +165,19 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
     try:
         tmp.mkdir(parents=True)
         vectors = None
-        if options.kind in ("head", "ensemble"):
+        if kind.reads_vectors(params):
             vectors = _vectors(store, models_dir, frame, lambda f: check("encoding records", 0.05 + 0.45 * f))
-        check("fitting", 0.55)
-        manifest, oof = _fit(options.kind, frame, codes, tmp, base, models_dir, vectors, multi_label, options.seed,
-                             ensure_encoder)
+        fit_from = 0.55 if vectors is not None else 0.05
+        check("fitting", fit_from)
+        try:
+            trained = kind.train(kinds.TrainingInput(
+                frame["input"].tolist(), codes, tmp, base, models_dir, multi_label, options.seed, vectors, params,
+                progress=lambda stage, f: check(stage, fit_from + (0.85 - fit_from) * min(max(f, 0.0), 1.0)),
+                should_stop=should_stop, checkpoints=checkpoints_for(models_dir, taxonomy.id, job_id)))
+        except Stopped:
+            raise Cancelled("stopped on request; nothing was saved (the last completed epoch is kept: "
+                            "resume the job to go on from it)") from None
+        manifest, oof = trained.manifest, trained.out_of_fold
         cv = cross_validated(oof, codes, taxonomy, multi_label)
         from core.models.familiarity import write_fingerprints
         from core.models.runtimes import load_classifier
@@ -198,6 +207,7 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
         "parent_id": parent_rows[0]["id"] if parent_rows else None, "data_hash": manifest.training["data_hash"],
         "last_event_id": last_event, "examples": len(frame), "job_id": job_id, "created_by": by,
         "params": {"include_imported": options.include_imported, "include_machine": options.include_machine,
+                   "recipe": params, "curve": trained.curve or [],
                    "language": options.language, "level": options.level, "multi_label": multi_label,
                    "parent_model": parent or "", "seed": options.seed,
                    "members": manifest.training.get("members") or [], "calibration": manifest.calibration},
@@ -259,56 +269,25 @@ class _EncoderModel:
         return self.encoder.embed(texts)
 
 
-OutOfFold = tuple  # (classes, scores of rows the model did not see, those rows)
-
-
-def _fit(kind: str, frame: pd.DataFrame, codes, tmp: Path, base: Manifest, models_dir: Path, vectors,
-         multi_label: bool, seed: int, ensure_encoder) -> tuple[Manifest, OutOfFold | None]:
-    """The fitted folder's manifest and the recipe's out-of-fold predictions on the training rows
-    (for cross-validated figures)."""
-    from core.models.kinds import build_ensemble, build_head, build_tfidf, out_of_fold, weighted_mean
-
-    def oof(fitted) -> OutOfFold | None:
-        if fitted.calibration_scores is None or fitted.calibration_rows is None:
-            return None
-        return fitted.classes, fitted.calibration_scores, np.asarray(fitted.calibration_rows)
-
-    texts = frame["input"].tolist()
-    if kind == "tfidf":
-        manifest, fitted = build_tfidf(texts, codes, tmp, base, multi_label=multi_label, seed=seed)
-        return manifest, oof(fitted)
-    encoder_dir = ensure_encoder(models_dir)
-    if kind == "head":
-        manifest, fitted = build_head(vectors, codes, tmp, base, encoder_dir, multi_label=multi_label, seed=seed)
-        return manifest, oof(fitted)
-    parts = tmp.parent / f"{tmp.name}.members"
-    shutil.rmtree(parts, ignore_errors=True)
-    try:
-        t_manifest, t_fit = build_tfidf(texts, codes, parts / f"{base.name}-tfidf",
-                                        replace(base, name=f"{base.name}-tfidf"), multi_label=multi_label, seed=seed)
-        h_manifest, h_fit = build_head(vectors, codes, parts / f"{base.name}-head",
-                                       replace(base, name=f"{base.name}-head"), encoder_dir,
-                                       multi_label=multi_label, seed=seed)
-        members = [(parts / f"{base.name}-tfidf", t_manifest, t_fit), (parts / f"{base.name}-head", h_manifest, h_fit)]
-        manifest = build_ensemble(members, codes, tmp, base, multi_label=multi_label)
-        classes, aligned, known = out_of_fold(members, len(codes))
-        mixed = weighted_mean(aligned, known, manifest.training.get("weights") or [1.0] * len(aligned))
-        return manifest, (classes, mixed, np.flatnonzero(known)) if known.any() else None
-    finally:
-        shutil.rmtree(parts, ignore_errors=True)
+def checkpoints_for(models_dir: Path, taxonomy_id: str, job_id: int | None) -> Path | None:
+    """Where a training job's kind keeps what a killed worker resumes from (one folder per job)."""
+    if job_id is None:
+        return None
+    return Path(models_dir) / ".checkpoints" / f"train-{int(job_id)}"
 
 
 def train_from_workspace(store: Store, taxonomy: Taxonomy, models_dir: Path, name: str = "", *, kind: str = "tfidf",
                          include_imported: bool = False, include_machine: bool = False, language: str = "",
                          level: int | None = None, compare: Path | None = None, seed: int = 0,
-                         by: str = "cli") -> TrainReport:
+                         by: str = "cli", params: dict | None = None,
+                         progress: Callable[[str, float], None] | None = None) -> TrainReport:
     """``train_version`` with keyword options (the CLI's ``train``)."""
     if compare is not None:
         load_manifest(compare)  # a clear message for a folder that is not a model
     return train_version(store, taxonomy, models_dir,
-                         TrainOptions(kind, include_imported, include_machine, language, level, name, seed),
-                         by=by, compare=compare)
+                         TrainOptions(kind, include_imported, include_machine, language, level, name, seed,
+                                      dict(params or {})), by=by, compare=compare, progress=progress)
 
 
-__all__ = ["Cancelled", "KINDS", "KIND_HELP", "LearningError", "TrainOptions", "TrainReport", "data_hash",
+__all__ = ["Cancelled", "LearningError", "TrainOptions", "TrainReport", "data_hash",
            "train_from_workspace", "train_version", "training_frame"]

@@ -14,6 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
+from core.models.calibration import calibrate
 from core.models.manifest import Manifest, ModelFolderError
 
 LONG_TEXT_MODES = ("truncate", "chunks")
@@ -40,6 +41,22 @@ class Classifier(ABC):
     """
 
     name = "base"  # the runtime's registry name
+    records_per_s = 10.0  # a rough scoring speed on a 2-core CPU (what is run inline, what as a job)
+    encoder_id: str | None = None  # the sentence encoder whose kept vectors the model reads, if any
+
+    @property
+    def reads_vectors(self) -> bool:
+        """True where the model scores from records' kept encoder vectors (``embed`` gives them,
+        ``scores_from_vectors`` reads them); other models read the texts."""
+        return bool(self.encoder_id)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        raise ModelFolderError(f"model '{self.manifest.name}' reads texts, not encoder vectors")
+
+    def scores_from_vectors(self, vectors: np.ndarray | None, texts: list[str]) -> np.ndarray:
+        """Calibrated scores where the texts' encoder vectors are known (a model that reads texts
+        scores the texts)."""
+        return self.predict_scores(texts)
 
     def __init__(self, folder: str | Path, manifest: Manifest, *, threads: int | None = None,
                  long_texts: str = "truncate", max_chunks: int = 16):
@@ -99,15 +116,3 @@ class Classifier(ABC):
                 "the manifest's codes do not match the model's outputs"
             )
         return calibrate(np.clip(np.nan_to_num(scores, nan=0.0), 0.0, 1.0), self.manifest)
-
-
-def calibrate(scores: np.ndarray, manifest: Manifest) -> np.ndarray:
-    """Temperature scaling of a single-label model's probabilities (the manifest's calibration,
-    fitted on predictions for data the model was not trained on): softmax(log p / T)."""
-    temperature = float((manifest.calibration or {}).get("temperature") or 1.0)
-    if manifest.multi_label or abs(temperature - 1.0) < 1e-6 or not scores.size:
-        return scores
-    logits = np.log(np.clip(scores, 1e-12, 1.0)) / temperature
-    logits -= logits.max(axis=1, keepdims=True)
-    exp = np.exp(logits)
-    return (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.models.calibration import calibrate
 from core.models.manifest import ModelFolderError
-from core.models.runtimes.base import Classifier, calibrate
+from core.models.runtimes.base import Classifier
 
 
 class CascadeClassifier(Classifier):
@@ -27,12 +28,12 @@ class CascadeClassifier(Classifier):
         codes = self.manifest.codes
         if len(self.branch_) != len(codes) or tuple(self.zero_shot_.manifest.codes) != codes:
             raise ModelFolderError(f"'{self.folder}': its codes, branches and zero-shot member do not match")
-        if getattr(self.supervised_, "encoder_id", None) != getattr(self.zero_shot_, "encoder_id", None):
+        if self.supervised_.encoder_id != self.zero_shot_.encoder_id:
             raise ModelFolderError(f"'{self.folder}': the members must read the same encoder")
 
     @property
     def encoder_id(self) -> str | None:
-        return getattr(self.zero_shot_, "encoder_id", None)
+        return self.zero_shot_.encoder_id
 
     def far_from_training(self, texts, vectors=None):
         return self.supervised_.far_from_training(texts, vectors)

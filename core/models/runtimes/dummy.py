@@ -11,6 +11,7 @@ from core.models.runtimes.base import Classifier
 
 class DummyClassifier(Classifier):
     name = "dummy"
+    records_per_s = 10000.0
 
     def _load(self) -> None:
         pass

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.models.calibration import calibrate
 from core.models.manifest import ModelFolderError
-from core.models.runtimes.base import Classifier, calibrate
+from core.models.runtimes.base import Classifier
 
 
 class EncoderHeadClassifier(Classifier):
     name = "encoder-head"
+    records_per_s = 150.0
 
     def _load(self) -> None:
         from safetensors.numpy import load_file

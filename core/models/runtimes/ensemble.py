@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.models.calibration import calibrate
 from core.models.manifest import ModelFolderError
-from core.models.runtimes.base import Classifier, calibrate
+from core.models.runtimes.base import Classifier
 
 
 class EnsembleClassifier(Classifier):
     name = "ensemble"
+    records_per_s = 120.0
 
     def _load(self) -> None:
         from core.models.runtimes import load_classifier
@@ -37,8 +39,7 @@ class EnsembleClassifier(Classifier):
 
     @property
     def encoder_id(self) -> str | None:
-        ids = [getattr(m, "encoder_id", None) for m in self.members_]
-        return next((i for i in ids if i), None)
+        return next((m.encoder_id for m in self.members_ if m.encoder_id), None)
 
     def combine(self, member_scores: list[np.ndarray]) -> np.ndarray:
         out = np.zeros((len(member_scores[0]), len(self.manifest.codes)), dtype=np.float32)
@@ -50,18 +51,17 @@ class EnsembleClassifier(Classifier):
 
     def scores_from_vectors(self, vectors: np.ndarray, texts: list[str]) -> np.ndarray:
         """Scores where the encoder members' vectors are known (the cache); other members read the texts."""
-        parts = [m.scores_from_vectors(vectors, texts) if hasattr(m, "scores_from_vectors")
-                 else m.predict_scores(texts) for m in self.members_]
+        parts = [m.scores_from_vectors(vectors, texts) for m in self.members_]
         return calibrate(np.clip(self.combine(parts), 0.0, 1.0), self.manifest)
 
     def far_from_training(self, texts, vectors=None):
         """Far where any member that measures it says so (the conservative reading)."""
-        flags = [m.far_from_training(texts, vectors if hasattr(m, "embed") else None) for m in self.members_]
+        flags = [m.far_from_training(texts, vectors if m.reads_vectors else None) for m in self.members_]
         flags = [f for f in flags if f is not None]
         return np.logical_or.reduce(flags) if flags else None
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        member = next(m for m in self.members_ if hasattr(m, "embed"))
+        member = next(m for m in self.members_ if m.reads_vectors)
         return member.embed(texts)
 
     def _scores(self, texts: list[str]) -> np.ndarray:

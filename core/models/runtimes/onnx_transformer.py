@@ -13,6 +13,7 @@ from core.models.runtimes.transformer_common import load_tokenizer, token_model_
 
 class OnnxTransformerClassifier(Classifier):
     name = "onnx-transformer"
+    records_per_s = 20.0
     batch_size = 64  # at most; batches are cut by a padded-token budget (transformer_common)
 
     def _load(self) -> None:

@@ -11,6 +11,7 @@ from core.models.runtimes.transformer_common import load_tokenizer, token_model_
 
 class TransformersClassifier(Classifier):
     name = "transformers"
+    records_per_s = 8.0
     batch_size = 64  # at most; batches are cut by a padded-token budget (transformer_common)
 
     attn_implementation: str | None = None  # "eager" for a graph that traces cleanly into ONNX

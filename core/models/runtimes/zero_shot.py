@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.models.calibration import calibrate
 from core.models.manifest import ModelFolderError
-from core.models.runtimes.base import Classifier, calibrate
+from core.models.runtimes.base import Classifier
 
 
 class ZeroShotClassifier(Classifier):

@@ -1,0 +1,63 @@
+"""The ``head`` kind: logistic regression on the sentence encoder's mean-pooled vectors, kept per
+record (``encoder-head``); temperature-calibrated on out-of-fold predictions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from core.models.kinds.base import Field, Kind, Trained, TrainingInput, finish
+from core.models.kinds.tfidf import fitted_calibration, out_of_fold
+from core.models.manifest import Manifest, write_manifest
+
+HEAD_C = 20.0  # inverse regularisation of the head (unit-length vectors need a weak penalty)
+
+
+def build_head(vectors: np.ndarray, codes: Sequence[Sequence[str]], folder: Path, manifest: Manifest,
+               encoder_dir: Path, *, multi_label: bool = False, seed: int = 0, c: float | None = None):
+    from safetensors.numpy import save_file
+
+    from core.models.encoder import link_encoder
+    from core.models.familiarity import support_rows, vector_threshold
+    from core.models.fitting import fit_linear
+
+    vectors = np.asarray(vectors, dtype=np.float32)
+    fitted = fit_linear(lambda rows: ((lambda xs: np.asarray(xs, dtype=np.float32)), None), vectors, codes,
+                        multi_label=multi_label, c=HEAD_C if c is None else c, seed=seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file({"weight": np.ascontiguousarray(fitted.coef, dtype=np.float32),
+               "bias": np.ascontiguousarray(fitted.intercept, dtype=np.float32)}, str(folder / "head.safetensors"))
+    support = vectors[support_rows(len(vectors), seed)]
+    save_file({"vectors": np.ascontiguousarray(support, dtype=np.float16)}, str(folder / "support.safetensors"))
+    link_encoder(encoder_dir, folder / "encoder")
+    encoder_name = json.loads((Path(encoder_dir) / "encoder.json").read_text(encoding="utf-8")).get("name", "")
+    calibration = {**fitted_calibration(fitted, codes, multi_label, seed), "familiarity": vector_threshold(support)}
+    manifest = finish(folder, replace(manifest, runtime="encoder-head"), fitted.classes, codes, multi_label,
+                      f"logistic regression on the {encoder_name or 'sentence encoder'}'s sentence vectors",
+                      {"head": "head.safetensors", "encoder": "encoder", "support": "support.safetensors"},
+                      calibration)
+    return manifest, fitted
+
+
+def train(data: TrainingInput) -> Trained:
+    from core.models.encoder import ensure_encoder
+
+    manifest, fitted = build_head(data.vectors, data.codes, data.folder, data.manifest, ensure_encoder(data.models_dir),
+                                  multi_label=data.multi_label, seed=data.seed, c=data.params.get("c"))
+    manifest = replace(manifest, training={**manifest.training, "recipe": data.params})
+    write_manifest(data.folder, manifest)
+    return Trained(manifest, out_of_fold(fitted))
+
+
+KIND = Kind(
+    name="head", help="a head on the MiniLM encoder's sentence vectors (kept per record)", runtime="encoder-head",
+    reads=frozenset({"vectors"}), train=train, recipe_version="2.3.0",
+    fields=(Field("c", "Regularisation C", "float", HEAD_C,
+                  "the head's inverse regularisation: higher fits the training labels more closely",
+                  low=0.001, high=1000.0, advanced=True),))
+
+__all__ = ["HEAD_C", "KIND", "build_head"]
