@@ -401,6 +401,82 @@ HU = {
     "**Train a new version** from this workspace's expert labels (the evaluation set is never trained on)":
         "**Új változat tanítása** a munkaterület szakértői címkéiből (az értékelő halmazon sosem tanul)",
     "Kind": "Fajta",
+    # model kinds and their settings (core.models.kinds)
+    "TF-IDF word + character n-grams (any language)": "TF-IDF szó- és karakter-n-gramok (bármely nyelv)",
+    "a head on the MiniLM encoder's sentence vectors (kept per record)":
+        "fej a MiniLM-kódoló mondatvektorain (rekordonként megőrizve)",
+    "members of other kinds (TF-IDF + head by default), weights fitted on out-of-fold predictions":
+        "más fajták tagjai (alapból TF-IDF + fej), súlyuk a hajtáson kívüli előrejelzésekre illesztve",
+    "a transformer encoder fine-tuned end to end (MiniLM, or an encoder you added)":
+        "végig finomhangolt transzformer-kódoló (MiniLM vagy egy Ön által hozzáadott kódoló)",
+    "Character n-grams": "Karakter-n-gramok",
+    "character 2-5-grams beside the words: inflected and compound words match; slower on long texts":
+        "2–5 karakteres n-gramok a szavak mellett: a ragozott és összetett szavak is egyeznek; hosszú szövegen "
+        "lassabb",
+    "Regularisation C": "Regularizáció (C)",
+    "the linear SVM's inverse regularisation: higher fits the training labels more closely":
+        "a lineáris SVM inverz regularizációja: nagyobb értéknél szorosabban követi a tanítócímkéket",
+    "the head's inverse regularisation: higher fits the training labels more closely":
+        "a fej inverz regularizációja: nagyobb értéknél szorosabban követi a tanítócímkéket",
+    "Members": "Tagok",
+    "the kinds mixed: each is trained on the same records, then weighted":
+        "a kevert fajták: mindegyik ugyanazokon a rekordokon tanul, majd súlyozva keveredik",
+    "Encoder": "Kódoló",
+    "the transformer to start from: the shipped MiniLM, or a folder added on the Models page "
+    "(or with the add-encoder command)":
+        "a kiinduló transzformer: a mellékelt MiniLM vagy a Modellek oldalon (vagy az add-encoder paranccsal) "
+        "hozzáadott mappa",
+    "Epochs": "Epochok",
+    "passes over the training records at most (early stopping may end sooner)":
+        "legfeljebb ennyiszer halad végig a tanítórekordokon (a korai leállás hamarabb is véget vethet)",
+    "Maximum length (tokens)": "Legnagyobb hossz (token)",
+    "tokens read per record: more reads further into abstracts, at a cost that grows with the square":
+        "rekordonként olvasott tokenek: több token messzebb olvas az absztraktba, a költség négyzetesen nő",
+    "Batch size (0: automatic)": "Kötegméret (0: automatikus)",
+    "records per step: 0 takes 16 on a CPU, 64 on a GPU": "rekord lépésenként: 0 esetén CPU-n 16, GPU-n 64",
+    "Learning rate, encoder": "Tanulási ráta, kódoló",
+    "how fast the pretrained encoder's weights move (small: it already knows language)":
+        "milyen gyorsan mozdulnak az előtanított kódoló súlyai (kicsi: a nyelvet már ismeri)",
+    "Learning rate, head": "Tanulási ráta, fej",
+    "how fast the new classification head learns (larger: it starts from random weights)":
+        "milyen gyorsan tanul az új osztályozó fej (nagyobb: véletlen súlyokból indul)",
+    "Warm-up share": "Bemelegítés aránya",
+    "share of the steps over which the learning rates rise from zero (steadies the first steps)":
+        "a lépések azon aránya, amely alatt a tanulási ráták nulláról felfutnak (az első lépéseket stabilizálja)",
+    "Imbalance": "Kiegyensúlyozatlanság",
+    "weighted-loss: rare categories weigh more in the loss; balanced: they are drawn more often; plain: neither":
+        "weighted-loss: a ritka kategóriák többet nyomnak a veszteségben; balanced: gyakrabban kerülnek sorra; "
+        "plain: egyik sem",
+    "Gradient accumulation": "Gradiensgyűjtés",
+    "batches added up before each step: a larger effective batch in the same memory":
+        "lépésenként összeadott kötegek: nagyobb tényleges köteg ugyanakkora memóriában",
+    "Early-stopping patience (epochs)": "Korai leállás türelme (epoch)",
+    "stop after this many epochs without a better validation F1 (0: never stop early)":
+        "leáll ennyi epoch után, ha a validációs F1 nem javul (0: sosem áll le korán)",
+    "share of the training records held back to choose the best epoch and calibrate confidence":
+        "a tanítórekordok visszatartott aránya a legjobb epoch kiválasztásához és a bizonyosság kalibrálásához",
+    "Workers": "Munkafolyamatok",
+    "data-parallel training processes (Ray Train); 1 trains here":
+        "adatpárhuzamos tanító folyamatok (Ray Train); 1 esetén itt tanul",
+    "Ray cluster address": "Ray-fürt címe",
+    "a running Ray cluster (ray://host:10001 or host:6379) to train on; empty: a local one when workers > 1":
+        "futó Ray-fürt, amelyen tanul (ray://gép:10001 vagy gép:6379); üres: helyi fürt, ha több munkafolyamat van",
+    "More settings of {0}": "A(z) {0} további beállításai",
+    "Add an encoder to fine-tune from": "Kódoló hozzáadása finomhangoláshoz",
+    "A folder on this computer with config.json, tokenizer files and model.safetensors (for example a SciBERT, "
+    "XLM-RoBERTa or huBERT download). It is checked and copied into the models folder; nothing is downloaded.":
+        "Egy mappa ezen a gépen config.json, tokenizáló fájlok és model.safetensors fájllal (például letöltött "
+        "SciBERT, XLM-RoBERTa vagy huBERT). Ellenőrzés után a modellmappába másolódik; semmi nem töltődik le.",
+    "Encoder folder": "Kódoló mappája",
+    "Name (empty: the folder's name)": "Név (üres: a mappa neve)",
+    "Encoder {0} added.": "A(z) {0} kódoló hozzáadva.",
+    "Resume from epoch {0}": "Folytatás a(z) {0}. epochtól",
+    "Go on from the last completed epoch's checkpoint": "Folytatás az utolsó befejezett epoch mentéséből",
+    "training loss": "tanítási veszteség",
+    "validation macro F1": "validációs makro-F1",
+    "epoch": "epoch",
+    "Epoch {0} is the one kept (best validation F1).": "A(z) {0}. epoch maradt meg (legjobb validációs F1).",
+    "Training curve": "Tanulási görbe",
     "Include imported labels": "Az importált címkékkel együtt",
     "Only language (ISO code)": "Csak ez a nyelv (ISO-kód)",
     "Train": "Tanítás",

@@ -10,11 +10,14 @@ from core.jobs.training import (
     auto_retrain,
     cancel_training,
     create_training_job,
+    epoch_progress,
     get_training_job,
     launch_training,
+    resume_training,
     training_jobs,
 )
-from core.work.learning import KIND_HELP, KINDS, SMALL_EVAL, TrainOptions
+from core.models import kinds
+from core.work.learning import SMALL_EVAL, TrainOptions
 from core.work.versions import (
     compare_table,
     corrections_since,
@@ -70,14 +73,17 @@ def train_form(ctx: PageContext) -> None:
     st.markdown(t("**Train a new version** from this workspace's expert labels (the evaluation set is never "
                 "trained on)"))
     c1, c2, c3, c4 = st.columns(4)
-    kind = c1.selectbox(t("Kind"), list(KINDS), format_func=lambda k: f"{k}: {KIND_HELP[k]}", key="versions.kind")
+    kind_name = c1.selectbox(t("Kind"), list(kinds.names()), format_func=lambda k: f"{k}: {t(kinds.get(k).help)}",
+                             key="versions.kind")
     imported = c2.checkbox(t("Include imported labels"), key="versions.imported")
     machine = c3.checkbox(t("Include machine-accepted labels"), key="versions.machine")
     language = c4.text_input(t("Only language (ISO code)"), key="versions.language", max_chars=8)
+    kind = kinds.get(kind_name)
+    changes = recipe_form(ctx, kind)
     lead = is_lead(ctx)
     if st.button(t("Train"), key="versions.train", type="primary", disabled=not lead,
                  help=None if lead else "Training, promoting and rolling back are a team lead's actions"):
-        start_training(ctx, TrainOptions(kind, imported, machine, language.strip().lower()))
+        start_training(ctx, TrainOptions(kind_name, imported, machine, language.strip().lower(), params=changes))
     auto = dict(ctx.db.setting(AUTO_SETTING, {}) or {})
     every = st.number_input(t("Retrain automatically every N new corrections (0: never)"), 0, 100_000,
                             int(auto.get(ctx.tax.id, 0)), step=50, key="versions.auto", disabled=not lead)
@@ -85,6 +91,68 @@ def train_form(ctx: PageContext) -> None:
         ctx.db.set_setting(AUTO_SETTING, {**auto, ctx.tax.id: int(every)})
     if not lead:
         not_allowed("train")
+
+
+def recipe_form(ctx: PageContext, kind) -> dict:
+    """The kind's settings (its fields: the main ones in a row, the rest folded away), each with a
+    line saying what it does; returns the changes from the kind's defaults."""
+    changes = {}
+    main = [f for f in kind.fields if not f.advanced]
+    rest = [f for f in kind.fields if f.advanced]
+    if main:
+        for f, column in zip(main, st.columns(max(len(main), 4))):
+            _field(ctx, kind, f, column, changes)
+    if rest:
+        with st.expander(t("More settings of {0}").format(kind.name)):
+            for k in range(0, len(rest), 4):
+                for f, column in zip(rest[k:k + 4], st.columns(4)):
+                    _field(ctx, kind, f, column, changes)
+    if any(f.type == "encoder" for f in kind.fields):
+        add_encoder_form(ctx)
+    return changes
+
+
+def _field(ctx: PageContext, kind, f, column, changes: dict) -> None:
+    key = f"versions.recipe.{kind.name}.{f.name}"
+    label, help_ = t(f.label), t(f.help)
+    if f.type == "bool":
+        value = column.checkbox(label, value=bool(f.default), key=key, help=help_)
+    elif f.type == "choice":
+        value = column.selectbox(label, list(f.choices), index=list(f.choices).index(f.default), key=key, help=help_)
+    elif f.type == "encoder":
+        from core.models.kinds.finetune import available_encoders
+
+        names = list(available_encoders(ctx.cfg.models_dir))
+        value = column.selectbox(label, names, index=names.index(f.default) if f.default in names else 0, key=key,
+                                 help=help_)
+    elif f.type == "text":
+        value = column.text_input(label, value=str(f.default), key=key, help=help_, max_chars=500)
+    elif f.type == "int":
+        value = column.number_input(label, int(f.low), int(f.high), int(f.default), step=1, key=key, help=help_)
+    else:
+        value = column.number_input(label, float(f.low), float(f.high), float(f.default), key=key, help=help_,
+                                    format="%g")
+    if value != f.default:
+        changes[f.name] = value
+
+
+def add_encoder_form(ctx: PageContext) -> None:
+    """A lead adds a transformers encoder folder on this machine (SciBERT, XLM-RoBERTa, huBERT...):
+    checked (config, tokenizer, safetensors weights; no remote code), then copied into the models
+    folder. Nothing is fetched from a hub."""
+    from core.models.kinds.finetune import add_encoder
+
+    with st.expander(t("Add an encoder to fine-tune from")):
+        st.caption(t("A folder on this computer with config.json, tokenizer files and model.safetensors (for "
+                     "example a SciBERT, XLM-RoBERTa or huBERT download). It is checked and copied into the "
+                     "models folder; nothing is downloaded."))
+        c1, c2, c3 = st.columns([3, 2, 1])
+        path = c1.text_input(t("Encoder folder"), key="versions.encoder_path", max_chars=1000)
+        name = c2.text_input(t("Name (empty: the folder's name)"), key="versions.encoder_name", max_chars=80)
+        if c3.button(t("Add"), key="versions.encoder_add", disabled=not is_lead(ctx) or not path.strip()):
+            with show_errors():
+                added = add_encoder(ctx.cfg.models_dir, path.strip(), name)
+                st.success(t("Encoder {0} added.").format(plain(added.name)))
 
 
 def jobs_panel(db, taxonomy_id: str) -> None:
@@ -113,14 +181,49 @@ def _show_jobs(db, jobs) -> None:
         if job.status in ("running", "queued", "cancelling"):
             eta = t(" · about {0:,.0f} s left").format(job.eta_seconds) if job.eta_seconds else ""
             c1, c2 = st.columns([5, 1])
-            c1.progress(min(job.fraction, 1.0), text=f"{label} · {t(job.stage)}{eta}")
+            c1.progress(min(job.fraction, 1.0), text=f"{label} · {plain(job.stage)}{eta}")
             if c2.button(t("Cancel"), key=f"versions.cancel.{job.id}"):
                 cancel_training(db, job.id)
+            saved = epoch_progress(job.models_dir, job.id) if job.models_dir else None
+            if saved:
+                curve_chart(saved["curve"], saved.get("best_epoch"), key=f"versions.curve.{job.id}")
         elif job.status == "done":
             st.caption(f"{label}: {plain(job.result.get('folder', ''))} in {job.result.get('seconds', 0):.0f} s · "
                        + plain(result_line(job.result)))
         else:
-            st.caption(f"{label}" + (f": {plain(job.error)}" if job.error else ""))
+            c1, c2 = st.columns([5, 1])
+            c1.caption(f"{label}" + (f": {plain(job.error)}" if job.error else ""))
+            if job.resumable:
+                done = int(job.checkpoint.get("epoch") or 0)
+                if c2.button(t("Resume from epoch {0}").format(done), key=f"versions.resume.{job.id}",
+                             help=t("Go on from the last completed epoch's checkpoint")):
+                    with show_errors():
+                        resume_training(db, job.id)
+                        st.rerun()
+
+
+def curve_chart(curve: list[dict], best_epoch: int | None, key: str) -> None:
+    """Training loss and validation macro F1 per epoch (the kept epoch marked)."""
+    import altair as alt
+    import pandas as pd
+
+    rows = []
+    for entry in curve or []:
+        rows.append({"epoch": entry["epoch"], "measure": t("training loss"), "value": entry.get("train_loss")})
+        if entry.get("val_macro_f1") is not None:
+            rows.append({"epoch": entry["epoch"], "measure": t("validation macro F1"), "value": entry["val_macro_f1"]})
+    if not rows:
+        return
+    frame = pd.DataFrame(rows)
+    chart = alt.Chart(frame).mark_line(point=True).encode(
+        x=alt.X("epoch:O", title=t("epoch")), y=alt.Y("value:Q", title=None),
+        color=alt.Color("measure:N", title=None), tooltip=["epoch", "measure", alt.Tooltip("value:Q", format=".3f")])
+    if best_epoch:
+        chart = chart + alt.Chart(pd.DataFrame({"epoch": [best_epoch]})).mark_rule(strokeDash=[4, 3]).encode(
+            x="epoch:O")
+    st.altair_chart(chart.properties(height=180), width="stretch", key=key)
+    if best_epoch:
+        st.caption(t("Epoch {0} is the one kept (best validation F1).").format(best_epoch))
 
 
 def result_line(result: dict) -> str:
@@ -160,6 +263,12 @@ def versions_section(ctx: PageContext) -> None:
                  width="stretch", key="versions.table")
     st.caption(t("“today”: on the {0:,} records of today's evaluation set; “when trained”: on the evaluation set as "
                  "it was when the version was trained.").format(records))
+    curved = [v for v in versions if v.params.get("curve")]
+    if curved:
+        shown = st.selectbox(t("Training curve"), curved, format_func=lambda v: f"v{v.number} {v.folder}",
+                             key="versions.curve_choice")
+        if shown is not None:
+            curve_chart(shown.params["curve"], shown.params.get("best_epoch"), key="versions.curve")
     names = [m.folder.name for m in ctx.models]
     default = list(dict.fromkeys([*names[:1], *(v.folder for v in versions[:1] if v.folder in names)]))
     picked = st.multiselect(t("Compare per category on the evaluation set"), names, default=default,

@@ -100,6 +100,17 @@ def cmd_kinds(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_add_encoder(args: argparse.Namespace) -> int:
+    """Copy a checked transformers encoder folder into the models folder for the finetune kind."""
+    from core.models.kinds.finetune import add_encoder
+
+    models = Path(args.models or Settings.from_env().models_dir)
+    target = add_encoder(models, Path(args.folder), args.name or "")
+    print(f"encoder {target.name} added ({target}); train with: train TAXONOMY --kind finetune "
+          f"--set encoder={target.name}")
+    return 0
+
+
 def cmd_versions(args: argparse.Namespace) -> int:
     from core.work.versions import current_figures, figure_line, in_use, list_versions
 
@@ -221,6 +232,12 @@ def add_parsers(sub) -> None:
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("kinds", help="the kinds a version can be trained as, with their settings")
     p.set_defaults(func=cmd_kinds)
+    p = sub.add_parser("add-encoder", help="add a transformers encoder folder (config.json, tokenizer, "
+                                           "model.safetensors; no remote code) to fine-tune from")
+    p.add_argument("folder")
+    p.add_argument("--name", help="its name in the models folder (default: the folder's name)")
+    p.add_argument("--models")
+    p.set_defaults(func=cmd_add_encoder)
     p = sub.add_parser("versions", help="the model versions of a taxonomy, their figures and the model in use")
     p.add_argument("taxonomy")
     p.add_argument("--models")

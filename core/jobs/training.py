@@ -1,7 +1,9 @@
 """Training as a background job: a ``train`` row in the jobs table, run by its own process
 (``python -m core run-training ID``) at a lower OS priority than the app, with progress, an ETA,
-cancel, and a lease like a bulk job's, so it goes on when the tab closes. A training job that is
-interrupted is not resumed: it is marked and can be started again (training is one step)."""
+cancel, and a lease like a bulk job's, so it goes on when the tab closes. A kind that trains in
+epochs (``finetune``) leaves a checkpoint after each one (``<models>/.checkpoints/train-<id>``): a
+job that was killed, cancelled or failed resumes from its last completed epoch (``resume_training``);
+other kinds start again (their training is one step)."""
 
 from __future__ import annotations
 
@@ -35,6 +37,16 @@ class TrainingJob:
     created_by: str
     created_at: str
     number: int = 0  # the job's number among training jobs (shown to people; ``id`` is the key)
+    models_dir: str = ""
+
+    @property
+    def checkpoint(self) -> dict | None:
+        """The last completed epoch a finished job can resume from ({"epoch", "curve", ...}), if any."""
+        return epoch_progress(self.models_dir, self.id) if self.models_dir else None
+
+    @property
+    def resumable(self) -> bool:
+        return self.status in ("cancelled", "failed", "interrupted") and bool(self.checkpoint)
 
     @property
     def finished(self) -> bool:
@@ -48,18 +60,35 @@ def _info(row: dict) -> TrainingJob:
     fraction = float(checkpoint.get("fraction") or 0.0)
     started = checkpoint.get("started")
     eta = None
-    if status == "running" and started and fraction > 0.05:
+    if status == "running" and started and fraction - float(checkpoint.get("from") or 0.0) > 0.05:
         # estimated when the fraction last moved, then counted down: a long stage (fitting) does not
         # make the estimate grow; past its end, no figure rather than a wrong one
         at = float(checkpoint.get("at") or time.time())
-        estimate = (at - float(started)) * (1 - fraction) / fraction
+        origin = float(checkpoint.get("from") or 0.0)  # where a resumed job started
+        estimate = (at - float(started)) * (1 - fraction) / max(fraction - origin, 1e-6)
         left = estimate - (time.time() - at)
         eta = left if left > 1 else None
     options = TrainOptions(**{k: v for k, v in params.get("options", {}).items()
                               if k in TrainOptions.__dataclass_fields__})
     return TrainingJob(row["id"], status, params.get("taxonomy_id", ""), options, checkpoint.get("stage", ""),
                        fraction, eta, checkpoint.get("result") or {}, row["error"] or "", row["created_by"] or "",
-                       row["created_at"] or "", int(row.get("number") or row["id"]))
+                       row["created_at"] or "", int(row.get("number") or row["id"]), params.get("models_dir", ""))
+
+
+def epoch_progress(models_dir: str | Path, job_id: int) -> dict | None:
+    """The per-epoch curve a training job's kind has written so far (``epoch``, ``curve``,
+    ``best_epoch``), read from its checkpoint folder; None where there is none."""
+    from core.work.learning import checkpoints_for
+
+    folder = checkpoints_for(Path(models_dir), "", job_id)
+    for path in (folder / "progress.json", *sorted(folder.glob("*/progress.json"))):  # an ensemble's member
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and data.get("curve"):
+            return data
+    return None
 
 
 def create_training_job(store: Store, taxonomy_id: str, options: TrainOptions, models_dir: str | Path,
@@ -68,6 +97,13 @@ def create_training_job(store: Store, taxonomy_id: str, options: TrainOptions, m
     running = [j for j in training_jobs(store) if j.taxonomy_id == taxonomy_id and not j.finished]
     if running:
         raise WorkbenchError(f"training job #{running[0].id} for '{taxonomy_id}' is still {running[0].status}")
+    from core.models import kinds
+
+    try:
+        kinds.get(options.kind).recipe(options.params)  # a clear message now, not in the worker's log
+    except ValueError as exc:
+        raise WorkbenchError(str(exc)) from None
+    prune_checkpoints(store, models_dir)
     params = {"taxonomy_id": taxonomy_id, "options": asdict(options), "models_dir": str(models_dir)}
     return store.create_job(KIND, json.dumps(params, ensure_ascii=False), created_by)
 
@@ -87,6 +123,46 @@ def cancel_training(store: Store, job_id: int) -> None:
     job = get_training_job(store, job_id)
     if not job.finished:
         store.update_job(job_id, status="cancelling" if job.status == "running" else "cancelled")
+
+
+def resume_training(store: Store, job_id: int, db_path: str | Path | None = None) -> None:
+    """Run a killed, cancelled or failed training job again from its last completed epoch (same
+    job, same recipe; a kind whose records changed since starts afresh and says so)."""
+    job = get_training_job(store, job_id)
+    if not job.resumable:
+        raise WorkbenchError(f"training job #{job.number} has no completed epoch to resume from" if job.finished
+                             else f"training job #{job.number} is still {job.status}")
+    others = [j for j in training_jobs(store) if j.taxonomy_id == job.taxonomy_id and not j.finished]
+    if others:
+        raise WorkbenchError(f"training job #{others[0].number} for '{job.taxonomy_id}' is still {others[0].status}")
+    store.update_job(job_id, status="queued", error="", checkpoint={})
+    launch_training(db_path or store.path, job_id)
+
+
+def prune_checkpoints(store: Store, models_dir: str | Path, keep: int = 2) -> list[int]:
+    """Delete the checkpoint folders of finished jobs but the ``keep`` newest resumable ones (a
+    fine-tuned encoder's checkpoint is a few hundred MB); returns the job ids pruned."""
+    import shutil
+
+    from core.work.learning import checkpoints_for
+
+    root = Path(models_dir) / ".checkpoints"
+    if not root.is_dir():
+        return []
+    jobs = {j.id: j for j in training_jobs(store, limit=1000)}
+    resumable = [j.id for j in jobs.values() if j.resumable][:keep]
+    pruned = []
+    for folder in root.glob("train-*"):
+        try:
+            job_id = int(folder.name.split("-", 1)[1])
+        except ValueError:
+            continue
+        job = jobs.get(job_id)
+        if job is not None and (not job.finished or job_id in resumable):
+            continue
+        shutil.rmtree(checkpoints_for(Path(models_dir), "", job_id), ignore_errors=True)
+        pruned.append(job_id)
+    return pruned
 
 
 def launch_training(db_path: str | Path, job_id: int, log_dir: str | Path | None = None) -> int:
@@ -112,14 +188,18 @@ def run_training(db_path: str | Path, job_id: int, *, nice: int = NICE) -> Train
         started = time.time()
         store.update_job(job_id, status="running", checkpoint={"lease": lease, "pid": os.getpid(),
                                                                 "started": started, "stage": "starting"})
-        last = [0.0]
+        seen = {"fraction": 0.0, "written": 0.0}
+        origin = {"time": started, "from": 0.0}  # the ETA counts from here
 
         def progress(stage: str, fraction: float) -> None:
-            if time.time() - last[0] > 0.5 or fraction >= 1.0:
-                last[0] = time.time()
+            if fraction - seen["fraction"] > 0.1:  # a jump: a resumed job skipping its completed epochs
+                origin.update({"time": time.time(), "from": fraction})
+            seen["fraction"] = fraction
+            if time.time() - seen["written"] > 0.5 or fraction >= 1.0:
+                seen["written"] = time.time()
                 store.update_job(job_id, done=int(fraction * 100), total=100, checkpoint={
-                    "lease": lease, "pid": os.getpid(), "started": started, "stage": stage, "fraction": fraction,
-                    "at": time.time()})
+                    "lease": lease, "pid": os.getpid(), "started": origin["time"], "from": origin["from"],
+                    "stage": stage, "fraction": fraction, "at": time.time()})
 
         def should_stop() -> bool:
             row = store.job_row(job_id)
@@ -171,4 +251,5 @@ def auto_retrain(store: Store, taxonomy_id: str, models_dir: str | Path,
 
 
 __all__ = ["AUTO_SETTING", "NICE", "TrainingJob", "auto_retrain", "cancel_training", "create_training_job",
-           "get_training_job", "launch_training", "run_training", "training_jobs"]
+           "epoch_progress", "get_training_job", "launch_training", "prune_checkpoints", "resume_training",
+           "run_training", "training_jobs"]

@@ -173,7 +173,8 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
             trained = kind.train(kinds.TrainingInput(
                 frame["input"].tolist(), codes, tmp, base, models_dir, multi_label, options.seed, vectors, params,
                 progress=lambda stage, f: check(stage, fit_from + (0.85 - fit_from) * min(max(f, 0.0), 1.0)),
-                should_stop=should_stop, checkpoints=checkpoints_for(models_dir, taxonomy.id, job_id)))
+                should_stop=should_stop,
+                checkpoints=checkpoints_for(models_dir, taxonomy.id, job_id, options.kind)))
         except Stopped:
             raise Cancelled("stopped on request; nothing was saved (the last completed epoch is kept: "
                             "resume the job to go on from it)") from None
@@ -208,6 +209,7 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
         "last_event_id": last_event, "examples": len(frame), "job_id": job_id, "created_by": by,
         "params": {"include_imported": options.include_imported, "include_machine": options.include_machine,
                    "recipe": params, "curve": trained.curve or [],
+                   "best_epoch": manifest.training.get("best_epoch"),
                    "language": options.language, "level": options.level, "multi_label": multi_label,
                    "parent_model": parent or "", "seed": options.seed,
                    "members": manifest.training.get("members") or [], "calibration": manifest.calibration},
@@ -269,11 +271,14 @@ class _EncoderModel:
         return self.encoder.embed(texts)
 
 
-def checkpoints_for(models_dir: Path, taxonomy_id: str, job_id: int | None) -> Path | None:
-    """Where a training job's kind keeps what a killed worker resumes from (one folder per job)."""
-    if job_id is None:
-        return None
-    return Path(models_dir) / ".checkpoints" / f"train-{int(job_id)}"
+def checkpoints_for(models_dir: Path, taxonomy_id: str, job_id: int | None, kind: str = "") -> Path:
+    """Where a kind that trains in epochs keeps what a killed run resumes from: one folder per
+    training job; from the command line, one per taxonomy and kind (the same command run again
+    after a kill goes on from the last completed epoch when records and recipe are unchanged)."""
+    if job_id is not None:
+        return Path(models_dir) / ".checkpoints" / f"train-{int(job_id)}"
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", taxonomy_id).strip("-.") or "taxonomy"
+    return Path(models_dir) / ".checkpoints" / f"cli-{safe}-{kind or 'model'}"
 
 
 def train_from_workspace(store: Store, taxonomy: Taxonomy, models_dir: Path, name: str = "", *, kind: str = "tfidf",

@@ -526,7 +526,8 @@ KIND = Kind(
     runtime="onnx-transformer", reads=frozenset({"texts"}), train=train, recipe_version="1.0.0",
     fields=(
         Field("encoder", "Encoder", "encoder", SHIPPED,
-              "the transformer to start from: the shipped MiniLM, or a folder added on the Models page or with `add-encoder`"),
+              "the transformer to start from: the shipped MiniLM, or a folder added on the Models page "
+              "(or with the add-encoder command)"),
         Field("epochs", "Epochs", "int", 6, "passes over the training records at most (early stopping may end sooner)",
               low=1, high=100),
         Field("max_length", "Maximum length (tokens)", "int", 128,
