@@ -482,6 +482,52 @@ def test_train_promote_and_the_next_record_gets_the_new_models_suggestions(works
     assert at.success and "default model" in at.success[0].value
 
 
+@pytest.mark.slow
+def test_a_lead_fine_tunes_from_the_models_page_and_sees_the_curve(workspace_env):
+    """The Models page's form is the kind's fields: the lead picks Fine-tune, shortens it, trains in
+    the background, and the new version shows its per-epoch curve."""
+    import json
+    import time
+
+    from core.work.annotation import Annotator
+
+    at = app().run()
+    at.text_input(key="sidebar.user").input("Lead Lili")
+    at.selectbox(key="sidebar.role").select("lead")
+    at.run()
+    with _db(workspace_env) as db:
+        ford = db.load_taxonomy("ford")
+        ann = Annotator(db, "Szabó Éva", "expert", ford)
+        for row in db.imported_label_rows("ford"):
+            ann.correct(row["record_id"], json.loads(row["codes"])[:1], ())
+    at.switch_page("pages/models.py").run()
+    at.selectbox(key="versions.kind").select("finetune").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="versions.recipe.finetune.encoder").value == "all-MiniLM-L6-v2"
+    assert at.number_input(key="versions.recipe.finetune.epochs").value == 6
+    assert any(e.label.startswith("More settings of finetune") for e in at.expander)
+    at.number_input(key="versions.recipe.finetune.epochs").set_value(1)
+    at.number_input(key="versions.recipe.finetune.max_length").set_value(32)
+    at.button(key="versions.train").click().run()
+    assert not at.exception, at.exception
+    with _db(workspace_env) as db:
+        from core.jobs.training import training_jobs
+
+        for _ in range(1500):
+            job = training_jobs(db)[0]
+            if job.finished:
+                break
+            time.sleep(0.2)
+    assert job.status == "done", job.error
+    assert job.options.params == {"epochs": 1, "max_length": 32}
+    at.run()
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "folder" in d.value.columns)
+    assert list(table["folder"]) == ["ford-v1-finetune"]
+    assert at.selectbox(key="versions.curve_choice").value.folder == "ford-v1-finetune"
+    assert any("Epoch 1 is the one kept" in c.value for c in at.caption)
+
+
 def test_a_hungarian_record_on_day_one_says_no_model_knows_hungarian(workspace_env, tmp_path):
     """An English-only model on a Hungarian record: the suggestions are marked low-confidence and
     the page says how the workbench will learn Hungarian."""

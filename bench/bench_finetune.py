@@ -1,0 +1,158 @@
+"""The ``finetune`` kind measured against today's shipped ensemble on the same held-out splits as
+``bench_defaults.py``. Prints one JSON line.
+
+    .venv/bin/python bench/bench_finetune.py [--splits 3] [--only ford|cap] [--epochs 3]
+        [--max-length 128] [--ray-check]
+
+For FORD level 2 (arXiv, WOS, MAG) and CAP major topics (US bills, NYT headlines), on ``--splits``
+stratified 80/20 splits of the shipped corpora (seed k is bench_defaults' split k), each model is
+trained on the 80 % and scored on the 20 %; macro F1 per source and over all ("ALL"):
+
+- ``ensemble``: the shipped ``<t>-ensemble`` recipe (TF-IDF SVM + a head on MiniLM vectors);
+- ``tfidf``: the TF-IDF kind alone;
+- ``finetune``: all-MiniLM-L6-v2 fine-tuned end to end (the kind's defaults, ``--epochs``);
+- ``finetune+tfidf``: the two mixed, weights fitted on the fine-tuned model's validation split.
+
+``gain`` is each model's macro F1 minus the ensemble's, in points. ``time`` gives the fine-tuning
+seconds (training records, epochs run, records per second) and the process's peak memory.
+``--ray-check`` also fine-tunes on 1,000 titles for 2 epochs with 1 and with 2 Ray Train workers
+(a local cluster) and reports both times and validation F1s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from core.files.shipped import cap_training_set, ford_training_set  # noqa: E402
+from core.models import kinds  # noqa: E402
+from core.models.encoder import corpus_vectors, ensure_encoder  # noqa: E402
+from core.models.kinds.ensemble import build_ensemble  # noqa: E402
+from core.models.kinds.head import build_head  # noqa: E402
+from core.models.kinds.tfidf import build_tfidf  # noqa: E402
+from core.models.manifest import Manifest  # noqa: E402
+from core.models.runtimes import load_classifier  # noqa: E402
+
+
+def predictions(folder: Path, texts: list[str], vectors: np.ndarray | None) -> list[str]:
+    clf = load_classifier(folder)
+    scores = clf.scores_from_vectors(vectors, texts)
+    return [clf.manifest.codes[i] for i in scores.argmax(1)]
+
+
+def finetune(texts, labels, folder: Path, base: Manifest, params: dict, seed: int, models: Path):
+    kind = kinds.get("finetune")
+    start = time.perf_counter()
+    trained = kind.train(kinds.TrainingInput(texts, labels, folder, base, models, seed=seed,
+                                             params=kind.recipe(params), checkpoints=folder.parent / "ckpt"))
+    return trained, time.perf_counter() - start
+
+
+def compare(taxonomy: str, data, splits: int, params: dict, models: Path) -> dict:
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import train_test_split
+
+    texts, codes = list(data.texts), [str(c) for c in data.codes]
+    sources = np.array([name for name, n in data.sources.items() for _ in range(n)])
+    encoder = ensure_encoder(models)
+    mean = corpus_vectors(encoder, texts)
+    base = Manifest(name="m", version="1", taxonomy=taxonomy, codes=(), runtime="", input_fields=("title",),
+                    languages=("en",))
+    scores: dict[str, dict[str, list[float]]] = {}
+    times = []
+    for seed in range(splits):
+        stratify = codes if min(Counter(codes).values()) >= 2 else None
+        train, test = train_test_split(np.arange(len(texts)), test_size=0.2, random_state=seed, stratify=stratify)
+        labels = [[codes[i]] for i in train]
+        train_texts, held = [texts[i] for i in train], [texts[i] for i in test]
+        tmp = Path(tempfile.mkdtemp(prefix="finetune-bench-"))
+        try:
+            t = build_tfidf(train_texts, labels, tmp / "t", replace(base, name="t"), seed=seed)
+            h = build_head(mean[train], labels, tmp / "h", replace(base, name="h"), encoder, seed=seed)
+            build_ensemble([(tmp / "t", *t), (tmp / "h", *h)], labels, tmp / "e", replace(base, name="e"))
+            trained, seconds = finetune(train_texts, labels, tmp / "f", replace(base, name="f"), params, seed, models)
+            build_ensemble([(tmp / "t", *t), (tmp / "f", trained.manifest, trained.out_of_fold)], labels, tmp / "ft",
+                           replace(base, name="ft"))
+            predicted = {"ensemble": predictions(tmp / "e", held, mean[test]),
+                         "tfidf": predictions(tmp / "t", held, None),
+                         "finetune": predictions(tmp / "f", held, None),
+                         "finetune+tfidf": predictions(tmp / "ft", held, None)}
+            epochs = len(trained.curve)
+            times.append({"seconds": round(seconds, 1), "records": len(train), "epochs_run": epochs,
+                          "best_epoch": trained.manifest.training["best_epoch"],
+                          "records_per_s": round(len(train) * 0.9 * epochs / seconds, 1),
+                          "weights_finetune_tfidf": load_classifier(tmp / "ft").manifest.training["weights"]})
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        for source in [*sorted(set(sources)), "ALL"]:
+            mask = np.ones(len(test), dtype=bool) if source == "ALL" else sources[test] == source
+            gold = [codes[i] for i in test[mask]]
+            for name, pred in predicted.items():
+                chosen = [pred[k] for k in np.flatnonzero(mask)]
+                scores.setdefault(source, {}).setdefault(name, []).append(
+                    float(f1_score(gold, chosen, average="macro", zero_division=0)))
+    out = {}
+    for source, by_model in scores.items():
+        means = {name: round(float(np.mean(v)), 4) for name, v in by_model.items()}
+        out[source] = {"macro_f1": means, "spread": {n: round(float(np.std(v)), 4) for n, v in by_model.items()},
+                       "gain": {n: round(100 * (v - means["ensemble"]), 1) for n, v in means.items()
+                                if n != "ensemble"}}
+    out["time"] = times
+    return out
+
+
+def ray_check(models: Path) -> dict:
+    data = ford_training_set()
+    rng = np.random.default_rng(0)
+    rows = rng.permutation(len(data.texts))[:1000]
+    texts, labels = [data.texts[i] for i in rows], [[str(data.codes[i])] for i in rows]
+    base = Manifest(name="r", version="1", taxonomy="ford", codes=(), runtime="", input_fields=("title",))
+    out = {}
+    for workers in (1, 2):
+        tmp = Path(tempfile.mkdtemp(prefix="finetune-ray-"))
+        try:
+            trained, seconds = finetune(texts, labels, tmp / "m", base, {"epochs": 2, "max_length": 64,
+                                                                         "workers": workers}, 0, models)
+            out[f"workers_{workers}"] = {"seconds": round(seconds, 1),
+                                         "val_macro_f1": [e["val_macro_f1"] for e in trained.curve]}
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    out["time_ratio_2_over_1"] = round(out["workers_2"]["seconds"] / out["workers_1"]["seconds"], 2)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--splits", type=int, default=3)
+    parser.add_argument("--only", choices=("ford", "cap"))
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument("--ray-check", action="store_true")
+    parser.add_argument("--models", type=Path, default=ROOT / "models")
+    args = parser.parse_args()
+    params = {"epochs": args.epochs, "max_length": args.max_length}
+    out: dict = {"splits": args.splits, "params": params}
+    for taxonomy, loader in (("ford", ford_training_set), ("cap", cap_training_set)):
+        if args.only in (None, taxonomy):
+            out[taxonomy] = compare(taxonomy, loader(), args.splits, params, args.models)
+    if args.ray_check:
+        out["ray"] = ray_check(args.models)
+    out["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
