@@ -257,6 +257,7 @@ def test_a_killed_finetune_job_resumes_from_its_checkpoint(titles_ws, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.ray
 def test_ray_train_with_two_workers_matches_one_worker(tmp_path):
     texts, codes = _data(240, seed=2)
     params = {**QUICK, "epochs": 2}
