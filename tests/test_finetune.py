@@ -23,7 +23,7 @@ from core.work.versions import eval_frame, model_for, promote
 from tests.conftest import corpus, import_frame
 from tests.test_learning import label_as_expert
 
-QUICK = {"epochs": 2, "max_length": 32, "patience": 0}  # small enough for a 2-core test run
+QUICK = {"epochs": 2, "max_length": 32, "patience": 0, "contrastive": "off"}  # small enough for 2 cores
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def _input(tmp_path, texts, codes, params, **more):
 
 
 def test_every_kind_is_one_module_of_the_table_with_its_runtime_and_fields():
-    assert set(kinds.names()) >= {"tfidf", "head", "ensemble", "finetune"}
+    assert set(kinds.names()) >= {"tfidf", "head", "ensemble", "finetune", "distil"}
     for kind in kinds.all_kinds():
         assert kind.runtime in RUNTIMES and kind.reads <= {"texts", "vectors"} and kind.help
         assert kind.recipe() == kind.defaults  # every default passes its own field's check
@@ -73,7 +73,7 @@ def test_every_kind_is_one_module_of_the_table_with_its_runtime_and_fields():
     assert ensemble.recipe({"members": "tfidf+finetune", "finetune.epochs": 2})["finetune.epochs"] == 2
     with pytest.raises(ValueError, match="head is not a member"):
         ensemble.recipe({"members": "tfidf+finetune", "head.c": 2})
-    with pytest.raises(kinds.UnknownKind, match="kinds: tfidf, head, ensemble, finetune"):
+    with pytest.raises(kinds.UnknownKind, match="kinds: tfidf, head, ensemble, finetune, distil"):
         kinds.get("svm")
 
 
@@ -134,6 +134,15 @@ def test_finetune_gives_an_ordinary_calibrated_model_folder_that_the_loop_promot
     assert row["kind"] == "finetune" and len(row["params"]["curve"]) == 2 and row["params"]["best_epoch"]
     promote(store, ford, folder.name, tmp_path, "lead", accept_drops=True)
     assert model_for(store, "ford", "en", tmp_path) == folder.name
+    # its fast tier: static vectors distilled from the fine-tuned encoder, measured beside it
+    with pytest.raises(ModelFolderError, match="no fine-tuned model 'nope'.*fine-tuned models: ford-v1-finetune"):
+        train_version(store, ford, tmp_path, TrainOptions("distil", params={"source": "nope"}))
+    fast = train_version(store, ford, tmp_path, TrainOptions("distil", params={"source": folder.name}),
+                         compare=folder)
+    assert fast.manifest.runtime == "encoder-head" and fast.manifest.training["distilled_from"] == folder.name
+    assert fast.manifest.training["tier"] == "fast" and fast.manifest.calibration["temperature"] > 0
+    assert (tmp_path / ".encoders" / "ford-v1-finetune-static256" / "encoder.json").exists()
+    assert fast.before is not None and fast.verdict is not None and fast.after["summary"]["micro_f1"] > 0.1
     assert not (tmp_path / ".checkpoints" / "cli-ford-finetune").exists()  # complete: nothing left to resume
 
 
@@ -175,6 +184,26 @@ def test_finetune_multi_label_and_balanced_sampler(tmp_path):
     scores = clf.predict_scores(texts[:5])
     assert scores.shape == (5, len(clf.manifest.codes)) and (scores.sum(1) > 1.0).all()  # sigmoids, not a softmax
     assert trained.out_of_fold is not None and trained.curve[0]["val_macro_f1"] >= 0
+
+
+def test_contrastive_pairs_come_from_the_labels_and_the_stage_runs_before_the_head(tmp_path):
+    from core.models.kinds.finetune import contrastive_pairs, uses_contrastive
+
+    y = np.array([0, 0, 0, 1, 1, 2, 0])
+    rows = np.array([0, 1, 2, 3, 4, 5])  # record 6 is not a training record
+    pairs = contrastive_pairs(y, rows, seed=0, limit=40)
+    assert len(pairs) == 40 and all(a in rows and b in rows and a != b for a, b, _ in pairs)
+    assert all((y[a] == y[b]) == (t == 1.0) for a, b, t in pairs)
+    assert not any(t == 1.0 and y[a] == 2 for a, _, t in pairs)  # a category of one record: negatives only
+    assert uses_contrastive({"contrastive": "auto"}, 999) and not uses_contrastive({"contrastive": "auto"}, 1000)
+    assert uses_contrastive({"contrastive": "on"}, 10**6) and not uses_contrastive({"contrastive": "off"}, 5)
+    texts, codes = _data(120, seed=3)
+    stages = []
+    trained = kinds.get("finetune").train(_input(tmp_path, texts, codes, {**QUICK, "epochs": 1, "contrastive": "on"},
+                                                 progress=lambda s, f: stages.append((s, f))))
+    first_epoch = next(k for k, (s, _) in enumerate(stages) if s.startswith("epoch 1/"))
+    assert first_epoch > 0 and all(s.startswith("contrastive pairs") for s, _ in stages[:first_epoch])
+    assert trained.manifest.training["recipe"]["contrastive"] == "on" and trained.curve[0]["val_macro_f1"] >= 0
 
 
 def test_encoder_folders_are_checked_before_anything_loads_them(tmp_path):

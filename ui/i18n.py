@@ -455,6 +455,18 @@ HU = {
         "leáll ennyi epoch után, ha a validációs F1 nem javul (0: sosem áll le korán)",
     "share of the training records held back to choose the best epoch and calibrate confidence":
         "a tanítórekordok visszatartott aránya a legjobb epoch kiválasztásához és a bizonyosság kalibrálásához",
+    "Contrastive stage": "Kontrasztív szakasz",
+    "the fast tier of a fine-tuned model: static vectors distilled from its encoder + a head":
+        "egy finomhangolt modell gyors szintje: a kódolójából desztillált statikus vektorok + fej",
+    "Fine-tuned model": "Finomhangolt modell",
+    "the fine-tuned version whose encoder is distilled (no transformer at run time afterwards)":
+        "a finomhangolt változat, amelynek kódolóját desztillálja (utána futáskor nincs transzformer)",
+    "No fine-tuned model of this taxonomy yet: train one with the finetune kind first.":
+        "Ennek a taxonómiának még nincs finomhangolt modellje: előbb tanítson egyet a finetune fajtával.",
+    "SetFit-style sentence pairs from the labels train the encoder before the head: helps with few labels; auto: "
+    "below 1,000 training records":
+        "a címkékből képzett SetFit-szerű mondatpárok a fej előtt a kódolót tanítják: kevés címkénél segít; "
+        "auto: 1000 tanítórekord alatt",
     "Workers": "Munkafolyamatok",
     "data-parallel training processes (Ray Train); 1 trains here":
         "adatpárhuzamos tanító folyamatok (Ray Train); 1 esetén itt tanul",

@@ -125,6 +125,14 @@ def _field(ctx: PageContext, kind, f, column, changes: dict) -> None:
         names = list(available_encoders(ctx.cfg.models_dir))
         value = column.selectbox(label, names, index=names.index(f.default) if f.default in names else 0, key=key,
                                  help=help_)
+    elif f.type == "finetuned":
+        from core.models.kinds.distil import finetuned_models
+
+        names = finetuned_models(ctx.cfg.models_dir, ctx.tax.id)
+        if not names:
+            column.caption(t("No fine-tuned model of this taxonomy yet: train one with the finetune kind first."))
+            return
+        value = column.selectbox(label, names, key=key, help=help_)
     elif f.type == "text":
         value = column.text_input(label, value=str(f.default), key=key, help=help_, max_chars=500)
     elif f.type == "int":

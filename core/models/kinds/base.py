@@ -24,7 +24,8 @@ class Stopped(Exception):
 @dataclass(frozen=True)
 class Field:
     """One knob of a kind's recipe, as a form shows it: ``type`` is "int", "float", "choice", "bool",
-    "text", or "encoder" (a name among the encoders a fine-tuned kind starts from); ``low`` and
+    "text", "encoder" (a name among the encoders a fine-tuned kind starts from) or "finetuned" (a
+    fine-tuned model folder of the taxonomy); ``low`` and
     ``high`` bound numbers; ``help`` says what it does in one line."""
 
     name: str
@@ -39,7 +40,7 @@ class Field:
 
     def coerce(self, value: Any) -> Any:
         """``value`` checked and converted for this field; a ValueError names the field."""
-        if self.type in ("text", "encoder"):
+        if self.type in ("text", "encoder", "finetuned"):
             text = "" if value is None else str(value).strip()
             if len(text) > 500 or any(ord(ch) < 32 for ch in text):
                 raise ValueError(f"{self.name} must be one line of at most 500 characters")

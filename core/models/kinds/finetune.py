@@ -36,6 +36,9 @@ ADDED = ".encoders/finetune"  # under the models folder: encoders a lead added
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
 PICKLED = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".h5", ".msgpack")
 SAMPLERS = ("weighted-loss", "balanced", "plain")
+CONTRASTIVE_BELOW = 1000  # "auto": the contrastive stage runs for fewer training records than this
+CONTRASTIVE_PAIRS = 4  # pairs per training record (one own-category, one other, in rounds)
+CONTRASTIVE_LIMIT = 4000
 
 
 # --- encoders ---------------------------------------------------------------------------------
@@ -329,6 +332,20 @@ def fit(setup: Setup, progress: Callable[[str, float], None], should_stop: Calla
                 start_epoch = resumed_from = int(saved["epoch"]) + 1
         except (OSError, ValueError, KeyError, RuntimeError):
             curve, best_epoch, best_key, best_state, start_epoch, resumed_from = [], 0, None, None, 1, 0
+    share = 0.0  # of the progress bar the contrastive stage takes
+    if uses_contrastive(params, len(setup.train_rows)):
+        share = 0.2
+        if resumed_from == 0:  # done before any epoch; a resumed run has it in its weights already
+            contrastive_stage(model, setup, pad_id, needs_types, device, lambda s, f: progress(s, share * f),
+                              should_stop)
+            if rank == 0:
+                _save_atomic(lambda p: save_file(_state(model), str(p)), folder / "last.safetensors")
+                _save_atomic(lambda p: torch.save({"optimiser": optimiser.state_dict(),
+                                                   "schedule": schedule.state_dict(), "scaler": None}, p),
+                             folder / "optimiser.pt")
+                _save_atomic(lambda p: p.write_text(json.dumps({"key": setup.key, "epoch": 0, "curve": [],
+                                                                "best_epoch": 0, "best_key": None}),
+                                                    encoding="utf-8"), state_file)
     if wrap is not None:
         model = wrap(model)
     inner = model.module if hasattr(model, "module") else model
@@ -376,7 +393,7 @@ def fit(setup: Setup, progress: Callable[[str, float], None], should_stop: Calla
                 schedule.step()
                 optimiser.zero_grad()
             progress(f"epoch {epoch}/{epochs} · step {step}/{len(chunks)}",
-                     ((epoch - 1) + step / len(chunks)) / epochs)
+                     share + (1 - share) * ((epoch - 1) + step / len(chunks)) / epochs)
         entry = {"epoch": epoch, "train_loss": round(total_loss / max(seen, 1), 4),
                  "seconds": round(time.perf_counter() - started, 1)}
         if len(setup.val_rows):
@@ -405,6 +422,80 @@ def fit(setup: Setup, progress: Callable[[str, float], None], should_stop: Calla
             report(entry)
     return {"state": best_state if best_state is not None else _state(inner), "curve": curve,
             "best_epoch": best_epoch, "resumed_from": resumed_from}
+
+
+def uses_contrastive(params: dict, records: int) -> bool:
+    choice = params.get("contrastive", "auto")
+    return choice == "on" or (choice == "auto" and records < CONTRASTIVE_BELOW)
+
+
+def contrastive_pairs(y: np.ndarray, rows: np.ndarray, seed: int, limit: int) -> list[tuple[int, int, float]]:
+    """SetFit-style sentence pairs from the labels: for each training record (in rounds, in a
+    seeded order) one partner of its own category (1.0) and one of another (0.0), at most ``limit``
+    pairs; categories with a single record give negative pairs only."""
+    rng = np.random.default_rng(seed)
+    labels = y[rows]
+    by_label: dict[int, np.ndarray] = {int(c): rows[labels == c] for c in np.unique(labels)}
+    pairs: list[tuple[int, int, float]] = []
+    while len(pairs) < limit:
+        before = len(pairs)
+        for k in rng.permutation(len(rows)):
+            i, own = int(rows[k]), int(labels[k])
+            same = by_label[own]
+            if len(same) > 1:
+                j = int(rng.choice(same))
+                while j == i:
+                    j = int(rng.choice(same))
+                pairs.append((i, j, 1.0))
+            others = rows[labels != own]
+            if len(others):
+                pairs.append((i, int(rng.choice(others)), 0.0))
+            if len(pairs) >= limit:
+                break
+        if len(pairs) == before:
+            break
+    return pairs[:limit]
+
+
+def contrastive_stage(model, setup: Setup, pad_id: int, needs_types: bool, device: str,
+                      progress: Callable[[str, float], None], should_stop: Callable[[], bool]) -> None:
+    """Pull same-category records together and push others apart before the head is trained:
+    cosine similarity of mean-pooled encoder vectors regressed on 1 / 0 (SetFit's loss), one pass
+    over ``CONTRASTIVE_PAIRS`` per training record (at most ``CONTRASTIVE_LIMIT`` pairs)."""
+    import torch
+
+    if setup.multi_label:
+        return
+    encoder = model.base_model
+    pairs = contrastive_pairs(setup.y, setup.train_rows, setup.seed,
+                              min(CONTRASTIVE_LIMIT, CONTRASTIVE_PAIRS * len(setup.train_rows)))
+    if not pairs:
+        return
+    optimiser = torch.optim.AdamW(encoder.parameters(), lr=float(setup.params["lr_encoder"]), weight_decay=0.01)
+    batch = 16
+    steps = math.ceil(len(pairs) / batch)
+
+    def pooled(rows) -> torch.Tensor:
+        feeds = {k: v.to(device) for k, v in collate(setup.ids, rows, pad_id, needs_types).items()}
+        hidden = encoder(**feeds).last_hidden_state
+        mask = feeds["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+    torch.manual_seed(setup.seed)
+    model.train()
+    for step in range(steps):
+        if should_stop():
+            raise Stopped()
+        part = pairs[step * batch:(step + 1) * batch]
+        left = pooled([a for a, _, _ in part])
+        right = pooled([b for _, b, _ in part])
+        target = torch.tensor([t for _, _, t in part], device=device)
+        loss = torch.nn.functional.mse_loss(torch.nn.functional.cosine_similarity(left, right), target)
+        optimiser.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(encoder.parameters(), 1.0)
+        optimiser.step()
+        progress(f"contrastive pairs · step {step + 1}/{steps}", (step + 1) / steps)
 
 
 # --- the kind ---------------------------------------------------------------------------------
@@ -556,6 +647,9 @@ KIND = Kind(
         Field("validation", "Validation share", "float", 0.1,
               "share of the training records held back to choose the best epoch and calibrate confidence",
               low=0.0, high=0.5, advanced=True),
+        Field("contrastive", "Contrastive stage", "choice", "auto",
+              "SetFit-style sentence pairs from the labels train the encoder before the head: helps with few "
+              "labels; auto: below 1,000 training records", choices=("auto", "on", "off"), advanced=True),
         Field("workers", "Workers", "int", 1, "data-parallel training processes (Ray Train); 1 trains here",
               low=1, high=256, advanced=True),
         Field("ray", "Ray cluster address", "text", "",
@@ -565,3 +659,4 @@ KIND = Kind(
 
 __all__ = ["KIND", "SHIPPED", "Stopped", "add_encoder", "available_encoders", "check_encoder", "fit", "prepare",
            "validation_split"]
+
