@@ -1,19 +1,15 @@
 """A kind written the way a new kind is: one module exposing ``KIND`` (used by test_finetune to
 show that registering it is all the loop, the CLI and the job need)."""
 
-from dataclasses import replace
 
-from core.models.kinds.base import Field, Kind, Trained, TrainingInput
+from core.models.kinds.base import Field, Kind, Trained, TrainingInput, with_recipe
 from core.models.kinds.tfidf import build_tfidf, out_of_fold
-from core.models.manifest import write_manifest
 
 
 def train(data: TrainingInput) -> Trained:
     manifest, fitted = build_tfidf(data.texts, data.codes, data.folder, data.manifest, multi_label=data.multi_label,
                                    seed=data.seed, characters=False, c=float(data.params["c"]))
-    manifest = replace(manifest, training={**manifest.training, "recipe": data.params})
-    write_manifest(data.folder, manifest)
-    return Trained(manifest, out_of_fold(fitted))
+    return with_recipe(data, manifest, out_of_fold(fitted))
 
 
 KIND = Kind(name="words", help="TF-IDF over words alone", runtime="sparse-linear", reads=frozenset({"texts"}),

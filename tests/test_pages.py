@@ -435,21 +435,10 @@ def test_models_page_backs_up_the_workspace(workspace_env):
 def test_train_promote_and_the_next_record_gets_the_new_models_suggestions(workspace_env):
     """The loop in the app: a lead trains a version in the background from the experts' labels,
     sees its figures beside the model in use, promotes it, and Annotate suggests with it."""
-    import json
     import time
 
-    from core.work.annotation import Annotator
 
-    at = app().run()  # creates the workspace with the demo records
-    at.text_input(key="sidebar.user").input("Lead Lili")
-    at.selectbox(key="sidebar.role").select("lead")
-    at.run()
-    with _db(workspace_env) as db:
-        ford = db.load_taxonomy("ford")
-        ann = Annotator(db, "Szabó Éva", "expert", ford)
-        for row in db.imported_label_rows("ford"):
-            ann.correct(row["record_id"], json.loads(row["codes"])[:1], ())
-    at.switch_page("pages/models.py").run()
+    at = lead_with_corrections(workspace_env)
     assert not at.exception, at.exception
     assert any("new expert correction" in c.value for c in at.caption)
     at.selectbox(key="versions.kind").select("tfidf")
@@ -482,16 +471,13 @@ def test_train_promote_and_the_next_record_gets_the_new_models_suggestions(works
     assert at.success and "default model" in at.success[0].value
 
 
-@pytest.mark.slow
-def test_a_lead_fine_tunes_from_the_models_page_and_sees_the_curve(workspace_env):
-    """The Models page's form is the kind's fields: the lead picks Fine-tune, shortens it, trains in
-    the background, and the new version shows its per-epoch curve."""
+def lead_with_corrections(workspace_env):
+    """A lead on the Models page after an expert confirmed every demo record's imported label."""
     import json
-    import time
 
     from core.work.annotation import Annotator
 
-    at = app().run()
+    at = app().run()  # creates the workspace with the demo records
     at.text_input(key="sidebar.user").input("Lead Lili")
     at.selectbox(key="sidebar.role").select("lead")
     at.run()
@@ -501,6 +487,17 @@ def test_a_lead_fine_tunes_from_the_models_page_and_sees_the_curve(workspace_env
         for row in db.imported_label_rows("ford"):
             ann.correct(row["record_id"], json.loads(row["codes"])[:1], ())
     at.switch_page("pages/models.py").run()
+    return at
+
+
+@pytest.mark.slow
+def test_a_lead_fine_tunes_from_the_models_page_and_sees_the_curve(workspace_env):
+    """The Models page's form is the kind's fields: the lead picks Fine-tune, shortens it, trains in
+    the background, and the new version shows its per-epoch curve."""
+    import time
+
+
+    at = lead_with_corrections(workspace_env)
     at.selectbox(key="versions.kind").select("finetune").run()
     assert not at.exception, at.exception
     assert at.selectbox(key="versions.recipe.finetune.encoder").value == "all-MiniLM-L6-v2"

@@ -35,14 +35,19 @@ def encoder_folder(models_dir: str | Path, name: str = ENCODER_NAME) -> Path:
 def ensure_encoder(models_dir: str | Path, name: str = ENCODER_NAME) -> Path:
     """The shared encoder folder, made from the local package the first time: the ONNX export of
     MiniLM (~20 s), or (``STATIC_NAME``) the static fast tier distilled from it (~20 s)."""
-    folder = encoder_folder(models_dir, name)
+    return _built(encoder_folder(models_dir, name), _distill if name == STATIC_NAME else _export)
+
+
+def _built(folder: Path, make) -> Path:
+    """``folder`` as ``make(tmp)`` builds it in a temporary folder renamed into place (once: a
+    folder another process finished first is kept)."""
     if (folder / ENCODER_FILE).exists():
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.with_name(f".{folder.name}.{os.getpid()}.partial")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        (_distill if name == STATIC_NAME else _export)(tmp)
+        make(tmp)
         try:
             tmp.rename(folder)
         except OSError:  # another process finished first
@@ -127,19 +132,8 @@ def _distill(target: Path, source: Path | None = None, name: str = STATIC_NAME,
 def distilled_encoder(models_dir: str | Path, source: Path, name: str) -> Path:
     """A static encoder (``.encoders/<name>``) distilled from the transformer folder ``source`` (a
     fine-tuned model): the fast tier of a fine-tuned version."""
-    folder = encoder_folder(models_dir, name)
-    if (folder / ENCODER_FILE).exists():
-        return folder
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = folder.with_name(f".{folder.name}.{os.getpid()}.partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        _distill(tmp, Path(source), name, f"the fine-tuned model {Path(source).name}")
-        tmp.rename(folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return folder
+    return _built(encoder_folder(models_dir, name),
+                  lambda tmp: _distill(tmp, Path(source), name, f"the fine-tuned model {Path(source).name}"))
 
 
 def link_encoder(encoder_dir: Path, target: Path) -> None:

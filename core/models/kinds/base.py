@@ -140,10 +140,18 @@ def finish(folder: Path, manifest: Manifest, classes: Sequence[str], codes: Sequ
     return manifest
 
 
+def with_recipe(data: TrainingInput, manifest: Manifest, oof: OutOfFold | None) -> Trained:
+    """A kind's trained folder with its recipe recorded in the manifest."""
+    manifest = replace(manifest, training={**manifest.training, "recipe": data.params})
+    write_manifest(data.folder, manifest)
+    return Trained(manifest, oof)
+
+
 def gold_indices(classes: Sequence[str], codes: Sequence[Sequence[str]], rows) -> np.ndarray:
     """Each row's first code, as its index in ``classes`` (single-label calibration)."""
     index = {c: i for i, c in enumerate(classes)}
     return np.array([index[codes[int(i)][0]] for i in rows])
 
 
-__all__ = ["Field", "Kind", "OutOfFold", "Stopped", "Trained", "TrainingInput", "finish", "gold_indices"]
+__all__ = ["Field", "Kind", "OutOfFold", "Stopped", "Trained", "TrainingInput", "finish", "gold_indices",
+           "with_recipe"]

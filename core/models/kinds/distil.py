@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from core.models.kinds.base import Field, Kind, Trained, TrainingInput
-from core.models.manifest import Manifest, ModelFolderError, load_manifest, write_manifest
+from core.models.kinds.base import Field, Kind, Trained, TrainingInput, with_recipe
+from core.models.manifest import Manifest, ModelFolderError, load_manifest
 
 
 def finetuned_models(models_dir: Path, taxonomy_id: str = "") -> list[str]:
@@ -58,9 +58,7 @@ def train(data: TrainingInput) -> Trained:
     data.progress("distilling the fine-tuned encoder", 0.1)
     manifest, fitted = distil_to_fast(source, data.texts, data.codes, data.folder, data.manifest, data.models_dir,
                                       multi_label=data.multi_label, seed=data.seed)
-    manifest = replace(manifest, training={**manifest.training, "recipe": data.params})
-    write_manifest(data.folder, manifest)
-    return Trained(manifest, out_of_fold(fitted))
+    return with_recipe(data, manifest, out_of_fold(fitted))
 
 
 KIND = Kind(

@@ -10,9 +10,9 @@ from typing import Sequence
 
 import numpy as np
 
-from core.models.kinds.base import Field, Kind, Trained, TrainingInput, finish
+from core.models.kinds.base import Field, Kind, Trained, TrainingInput, finish, with_recipe
 from core.models.kinds.tfidf import fitted_calibration, out_of_fold
-from core.models.manifest import Manifest, write_manifest
+from core.models.manifest import Manifest
 
 HEAD_C = 20.0  # inverse regularisation of the head (unit-length vectors need a weak penalty)
 
@@ -48,9 +48,7 @@ def train(data: TrainingInput) -> Trained:
 
     manifest, fitted = build_head(data.vectors, data.codes, data.folder, data.manifest, ensure_encoder(data.models_dir),
                                   multi_label=data.multi_label, seed=data.seed, c=data.params.get("c"))
-    manifest = replace(manifest, training={**manifest.training, "recipe": data.params})
-    write_manifest(data.folder, manifest)
-    return Trained(manifest, out_of_fold(fitted))
+    return with_recipe(data, manifest, out_of_fold(fitted))
 
 
 KIND = Kind(

@@ -8,8 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
-from core.models.kinds.base import Field, Kind, Trained, TrainingInput, finish, gold_indices
-from core.models.manifest import Manifest, write_manifest
+from core.models.kinds.base import Field, Kind, Trained, TrainingInput, finish, gold_indices, with_recipe
+from core.models.manifest import Manifest
 
 TFIDF_C = 1.0  # of the class-balanced linear SVM (measured better than logistic regression on
 # short Danish items and long Hungarian speeches alike; its margins are temperature-calibrated)
@@ -87,9 +87,7 @@ def train(data: TrainingInput) -> Trained:
     manifest, fitted = build_tfidf(data.texts, data.codes, data.folder, data.manifest, multi_label=data.multi_label,
                                    seed=data.seed, characters=bool(data.params.get("characters", True)),
                                    c=data.params.get("c"))
-    manifest = replace(manifest, training={**manifest.training, "recipe": data.params})
-    write_manifest(data.folder, manifest)
-    return Trained(manifest, out_of_fold(fitted))
+    return with_recipe(data, manifest, out_of_fold(fitted))
 
 
 KIND = Kind(
