@@ -17,7 +17,8 @@ trained on the 80 % and scored on the 20 %; macro F1 per source and over all ("A
 seconds (training records, epochs run, records per second) and the process's peak memory.
 ``--small`` measures the other languages and the few-labels regime, 5-fold weighted F1: the
 2,000 Danish agenda items (CAP major) and the 220 Hungarian speeches, for the TF-IDF kind, plain
-fine-tuning and fine-tuning after the contrastive stage (``--small-epochs``, default 3).
+fine-tuning and fine-tuning after the contrastive stage (``--small-epochs``, default 3); on the
+first fold also the ``distil`` fast tier of the plain fine-tuned model and what it keeps of its F1.
 ``--ray-check`` also fine-tunes on 1,000 titles for 2 epochs with 1 and with 2 Ray Train workers
 (a local cluster) and reports both times and validation F1s.
 """
@@ -134,6 +135,7 @@ def small(models: Path, epochs: int, folds: int = 5) -> dict:
         strata = [c if counts[c] >= folds else "rare" for c in codes]
         scores: dict[str, list[float]] = {"tfidf": [], "finetune": [], "finetune_contrastive": []}
         seconds: dict[str, float] = {"finetune": 0.0, "finetune_contrastive": 0.0}
+        distilled: dict = {}
         for k, (train, test) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=0).split(texts, strata)):
             tmp = Path(tempfile.mkdtemp(prefix="finetune-small-"))
             try:
@@ -148,6 +150,19 @@ def small(models: Path, epochs: int, folds: int = 5) -> dict:
                                        {"epochs": epochs, "contrastive": contrastive}, k, models)
                     seconds[variant] += took
                     predicted[variant] = predictions(tmp / variant, held, None)
+                if k == 0:  # the fast tier distilled from the plain fine-tuned model, on the first fold
+                    from core.models.kinds.distil import distil_to_fast
+
+                    start = time.perf_counter()
+                    distil_to_fast(tmp / "finetune", train_texts, labels, tmp / "fast", base, tmp / "encoders",
+                                   seed=k)
+                    fast_seconds = time.perf_counter() - start
+                    fast = f1_score(gold, predictions(tmp / "fast", held, None), average="weighted", zero_division=0)
+                    plain = f1_score(gold, predicted["finetune"], average="weighted", zero_division=0)
+                    distilled = {"fold0_weighted_f1": round(float(fast), 4),
+                                 "fold0_finetune_weighted_f1": round(float(plain), 4),
+                                 "keeps": round(float(fast / plain), 3) if plain else None,
+                                 "seconds": round(fast_seconds, 1)}
                 for variant, pred in predicted.items():
                     scores[variant].append(float(f1_score(gold, pred, average="weighted", zero_division=0)))
             finally:
@@ -155,7 +170,8 @@ def small(models: Path, epochs: int, folds: int = 5) -> dict:
         out[name] = {"records": len(texts), "train_per_fold": int(len(texts) * (folds - 1) / folds),
                      "weighted_f1": {v: round(float(np.mean(x)), 4) for v, x in scores.items()},
                      "spread": {v: round(float(np.std(x)), 4) for v, x in scores.items()},
-                     "finetune_seconds_per_fold": {v: round(x / folds, 1) for v, x in seconds.items()}}
+                     "finetune_seconds_per_fold": {v: round(x / folds, 1) for v, x in seconds.items()},
+                     "distilled_fast_tier": distilled}
     return out
 
 
