@@ -9,6 +9,9 @@ the action, move to the next open record of the queue, read it, its labels and h
 queue's progress, and score it for the suggestions and hierarchy browser. Measured with the TF-IDF
 model and with the MiniLM int8 model. Baseline in the same process: the model's scoring of the
 record alone, so the ratio is what the workflow adds on top of the unavoidable model call.
+With ``--while-finetuning`` the TF-IDF steps are timed again while a fine-tuning run of the
+``finetune`` kind (MiniLM, 2,000 CAP titles) works beside them at the training job's priority
+(nice +10, its own process): ``*_while_finetuning`` and their ratio to the quiet run.
 Prints one JSON line.
 """
 
@@ -75,11 +78,46 @@ def steps(store: Store, taxonomy, clf, queue: Queue, annotator: Annotator, n: in
     return whole, model_only
 
 
+FINETUNE = """
+import os, sys
+from pathlib import Path
+os.nice(10)  # the training job's priority (core.jobs.training.NICE)
+from core.files.shipped import cap_training_set
+from core.models import kinds
+from core.models.manifest import Manifest
+data = cap_training_set()
+kind = kinds.get("finetune")
+kind.train(kinds.TrainingInput(list(data.texts[:2000]), [[c] for c in data.codes[:2000]], Path(sys.argv[1]) / "m",
+           Manifest("b", "1", "cap", (), ""), Path(sys.argv[2]), params=kind.recipe({"epochs": 50, "patience": 0}),
+           checkpoints=Path(sys.argv[1]) / "ckpt",
+           progress=lambda stage, f: print(stage, flush=True) if " step 5/" in stage else None))
+"""
+
+
+def while_finetuning(store, ford, clf, queue, me, n: int, models: Path, tmp: Path, quiet_p95: float) -> dict:
+    import os
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+    worker = subprocess.Popen([sys.executable, "-c", FINETUNE, str(tmp / "ft"), str(models)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        worker.stdout.readline()  # fine-tuning steps have begun
+        whole, model_only = steps(store, ford, clf, queue, me, n)
+    finally:
+        worker.kill()
+        worker.wait()
+    return {"tfidf_next_p50_ms_while_finetuning": round(percentile(whole, 50), 1),
+            "tfidf_next_p95_ms_while_finetuning": round(percentile(whole, 95), 1),
+            "p95_while_finetuning_over_quiet": round(percentile(whole, 95) / max(quiet_p95, 1e-6), 2)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=300_000)
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--models", type=Path, default=ROOT / "models")
+    parser.add_argument("--while-finetuning", action="store_true")
     args = parser.parse_args()
     figures: dict[str, object] = {"bench": "annotation", "records": args.rows}
     with tempfile.TemporaryDirectory() as tmp:
@@ -115,6 +153,9 @@ def main() -> None:
             "tfidf_model_only_p95_ms": round(percentile(model_only, 95), 1),
             "tfidf_next_over_model_only_p50": round(percentile(whole, 50) / max(percentile(model_only, 50), 1e-6), 2),
         })
+        if args.while_finetuning:
+            figures.update(while_finetuning(store, ford, tfidf, queue, me, args.steps, args.models, tmp,
+                                            percentile(whole, 95)))
         int8_folder = args.models / "ford-minilm-int8"
         if int8_folder.exists():
             minilm = load_classifier(int8_folder)
