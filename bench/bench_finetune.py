@@ -53,7 +53,7 @@ from core.models.runtimes import load_classifier  # noqa: E402
 
 def predictions(folder: Path, texts: list[str], vectors: np.ndarray | None) -> list[str]:
     clf = load_classifier(folder)
-    scores = clf.scores_from_vectors(vectors, texts)
+    scores = clf.scores_from_vectors(vectors, texts) if vectors is not None else clf.predict_scores(texts)
     return [clf.manifest.codes[i] for i in scores.argmax(1)]
 
 
@@ -126,9 +126,9 @@ def small(models: Path, epochs: int, folds: int = 5) -> dict:
     corpora = ROOT.parent / "shared" / "data" / "corpora"
     danish = pd.read_csv(corpora / "cap_dk_local_agenda_items.csv", dtype=str).dropna(subset=["text"]).head(2000)
     speeches = pd.read_csv(corpora / "cap_hu_pre_agenda_speeches_sample.csv", dtype=str).dropna(subset=["text"])
-    sets = {"danish": (danish["text"].tolist(), danish["major_code"].astype(str).tolist()),
-            "hungarian": ((speeches["agenda_item_title"].fillna("").str.strip('"') + ". " + speeches["text"]).tolist(),
-                          speeches["cap_major"].astype(str).tolist())}
+    sets = {"hungarian": ((speeches["agenda_item_title"].fillna("").str.strip('"') + ". " + speeches["text"]).tolist(),
+                          speeches["cap_major"].astype(str).tolist()),
+            "danish": (danish["text"].tolist(), danish["major_code"].astype(str).tolist())}
     out = {}
     for name, (texts, codes) in sets.items():
         counts = Counter(codes)
@@ -172,6 +172,7 @@ def small(models: Path, epochs: int, folds: int = 5) -> dict:
                      "spread": {v: round(float(np.std(x)), 4) for v, x in scores.items()},
                      "finetune_seconds_per_fold": {v: round(x / folds, 1) for v, x in seconds.items()},
                      "distilled_fast_tier": distilled}
+        print(json.dumps({name: out[name]}), file=sys.stderr, flush=True)  # each set as it is done
     return out
 
 
