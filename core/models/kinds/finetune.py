@@ -189,6 +189,8 @@ class Setup:
     seed: int
     checkpoints: str  # folder
     key: str  # what a checkpoint must match to be resumed
+    pad_id: int = 0
+    types: bool = False  # the tokenizer gives token_type_ids (BERT-like)
 
 
 def device_for(params: dict) -> str:
@@ -520,7 +522,8 @@ def prepare(data: TrainingInput) -> Setup:
                                      data.codes], ensure_ascii=False, default=str).encode()).hexdigest()
     checkpoints = data.checkpoints or (data.folder.parent / f"{data.folder.name}.checkpoints")
     return Setup(str(encoder), ids, y, train_rows, val_rows, classes, data.multi_label, params, data.seed,
-                 str(checkpoints), key)
+                 str(checkpoints), key, pad_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0,
+                 types="token_type_ids" in tokenizer.model_input_names)
 
 
 def train(data: TrainingInput) -> Trained:
@@ -558,7 +561,8 @@ def train(data: TrainingInput) -> Trained:
         from transformers import AutoTokenizer
 
         AutoTokenizer.from_pretrained(setup.encoder, local_files_only=True).save_pretrained(scratch)
-        val_scores = predict(model, setup.ids, setup.val_rows, _pad(setup), _types(setup, model), setup.multi_label,
+        val_scores = predict(model, setup.ids, setup.val_rows, setup.pad_id,
+                             setup.types and getattr(model.config, "type_vocab_size", 0) > 0, setup.multi_label,
                              "cpu") if len(setup.val_rows) else None
         base = replace(data.manifest, runtime="transformers", max_length=int(data.params["max_length"]),
                        codes=tuple(setup.classes), multi_label=setup.multi_label,
@@ -596,20 +600,6 @@ def train(data: TrainingInput) -> Trained:
     write_manifest(folder, manifest)
     shutil.rmtree(setup.checkpoints, ignore_errors=True)  # the folder is complete: nothing to resume
     return Trained(manifest, oof, result["curve"])
-
-
-def _pad(setup: Setup) -> int:
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(setup.encoder, local_files_only=True)
-    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-
-
-def _types(setup: Setup, model) -> bool:
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(setup.encoder, local_files_only=True)
-    return "token_type_ids" in tokenizer.model_input_names and getattr(model.config, "type_vocab_size", 0) > 0
 
 
 KIND = Kind(
