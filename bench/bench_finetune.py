@@ -11,7 +11,8 @@ trained on the 80 % and scored on the 20 %; macro F1 per source and over all ("A
 - ``ensemble``: the shipped ``<t>-ensemble`` recipe (TF-IDF SVM + a head on MiniLM vectors);
 - ``tfidf``: the TF-IDF kind alone;
 - ``finetune``: all-MiniLM-L6-v2 fine-tuned end to end (the kind's defaults, ``--epochs``);
-- ``finetune+tfidf``: the two mixed, weights fitted on the fine-tuned model's validation split.
+- ``finetune+tfidf``: the two mixed, weights fitted on the fine-tuned model's validation split;
+- ``finetune+tfidf+head``: the ensemble recipe with the fine-tuned model as a third member.
 
 ``gain`` is each model's macro F1 minus the ensemble's, in points. ``time`` gives the fine-tuning
 seconds (training records, epochs run, records per second) and the process's peak memory.
@@ -88,12 +89,14 @@ def compare(taxonomy: str, data, splits: int, params: dict, models: Path) -> dic
             h = build_head(mean[train], labels, tmp / "h", replace(base, name="h"), encoder, seed=seed)
             build_ensemble([(tmp / "t", *t), (tmp / "h", *h)], labels, tmp / "e", replace(base, name="e"))
             trained, seconds = finetune(train_texts, labels, tmp / "f", replace(base, name="f"), params, seed, models)
-            build_ensemble([(tmp / "t", *t), (tmp / "f", trained.manifest, trained.out_of_fold)], labels, tmp / "ft",
-                           replace(base, name="ft"))
+            f = (tmp / "f", trained.manifest, trained.out_of_fold)
+            build_ensemble([(tmp / "t", *t), f], labels, tmp / "ft", replace(base, name="ft"))
+            build_ensemble([(tmp / "t", *t), (tmp / "h", *h), f], labels, tmp / "fth", replace(base, name="fth"))
             predicted = {"ensemble": predictions(tmp / "e", held, mean[test]),
                          "tfidf": predictions(tmp / "t", held, None),
                          "finetune": predictions(tmp / "f", held, None),
-                         "finetune+tfidf": predictions(tmp / "ft", held, None)}
+                         "finetune+tfidf": predictions(tmp / "ft", held, None),
+                         "finetune+tfidf+head": predictions(tmp / "fth", held, mean[test])}
             epochs = len(trained.curve)
             times.append({"seconds": round(seconds, 1), "records": len(train), "epochs_run": epochs,
                           "best_epoch": trained.manifest.training["best_epoch"],

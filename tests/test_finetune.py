@@ -60,8 +60,15 @@ def test_every_kind_is_one_module_of_the_table_with_its_runtime_and_fields():
     assert kinds.vector_runtimes() == {"encoder-head", "ensemble"}
     finetune = kinds.get("finetune")
     assert finetune.recipe({"epochs": "3", "sampler": "balanced"})["epochs"] == 3
-    with pytest.raises(ValueError, match="epochs must lie between 1 and 100, not 0"):
-        finetune.recipe({"epochs": 0})
+    with pytest.raises(ValueError, match="epochs must lie between 0 and 100, not -1"):
+        finetune.recipe({"epochs": -1})
+    from core.models.kinds.finetune import planned_epochs
+
+    # automatic epochs follow the label count: 6 for thousands of records, more for a few hundred
+    assert planned_epochs(finetune.recipe(), 300) == 6  # 4,800 records in batches of 16
+    assert planned_epochs(finetune.recipe(), 10) == 30  # 160 records: 30 epochs reach 300 steps
+    assert planned_epochs(finetune.recipe(), 25) == 12
+    assert planned_epochs(finetune.recipe({"epochs": 2}), 10) == 2  # named epochs are kept as they are
     with pytest.raises(ValueError, match="sampler must be one of weighted-loss, balanced, plain"):
         finetune.recipe({"sampler": "oversample"})
     with pytest.raises(ValueError, match="no setting learning_rate"):

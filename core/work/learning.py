@@ -166,7 +166,8 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
         tmp.mkdir(parents=True)
         vectors = None
         if kind.reads_vectors(params):
-            vectors = _vectors(store, models_dir, frame, lambda f: check("encoding records", 0.05 + 0.45 * f))
+            vectors = _vectors(store, models_dir, frame, lambda f: check("encoding records", 0.05 + 0.45 * f),
+                               kind.vector_encoder(params))
         fit_from = 0.55 if vectors is not None else 0.05
         check("fitting", fit_from)
         try:
@@ -248,11 +249,12 @@ def cross_validated(oof, codes, taxonomy: Taxonomy, multi_label: bool) -> dict |
             "intervals": intervals(gold, predicted)}
 
 
-def _vectors(store: Store, models_dir: Path, frame: pd.DataFrame, progress) -> np.ndarray:
+def _vectors(store: Store, models_dir: Path, frame: pd.DataFrame, progress, encoder_name: str = "minilm"
+             ) -> np.ndarray:
     from core.models.encoder import Encoder, ensure_encoder
     from core.work.embeddings import record_vectors
 
-    encoder = _EncoderModel(Encoder(ensure_encoder(models_dir)))
+    encoder = _EncoderModel(Encoder(ensure_encoder(models_dir, encoder_name)))
     records = store.records_by_ids([int(r) for r in frame["record_id"]])
     by_id = {r["id"]: r for r in records}
     rows = [by_id[int(r)] for r in frame["record_id"]]

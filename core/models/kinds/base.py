@@ -129,6 +129,11 @@ class Kind:
     def reads_vectors(self, params: dict | None = None) -> bool:
         return "vectors" in self.reads
 
+    def vector_encoder(self, params: dict | None = None) -> str:
+        """The sentence encoder (a key of ``core.models.encoder.SENTENCE_ENCODERS``) whose vectors a
+        kind that reads vectors is trained on: its recipe's ``encoder`` setting, else MiniLM."""
+        return str((params or {}).get("encoder") or "minilm")
+
 
 def finish(folder: Path, manifest: Manifest, classes: Sequence[str], codes: Sequence[Sequence[str]],
            multi_label: bool, method: str, files: dict, calibration: dict) -> Manifest:

@@ -122,6 +122,10 @@ class _EnsembleKind(Kind):
     def reads_vectors(self, params: dict | None = None) -> bool:
         return _reads_vectors(params)
 
+    def vector_encoder(self, params: dict | None = None) -> str:
+        """The encoder its vector-reading member (the head) is trained on."""
+        return str((params or {}).get("head.encoder") or "minilm")
+
     def recipe(self, changes: dict | None = None) -> dict:
         """Its own settings, and its members' as ``<member>.<setting>``."""
         from core.models.kinds import get

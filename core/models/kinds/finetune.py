@@ -277,6 +277,19 @@ def _state(model) -> dict:
     return {k: v.detach().cpu().clone().contiguous() for k, v in model.state_dict().items()}
 
 
+AUTO_EPOCHS, MIN_STEPS, MAX_AUTO_EPOCHS = 6, 300, 30
+
+
+def planned_epochs(params: dict, steps_per_epoch: int) -> int:
+    """The epochs to run: the recipe's when it names them; automatic (0) is 6, raised for few training
+    records until training takes at least 300 optimiser steps (at most 30 epochs; early stopping still
+    ends sooner). A 150-record set is otherwise done after 60 steps, before the head has learned much."""
+    epochs = int(params.get("epochs") or 0)
+    if epochs > 0:
+        return epochs
+    return max(AUTO_EPOCHS, min(MAX_AUTO_EPOCHS, math.ceil(MIN_STEPS / max(1, steps_per_epoch))))
+
+
 def fit(setup: Setup, progress: Callable[[str, float], None], should_stop: Callable[[], bool], *,
         rank: int = 0, world: int = 1, wrap=None, report=None) -> dict:
     """Train per ``setup``; returns {"state": the best epoch's weights, "curve": [...], "best_epoch",
@@ -299,8 +312,8 @@ def fit(setup: Setup, progress: Callable[[str, float], None], should_stop: Calla
     optimiser = torch.optim.AdamW(groups, weight_decay=0.01)
     batch = batch_size_for(params, device)
     accumulation = max(1, int(params.get("accumulation") or 1))
-    epochs = int(params["epochs"])
     steps_per_epoch = max(1, math.ceil(len(setup.train_rows) / (batch * accumulation)))
+    epochs = planned_epochs(params, steps_per_epoch)
     schedule = get_linear_schedule_with_warmup(optimiser, int(float(params["warmup"]) * steps_per_epoch * epochs),
                                                steps_per_epoch * epochs)
     y_train = setup.y[setup.train_rows]
@@ -423,7 +436,7 @@ def fit(setup: Setup, progress: Callable[[str, float], None], should_stop: Calla
         if report is not None:
             report(entry)
     return {"state": best_state if best_state is not None else _state(inner), "curve": curve,
-            "best_epoch": best_epoch, "resumed_from": resumed_from}
+            "best_epoch": best_epoch, "resumed_from": resumed_from, "epochs": epochs}
 
 
 def uses_contrastive(params: dict, records: int) -> bool:
@@ -594,6 +607,7 @@ def train(data: TrainingInput) -> Trained:
     manifest = replace(manifest, training={
         **manifest.training, "recipe": {k: v for k, v in data.params.items() if k not in ("ray",)},
         "encoder": data.params["encoder"], "curve": result["curve"], "best_epoch": result["best_epoch"],
+        "epochs_planned": result.get("epochs"),
         "resumed_from_epoch": result["resumed_from"], "validation_records": int(len(setup.val_rows)),
         "device": result.get("device") or device_for(data.params), "workers": workers,
         "onnx_agreement": exported.variants})
@@ -604,13 +618,14 @@ def train(data: TrainingInput) -> Trained:
 
 KIND = Kind(
     name="finetune", help="a transformer encoder fine-tuned end to end (MiniLM, or an encoder you added)",
-    runtime="onnx-transformer", reads=frozenset({"texts"}), train=train, recipe_version="1.0.0",
+    runtime="onnx-transformer", reads=frozenset({"texts"}), train=train, recipe_version="1.1.0",
     fields=(
         Field("encoder", "Encoder", "encoder", SHIPPED,
               "the transformer to start from: the shipped MiniLM, or a folder added on the Models page "
               "(or with the add-encoder command)"),
-        Field("epochs", "Epochs", "int", 6, "passes over the training records at most (early stopping may end sooner)",
-              low=1, high=100),
+        Field("epochs", "Epochs (0: automatic)", "int", 0,
+              "passes over the training records at most (early stopping may end sooner); 0 takes 6, more for "
+              "few records so that training runs at least 300 steps (at most 30 epochs)", low=0, high=100),
         Field("max_length", "Maximum length (tokens)", "int", 128,
               "tokens read per record: more reads further into abstracts, at a cost that grows with the square",
               low=8, high=512),
@@ -647,6 +662,6 @@ KIND = Kind(
               "workers > 1", advanced=True),
     ))
 
-__all__ = ["KIND", "SHIPPED", "Stopped", "add_encoder", "available_encoders", "check_encoder", "fit", "prepare",
-           "validation_split"]
+__all__ = ["KIND", "SHIPPED", "Stopped", "add_encoder", "available_encoders", "check_encoder", "fit",
+           "planned_epochs", "prepare", "validation_split"]
 

@@ -59,7 +59,7 @@ def _loop(config: dict) -> None:
     if rank == 0:
         save_file(result["state"], str(folder / RESULT_FILE))
         (folder / "ray-result.json").write_text(json.dumps({k: result[k] for k in ("curve", "best_epoch",
-                                                                                   "resumed_from")}),
+                                                                                   "resumed_from", "epochs")}),
                                                 encoding="utf-8")
 
 

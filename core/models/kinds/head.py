@@ -46,15 +46,19 @@ def build_head(vectors: np.ndarray, codes: Sequence[Sequence[str]], folder: Path
 def train(data: TrainingInput) -> Trained:
     from core.models.encoder import ensure_encoder
 
-    manifest, fitted = build_head(data.vectors, data.codes, data.folder, data.manifest, ensure_encoder(data.models_dir),
+    encoder = ensure_encoder(data.models_dir, KIND.vector_encoder(data.params))
+    manifest, fitted = build_head(data.vectors, data.codes, data.folder, data.manifest, encoder,
                                   multi_label=data.multi_label, seed=data.seed, c=data.params.get("c"))
     return with_recipe(data, manifest, out_of_fold(fitted))
 
 
 KIND = Kind(
-    name="head", help="a head on the MiniLM encoder's sentence vectors (kept per record)", runtime="encoder-head",
-    reads=frozenset({"vectors"}), train=train, recipe_version="2.3.0",
-    fields=(Field("c", "Regularisation C", "float", HEAD_C,
+    name="head", help="a head on a sentence encoder's vectors (kept per record): MiniLM or multilingual e5",
+    runtime="encoder-head", reads=frozenset({"vectors"}), train=train, recipe_version="2.4.0",
+    fields=(Field("encoder", "Sentence encoder", "choice", "minilm",
+                  "minilm: all-MiniLM-L6-v2 (English, fast); e5: multilingual-e5-small (about 100 languages, "
+                  "Hungarian and Danish among them; about 3 times slower)", choices=("minilm", "e5")),
+            Field("c", "Regularisation C", "float", HEAD_C,
                   "the head's inverse regularisation: higher fits the training labels more closely",
                   low=0.001, high=1000.0, advanced=True),))
 
