@@ -421,8 +421,11 @@ HU = {
     "Regularisation C": "Regularizáció (C)",
     "the linear SVM's inverse regularisation: higher fits the training labels more closely":
         "a lineáris SVM inverz regularizációja: nagyobb értéknél szorosabban követi a tanítócímkéket",
-    "the head's inverse regularisation: higher fits the training labels more closely":
-        "a fej inverz regularizációja: nagyobb értéknél szorosabban követi a tanítócímkéket",
+    "Regularisation C (0: automatic)": "Regularizáció (C; 0: automatikus)",
+    "the head's inverse regularisation: higher fits the training labels more closely; 0 takes 20 from 2,500 "
+    "records up and more for fewer (at most 300)":
+        "a fej inverz regularizációja: nagyobb értéknél szorosabban követi a tanítócímkéket; 0: 2500 rekordtól "
+        "20, kevesebb rekordnál nagyobb (legfeljebb 300)",
     "Members": "Tagok",
     "the kinds mixed: each is trained on the same records, then weighted":
         "a kevert fajták: mindegyik ugyanazokon a rekordokon tanul, majd súlyozva keveredik",

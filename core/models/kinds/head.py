@@ -17,6 +17,14 @@ from core.models.manifest import Manifest
 HEAD_C = 20.0  # inverse regularisation of the head (unit-length vectors need a weak penalty)
 
 
+def automatic_c(records: int) -> float:
+    """The head's C for ``records`` training records: 20 from 2,500 records up, larger below (at
+    most 300), so the penalty keeps its weight against a smaller sum of losses. Measured with 5-fold
+    weighted F1 on e5 vectors: NYT headlines (2,467 per fold) are best at C 20, Danish agenda items
+    (1,600) at 50, the Hungarian speeches (176) at 100-300 (0.34 at C 20, 0.46 at C 100)."""
+    return float(min(300.0, max(HEAD_C, 50_000.0 / max(records, 1))))
+
+
 def build_head(vectors: np.ndarray, codes: Sequence[Sequence[str]], folder: Path, manifest: Manifest,
                encoder_dir: Path, *, multi_label: bool = False, seed: int = 0, c: float | None = None):
     from safetensors.numpy import save_file
@@ -27,7 +35,7 @@ def build_head(vectors: np.ndarray, codes: Sequence[Sequence[str]], folder: Path
 
     vectors = np.asarray(vectors, dtype=np.float32)
     fitted = fit_linear(lambda rows: ((lambda xs: np.asarray(xs, dtype=np.float32)), None), vectors, codes,
-                        multi_label=multi_label, c=HEAD_C if c is None else c, seed=seed)
+                        multi_label=multi_label, c=c or automatic_c(len(vectors)), seed=seed)
     folder.mkdir(parents=True, exist_ok=True)
     save_file({"weight": np.ascontiguousarray(fitted.coef, dtype=np.float32),
                "bias": np.ascontiguousarray(fitted.intercept, dtype=np.float32)}, str(folder / "head.safetensors"))
@@ -54,12 +62,12 @@ def train(data: TrainingInput) -> Trained:
 
 KIND = Kind(
     name="head", help="a head on a sentence encoder's vectors (kept per record): MiniLM or multilingual e5",
-    runtime="encoder-head", reads=frozenset({"vectors"}), train=train, recipe_version="2.4.0",
+    runtime="encoder-head", reads=frozenset({"vectors"}), train=train, recipe_version="2.5.0",
     fields=(Field("encoder", "Sentence encoder", "choice", "minilm",
                   "minilm: all-MiniLM-L6-v2 (English, fast); e5: multilingual-e5-small (about 100 languages, "
                   "Hungarian and Danish among them; about 3 times slower)", choices=("minilm", "e5")),
-            Field("c", "Regularisation C", "float", HEAD_C,
-                  "the head's inverse regularisation: higher fits the training labels more closely",
-                  low=0.001, high=1000.0, advanced=True),))
+            Field("c", "Regularisation C (0: automatic)", "float", 0.0,
+                  "the head's inverse regularisation: higher fits the training labels more closely; 0 takes 20 "
+                  "from 2,500 records up and more for fewer (at most 300)", low=0.0, high=1000.0, advanced=True),))
 
-__all__ = ["HEAD_C", "KIND", "build_head"]
+__all__ = ["HEAD_C", "KIND", "automatic_c", "build_head"]
