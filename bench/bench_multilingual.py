@@ -10,8 +10,9 @@ shared corpora in three languages. Prints one JSON line.
   weights fitted on out-of-fold predictions as the loop does);
 - ``no_hungarian_labels``: the 220 speeches with no Hungarian label at all: zero-shot (each CAP
   major topic's Hungarian and English names and its subtopics' descriptions through e5, summed
-  over the subtopics), cross-lingual transfer (an e5 head trained on the shipped English corpora,
-  US bill titles and NYT headlines, with Danish where ``../shared`` has it), and the mean of both;
+  over the subtopics, at the encoder's sharpness), cross-lingual transfer (an e5 head trained on the
+  shipped English corpora, US bill titles and NYT headlines, and with the Danish items; C 5 and the
+  monolingual default C 20), and the mean of zero-shot and the C 5 English + Danish head;
 - ``speed``: records per second of each encoder for titles and for 2,000-character texts, and the
   ratio e5 / MiniLM measured in the same process.
 
@@ -46,6 +47,7 @@ from core.models.manifest import Manifest  # noqa: E402
 from core.models.runtimes import load_classifier  # noqa: E402
 
 CORPORA = ROOT.parent / "shared" / "data" / "corpora"
+TRANSFER_C = 5.0  # a head meant for other languages than its records': a stronger penalty transfers better
 BASE = Manifest(name="m", version="1", taxonomy="cap", codes=(), runtime="", input_fields=("title",))
 
 
@@ -99,7 +101,7 @@ def no_hungarian_labels(sets, vectors, encoders) -> dict:
     """Suggestions for the Hungarian speeches from no Hungarian label: zero-shot, cross-lingual, both."""
     from sklearn.metrics import f1_score
 
-    from core.models.zeroshot import node_matrix, similarity_scores
+    from core.models.zeroshot import node_matrix, sharpness_of, similarity_scores
 
     texts, gold = sets["hungarian"]
     hu = vectors["e5"]["hungarian"]
@@ -108,35 +110,37 @@ def no_hungarian_labels(sets, vectors, encoders) -> dict:
     leaves, matrix, owner = node_matrix(cap, e5)
     majors = sorted({cap.path(code)[0].code for code in leaves})
     leaf_major = np.array([majors.index(cap.path(code)[0].code) for code in leaves])
-    leaf_scores = similarity_scores(hu, matrix, owner, len(leaves))
+    leaf_scores = similarity_scores(hu, matrix, owner, len(leaves), sharpness_of(e5.info))
     zero = np.zeros((len(texts), len(majors)), dtype=np.float32)
     np.add.at(zero.T, leaf_major, leaf_scores.T)
     # cross-lingual: an e5 head on the shipped English corpora (+ Danish from ../shared)
     english = cap_training_set()
     train_codes = [str(c) for c in english.codes] + list(sets["danish"][1])
     train_vectors = np.vstack([corpus_vectors(encoders["e5"], list(english.texts)), vectors["e5"]["danish"]])
+    english_only = len(english.texts)
     tmp = Path(tempfile.mkdtemp(prefix="multilingual-transfer-"))
+    transfer: dict[str, np.ndarray] = {}
     try:
-        build_head(train_vectors, [[c] for c in train_codes], tmp / "head", BASE, encoders["e5"])
-        english_only = len(english.texts)
-        build_head(train_vectors[:english_only], [[c] for c in train_codes[:english_only]], tmp / "en", BASE,
-                   encoders["e5"])
-        clf = load_classifier(tmp / "head")
-        transfer = clf.scores_from_vectors(hu, texts)
-        columns = [list(clf.manifest.codes).index(m) if m in clf.manifest.codes else -1 for m in majors]
-        transfer_majors = np.stack([transfer[:, j] if j >= 0 else np.zeros(len(texts)) for j in columns], axis=1)
-        en_pred, _ = predictions(tmp / "en", texts, hu)
+        for c in (TRANSFER_C, 20.0):
+            for name, rows in (("english", slice(0, english_only)), ("english_danish", slice(None))):
+                folder = tmp / f"{name}-{c:g}"
+                build_head(train_vectors[rows], [[code] for code in train_codes[rows]], folder, BASE, encoders["e5"],
+                           c=c)
+                clf = load_classifier(folder)
+                scores = clf.scores_from_vectors(hu, texts)
+                columns = [list(clf.manifest.codes).index(m) if m in clf.manifest.codes else -1 for m in majors]
+                transfer[f"{name}_c{c:g}"] = np.stack([scores[:, j] if j >= 0 else np.zeros(len(texts))
+                                                       for j in columns], axis=1)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    mixed = (zero + transfer_majors) / 2
+    mixed = (zero + transfer[f"english_danish_c{TRANSFER_C:g}"]) / 2
 
     def f1(pred) -> float:
         return round(float(f1_score(gold, pred, average="weighted", zero_division=0)), 4)
 
     return {"records": len(texts),
             "weighted_f1": {"zero_shot": f1([majors[i] for i in zero.argmax(1)]),
-                            "cross_lingual_english": f1(en_pred),
-                            "cross_lingual_english_danish": f1([majors[i] for i in transfer_majors.argmax(1)]),
+                            **{f"cross_lingual_{k}": f1([majors[i] for i in v.argmax(1)]) for k, v in transfer.items()},
                             "zero_shot+cross_lingual": f1([majors[i] for i in mixed.argmax(1)])},
             "trained_on": {"english": english_only, "danish": len(sets["danish"][0])}}
 

