@@ -2,7 +2,7 @@
 shared corpora in three languages. Prints one JSON line.
 
     .venv/bin/python bench/bench_multilingual.py [--folds 5] [--only danish,hungarian,nyt] [--no-speed]
-        [--no-transfer]
+        [--no-transfer] [--curve]
 
 - ``cv``: 5-fold weighted F1 (mean and sd) on the 2,000 Danish agenda items (CAP major), the 220
   Hungarian speeches (title + text) and the 3,084 NYT headlines, for the TF-IDF kind, a head on
@@ -13,6 +13,8 @@ shared corpora in three languages. Prints one JSON line.
   over the subtopics, at the encoder's sharpness), cross-lingual transfer (an e5 head trained on the
   shipped English corpora, US bill titles and NYT headlines, and with the Danish items; C 5 and the
   monolingual default C 20), and the mean of zero-shot and the C 5 English + Danish head;
+- ``learning_curve`` (``--curve``): the same kinds with 50, 100, 200, 500, 1,000 and all labels
+  (Danish) and 50, 100 and all (Hungarian), each fold training on a random subset of its records;
 - ``speed``: records per second of each encoder for titles and for 2,000-character texts, and the
   ratio e5 / MiniLM measured in the same process.
 
@@ -69,7 +71,10 @@ def predictions(folder: Path, texts: list[str], vectors: np.ndarray | None) -> t
     return [clf.manifest.codes[i] for i in scores.argmax(1)], scores
 
 
-def cross_validate(texts, codes, vectors: dict[str, np.ndarray], encoders: dict[str, Path], folds: int) -> dict:
+def cross_validate(texts, codes, vectors: dict[str, np.ndarray], encoders: dict[str, Path], folds: int,
+                   labels_at_most: int | None = None) -> dict:
+    """``labels_at_most``: each fold trains on that many of its training records (a seeded random
+    subset: the learning curve's point), scored on the whole held-out fold."""
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
 
@@ -77,6 +82,8 @@ def cross_validate(texts, codes, vectors: dict[str, np.ndarray], encoders: dict[
     strata = [c if counts[c] >= folds else "rare" for c in codes]
     scores: dict[str, list[float]] = {}
     for k, (train, test) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=0).split(texts, strata)):
+        if labels_at_most and labels_at_most < len(train):
+            train = np.sort(np.random.default_rng(k).choice(train, size=labels_at_most, replace=False))
         tmp = Path(tempfile.mkdtemp(prefix="multilingual-bench-"))
         try:
             labels = [[codes[i]] for i in train]
@@ -95,6 +102,20 @@ def cross_validate(texts, codes, vectors: dict[str, np.ndarray], encoders: dict[
             scores.setdefault(name, []).append(float(f1_score(gold, pred, average="weighted", zero_division=0)))
     return {"records": len(texts), "weighted_f1": {n: round(float(np.mean(v)), 4) for n, v in scores.items()},
             "sd": {n: round(float(np.std(v)), 4) for n, v in scores.items()}}
+
+
+def learning_curve(sets, vectors, encoders, folds: int) -> dict:
+    """Weighted F1 of each kind with 50 ... all labels, Danish and Hungarian: which kind the loop
+    should train at which label count."""
+    out = {}
+    for name, points in (("danish", (50, 100, 200, 500, 1000, None)), ("hungarian", (50, 100, None))):
+        texts, codes = sets[name]
+        out[name] = {}
+        for n in points:
+            result = cross_validate(texts, codes, {e: v[name] for e, v in vectors.items()}, encoders, folds, n)
+            out[name][str(n or int(len(texts) * (folds - 1) / folds))] = result["weighted_f1"]
+        print(json.dumps({f"curve_{name}": out[name]}), file=sys.stderr, flush=True)
+    return out
 
 
 def no_hungarian_labels(sets, vectors, encoders) -> dict:
@@ -167,6 +188,7 @@ def main() -> None:
     parser.add_argument("--only", default="danish,hungarian,nyt")
     parser.add_argument("--no-speed", action="store_true")
     parser.add_argument("--no-transfer", action="store_true")
+    parser.add_argument("--curve", action="store_true", help="also the learning curves (50 labels ... all)")
     parser.add_argument("--models", type=Path, default=ROOT / "models")
     args = parser.parse_args()
     encoders = {"minilm": ensure_encoder(args.models, ENCODER_NAME), "e5": ensure_encoder(args.models, E5_NAME)}
@@ -179,6 +201,8 @@ def main() -> None:
         texts, codes = sets[name]
         out["cv"][name] = cross_validate(texts, codes, {e: v[name] for e, v in vectors.items()}, encoders, args.folds)
         print(json.dumps({name: out["cv"][name]}), file=sys.stderr, flush=True)
+    if args.curve:
+        out["learning_curve"] = learning_curve(sets, vectors, encoders, args.folds)
     if not args.no_transfer:
         out["no_hungarian_labels"] = no_hungarian_labels(sets, vectors, encoders)
     if not args.no_speed:
