@@ -216,6 +216,7 @@ def main() -> None:
     for taxonomy, loader in (("ford", ford_training_set), ("cap", cap_training_set)):
         if args.only in (None, taxonomy) and not args.skip_splits:
             out[taxonomy] = compare(taxonomy, loader(), args.splits, params, args.models)
+            print(json.dumps({taxonomy: out[taxonomy]}), file=sys.stderr, flush=True)  # each taxonomy as it is done
     if args.small:
         out["small"] = small(args.models, args.small_epochs)
     if args.ray_check:
