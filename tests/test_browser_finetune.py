@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import default_model, shared_file
 from tests.test_browser import open_app, start_server
 from tests.test_browser_loop import choose
+from tests.test_browser_loop import hungarian_card as language_card
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 CAP = "CAP policy topics (major topics and subtopics)"
@@ -105,15 +106,7 @@ def test_a_lead_fine_tunes_kills_resumes_and_promotes(finetune_server, browser, 
         page.get_by_text("is the model in use for").wait_for()
 
         # the expert's next card comes from the fine-tuned version
-        page.get_by_role("link", name="Annotate", exact=True).first.click()
-        page.get_by_role("heading", name="Annotate").wait_for()
-        idle.wait_for()
-        if not page.locator(".st-key-annotate-open button").is_visible():
-            page.locator("[data-testid='stExpander'] summary").filter(has_text="Queue").first.click()
-        page.locator(".st-key-annotate-open button").click()
-        page.locator(".st-key-annotate-pick-1 button").first.wait_for()
-        idle.wait_for()
-        heading = page.locator("[data-testid='stMarkdownContainer']", has_text="Suggestions ·").first.inner_text()
+        heading, _ = language_card(page)  # the imported labels wait in the By-language queue
         assert "cap-v1-finetune" in heading, heading
         page.screenshot(path=str(output_dir / "finetune-4-suggestions.png"))
     finally:
