@@ -160,8 +160,11 @@ def test_a_reload_keeps_who_works_and_their_choices(loop_server, browser, output
     page = open_app(browser, url, user="Újratöltő Ulla", role="Librarian")
     idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
     choose(page, page.get_by_role("combobox", name="Active taxonomy"), CAP)
+    page.get_by_text("Librarian Újratöltő Ulla · CAP policy topics").wait_for()  # the switch has run
     idle.wait_for()
     choose(page, page.get_by_role("combobox", name="Work on"), "By language")
+    # the rerun that keeps the choice has run (the page may look idle a moment before it starts)
+    page.get_by_role("combobox", name="Language", exact=True).wait_for()
     idle.wait_for()
     page.reload(wait_until="domcontentloaded")
     try:
