@@ -9,7 +9,7 @@ from core.domain.labels import QueueSpec
 from core.errors import WorkbenchError
 from core.models.registry import estimated_seconds
 from core.work.annotation import AnnotationError, Annotator, Queue, found_records_queue, model_view, why_empty
-from core.work.suggesting import meaningful, suggestion_source
+from core.work.suggesting import default_for, meaningful, suggestion_source
 from core.work.team import adjudicate, review_queue, scope_notes, start_round, visibility
 from core.work.versions import model_in_use, trained_on
 from ui.common import (
@@ -304,6 +304,8 @@ def _card(ctx: PageContext, db) -> None:
         qmodel = routed  # the model in use for this record's language, chosen by promote and roll back
     else:
         promotion = None  # the default, or a model picked for the queue
+        if qmodel is not None and ctx.models and qmodel.folder == ctx.models[0].folder:  # the default for its language
+            qmodel = default_for(ctx.models, record.get("language") or "")
     source = suggestion_source(ctx.models, qmodel, record.get("language") or "", promotion=promotion)
     second = ctx.model(st.session_state.get("annotate.model2", "none"))
     view = second_view = None

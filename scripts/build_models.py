@@ -19,6 +19,10 @@ Per taxonomy (FORD level-2 codes, CAP major topics):
 - ``ford-zeroshot``, ``ford-deep-zeroshot``, ``cap-zeroshot``: every node of the taxonomy scored by
   sentence similarity to its path of names and description (``zero-shot``), temperature fitted on
   the shipped corpus through the roll-up;
+- ``ford-multilingual``, ``cap-multilingual``: the cross-lingual default for records in languages
+  no model is trained for (``core.models.crosslingual``): zero-shot over every node and a head on
+  the multilingual encoder's (multilingual-e5-small, ``.encoders/multilingual-e5-small-q4``)
+  vectors of the English records (each cut at ``CROSS_LINGUAL_CHARS`` characters);
 - ``ford-deep-cascade``: ``ford-minilm`` chooses the level-2 branch, ``ford-deep-zeroshot`` ranks
   the SciNoBo nodes below it (mixed with the zero-shot scores; weight and temperature fitted on
   the 20 % split a head trained on the other 80 % never saw).
@@ -40,7 +44,8 @@ sys.path.insert(0, str(ROOT))
 from dataclasses import replace  # noqa: E402
 
 from core.files.shipped import cap_training_set, ford_training_set  # noqa: E402
-from core.models.encoder import STATIC_NAME, corpus_vectors, encoder_folder, ensure_encoder  # noqa: E402
+from core.models.crosslingual import train_cross_lingual_model  # noqa: E402
+from core.models.encoder import E5_NAME, STATIC_NAME, corpus_vectors, encoder_folder, ensure_encoder  # noqa: E402
 from core.models.export import export_onnx  # noqa: E402
 from core.models.manifest import MANIFEST_FILE, Manifest, load_manifest, write_manifest  # noqa: E402
 from core.models.training import (  # noqa: E402
@@ -60,7 +65,8 @@ VERSION = "1.1.0"
 # tfidf 1.4.0: temperature + known-term measure; minilm 2.2.0, cascade 1.2.0: support vectors; fast: the fast tier;
 # tfidf 1.5.0, minilm 2.3.0, cascade 1.3.0, fast 1.2.0, ensemble 1.1.0: training-text fingerprints
 KIND_VERSIONS = {"tfidf": "1.5.0", "minilm": "2.3.0", "zeroshot": "1.0.0", "cascade": "1.3.0", "fast": "1.2.0",
-                 "ensemble": "1.1.0"}
+                 "ensemble": "1.1.0", "multilingual": "1.0.0"}
+CROSS_LINGUAL_CHARS = 600  # the multilingual head reads title + the start of an abstract (set-up time)
 ZERO_SHOT = {"ford": ("ford", "ford-deep"), "cap": ("cap",)}  # zero-shot models, calibrated on each corpus
 CASCADES = {"ford": (("ford-deep", "ford-deep-zeroshot"),)}  # the level-2 head chooses the branch below
 
@@ -153,6 +159,19 @@ def main() -> None:
                 print(f"{name}: every node of {target} ({len(load_manifest(args.models / name).codes)} leaves), "
                       f"T {calibration.get('temperature')}, ECE {calibration.get('ece_before')} -> "
                       f"{calibration.get('ece_after')} ({time.perf_counter() - start:.0f} s)")
+        name = f"{taxonomy}-multilingual"
+        if wanted(name):
+            data = data or loader()
+            start = time.perf_counter()
+            e5 = ensure_encoder(args.models, E5_NAME)
+            vectors = corpus_vectors(e5, [text[:CROSS_LINGUAL_CHARS] for text in data.texts])
+            encoded = time.perf_counter() - start
+            build(args.models / name, lambda tmp, name=name, vectors=vectors, e5=e5: train_cross_lingual_model(
+                builtin_taxonomy(taxonomy), data.texts, data.codes, tmp,
+                replace(base, name=name, version=version_of(name), training={"sources": data.sources}), e5,
+                vectors=vectors))
+            print(f"{name}: e5 vectors of {len(data.texts):,} records in {encoded:.0f} s")
+            report(args.models / name, start)
         for target, zero_name in CASCADES.get(taxonomy, ()):
             name = f"{target}-cascade"
             if wanted(name):

@@ -885,6 +885,10 @@ HU = {
         "A(z) {0} modellt {1} nyelvre tanították: egy vezető élesítheti {1} nyelvre a Modellek oldalon.",
     "Your labels teach the next version (train it on the Models page).":
         "Az Ön címkéiből tanul a következő változat (a Modellek oldalon tanítható).",
+    "Cross-lingual: {0} reads {1} through a multilingual encoder, from the categories' names and descriptions and "
+    "from labels in {2}; it is not measured on {1} records: treat as a hint.":
+        "Nyelvek közötti modell: a(z) {0} többnyelvű kódolóval olvassa a(z) {1} szöveget, a kategóriák neveiből és "
+        "leírásaiból, valamint {2} nyelvű címkékből tanulva; {1} rekordokon nincs mérve: csak tippnek vegye.",
     "No model in use is trained for {0} records: {1} ({2}) gives a low-confidence hint.":
         "Egyik használatban lévő modellt sem tanították {0} rekordokra: a(z) {1} ({2}) csak bizonytalan tippet ad.",
     "Hungarian": "magyar",

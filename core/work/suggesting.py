@@ -5,6 +5,10 @@
   person picked; never another installed version, however it was trained, so the promotion gate
   cannot be bypassed. A record in a language the model was not trained for (a Hungarian record on
   day one) gets a low-confidence hint with a note that says so and what to do.
+- ``default_for``: the default model for a record's language where nothing is promoted: the best
+  installed model, unless it was not trained for that language and a cross-lingual default is
+  installed (``core.models.crosslingual``: zero-shot and a head on the multilingual encoder). A
+  version trained in the workspace serves a language only once a lead promotes it.
 - ``meaningful``: the top suggestions that together cover most of the probability, without the
   long tail of near-zero ones (at least one is always kept).
 """
@@ -88,15 +92,33 @@ def suggestion_source(models: Sequence[InstalledModel], chosen: InstalledModel |
                                 kind == "zero-shot")
     name = language_name(language)
     known = ", ".join(language_name(x) for x in chosen.manifest.languages)
+    from core.models.crosslingual import is_cross_lingual
+
+    if is_cross_lingual(chosen.manifest):
+        reads = (("Cross-lingual: {0} reads {1} through a multilingual encoder, from the categories' names and "
+                  "descriptions and from labels in {2}; it is not measured on {1} records: treat as a hint.",
+                  (chosen.manifest.name, name, known)),)
+    else:
+        reads = (("No model in use is trained for {0} records: {1} ({2}) gives a low-confidence hint.",
+                  (name, chosen.manifest.name, known)),)
     waiting = next((m for m in models if _kind(m) == "supervised" and m.folder != chosen.folder
                     and language in [x.lower() for x in m.manifest.languages]), None)
     then = (("{0} was trained for {1}: a lead can promote it for {1} on the Models page.",
              (waiting.manifest.name, name)) if waiting is not None else
             ("Your labels teach the next version (train it on the Models page).", ()))
-    return SuggestionSource(
-        chosen.folder, _kind(chosen),
-        (("No model in use is trained for {0} records: {1} ({2}) gives a low-confidence hint.",
-          (name, chosen.manifest.name, known)), then), True)
+    return SuggestionSource(chosen.folder, _kind(chosen), (*reads, then), True)
+
+
+def default_for(models: Sequence[InstalledModel], language: str) -> InstalledModel | None:
+    """See the module's docstring; ``models`` in the registry's order (best first)."""
+    from core.models.crosslingual import is_cross_lingual
+
+    if not models:
+        return None
+    language = (language or "").lower()
+    if _knows(models[0], language) or is_cross_lingual(models[0].manifest):
+        return models[0]
+    return next((m for m in models if is_cross_lingual(m.manifest)), models[0])
 
 
 def meaningful(suggestions: Sequence, *, cover: float = COVER, floor: float = FLOOR) -> tuple:
@@ -111,4 +133,5 @@ def meaningful(suggestions: Sequence, *, cover: float = COVER, floor: float = FL
     return tuple(out)
 
 
-__all__ = ["COVER", "FLOOR", "SuggestionSource", "in_use_note", "language_name", "meaningful", "suggestion_source"]
+__all__ = ["COVER", "FLOOR", "SuggestionSource", "default_for", "in_use_note", "language_name", "meaningful",
+           "suggestion_source"]

@@ -395,14 +395,15 @@ def promote(store: Store, taxonomy: Taxonomy, folder_name: str, models_dir: Path
 
 def serving_model(store: Store, taxonomy_id: str, language: str, models_dir: Path) -> str | None:
     """The folder that serves a language's records now: the model in use, else the default model
-    (the taxonomy's first installed model)."""
+    for that language (``core.work.suggesting.default_for``)."""
     current = model_for(store, taxonomy_id, language, models_dir)
     if current:
         return current
     from core.models.registry import discover, models_for
+    from core.work.suggesting import default_for
 
-    defaults = models_for(discover(Path(models_dir)), taxonomy_id)
-    return defaults[0].folder.name if defaults else None
+    chosen = default_for(models_for(discover(Path(models_dir)), taxonomy_id), language)
+    return chosen.folder.name if chosen else None
 
 
 def promotion_check(store: Store, taxonomy: Taxonomy, folder_name: str, models_dir: Path, *,

@@ -3,7 +3,10 @@
 The folder holds its members as sub-folders (``members/<name>/``, ordinary model folders) and the
 weights in its manifest (``training.weights``, fitted on predictions for data the members were not
 trained on). Each member's codes are mapped onto the ensemble's codes (their union); a code a
-member cannot predict gets nothing from it.
+member cannot predict gets nothing from it. ``training.member_codes`` may map a member's codes onto
+others of the ensemble (``{member: {its code: the ensemble's code}}``): a zero-shot member scoring
+the taxonomy's leaves gives each ensemble code the sum of its leaves' scores (the roll-up).
+Members that read the same encoder's vectors share one encoding of each text.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ class EnsembleClassifier(Classifier):
             raise ModelFolderError(f"'{self.folder}': an ensemble needs its members and one weight per member")
         self.members_, self.weights_, self.columns_ = [], [float(w) for w in weights], []
         index = {c: i for i, c in enumerate(self.manifest.codes)}
+        maps = self.manifest.training.get("member_codes") or {}
         for name in members:
             folder = self.folder / "members" / str(name)
             if folder.resolve().parent != (self.folder / "members").resolve():
@@ -35,7 +39,8 @@ class EnsembleClassifier(Classifier):
             member = load_classifier(folder, threads=self.threads, long_texts=self.long_texts,
                                      max_chunks=self.max_chunks)
             self.members_.append(member)
-            self.columns_.append(np.array([index.get(c, -1) for c in member.manifest.codes]))
+            mapped = maps.get(str(name)) or {}
+            self.columns_.append(np.array([index.get(mapped.get(c, c), -1) for c in member.manifest.codes]))
 
     @property
     def encoder_id(self) -> str | None:
@@ -45,7 +50,7 @@ class EnsembleClassifier(Classifier):
         out = np.zeros((len(member_scores[0]), len(self.manifest.codes)), dtype=np.float32)
         for scores, columns, weight in zip(member_scores, self.columns_, self.weights_):
             keep = columns >= 0
-            out[:, columns[keep]] += weight * scores[:, keep]
+            np.add.at(out.T, columns[keep], weight * scores[:, keep].T)  # several member codes may share one
         total = sum(self.weights_) or 1.0
         return out / total
 
@@ -65,4 +70,8 @@ class EnsembleClassifier(Classifier):
         return member.embed(texts)
 
     def _scores(self, texts: list[str]) -> np.ndarray:
+        readers = {m.encoder_id for m in self.members_ if m.reads_vectors}
+        if len(readers) == 1 and all(m.reads_vectors for m in self.members_):  # one encoding for every member
+            vectors = self.embed(texts)
+            return self.combine([m.scores_from_vectors(vectors, texts) for m in self.members_])
         return self.combine([m.predict_scores(texts) for m in self.members_])
