@@ -66,7 +66,7 @@ VERSION = "1.1.0"
 # tfidf 1.5.0, minilm 2.3.0, cascade 1.3.0, fast 1.2.0, ensemble 1.1.0: training-text fingerprints
 KIND_VERSIONS = {"tfidf": "1.5.0", "minilm": "2.3.0", "zeroshot": "1.0.0", "cascade": "1.3.0", "fast": "1.2.0",
                  "ensemble": "1.1.0", "multilingual": "1.0.0"}
-CROSS_LINGUAL_CHARS = 600  # the multilingual head reads title + the start of an abstract (set-up time)
+CROSS_LINGUAL_CHARS = 200  # the multilingual head learns from titles and the start of an abstract (set-up time)
 ZERO_SHOT = {"ford": ("ford", "ford-deep"), "cap": ("cap",)}  # zero-shot models, calibrated on each corpus
 CASCADES = {"ford": (("ford-deep", "ford-deep-zeroshot"),)}  # the level-2 head chooses the branch below
 

@@ -108,3 +108,92 @@ def test_zero_shot_on_the_multilingual_encoder_reads_hungarian(tmp_path):
     scores = clf.predict_scores(texts)
     majors = [cap.path(clf.manifest.codes[i])[0].code for i in scores.argmax(1)]
     assert majors == ["3", "6", "3"], majors
+
+
+@pytest.fixture(scope="module")
+def cap_speeches():
+    frame = pd.read_csv(shared_file("corpora", "cap_hu_pre_agenda_speeches_sample.csv"), dtype=str,
+                        keep_default_na=False)
+    return frame["agenda_item_title"].str.strip('"').tolist(), frame["cap_major"].tolist()
+
+
+def test_hungarian_titles_on_day_one_get_calibrated_cross_lingual_suggestions(cap_speeches):
+    """No default trains on Hungarian: the cross-lingual default reads the 220 speeches' titles far
+    better than the English ensemble, and its confidence says how often it is right."""
+    from sklearn.metrics import f1_score
+
+    from core.models.calibration import ece
+    from core.models.crosslingual import is_cross_lingual
+    from tests.conftest import default_model
+
+    titles, gold = cap_speeches
+    figures = {}
+    for name in ("cap-multilingual", "cap-ensemble"):
+        clf = load_classifier(default_model(name))
+        scores = clf.predict_scores(titles)
+        codes = list(clf.manifest.codes)
+        known = [i for i, g in enumerate(gold) if g in codes]
+        figures[name] = (f1_score(gold, [codes[k] for k in scores.argmax(1)], average="weighted", zero_division=0),
+                         ece(scores[known], np.array([codes.index(gold[i]) for i in known])))
+        if name == "cap-multilingual":
+            assert is_cross_lingual(clf.manifest) and clf.manifest.languages == ("en",)  # never accepted for hu
+    (f1, calibration), (english_f1, english_ece) = figures["cap-multilingual"], figures["cap-ensemble"]
+    assert f1 >= 0.22 and f1 >= english_f1 + 0.1, figures
+    assert calibration <= 0.12 and calibration < english_ece, figures
+
+
+def test_the_cross_lingual_ensemble_sums_the_zero_shot_leaves_into_its_codes(cap_speeches):
+    """Each CAP major's score is the weighted head score plus the weighted sum of its subtopics'
+    zero-shot scores; one encoding of each text serves both members."""
+    from tests.conftest import default_model
+
+    folder = default_model("cap-multilingual")
+    clf = load_classifier(folder)
+    head_name, zero_name = clf.manifest.training["members"]
+    head, zero = (load_classifier(folder / "members" / n) for n in (head_name, zero_name))
+    titles = cap_speeches[0][:12]
+    vectors = clf.embed(titles)
+    expected = np.zeros((len(titles), len(clf.manifest.codes)))
+    w_head, w_zero = clf.manifest.training["weights"]
+    for member, weight, scores in ((head, w_head, head.scores_from_vectors(vectors, titles)),
+                                   (zero, w_zero, zero.scores_from_vectors(vectors, titles))):
+        for j, code in enumerate(member.manifest.codes):
+            major = code if member is head else clf.manifest.training["member_codes"][zero_name][code]
+            expected[:, list(clf.manifest.codes).index(major)] += weight * scores[:, j]
+    expected /= w_head + w_zero
+    assert np.allclose(clf.predict_scores(titles), expected, atol=1e-5)
+    assert np.allclose(clf.predict_scores(titles).sum(axis=1), 1.0, atol=1e-4)
+    assert len(zero.manifest.codes) > 200 and len(clf.manifest.codes) < 40  # subtopics summed into majors
+
+
+def test_records_in_a_language_no_default_knows_go_to_the_cross_lingual_default(tmp_path):
+    """Without a promotion, an English record is served by the best default, a Hungarian one by the
+    cross-lingual default, which says what it is; a promotion for Hungarian still wins."""
+    import os
+    import shutil
+
+    from core.models.registry import discover, models_for
+    from core.store import Store
+    from core.work.suggesting import suggestion_source
+    from core.work.versions import serving_model
+    from tests.conftest import default_model
+
+    models = tmp_path / "models"
+    models.mkdir()
+    for name in ("cap-ensemble", "cap-tfidf", "cap-multilingual"):
+        shutil.copytree(default_model(name), models / name, copy_function=os.link)
+    with Store(tmp_path / "workbench.db") as db:
+        assert serving_model(db, "cap", "en", models) == "cap-ensemble"
+        assert serving_model(db, "cap", "", models) == "cap-ensemble"
+        assert serving_model(db, "cap", "hu", models) == "cap-multilingual"
+        installed = models_for(discover(models), "cap")
+        chosen = next(m for m in installed if m.folder.name == "cap-multilingual")
+        source = suggestion_source(installed, chosen, "hu")
+        assert source.low_confidence and "Cross-lingual: cap-multilingual reads Hungarian" in source.note
+        assert "not measured on Hungarian records" in source.note
+        db.add_promotion({"taxonomy_id": "cap", "language": "hu", "folder": "cap-tfidf", "model_name": "cap-tfidf",
+                          "model_version": "1", "action": "promote", "gate": "[]", "by": "Vezető Vera"})
+        assert serving_model(db, "cap", "hu", models) == "cap-tfidf"
+    shutil.rmtree(models / "cap-multilingual")
+    with Store(tmp_path / "other.db") as db:
+        assert serving_model(db, "cap", "hu", models) == "cap-ensemble"  # nothing cross-lingual: the best one
