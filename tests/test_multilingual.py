@@ -73,6 +73,10 @@ def danish_ws(store):
 @pytest.mark.slow
 def test_heads_and_ensembles_train_on_the_multilingual_encoder(danish_ws, tmp_path):
     store, cap = danish_ws
+    from core.work.learning import recommended_options
+
+    options, why = recommended_options(store, cap)  # what the one-click retrain trains on these labels
+    assert (options.kind, options.params) == ("ensemble", {"head.encoder": "e5"}) and "most: da" in why, why
     minilm = train_version(store, cap, tmp_path, TrainOptions("head"))
     e5 = train_version(store, cap, tmp_path, TrainOptions("head", params={"encoder": "e5"}))
     folder = e5.folder
@@ -197,3 +201,21 @@ def test_records_in_a_language_no_default_knows_go_to_the_cross_lingual_default(
     shutil.rmtree(models / "cap-multilingual")
     with Store(tmp_path / "other.db") as db:
         assert serving_model(db, "cap", "hu", models) == "cap-ensemble"  # nothing cross-lingual: the best one
+
+
+def test_the_one_click_retrain_reads_labels_in_other_languages_with_the_multilingual_encoder(store):
+    """Mostly Hungarian labels: TF-IDF mixed with an e5 head; mostly English: TF-IDF alone."""
+    from core.work.learning import recommended_options
+
+    cap = store.load_taxonomy("cap")
+    rows = [{"id": f"hu{i}", "title": f"A kórházak finanszírozása {i}", "language": "hu"} for i in range(12)]
+    rows += [{"id": f"en{i}", "title": f"Hospital funding {i}", "language": "en"} for i in range(30)]
+    import_frame(store, pd.DataFrame(rows), "mixed.csv", {"id": "id", "title": "title", "language": "language"},
+                 taxonomy_id="cap")
+    assert recommended_options(store, cap)[0].kind == "tfidf"  # nothing labelled yet
+    label_as_expert(store, cap, {f"hu{i}": "3" for i in range(12)} | {f"en{i}": "3" for i in range(4)})
+    options, why = recommended_options(store, cap)
+    assert options.kind == "ensemble" and options.params == {"head.encoder": "e5"} and "most: hu" in why, why
+    label_as_expert(store, cap, {f"en{i}": "3" for i in range(4, 30)})
+    options, why = recommended_options(store, cap)
+    assert options.kind == "tfidf" and "English" in why, why

@@ -516,9 +516,8 @@ HU = {
     "Delete a version": "Változat törlése",
     "Version": "Változat",
     "{0:,} new expert correction(s) in {1} {2}; retrain?": "{0:,} új szakértői javítás itt: {1} {2}; újratanítja?",
-    "Train a new version in the background (TF-IDF, word + character n-grams) and evaluate it on the evaluation "
-    "set":
-        "Új változat tanítása a háttérben (TF-IDF, szó- és karakter-n-gramok) és értékelése az értékelő halmazon",
+    "Train a new version in the background and evaluate it on the evaluation set: {0}":
+        "Új változat tanítása a háttérben és értékelése az értékelő halmazon: {0}",
     "Model versions · {0}": "Modellváltozatok · {0}",
     "Versions trained when the evaluation set was smaller are compared on today's records; figures are kept until "
     "the set grows again.":

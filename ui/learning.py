@@ -17,7 +17,7 @@ from core.jobs.training import (
     training_jobs,
 )
 from core.models import kinds
-from core.work.learning import SMALL_EVAL, TrainOptions
+from core.work.learning import SMALL_EVAL, TrainOptions, recommended_options
 from core.work.versions import (
     compare_table,
     corrections_since,
@@ -56,9 +56,10 @@ def retrain_hint(ctx: PageContext, key: str) -> None:
                                                                          "them")
     c1, c2 = st.columns([4, 1])
     c1.caption(t("{0:,} new expert correction(s) in {1} {2}; retrain?").format(count, plain(ctx.tax.name), since))
+    options, why = recommended_options(ctx.db, ctx.tax)
     if is_lead(ctx) and c2.button(t("Retrain"), key=f"{key}.retrain", help=t("Train a new version in the background "
-                                  "(TF-IDF, word + character n-grams) and evaluate it on the evaluation set")):
-        start_training(ctx, TrainOptions("tfidf"))
+                                  "and evaluate it on the evaluation set: {0}").format(why)):
+        start_training(ctx, options)
 
 
 def start_training(ctx: PageContext, options: TrainOptions) -> None:

@@ -233,8 +233,9 @@ AUTO_SETTING = "auto_retrain_every"  # {taxonomy id: N corrections (0 = off)}
 
 def auto_retrain(store: Store, taxonomy_id: str, models_dir: str | Path,
                  db_path: str | Path | None = None) -> int | None:
-    """Start a TF-IDF training job when the lead's "retrain every N corrections" is due for the
-    taxonomy (and none runs); returns the job id started, if any."""
+    """Start a training job (``recommended_options``: TF-IDF, or TF-IDF with a multilingual head
+    where most labels are not English) when the lead's "retrain every N corrections" is due for
+    the taxonomy (and none runs); returns the job id started, if any."""
     from core.work.versions import corrections_since
 
     every = int((store.setting(AUTO_SETTING, {}) or {}).get(taxonomy_id) or 0)
@@ -245,7 +246,10 @@ def auto_retrain(store: Store, taxonomy_id: str, models_dir: str | Path,
     recent = [j for j in training_jobs(store) if j.taxonomy_id == taxonomy_id and j.created_by == "auto"]
     if recent and recent[0].status == "failed":
         return None  # a failing automatic run is not repeated on every page view
-    job_id = create_training_job(store, taxonomy_id, TrainOptions("tfidf"), models_dir, "auto")
+    from core.work.learning import recommended_options
+
+    options, _ = recommended_options(store, store.load_taxonomy(taxonomy_id))
+    job_id = create_training_job(store, taxonomy_id, options, models_dir, "auto")
     launch_training(db_path or store.path, job_id)
     return job_id
 
