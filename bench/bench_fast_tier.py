@@ -3,11 +3,15 @@ models (``ford-fast`` + ``cap-fast``: word TF-IDF + a head on static token vecto
 MiniLM models for the ratio. Prints one JSON line.
 
     .venv/bin/python bench/bench_fast_tier.py [--rows 1000000] [--minilm-rows 5000] [--job-rows 100000]
+        [--hungarian 0.4]
 
 - The file: 60 % titles alone (MAG paper titles), 40 % titles with abstracts (arXiv and WOS
   abstracts), repeated to ``--rows`` rows, as a CSV; each row gets its own id.
 - ``classify`` runs as a user runs it (``python -m core classify``, a new process, 2 threads by
   default); wall time includes reading and writing the files.
+- ``--hungarian SHARE``: that share of the rows becomes Hungarian (the shared Hungarian speeches:
+  the agenda item's title and the speech's first 1,500 characters as the abstract), the rest as
+  above, for the figure "a million MTMT-like records, 40 % Hungarian".
 - The baseline: ``ford-minilm`` + ``cap-minilm`` on the first ``--minilm-rows`` rows, in the same
   way; ``ratio`` = fast records/s over MiniLM records/s.
 - A bulk job (import into a new workspace, then the job) on the first ``--job-rows`` rows with the
@@ -36,7 +40,7 @@ CORPORA = ROOT.parent / "shared" / "data" / "corpora"
 MODELS = ROOT / "models"
 
 
-def make_file(path: Path, rows: int) -> dict:
+def make_file(path: Path, rows: int, hungarian: float = 0.0) -> dict:
     titles = pd.read_csv(CORPORA / "sci_mag_paper_titles_dev.csv", usecols=["title"]).dropna()["title"].tolist()
     arxiv = pd.read_csv(CORPORA / "sci_arxiv_abstracts_sample.csv", usecols=["title", "abstract"]).dropna()
     wos = pd.read_csv(CORPORA / "sci_wos_abstracts_sample.csv", usecols=["keywords", "abstract"]).dropna()
@@ -44,6 +48,11 @@ def make_file(path: Path, rows: int) -> dict:
     with_abstract = pd.concat([arxiv, wos], ignore_index=True)
     n_abstract = int(rows * 0.4)
     rng = np.random.default_rng(0)
+    speeches = pd.read_csv(CORPORA / "cap_hu_pre_agenda_speeches_sample.csv", dtype=str, keep_default_na=False)
+    magyar = list(zip(speeches["agenda_item_title"].str.strip('"'), speeches["text"].str[:1500]))
+    is_hungarian = np.zeros(rows, dtype=bool)
+    is_hungarian[rng.permutation(rows)[:int(rows * hungarian)]] = True
+    pick_h = rng.integers(0, len(magyar), rows)
     pick_t = rng.integers(0, len(titles), rows - n_abstract)
     pick_a = rng.integers(0, len(with_abstract), n_abstract)
     chunk = 100_000
@@ -55,7 +64,9 @@ def make_file(path: Path, rows: int) -> dict:
         for start in range(0, rows, chunk):
             part = []
             for k in range(start, min(rows, start + chunk)):
-                if is_abstract[k]:
+                if is_hungarian[k]:
+                    part.append((f"r{k}", *magyar[pick_h[k]]))
+                elif is_abstract[k]:
                     row = with_abstract.iloc[pick_a[ai]]
                     part.append((f"r{k}", row["title"], row["abstract"]))
                     ai += 1
@@ -64,7 +75,8 @@ def make_file(path: Path, rows: int) -> dict:
                     ti += 1
             pd.DataFrame(part, columns=["id", "title", "abstract"]).to_csv(handle, index=False, header=start == 0)
             written += len(part)
-    return {"rows": written, "with_abstract": n_abstract, "mb": round(path.stat().st_size / 2**20, 1)}
+    return {"rows": written, "with_abstract": int((is_abstract & ~is_hungarian).sum()),
+            "hungarian": int(is_hungarian.sum()), "mb": round(path.stat().st_size / 2**20, 1)}
 
 
 def run_classify(source: Path, output: Path, models: list[str]) -> float:
@@ -120,12 +132,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--minilm-rows", type=int, default=5_000)
     parser.add_argument("--job-rows", type=int, default=100_000)
+    parser.add_argument("--hungarian", type=float, default=0.0, help="share of Hungarian rows (0.4: MTMT-like)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         source = tmp / "records.csv"
         t0 = time.perf_counter()
-        info = make_file(source, args.rows)
+        info = make_file(source, args.rows, args.hungarian)
         info["make_s"] = round(time.perf_counter() - t0, 1)
         fast = run_classify(source, tmp / "fast.csv", ["ford-fast", "cap-fast"])
         head = tmp / "head.csv"
