@@ -193,7 +193,8 @@ def test_records_in_a_language_no_default_knows_go_to_the_cross_lingual_default(
         installed = models_for(discover(models), "cap")
         chosen = next(m for m in installed if m.folder.name == "cap-multilingual")
         source = suggestion_source(installed, chosen, "hu")
-        assert source.low_confidence and "Cross-lingual: cap-multilingual reads Hungarian" in source.note
+        assert source.low_confidence and source.kind == "cross-lingual"
+        assert "Cross-lingual: cap-multilingual reads Hungarian" in source.note
         assert "not measured on Hungarian records" in source.note
         db.add_promotion({"taxonomy_id": "cap", "language": "hu", "folder": "cap-tfidf", "model_name": "cap-tfidf",
                           "model_version": "1", "action": "promote", "gate": "[]", "by": "Vezető Vera"})
@@ -219,3 +220,46 @@ def test_the_one_click_retrain_reads_labels_in_other_languages_with_the_multilin
     label_as_expert(store, cap, {f"en{i}": "3" for i in range(4, 30)})
     options, why = recommended_options(store, cap)
     assert options.kind == "tfidf" and "English" in why, why
+
+
+@pytest.mark.slow
+def test_a_hungarian_collection_from_no_labels_to_a_better_model(store, tmp_path):
+    """Done when: Hungarian records arrive without labels and get cross-lingual suggestions; an
+    expert labels 200; the one-click retrain (TF-IDF + a head on e5) beats the cross-lingual default
+    on the evaluation set's Hungarian records."""
+    import os
+    import shutil
+
+    from core.models.registry import discover, models_for
+    from core.work.annotation import model_view
+    from core.work.learning import recommended_options
+    from core.work.suggesting import default_for
+    from core.work.versions import serving_model
+    from tests.conftest import default_model
+
+    models = tmp_path / "models"
+    models.mkdir()
+    shutil.copytree(default_model("cap-tfidf").parent / ".encoders", models / ".encoders", copy_function=os.link)
+    for name in ("cap-ensemble", "cap-multilingual"):
+        shutil.copytree(default_model(name), models / name, copy_function=os.link)
+    hu = pd.read_csv(shared_file("corpora", "cap_hu_pre_agenda_speeches_sample.csv"), dtype=str)
+    hu["title"] = hu["agenda_item_title"].str.strip('"')
+    import_frame(store, hu[["text_id", "title"]], "hu.csv", {"id": "text_id", "title": "title"}, taxonomy_id="cap",
+                 default_language="hu")
+    cap = store.load_taxonomy("cap")
+    ids = {r["external_id"]: r["id"] for r in store.db.query("SELECT id, external_id FROM records")}
+    # day one: the cross-lingual default suggests, as a hint
+    assert serving_model(store, "cap", "hu", models) == "cap-multilingual"
+    record = store.record(ids[hu["text_id"].iloc[0]])
+    chosen = default_for(models_for(discover(models), "cap"), record["language"])
+    view = model_view(load_classifier(chosen.folder), cap, record, top_k=3, store=store)
+    assert chosen.folder.name == "cap-multilingual" and view.suggestions
+    # 200 expert labels, one click
+    assert label_as_expert(store, cap, dict(zip(hu["text_id"][:200], hu["cap_major"][:200]))) == 200
+    options, why = recommended_options(store, cap)
+    assert options.kind == "ensemble" and options.params == {"head.encoder": "e5"}, why
+    report = train_version(store, cap, models, options, by="lead")
+    assert report.manifest.evaluation["before_model"] == "cap-multilingual"  # what served these records
+    assert report.manifest.languages == ("hu",) and report.eval_records >= 30
+    after, before = report.after["summary"]["micro_f1"], report.before["summary"]["micro_f1"]
+    assert after > before + 0.05, (report.after["summary"], report.before["summary"])

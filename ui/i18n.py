@@ -79,6 +79,7 @@ HU = {
     "No model suggestions": "Nincs modelljavaslat",
     "low confidence": "kis megbízhatóság",
     "supervised": "felügyelt",
+    "cross-lingual": "nyelvek közötti",
     "zero-shot": "példa nélküli",
     "Accept top": "Első elfogadása",
     "Reject all": "Mind elutasítva",

@@ -168,8 +168,11 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
     folder = models_dir / name
     if folder.exists():
         raise LearningError(f"'{folder}' exists already: choose a new name (each version is its own folder)")
-    # compared with what serves those records now: the model in use, else the default
-    parent = compare.name if compare else serving_model(store, taxonomy.id, options.language, models_dir)
+    # compared with what serves those records now: the model in use, else the default (for the labels'
+    # one language, where they have one: the cross-lingual default serves Hungarian records on day one)
+    languages = trained_languages(frame)
+    language = options.language or (languages[0] if len(languages) == 1 else "")
+    parent = compare.name if compare else serving_model(store, taxonomy.id, language, models_dir)
     parent_folder = Path(compare) if compare else (models_dir / parent if parent else None)
     parent_rows = [r for r in store.version_rows(taxonomy.id) if r["folder"] == parent]
     last_event = store.last_event_id()

@@ -34,7 +34,7 @@ def language_name(code: str) -> str:
 @dataclass(frozen=True)
 class SuggestionSource:
     folder: Path | None
-    kind: str  # "supervised" or "zero-shot"
+    kind: str  # "supervised", "zero-shot" or "cross-lingual"
     parts: tuple[tuple[str, tuple], ...]  # what the page says: English templates and their values
     low_confidence: bool
 
@@ -51,7 +51,11 @@ class SuggestionSource:
 
 
 def _kind(model: InstalledModel) -> str:
-    return "zero-shot" if model.manifest.runtime == "zero-shot" else "supervised"
+    from core.models.crosslingual import is_cross_lingual
+
+    if model.manifest.runtime == "zero-shot":
+        return "zero-shot"
+    return "cross-lingual" if is_cross_lingual(model.manifest) else "supervised"
 
 
 def _knows(model: InstalledModel, language: str) -> bool:
