@@ -19,7 +19,7 @@ from core.work.records_import import guess_mapping
 from ui.common import classifier, may, not_allowed, plain, settings, show_errors
 from ui.i18n import t
 
-RECORD_FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "jsonl", "ndjson", "parquet"]
+RECORD_FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "jsonl", "ndjson", "parquet", "mrc", "marc", "xml", "ris", "bib"]
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NO_COLUMN = "(none)"
 FIELD_HELP = {

@@ -235,6 +235,18 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_write_back(args: argparse.Namespace) -> int:
+    from core.work.final_codes import write_back
+
+    original = Path(args.original)
+    with _store(args) as store:
+        data, changed, fmt = write_back(store, store.load_taxonomy(args.taxonomy), original.read_bytes(),
+                                        original.name, collection=args.collection)
+    Path(args.output).write_bytes(data)
+    print(f"{changed:,} records of {original.name} ({fmt}) got their final codes; written to {args.output}")
+    return 0
+
+
 def cmd_export_final(args: argparse.Namespace) -> int:
     from core.work.final_codes import final_codes, write_final_codes
 
@@ -291,7 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"map a field ({', '.join(FIELDS)}) to a column; repeatable. "
                         "Without --map the columns are guessed")
     p.add_argument("--guess", action="store_true", help="guess the fields not given with --map")
-    p.add_argument("--format", choices=("csv", "tsv", "xlsx", "jsonl", "parquet"))
+    p.add_argument("--format", choices=("csv", "tsv", "xlsx", "jsonl", "parquet", "marc", "marcxml", "ris", "bibtex",
+                                        "dc"))
     p.add_argument("--encoding", choices=ENCODINGS)
     p.add_argument("--delimiter", type=_delimiter, help="one character (tab: \\t)")
     p.add_argument("--sheet", help="XLSX: the sheet with the records (default: the first)")
@@ -373,7 +386,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=_positive, default=3)
     p.add_argument("--threshold", type=_score, default=0.0)
     p.add_argument("--level", type=_positive, help="report codes at this level of the hierarchy")
-    p.add_argument("--format", choices=("csv", "tsv", "xlsx", "jsonl", "parquet"))
+    p.add_argument("--format", choices=("csv", "tsv", "xlsx", "jsonl", "parquet", "marc", "marcxml", "ris", "bibtex",
+                                        "dc"))
     p.add_argument("--encoding", choices=ENCODINGS)
     p.add_argument("--delimiter", type=_delimiter, help="one character (tab: \\t)")
     p.add_argument("--chunk", type=_positive, default=2000, help="rows per chunk (memory stays bounded by it)")
@@ -394,6 +408,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--collection", help="only this collection's records")
     p.add_argument("--lang", default="en", help="language of the code names")
     p.set_defaults(func=cmd_export_final)
+
+    p = sub.add_parser("write-back", help="the library system's export (MARC21, MARCXML, RIS, BibTeX) with each "
+                                          "record's final codes added (MARC 084 $a code $2 scheme $q provenance; "
+                                          "RIS / BibTeX keywords), every other field kept")
+    p.add_argument("taxonomy")
+    p.add_argument("original", help="the file as it was imported")
+    p.add_argument("output")
+    p.add_argument("--collection", help="the collection it was imported into (needed where ids repeat)")
+    p.set_defaults(func=cmd_write_back)
 
     p = sub.add_parser("run-job", help="run or resume a bulk classification job of the workspace (the app starts "
                                        "these itself)")

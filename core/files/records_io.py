@@ -1,4 +1,6 @@
-"""Streaming readers for files of bibliographic records: CSV/TSV, XLSX, JSONL and Parquet.
+"""Streaming readers for files of bibliographic records: CSV/TSV, XLSX, JSONL and Parquet, and the
+library systems' formats (MARC21, MARCXML, RIS, BibTeX, Dublin Core: ``core.files.library_formats``,
+read whole and numbered by record).
 
 Every reader yields chunks of rows as ``(row_numbers, columns)``: a list of the rows' numbers as
 the user sees them (the header is row 1 in CSV and XLSX, so the first record is row 2; in JSONL
@@ -19,8 +21,10 @@ from typing import Any, Callable, Iterator
 
 from core.errors import InputFileError, Problem
 from core.files.encodings import Source, _check_decodes, _open, _size, detect_encoding
+from core.files.library_formats import COLUMNS as LIBRARY_COLUMNS
+from core.files.library_formats import LIBRARY_FORMATS
 
-FORMATS = ("csv", "tsv", "xlsx", "jsonl", "parquet")
+FORMATS = ("csv", "tsv", "xlsx", "jsonl", "parquet", *LIBRARY_FORMATS)
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1250", "iso-8859-2", "utf-16", "utf-32")
 DELIMITERS = (",", ";", "\t", "|")
 Chunk = tuple[list[int], dict[str, list[str]]]
@@ -53,10 +57,19 @@ def guess_format(name: str) -> str:
         return "jsonl"
     if suffix in ("parquet", "pq"):
         return "parquet"
+    if suffix in ("mrc", "marc"):
+        return "marc"
+    if suffix in ("ris",):
+        return "ris"
+    if suffix in ("bib", "bibtex"):
+        return "bibtex"
+    if suffix == "xml":
+        return "xml"  # MARCXML or Dublin Core: told apart by the file's namespaces (inspect_source)
     if suffix == "xls":
         raise InputFileError(f"'{name}' is an old Excel 97-2003 file: save it as .xlsx or .csv")
     raise InputFileError(
-        f"cannot tell the format of '{name}' from its extension; use one of .csv, .tsv, .xlsx, .jsonl, .parquet"
+        f"cannot tell the format of '{name}' from its extension; use one of .csv, .tsv, .xlsx, .jsonl, .parquet, "
+        ".mrc (MARC21), .xml (MARCXML, Dublin Core), .ris, .bib"
     )
 
 
@@ -87,6 +100,14 @@ def inspect_source(
     """Detect format, encoding, delimiter and columns (for XLSX: of ``sheet``, default the first).
     Raises ``InputFileError`` on an empty or unreadable file."""
     fmt = fmt or guess_format(name)
+    if fmt == "xml":
+        from core.files.library_formats import sniff_xml
+
+        with _open(source) as fh:
+            fmt = sniff_xml(fh.read(64 * 1024)) or ""
+        if not fmt:
+            raise InputFileError(f"cannot tell whether '{name}' is MARCXML or Dublin Core: neither's namespace "
+                                 "is in its first records")
     if fmt not in FORMATS:
         raise InputFileError(f"unknown format '{fmt}'; use one of {', '.join(FORMATS)}")
     size = _size(source)
@@ -110,6 +131,9 @@ def inspect_source(
             raise InputFileError(f"'{name}' has no readable header row: {exc}") from None
         columns = _clean_header(header, name)
         return SourceInfo(name, fmt, columns, encoding, delimiter, size)
+    if fmt in LIBRARY_FORMATS:
+        count = sum(1 for _ in _library_records(source, name, fmt))  # a broken record stops here, before writing
+        return SourceInfo(name, fmt, LIBRARY_COLUMNS, "", "", size, count)
     if fmt == "xlsx":
         return _inspect_xlsx(source, name, size, sheet)
     if fmt == "jsonl":
@@ -158,6 +182,8 @@ def read_chunks(
         yield from _xlsx_chunks(source, info, chunk_size, progress, max_rows)
     elif info.format == "jsonl":
         yield from _jsonl_chunks(source, info.name, info.encoding or "utf-8", chunk_size, progress, max_rows)
+    elif info.format in LIBRARY_FORMATS:
+        yield from _library_chunks(source, info, chunk_size, progress, max_rows)
     else:
         yield from _parquet_chunks(source, info, chunk_size, progress, max_rows)
 
@@ -439,6 +465,34 @@ def _parquet_chunks(source: Source, info: SourceInfo, chunk_size: int, progress:
         if progress and info.rows_hint:
             progress(min(1.0, (next_row - 1) / info.rows_hint))
         yield rows, {col: [_cell(v) for v in data[col][:n]] for col in info.columns}
+
+
+def _library_records(source: Source, name: str, fmt: str) -> Iterator[dict[str, str]]:
+    from core.files.library_formats import records
+
+    with _open(source) as fh:
+        data = fh.read()
+    yield from records(data, fmt, name)
+
+
+def _library_chunks(source: Source, info: SourceInfo, chunk_size: int, progress: Any,
+                    max_rows: int | None) -> Iterator[Chunk]:
+    numbers: list[int] = []
+    found: list[dict[str, str]] = []
+    for number, record in enumerate(_library_records(source, info.name, info.format), start=1):
+        if max_rows is not None and number > max_rows:
+            break
+        numbers.append(number)
+        found.append(record)
+        if len(found) >= chunk_size:
+            if progress and info.rows_hint:
+                progress(min(1.0, number / info.rows_hint))
+            yield numbers, {c: [r.get(c, "") for r in found] for c in info.columns}
+            numbers, found = [], []
+    if found:
+        if progress:
+            progress(1.0)
+        yield numbers, {c: [r.get(c, "") for r in found] for c in info.columns}
 
 
 def preview(source: Source, info: SourceInfo, n: int = 20) -> list[dict[str, str]]:

@@ -73,6 +73,31 @@ def final_codes_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
     return table_bytes(frame, fmt, "final codes")
 
 
+SCHEMES = {"ford": "frascati", "ford-deep": "frascati", "cap": "cap"}  # the $2 / keyword prefix per taxonomy
+
+
+def write_back(store: Store, taxonomy: Taxonomy, data: bytes, name: str, *,
+               collection: str | None = None) -> tuple[bytes, int, str]:
+    """The library system's own export (``data``: MARC21, MARCXML, RIS or BibTeX, as imported)
+    with each record's final codes added (``core.files.library_formats.write_back``; the
+    provenance of each code, e.g. "expert: Kovács Klára" or "machine: model:cap-ensemble@1.1.0",
+    goes into MARC's 084 $q). Returns the file, how many records got codes and the format."""
+    from core.files.library_formats import write_back as into_file
+    from core.files.records_io import inspect_source
+
+    fmt = inspect_source(data, name).format
+    frame = final_codes(store, taxonomy, collection=collection)
+    if collection is None:
+        repeated = frame["external_id"][frame["external_id"].duplicated()].tolist()
+        if repeated:
+            raise FinalCodesError(f"id '{repeated[0]}' is in several collections: say which collection '{name}' "
+                                  "was imported into")
+    codes = {row.external_id: [(code, f"{row.provenance}: {row.by}") for code in row.codes.split("|") if code]
+             for row in frame.itertuples()}
+    out, changed = into_file(data, fmt, name, codes, SCHEMES.get(taxonomy.id, taxonomy.id))
+    return out, changed, fmt
+
+
 def write_final_codes(frame: pd.DataFrame, path: str | Path) -> Path:
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
@@ -80,5 +105,5 @@ def write_final_codes(frame: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
-__all__ = ["COLUMNS", "FORMATS", "FinalCodesError", "PROVENANCE", "final_codes", "final_codes_bytes",
-           "write_final_codes"]
+__all__ = ["COLUMNS", "FORMATS", "FinalCodesError", "PROVENANCE", "SCHEMES", "final_codes", "final_codes_bytes",
+           "write_back", "write_final_codes"]

@@ -18,6 +18,7 @@ from typing import Callable, Mapping
 from core.domain.taxonomy import Taxonomy
 from core.domain.text import content_hash, fold, split_codes
 from core.errors import ImportFailed, InputFileError, Problem
+from core.files.library_formats import LIBRARY_FORMATS
 from core.files.records_io import Source, SourceInfo, inspect_source, read_chunks, xlsx_notes
 from core.processes import lease_of
 from core.store import Store
@@ -197,7 +198,8 @@ def import_records(
 
     def problem(row: int, message: str, column: str | None = None) -> None:
         nonlocal writing
-        report.problems.append(Problem(message, row, column=column, unit="line" if info.format == "jsonl" else "row"))
+        unit = "line" if info.format == "jsonl" else "record" if info.format in LIBRARY_FORMATS else "row"
+        report.problems.append(Problem(message, row, column=column, unit=unit))
         if on_error == "abort":
             writing = False
 
