@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.work.final_codes import PROVENANCE, final_codes, final_codes_bytes
 from core.work.training_data import FORMATS, ExportFilter, category_counts, labelled_frame, split, to_bytes
-from ui.common import page_context, plain
+from ui.common import page_context, plain, show_errors
 from ui.i18n import t, translated
 from ui.widgets import XLSX_MIME
 
@@ -84,3 +84,17 @@ with page_context() as ctx:
                            key="training.final.xlsx")
         f3.download_button(t("JSONL"), final_codes_bytes(final, "jsonl"), f"{stem}.jsonl", "application/jsonl",
                            key="training.final.jsonl")
+        with st.expander(t("Write the codes back into the library system's export (MARC21, MARCXML, RIS, BibTeX)")):
+            st.caption(t("Upload the file as it was imported: each record gets its final codes (MARC: an 084 field "
+                         "per code with the scheme and where the code comes from; RIS and BibTeX: keywords); every "
+                         "other field stays as it was."))
+            original = st.file_uploader(t("The original export"), type=["mrc", "marc", "xml", "ris", "bib"],
+                                        key="training.writeback.file")
+            if original is not None:
+                from core.work.final_codes import write_back
+
+                with show_errors():
+                    data, changed, fmt = write_back(db, tax, original.getvalue(), original.name)
+                    st.write(t("{0:,} records of {1} get their final codes.").format(changed, plain(original.name)))
+                    st.download_button(t("Download {0}").format(original.name), data, f"coded-{original.name}",
+                                       "application/octet-stream", key="training.writeback.download")

@@ -78,6 +78,14 @@ HU = {
     "**Suggestions**": "**Javaslatok**",
     "No model suggestions": "Nincs modelljavaslat",
     "low confidence": "kis megbízhatóság",
+    "Write the codes back into the library system's export (MARC21, MARCXML, RIS, BibTeX)":
+        "A kódok visszaírása a könyvtári rendszer exportjába (MARC21, MARCXML, RIS, BibTeX)",
+    "Upload the file as it was imported: each record gets its final codes (MARC: an 084 field per code with the "
+    "scheme and where the code comes from; RIS and BibTeX: keywords); every other field stays as it was.":
+        "Töltse fel a fájlt úgy, ahogy importálta: minden rekord megkapja a végleges kódjait (MARC: kódonként egy "
+        "084-es mező a sémával és a kód eredetével; RIS és BibTeX: kulcsszavak); minden más mező változatlan marad.",
+    "The original export": "Az eredeti export",
+    "{0:,} records of {1} get their final codes.": "A(z) {1} {0:,} rekordja megkapja a végleges kódjait.",
     "supervised": "felügyelt",
     "cross-lingual": "nyelvek közötti",
     "zero-shot": "példa nélküli",

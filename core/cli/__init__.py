@@ -81,6 +81,33 @@ def cmd_import_records(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_harvest(args: argparse.Namespace) -> int:
+    from urllib.parse import urlparse
+
+    from core.files.oai import harvest_file
+
+    def progress(count: int) -> None:
+        if not args.quiet:
+            print(f"harvested {count:,} records", file=sys.stderr)
+
+    data, count = harvest_file(args.endpoint, metadata_prefix=args.prefix, set_=args.set, from_=args.from_date,
+                               until=args.until, max_records=args.max_records, progress=progress)
+    name = f"oai-{urlparse(args.endpoint).hostname or 'endpoint'}{'-' + args.set if args.set else ''}.jsonl"
+    mapping = {"id": "id", "title": "title", "abstract": "abstract", "keywords": "keywords", "language": "language",
+               "year": "year"}
+    with _store(args) as store:
+        label_taxonomy = store.load_taxonomy(args.label_taxonomy) if args.label_taxonomy else None
+        if label_taxonomy is not None:
+            mapping["label"] = "classification"
+        report = import_records(store, data, name, mapping=mapping, fmt="jsonl", label_taxonomy=label_taxonomy,
+                                imported_by=args.user, collection=args.collection or name.rsplit(".", 1)[0],
+                                on_changed="update" if args.update_changed else "stop")
+    print(f"{count:,} records harvested from {args.endpoint}; " + report.summary())
+    for item in (report.problems + report.warnings)[:20]:
+        print(f"  - {item}")
+    return 0
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     with _store(args) as store:
         if args.what == "taxonomies":
@@ -297,7 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replace", action="store_true", help="replace a stored taxonomy with the same id")
     p.set_defaults(func=cmd_import_taxonomy)
 
-    p = sub.add_parser("import-records", help="import records from CSV/TSV/XLSX/JSONL/Parquet")
+    p = sub.add_parser("import-records", help="import records from CSV/TSV/XLSX/JSONL/Parquet, MARC21 (.mrc), "
+                                              "MARCXML or Dublin Core (.xml), RIS, BibTeX")
     p.add_argument("file")
     p.add_argument("--map", action="append", metavar="FIELD=COLUMN",
                    help=f"map a field ({', '.join(FIELDS)}) to a column; repeatable. "
@@ -321,6 +349,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", default="cli")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_import_records)
+
+    p = sub.add_parser("harvest", help="harvest records from an OAI-PMH endpoint (Dublin Core or MARCXML) and "
+                                       "import them; nothing is written unless the whole harvest arrives")
+    p.add_argument("endpoint", help="the endpoint's http(s) address")
+    p.add_argument("--set", help="a set spec")
+    p.add_argument("--from", dest="from_date", help="records changed from this day (YYYY-MM-DD)")
+    p.add_argument("--until", help="records changed until this day (YYYY-MM-DD)")
+    p.add_argument("--prefix", default="oai_dc", choices=("oai_dc", "marc21", "marcxml"), help="metadata format")
+    p.add_argument("--max-records", type=int)
+    p.add_argument("--label-taxonomy", help="MARCXML: import the 084 codes as labels of this taxonomy")
+    p.add_argument("--collection", help="default: oai-<host>[-<set>]; harvesting again adds only new records")
+    p.add_argument("--update-changed", action="store_true", help="a record changed since the last harvest: update it")
+    p.add_argument("--user", default="cli")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_harvest)
 
     p = sub.add_parser("list", help="list what is stored")
     p.add_argument("what", choices=("taxonomies", "batches", "records", "stats"))
