@@ -1,4 +1,5 @@
-"""Import: load a file of records (CSV/TSV/XLSX/JSONL/Parquet), map its columns, preview, import."""
+"""Import: load a file of records (CSV/TSV/XLSX/JSONL/Parquet, MARC21/MARCXML/RIS/BibTeX/Dublin Core)
+or harvest them from an OAI-PMH endpoint, map the columns, preview, import."""
 
 import streamlit as st
 
@@ -12,8 +13,31 @@ with page_context(needs_taxonomy=False) as ctx:
     db, state = ctx.db, ctx.state
     st.title(t("Import records"))
     st.caption(t("Bibliographic records or political texts: CSV/TSV (encoding and delimiter detected), XLSX, "
-               "JSONL or Parquet. An import either completes or writes nothing."))
+               "JSONL or Parquet, or as library systems export them: MARC21 (.mrc), MARCXML or Dublin Core (.xml), "
+               "RIS, BibTeX. An import either completes or writes nothing."))
     source, name = file_source("import", "Records file")
+    with st.expander(t("Or harvest from an OAI-PMH endpoint (a library system, a repository)")):
+        from core.files.oai import PREFIXES, harvest_file
+
+        h1, h2, h3 = st.columns([3, 1, 1])
+        endpoint = h1.text_input(t("Endpoint address"), key="import.oai.url", placeholder="https://…/oai")
+        prefix = h2.selectbox(t("Metadata format"), PREFIXES, key="import.oai.prefix")
+        oai_set = h3.text_input(t("Set (optional)"), key="import.oai.set")
+        h4, h5 = st.columns(2)
+        since = h4.text_input(t("Changed from (YYYY-MM-DD, optional)"), key="import.oai.from")
+        until = h5.text_input(t("Changed until (YYYY-MM-DD, optional)"), key="import.oai.until")
+        if st.button(t("Harvest"), key="import.oai.run", disabled=not endpoint.strip() or not may("import_records")):
+            from urllib.parse import urlparse
+
+            with show_errors(), st.spinner(t("Harvesting…")):
+                data, count = harvest_file(endpoint, metadata_prefix=prefix, set_=oai_set.strip() or None,
+                                           from_=since.strip() or None, until=until.strip() or None)
+                host = urlparse(endpoint.strip()).hostname or "endpoint"
+                suffix = f"-{oai_set.strip()}" if oai_set.strip() else ""
+                st.session_state["import.oai.file"] = (data, f"oai-{host}{suffix}.jsonl")
+                st.success(t("{0:,} records harvested: map and import them below.").format(count))
+    if source is None and "import.oai.file" in st.session_state:
+        source, name = st.session_state["import.oai.file"]
 
     with st.expander(t("Reading options (detected automatically)")):
         c1, c2, c3 = st.columns(3)

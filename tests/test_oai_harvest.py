@@ -197,3 +197,20 @@ def test_harvest_on_the_command_line(provider, tmp_path):
     assert f"{english} records harvested" in out.stdout and "Traceback" not in out.stderr
     out = cli("harvest", "http://127.0.0.1:9/oai", db=tmp_path / "w.db")  # nothing listens there
     assert out.returncode != 0 and "Traceback" not in out.stderr and "Cannot harvest" in out.stderr, out.stderr
+
+
+def test_a_librarian_harvests_on_the_import_page(provider, workspace_env):
+    from tests.test_pages import on_page
+
+    url, _ = provider
+    at = on_page("import_records.py", role="librarian")
+    at.text_input(key="import.oai.url").input(url)
+    at.text_input(key="import.oai.set").input("hu").run()
+    at.button(key="import.oai.run").click().run()
+    assert not at.exception, at.exception
+    hungarian = sum(1 for r in RECORDS if r[2] == "hu")
+    assert any(f"{hungarian} records harvested" in s.value for s in at.success), [s.value for s in at.success]
+    at.selectbox(key="import.label_taxonomy").select("").run()  # "Any taxonomy"
+    at.button(key="import.run").click().run()
+    assert not at.exception
+    assert any(f"{hungarian} records imported" in s.value for s in at.success), [s.value for s in at.success]

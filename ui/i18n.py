@@ -86,6 +86,17 @@ HU = {
         "084-es mező a sémával és a kód eredetével; RIS és BibTeX: kulcsszavak); minden más mező változatlan marad.",
     "The original export": "Az eredeti export",
     "{0:,} records of {1} get their final codes.": "A(z) {1} {0:,} rekordja megkapja a végleges kódjait.",
+    "Or harvest from an OAI-PMH endpoint (a library system, a repository)":
+        "Vagy begyűjtés OAI-PMH végpontról (könyvtári rendszer, repozitórium)",
+    "Endpoint address": "A végpont címe",
+    "Metadata format": "Metaadat-formátum",
+    "Set (optional)": "Halmaz (nem kötelező)",
+    "Changed from (YYYY-MM-DD, optional)": "Módosítva ettől (ÉÉÉÉ-HH-NN, nem kötelező)",
+    "Changed until (YYYY-MM-DD, optional)": "Módosítva eddig (ÉÉÉÉ-HH-NN, nem kötelező)",
+    "Harvest": "Begyűjtés",
+    "Harvesting…": "Begyűjtés…",
+    "{0:,} records harvested: map and import them below.":
+        "{0:,} rekord begyűjtve: lent rendelje hozzá és importálja őket.",
     "supervised": "felügyelt",
     "cross-lingual": "nyelvek közötti",
     "zero-shot": "példa nélküli",
@@ -216,10 +227,12 @@ HU = {
         "A(z) #{0} feladat állapota: {1}; ez a részeredménye ({2:,} / {3:,} sor besorolva; a többi cella üres). "
         "Indítsa újra a befejezéshez.",
     # Import
-    "Bibliographic records or political texts: CSV/TSV (encoding and delimiter detected), XLSX, JSONL or Parquet. "
-    "An import either completes or writes nothing.":
+    "Bibliographic records or political texts: CSV/TSV (encoding and delimiter detected), XLSX, JSONL or Parquet, "
+    "or as library systems export them: MARC21 (.mrc), MARCXML or Dublin Core (.xml), RIS, BibTeX. An import either "
+    "completes or writes nothing.":
         "Bibliográfiai rekordok vagy politikai szövegek: CSV/TSV (a kódolást és az elválasztót felismeri), XLSX, "
-        "JSONL vagy Parquet. Az importálás vagy teljesen lefut, vagy semmit sem ír.",
+        "JSONL vagy Parquet, vagy ahogy a könyvtári rendszerek exportálják: MARC21 (.mrc), MARCXML vagy Dublin Core "
+        "(.xml), RIS, BibTeX. Az importálás vagy teljesen lefut, vagy semmit sem ír.",
     "Imports in this workspace": "Importálások ezen a munkaterületen",
     "Reading options (detected automatically)": "Olvasási beállítások (automatikusan felismerve)",
     "Format": "Formátum",
