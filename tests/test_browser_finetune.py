@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import default_model, shared_file
 from tests.test_browser import open_app, start_server
-from tests.test_browser_loop import choose
+from tests.test_browser_loop import choose, go_to
 from tests.test_browser_loop import hungarian_card as language_card
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -58,8 +58,7 @@ def test_a_lead_fine_tunes_kills_resumes_and_promotes(finetune_server, browser, 
     choose(page, page.get_by_role("combobox", name="Active taxonomy"), CAP)
     idle.wait_for()
     try:
-        page.get_by_role("link", name="Models", exact=True).first.click()
-        page.get_by_role("heading", name="Models").wait_for()
+        go_to(page, "Models")
         idle.wait_for()
         page.locator(".st-key-versions-imported label").click()
         idle.wait_for()

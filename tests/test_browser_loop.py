@@ -65,10 +65,24 @@ def choose(page, combobox, option: str, tries: int = 4) -> None:
                 raise
 
 
+def go_to(page, name: str, tries: int = 3) -> None:
+    """Open page ``name`` from the sidebar; a click that lands while the page is still drawing can be
+    lost, so click again (up to ``tries`` times) until the page's heading shows."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(tries):
+        page.get_by_role("link", name=name, exact=True).first.click()
+        try:
+            page.get_by_role("heading", name=name).wait_for(timeout=20_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == tries - 1:
+                raise
+
+
 def hungarian_card(page):
     """Open the By-language queue on Hungarian records and return the suggestions' heading and notes."""
-    page.get_by_role("link", name="Annotate", exact=True).first.click()
-    page.get_by_role("heading", name="Annotate").wait_for()
+    go_to(page, "Annotate")
     idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
     idle.wait_for()
     if not page.locator(".st-key-annotate-open button").is_visible():  # folded once a queue is open
@@ -100,8 +114,7 @@ def test_promote_and_roll_back_control_the_hungarian_cards(loop_server, browser,
         page.screenshot(path=str(output_dir / "loop-1-day-one.png"))
 
         # the lead trains a version on the imported and expert labels
-        page.get_by_role("link", name="Models", exact=True).first.click()
-        page.get_by_role("heading", name="Models").wait_for()
+        go_to(page, "Models")
         page.locator(".st-key-versions-imported label").click()
         idle.wait_for()
         page.locator(".st-key-versions-train button").click()
@@ -117,8 +130,7 @@ def test_promote_and_roll_back_control_the_hungarian_cards(loop_server, browser,
         assert "cap-tfidf" in heading and "cap-v1-tfidf was trained for Hungarian" in captions
 
         # promoted for Hungarian: the cards come from it, and the page says why
-        page.get_by_role("link", name="Models", exact=True).first.click()
-        page.get_by_role("heading", name="Models").wait_for()
+        go_to(page, "Models")
         idle.wait_for()
         page.locator(".st-key-versions-target").get_by_role("combobox").click()
         page.keyboard.type("cap-v1-tfidf")
@@ -140,8 +152,7 @@ def test_promote_and_roll_back_control_the_hungarian_cards(loop_server, browser,
         page.screenshot(path=str(output_dir / "loop-3-promoted.png"))
 
         # rolled back: the default serves Hungarian records again
-        page.get_by_role("link", name="Models", exact=True).first.click()
-        page.get_by_role("heading", name="Models").wait_for()
+        go_to(page, "Models")
         page.get_by_role("textbox", name="For language (empty: all)").fill("hu")
         page.get_by_role("textbox", name="For language (empty: all)").press("Enter")
         idle.wait_for()
