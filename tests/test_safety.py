@@ -158,8 +158,11 @@ def test_writers_round_trip_hostile_strings(tmp_path, fmt):
     assert list(back.columns) == ["text", "'=header" if fmt == "csv" else "=header"] and len(back) == len(HOSTILE)
     for written, original in zip(back["text"], HOSTILE):
         expected = original
-        if fmt == "xlsx":  # control characters replaced; XML reads a CR back as LF
-            expected = original.replace("\x00", "\ufffd").replace("\x07", "\ufffd").replace("\r", "\n")
+        if fmt == "xlsx":  # control characters replaced; the standard library's XML reads a CR back as LF
+            from openpyxl.xml import LXML  # (openpyxl on lxml, installed with the OAI-PMH client, keeps it)
+
+            expected = original.replace("\x00", "\ufffd").replace("\x07", "\ufffd")
+            expected = expected if LXML else expected.replace("\r", "\n")
         formula_like = original.startswith(("=", "+", "@", "\t", "\r")) or (original.startswith("-")
                                                                              and original != "-3.5")
         if formula_like and fmt == "csv":
