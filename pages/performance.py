@@ -114,7 +114,7 @@ def cached_agreement(db_path: str, taxonomy_id: str, taxonomy_key: str, level: i
 def agreement_tab(ctx: PageContext, main, level: int) -> None:
     """The experts' agreement with each other: the human ceiling beside the model's F1."""
     tax, lang = ctx.tax, ctx.lang
-    last = ctx.db.db.execute("SELECT coalesce(max(id), 0) FROM annotations").fetchone()[0]
+    last = ctx.db.last_event_id()
     report = cached_agreement(str(ctx.db.path), tax.id, ctx.db.taxonomy_version_key(tax.id), level, last)
     s = report.summary
     if not s["double_coded"]:

@@ -40,7 +40,7 @@ with page_context() as ctx:
                                                                            format="percent")})
 
     st.subheader(t("Annotators"))
-    last = db.db.execute("SELECT coalesce(max(id), 0) FROM annotations").fetchone()[0]
+    last = db.last_event_id()
     quality, to_resolve = team_figures(str(db.path), tax.id, db.taxonomy_version_key(tax.id), last)
     if quality.empty:
         st.info(t("No expert has labelled a record of this taxonomy yet."))

@@ -164,7 +164,10 @@ def main() -> None:
             data = data or loader()
             start = time.perf_counter()
             e5 = ensure_encoder(args.models, E5_NAME)
-            vectors = corpus_vectors(e5, [text[:CROSS_LINGUAL_CHARS] for text in data.texts])
+            def encoded(done: int, total: int, name: str = name) -> None:  # no step silent for long
+                print(f"{name}: e5 vectors {done:,} / {total:,}", flush=True)
+
+            vectors = corpus_vectors(e5, [text[:CROSS_LINGUAL_CHARS] for text in data.texts], progress=encoded)
             encoded = time.perf_counter() - start
             build(args.models / name, lambda tmp, name=name, vectors=vectors, e5=e5: train_cross_lingual_model(
                 builtin_taxonomy(taxonomy), data.texts, data.codes, tmp,

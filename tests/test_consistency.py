@@ -1,6 +1,8 @@
-"""Project rules checked as tests: pure core, a smoke test per page, nothing unpickled."""
+"""Project rules checked as tests: pure core, layers that import only downwards, SQL only in the
+store, a smoke test per page, nothing unpickled."""
 
 import ast
+import re
 from pathlib import Path
 
 from tests.conftest import ROOT
@@ -38,3 +40,45 @@ def test_readme_test_command_is_what_ci_runs():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "./scripts/test.sh" in readme and "scripts/test.sh" in ci
+
+
+# lowest first: a module may import from its own layer and the ones before it, never after
+LAYERS = (("core/domain",), ("core/files", "core/store"), ("core/models",), ("core/work", "core/jobs"), ("core/cli",),
+          ("ui",), ("pages",))
+
+
+def _layer(dotted_or_path: str) -> int | None:
+    path = dotted_or_path.replace(".", "/")
+    return next((k for k, group in enumerate(LAYERS) for g in group if path == g or path.startswith(g + "/")), None)
+
+
+def _modules() -> list[Path]:
+    return [*(ROOT / "core").rglob("*.py"), *(ROOT / "ui").glob("*.py"), *(ROOT / "pages").glob("*.py")]
+
+
+def test_layers_import_only_downwards():
+    """domain < files/store < models < work/jobs < cli < ui < pages; imports inside functions count."""
+    upward = []
+    for path in _modules():
+        own = _layer(str(path.relative_to(ROOT).with_suffix("")))
+        if own is None:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
+            upward += [f"{path.relative_to(ROOT)}:{node.lineno} imports {n}" for n in names
+                       if (_layer(n) or -1) > own]
+    assert upward == []
+
+
+SQL = re.compile(r"\.(execute|executemany|executescript|query)\(|\b(SELECT|INSERT INTO|DELETE FROM)\b.+\bFROM\b|"
+                 r"\bUPDATE\s+\w+\s+SET\b")
+
+
+def test_sql_lives_in_the_store():
+    """Only core/store speaks SQL (a model runtime's onnxruntime session.run is not SQL)."""
+    outside = [f"{path.relative_to(ROOT)}:{k}" for path in [*_modules(), ROOT / "app.py"]
+               if "core/store" not in str(path.relative_to(ROOT))
+               for k, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+               if SQL.search(line) and "session.run" not in line]
+    assert outside == []

@@ -255,3 +255,18 @@ def test_write_back_on_the_command_line(tmp_path):
     out = cli("write-back", "ford", str(broken), str(tmp_path / "x.mrc"), db=tmp_path / "w.db")
     assert out.returncode != 0 and "record 2" in out.stderr and "Traceback" not in out.stderr
     assert not (tmp_path / "x.mrc").exists()
+
+
+def test_final_codes_go_back_into_dublin_core_as_subjects(tmp_path):
+    from core.files.library_formats import records
+    from core.work.final_codes import write_back
+
+    db, ford = labelled_workspace(tmp_path, DUBLIN_CORE.encode(), "export-dc.xml")
+    with db:
+        out, changed, fmt = write_back(db, ford, DUBLIN_CORE.encode(), "export-dc.xml")
+    back = list(records(out, "dc", "back.xml"))
+    before = list(records(DUBLIN_CORE.encode(), "dc", "export-dc.xml"))
+    assert fmt == "dc" and changed == 1
+    assert back[1]["keywords"] == "frascati:1.2" and back[0] == before[0]
+    assert {k: v for k, v in back[1].items() if k != "keywords"} == {k: v for k, v in before[1].items()
+                                                                      if k != "keywords"}

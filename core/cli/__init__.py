@@ -452,7 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", default="en", help="language of the code names")
     p.set_defaults(func=cmd_export_final)
 
-    p = sub.add_parser("write-back", help="the library system's export (MARC21, MARCXML, RIS, BibTeX) with each "
+    p = sub.add_parser("write-back", help="the library system's export (MARC21, MARCXML, RIS, BibTeX, DC) with each "
                                           "record's final codes added (MARC 084 $a code $2 scheme $q provenance; "
                                           "RIS / BibTeX keywords), every other field kept")
     p.add_argument("taxonomy")

@@ -293,7 +293,7 @@ def dublin_core_columns(element, identifier: str = "") -> dict[str, str]:
 
 
 # ------------------------------------------------------------------------------ write back
-WRITE_BACK_FORMATS = ("marc", "marcxml", "ris", "bibtex")
+WRITE_BACK_FORMATS = ("marc", "marcxml", "ris", "bibtex", "dc")
 Codes = dict[str, list[tuple[str, str]]]  # record id -> [(code, provenance)]
 
 
@@ -301,7 +301,8 @@ def write_back(data: bytes, fmt: str, name: str, codes: Codes, scheme: str) -> t
     """The original export ``data`` with each record's codes added (records matched by the id the
     importer read), every other field kept: MARC21 / MARCXML get an 084 field per code ($a the
     code, $2 ``scheme``, $q the provenance), replacing earlier 084 fields of the same scheme; RIS
-    and BibTeX get ``scheme:code`` keywords. Returns the new file and the number of records changed."""
+    and BibTeX get ``scheme:code`` keywords, Dublin Core ``dc:subject`` elements of the same form.
+    Returns the new file and the number of records changed."""
     if fmt not in WRITE_BACK_FORMATS:
         raise InputFileError(f"codes are written back into {', '.join(WRITE_BACK_FORMATS)} files, not '{fmt}'")
     if fmt == "marc":
@@ -310,7 +311,34 @@ def write_back(data: bytes, fmt: str, name: str, codes: Codes, scheme: str) -> t
         return _marcxml_back(data, name, codes, scheme)
     if fmt == "ris":
         return _ris_back(data, name, codes, scheme)
+    if fmt == "dc":
+        return _dublin_core_back(data, name, codes, scheme)
     return _bibtex_back(data, name, codes, scheme)
+
+
+def _dublin_core_back(data: bytes, name: str, codes: Codes, scheme: str) -> tuple[bytes, int]:
+    import xml.etree.ElementTree as ET
+
+    from defusedxml import ElementTree as DET
+
+    try:
+        root = DET.fromstring(data, forbid_dtd=True)
+    except Exception as exc:
+        raise InputFileError(f"'{name}' is not well-formed Dublin Core XML ({type(exc).__name__}: {exc})"[:400]) \
+            from None
+    changed = 0
+    for element in [el for el in root.iter() if any(str(c.tag).startswith(f"{{{DC_NS}}}") for c in el)]:
+        found = codes.get(dublin_core_columns(element)["id"])
+        if not found:
+            continue
+        for child in [c for c in element if c.tag == f"{{{DC_NS}}}subject" and (c.text or "").startswith(f"{scheme}:")]:
+            element.remove(child)
+        for code, _ in found:
+            ET.SubElement(element, f"{{{DC_NS}}}subject").text = f"{scheme}:{code}"
+        changed += 1
+    ET.register_namespace("dc", DC_NS)
+    ET.register_namespace("oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc/")
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True), changed
 
 
 def _marc_084(record, found: list[tuple[str, str]], scheme: str) -> None:

@@ -99,7 +99,7 @@ def run_embedding_fill(db_path: str | Path, job_id: int, *, nice: int = NICE, ba
                 if key and key not in keys:
                     keys.add(key)
                     models.append(clf)
-            live = store.db.execute("SELECT count(*) FROM records WHERE deleted_at IS NULL").fetchone()[0]
+            live = store.count_records()
             total = sum(max(0, live - store.embedding_count(cache_key(c))) for c in models)
             store.update_job(job_id, status="running", total=total, done=0, checkpoint=checkpoint)
             done = 0

@@ -309,11 +309,13 @@ def _corpus_path(encoder_dir: Path, texts: Sequence[str]) -> Path:
     return encoder_dir / "corpora" / f"{info['id'].replace('/', '_').replace('@', '-')}-{digest}.npy"
 
 
-def corpus_vectors(encoder_dir: str | Path, texts: Sequence[str], vectors: np.ndarray | None = None) -> np.ndarray:
+def corpus_vectors(encoder_dir: str | Path, texts: Sequence[str], vectors: np.ndarray | None = None, *,
+                   progress=None) -> np.ndarray:
     """The encoder's vectors of a fixed list of texts (the shipped corpora the default models and
     their evaluations read), kept beside the encoder as float16 so a rebuild or a benchmark
     encodes them once. ``vectors``: the same texts' mean-pooled vectors computed elsewhere (the
-    [CLS] model's training pass), kept instead of encoding again."""
+    [CLS] model's training pass), kept instead of encoding again. ``progress(done, total)``: called
+    after each 500 texts encoded."""
     encoder_dir = Path(encoder_dir)
     path = _corpus_path(encoder_dir, texts)
     if path.exists() and vectors is None:
@@ -321,7 +323,14 @@ def corpus_vectors(encoder_dir: str | Path, texts: Sequence[str], vectors: np.nd
             return np.load(path).astype(np.float32)
         except (OSError, ValueError):
             pass
-    vectors = Encoder(encoder_dir).embed(list(texts)) if vectors is None else np.asarray(vectors, dtype=np.float32)
+    if vectors is None:
+        encoder, texts, parts = Encoder(encoder_dir), list(texts), []
+        for start in range(0, len(texts), 500):
+            parts.append(encoder.embed(texts[start:start + 500]))
+            if progress:
+                progress(min(len(texts), start + 500), len(texts))
+        vectors = np.vstack(parts) if parts else np.zeros((0, encoder.dim), dtype=np.float32)
+    vectors = np.asarray(vectors, dtype=np.float32)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
     np.save(tmp, vectors.astype(np.float16))

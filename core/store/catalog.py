@@ -302,6 +302,19 @@ class CatalogQueries:
             self.discard_batch(batch_id)
         return abandoned
 
+    def workspace_counts(self) -> dict:
+        """Records alive, records with a person's label and with a label from their file per
+        taxonomy, and bulk jobs (the start page's summary)."""
+        labelled = dict(self.db.execute(
+            "SELECT c.taxonomy_id, count(DISTINCT c.record_id) FROM current_labels c JOIN records r ON "
+            "r.id = c.record_id WHERE r.deleted_at IS NULL AND c.role != 'machine' GROUP BY c.taxonomy_id").fetchall())
+        imported = dict(self.db.execute(
+            "SELECT label_taxonomy, count(*) FROM records WHERE deleted_at IS NULL AND labels IS NOT NULL "
+            "AND labels NOT IN ('', '[]') AND label_taxonomy IS NOT NULL GROUP BY label_taxonomy").fetchall())
+        return {"records": int(self.count_records()), "expert_labelled": {k: int(v) for k, v in labelled.items()},
+                "file_labelled": {k: int(v) for k, v in imported.items()},
+                "jobs": int(self.db.execute("SELECT count(*) FROM jobs").fetchone()[0])}
+
     def count_records(self, batch_id: int | None = None) -> int:
         if batch_id is None:
             return self.db.execute("SELECT count(*) FROM records WHERE deleted_at IS NULL").fetchone()[0]

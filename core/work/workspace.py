@@ -88,15 +88,8 @@ def workspace_summary(store: Store) -> dict:
     """What the workspace holds, for the start page: records (alive), import batches with their
     collections, records with an expert label and with a label in the imported file per taxonomy,
     and bulk jobs."""
-    records = store.db.execute("SELECT count(*) FROM records WHERE deleted_at IS NULL").fetchone()[0]
-    labelled = dict(store.db.execute(
-        "SELECT c.taxonomy_id, count(DISTINCT c.record_id) FROM current_labels c JOIN records r ON r.id = c.record_id "
-        "WHERE r.deleted_at IS NULL AND c.role != 'machine' GROUP BY c.taxonomy_id").fetchall())
-    imported = dict(store.db.execute(
-        "SELECT label_taxonomy, count(*) FROM records WHERE deleted_at IS NULL AND labels IS NOT NULL "
-        "AND labels NOT IN ('', '[]') AND label_taxonomy IS NOT NULL GROUP BY label_taxonomy").fetchall())
+    counts = store.workspace_counts()
     batches = [b for b in store.list_batches() if b.rows_imported]
-    return {"records": int(records), "expert_labelled": {k: int(v) for k, v in labelled.items()},
-            "file_labelled": {k: int(v) for k, v in imported.items()},
-            "batches": [(b.file_name, b.collection, b.rows_imported) for b in batches],
-            "jobs": int(store.db.execute("SELECT count(*) FROM jobs").fetchone()[0])}
+    return {"records": counts["records"], "expert_labelled": counts["expert_labelled"],
+            "file_labelled": counts["file_labelled"],
+            "batches": [(b.file_name, b.collection, b.rows_imported) for b in batches], "jobs": counts["jobs"]}
