@@ -28,7 +28,7 @@ def new_account_form(db, by: str, *, first: bool) -> None:
         again = p2.text_input(t("Password again"), type="password", key="accounts.again", autocomplete="new-password")
         if st.form_submit_button(t("Create the account"), type="primary"):
             if password != again:
-                st.error(t("The two passwords differ."))
+                show_error(t("The two passwords differ."))
                 return
             try:
                 user = db.add_user(name, password, "admin" if first else role, display_name=display,
@@ -101,7 +101,7 @@ def own_password(db, user: str) -> None:
             try:
                 db.sign_in(user, current)
                 if new != again:
-                    st.error(t("The two passwords differ."))
+                    show_error(t("The two passwords differ."))
                     return
                 db.set_password(user, new, by=user)
                 st.success(t("Your password is changed."))

@@ -131,7 +131,7 @@ def queue_spec(ctx: PageContext, model, kind: str) -> QueueSpec | None:
     try:
         return QueueSpec(**args)
     except ValueError as exc:
-        st.error(str(exc))
+        show_error(plain(str(exc)))
         return None
 
 

@@ -16,7 +16,7 @@ from core.models.manifest import load_manifest
 from core.models.registry import discover
 from core.store import Store
 from core.work.records_import import FIELDS
-from ui.common import PageContext, may, not_allowed, open_store, page_context, plain, show_errors
+from ui.common import PageContext, may, not_allowed, open_store, page_context, plain, show_error, show_errors
 from ui.i18n import t
 from ui.widgets import XLSX_MIME, collection_choice, column_mapping, file_source
 
@@ -141,7 +141,7 @@ def jobs_panel() -> None:
                 job.number, t(JOB_STATUS[job.status]), job.done, job.total, job.records_per_s, eta(job.eta_seconds))
                 + stage)
         if job.error:
-            st.error(plain(job.error))
+            show_error(plain(job.error))
         skipped_rows(s, job)
         if job.checkpoint.get("errors"):
             st.warning(t("{0:,} record(s) could not be classified: their rows carry an error cell in the results; the "

@@ -5,7 +5,7 @@ import streamlit as st
 from core.errors import WorkbenchError
 from core.models.registry import check_codes, discover, resolve_model_path
 from core.models.scoring import suggest, unscorable_codes
-from ui.common import classifier, may, not_allowed, page_context, plain, show_errors, taxonomy
+from ui.common import classifier, may, not_allowed, page_context, plain, show_error, show_errors, taxonomy
 from ui.i18n import t
 from ui.learning import versions_section
 from ui.widgets import backup_section
@@ -79,8 +79,8 @@ with page_context() as ctx:
                                     "instead of being cut at the max length.").format(model.manifest.max_length))
         infos = {t.id for t in db.list_taxonomies()}
         if model.manifest.taxonomy not in infos:
-            st.error(t("Model '{0}' names taxonomy '{1}', which is not stored here.").format(
-                    choice, model.manifest.taxonomy))
+            show_error(t("Model '{0}' names taxonomy '{1}', which is not stored here.").format(
+                plain(choice), plain(model.manifest.taxonomy)))
         elif text.strip():
             tax = taxonomy(db, model.manifest.taxonomy)
             level = c2.selectbox(t("Report at level"), ["model's codes", *range(1, tax.depth + 1)], key="models.level")

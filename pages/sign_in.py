@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.errors import WorkbenchError
-from ui.common import open_store, plain, start_signed_in
+from ui.common import open_store, show_error, start_signed_in
 from ui.i18n import t
 
 st.title(t("Subject classification workbench"))
@@ -24,7 +24,7 @@ if submitted:
         with open_store() as db:
             user = db.sign_in(name, password)
     except WorkbenchError as exc:
-        st.error(f"{t(exc.prefix)}: {plain(t(exc.message))}")
+        show_error(exc)
     else:
         start_signed_in(user)
         st.session_state.pop("sign_in.password", None)

@@ -82,3 +82,19 @@ def test_sql_lives_in_the_store():
                for k, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
                if SQL.search(line) and "session.run" not in line]
     assert outside == []
+
+
+def test_errors_reach_the_page_through_one_path():
+    """``st.error`` and ``st.exception`` are called in ``ui.common.show_error`` alone."""
+    def calls(node, where, function=""):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            function = node.name
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("error", "exception")
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == "st"):
+            yield f"{where}:{node.lineno} in {function or 'the page'}"
+        for child in ast.iter_child_nodes(node):
+            yield from calls(child, where, function)
+
+    found = [c for path in [*(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py"), ROOT / "app.py"]
+             for c in calls(ast.parse(path.read_text(encoding="utf-8")), path.relative_to(ROOT))]
+    assert found and all(c.startswith("ui/common.py:") and c.endswith(" in show_error") for c in found), found

@@ -262,9 +262,15 @@ def plain(text: object) -> str:
     return _MARKDOWN_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
 
 
-def show_error(exc: WorkbenchError) -> None:
-    """Show a user-facing error with its individual problems (row/line/column) as a table."""
-    st.error(f"{exc.prefix}: {plain(exc.message)}")
+def show_error(exc: WorkbenchError | str) -> None:
+    """The one way a page shows an error: a ``WorkbenchError`` (its prefix and message in the
+    interface language where translated, the message escaped, its individual problems by
+    row/line/column as a table), or a page's own message (``str``, already translated; user data
+    in it escaped by the caller with ``plain``)."""
+    if isinstance(exc, str):
+        st.error(exc)
+        return
+    st.error(f"{t(exc.prefix)}: {plain(t(exc.message))}")
     if exc.problems:
         st.dataframe([_problem_row(p) for p in exc.problems], hide_index=True, width="stretch")
 
