@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import warnings
 from dataclasses import dataclass
@@ -132,8 +133,11 @@ def inspect_source(
         columns = _clean_header(header, name)
         return SourceInfo(name, fmt, columns, encoding, delimiter, size)
     if fmt in LIBRARY_FORMATS:
-        count = sum(1 for _ in _library_records(source, name, fmt))  # a broken record stops here, before writing
-        return SourceInfo(name, fmt, LIBRARY_COLUMNS, "", "", size, count)
+        # the format is checked on the first records (a page reruns this on every change): a broken record
+        # further on stops the import itself, which writes nothing then
+        for _ in itertools.islice(_library_records(source, name, fmt), 1000):
+            pass
+        return SourceInfo(name, fmt, LIBRARY_COLUMNS, "", "", size)
     if fmt == "xlsx":
         return _inspect_xlsx(source, name, size, sheet)
     if fmt == "jsonl":
