@@ -37,6 +37,19 @@ def default_model(name: str) -> Path:
     return folder
 
 
+def linked_models(folder: Path, *names: str, encoders: bool = False) -> Path:
+    """``folder`` holding hard links of the named default model folders (and of the shared
+    encoders with ``encoders``): a models folder of the test's own, without copying weights."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if encoders:
+        shutil.copytree(MODELS / ".encoders", folder / ".encoders", copy_function=os.link)
+    for name in names:
+        shutil.copytree(default_model(name), folder / name, copy_function=os.link)
+    return folder
+
+
 def corpus(name: str, rows: slice | None = None, **read):
     """A shipped corpus (data/corpora) as text columns."""
     import pandas as pd

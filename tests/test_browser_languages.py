@@ -2,13 +2,11 @@
 with the shipped defaults; its cards come from the cross-lingual default, which says so, and
 nothing is machine-accepted for Hungarian."""
 
-import os
-import shutil
 
 import pandas as pd
 import pytest
 
-from tests.conftest import default_model, shared_file
+from tests.conftest import linked_models, shared_file
 from tests.test_browser import open_app, start_server
 from tests.test_browser_loop import CAP, choose, hungarian_card
 
@@ -23,12 +21,7 @@ def languages_server(tmp_path_factory):
     from core.work.workspace import ensure_builtin_taxonomies
 
     home = tmp_path_factory.mktemp("languages-home")
-    models = home / "models"
-    models.mkdir()
-    shutil.copytree(default_model("cap-ensemble").parent / ".encoders", models / ".encoders",
-                    copy_function=os.link)
-    for name in ("cap-ensemble", "cap-multilingual"):
-        shutil.copytree(default_model(name), models / name, copy_function=os.link)
+    models = linked_models(home / "models", "cap-ensemble", "cap-multilingual", encoders=True)
     speeches = pd.read_csv(shared_file("corpora", "cap_hu_pre_agenda_speeches_sample.csv"), dtype=str,
                            keep_default_na=False).head(40)
     speeches["title"] = speeches["agenda_item_title"].str.strip('"')

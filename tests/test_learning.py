@@ -15,7 +15,7 @@ from core.models.runtimes import load_classifier
 from core.work.annotation import Annotator
 from core.work.learning import LearningError, TrainOptions, train_from_workspace, train_version, training_frame
 from core.work.versions import eval_frame, in_use, list_versions, model_for, promote, rollback, sync_eval_set
-from tests.conftest import corpus, default_model, import_frame, shared_file
+from tests.conftest import corpus, default_model, import_frame, linked_models, shared_file
 
 
 def label_as_expert(store, taxonomy, codes_by_external_id: dict, annotator: str = "sim") -> int:
@@ -349,16 +349,11 @@ def test_two_hundred_hungarian_labels_one_click_promote_and_the_next_record_is_b
     """The loop as a Hungarian expert lives it: 200 speeches labelled, one training run, its
     evaluation-set figures beside the default model's on the same records, promoted for Hungarian,
     and the next Hungarian record is suggested by the new version."""
-    import shutil
 
     from core.models.registry import discover
     from core.work.annotation import model_view
 
-    models = tmp_path / "models"
-    models.mkdir()
-    shutil.copytree(default_model("cap-tfidf").parent / ".encoders", models / ".encoders", copy_function=os.link)
-    for name in ("cap-tfidf", "cap-minilm"):
-        shutil.copytree(default_model(name), models / name, copy_function=os.link)
+    models = linked_models(tmp_path / "models", "cap-tfidf", "cap-minilm", encoders=True)
     hu = pd.read_csv(shared_file("corpora", "cap_hu_pre_agenda_speeches_sample.csv"), dtype=str)
     hu["title"] = hu["agenda_item_title"].str.strip('"')
     import_frame(store, hu, "hu.csv", {"id": "text_id", "title": "title", "abstract": "text"}, taxonomy_id="cap")

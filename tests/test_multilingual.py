@@ -173,19 +173,15 @@ def test_the_cross_lingual_ensemble_sums_the_zero_shot_leaves_into_its_codes(cap
 def test_records_in_a_language_no_default_knows_go_to_the_cross_lingual_default(tmp_path):
     """Without a promotion, an English record is served by the best default, a Hungarian one by the
     cross-lingual default, which says what it is; a promotion for Hungarian still wins."""
-    import os
     import shutil
 
     from core.models.registry import discover, models_for
     from core.store import Store
     from core.work.suggesting import suggestion_source
     from core.work.versions import serving_model
-    from tests.conftest import default_model
+    from tests.conftest import linked_models
 
-    models = tmp_path / "models"
-    models.mkdir()
-    for name in ("cap-ensemble", "cap-tfidf", "cap-multilingual"):
-        shutil.copytree(default_model(name), models / name, copy_function=os.link)
+    models = linked_models(tmp_path / "models", "cap-ensemble", "cap-tfidf", "cap-multilingual")
     with Store(tmp_path / "workbench.db") as db:
         assert serving_model(db, "cap", "en", models) == "cap-ensemble"
         assert serving_model(db, "cap", "", models) == "cap-ensemble"
@@ -227,21 +223,15 @@ def test_a_hungarian_collection_from_no_labels_to_a_better_model(store, tmp_path
     """Done when: Hungarian records arrive without labels and get cross-lingual suggestions; an
     expert labels 200; the one-click retrain (TF-IDF + a head on e5) beats the cross-lingual default
     on the evaluation set's Hungarian records."""
-    import os
-    import shutil
 
     from core.models.registry import discover, models_for
     from core.work.annotation import model_view
     from core.work.learning import recommended_options
     from core.work.suggesting import default_for
     from core.work.versions import serving_model
-    from tests.conftest import default_model
+    from tests.conftest import linked_models
 
-    models = tmp_path / "models"
-    models.mkdir()
-    shutil.copytree(default_model("cap-tfidf").parent / ".encoders", models / ".encoders", copy_function=os.link)
-    for name in ("cap-ensemble", "cap-multilingual"):
-        shutil.copytree(default_model(name), models / name, copy_function=os.link)
+    models = linked_models(tmp_path / "models", "cap-ensemble", "cap-multilingual", encoders=True)
     hu = pd.read_csv(shared_file("corpora", "cap_hu_pre_agenda_speeches_sample.csv"), dtype=str)
     hu["title"] = hu["agenda_item_title"].str.strip('"')
     import_frame(store, hu[["text_id", "title"]], "hu.csv", {"id": "text_id", "title": "title"}, taxonomy_id="cap",
