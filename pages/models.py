@@ -3,7 +3,9 @@
 import streamlit as st
 
 from core.errors import WorkbenchError
+from core.models.connect import connect_annif
 from core.models.registry import check_codes, discover, resolve_model_path
+from core.models.services import destination
 from core.models.scoring import suggest, unscorable_codes
 from ui.common import classifier, may, not_allowed, page_context, plain, show_error, show_errors, taxonomy
 from ui.i18n import t
@@ -30,6 +32,8 @@ with page_context() as ctx:
                 "languages": ", ".join(m.manifest.languages) or "not declared", "size MB": round(m.size_mb, 1),
                 "held-out weighted F1": held.get("strict_weighted_f1"),
                 "held-out macro F1": held.get("strict_macro_f1"),
+                "texts go to": destination(m.manifest.service["url"]) if m.manifest.service.get("url")
+                else "nowhere (runs here)",
                 "problem": "",
             })
         st.dataframe(rows, hide_index=True, width="stretch", key="models.table")
@@ -44,6 +48,11 @@ with page_context() as ctx:
             manifest = pick.manifest
             st.write(t("**Languages:** {0} · **runtime:** {1} · **codes:** {2}").format(
                     ', '.join(manifest.languages) or 'not declared', plain(manifest.runtime), len(manifest.codes)))
+            if manifest.service.get("url"):
+                st.write(t("**Record texts are sent to** {0}").format(plain(destination(manifest.service["url"]))))
+                if not manifest.multi_label and not manifest.calibration:
+                    st.warning(t("Not calibrated: its scores are not probabilities yet. Fit them on labelled "
+                                 "records it did not train on (python -m core calibrate)."))
             tax = taxonomy(db, manifest.taxonomy) if manifest.taxonomy in stored else None
             if tax is not None:
                 missing = unscorable_codes(manifest, tax)
@@ -115,6 +124,28 @@ with page_context() as ctx:
             if unknown:
                 st.warning(t("{0} output code(s) are not in the taxonomy and will be dropped: {1}").format(
                         len(unknown), ', '.join(unknown[:10])))
+
+    with st.expander(t("Connect an Annif project")):
+        st.caption(t("An Annif server's project becomes a model like any other: suggestions, bulk jobs, figures, "
+                     "ensembles. Record texts are sent to the server; servers other than this machine's must be "
+                     "allowed by an administrator (WORKBENCH_REMOTE_HOSTS)."))
+        a1, a2 = st.columns(2)
+        annif_url = a1.text_input(t("Annif server"), value="http://localhost:5000", key="models.annif_url")
+        annif_project = a2.text_input(t("Project id"), key="models.annif_project")
+        stored = [x.id for x in db.list_taxonomies()]
+        a3, a4, a5 = st.columns(3)
+        annif_tax = a3.selectbox(t("Taxonomy"), stored, key="models.annif_taxonomy") if stored else None
+        annif_level = a4.selectbox(t("Codes at level"), ["every code", 1, 2, 3], key="models.annif_level")
+        annif_name = a5.text_input(t("Folder name"), value=f"{annif_tax or 'x'}-annif", key="models.annif_name")
+        if st.button(t("Connect"), key="models.annif_connect",
+                     disabled=not (annif_project.strip() and annif_tax and annif_name.strip()) or not may("add_model")):
+            with show_errors():
+                folder = resolve_model_path(annif_name.strip(), cfg.models_dir, must_exist=False)
+                made = connect_annif(folder, url=annif_url.strip(), project=annif_project.strip(),
+                                     taxonomy=taxonomy(db, annif_tax),
+                                     level=None if annif_level == "every code" else int(annif_level))
+                st.success(t("Connected '{0}': {1}, {2} codes.").format(
+                    plain(made.name), plain(made.training["method"]), len(made.codes)))
 
     st.divider()
     backup_section(db, cfg.home, "models")

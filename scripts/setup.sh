@@ -19,6 +19,16 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
+# Annif in an environment of its own, for the tests against a real Annif server.
+annif_want=$(sha256sum requirements-annif.txt | cut -d' ' -f1)
+if [ "$(cat .venv-annif/.requirements.sha256 2>/dev/null)" != "$annif_want" ]; then
+  echo "Installing Annif into .venv-annif (for the tests; about 30 s)"
+  rm -rf .venv-annif
+  "$PYTHON" -m venv .venv-annif
+  .venv-annif/bin/python -m pip install -q -r requirements-annif.txt
+  echo "$annif_want" > .venv-annif/.requirements.sha256
+fi
+
 if ! command -v chromium >/dev/null 2>&1; then
   echo "Installing Debian's chromium for the browser tests"
   if [ "$(id -u)" = 0 ]; then

@@ -279,6 +279,24 @@ HU = {
         "mappájába, majd ellenőrizze itt.",
     "Folder (inside the models folder)": "Mappa (a modellek mappáján belül)",
     "Check and add": "Ellenőrzés és hozzáadás",
+    "Connect an Annif project": "Annif-projekt csatlakoztatása",
+    "An Annif server's project becomes a model like any other: suggestions, bulk jobs, figures, ensembles. Record "
+    "texts are sent to the server; servers other than this machine's must be allowed by an administrator "
+    "(WORKBENCH_REMOTE_HOSTS).":
+        "Egy Annif-szerver projektje olyan modell lesz, mint bármely más: javaslatok, tömeges besorolás, mutatók, "
+        "együttesek. A rekordok szövege a szerverre kerül; a nem ezen a gépen futó szervereket egy "
+        "adminisztrátornak kell engedélyeznie (WORKBENCH_REMOTE_HOSTS).",
+    "Annif server": "Annif-szerver",
+    "Project id": "Projektazonosító",
+    "Codes at level": "Kódok szintje",
+    "Folder name": "Mappa neve",
+    "Connect": "Csatlakoztatás",
+    "Connected '{0}': {1}, {2} codes.": "Csatlakoztatva: '{0}': {1}, {2} kód.",
+    "**Record texts are sent to** {0}": "**A rekordok szövege ide kerül:** {0}",
+    "Not calibrated: its scores are not probabilities yet. Fit them on labelled records it did not train on "
+    "(python -m core calibrate).":
+        "Nincs kalibrálva: a pontszámai még nem valószínűségek. Illessze őket olyan címkézett rekordokon, "
+        "amelyeken nem tanult (python -m core calibrate).",
     "No model folders yet. The set-up builds the default models (scripts/build_models.py).":
         "Még nincs modellmappa. A telepítés építi fel az alapmodelleket (scripts/build_models.py).",
     "Title, abstract or keywords": "Cím, kivonat vagy kulcsszavak",

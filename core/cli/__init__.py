@@ -20,6 +20,7 @@ from core.cli.accounts import resolve_actor
 from core.cli.arguments import _date, _delimiter, _mapping, _positive, _score, _share
 from core.cli.learning import add_parsers as add_learning_parsers
 from core.cli.maintenance import cmd_backup, cmd_delete_batch, cmd_export_events, cmd_restore, cmd_verify
+from core.cli.services import add_parsers as add_service_parsers
 from core.errors import WorkbenchError
 from core.files.records_io import ENCODINGS, inspect_source
 from core.files.taxonomy_io import read_taxonomy_file
@@ -42,6 +43,17 @@ def cmd_import_taxonomy(args: argparse.Namespace) -> int:
         store.save_taxonomy(taxonomy, replace=args.replace)
     print(f"taxonomy '{taxonomy.id}' ({taxonomy.name}): {len(taxonomy)} nodes, depth {taxonomy.depth}, "
           f"languages {', '.join(taxonomy.languages)}")
+    return 0
+
+
+def cmd_export_taxonomy(args: argparse.Namespace) -> int:
+    from core.files.taxonomy_io import taxonomy_to_csv, taxonomy_to_skos
+
+    with _store(args) as store:
+        taxonomy = store.load_taxonomy(args.taxonomy)
+    text = taxonomy_to_skos(taxonomy, args.uri_base) if args.format == "skos" else taxonomy_to_csv(taxonomy)
+    Path(args.output).write_text(text, encoding="utf-8")
+    print(f"wrote taxonomy '{taxonomy.id}' ({len(taxonomy)} nodes) as {args.format} to {args.output}")
     return 0
 
 
@@ -168,6 +180,8 @@ def cmd_export_training(args: argparse.Namespace) -> int:
             per_record=args.rows))
         head = store.chain_head()
     frame = split(frame, validation=args.validation, test=args.test, seed=args.seed)
+    if args.only_split:
+        frame = frame[frame["split"] == args.only_split]
     if frame.empty:
         print("no labels match these filters; nothing written", file=sys.stderr)
         return 1
@@ -324,6 +338,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replace", action="store_true", help="replace a stored taxonomy with the same id")
     p.set_defaults(func=cmd_import_taxonomy)
 
+    p = sub.add_parser("export-taxonomy", help="write a taxonomy as CSV or as a SKOS Turtle vocabulary (for "
+                                               "annif load-vocab)")
+    p.add_argument("taxonomy")
+    p.add_argument("output")
+    p.add_argument("--format", choices=("skos", "csv"), default="skos")
+    p.add_argument("--uri-base", help="concept URIs' namespace; may hold {taxonomy} "
+                                      "(default https://workbench.local/{taxonomy}/)")
+    p.set_defaults(func=cmd_export_taxonomy)
+
     p = sub.add_parser("import-records", help="import records from CSV/TSV/XLSX/JSONL/Parquet, MARC21 (.mrc), "
                                               "MARCXML or Dublin Core (.xml), RIS, BibTeX")
     p.add_argument("file")
@@ -391,7 +414,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export-training", help="write the experts' labels as training data with a split")
     p.add_argument("taxonomy")
     p.add_argument("output", help="file to write (a new folder for --format hf)")
-    p.add_argument("--format", choices=("csv", "jsonl", "parquet", "hf"), default="parquet")
+    p.add_argument("--format", choices=("csv", "jsonl", "parquet", "hf", "annif-tsv", "annif-jsonl"),
+                   default="parquet", help="annif-tsv / annif-jsonl: an Annif training corpus whose subject URIs "
+                                           "are those of export-taxonomy's SKOS file")
+    p.add_argument("--only-split", choices=("train", "validation", "test"), help="write only this split's rows")
     p.add_argument("--annotator", action="append", help="only this annotator's labels; repeatable")
     p.add_argument("--since", type=_date, help="labelled on or after (YYYY-MM-DD)")
     p.add_argument("--until", type=_date, help="labelled up to and including (YYYY-MM-DD)")
@@ -475,6 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("backup")
     p.set_defaults(func=cmd_restore)
     add_learning_parsers(sub)
+    add_service_parsers(sub)
     add_account_parsers(sub)
     p = sub.add_parser("delete-batch", help="delete an import batch: its records leave queues, exports and figures "
                                             "(tombstones keep the log's references)")

@@ -170,6 +170,56 @@ def write_taxonomy_csv(taxonomy: Taxonomy, path: str | Path) -> None:
     Path(path).write_text(taxonomy_to_csv(taxonomy), encoding="utf-8")
 
 
+# ------------------------------------------------------------------------------------ SKOS out
+DEFAULT_URI_BASE = "https://workbench.local/{taxonomy}/"
+
+
+def uri_base(taxonomy_id: str, base: str | None = None) -> str:
+    """The namespace of a taxonomy's concept URIs (``base`` may hold ``{taxonomy}``)."""
+    base = (base or DEFAULT_URI_BASE).format(taxonomy=taxonomy_id)
+    return base if base.endswith(("/", "#")) else base + "/"
+
+
+def concept_uri(taxonomy_id: str, code: str, base: str | None = None) -> str:
+    from urllib.parse import quote
+
+    return uri_base(taxonomy_id, base) + quote(str(code), safe="")
+
+
+def taxonomy_to_skos(taxonomy: Taxonomy, base: str | None = None) -> str:
+    """The taxonomy as a SKOS vocabulary in Turtle (what ``annif load-vocab`` reads): a concept
+    scheme, and per node a concept with its code as ``skos:notation``, a ``prefLabel`` per
+    language, its description as ``skos:definition``, and ``broader`` / ``narrower`` links.
+    Re-importable: the workbench reads codes back from the notations."""
+    from rdflib import Graph, Literal, URIRef
+    from rdflib.namespace import DCTERMS, RDF, SKOS
+
+    graph = Graph()
+    graph.bind("skos", SKOS)
+    graph.bind("dct", DCTERMS)
+    scheme = URIRef(uri_base(taxonomy.id, base).rstrip("/#"))
+    graph.add((scheme, RDF.type, SKOS.ConceptScheme))
+    graph.add((scheme, DCTERMS.title, Literal(taxonomy.name, lang="en")))
+    uri = {node.code: URIRef(concept_uri(taxonomy.id, node.code, base)) for node in taxonomy}
+    for node in taxonomy:
+        me = uri[node.code]
+        graph.add((me, RDF.type, SKOS.Concept))
+        graph.add((me, SKOS.inScheme, scheme))
+        graph.add((me, SKOS.notation, Literal(node.code)))
+        for lang, name in sorted(node.names.items()):
+            if name:
+                graph.add((me, SKOS.prefLabel, Literal(name, lang=lang)))
+        if node.description:
+            graph.add((me, SKOS.definition, Literal(node.description, lang="en")))
+        if not node.parents:
+            graph.add((me, SKOS.topConceptOf, scheme))
+            graph.add((scheme, SKOS.hasTopConcept, me))
+        for parent in node.parents:
+            graph.add((me, SKOS.broader, uri[parent]))
+            graph.add((uri[parent], SKOS.narrower, me))
+    return graph.serialize(format="turtle")
+
+
 # ------------------------------------------------------------------------------------ JSON
 def _names_of(item: dict[str, Any]) -> dict[str, str]:
     names = item.get("names")

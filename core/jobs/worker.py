@@ -79,9 +79,11 @@ def _scores_or_errors(clf, texts: list[str], whole=None) -> tuple[list[int], "ob
     """Scores for a chunk (``whole()``, e.g. through the embedding cache, else from the texts);
     when the chunk fails, record by record, so one bad or huge record gets an error instead of
     failing the job. Returns (rows scored, their scores, {row: error})."""
+    from core.models.services import ServiceUnavailable
+
     try:
         return list(range(len(texts))), (whole() if whole else clf.predict_scores(texts)), {}
-    except MemoryError:
+    except (MemoryError, ServiceUnavailable):  # an unreachable service fails the job (resumable), not its rows
         raise
     except Exception:  # noqa: BLE001 - isolated below, record by record
         pass
@@ -90,6 +92,8 @@ def _scores_or_errors(clf, texts: list[str], whole=None) -> tuple[list[int], "ob
         try:
             parts.append(clf.predict_scores([text]))
             good.append(i)
+        except ServiceUnavailable:
+            raise
         except Exception as exc:  # noqa: BLE001 - the record's error cell says what happened
             errors[i] = (exc.message if isinstance(exc, WorkbenchError) else f"{type(exc).__name__}: {exc}")[:300]
     import numpy as np
@@ -197,7 +201,8 @@ def run_job(db_path, job_id: int, *, stop_after_chunks: int | None = None,
             if "disk is full" in message or "No space left" in message:
                 message = f"the disk is full ({message}); free some space, then retry the job"
             try:
-                store.update_job(job_id, status="failed", error=message[:2000])
+                store.update_job(job_id, status="failed", error=message[:2000],
+                                 checkpoint=dict(checkpoint, lease="", pid=None))  # a retry may take it at once
             except Exception:  # noqa: BLE001 - even that write failed (a full disk): the log keeps why
                 print(f"job #{job_id} failed: {message}", file=sys.stderr)
             raise

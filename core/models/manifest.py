@@ -40,6 +40,8 @@ class Manifest:
     evaluation: dict[str, Any] = field(default_factory=dict)
     # {"method": "temperature", "temperature": T, "fitted_on": ...}: applied to single-label scores
     calibration: dict[str, Any] = field(default_factory=dict)
+    # a model served elsewhere (runtimes "annif", "llm"): {"url", "timeout_s", "concurrency", ...}
+    service: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -87,6 +89,8 @@ def load_manifest(folder: str | Path) -> Manifest:
             if key in data:
                 data[key] = tuple(str(v) for v in data[key])
         data["codes"] = tuple(normalize_code(c) for c in data["codes"])
+        if not isinstance(data.get("service") or {}, dict):
+            raise ModelFolderError(f"'{path}': 'service' must be an object")
         files = data.get("files") or {}
         if not isinstance(files, dict):
             raise ModelFolderError(f"'{path}': 'files' must map roles to file names")

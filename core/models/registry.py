@@ -34,13 +34,18 @@ def discover(models_dir: Path) -> list[InstalledModel]:
     return found
 
 
-def resolve_model_path(text: str, models_dir: Path) -> Path:
-    """A folder the user typed, which must lie inside the models folder (links resolved)."""
+def resolve_model_path(text: str, models_dir: Path, *, must_exist: bool = True) -> Path:
+    """A folder the user typed, which must lie inside the models folder (links resolved); with
+    ``must_exist=False``, the name of a new folder directly inside it."""
     raw = Path(text.strip()).expanduser()
     path = (raw if raw.is_absolute() else models_dir / raw).resolve()
     if not inside(path, models_dir):
         raise ModelFolderError(f"'{text}' is outside the models folder {models_dir.resolve()}; "
                                "copy the model folder there first")
+    if not must_exist:
+        if path.parent != Path(models_dir).resolve() or not path.name or path.name.startswith("."):
+            raise ModelFolderError(f"'{text}': give a plain folder name (letters, digits, - and _)")
+        return path
     if not path.is_dir():
         raise ModelFolderError(f"'{path}' is not a folder")
     return path

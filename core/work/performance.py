@@ -419,6 +419,29 @@ def chart_bytes(chart, fmt: str, width: int = 900) -> bytes:
     raise EvaluationError(f"charts export as png or svg, not '{fmt}'")
 
 
+def labelled_texts(source: Source, name: str, mapping: dict[str, str | None], taxonomy: Taxonomy,
+                   input_fields: Sequence[str] = ("title", "abstract", "keywords"), joiner: str = ". ",
+                   chunk_size: int = 2000) -> tuple[list[str], list[list[str]]]:
+    """(texts, gold codes) of a labelled file's rows that have both (for fitting a calibration or
+    an ensemble's weights on records the models did not train on)."""
+    info = inspect_source(source, name)
+    mapped = validate_mapping(info, mapping)
+    if "label" not in mapped:
+        raise InputFileError(f"map the column of '{name}' that holds the gold codes (field 'label')")
+    texts, gold = [], []
+    for rows, cols in read_chunks(source, info, chunk_size=chunk_size):
+        for k, _ in enumerate(rows):
+            rec = {f: cols[c][k] for f, c in mapped.items()}
+            codes = [taxonomy.node(c).code for c in split_codes(rec.get("label", "")) if c in taxonomy]
+            text = joiner.join(p for p in (str(rec.get(f) or "").strip() for f in input_fields) if p)
+            if codes and text:
+                texts.append(text)
+                gold.append(codes)
+    if not texts:
+        raise EvaluationError(f"no row of '{name}' has a gold code of taxonomy '{taxonomy.name}' and a text")
+    return texts, gold
+
+
 def evaluate_file(classifier, taxonomy: Taxonomy, source: Source, name: str, mapping: dict[str, str | None], *,
                   level: int | None = None, lang: str = "en", chunk_size: int = 2000) -> tuple[Report, pd.DataFrame]:
     """Run a model over a labelled file (a label column with gold codes, several separated by
@@ -471,5 +494,6 @@ def evaluate_file(classifier, taxonomy: Taxonomy, source: Source, name: str, map
 
 __all__ = ["BANDS", "BAND_COLOURS", "EvaluationError", "GOLD_SOURCES", "ModelResult", "bubble_chart", "bubble_data",
            "category_queue", "chart_bytes", "comparison_table", "default_gold_source", "default_level", "evaluate_file",
-           "expert_expert_agreement", "human_ceiling", "expert_model_kappa", "gold_frame", "model_result",
+           "expert_expert_agreement", "human_ceiling", "expert_model_kappa", "gold_frame",
+           "labelled_texts", "model_result",
            "named_confusions", "per_level_table", "records_in_category", "with_predictions", "without_training_records"]

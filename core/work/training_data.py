@@ -18,7 +18,9 @@ from core.errors import WorkbenchError
 from core.files.writers import table_bytes
 from core.store import Store
 
-FORMATS = {"csv": "CSV", "jsonl": "JSON Lines", "parquet": "Parquet", "hf": "Hugging Face datasets folder (zip)"}
+FORMATS = {"csv": "CSV", "jsonl": "JSON Lines", "parquet": "Parquet", "hf": "Hugging Face datasets folder (zip)",
+           "annif-tsv": "Annif short-text corpus (TSV: text, subject URIs)",
+           "annif-jsonl": "Annif corpus (JSON Lines: document id, text, subject URIs)"}
 SPLITS = ("train", "validation", "test")
 TEXT_FIELDS = ("title", "abstract", "keywords")
 
@@ -66,7 +68,9 @@ def labelled_frame(store: Store, taxonomy: Taxonomy, f: ExportFilter, *, lang: s
     columns = ["record_id", "external_id", "title", "abstract", "keywords", "language", "domain", "year", "text",
                "codes", "label_names", "annotator", "role", "source", "labelled_at"]
     if not rows:
-        return pd.DataFrame(columns=columns)
+        empty = pd.DataFrame(columns=columns)
+        empty.attrs["taxonomy_id"] = taxonomy.id
+        return empty
     frame = pd.DataFrame(rows)
     frame["codes"] = [taxonomy.cut_codes(c, f.level) for c in frame["codes"]]
     frame = frame[(frame["codes"].map(len) > 0).astype(bool)]
@@ -82,7 +86,9 @@ def labelled_frame(store: Store, taxonomy: Taxonomy, f: ExportFilter, *, lang: s
     frame["label_names"] = [[taxonomy.name_of(c, lang) for c in codes] for codes in frame["codes"]]
     frame["labelled_at"] = frame["updated_at"]
     frame["year"] = frame["year"].astype("Int64")
-    return frame[columns]
+    out = frame[columns]
+    out.attrs["taxonomy_id"] = taxonomy.id
+    return out
 
 
 def split(frame: pd.DataFrame, *, validation: float = 0.1, test: float = 0.1, seed: int = 0) -> pd.DataFrame:
@@ -153,8 +159,35 @@ def _flat(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def annif_corpus(frame: pd.DataFrame, fmt: str, uri_base: str | None = None) -> bytes:
+    """The labels as an Annif training corpus: ``annif-tsv`` (a short-text document per line, tab,
+    its subjects as ``<URI>``s) or ``annif-jsonl`` (``document_id``, ``text``, ``subjects``). The
+    URIs are those of the taxonomy's SKOS export (``core.files.taxonomy_io.taxonomy_to_skos``);
+    tabs and line breaks inside a text become spaces."""
+    from core.files.taxonomy_io import concept_uri
+
+    taxonomy_ids = frame.attrs.get("taxonomy_id", "")
+    if not taxonomy_ids:
+        raise ExportError("an Annif corpus needs the labels' taxonomy (export them with labelled_frame)")
+    lines = []
+    for row in frame.itertuples(index=False):
+        text = " ".join(str(row.text).split())
+        uris = [concept_uri(taxonomy_ids, code, uri_base) for code in row.codes]
+        if not text or not uris:
+            continue
+        if fmt == "annif-tsv":
+            lines.append(text + "\t" + " ".join(f"<{u}>" for u in uris))
+        else:
+            doc_id = str(row.external_id or "") or f"record-{row.record_id}"
+            lines.append(json.dumps({"document_id": doc_id, "text": text, "subjects": [{"uri": u} for u in uris]},
+                                    ensure_ascii=False))
+    return ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8")
+
+
 def to_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
     """The export as one file's bytes (the ``hf`` folder comes zipped)."""
+    if fmt in ("annif-tsv", "annif-jsonl"):
+        return annif_corpus(frame, fmt)
     if fmt == "csv":  # for spreadsheets too: formula-looking cells neutralised (JSONL, Parquet, hf keep text exact)
         return table_bytes(_flat(frame), "csv")
     if fmt == "jsonl":
@@ -220,5 +253,5 @@ def read_back(path: str | Path, fmt: str) -> pd.DataFrame:
     raise ExportError(f"unknown format '{fmt}'")
 
 
-__all__ = ["ExportError", "ExportFilter", "FORMATS", "SPLITS", "category_counts", "labelled_frame",
+__all__ = ["ExportError", "ExportFilter", "FORMATS", "SPLITS", "annif_corpus", "category_counts", "labelled_frame",
            "read_back", "split", "to_bytes", "write"]

@@ -24,6 +24,7 @@ RUNTIMES: dict[str, tuple[str, str, str]] = {
     "ensemble": ("core.models.runtimes.ensemble", "EnsembleClassifier", "its members' runtimes"),
     "zero-shot": ("core.models.runtimes.zero_shot", "ZeroShotClassifier", "onnxruntime and transformers"),
     "cascade": ("core.models.runtimes.cascade", "CascadeClassifier", "its members' runtimes"),
+    "annif": ("core.models.runtimes.annif", "AnnifClassifier", "requests"),
 }
 
 
