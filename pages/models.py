@@ -5,8 +5,8 @@ import streamlit as st
 from core.errors import WorkbenchError
 from core.models.connect import connect_annif
 from core.models.registry import check_codes, discover, resolve_model_path
-from core.models.services import destination
 from core.models.scoring import suggest, unscorable_codes
+from core.models.services import destination
 from ui.common import classifier, may, not_allowed, page_context, plain, show_error, show_errors, taxonomy
 from ui.i18n import t
 from ui.learning import versions_section

@@ -33,7 +33,10 @@ class ServiceError(ModelFolderError):
 
 
 class ServiceUnavailable(ServiceError):
-    """No usable answer after the retries: unreachable, too slow, or failing (5xx)."""
+    """No usable answer after the retries: unreachable, too slow, or failing (5xx). ``answered``:
+    whether the service answered at all (an HTTP error or garbage) or could not be reached."""
+
+    answered = False
 
 
 def allowed_remote_hosts(env: dict[str, str] | None = None) -> frozenset[str]:
@@ -121,7 +124,7 @@ def request_json(endpoint: Endpoint, method: str, path: str, *, json_body: Any =
             raise ServiceError(f"{endpoint.what} {endpoint.url} needs the key in ${endpoint.api_key_env}, "
                                "which is not set")
         headers["Authorization"] = f"Bearer {token}"
-    problem = ""
+    problem, answered = "", False
     for attempt in range(endpoint.retries + 1):
         if attempt:
             time.sleep(pause_s * 2 ** (attempt - 1))
@@ -141,6 +144,7 @@ def request_json(endpoint: Endpoint, method: str, path: str, *, json_body: Any =
         except requests.RequestException as exc:
             problem = f"the request failed ({type(exc).__name__})"
             continue
+        answered = True
         if response.status_code == 429 or response.status_code >= 500:
             problem = f"it answered HTTP {response.status_code}"
             continue
@@ -154,8 +158,10 @@ def request_json(endpoint: Endpoint, method: str, path: str, *, json_body: Any =
             problem = "it answered something that is not JSON"
             continue
     tries = endpoint.retries + 1
-    raise ServiceUnavailable(f"{endpoint.what} {endpoint.url}: {problem} ({tries} tr{'y' if tries == 1 else 'ies'}); "
-                             "check that it runs and answers, then retry")
+    error = ServiceUnavailable(f"{endpoint.what} {endpoint.url}: {problem} ({tries} tr{'y' if tries == 1 else 'ies'}); "
+                               "check that it runs and answers, then retry")
+    error.answered = answered
+    raise error
 
 
 def _detail(response) -> str:

@@ -25,6 +25,8 @@ RUNTIMES: dict[str, tuple[str, str, str]] = {
     "zero-shot": ("core.models.runtimes.zero_shot", "ZeroShotClassifier", "onnxruntime and transformers"),
     "cascade": ("core.models.runtimes.cascade", "CascadeClassifier", "its members' runtimes"),
     "annif": ("core.models.runtimes.annif", "AnnifClassifier", "requests"),
+    "llm": ("core.models.runtimes.llm", "LLMClassifier",
+            "requests (an endpoint) or torch and transformers (a local model)"),
 }
 
 
