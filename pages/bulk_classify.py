@@ -10,10 +10,11 @@ import pandas as pd
 import streamlit as st
 
 from core import jobs
-from core.errors import NotFound
+from core.errors import NotFound, WorkbenchError
 from core.files.records_io import inspect_source, preview
 from core.models.manifest import load_manifest
 from core.models.registry import discover
+from core.models.services import destination
 from core.store import Store
 from core.work.records_import import FIELDS
 from ui.common import PageContext, may, not_allowed, open_store, page_context, plain, show_error, show_errors
@@ -36,6 +37,15 @@ def eta(seconds) -> str:
     if seconds >= 3600:
         return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
     return f"{seconds // 60}m {seconds % 60:02d}s"
+
+
+def service_model(folder) -> str:
+    """Where a model folder sends record texts ("" for a model that runs here)."""
+    try:
+        service = load_manifest(Path(folder)).service
+    except WorkbenchError:
+        return ""
+    return destination(service["url"]) if service.get("url") else ""
 
 
 def job_models(ctx: PageContext) -> dict[str, tuple[Path, str]]:
@@ -73,6 +83,20 @@ def new_job(ctx: PageContext) -> None:
                           format_func={"truncate": t("Cut at the model's max length"),
                                        "chunks": t("Read in windows, pool scores")}.get)
     collection, _ = collection_choice(ctx.db, "bulk", name, allow_update=False)
+    remote = [n for n in chosen if service_model(offered[n][0])]
+    if remote:
+        st.info(t("{0} ask(s) a model running elsewhere ({1}): its speed is not known in advance.").format(
+            ", ".join(plain(n) for n in remote), ", ".join(plain(service_model(offered[n][0])) for n in remote)))
+        if st.button(t("Measure the time on 5 rows"), key="bulk.measure"):
+            with show_errors():
+                est = jobs.estimate_job(source_path, name, mapping, [str(offered[n][0]) for n in chosen], sample=5)
+                st.session_state["bulk.estimate"] = (name, tuple(chosen), est)
+        kept = st.session_state.get("bulk.estimate")
+        if kept and kept[0] == name and kept[1] == tuple(chosen):
+            est = kept[2]
+            st.write(t("Measured: about **{0}** for {1}{2:,} rows ({3}).").format(
+                eta(est.seconds), "" if est.rows_exact else "~", est.rows,
+                ", ".join(f"{plain(m)} {r:,.1f} records/s" for m, r in est.records_per_s.items())))
     if not may("bulk_classify"):
         not_allowed("bulk_classify")
     if st.button(t("Start job"), type="primary", key="bulk.start", disabled=not chosen or not may("bulk_classify")):

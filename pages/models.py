@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.errors import WorkbenchError
-from core.models.connect import connect_annif
+from core.models.connect import connect_annif, connect_llm
 from core.models.registry import check_codes, discover, resolve_model_path
 from core.models.scoring import suggest, unscorable_codes
 from core.models.services import destination
@@ -144,6 +144,33 @@ with page_context() as ctx:
                 made = connect_annif(folder, url=annif_url.strip(), project=annif_project.strip(),
                                      taxonomy=taxonomy(db, annif_tax),
                                      level=None if annif_level == "every code" else int(annif_level))
+                st.success(t("Connected '{0}': {1}, {2} codes.").format(
+                    plain(made.name), plain(made.training["method"]), len(made.codes)))
+
+    with st.expander(t("Connect an LLM")):
+        st.caption(t("A generative model behind an OpenAI-compatible endpoint (vLLM, llama.cpp's server, Ollama) "
+                     "re-ranks a model's top suggestions, or chooses among a small taxonomy's codes. Its answers "
+                     "are limited to the taxonomy's codes and cached. Record texts are sent to the endpoint; "
+                     "endpoints other than this machine's must be allowed by an administrator "
+                     "(WORKBENCH_REMOTE_HOSTS)."))
+        l1, l2 = st.columns(2)
+        llm_url = l1.text_input(t("Endpoint (its /v1 address)"), value="http://localhost:8000/v1", key="models.llm_url")
+        llm_model = l2.text_input(t("Model name at the endpoint"), key="models.llm_model")
+        shortlists = [m for m in usable if m.manifest.runtime != "llm"
+                      and m.manifest.taxonomy == state.taxonomy_id]
+        l3, l4, l5 = st.columns(3)
+        llm_short = l3.selectbox(t("Re-rank the suggestions of"), [m.manifest.name for m in shortlists],
+                                 key="models.llm_shortlist")
+        llm_k = l4.number_input(t("Candidates a record"), 2, 26, 8, key="models.llm_top_k")
+        llm_name = l5.text_input(t("Folder name"), value=f"{llm_short or 'x'}-llm-rerank", key="models.llm_name")
+        if st.button(t("Connect"), key="models.llm_connect",
+                     disabled=not (llm_model.strip() and llm_short and llm_name.strip()) or not may("add_model")):
+            with show_errors():
+                short = next(m for m in shortlists if m.manifest.name == llm_short)
+                folder = resolve_model_path(llm_name.strip(), cfg.models_dir, must_exist=False)
+                made = connect_llm(folder, taxonomy=taxonomy(db, short.manifest.taxonomy), mode="rerank",
+                                   url=llm_url.strip(), model=llm_model.strip(), shortlist=short.folder,
+                                   top_k=int(llm_k))
                 st.success(t("Connected '{0}': {1}, {2} codes.").format(
                     plain(made.name), plain(made.training["method"]), len(made.codes)))
 

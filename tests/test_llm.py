@@ -223,3 +223,16 @@ def test_texts_stay_on_this_machine(lm, tmp_path):
         connect_llm(tmp_path / "x", taxonomy=lm["taxonomy"], mode="rerank", url="https://api.example.com/v1",
                     model="big", shortlist=lm["own"])
     assert not (tmp_path / "x").exists()
+
+
+def test_a_bulk_job_with_an_llm_is_estimated_from_a_measured_sample(lm, served, tmp_path, monkeypatch):
+    from core.jobs import estimate_job
+
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "ws"))
+    connect_llm(tmp_path / "cap-llm", taxonomy=lm["taxonomy"], mode="rerank", url=served, model=str(lm["lm"]),
+                shortlist=lm["own"])
+    frame = corpus("cap_nyt_headlines_sample.csv", slice(2400, 2600))[["id", "title"]]
+    frame.to_csv(tmp_path / "in.csv", index=False)
+    est = estimate_job(tmp_path / "in.csv", "in.csv", {"id": "id", "title": "title"}, [str(tmp_path / "cap-llm")])
+    assert not est.rows_exact and 120 <= est.rows <= 320  # 200 rows, estimated from the first 5 rows' size
+    assert est.records_per_s["cap-llm"] > 0 and est.seconds == pytest.approx(est.rows / est.records_per_s["cap-llm"])

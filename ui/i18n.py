@@ -280,6 +280,23 @@ HU = {
     "Folder (inside the models folder)": "Mappa (a modellek mappáján belül)",
     "Check and add": "Ellenőrzés és hozzáadás",
     "Connect an Annif project": "Annif-projekt csatlakoztatása",
+    "Connect an LLM": "Nagy nyelvi modell csatlakoztatása",
+    "A generative model behind an OpenAI-compatible endpoint (vLLM, llama.cpp's server, Ollama) re-ranks a model's "
+    "top suggestions, or chooses among a small taxonomy's codes. Its answers are limited to the taxonomy's codes and "
+    "cached. Record texts are sent to the endpoint; endpoints other than this machine's must be allowed by an "
+    "administrator (WORKBENCH_REMOTE_HOSTS).":
+        "Egy OpenAI-kompatibilis végponton (vLLM, llama.cpp szervere, Ollama) futó generatív modell újrarangsorolja "
+        "egy modell legjobb javaslatait, vagy választ egy kis osztályozási rendszer kódjai közül. Válaszai a rendszer "
+        "kódjaira korlátozódnak, és tárolódnak. A rekordok szövege a végpontra kerül; a nem ezen a gépen futó "
+        "végpontokat egy adminisztrátornak kell engedélyeznie (WORKBENCH_REMOTE_HOSTS).",
+    "Endpoint (its /v1 address)": "Végpont (a /v1 címe)",
+    "Model name at the endpoint": "A modell neve a végponton",
+    "Re-rank the suggestions of": "Ennek a javaslatait rangsorolja újra",
+    "Candidates a record": "Jelöltek rekordonként",
+    "{0} ask(s) a model running elsewhere ({1}): its speed is not known in advance.":
+        "{0} egy máshol futó modellt kérdez ({1}): a sebessége előre nem ismert.",
+    "Measure the time on 5 rows": "Időmérés 5 soron",
+    "Measured: about **{0}** for {1}{2:,} rows ({3}).": "Mért idő: kb. **{0}** {1}{2:,} sorra ({3}).",
     "An Annif server's project becomes a model like any other: suggestions, bulk jobs, figures, ensembles. Record "
     "texts are sent to the server; servers other than this machine's must be allowed by an administrator "
     "(WORKBENCH_REMOTE_HOSTS).":

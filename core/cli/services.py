@@ -61,6 +61,31 @@ def cmd_connect_annif(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_connect_llm(args: argparse.Namespace) -> int:
+    from core.models.connect import connect_llm, fit_calibration
+
+    taxonomy = _taxonomy(args, args.taxonomy)
+    folder = _models(args) / args.name
+    shortlist = None
+    if args.shortlist:
+        shortlist = Path(args.shortlist)
+        shortlist = shortlist if shortlist.is_dir() else _models(args) / args.shortlist
+    manifest = connect_llm(folder, taxonomy=taxonomy, level=args.level, mode=args.mode, url=args.url or "",
+                           model=args.model or "", local_model=args.local, shortlist=shortlist, top_k=args.top_k,
+                           weight=args.weight, timeout_s=args.timeout, concurrency=args.concurrency,
+                           api_key_env=args.api_key_env or "", languages=tuple(args.language or ("en",)),
+                           replace_existing=args.replace)
+    where = manifest.service.get("url") or "a local model (this machine)"
+    print(f"connected {folder}: {manifest.training['method']}; record texts go to {where}")
+    if args.file:
+        texts, gold = _labelled(args, taxonomy)
+        fitted = fit_calibration(folder, texts, gold, taxonomy, source=f"labelled rows of {Path(args.file).name}")
+        c = fitted.calibration
+        print(f"calibrated on {Path(args.file).name}: temperature {c['temperature']:.3f}, "
+              f"ECE {c['ece_before']:.3f} -> {c['ece_after']:.3f}")
+    return 0
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from core.models.connect import fit_calibration
     from core.models.manifest import load_manifest
@@ -113,6 +138,29 @@ def add_parsers(sub) -> None:
     p.add_argument("--replace", action="store_true", help="replace a folder of that name")
     _file_args(p, False)
     p.set_defaults(func=cmd_connect_annif)
+
+    p = sub.add_parser("connect-llm", help="a model folder that asks a generative model (an OpenAI-compatible "
+                                           "endpoint or a local causal-LM folder), zero-shot or re-ranking")
+    p.add_argument("name", help="the new folder's name in the models folder")
+    p.add_argument("--taxonomy", required=True)
+    p.add_argument("--mode", choices=("zero-shot", "rerank"), default="zero-shot")
+    p.add_argument("--url", help="the endpoint's /v1 root, e.g. http://localhost:8000/v1 (vLLM, llama.cpp, Ollama)")
+    p.add_argument("--model", help="the endpoint's model name")
+    p.add_argument("--local", help="a transformers causal-LM folder instead of an endpoint (GPU where there is one)")
+    p.add_argument("--shortlist", help="the supervised model folder whose top-k is re-ranked (or that shortlists "
+                                       "a large taxonomy)")
+    p.add_argument("--top-k", type=_positive, default=8, help="candidates a record (default 8, at most 26)")
+    p.add_argument("--weight", type=float, default=0.5, help="the LLM's share of a re-ranked score (default 0.5)")
+    p.add_argument("--level", type=_positive, help="outputs at this level (zero-shot; default the leaves)")
+    p.add_argument("--language", action="append", help="a language the model reads well (repeatable; default en)")
+    p.add_argument("--api-key-env", help="the environment variable holding the endpoint's key")
+    p.add_argument("--file", help="labelled records the model did not see: fit the calibration on them")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for an answer (default 60)")
+    p.add_argument("--concurrency", type=_positive, default=2, help="requests at a time (default 2)")
+    p.add_argument("--models", help="models folder (default: $WORKBENCH_MODELS or ./models)")
+    p.add_argument("--replace", action="store_true", help="replace a folder of that name")
+    _file_args(p, False)
+    p.set_defaults(func=cmd_connect_llm)
 
     p = sub.add_parser("calibrate", help="fit a single-label model folder's temperature on a labelled file it did "
                                          "not train on")

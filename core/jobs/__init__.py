@@ -10,11 +10,13 @@ exactly once; results as CSV or XLSX; confidence-gated triage; the same step on 
 """
 
 from core.jobs.lifecycle import (
+                                 Estimate,
                                  JobError,
                                  JobInfo,
                                  JobParams,
                                  cancel_job,
                                  create_job,
+                                 estimate_job,
                                  get_job,
                                  launch,
                                  list_jobs,
@@ -25,8 +27,7 @@ from core.jobs.results import classified_rows, classify_file, distribution, job_
 from core.jobs.triage import TriageReport, conformal_triage, default_thresholds, triage, undo_triage
 from core.jobs.worker import run_job
 
-__all__ = ["JobError", "JobInfo", "JobParams", "TriageReport", "cancel_job", "classified_rows", "classify_file",
-           "conformal_triage",
-           "create_job", "default_thresholds", "distribution", "get_job", "job_taxonomies", "launch", "list_jobs",
-           "result_rows",
-           "resume_interrupted", "retry_job", "run_job", "triage", "undo_triage", "write_results"]
+__all__ = ["Estimate", "JobError", "JobInfo", "JobParams", "TriageReport", "cancel_job", "classified_rows",
+           "classify_file", "conformal_triage", "create_job", "default_thresholds", "distribution", "estimate_job",
+           "get_job", "job_taxonomies", "launch", "list_jobs", "result_rows", "resume_interrupted", "retry_job",
+           "run_job", "triage", "undo_triage", "write_results"]

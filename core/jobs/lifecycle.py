@@ -241,3 +241,46 @@ def resume_interrupted(store: Store, log_dir: str | Path | None = None) -> list[
             launch(store.path, job.id, log_dir)
             resumed.append(job.id)
     return resumed
+
+
+@dataclass(frozen=True)
+class Estimate:
+    rows: int  # the file's rows (counted where cheap, else estimated from its size)
+    rows_exact: bool
+    records_per_s: dict  # {model name: records/s measured on the sample}
+    seconds: float  # every model over every row, one after the other
+
+    @property
+    def slowest(self) -> str:
+        return min(self.records_per_s, key=self.records_per_s.get) if self.records_per_s else ""
+
+
+def estimate_job(source, name: str, mapping: dict, models: list[str], sample: int = 5) -> Estimate:
+    """How long a job would take, from the models timed on the file's first ``sample`` rows (for
+    models whose speed is not known in advance: an LLM, a server's). The sample is asked for real,
+    so it costs what ``sample`` records cost."""
+    import time
+
+    from core.files.records_io import preview
+    from core.models.runtimes import load_classifier
+
+    info = inspect_source(source, name)
+    mapped = validate_mapping(info, mapping)
+    head = preview(source, info, max(1, sample))
+    records = [{f: row.get(c, "") for f, c in mapped.items()} for row in head]
+    if info.rows_hint is not None:
+        rows, exact = int(info.rows_hint), True
+    else:
+        sample_bytes = sum(len(",".join(str(v) for v in row.values()).encode()) + 1 for row in head) or 1
+        rows, exact = max(len(head), int(info.size / (sample_bytes / max(len(head), 1)))), False
+        if len(head) < sample:
+            rows, exact = len(head), True
+    rates = {}
+    for folder in models:
+        clf = load_classifier(folder)
+        texts = [clf.manifest.text_of(r) for r in records]
+        started = time.perf_counter()
+        clf.predict_scores(texts)
+        rates[clf.manifest.name] = len(texts) / max(time.perf_counter() - started, 1e-6)
+    return Estimate(rows=rows, rows_exact=exact, records_per_s=rates,
+                    seconds=sum(rows / r for r in rates.values()))
