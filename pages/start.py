@@ -3,6 +3,7 @@ the workspace holds, and the next step."""
 
 import streamlit as st
 
+from core.models.build_progress import read_progress
 from core.work.workspace import workspace_summary
 from ui.common import ROLES, page_context, plain, session, signed_in_account
 from ui.i18n import t
@@ -24,6 +25,28 @@ ROLE_START = {
 }
 
 
+@st.fragment(run_every=5)
+def model_build(models_dir) -> None:
+    """The default models building in the background: how far, and what is usable already."""
+    progress = read_progress(models_dir)
+    if progress is None or (progress.finished and not progress.error):
+        return
+    ready = [n for n in progress.planned if n in progress.done]
+    if progress.error:
+        st.warning(t("The build of the default models stopped: {0}. Models already built work; "
+                     "start the workbench again to go on (log: {1}).").format(plain(progress.error),
+                                                                               plain(str(models_dir / "build.log"))))
+    elif not progress.running:
+        st.warning(t("The build of the default models stopped before it finished ({0} of {1} ready). Start the "
+                     "workbench again (scripts/run.sh) to go on.").format(len(ready), len(progress.planned)))
+    else:
+        now = f" · {plain(progress.current)}" if progress.current else ""
+        st.progress(progress.fraction, text=t("Default models: {0} of {1} ready; the rest build in the background"
+                                              "{2}").format(len(ready), len(progress.planned), now))
+        st.caption(t("Suggestions use the models ready now (the lexical ones first); each model is used as soon as "
+                     "it is built. {0}").format(plain(progress.detail)))
+
+
 def set_name() -> None:
     session().user = st.session_state["start.user"].strip()
 
@@ -38,6 +61,7 @@ with page_context(needs_taxonomy=False) as ctx:
     st.markdown(t("Suggests subject codes for bibliographic records from two schemes, the OECD **FORD** fields "
                   "of science and the **CAP** policy topics, lets experts correct them, and turns every "
                   "correction into training data for a better model, measured before and after."))
+    model_build(ctx.cfg.models_dir)
 
     st.subheader(t("Who is working"))
     shown = state.user

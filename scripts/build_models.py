@@ -27,6 +27,10 @@ Per taxonomy (FORD level-2 codes, CAP major topics):
   the SciNoBo nodes below it (mixed with the zero-shot scores; weight and temperature fitted on
   the 20 % split a head trained on the other 80 % never saw).
 Each manifest records the held-out evaluation. Folders that exist are kept unless --force.
+
+The lexical models (``<t>-tfidf``) of both taxonomies come first, in seconds; ``--lexical`` builds
+only them (the app starts on them while the rest build in the background). ``--progress`` writes
+how far the build has come into ``<models>/.build-progress.json`` for the Start page.
 """
 
 from __future__ import annotations
@@ -74,26 +78,95 @@ CASCADES = {"ford": (("ford-deep", "ford-deep-zeroshot"),)}  # the level-2 head 
 SAMPLES = 200  # texts for the PyTorch-vs-ONNX agreement report
 
 
+PROGRESS = None  # a core.models.build_progress.ProgressWriter with --progress
+STARTED_AT = time.time()
+LOCK = None  # the models folder's build lock, held from the first folder this process builds
+
+
+def hold_lock(models: Path) -> None:
+    """One builder at a time per models folder (a background build and a test set-up may meet):
+    a second one waits here, then keeps what the first built."""
+    global LOCK
+    if LOCK is not None:
+        return
+    import fcntl
+
+    LOCK = open(models / ".build.lock", "w")
+    try:
+        fcntl.flock(LOCK, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("another build of the default models is running; waiting for it to finish", flush=True)
+        fcntl.flock(LOCK, fcntl.LOCK_EX)
+
+
 def build(folder: Path, make) -> None:
     """Build into a temporary folder and rename it into place, so a crash leaves nothing half-built."""
+    hold_lock(folder.parent)
+    manifest = folder / MANIFEST_FILE
+    if manifest.exists() and manifest.stat().st_mtime >= STARTED_AT:  # built by the builder this one waited for
+        if PROGRESS:
+            PROGRESS.done(folder.name)
+        return
+    if PROGRESS:
+        PROGRESS.start(folder.name)
     tmp = folder.parent / f".{folder.name}.building"
     shutil.rmtree(tmp, ignore_errors=True)
     make(tmp)
     shutil.rmtree(folder, ignore_errors=True)
     tmp.rename(folder)
+    if PROGRESS:
+        PROGRESS.done(folder.name)
+
+
+def planned(taxonomies: list[str]) -> list[str]:
+    """Every default model folder, in build order."""
+    names = [f"{t}-tfidf" for t in taxonomies]
+    for t in taxonomies:
+        names += [f"{t}-minilm-pt", f"{t}-minilm", f"{t}-ensemble", f"{t}-fast",
+                  *[f"{z}-zeroshot" for z in ZERO_SHOT[t]], f"{t}-multilingual",
+                  *[f"{c}-cascade" for c, _ in CASCADES.get(t, ())], f"{t}-minilm-int8"]
+    return names
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+    if PROGRESS:
+        PROGRESS.detail(text)
 
 
 def main() -> None:
+    global PROGRESS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true")
     parser.add_argument("--only", nargs="*", help="build only these taxonomies (ford, cap)")
+    parser.add_argument("--lexical", action="store_true", help="build only the lexical models (seconds)")
+    parser.add_argument("--progress", action="store_true", help="write the progress for the Start page")
     parser.add_argument("--models", type=Path, default=Settings.from_env().models_dir)
     args = parser.parse_args()
     args.models.mkdir(parents=True, exist_ok=True)
+    taxonomies = [t for t in ("ford", "cap") if not args.only or t in args.only]
+    if args.progress:
+        from core.models.build_progress import ProgressWriter
+
+        PROGRESS = ProgressWriter(args.models, planned(taxonomies))
+    try:
+        for phase in ("lexical",) if args.lexical else ("lexical", "rest"):
+            build_phase(args, phase, taxonomies)
+    except BaseException as exc:
+        if PROGRESS:
+            PROGRESS.finish(error=f"{type(exc).__name__}: {exc}"[:500])
+        raise
+    if PROGRESS:
+        PROGRESS.finish()
+
+
+def build_phase(args, phase: str, taxonomies: list[str]) -> None:
     start = time.perf_counter()
-    print(f"encoder: {ensure_encoder(args.models).name} ready ({time.perf_counter() - start:.0f} s)")
+    if phase == "rest":
+        hold_lock(args.models)
+        print(f"encoder: {ensure_encoder(args.models).name} ready ({time.perf_counter() - start:.0f} s)", flush=True)
     for taxonomy, loader in (("ford", ford_training_set), ("cap", cap_training_set)):
-        if args.only and taxonomy not in args.only:
+        if taxonomy not in taxonomies:
             continue
         data = None
         base = Manifest(name="", version=VERSION, taxonomy=taxonomy, codes=(), runtime="",
@@ -107,11 +180,23 @@ def main() -> None:
             path = args.models / name / MANIFEST_FILE
             present = path.exists() and json.loads(path.read_text(encoding="utf-8")).get("version") == version_of(name)
             if present and not args.force:
-                print(f"{name}: present, kept")
+                print(f"{name}: present, kept", flush=True)
+                if PROGRESS:
+                    PROGRESS.done(name)
             return args.force or not present
 
+        if phase == "lexical":
+            name = f"{taxonomy}-tfidf"
+            if wanted(name):
+                data = loader()
+                start = time.perf_counter()
+                build(args.models / name, lambda tmp, name=name: train_tfidf_model(
+                    data.texts, data.codes, tmp, replace(base, name=name, version=version_of(name),
+                                                         training={"sources": data.sources})))
+                report(args.models / name, start)
+            continue
         encoder = encoder_folder(args.models)
-        for suffix, trainer in (("tfidf", train_tfidf_model), ("minilm-pt", train_minilm_classifier)):
+        for suffix, trainer in (("minilm-pt", train_minilm_classifier),):
             name = f"{taxonomy}-{suffix}"
             if wanted(name):
                 data = data or loader()
@@ -165,7 +250,7 @@ def main() -> None:
             start = time.perf_counter()
             e5 = ensure_encoder(args.models, E5_NAME)
             def encoded(done: int, total: int, name: str = name) -> None:  # no step silent for long
-                print(f"{name}: e5 vectors {done:,} / {total:,}", flush=True)
+                say(f"{name}: e5 vectors {done:,} / {total:,}")
 
             vectors = corpus_vectors(e5, [text[:CROSS_LINGUAL_CHARS] for text in data.texts], progress=encoded)
             encoded = time.perf_counter() - start

@@ -2,7 +2,7 @@
 # Set up (if needed) and start the workbench on its built-in default workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --app
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 serve=()
 if [ "${WORKBENCH_SERVE:-local}" = network ]; then

@@ -250,6 +250,36 @@ def test_annotate_browser_drill_down_and_several_codes(workspace_env):
         assert event.action == "correct" and event.codes == ("5", "5.6")
 
 
+def test_start_page_shows_the_default_models_building_in_the_background(workspace_env):
+    """While the set-up builds the heavier default models in the background, the Start page says
+    how far it is; a build whose process died says how to go on."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from core.models.build_progress import FILE
+    from core.settings import Settings
+
+    models = Settings.from_env().models_dir
+    state = {"planned": ["ford-tfidf", "cap-tfidf", "ford-ensemble", "cap-ensemble"], "done": ["ford-tfidf", "cap-tfidf"],
+             "current": "ford-ensemble", "detail": "ford-multilingual: e5 vectors 500 / 7,355", "pid": os.getpid(),
+             "finished": False, "error": ""}
+    (models / FILE).write_text(json.dumps(state))
+    at = app().run()
+    assert not at.exception, at.exception
+    bar = at.get("progress")[0]
+    assert bar.proto.value == 50 and "2 of 4 ready" in bar.proto.text and "ford-ensemble" in bar.proto.text
+    assert any("e5 vectors 500" in c.value for c in at.caption)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (models / FILE).write_text(json.dumps({**state, "pid": int(dead.stdout)}))
+    at = app().run()
+    assert any("stopped before it finished (2 of 4 ready)" in w.value for w in at.warning)
+    (models / FILE).write_text(json.dumps({**state, "finished": True, "done": state["planned"]}))
+    at = app().run()
+    assert not at.get("progress") and not at.warning
+
+
 def test_start_page_says_who_is_working_what_the_workspace_holds_and_the_next_step(workspace_env):
     at = app().run()  # the start page is the default
     assert not at.exception, at.exception

@@ -280,6 +280,19 @@ HU = {
     "Folder (inside the models folder)": "Mappa (a modellek mappáján belül)",
     "Check and add": "Ellenőrzés és hozzáadás",
     "Connect an Annif project": "Annif-projekt csatlakoztatása",
+    "The build of the default models stopped: {0}. Models already built work; start the workbench again to go on "
+    "(log: {1}).":
+        "Az alapmodellek építése leállt: {0}. A már elkészült modellek működnek; indítsa újra a munkapadot a "
+        "folytatáshoz (napló: {1}).",
+    "The build of the default models stopped before it finished ({0} of {1} ready). Start the workbench again "
+    "(scripts/run.sh) to go on.":
+        "Az alapmodellek építése befejezés előtt leállt ({0} / {1} kész). A folytatáshoz indítsa újra a munkapadot "
+        "(scripts/run.sh).",
+    "Default models: {0} of {1} ready; the rest build in the background{2}":
+        "Alapmodellek: {0} / {1} kész; a többi a háttérben készül{2}",
+    "Suggestions use the models ready now (the lexical ones first); each model is used as soon as it is built. {0}":
+        "A javaslatok a már kész modelleket használják (először a lexikálisakat); minden modell elkészülte után "
+        "azonnal használatba kerül. {0}",
     "Connect an LLM": "Nagy nyelvi modell csatlakoztatása",
     "A generative model behind an OpenAI-compatible endpoint (vLLM, llama.cpp's server, Ollama) re-ranks a model's "
     "top suggestions, or chooses among a small taxonomy's codes. Its answers are limited to the taxonomy's codes and "
