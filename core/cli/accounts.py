@@ -18,7 +18,8 @@ COMMAND_ACTIONS = {
     "import-taxonomy": "import_taxonomy", "import-records": "import_records", "delete-batch": "delete_batch",
     "train": "train", "promote": "promote", "rollback": "promote", "delete-version": "delete_version",
     "backup": "backup", "restore": "restore", "export-training": "export", "export-final": "export",
-    "export-events": "export",
+    "export-events": "export", "export-taxonomy": "export", "connect-annif": "add_model", "connect-llm": "add_model",
+    "calibrate": "add_model", "combine": "add_model", "harvest": "import_records", "write-back": "export",
 }
 
 
