@@ -98,3 +98,18 @@ def test_errors_reach_the_page_through_one_path():
     found = [c for path in [*(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py"), ROOT / "app.py"]
              for c in calls(ast.parse(path.read_text(encoding="utf-8")), path.relative_to(ROOT))]
     assert found and all(c.startswith("ui/common.py:") and c.endswith(" in show_error") for c in found), found
+
+
+def test_interface_and_prompt_languages_are_data():
+    """Hungarian texts live in data files (``ui/locales/hu.json``, ``core/models/prompts/llm.json``),
+    not in the code: a new language is a new file."""
+    import json
+
+    offenders = [str(p.relative_to(ROOT)) for folder in ("ui", "pages", "core") for p in (ROOT / folder).rglob("*.py")
+                 if any(ch in p.read_text(encoding="utf-8") for ch in "őűŐŰ") and p.name != "text.py"]
+    assert not offenders, offenders
+    hu = json.loads((ROOT / "ui" / "locales" / "hu.json").read_text(encoding="utf-8"))
+    assert len(hu) > 500 and all(isinstance(v, str) and v for v in hu.values())
+    from core.models.llm import PROMPTS
+
+    assert set(PROMPTS["hu"]) == set(PROMPTS["en"])

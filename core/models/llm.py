@@ -10,7 +10,8 @@ Two ways to answer, both constrained to the taxonomy's codes:
 
 The candidates are every output code (zero-shot, for up to ``MAX_CANDIDATES`` codes), or the top
 ``k`` of a supervised model (re-ranking, and zero-shot shortlisting for large taxonomies). Each is
-shown with its name in the record's language, its path and the start of its description.
+shown with its name in the record's language, its path and the start of its description. The
+prompts' words, per language, are data: ``core/models/prompts/llm.json``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import json
 import re
 import string
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 LETTERS = string.ascii_uppercase
@@ -26,24 +28,8 @@ MAX_CANDIDATES = 26  # letters A-Z; larger taxonomies are shortlisted first
 TEXT_CHARS = 1500  # of a record's text in a prompt
 DESCRIPTION_CHARS = 90
 
-SYSTEM = {
-    "en": "You are a subject indexer in a research library. You assign a record to the one category of the "
-          "list that fits it best.",
-    "hu": "Ön egy tudományos könyvtár tárgyszavazója. A rekordot a lista egyetlen, legjobban illő kategóriájába "
-          "sorolja.",
-}
-ASK = {
-    ("en", "letters"): "Answer with the letter of the category only.",
-    ("en", "json"): 'Answer with JSON only: {"code": "<the code of the category>"}.',
-    ("hu", "letters"): "Csak a kategória betűjelével válaszoljon.",
-    ("hu", "json"): 'Csak JSON-nal válaszoljon: {"code": "<a kategória kódja>"}.',
-}
-RECORD = {"en": "Record", "hu": "Rekord"}
-CATEGORIES = {"en": "Categories", "hu": "Kategóriák"}
-RETRY = {"en": 'Your answer was not one of the listed codes. Answer with JSON only, using a listed code: '
-               '{"code": "..."}.',
-         "hu": 'A válasza nem a felsorolt kódok egyike. Csak JSON-nal válaszoljon, felsorolt kóddal: '
-               '{"code": "..."}.'}
+PROMPTS_FILE = Path(__file__).with_name("prompts") / "llm.json"  # {lang: {system, record, categories, ...}}
+PROMPTS: dict[str, dict[str, str]] = json.loads(PROMPTS_FILE.read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)
@@ -64,7 +50,7 @@ class Candidate:
 
 def prompt_language(record_language: str, available: Sequence[str]) -> str:
     """The prompt's language: the record's where its texts are known, else English."""
-    return record_language if record_language in SYSTEM and record_language in available else "en"
+    return record_language if record_language in PROMPTS and record_language in available else "en"
 
 
 def messages(text: str, candidates: Sequence[Candidate], style: str, lang: str = "en") -> list[dict]:
@@ -72,13 +58,15 @@ def messages(text: str, candidates: Sequence[Candidate], style: str, lang: str =
     labels = LETTERS if style == "letters" else [c.code for c in candidates]
     lines = "\n".join(c.line(label, lang) for c, label in zip(candidates, labels))
     body = " ".join(str(text or "").split())[:TEXT_CHARS]
-    return [{"role": "system", "content": SYSTEM[lang]},
-            {"role": "user", "content": f"{RECORD[lang]}: {body}\n\n{CATEGORIES[lang]}:\n{lines}\n\n"
-                                        f"{ASK[(lang, style)]}"}]
+    words = PROMPTS[lang]
+    return [{"role": "system", "content": words["system"]},
+            {"role": "user", "content": f"{words['record']}: {body}\n\n{words['categories']}:\n{lines}\n\n"
+                                        f"{words['ask_' + style]}"}]
 
 
 def retry_messages(previous: list[dict], answer: str, lang: str = "en") -> list[dict]:
-    return [*previous, {"role": "assistant", "content": answer[:200]}, {"role": "user", "content": RETRY[lang]}]
+    return [*previous, {"role": "assistant", "content": answer[:200]},
+            {"role": "user", "content": PROMPTS[lang]["retry"]}]
 
 
 _JSON = re.compile(r"\{[^{}]*\}", re.S)
