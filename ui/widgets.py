@@ -208,7 +208,9 @@ class Browser:
         query = st.text_input(label, key=f"{self.key}.query")
         if not query.strip():
             return None
-        hits = self.tax.search(query, limit=limit, lang=self.lang)
+        from core.domain.search import search
+
+        hits = search(self.tax, query, limit=limit, lang=self.lang)
         if not hits:
             st.caption(t("Nothing in {0} matches '{1}'.").format(plain(self.tax.name), plain(query)))
             return None

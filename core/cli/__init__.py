@@ -142,7 +142,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     with _store(args) as store:
         taxonomy = store.load_taxonomy(args.taxonomy)
-    for hit in taxonomy.search(args.query, limit=args.limit, lang=args.lang):
+    from core.domain.search import search
+
+    for hit in search(taxonomy, args.query, limit=args.limit, lang=args.lang):
         print(f"{hit.code}\t{hit.score:.0f}\t{taxonomy.path_label(hit.code, args.lang)}")
     return 0
 

@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from core.domain.taxonomy import NodeSpec, Taxonomy, stem
+from core.domain.search import stem
+from core.domain.taxonomy import NodeSpec, Taxonomy
 from core.domain.text import content_hash, fold
 from core.errors import NotFound, StoreError
 from core.store.schema import now
