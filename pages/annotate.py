@@ -274,29 +274,10 @@ def card(ctx: PageContext) -> None:
         show_error(exc)
 
 
-def _card(ctx: PageContext, db) -> None:
-    tax, lang, state = ctx.tax, ctx.lang, ctx.state
-    message = st.session_state.pop(FLASH, None)
-    if message:  # a toast, not a banner that pushes the record down after each action
-        st.toast(message[1], icon={"success": ":material/check:", "info": ":material/undo:",
-                                   "warning": ":material/warning:", "error": ":material/error:"}[message[0]])
-    queue = current_queue(tax)
-    if queue is None:
-        st.info(t("Choose what to work on above and open the queue."))
-        return
-    if not queue.ids:
-        st.info(t("This queue is empty.") + " " + why_empty(db, queue.spec))
-        return
-
-    labelled, skipped, remaining = queue.counts(db, state.user)
-    more = t(" (the first {0:,} of {1:,} matching records; reopen the queue for more)").format(
-        len(queue.ids), queue.total) if queue.total > len(queue.ids) else ""
-    progress = t("Labelled {labelled} · skipped {skipped} · remaining {remaining} · record {position} of {total}")
-    st.progress((labelled + skipped) / len(queue.ids), text=progress.format(
-        labelled=labelled, skipped=skipped, remaining=remaining, position=queue.position + 1,
-        total=len(queue.ids)) + more)
-
-    record = db.record(queue.current)
+def card_views(ctx: PageContext, db, queue, record: dict):
+    """The models whose suggestions the card shows (the model in use for the record's language, or
+    the queue's; a second model side by side) and what the person may see of the record."""
+    tax, state = ctx.tax, ctx.state
     qmodel = ctx.model(queue.spec.model_name) or (ctx.models[0] if ctx.models else None)
     routed_name, promotion = model_in_use(db, tax.id, record.get("language") or "", ctx.cfg.models_dir)
     routed = next((m for m in ctx.models if m.folder.name == routed_name), None) if routed_name else None
@@ -318,9 +299,19 @@ def _card(ctx: PageContext, db) -> None:
         view = second_view = None
     shown = list(meaningful(view.suggestions))[:CARD_SUGGESTIONS] if view else []
 
-    # Callbacks run at the start of the next rerun, after this run's store is closed: each opens its
-    # own. They act on the record and suggestions that were on screen when the key was pressed.
-    def act(fn, *args, move: bool = True, on_record: int | None = None) -> None:
+    return view, second_view, qmodel, source, seen, notes, shown
+
+
+class CardActions:
+    """What the card's buttons and keys do. Callbacks run at the start of the next rerun, after this
+    run's store is closed: each opens its own. They act on the record and suggestions that were on
+    screen when the key was pressed."""
+
+    def __init__(self, ctx: PageContext, queue, record: dict, shown: list):
+        self.ctx, self.queue, self.record, self.shown = ctx, queue, record, shown
+
+    def act(self, fn, *args, move: bool = True, on_record: int | None = None) -> None:
+        queue, state, tax = self.queue, self.ctx.state, self.ctx.tax
         # A key pressed while the page was still drawing the next record reaches the callback of the
         # record before; it must not act on that record again.
         if on_record is not None and queue.current != on_record:
@@ -339,53 +330,60 @@ def _card(ctx: PageContext, db) -> None:
             elif move:
                 queue.next_open(s, state.user)
             flash("success" if event.action != "undo" else "info",
-                  action_message(event, tax, ctx.lang, s.record(event.record_id)["external_id"]))
+                  action_message(event, tax, self.ctx.lang, s.record(event.record_id)["external_id"]))
 
+    @staticmethod
     def reason() -> str:
         return st.session_state.get("annotate.reason", "")
 
-    def accept(i: int) -> None:
+    def accept(self, i: int) -> None:
+        rid, shown = self.record["id"], self.shown
         if i < len(shown):
-            act(lambda a: a.accept(record["id"], shown[i], shown, reason()), on_record=record["id"])
+            self.act(lambda a: a.accept(rid, shown[i], shown, self.reason()), on_record=rid)
 
-    def choose(codes: list[str]) -> None:
-        act(lambda a: a.correct(record["id"], codes, shown, reason()), on_record=record["id"])
+    def choose(self, codes: list[str]) -> None:
+        rid = self.record["id"]
+        self.act(lambda a: a.correct(rid, codes, self.shown, self.reason()), on_record=rid)
 
-    def reject() -> None:
-        act(lambda a: a.reject(record["id"], shown, reason()), on_record=record["id"])
+    def reject(self) -> None:
+        rid = self.record["id"]
+        self.act(lambda a: a.reject(rid, self.shown, self.reason()), on_record=rid)
 
-    def skip() -> None:
-        act(lambda a: a.skip(record["id"], shown, reason()), on_record=record["id"])
-        if queue.current != record["id"]:  # skipped: it waits at the end of the queue
-            queue.defer(record["id"])
+    def skip(self) -> None:
+        rid = self.record["id"]
+        self.act(lambda a: a.skip(rid, self.shown, self.reason()), on_record=rid)
+        if self.queue.current != rid:  # skipped: it waits at the end of the queue
+            self.queue.defer(rid)
 
-    def undo() -> None:
-        act(lambda a: a.undo())
+    def undo(self) -> None:
+        self.act(lambda a: a.undo())
 
-    def add_note() -> None:
-        act(lambda a: a.note(record["id"], st.session_state.get("annotate.note", "")), move=False,
-            on_record=record["id"])
+    def add_note(self) -> None:
+        rid = self.record["id"]
+        self.act(lambda a: a.note(rid, st.session_state.get("annotate.note", "")), move=False, on_record=rid)
         st.session_state["annotate.note"] = ""
 
-    def move(step: int) -> None:
-        queue.move(step)
+    def move(self, step: int) -> None:
+        self.queue.move(step)
         st.session_state[PENDING] = []
 
-    def resolve(codes: list[str]) -> None:
+    def resolve(self, codes: list[str]) -> None:
         """A lead resolves the record into its gold label, then the next record."""
-        if queue.current != record["id"]:
+        state, tax = self.ctx.state, self.ctx.tax
+        if self.queue.current != self.record["id"]:
             flash("warning", "The page was still loading the next record: nothing was recorded. Press again.")
             return
         with open_store() as s:
             try:
-                adjudicate(s, tax, record["id"], codes, by=state.user, role=state.role, reason=reason())
+                adjudicate(s, tax, self.record["id"], codes, by=state.user, role=state.role, reason=self.reason())
             except WorkbenchError as exc:
                 flash("error", f"{exc.prefix}: {exc.message}")
                 return
         st.session_state["annotate.reason"] = ""
         flash("success", f"Gold label: {', '.join(codes)}")
-        queue.move(1)
+        self.queue.move(1)
 
+    @staticmethod
     def toggle_pending(code: str) -> None:
         pending = st.session_state.setdefault(PENDING, [])
         if code in pending:
@@ -393,152 +391,211 @@ def _card(ctx: PageContext, db) -> None:
         else:
             pending.append(code)
 
+
+def record_panel(ctx: PageContext, db, record: dict, seen) -> None:
+    """The record: its title, where it comes from, the start of its text, and the labels the
+    person may see."""
+    tax, lang, state = ctx.tax, ctx.lang, ctx.state
+    abstract = record["abstract"] or ""
+    heading = record["title"] or abstract[:120] + ("…" if len(abstract) > 120 else "")
+    st.markdown(f"### {plain(heading) or '(no text)'}")
+    meta = [f"id {record['external_id']}", record.get("collection") or "", record["language"] or "",
+            record["domain"] or "",
+            str(record["year"] or ""), f"import #{record['batch_id']}" if record["batch_id"] else ""]
+    imported = ""  # the label its file carried, on the same line: one line less above the suggestions
+    if record["labels"] and record["label_taxonomy"] == tax.id and seen.others:
+        imported = " · **" + t("Label in the imported file: ") + plain(", ".join(
+            tax.label(c, lang) if c in tax else c for c in json.loads(record["labels"]))) + "**"
+    st.caption(" · ".join(plain(m) for m in meta if m) + imported)
+    if abstract:  # the first lines; a long text opens on demand, so the suggestions stay in view
+        cut = abstract.rfind(" ", 0, CARD_CHARS) if len(abstract) > CARD_CHARS else len(abstract)
+        with st.container(key="annotate.excerpt"):  # in a short window its lines are clamped (app.py)
+            st.markdown(plain(abstract[:cut if cut > 0 else CARD_CHARS])
+                        + ("…" if len(abstract) > CARD_CHARS else ""))
+        if len(abstract) > CARD_CHARS:
+            with st.expander(t("Whole text ({n} characters)").format(n=f"{len(abstract):,}")):
+                st.markdown(plain(abstract))
+    if record["keywords"]:
+        st.markdown(t("**Keywords:** {0}").format(plain(record['keywords'])))
+    if not seen.others:
+        st.caption(t(":material/visibility_off: Blind: the other labels on this record show once every annotator "
+                     "of it has labelled it.") + ("" if seen.suggestions else " " + t(
+                         "This round shows no model suggestions on records coded twice.")))
+    for who, label in db.labels_of(record["id"], tax.id).items():
+        if not seen.others and who != state.user:
+            continue
+        text = ", ".join(tax.label(c, lang) for c in label.codes) if label.codes else "rejected"
+        mark = "**You**" if who == state.user else plain(f"{who} ({label.role})")
+        st.caption(f"{mark}: {plain(text)} — {label.action}, {label.updated_at[:16].replace('T', ' ')}")
+
+
+def suggestions_panel(ctx: PageContext, view, second_view, source, notes, shown: list, actions: CardActions,
+                      can_act: bool) -> None:
+    """The suggestions as numbered buttons (keys 1-9), and a second model's beside them."""
+    tax, lang = ctx.tax, ctx.lang
+    cols = st.columns(2) if second_view else [st.container(gap="small")]
+    with cols[0], st.container(gap="small", key="annotate.suggestions"):
+        st.markdown(f"{t('**Suggestions**')} · {plain(view.model)} {plain(view.version)} · {t(source.kind)}"
+                    + (f" · :orange[{t('low confidence')}]" if source.low_confidence else "") if view
+                    else f"**{t('No model suggestions')}**")
+        for i, s in enumerate(shown):
+            b, bar = st.columns([5, 1], vertical_alignment="center")
+            b.button(f"**{i + 1}** · {s.score:.0%} · {plain(tax.path_label(s.code, lang))}",
+                     key=f"annotate.pick.{i + 1}", shortcut=str(i + 1), on_click=actions.accept, args=(i,),
+                     disabled=not can_act, help=t("Accept {0}: {1}").format(s.code, tax.path_label(s.code, lang))
+                     + (f"\n\n{notes[s.code].text}" if s.code in notes else ""),
+                     width="stretch")
+            bar.progress(min(max(s.score, 0.0), 1.0))
+    if second_view:
+        with cols[1]:
+            st.markdown(f"**{plain(second_view.model)} {plain(second_view.version)}**")
+            for s in second_view.suggestions:
+                st.progress(min(max(s.score, 0.0), 1.0),
+                            text=f"{s.score:.0%} · {plain(s.code)} · {plain(tax.path_label(s.code, lang))}")
+
+
+
+def action_bar(ctx: PageContext, db, record: dict, view, qmodel, source, shown: list, actions: CardActions,
+               can_act: bool) -> None:
+    """Accept, reject, skip, undo, move; gold labels for a lead; what the card's figures mean; notes."""
+    tax, lang = ctx.tax, ctx.lang
+    with st.container(horizontal=True):
+        st.button(t("Accept top"), key="annotate.accept", shortcut="A", on_click=actions.accept, args=(0,),
+                  disabled=not can_act or not shown, type="primary")
+        st.button(t("Reject all"), key="annotate.reject", shortcut="X", on_click=actions.reject, disabled=not can_act)
+        st.button(t("Skip"), key="annotate.skip", shortcut="S", on_click=actions.skip, disabled=not can_act)
+        st.button(t("Undo"), key="annotate.undo", shortcut="U", on_click=actions.undo, disabled=not can_act)
+        st.button(t("Previous"), key="annotate.prev", shortcut="P", on_click=actions.move, args=(-1,))
+        st.button(t("Next"), key="annotate.next", shortcut="N", on_click=actions.move, args=(1,))
+    if may("adjudicate") and can_act:
+        gold_actions(db, tax, lang, record, actions.resolve)
+    if view and len(shown) < len(view.suggestions):
+        st.caption(t("{0} less likely suggestion(s) hidden (together {1:.0%}); the hierarchy browser shows every "
+                     "node's score.").format(len(view.suggestions) - len(shown),
+                                             sum(x.score for x in view.suggestions[len(shown):])))
+    if view and qmodel is not None and trained_on(qmodel.folder, qmodel.manifest, [record])[0][0]:
+        st.caption(":orange[" + t("{0} was trained on this record: its confidence here is not evidence of how it "
+                                  "does on new records.").format(plain(qmodel.manifest.name)) + "]")
+    if source.parts:
+        note = plain(source.text(t))
+        st.caption(f":orange[{note}]" if source.low_confidence else note)
+    st.caption(t("Keyboard: ") + t(SHORTCUTS))
+    st.text_input(t("Reason or note for the next action (optional)"), key="annotate.reason")
+    n1, n2 = st.columns([4, 1], vertical_alignment="bottom")
+    n1.text_input(t("Note on this record"), key="annotate.note")
+    n2.button(t("Add note"), key="annotate.add_note", on_click=actions.add_note, disabled=not can_act)
+
+
+
+def history_panel(ctx: PageContext, db, record: dict, seen) -> None:
+    """Every action on the record the person may see."""
+    tax, state = ctx.tax, ctx.state
+    with st.expander(t("History of this record")):
+        events = [e for e in db.events(record["id"], taxonomy_id=tax.id)
+                  if seen.others or e.annotator == state.user]
+        undone = {e.undoes for e in events if e.undoes}
+        if events:
+            st.dataframe([
+                {"time": e.created_at[:19].replace("T", " "), "annotator": e.annotator, "role": e.role,
+                 "action": e.action, "codes": ", ".join(e.codes), "reason": e.reason,
+                 "shown": ", ".join(f"{s.code} {s.score:.2f}" for s in e.shown[:3]),
+                 "model": e.shown[0].model + " " + e.shown[0].version if e.shown else "",
+                 "undone": "yes" if e.id in undone else ""}
+                for e in events
+            ], hide_index=True, width="stretch", key="annotate.history", column_config={
+                "time": st.column_config.TextColumn("time", width="small"),
+                "annotator": st.column_config.TextColumn("annotator", width="small"),
+                "role": st.column_config.TextColumn("role", width="small"),
+                "action": st.column_config.TextColumn("action", width="small"),
+                "codes": st.column_config.TextColumn("codes", width="medium"),
+                "reason": st.column_config.TextColumn("reason", width="large"),
+                "shown": st.column_config.TextColumn("shown", width="medium"),
+                "model": st.column_config.TextColumn("model", width="medium"),
+                "undone": st.column_config.TextColumn("undone", width="small")})
+        else:
+            st.caption(t("No actions yet."))
+
+
+
+def hierarchy_panel(ctx: PageContext, record: dict, view, notes, actions: CardActions, can_act: bool) -> None:
+    """The hierarchy browser: search, breadcrumb, the node on screen, several codes at once."""
+    tax, lang = ctx.tax, ctx.lang
+    st.markdown(t("**Hierarchy** · choose any node, at any level"))
+    multi = st.checkbox(t("Several codes"), value=bool(view and view.multi_label), key="annotate.multi",
+                        help=t("Collect several codes, then save them together."))
+    browser = Browser(tax, lang, "annotate", view.node_scores if view else {})
+    pick = browser.search(t("Search code or name (English or Hungarian, typos forgiven)"), reset_on=record["id"])
+    if pick is not None:
+        if multi:
+            st.button(t("Add"), key="annotate.hit_use", on_click=actions.toggle_pending, args=(pick,),
+                      disabled=not can_act)
+        else:
+            st.button(t("Use this code"), key="annotate.hit_use", on_click=actions.choose, args=([pick],),
+                      type="primary", disabled=not can_act)
+    browser.breadcrumb(max_columns=6)
+    current = browser.current
+    if current is not None:
+        st.markdown(f"**{browser.label(current, 200)}**")
+        if current in notes:  # the guideline for this node
+            st.caption(plain(notes[current].text[:600]) + ("…" if len(notes[current].text) > 600 else ""))
+        if multi:
+            st.button(t("Add this node"), key="annotate.use_node", on_click=actions.toggle_pending, args=(current,),
+                      disabled=not can_act)
+        else:
+            st.button(t("Use this node"), key="annotate.use_node", on_click=actions.choose, args=([current],),
+                      type="primary", disabled=not can_act)
+        if may("adjudicate") and can_act and st.session_state.get("annotate.kind") == "disputes":
+            st.button(t("Gold label: this node"), key="annotate.gold_node", on_click=actions.resolve, args=([current],))
+    browser.children()
+
+    pending = st.session_state.get(PENDING, [])
+    if multi:
+        chosen = plain(", ".join(tax.label(c, lang) for c in pending))
+        st.markdown("Chosen: " + (chosen or "nothing yet"))
+        p1, p2 = st.columns(2)
+        p1.button(t("Save {0} code(s)").format(len(pending)), key="annotate.save_multi", on_click=actions.choose,
+                  args=(list(pending),), disabled=not can_act or not pending, type="primary", width="stretch")
+        p2.button(t("Clear"), key="annotate.clear_multi", on_click=lambda: st.session_state.update({PENDING: []}),
+                  width="stretch")
+
+
+def _card(ctx: PageContext, db) -> None:
+    tax, state = ctx.tax, ctx.state
+    message = st.session_state.pop(FLASH, None)
+    if message:  # a toast, not a banner that pushes the record down after each action
+        st.toast(message[1], icon={"success": ":material/check:", "info": ":material/undo:",
+                                   "warning": ":material/warning:", "error": ":material/error:"}[message[0]])
+    queue = current_queue(tax)
+    if queue is None:
+        st.info(t("Choose what to work on above and open the queue."))
+        return
+    if not queue.ids:
+        st.info(t("This queue is empty.") + " " + why_empty(db, queue.spec))
+        return
+
+    labelled, skipped, remaining = queue.counts(db, state.user)
+    more = t(" (the first {0:,} of {1:,} matching records; reopen the queue for more)").format(
+        len(queue.ids), queue.total) if queue.total > len(queue.ids) else ""
+    progress = t("Labelled {labelled} · skipped {skipped} · remaining {remaining} · record {position} of {total}")
+    st.progress((labelled + skipped) / len(queue.ids), text=progress.format(
+        labelled=labelled, skipped=skipped, remaining=remaining, position=queue.position + 1,
+        total=len(queue.ids)) + more)
+
+    record = db.record(queue.current)
+    view, second_view, qmodel, source, seen, notes, shown = card_views(ctx, db, queue, record)
+    actions = CardActions(ctx, queue, record, shown)
     can_act = bool(state.user)
     if not can_act:
         st.warning(t("Enter your name in the sidebar: every label records who made it."))
 
     left, right = st.columns([3, 2], gap="large")
     with left:
-        abstract = record["abstract"] or ""
-        heading = record["title"] or abstract[:120] + ("…" if len(abstract) > 120 else "")
-        st.markdown(f"### {plain(heading) or '(no text)'}")
-        meta = [f"id {record['external_id']}", record.get("collection") or "", record["language"] or "",
-                record["domain"] or "",
-                str(record["year"] or ""), f"import #{record['batch_id']}" if record["batch_id"] else ""]
-        imported = ""  # the label its file carried, on the same line: one line less above the suggestions
-        if record["labels"] and record["label_taxonomy"] == tax.id and seen.others:
-            imported = " · **" + t("Label in the imported file: ") + plain(", ".join(
-                tax.label(c, lang) if c in tax else c for c in json.loads(record["labels"]))) + "**"
-        st.caption(" · ".join(plain(m) for m in meta if m) + imported)
-        if abstract:  # the first lines; a long text opens on demand, so the suggestions stay in view
-            cut = abstract.rfind(" ", 0, CARD_CHARS) if len(abstract) > CARD_CHARS else len(abstract)
-            with st.container(key="annotate.excerpt"):  # in a short window its lines are clamped (app.py)
-                st.markdown(plain(abstract[:cut if cut > 0 else CARD_CHARS])
-                            + ("…" if len(abstract) > CARD_CHARS else ""))
-            if len(abstract) > CARD_CHARS:
-                with st.expander(t("Whole text ({n} characters)").format(n=f"{len(abstract):,}")):
-                    st.markdown(plain(abstract))
-        if record["keywords"]:
-            st.markdown(t("**Keywords:** {0}").format(plain(record['keywords'])))
-        if not seen.others:
-            st.caption(t(":material/visibility_off: Blind: the other labels on this record show once every annotator "
-                         "of it has labelled it.") + ("" if seen.suggestions else " " + t(
-                             "This round shows no model suggestions on records coded twice.")))
-        for who, label in db.labels_of(record["id"], tax.id).items():
-            if not seen.others and who != state.user:
-                continue
-            text = ", ".join(tax.label(c, lang) for c in label.codes) if label.codes else "rejected"
-            mark = "**You**" if who == state.user else plain(f"{who} ({label.role})")
-            st.caption(f"{mark}: {plain(text)} — {label.action}, {label.updated_at[:16].replace('T', ' ')}")
-
-        cols = st.columns(2) if second_view else [st.container(gap="small")]
-        with cols[0], st.container(gap="small", key="annotate.suggestions"):
-            st.markdown(f"{t('**Suggestions**')} · {plain(view.model)} {plain(view.version)} · {t(source.kind)}"
-                        + (f" · :orange[{t('low confidence')}]" if source.low_confidence else "") if view
-                        else f"**{t('No model suggestions')}**")
-            for i, s in enumerate(shown):
-                b, bar = st.columns([5, 1], vertical_alignment="center")
-                b.button(f"**{i + 1}** · {s.score:.0%} · {plain(tax.path_label(s.code, lang))}",
-                         key=f"annotate.pick.{i + 1}", shortcut=str(i + 1), on_click=accept, args=(i,),
-                         disabled=not can_act, help=t("Accept {0}: {1}").format(s.code, tax.path_label(s.code, lang))
-                         + (f"\n\n{notes[s.code].text}" if s.code in notes else ""),
-                         width="stretch")
-                bar.progress(min(max(s.score, 0.0), 1.0))
-        if second_view:
-            with cols[1]:
-                st.markdown(f"**{plain(second_view.model)} {plain(second_view.version)}**")
-                for s in second_view.suggestions:
-                    st.progress(min(max(s.score, 0.0), 1.0),
-                                text=f"{s.score:.0%} · {plain(s.code)} · {plain(tax.path_label(s.code, lang))}")
-
-        with st.container(horizontal=True):
-            st.button(t("Accept top"), key="annotate.accept", shortcut="A", on_click=accept, args=(0,),
-                      disabled=not can_act or not shown, type="primary")
-            st.button(t("Reject all"), key="annotate.reject", shortcut="X", on_click=reject, disabled=not can_act)
-            st.button(t("Skip"), key="annotate.skip", shortcut="S", on_click=skip, disabled=not can_act)
-            st.button(t("Undo"), key="annotate.undo", shortcut="U", on_click=undo, disabled=not can_act)
-            st.button(t("Previous"), key="annotate.prev", shortcut="P", on_click=move, args=(-1,))
-            st.button(t("Next"), key="annotate.next", shortcut="N", on_click=move, args=(1,))
-        if may("adjudicate") and can_act:
-            gold_actions(db, tax, lang, record, resolve)
-        if view and len(shown) < len(view.suggestions):
-            st.caption(t("{0} less likely suggestion(s) hidden (together {1:.0%}); the hierarchy browser shows every "
-                         "node's score.").format(len(view.suggestions) - len(shown),
-                                                 sum(x.score for x in view.suggestions[len(shown):])))
-        if view and qmodel is not None and trained_on(qmodel.folder, qmodel.manifest, [record])[0][0]:
-            st.caption(":orange[" + t("{0} was trained on this record: its confidence here is not evidence of how it "
-                                      "does on new records.").format(plain(qmodel.manifest.name)) + "]")
-        if source.parts:
-            note = plain(source.text(t))
-            st.caption(f":orange[{note}]" if source.low_confidence else note)
-        st.caption(t("Keyboard: ") + t(SHORTCUTS))
-        st.text_input(t("Reason or note for the next action (optional)"), key="annotate.reason")
-        n1, n2 = st.columns([4, 1], vertical_alignment="bottom")
-        n1.text_input(t("Note on this record"), key="annotate.note")
-        n2.button(t("Add note"), key="annotate.add_note", on_click=add_note, disabled=not can_act)
-
-        with st.expander(t("History of this record")):
-            events = [e for e in db.events(record["id"], taxonomy_id=tax.id)
-                      if seen.others or e.annotator == state.user]
-            undone = {e.undoes for e in events if e.undoes}
-            if events:
-                st.dataframe([
-                    {"time": e.created_at[:19].replace("T", " "), "annotator": e.annotator, "role": e.role,
-                     "action": e.action, "codes": ", ".join(e.codes), "reason": e.reason,
-                     "shown": ", ".join(f"{s.code} {s.score:.2f}" for s in e.shown[:3]),
-                     "model": e.shown[0].model + " " + e.shown[0].version if e.shown else "",
-                     "undone": "yes" if e.id in undone else ""}
-                    for e in events
-                ], hide_index=True, width="stretch", key="annotate.history", column_config={
-                    "time": st.column_config.TextColumn("time", width="small"),
-                    "annotator": st.column_config.TextColumn("annotator", width="small"),
-                    "role": st.column_config.TextColumn("role", width="small"),
-                    "action": st.column_config.TextColumn("action", width="small"),
-                    "codes": st.column_config.TextColumn("codes", width="medium"),
-                    "reason": st.column_config.TextColumn("reason", width="large"),
-                    "shown": st.column_config.TextColumn("shown", width="medium"),
-                    "model": st.column_config.TextColumn("model", width="medium"),
-                    "undone": st.column_config.TextColumn("undone", width="small")})
-            else:
-                st.caption(t("No actions yet."))
-
+        record_panel(ctx, db, record, seen)
+        suggestions_panel(ctx, view, second_view, source, notes, shown, actions, can_act)
+        action_bar(ctx, db, record, view, qmodel, source, shown, actions, can_act)
+        history_panel(ctx, db, record, seen)
     with right:
-        st.markdown(t("**Hierarchy** · choose any node, at any level"))
-        multi = st.checkbox(t("Several codes"), value=bool(view and view.multi_label), key="annotate.multi",
-                            help=t("Collect several codes, then save them together."))
-        browser = Browser(tax, lang, "annotate", view.node_scores if view else {})
-        pick = browser.search(t("Search code or name (English or Hungarian, typos forgiven)"), reset_on=record["id"])
-        if pick is not None:
-            if multi:
-                st.button(t("Add"), key="annotate.hit_use", on_click=toggle_pending, args=(pick,), disabled=not can_act)
-            else:
-                st.button(t("Use this code"), key="annotate.hit_use", on_click=choose, args=([pick],), type="primary",
-                          disabled=not can_act)
-        browser.breadcrumb(max_columns=6)
-        current = browser.current
-        if current is not None:
-            st.markdown(f"**{browser.label(current, 200)}**")
-            if current in notes:  # the guideline for this node
-                st.caption(plain(notes[current].text[:600]) + ("…" if len(notes[current].text) > 600 else ""))
-            if multi:
-                st.button(t("Add this node"), key="annotate.use_node", on_click=toggle_pending, args=(current,),
-                          disabled=not can_act)
-            else:
-                st.button(t("Use this node"), key="annotate.use_node", on_click=choose, args=([current],),
-                          type="primary", disabled=not can_act)
-            if may("adjudicate") and can_act and st.session_state.get("annotate.kind") == "disputes":
-                st.button(t("Gold label: this node"), key="annotate.gold_node", on_click=resolve, args=([current],))
-        browser.children()
-
-        pending = st.session_state.get(PENDING, [])
-        if multi:
-            chosen = plain(", ".join(tax.label(c, lang) for c in pending))
-            st.markdown("Chosen: " + (chosen or "nothing yet"))
-            p1, p2 = st.columns(2)
-            p1.button(t("Save {0} code(s)").format(len(pending)), key="annotate.save_multi", on_click=choose,
-                      args=(list(pending),), disabled=not can_act or not pending, type="primary", width="stretch")
-            p2.button(t("Clear"), key="annotate.clear_multi", on_click=lambda: st.session_state.update({PENDING: []}),
-                      width="stretch")
+        hierarchy_panel(ctx, record, view, notes, actions, can_act)
 
 
 with page_context() as ctx:
