@@ -3,10 +3,10 @@
 import streamlit as st
 
 from core.errors import WorkbenchError
-from core.models.connect import connect_annif, connect_llm
 from core.models.registry import check_codes, discover, resolve_model_path
 from core.models.scoring import suggest, unscorable_codes
 from core.models.services import destination
+from core.work.connectors import add_annif, add_llm, check_model_folder
 from ui.common import classifier, may, not_allowed, page_context, plain, show_error, show_errors, taxonomy
 from ui.i18n import t
 from ui.learning import versions_section
@@ -113,6 +113,7 @@ with page_context() as ctx:
     if st.button(t("Check and add"), key="models.add", disabled=not path_text.strip() or not may("add_model")):
         with show_errors():
             folder = resolve_model_path(path_text, cfg.models_dir)
+            check_model_folder(db, folder)
             clf = classifier(str(folder))
             tax = taxonomy(db, clf.manifest.taxonomy) if clf.manifest.taxonomy else None
             if tax is None:
@@ -141,7 +142,7 @@ with page_context() as ctx:
                      disabled=not (annif_project.strip() and annif_tax and annif_name.strip()) or not may("add_model")):
             with show_errors():
                 folder = resolve_model_path(annif_name.strip(), cfg.models_dir, must_exist=False)
-                made = connect_annif(folder, url=annif_url.strip(), project=annif_project.strip(),
+                made = add_annif(db, folder, url=annif_url.strip(), project=annif_project.strip(),
                                      taxonomy=taxonomy(db, annif_tax),
                                      level=None if annif_level == "every code" else int(annif_level))
                 st.success(t("Connected '{0}': {1}, {2} codes.").format(
@@ -168,7 +169,7 @@ with page_context() as ctx:
             with show_errors():
                 short = next(m for m in shortlists if m.manifest.name == llm_short)
                 folder = resolve_model_path(llm_name.strip(), cfg.models_dir, must_exist=False)
-                made = connect_llm(folder, taxonomy=taxonomy(db, short.manifest.taxonomy), mode="rerank",
+                made = add_llm(db, folder, taxonomy=taxonomy(db, short.manifest.taxonomy), mode="rerank",
                                    url=llm_url.strip(), model=llm_model.strip(), shortlist=short.folder,
                                    top_k=int(llm_k))
                 st.success(t("Connected '{0}': {1}, {2} codes.").format(

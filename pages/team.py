@@ -9,12 +9,13 @@ from ui.i18n import t
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def team_figures(db_path: str, taxonomy_id: str, taxonomy_key: str, last_event: int):
+def team_figures(db_path: str, taxonomy_id: str, taxonomy_key: str, last_event: int, user: str, role: str):
     """Per-annotator figures and the number of records to resolve, computed again only when a
     label changed (seconds with a hundred thousand labels)."""
     from core.store import Store
 
     with Store(db_path) as db:
+        db.act_as(user, role)
         taxonomy = db.load_taxonomy(taxonomy_id)
         return annotator_quality(db, taxonomy), len(review_queue(db, taxonomy))
 
@@ -41,7 +42,8 @@ with page_context() as ctx:
 
     st.subheader(t("Annotators"))
     last = db.last_event_id()
-    quality, to_resolve = team_figures(str(db.path), tax.id, db.taxonomy_version_key(tax.id), last)
+    quality, to_resolve = team_figures(str(db.path), tax.id, db.taxonomy_version_key(tax.id), last,
+                                       ctx.state.user, ctx.state.role)
     if quality.empty:
         st.info(t("No expert has labelled a record of this taxonomy yet."))
     else:

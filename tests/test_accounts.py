@@ -274,3 +274,37 @@ def test_the_first_account_is_made_in_the_app_in_single_user_mode(workspace_env,
     with Store(workspace_env / "workbench.db") as db:
         assert db.user("boss").role == "admin"
     assert at.session_state["workbench.session"].signed_in  # signed in as the account just made
+
+
+def test_the_core_refuses_what_the_person_at_work_may_not_do(store, tmp_path):
+    """A store that acts as an expert (as every store a page opens does) refuses the librarians',
+    leads' and administrators' actions in the core itself, whatever the page shows."""
+    from core.files.taxonomy_io import read_taxonomy_file
+    from core.jobs import JobParams, create_job
+    from core.work.learning import TrainOptions, train_version
+    from core.work.records_import import import_records
+    from core.work.training_data import ExportFilter, labelled_frame
+    from core.work.versions import promote
+
+    taxonomy = store.load_taxonomy("cap")
+    data = corpus("cap_nyt_headlines_sample.csv", slice(0, 30))[["id", "title", "cap_major"]].to_csv(index=False)
+    store.act_as("eva", "expert")
+    refused = {
+        "import": lambda: import_records(store, data.encode(), "f.csv", mapping={"id": "id", "title": "title"}),
+        "bulk job": lambda: create_job(store, JobParams(source="x.csv", file_name="x.csv", mapping={}, models=[],
+                                                         taxonomy_id="cap"), "eva"),
+        "train": lambda: train_version(store, taxonomy, tmp_path, TrainOptions("tfidf")),
+        "promote": lambda: promote(store, taxonomy, "cap-tfidf", tmp_path, "eva"),
+        "taxonomy": lambda: store.save_taxonomy(read_taxonomy_file(ROOT / "data" / "taxonomies" / "cap.csv",
+                                                                   id="mine")),
+        "backup": lambda: store.backup(tmp_path / "copy.db"),
+        "accounts": lambda: store.set_role("someone", "admin", by="eva"),
+    }
+    for what, action in refused.items():
+        with pytest.raises(PermissionDenied, match="eva"):
+            action()
+    assert labelled_frame(store, taxonomy, ExportFilter("cap")).empty  # everyone may export
+    store.act_as("lena", "librarian")
+    assert import_records(store, data.encode(), "f.csv", mapping={"id": "id", "title": "title"}).rows_imported == 30
+    with store.acting_as("auto", store.SYSTEM):  # a lead's standing order (automatic retraining)
+        store.require("train")

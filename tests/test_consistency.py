@@ -113,3 +113,22 @@ def test_interface_and_prompt_languages_are_data():
     from core.models.llm import PROMPTS
 
     assert set(PROMPTS["hu"]) == set(PROMPTS["en"])
+
+
+def test_every_role_gated_action_is_checked_in_the_core():
+    """Each action of ``core.domain.access.PERMISSIONS`` is refused by the core itself (the store's
+    ``require``, or ``check`` with the role), so a page that forgets to hide a button still refuses;
+    the app's stores act as the person at work, the command line's as its account."""
+    import re
+
+    from core.domain.access import PERMISSIONS
+
+    text = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "core").rglob("*.py")
+                     if p.name != "access.py")
+    checked = set(re.findall(r"require\(\"(\w+)\"\)", text)) | set(re.findall(r"check\([^)]*\"(\w+)\"", text)) | set(
+        re.findall(r"acting_user\([^)]*\"(\w+)\"", text))
+    assert not set(PERMISSIONS) - checked, sorted(set(PERMISSIONS) - checked)
+    common = (ROOT / "ui" / "common.py").read_text(encoding="utf-8")
+    assert ".act_as(state.user, state.role)" in common  # every store a page opens acts as its person
+    cli = (ROOT / "core" / "cli" / "__init__.py").read_text(encoding="utf-8")
+    assert "Store.process_actor = getattr(args, \"acting\", None)" in cli

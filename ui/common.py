@@ -221,7 +221,8 @@ def open_store() -> Store:
     across reruns or threads); use it as ``with open_store() as db:``."""
     cfg = settings()
     _initialise(str(cfg.db_path), cfg.demo)
-    return Store(cfg.db_path)
+    state = session()  # the core checks each role-gated action against the person at work
+    return Store(cfg.db_path).act_as(state.user, state.role)
 
 
 @st.cache_resource(max_entries=16)

@@ -527,6 +527,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         resolve_actor(args)
+        Store.process_actor = getattr(args, "acting", None)  # the core checks each gated action against it too
         return args.func(args)
     except WorkbenchError as exc:
         print(str(exc), file=sys.stderr)
@@ -538,3 +539,5 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
         return 130
+    finally:
+        Store.process_actor = None

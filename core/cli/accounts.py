@@ -32,6 +32,7 @@ def resolve_actor(args: argparse.Namespace) -> None:
     named = getattr(args, "as_user", None) or (args.user if getattr(args, "user", "cli") not in ("", "cli") else None)
     with Store(args.db or Settings.from_env().db_path) as store:
         args.user, args.role = command_line_actor(store, action, named)
+    args.acting = (args.user, args.role)
 
 
 def _password(args: argparse.Namespace) -> str:

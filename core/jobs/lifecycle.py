@@ -131,6 +131,7 @@ def _row_to_info(row: dict) -> JobInfo:
 
 def create_job(store: Store, params: JobParams, created_by: str) -> int:
     """Check the file, mapping and models, then queue the job."""
+    store.require("bulk_classify")
     if not params.models:
         raise JobError("choose at least one model")
     if params.top_k < 1:
@@ -194,6 +195,7 @@ def list_jobs(store: Store, limit: int = 50) -> list[JobInfo]:
 
 
 def cancel_job(store: Store, job_id: int) -> None:
+    store.require("bulk_classify")
     job = get_job(store, job_id)
     if job.finished:
         return
@@ -206,6 +208,7 @@ def cancel_job(store: Store, job_id: int) -> None:
 def retry_job(store: Store, job_id: int) -> None:
     """Make a failed or cancelled job runnable again: it resumes from its checkpoint (the rows
     done stay done) when launched."""
+    store.require("bulk_classify")
     job = get_job(store, job_id)
     if job.status not in ("failed", "cancelled"):
         raise JobError(f"job #{job_id} is {job.status}: only a failed or cancelled job can be retried")

@@ -93,6 +93,7 @@ def epoch_progress(models_dir: str | Path, job_id: int) -> dict | None:
 
 def create_training_job(store: Store, taxonomy_id: str, options: TrainOptions, models_dir: str | Path,
                         created_by: str) -> int:
+    store.require("train")
     store.load_taxonomy(taxonomy_id)  # a clear message for an unknown taxonomy
     running = [j for j in training_jobs(store) if j.taxonomy_id == taxonomy_id and not j.finished]
     if running:
@@ -120,6 +121,7 @@ def get_training_job(store: Store, job_id: int) -> TrainingJob:
 
 
 def cancel_training(store: Store, job_id: int) -> None:
+    store.require("train")
     job = get_training_job(store, job_id)
     if not job.finished:
         store.update_job(job_id, status="cancelling" if job.status == "running" else "cancelled")
@@ -128,6 +130,7 @@ def cancel_training(store: Store, job_id: int) -> None:
 def resume_training(store: Store, job_id: int, db_path: str | Path | None = None) -> None:
     """Run a killed, cancelled or failed training job again from its last completed epoch (same
     job, same recipe; a kind whose records changed since starts afresh and says so)."""
+    store.require("train")
     job = get_training_job(store, job_id)
     if not job.resumable:
         raise WorkbenchError(f"training job #{job.number} has no completed epoch to resume from" if job.finished
@@ -249,7 +252,8 @@ def auto_retrain(store: Store, taxonomy_id: str, models_dir: str | Path,
     from core.work.learning import recommended_options
 
     options, _ = recommended_options(store, store.load_taxonomy(taxonomy_id))
-    job_id = create_training_job(store, taxonomy_id, options, models_dir, "auto")
+    with store.acting_as("auto", store.SYSTEM):  # the lead's standing order, not the viewer's own action
+        job_id = create_training_job(store, taxonomy_id, options, models_dir, "auto")
     launch_training(db_path or store.path, job_id)
     return job_id
 

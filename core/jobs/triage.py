@@ -54,6 +54,8 @@ def conformal_triage(store: Store, job: JobInfo, model_name: str, alpha: float, 
     at miscoverage ``alpha`` is a single code (its top probability reaches the threshold, the
     second does not). Returns the report and the rule with its error measured on held-out records
     used neither for training nor for calibration. A model with no held-out rows accepts nothing."""
+    if not dry_run:
+        store.require("triage")
     rule = conformal_rule_for(job, model_name, alpha)
     if rule is None:
         return triage(store, job, model_name, {}, default=float("inf"), dry_run=True), None
@@ -67,6 +69,8 @@ def triage(store: Store, job: JobInfo, model_name: str, thresholds: dict[str, fl
     the rest stay unlabelled for the expert queue, which shows the least confident first. Records
     someone has labelled, records in a language the model was not trained for, and records far
     from the model's training data (``Classifier.far_from_training``) are left to the experts."""
+    if not dry_run:
+        store.require("triage")
     model = next((m for m in job.models if m["name"] == model_name), None)
     if model is None:
         raise JobError(f"job #{job.id} did not run model '{model_name}'")
@@ -180,6 +184,7 @@ def _manifest_of(job: JobInfo, model_name: str):
 def undo_triage(store: Store, job: JobInfo, model_name: str, by: str) -> int:
     """Undo a job's triage by a model: one undo event per machine-accepted record (the log keeps
     both); those records go back to the expert queue. Returns how many were undone."""
+    store.require("triage")
     model = next((m for m in job.models if m["name"] == model_name), None)
     if model is None:
         raise JobError(f"job #{job.id} did not run model '{model_name}'")

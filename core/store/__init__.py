@@ -27,7 +27,17 @@ from core.store.users import UserQueries
 
 class Store(CatalogQueries, AnnotationQueries, JobQueries, LearningQueries, UserQueries,
             TeamQueries):
-    """A workspace database. ``Store(path)`` creates it if needed and applies pending migrations."""
+    """A workspace database. ``Store(path)`` creates it if needed and applies pending migrations.
+
+    **Who acts.** Every role-gated action of the core asks ``store.require(action)`` before it
+    acts. The app's stores act as the session's person (``ui.common.open_store``), the command
+    line's as the account it resolved (``Store.process_actor``); a store nobody acts through (the
+    workspace's own start-up, a job's worker continuing a checked request, the tests) may do
+    everything, as whoever can open the database file can. ``SYSTEM`` is the role of an automatic
+    action a person's standing order started (a lead's "retrain every N corrections")."""
+
+    SYSTEM = "system"
+    process_actor: tuple[str, str] | None = None  # (name, role) for every store of this process
 
     def __init__(self, path: str | Path, *, timeout: float = 30.0):
         self.path = Path(path)
@@ -52,6 +62,33 @@ class Store(CatalogQueries, AnnotationQueries, JobQueries, LearningQueries, User
 
     def close(self) -> None:
         self.db.close()
+
+    # ------------------------------------------------------------------------------ who acts
+    def act_as(self, user: str, role: str) -> "Store":
+        self.actor = (user or "anonymous", role)
+        return self
+
+    @property
+    def acting(self) -> tuple[str, str] | None:
+        return getattr(self, "actor", None) or Store.process_actor
+
+    @contextmanager
+    def acting_as(self, user: str, role: str) -> Iterator["Store"]:
+        before = getattr(self, "actor", None)
+        self.actor = (user, role)
+        try:
+            yield self
+        finally:
+            self.actor = before
+
+    def require(self, action: str) -> None:
+        """Refuse (``PermissionDenied``) unless the store's actor may take ``action``."""
+        from core.domain.access import check
+
+        actor = self.acting
+        if actor is None or actor[1] == self.SYSTEM:
+            return
+        check(actor[1], action, actor[0])
 
     def __enter__(self) -> "Store":
         return self
@@ -101,6 +138,7 @@ class Store(CatalogQueries, AnnotationQueries, JobQueries, LearningQueries, User
         """A consistent copy of the workspace, taken while it is in use, with the event log's chain
         head written beside it (``TARGET.chain.json``): a database rewritten later no longer
         matches the heads its backups recorded."""
+        self.require("backup")
         target = Path(target)
         if target.exists():
             raise StoreError(f"'{target}' exists already; choose a new file name")
@@ -120,6 +158,11 @@ class Store(CatalogQueries, AnnotationQueries, JobQueries, LearningQueries, User
         """Replace the workspace at ``db_path`` with a backup, after checking the backup's event
         chain (intact, and the head its ``.chain.json`` recorded). The replaced workspace is kept
         as ``DB.before-restore-<time>.bak``. Stop the app and its jobs first."""
+        actor = cls.process_actor
+        if actor is not None and actor[1] != cls.SYSTEM:
+            from core.domain.access import check
+
+            check(actor[1], "restore", actor[0])
         backup, db_path = Path(backup), Path(db_path)
         if not backup.is_file():
             raise StoreError(f"'{backup}' does not exist")

@@ -69,6 +69,8 @@ class CatalogQueries:
     """Taxonomies, import batches and records (a part of ``Store``)."""
 
     def save_taxonomy(self, taxonomy: Taxonomy, *, builtin: bool = False, replace: bool = False) -> None:
+        if not builtin:  # the built-in taxonomies are the workspace's own, stored at its start
+            self.require("import_taxonomy")
         with self.write():
             exists = self.db.execute("SELECT builtin FROM taxonomies WHERE id = ?", [taxonomy.id]).fetchone()
             if exists and exists[0] and not builtin:

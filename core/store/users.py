@@ -96,6 +96,8 @@ class UserQueries:
 
     def add_user(self, username: str, password: str, role: str, *, display_name: str = "", by: str) -> User:
         """Create an account (``by``: the admin who creates it, or the first account itself)."""
+        if self.has_accounts():  # the first account: whoever opens the workspace
+            self.require("manage_users")
         username = valid_username(username)
         valid_password(password)
         if role not in ROLES:
@@ -111,6 +113,7 @@ class UserQueries:
         return self.user(username)
 
     def set_role(self, username: str, role: str, *, by: str) -> User:
+        self.require("manage_users")
         if role not in ROLES:
             raise AccountError(f"unknown role '{role}': choose one of {', '.join(ROLES)}")
         user = self.user(username)
@@ -128,6 +131,7 @@ class UserQueries:
             raise AccountError(f"'{leaving}' is the last active administrator: make another account admin first")
 
     def disable_user(self, username: str, *, by: str) -> User:
+        self.require("manage_users")
         user = self.user(username)
         with self.write():
             if user.role == "admin":
@@ -138,6 +142,7 @@ class UserQueries:
         return self.user(user.username)
 
     def enable_user(self, username: str, *, by: str) -> User:
+        self.require("manage_users")
         user = self.user(username)
         with self.write():
             self.db.execute("UPDATE users SET disabled_at = NULL, disabled_by = NULL, failed_attempts = 0, "
@@ -146,6 +151,8 @@ class UserQueries:
         return self.user(user.username)
 
     def set_password(self, username: str, password: str, *, by: str) -> None:
+        if (self.acting or ("", ""))[0] != username:  # one's own password: anyone
+            self.require("manage_users")
         user = self.user(username)
         digest = hasher().hash(valid_password(password))
         with self.write():

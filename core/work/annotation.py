@@ -82,6 +82,10 @@ class Annotator:
 
         if self.role not in ROLES:
             raise AnnotationError(f"'{self.role}' is not a role that labels records")
+        from core.domain.access import check
+
+        check(self.role, "annotate", self.name)
+        self.store.require("annotate")
 
     def _add(self, record_id: int, action: str, codes: Sequence[str] = (), shown: Sequence[ShownSuggestion] = (),
              reason: str = "", undoes: int | None = None) -> Event:

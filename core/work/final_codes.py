@@ -30,6 +30,7 @@ class FinalCodesError(WorkbenchError):
 def final_codes(store: Store, taxonomy: Taxonomy, *, collection: str | None = None, lang: str = "en") -> pd.DataFrame:
     """One row per record that has a final code in ``taxonomy``: its codes (``|``-separated),
     their names, where they come from (expert, machine, imported), who and when."""
+    store.require("export")
     chosen: dict[int, dict] = {}
     rejected: set[int] = set()
 
@@ -82,6 +83,7 @@ def write_back(store: Store, taxonomy: Taxonomy, data: bytes, name: str, *,
     with each record's final codes added (``core.files.library_formats.write_back``; the
     provenance of each code, e.g. "expert: Kovács Klára" or "machine: model:cap-ensemble@1.1.0",
     goes into MARC's 084 $q). Returns the file, how many records got codes and the format."""
+    store.require("export")
     from core.files.library_formats import write_back as into_file
     from core.files.records_io import inspect_source
 

@@ -132,6 +132,7 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
                   should_stop: Callable[[], bool] = lambda: False) -> TrainReport:
     """Train, evaluate and register a new version; ``compare``: the model measured beside it
     (default: the model in use for the taxonomy, if one is promoted)."""
+    store.require("train")
     import time
 
     start = time.perf_counter()

@@ -167,6 +167,7 @@ def import_records(
     rows. Rows whose text a record of another collection has are counted (``skip_duplicates``
     leaves them out). ``progress(rows_read, fraction_of_file)`` is called after each chunk.
     """
+    store.require("import_records")
     if on_error not in ("abort", "skip"):
         raise ValueError("on_error must be 'abort' or 'skip'")
     if on_changed not in ON_CHANGED:

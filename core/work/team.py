@@ -246,6 +246,7 @@ def annotator_quality(store: Store, taxonomy: Taxonomy) -> pd.DataFrame:
     ten minutes left out), agreement with the others on shared records, accuracy on known-answer
     records, the share of top suggestions accepted as they were, the share of reviewed labels the
     gold label overturned, and whether the evidence says "accepted without reading" (and why)."""
+    store.require("view_team")
     events = store.work_events(taxonomy.id)
     gold = store.gold_labels(taxonomy.id)
     units = label_units(store, taxonomy)

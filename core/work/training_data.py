@@ -48,6 +48,7 @@ class ExportFilter:
 def labelled_frame(store: Store, taxonomy: Taxonomy, f: ExportFilter, *, lang: str = "en") -> pd.DataFrame:
     """One row per exported label with the record's text fields, codes and label names, who
     labelled it and when, and its source (expert, machine, imported)."""
+    store.require("export")
     taxonomy.check_level(f.level)
     if f.per_record not in ("latest", "all"):
         raise ExportError(f"per_record must be 'latest' or 'all', not '{f.per_record}'")

@@ -370,6 +370,7 @@ def promote(store: Store, taxonomy: Taxonomy, folder_name: str, models_dir: Path
     """Make a model folder the taxonomy's model in use (for one language, or all). Returns the
     categories the gate flags against the model in use now; with flagged categories nothing is
     promoted unless ``accept_drops``."""
+    store.require("promote")
     folder = Path(models_dir) / folder_name
     try:
         manifest = load_manifest(folder)
@@ -423,6 +424,7 @@ def promotion_check(store: Store, taxonomy: Taxonomy, folder_name: str, models_d
 def rollback(store: Store, taxonomy_id: str, models_dir: Path, by: str, *, language: str = "") -> str:
     """Go back to the model in use before the current one (for that language); returns its folder
     ("" = the default model)."""
+    store.require("promote")
     log = store.promotion_rows(taxonomy_id, language.lower())
     if not log or not log[0]["folder"]:
         raise VersionError("nothing is promoted" + (f" for language '{language}'" if language else "")
@@ -444,6 +446,7 @@ def rollback(store: Store, taxonomy_id: str, models_dir: Path, by: str, *, langu
 def delete_version(store: Store, version_id: int, models_dir: Path, by: str) -> None:
     """Delete a version's folder (its row, lineage and figures stay, marked deleted); refused while
     it is promoted or a member of a kept ensemble."""
+    store.require("delete_version")
     rows = [r for r in store.version_rows(deleted=True) if r["id"] == version_id]
     if not rows or rows[0]["deleted_at"]:
         raise NotFound(f"no kept model version #{version_id}")
