@@ -50,6 +50,34 @@ def linked_models(folder: Path, *names: str, encoders: bool = False) -> Path:
     return folder
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(command: list[str], probe: str, *, what: str, seconds: float = 60, **popen):
+    """A server the test starts (``command``), once ``probe`` answers anything over HTTP; the
+    test fails if it does not within ``seconds``. Returns the process (kill it when done)."""
+    import subprocess
+    import time
+
+    import requests
+
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **popen)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            requests.get(probe, timeout=2)
+            return server
+        except requests.RequestException:
+            time.sleep(0.25)
+    server.kill()
+    pytest.fail(f"{what} did not start within {seconds:g} s")
+
+
 def corpus(name: str, rows: slice | None = None, **read):
     """A shipped corpus (data/corpora) as text columns."""
     import pandas as pd

@@ -6,7 +6,6 @@ hang or answer garbage."""
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -23,18 +22,12 @@ from core.models.manifest import Manifest, load_manifest, write_manifest
 from core.models.runtimes import load_classifier
 from core.models.services import ServiceError, ServiceUnavailable, check_url
 from core.work.training_data import ExportFilter, labelled_frame, split, to_bytes
-from tests.conftest import ROOT, corpus, import_frame
+from tests.conftest import ROOT, corpus, free_port, import_frame, start_server
 
 pytestmark = pytest.mark.slow
 
 ANNIF = ROOT / ".venv-annif" / "bin"
 TRAIN, VAL, TEST = slice(0, 1500), slice(1500, 2300), slice(2300, 3084)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -72,22 +65,9 @@ def annif(tmp_path_factory):
     run("train", "cap-svc", "corpus.tsv")
     run("train", "cap-omikuji", "corpus.jsonl")
     port = free_port()
-    server = subprocess.Popen([str(ANNIF / "uvicorn"), "--factory", "annif:create_app", "--port", str(port),
-                               "--log-level", "warning"], cwd=root, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
     url = f"http://localhost:{port}"
-    import requests
-
-    for _ in range(240):
-        try:
-            if requests.get(url + "/v1/projects", timeout=2).ok:
-                break
-        except requests.RequestException:
-            pass
-        time.sleep(0.25)
-    else:
-        server.kill()
-        pytest.fail("the Annif server did not start within 60 s")
+    server = start_server([str(ANNIF / "uvicorn"), "--factory", "annif:create_app", "--port", str(port), "--log-level",
+                           "warning"], url + "/v1/projects", what="the Annif server", cwd=root, env=env)
     yield {"url": url, "root": root, "taxonomy": taxonomy, "labels": labels, "server": server}
     server.kill()
     server.wait()

@@ -6,7 +6,6 @@ answer garbage, hang up, or never name a listed code."""
 
 import os
 import socket
-import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,17 +18,11 @@ from core.models.llm import Candidate, letter_scores, messages, parse_json_answe
 from core.models.manifest import Manifest, ModelFolderError
 from core.models.runtimes import load_classifier
 from core.models.services import ServiceError, ServiceUnavailable
-from tests.conftest import ROOT, corpus
+from tests.conftest import ROOT, corpus, free_port, start_server
 
 pytestmark = pytest.mark.slow
 
 TRAIN, VAL, TEST = slice(0, 1500), slice(1500, 2300), slice(2300, 2700)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -54,23 +47,11 @@ def lm(tmp_path_factory):
 @pytest.fixture(scope="module")
 def served(lm):
     """``transformers serve`` of the tiny LM on a free port."""
-    import requests
-
     port = free_port()
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "transformers"), "serve", str(lm["lm"]), "--port",
-                               str(port), "--device", "cpu"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
     url = f"http://localhost:{port}/v1"
-    for _ in range(240):
-        try:
-            requests.get(url + "/models", timeout=2)  # any answer: it listens
-            break
-        except requests.RequestException:
-            time.sleep(0.25)
-    else:
-        server.kill()
-        pytest.fail("transformers serve did not start within 60 s")
+    server = start_server([str(ROOT / ".venv" / "bin" / "transformers"), "serve", str(lm["lm"]), "--port", str(port),
+                           "--device", "cpu"], url + "/models", what="transformers serve", env=env)
     yield url
     server.kill()
     server.wait()

@@ -36,7 +36,7 @@ def _labelled(args: argparse.Namespace, taxonomy, fields=("title", "abstract", "
 
 
 def cmd_connect_annif(args: argparse.Namespace) -> int:
-    from core.models.connect import connect_annif, fit_calibration, read_subject_map
+    from core.models.connect import connect_annif, read_subject_map
 
     taxonomy = _taxonomy(args, args.taxonomy)
     subjects = None
@@ -49,20 +49,12 @@ def cmd_connect_annif(args: argparse.Namespace) -> int:
                              subjects=subjects, timeout_s=args.timeout, concurrency=args.concurrency,
                              language=args.language or "", replace_existing=args.replace)
     print(f"connected {folder}: {manifest.training['method']}, {len(manifest.codes)} codes")
-    if args.file:
-        texts, gold = _labelled(args, taxonomy)
-        fitted = fit_calibration(folder, texts, gold, taxonomy, source=f"labelled rows of {Path(args.file).name}")
-        c = fitted.calibration
-        print(f"calibrated on {Path(args.file).name}: temperature {c['temperature']:.3f}, "
-              f"ECE {c['ece_before']:.3f} -> {c['ece_after']:.3f}")
-    else:
-        print("not calibrated yet: Annif's scores are not probabilities; run 'calibrate' with labelled records "
-              "the project did not train on", file=sys.stderr)
+    _calibrate_if_asked(args, folder, taxonomy)
     return 0
 
 
 def cmd_connect_llm(args: argparse.Namespace) -> int:
-    from core.models.connect import connect_llm, fit_calibration
+    from core.models.connect import connect_llm
 
     taxonomy = _taxonomy(args, args.taxonomy)
     folder = _models(args) / args.name
@@ -77,12 +69,7 @@ def cmd_connect_llm(args: argparse.Namespace) -> int:
                            replace_existing=args.replace)
     where = manifest.service.get("url") or "a local model (this machine)"
     print(f"connected {folder}: {manifest.training['method']}; record texts go to {where}")
-    if args.file:
-        texts, gold = _labelled(args, taxonomy)
-        fitted = fit_calibration(folder, texts, gold, taxonomy, source=f"labelled rows of {Path(args.file).name}")
-        c = fitted.calibration
-        print(f"calibrated on {Path(args.file).name}: temperature {c['temperature']:.3f}, "
-              f"ECE {c['ece_before']:.3f} -> {c['ece_after']:.3f}")
+    _calibrate_if_asked(args, folder, taxonomy)
     return 0
 
 
@@ -119,6 +106,31 @@ def _file_args(p, required: bool) -> None:
     p.add_argument("--guess", action="store_true", help="guess the fields not given with --map")
 
 
+def _service_args(p, *, timeout: float, concurrency: int) -> None:
+    p.add_argument("--file", help="labelled records the model did not train on: fit its calibration on them")
+    p.add_argument("--timeout", type=float, default=timeout,
+                   help=f"seconds to wait for an answer (default {timeout:g})")
+    p.add_argument("--concurrency", type=_positive, default=concurrency,
+                   help=f"requests at a time (default {concurrency})")
+    p.add_argument("--models", help="models folder (default: $WORKBENCH_MODELS or ./models)")
+    p.add_argument("--replace", action="store_true", help="replace a folder of that name")
+    _file_args(p, False)
+
+
+def _calibrate_if_asked(args: argparse.Namespace, folder: Path, taxonomy) -> None:
+    from core.models.connect import fit_calibration
+
+    if not args.file:
+        print("not calibrated yet: its scores are not probabilities until 'calibrate' fits them on labelled "
+              "records it did not train on", file=sys.stderr)
+        return
+    texts, gold = _labelled(args, taxonomy)
+    fitted = fit_calibration(folder, texts, gold, taxonomy, source=f"labelled rows of {Path(args.file).name}")
+    c = fitted.calibration
+    print(f"calibrated on {Path(args.file).name}: temperature {c['temperature']:.3f}, "
+          f"ECE {c['ece_before']:.3f} -> {c['ece_after']:.3f}")
+
+
 def add_parsers(sub) -> None:
     p = sub.add_parser("connect-annif", help="a model folder that asks an Annif server's project (an ordinary "
                                              "model: suggestions, bulk jobs, evaluation, ensembles)")
@@ -130,13 +142,8 @@ def add_parsers(sub) -> None:
                                                    "ancestor); default: every code")
     p.add_argument("--subjects", help="the project's vocabulary (SKOS Turtle) or a CSV of uri,code, where its "
                                       "URIs are not the workbench's own")
-    p.add_argument("--file", help="labelled records the project did not train on: fit the calibration on them")
     p.add_argument("--language", help="the label language to ask for (default: the vocabulary's)")
-    p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for an answer (default 30)")
-    p.add_argument("--concurrency", type=_positive, default=4, help="requests at a time (default 4)")
-    p.add_argument("--models", help="models folder (default: $WORKBENCH_MODELS or ./models)")
-    p.add_argument("--replace", action="store_true", help="replace a folder of that name")
-    _file_args(p, False)
+    _service_args(p, timeout=30.0, concurrency=4)
     p.set_defaults(func=cmd_connect_annif)
 
     p = sub.add_parser("connect-llm", help="a model folder that asks a generative model (an OpenAI-compatible "
@@ -154,12 +161,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--level", type=_positive, help="outputs at this level (zero-shot; default the leaves)")
     p.add_argument("--language", action="append", help="a language the model reads well (repeatable; default en)")
     p.add_argument("--api-key-env", help="the environment variable holding the endpoint's key")
-    p.add_argument("--file", help="labelled records the model did not see: fit the calibration on them")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for an answer (default 60)")
-    p.add_argument("--concurrency", type=_positive, default=2, help="requests at a time (default 2)")
-    p.add_argument("--models", help="models folder (default: $WORKBENCH_MODELS or ./models)")
-    p.add_argument("--replace", action="store_true", help="replace a folder of that name")
-    _file_args(p, False)
+    _service_args(p, timeout=60.0, concurrency=2)
     p.set_defaults(func=cmd_connect_llm)
 
     p = sub.add_parser("calibrate", help="fit a single-label model folder's temperature on a labelled file it did "
