@@ -125,6 +125,92 @@ def write_dummy_models(folder: Path) -> Path:
     return folder
 
 
+ANNIF = ROOT / ".venv-annif" / "bin"  # Annif in its own environment (scripts/setup.sh makes it)
+
+
+@pytest.fixture(scope="session")
+def annif(tmp_path_factory):
+    """An Annif server with projects svc and omikuji, trained on the workbench's export of 1,500
+    labelled NYT headlines (CAP major topics)."""
+    import subprocess
+
+    from core.files.taxonomy_io import taxonomy_to_skos
+    from core.work.training_data import ExportFilter, labelled_frame, split, to_bytes
+
+    if not (ANNIF / "annif").exists():
+        pytest.skip("Annif is not installed in .venv-annif (scripts/setup.sh installs it)")
+    from core.store import Store
+    from core.work.workspace import ensure_builtin_taxonomies
+
+    root = tmp_path_factory.mktemp("annif")
+    store = Store(root / "ws.db")
+    ensure_builtin_taxonomies(store)
+    taxonomy = store.load_taxonomy("cap")
+    frame = corpus("cap_nyt_headlines_sample.csv", slice(0, 1500))
+    import_frame(store, frame[["id", "title", "cap_major"]], "nyt.csv",
+                 {"id": "id", "title": "title", "label": "cap_major"}, taxonomy_id="cap")
+    labels = split(labelled_frame(store, taxonomy, ExportFilter("cap", include_imported=True)), validation=0, test=0)
+    store.close()
+    (root / "cap.ttl").write_text(taxonomy_to_skos(taxonomy), encoding="utf-8")
+    (root / "corpus.tsv").write_bytes(to_bytes(labels, "annif-tsv"))
+    (root / "corpus.jsonl").write_bytes(to_bytes(labels, "annif-jsonl"))
+    punkt = root / "nltk" / "tokenizers" / "punkt_tab" / "english"  # offline: an untrained sentence splitter
+    punkt.mkdir(parents=True)
+    for name in ("collocations.tab", "sent_starters.txt", "abbrev_types.txt", "ortho_context.tab"):
+        (punkt / name).touch()
+    projects = "".join(f"[cap-{backend}]\nname=CAP {backend}\nlanguage=en\nbackend={backend}\n"
+                       f"analyzer=snowball(english)\nvocab=cap\nlimit=100\n\n" for backend in ("svc", "omikuji"))
+    (root / "projects.cfg").write_text(projects, encoding="utf-8")
+    env = dict(os.environ, NLTK_DATA=str(root / "nltk"), ANNIF_PROJECTS=str(root / "projects.cfg"))
+    run = lambda *args: subprocess.run([str(ANNIF / "annif"), *args], cwd=root, env=env, check=True,  # noqa: E731
+                                       capture_output=True, text=True, timeout=300)
+    run("load-vocab", "cap", "cap.ttl")
+    run("train", "cap-svc", "corpus.tsv")
+    run("train", "cap-omikuji", "corpus.jsonl")
+    port = free_port()
+    url = f"http://localhost:{port}"
+    server = start_server([str(ANNIF / "uvicorn"), "--factory", "annif:create_app", "--port", str(port), "--log-level",
+                           "warning"], url + "/v1/projects", what="the Annif server", cwd=root, env=env)
+    yield {"url": url, "root": root, "taxonomy": taxonomy, "labels": labels, "server": server}
+    server.kill()
+    server.wait()
+
+
+@pytest.fixture(scope="session")
+def lm(tmp_path_factory):
+    """A real tiny causal LM (``tests/tiny_lm.py``) trained on 500 labelled NYT headlines, a TF-IDF
+    model that shortlists for it (trained on 1,500), and the CAP taxonomy."""
+    from core.files.taxonomy_io import read_taxonomy_file
+    from core.models.connect import llm_candidates
+    from core.models.manifest import Manifest
+    from core.models.training import train_tfidf_model
+    from tests.tiny_lm import build_tiny_lm
+
+    root = tmp_path_factory.mktemp("llm")
+    taxonomy = read_taxonomy_file(ROOT / "data" / "taxonomies" / "cap.csv", id="cap")
+    train = corpus("cap_nyt_headlines_sample.csv", slice(0, 1500))
+    codes = sorted(set(train["cap_major"]))
+    build_tiny_lm(root / "tiny-lm", train["title"].tolist()[:500], train["cap_major"].tolist()[:500],
+                  llm_candidates(taxonomy, codes), epochs=2)
+    base = Manifest(name="cap-own", version="t1", taxonomy="cap", codes=(), runtime="onnx-text",
+                    input_fields=("title",))
+    train_tfidf_model(train["title"].tolist(), train["cap_major"].tolist(), root / "cap-own", base)
+    return {"root": root, "taxonomy": taxonomy, "lm": root / "tiny-lm", "own": root / "cap-own"}
+
+
+@pytest.fixture(scope="session")
+def served(lm):
+    """``transformers serve`` of the tiny LM on a free port."""
+    port = free_port()
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    url = f"http://localhost:{port}/v1"
+    server = start_server([str(ROOT / ".venv" / "bin" / "transformers"), "serve", str(lm["lm"]), "--port", str(port),
+                           "--device", "cpu"], url + "/models", what="transformers serve", env=env)
+    yield url
+    server.kill()
+    server.wait()
+
+
 @pytest.fixture
 def store(tmp_path):
     from core.store import Store

@@ -5,7 +5,6 @@ calibration, an ensemble with our model, a bulk job, ``classify``), and servers 
 hang or answer garbage."""
 
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -16,61 +15,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.files.taxonomy_io import read_taxonomy, taxonomy_to_skos
+from core.files.taxonomy_io import read_taxonomy
 from core.models.connect import combine, connect_annif, fit_calibration
 from core.models.manifest import Manifest, load_manifest, write_manifest
 from core.models.runtimes import load_classifier
 from core.models.services import ServiceError, ServiceUnavailable, check_url
-from core.work.training_data import ExportFilter, labelled_frame, split, to_bytes
-from tests.conftest import ROOT, corpus, free_port, import_frame, start_server
+from tests.conftest import ROOT, corpus, free_port
 
 pytestmark = pytest.mark.slow
 
-ANNIF = ROOT / ".venv-annif" / "bin"
 TRAIN, VAL, TEST = slice(0, 1500), slice(1500, 2300), slice(2300, 3084)
-
-
-@pytest.fixture(scope="module")
-def annif(tmp_path_factory):
-    """An Annif server with projects svc and omikuji, trained on the workbench's export of 1,500
-    labelled NYT headlines (CAP major topics)."""
-    if not (ANNIF / "annif").exists():
-        pytest.skip("Annif is not installed in .venv-annif (scripts/setup.sh installs it)")
-    from core.store import Store
-    from core.work.workspace import ensure_builtin_taxonomies
-
-    root = tmp_path_factory.mktemp("annif")
-    store = Store(root / "ws.db")
-    ensure_builtin_taxonomies(store)
-    taxonomy = store.load_taxonomy("cap")
-    frame = corpus("cap_nyt_headlines_sample.csv", TRAIN)
-    import_frame(store, frame[["id", "title", "cap_major"]], "nyt.csv",
-                 {"id": "id", "title": "title", "label": "cap_major"}, taxonomy_id="cap")
-    labels = split(labelled_frame(store, taxonomy, ExportFilter("cap", include_imported=True)), validation=0, test=0)
-    store.close()
-    (root / "cap.ttl").write_text(taxonomy_to_skos(taxonomy), encoding="utf-8")
-    (root / "corpus.tsv").write_bytes(to_bytes(labels, "annif-tsv"))
-    (root / "corpus.jsonl").write_bytes(to_bytes(labels, "annif-jsonl"))
-    punkt = root / "nltk" / "tokenizers" / "punkt_tab" / "english"  # offline: an untrained sentence splitter
-    punkt.mkdir(parents=True)
-    for name in ("collocations.tab", "sent_starters.txt", "abbrev_types.txt", "ortho_context.tab"):
-        (punkt / name).touch()
-    projects = "".join(f"[cap-{backend}]\nname=CAP {backend}\nlanguage=en\nbackend={backend}\n"
-                       f"analyzer=snowball(english)\nvocab=cap\nlimit=100\n\n" for backend in ("svc", "omikuji"))
-    (root / "projects.cfg").write_text(projects, encoding="utf-8")
-    env = dict(os.environ, NLTK_DATA=str(root / "nltk"), ANNIF_PROJECTS=str(root / "projects.cfg"))
-    run = lambda *args: subprocess.run([str(ANNIF / "annif"), *args], cwd=root, env=env, check=True,  # noqa: E731
-                                       capture_output=True, text=True, timeout=300)
-    run("load-vocab", "cap", "cap.ttl")
-    run("train", "cap-svc", "corpus.tsv")
-    run("train", "cap-omikuji", "corpus.jsonl")
-    port = free_port()
-    url = f"http://localhost:{port}"
-    server = start_server([str(ANNIF / "uvicorn"), "--factory", "annif:create_app", "--port", str(port), "--log-level",
-                           "warning"], url + "/v1/projects", what="the Annif server", cwd=root, env=env)
-    yield {"url": url, "root": root, "taxonomy": taxonomy, "labels": labels, "server": server}
-    server.kill()
-    server.wait()
 
 
 def gold(rows):

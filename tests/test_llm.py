@@ -4,7 +4,6 @@ workbench's own prompts): loaded locally (log-probabilities of the answer's lett
 log-probabilities (JSON answers, validated against the listed codes). Then servers that hang,
 answer garbage, hang up, or never name a listed code."""
 
-import os
 import socket
 import threading
 import time
@@ -18,43 +17,11 @@ from core.models.llm import Candidate, letter_scores, messages, parse_json_answe
 from core.models.manifest import Manifest, ModelFolderError
 from core.models.runtimes import load_classifier
 from core.models.services import ServiceError, ServiceUnavailable
-from tests.conftest import ROOT, corpus, free_port, start_server
+from tests.conftest import ROOT, corpus, free_port
 
 pytestmark = pytest.mark.slow
 
 TRAIN, VAL, TEST = slice(0, 1500), slice(1500, 2300), slice(2300, 2700)
-
-
-@pytest.fixture(scope="module")
-def lm(tmp_path_factory):
-    """The tiny LM, a TF-IDF model that shortlists for it, and the CAP taxonomy."""
-    from core.files.taxonomy_io import read_taxonomy_file
-    from core.models.training import train_tfidf_model
-    from tests.tiny_lm import build_tiny_lm
-
-    root = tmp_path_factory.mktemp("llm")
-    taxonomy = read_taxonomy_file(ROOT / "data" / "taxonomies" / "cap.csv", id="cap")
-    train = corpus("cap_nyt_headlines_sample.csv", TRAIN)
-    codes = sorted(set(train["cap_major"]))
-    build_tiny_lm(root / "tiny-lm", train["title"].tolist()[:500], train["cap_major"].tolist()[:500],
-                  llm_candidates(taxonomy, codes), epochs=2)
-    base = Manifest(name="cap-own", version="t1", taxonomy="cap", codes=(), runtime="onnx-text",
-                    input_fields=("title",))
-    train_tfidf_model(train["title"].tolist(), train["cap_major"].tolist(), root / "cap-own", base)
-    return {"root": root, "taxonomy": taxonomy, "lm": root / "tiny-lm", "own": root / "cap-own"}
-
-
-@pytest.fixture(scope="module")
-def served(lm):
-    """``transformers serve`` of the tiny LM on a free port."""
-    port = free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    url = f"http://localhost:{port}/v1"
-    server = start_server([str(ROOT / ".venv" / "bin" / "transformers"), "serve", str(lm["lm"]), "--port", str(port),
-                           "--device", "cpu"], url + "/models", what="transformers serve", env=env)
-    yield url
-    server.kill()
-    server.wait()
 
 
 def texts_and_gold(rows):
