@@ -130,11 +130,11 @@ ANNIF = ROOT / ".venv-annif" / "bin"  # Annif in its own environment (scripts/se
 
 @pytest.fixture(scope="session")
 def annif(tmp_path_factory):
-    """An Annif server with projects svc and omikuji, trained on the workbench's export of 1,500
-    labelled NYT headlines (CAP major topics)."""
+    """An Annif server with projects cap-svc and cap-omikuji, trained on the workbench's export of
+    1,500 labelled NYT headlines (CAP major topics), and ford-svc (1,500 MAG titles, FORD fields)."""
     import subprocess
 
-    from core.files.taxonomy_io import taxonomy_to_skos
+    from core.files.taxonomy_io import concept_uri, taxonomy_to_skos
     from core.work.training_data import ExportFilter, labelled_frame, split, to_bytes
 
     if not (ANNIF / "annif").exists():
@@ -150,16 +150,24 @@ def annif(tmp_path_factory):
     import_frame(store, frame[["id", "title", "cap_major"]], "nyt.csv",
                  {"id": "id", "title": "title", "label": "cap_major"}, taxonomy_id="cap")
     labels = split(labelled_frame(store, taxonomy, ExportFilter("cap", include_imported=True)), validation=0, test=0)
+    ford = store.load_taxonomy("ford")
     store.close()
     (root / "cap.ttl").write_text(taxonomy_to_skos(taxonomy), encoding="utf-8")
     (root / "corpus.tsv").write_bytes(to_bytes(labels, "annif-tsv"))
     (root / "corpus.jsonl").write_bytes(to_bytes(labels, "annif-jsonl"))
+    ford_labels = corpus("sci_mag_paper_titles_dev.csv", slice(0, 1500))
+    ford_labels = ford_labels[ford_labels["ford_l2"] != ""]
+    (root / "ford.ttl").write_text(taxonomy_to_skos(ford), encoding="utf-8")
+    (root / "ford.tsv").write_text("".join(f"{' '.join(t.split())}\t<{concept_uri('ford', c)}>\n"
+                                           for t, c in zip(ford_labels["title"], ford_labels["ford_l2"])),
+                                   encoding="utf-8")
     punkt = root / "nltk" / "tokenizers" / "punkt_tab" / "english"  # offline: an untrained sentence splitter
     punkt.mkdir(parents=True)
     for name in ("collocations.tab", "sent_starters.txt", "abbrev_types.txt", "ortho_context.tab"):
         (punkt / name).touch()
-    projects = "".join(f"[cap-{backend}]\nname=CAP {backend}\nlanguage=en\nbackend={backend}\n"
-                       f"analyzer=snowball(english)\nvocab=cap\nlimit=100\n\n" for backend in ("svc", "omikuji"))
+    projects = "".join(f"[{vocab}-{backend}]\nname={vocab} {backend}\nlanguage=en\nbackend={backend}\n"
+                       f"analyzer=snowball(english)\nvocab={vocab}\nlimit=100\n\n"
+                       for vocab, backend in (("cap", "svc"), ("cap", "omikuji"), ("ford", "svc")))
     (root / "projects.cfg").write_text(projects, encoding="utf-8")
     env = dict(os.environ, NLTK_DATA=str(root / "nltk"), ANNIF_PROJECTS=str(root / "projects.cfg"))
     run = lambda *args: subprocess.run([str(ANNIF / "annif"), *args], cwd=root, env=env, check=True,  # noqa: E731
@@ -167,6 +175,8 @@ def annif(tmp_path_factory):
     run("load-vocab", "cap", "cap.ttl")
     run("train", "cap-svc", "corpus.tsv")
     run("train", "cap-omikuji", "corpus.jsonl")
+    run("load-vocab", "ford", "ford.ttl")
+    run("train", "ford-svc", "ford.tsv")
     port = free_port()
     url = f"http://localhost:{port}"
     server = start_server([str(ANNIF / "uvicorn"), "--factory", "annif:create_app", "--port", str(port), "--log-level",

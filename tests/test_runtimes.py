@@ -142,7 +142,17 @@ def cascade_folder(zero_shot_folder, head_and_ensemble, tmp_path_factory):
 
 @pytest.fixture(params=sorted(RUNTIMES))
 def classifier(request, tfidf_folder, dummy_folder, tiny_transformer, tiny_onnx, word_char_folder,
-               head_and_ensemble, zero_shot_folder, cascade_folder):
+               head_and_ensemble, zero_shot_folder, cascade_folder, ford, tmp_path_factory):
+    if request.param in ("annif", "llm"):  # models that run elsewhere: a real Annif server, a real tiny LM
+        from core.models.connect import connect_annif, connect_llm
+
+        folder = tmp_path_factory.mktemp(request.param) / f"ford-{request.param}"
+        if request.param == "annif":
+            connect_annif(folder, url=request.getfixturevalue("annif")["url"], project="ford-svc", taxonomy=ford,
+                          level=2)
+        else:
+            connect_llm(folder, taxonomy=ford, level=1, local_model=request.getfixturevalue("lm")["lm"])
+        return load_classifier(folder)
     folders = {"dummy": dummy_folder, "onnx-text": tfidf_folder, "transformers": tiny_transformer,
                "onnx-transformer": tiny_onnx[0], "sparse-linear": word_char_folder,
                "encoder-head": head_and_ensemble[0], "ensemble": head_and_ensemble[1],

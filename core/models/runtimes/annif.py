@@ -9,7 +9,8 @@ The folder holds only a manifest: ``service`` = {"url", "project", "timeout_s", 
   (a subject is otherwise read by its notation, then by its URI's last part);
 - ``rollup``: {deeper code: output code}, for a folder whose outputs sit at one level of the taxonomy.
 
-Annif's scores are not probabilities: like any single-label model's, they are temperature-scaled
+Annif's scores are not probabilities: a single-label folder's are normalised to sum to one (a
+record Annif suggests nothing for gets an even spread), then temperature-scaled like any model's
 (``calibration``), fitted on labelled records the project did not train on.
 """
 
@@ -116,4 +117,7 @@ class AnnifClassifier(Classifier):
                     continue
                 j = self.column_[code]
                 scores[i, j] = max(scores[i, j], value)
-        return scores
+        if not self.manifest.multi_label:  # a distribution, as every single-label model gives (then calibrated)
+            totals = scores.sum(axis=1, keepdims=True)
+            scores = np.where(totals > 0, scores / np.maximum(totals, 1e-12), 1.0 / max(1, scores.shape[1]))
+        return scores.astype(np.float32)
