@@ -50,6 +50,12 @@ def linked_models(folder: Path, *names: str, encoders: bool = False) -> Path:
     return folder
 
 
+def headlines(rows: slice) -> tuple[list[str], list[list[str]]]:
+    """NYT headlines of the shipped CAP corpus and their gold major topics (one code each)."""
+    frame = corpus("cap_nyt_headlines_sample.csv", rows)
+    return frame["title"].tolist(), [[c] for c in frame["cap_major"]]
+
+
 def free_port() -> int:
     import socket
 

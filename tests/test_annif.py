@@ -20,16 +20,11 @@ from core.models.connect import combine, connect_annif, fit_calibration
 from core.models.manifest import Manifest, load_manifest, write_manifest
 from core.models.runtimes import load_classifier
 from core.models.services import ServiceError, ServiceUnavailable, check_url
-from tests.conftest import ROOT, corpus, free_port
+from tests.conftest import ROOT, corpus, free_port, headlines
 
 pytestmark = pytest.mark.slow
 
 TRAIN, VAL, TEST = slice(0, 1500), slice(1500, 2300), slice(2300, 3084)
-
-
-def gold(rows):
-    frame = corpus("cap_nyt_headlines_sample.csv", rows)
-    return frame["title"].tolist(), [[c] for c in frame["cap_major"]]
 
 
 def weighted_f1(clf, texts, golds):
@@ -57,7 +52,7 @@ def test_annif_project_is_a_calibrated_model(annif, tmp_path):
     folder = tmp_path / "cap-annif-svc"
     manifest = connect_annif(folder, url=annif["url"], project="cap-svc", taxonomy=taxonomy, level=1)
     assert manifest.runtime == "annif" and set(manifest.codes) == {n.code for n in taxonomy.at_level(1)}
-    texts, golds = gold(TEST)
+    texts, golds = headlines(TEST)
     f1_raw, raw = weighted_f1(load_classifier(folder), texts, golds)
     assert f1_raw > 0.3, f1_raw  # 1,500 headlines; a constant guess scores below 0.05
     # each row is its own text's: shuffled input, same rows
@@ -65,7 +60,7 @@ def test_annif_project_is_a_calibrated_model(annif, tmp_path):
     shuffled = load_classifier(folder).predict_scores([texts[i] for i in order])
     assert np.allclose(shuffled, raw[order], atol=1e-6)
 
-    fitted = fit_calibration(folder, *gold(VAL), taxonomy)
+    fitted = fit_calibration(folder, *headlines(VAL), taxonomy)
     assert fitted.calibration["ece_after"] < fitted.calibration["ece_before"]
     from core.models.calibration import ece
 
@@ -88,11 +83,11 @@ def test_ensemble_with_our_model(annif, tmp_path):
     for backend in ("svc", "omikuji"):
         connect_annif(tmp_path / f"cap-{backend}", url=annif["url"], project=f"cap-{backend}", taxonomy=taxonomy,
                       level=1)
-        fit_calibration(tmp_path / f"cap-{backend}", *gold(VAL), taxonomy)
-    manifest = combine([tmp_path / "cap-own", tmp_path / "cap-svc", tmp_path / "cap-omikuji"], *gold(VAL), taxonomy,
+        fit_calibration(tmp_path / f"cap-{backend}", *headlines(VAL), taxonomy)
+    manifest = combine([tmp_path / "cap-own", tmp_path / "cap-svc", tmp_path / "cap-omikuji"], *headlines(VAL), taxonomy,
                        tmp_path / "cap-mix")
     assert len(manifest.training["weights"]) == 3 and abs(sum(manifest.training["weights"]) - 1) < 1e-6
-    texts, golds = gold(TEST)
+    texts, golds = headlines(TEST)
     figures = {name: weighted_f1(load_classifier(tmp_path / name), texts, golds)[0]
                for name in ("cap-own", "cap-svc", "cap-omikuji", "cap-mix")}
     print(json.dumps({k: round(v, 4) for k, v in figures.items()}))

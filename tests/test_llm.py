@@ -17,16 +17,11 @@ from core.models.llm import Candidate, letter_scores, messages, parse_json_answe
 from core.models.manifest import Manifest, ModelFolderError
 from core.models.runtimes import load_classifier
 from core.models.services import ServiceError, ServiceUnavailable
-from tests.conftest import ROOT, corpus, free_port
+from tests.conftest import ROOT, corpus, free_port, headlines
 
 pytestmark = pytest.mark.slow
 
 TRAIN, VAL, TEST = slice(0, 1500), slice(1500, 2300), slice(2300, 2700)
-
-
-def texts_and_gold(rows):
-    frame = corpus("cap_nyt_headlines_sample.csv", rows)
-    return frame["title"].tolist(), [[c] for c in frame["cap_major"]]
 
 
 def accuracy(clf, texts, golds):
@@ -55,7 +50,7 @@ def test_local_causal_lm_reranks_and_calibrates(lm, tmp_path, monkeypatch):
     manifest = connect_llm(folder, taxonomy=lm["taxonomy"], mode="rerank", local_model=lm["lm"], shortlist=lm["own"],
                            top_k=8)
     assert manifest.runtime == "llm" and manifest.files == {"lm": "lm"}
-    texts, golds = texts_and_gold(TEST)
+    texts, golds = headlines(TEST)
     clf = load_classifier(folder)
     own_acc, _ = accuracy(load_classifier(lm["own"]), texts, golds)
     rr_acc, scores = accuracy(clf, texts, golds)
@@ -64,7 +59,7 @@ def test_local_causal_lm_reranks_and_calibrates(lm, tmp_path, monkeypatch):
     outside = np.argsort(-own_scores, axis=1)[:, 8:]  # what the LLM was not shown keeps the shortlist's scores
     assert np.allclose(np.take_along_axis(scores, outside, 1), np.take_along_axis(own_scores, outside, 1), atol=1e-5)
     assert rr_acc >= own_acc - 0.03, (rr_acc, own_acc)
-    fitted = fit_calibration(folder, *texts_and_gold(VAL), lm["taxonomy"])
+    fitted = fit_calibration(folder, *headlines(VAL), lm["taxonomy"])
     assert fitted.calibration["ece_after"] < 0.1, fitted.calibration
 
 
@@ -87,7 +82,7 @@ def test_openai_endpoint_json_answers_and_cache(lm, served, tmp_path, monkeypatc
     folder = tmp_path / "cap-llm-served"
     connect_llm(folder, taxonomy=lm["taxonomy"], mode="rerank", url=served, model=str(lm["lm"]), shortlist=lm["own"],
                 top_k=8, concurrency=4)
-    texts, golds = texts_and_gold(slice(2300, 2360))
+    texts, golds = headlines(slice(2300, 2360))
     clf = load_classifier(folder)
     acc, scores = accuracy(clf, texts, golds)
     assert clf.style_ == "json"  # the server ignores logprobs: answers are JSON, checked against the codes
