@@ -191,8 +191,9 @@ def _show_jobs(db, jobs) -> None:
             eta = t(" · about {0:,.0f} s left").format(job.eta_seconds) if job.eta_seconds else ""
             c1, c2 = st.columns([5, 1])
             c1.progress(min(job.fraction, 1.0), text=f"{label} · {plain(job.stage)}{eta}")
-            if c2.button(t("Cancel"), key=f"versions.cancel.{job.id}"):
-                cancel_training(db, job.id)
+            if c2.button(t("Cancel"), key=f"versions.cancel.{job.id}", disabled=not may("train")):
+                with show_errors():
+                    cancel_training(db, job.id)
             saved = epoch_progress(job.models_dir, job.id) if job.models_dir else None
             if saved:
                 curve_chart(saved["curve"], saved.get("best_epoch"), key=f"versions.curve.{job.id}")
@@ -205,7 +206,7 @@ def _show_jobs(db, jobs) -> None:
             if job.resumable:
                 done = int(job.checkpoint.get("epoch") or 0)
                 if c2.button(t("Resume from epoch {0}").format(done), key=f"versions.resume.{job.id}",
-                             help=t("Go on from the last completed epoch's checkpoint")):
+                             help=t("Go on from the last completed epoch's checkpoint"), disabled=not may("train")):
                     with show_errors():
                         resume_training(db, job.id)
                         st.rerun()
