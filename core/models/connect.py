@@ -67,7 +67,7 @@ def read_subject_map(data: bytes, name: str, taxonomy: Taxonomy) -> dict[str, st
     rows = list(csv.DictReader(io.StringIO(text), dialect=dialect))
     if not rows or not {"uri", "code"} <= set(rows[0]):
         raise ModelFolderError(f"'{name}' needs the columns 'uri' and 'code'")
-    for k, row in enumerate(rows, start=2):
+    for row in rows:
         code = str(row.get("code") or "").strip()
         if code in taxonomy and row.get("uri"):
             out[str(row["uri"]).strip().strip("<>")] = taxonomy.node(code).code
