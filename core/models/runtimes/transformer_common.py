@@ -47,7 +47,7 @@ def length_batches(lengths: list[int], max_items: int, token_budget: int = TOKEN
     return batches
 
 
-def _run_sorted(ids: list[list[int]], pad_id: int, batch_size: int,
+def run_sorted(ids: list[list[int]], pad_id: int, batch_size: int,
                 run: Callable[[dict[str, np.ndarray]], np.ndarray], input_names: tuple[str, ...]) -> np.ndarray:
     """Logits for token sequences in input order; batches of similar length, each padded to its longest."""
     out: np.ndarray | None = None
@@ -78,7 +78,7 @@ def batched_logits(
 ) -> np.ndarray:
     """Logits for ``texts`` (truncated to ``max_length`` tokens) in input order."""
     ids = tokenizer(texts, truncation=True, max_length=max_length, padding=False)["input_ids"]
-    return _run_sorted(ids, tokenizer.pad_token_id or 0, batch_size, run, input_names)
+    return run_sorted(ids, tokenizer.pad_token_id or 0, batch_size, run, input_names)
 
 
 def token_model_scores(
@@ -109,7 +109,7 @@ def token_model_scores(
             kept.append(w)
     ids = [encoded["input_ids"][w] for w in kept]
     owner_of = np.array([owners[w] for w in kept], dtype=np.int64)
-    windows = activate(_run_sorted(ids, tokenizer.pad_token_id or 0, batch_size, run, input_names), manifest)
+    windows = activate(run_sorted(ids, tokenizer.pad_token_id or 0, batch_size, run, input_names), manifest)
     pooled = np.zeros((len(texts), windows.shape[1]), dtype=np.float32)
     if manifest.multi_label:
         np.maximum.at(pooled, owner_of, windows)
