@@ -17,12 +17,14 @@ from core.models.registry import discover
 from core.models.services import destination
 from core.store import Store
 from core.work.records_import import FIELDS
+from core.work.suggesting import language_name
 from ui.common import PageContext, may, not_allowed, open_store, page_context, plain, show_error, show_errors
 from ui.i18n import t
 from ui.widgets import XLSX_MIME, collection_choice, column_mapping, file_source
 
 SELECTED = "bulk.job"
-FORM_KEYS = ("bulk.upload", "bulk.path", "bulk.source_kind", "bulk.map", "bulk.models", "bulk.collection")
+FORM_KEYS = ("bulk.upload", "bulk.path", "bulk.source_kind", "bulk.map", "bulk.models", "bulk.collection",
+             "bulk.route", "bulk.route_taxonomies", "bulk.fast")
 STARTED = "bulk.started"
 SELECT_NEXT = "bulk.select_next"
 JOB_STATUS = {"running": "Classifying", "preparing": "Importing the file", "queued": "Waiting to start",
@@ -67,12 +69,28 @@ def new_job(ctx: PageContext) -> None:
     info = inspect_source(source_path, name)
     st.dataframe(preview(source_path, info, 10), hide_index=True, width="stretch", key="bulk.preview")
     mapping = column_mapping(info.columns, [f for f in FIELDS if f != "label"], "bulk.map", name)
+    route = st.toggle(t("Each row by the model for its language"), key="bulk.route",
+                      help=t("For a file of records in several languages (e.g. Hungarian and English): each row goes "
+                             "to the model that serves its language on the Annotate cards (the language column, else "
+                             "detected), in one pass; the results name the model that scored each row."))
     c1, c2, c3, c4 = st.columns(4)
     offered = job_models(ctx)
-    chosen = c1.multiselect(t("Models"), list(offered), default=list(offered)[:1], key="bulk.models",
-                            format_func=lambda n: f"{n} · {offered[n][1]}",
-                            help=t("Models of several taxonomies may run in one job (e.g. FORD and CAP): each writes "
-                                 "its own taxonomy's codes, and models on the same encoder read each record once."))
+    if route:
+        names = {x.id: x.name for x in ctx.db.list_taxonomies()}
+        routed = c1.multiselect(t("Taxonomies"), list(names), default=[ctx.tax.id], key="bulk.route_taxonomies",
+                                format_func=names.get)
+        fast = c1.checkbox(t("Fast tier where one reads the language"), key="bulk.fast",
+                           help=t("A model without a transformer at run time, for very large files; rows in a "
+                                  "language no fast model reads go to the model that serves it."))
+        chosen = []
+        plan_routes(ctx, source_path, info, mapping, routed, fast)
+    else:
+        routed, fast = [], False
+        chosen = c1.multiselect(t("Models"), list(offered), default=list(offered)[:1], key="bulk.models",
+                                format_func=lambda n: f"{n} · {offered[n][1]}",
+                                help=t("Models of several taxonomies may run in one job (e.g. FORD and CAP): each "
+                                       "writes its own taxonomy's codes, and models on the same encoder read each "
+                                       "record once."))
     top_k = c2.number_input(t("Codes per record (top-k)"), 1, 10, 3, key="bulk.top_k")
     threshold = c3.slider(t("Leave out codes scoring below"), 0.0, 1.0, 0.0, 0.05, key="bulk.threshold")
     level = c4.selectbox(t("Report at level"), ["model's codes", *range(1, ctx.tax.depth + 1)], key="bulk.level")
@@ -99,13 +117,16 @@ def new_job(ctx: PageContext) -> None:
                 ", ".join(f"{plain(m)} {r:,.1f} records/s" for m, r in est.records_per_s.items())))
     if not may("bulk_classify"):
         not_allowed("bulk_classify")
-    if st.button(t("Start job"), type="primary", key="bulk.start", disabled=not chosen or not may("bulk_classify")):
+    if st.button(t("Start job"), type="primary", key="bulk.start",
+                 disabled=not (chosen or routed) or not may("bulk_classify")):
         with show_errors():
             job_id = jobs.create_job(ctx.db, jobs.JobParams(
                 source=str(source_path), file_name=name, mapping=mapping,
                 models=[str(offered[n][0]) for n in chosen], taxonomy_id=ctx.tax.id, top_k=int(top_k),
                 threshold=float(threshold), level=None if level == "model's codes" else int(level),
-                long_texts=long_texts, on_error=on_error, collection=collection or ""), ctx.state.user or "anonymous")
+                long_texts=long_texts, on_error=on_error, collection=collection or "", route=list(routed),
+                models_dir=str(ctx.cfg.models_dir) if routed else "", fast=bool(fast)),
+                ctx.state.user or "anonymous")
             jobs.launch(ctx.db.path, job_id)
             st.session_state[SELECTED] = job_id
             st.session_state[SELECT_NEXT] = job_id  # the jobs panel selects it on its next run
@@ -114,6 +135,17 @@ def new_job(ctx: PageContext) -> None:
                 del st.session_state[key]
             st.session_state[STARTED] = jobs.get_job(ctx.db, job_id).number
             st.rerun()
+
+
+def plan_routes(ctx: PageContext, source_path, info, mapping: dict, taxonomies: list[str], fast: bool) -> None:
+    """Which model will read the rows of each language seen in the file's first rows."""
+    if not taxonomies:
+        return
+    with show_errors():
+        plan = jobs.route_plan(ctx.db, source_path, info, mapping, taxonomies, ctx.cfg.models_dir, fast=fast)
+        st.dataframe([{t("language"): t(language_name(p["language"])) if p["language"] else t("other or unknown"),
+                       t("rows among the first"): p["rows"], **{tax: p["models"][tax] for tax in taxonomies}}
+                      for p in plan], hide_index=True, width="stretch", key="bulk.route_plan")
 
 
 def skipped_rows(s, job) -> None:
@@ -139,7 +171,9 @@ def jobs_panel() -> None:
             st.info(t("No jobs yet."))
             return
         st.dataframe([
-            {"#": j.number, "file": j.params.file_name, "models": ", ".join(Path(m).name for m in j.params.models),
+            {"#": j.number, "file": j.params.file_name,
+             "models": ", ".join(Path(m).name for m in j.params.models) or t("by language: {0}").format(
+                 ", ".join(j.params.route)),
              "status": j.status, "rows": f"{j.done:,} / {j.total:,}" if j.total else "–",
              "records/s": round(j.records_per_s, 1), "ETA": eta(j.eta_seconds) if j.status == "running" else "",
              "by": j.created_by, "created": j.created_at[:19].replace("T", " ")}
@@ -231,7 +265,17 @@ def results(ctx: PageContext, job) -> None:
                        f"{stem}.csv", "text/csv", key="bulk.csv")
     c2.download_button(t("Download XLSX"), results_file(str(db.path), job.id, "xlsx", job.updated_at, lang),
                        f"{stem}.xlsx", XLSX_MIME, key="bulk.xlsx")
+    if job.params.route and job.by_language:
+        st.dataframe([{t("language"): t(language_name(r["language"])) if r["language"] != "unknown" else t("unknown"),
+                       t("rows"): r["rows"],
+                       **{f"{tax} · " + t("model"): ", ".join(f"{m} ({n:,})" for m, n in v["models"].items())
+                          for tax, v in r["taxonomies"].items()},
+                       **{f"{tax} · " + t("mean confidence"): v["mean_confidence"]
+                          for tax, v in r["taxonomies"].items()}}
+                      for r in job.by_language], hide_index=True, width="stretch", key="bulk.by_language")
     names = [m["name"] for m in job.models]
+    if not names:
+        return
     shown_model = st.selectbox(t("Model"), names, key="bulk.dist_model",
                                format_func=lambda n: f"{n} · {taxonomies[n].name}") if len(names) > 1 else names[0]
     tax = taxonomies[shown_model]

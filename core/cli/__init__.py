@@ -235,21 +235,48 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
     from core.jobs import classify_file
     from core.models.runtimes import load_classifier
+    from core.work.routing import Route, language_summary
 
     source = Path(args.input)
     if not source.is_file():
         print(f"File problem: '{source}' does not exist", file=sys.stderr)
         return 2
-    classifiers = [load_classifier(m, threads=args.threads, long_texts=args.long_texts) for m in args.model]
-    with _store(args) as store:  # each model into its own taxonomy (--taxonomy: for models that name none)
-        loaded = {t: store.load_taxonomy(t) for t in {c.manifest.taxonomy or args.taxonomy for c in classifiers}
-                  if t}
-    if len(loaded) < len({c.manifest.taxonomy or args.taxonomy for c in classifiers}):
-        print("Model problem: a model names no taxonomy; give --taxonomy", file=sys.stderr)
+    if not args.model and not args.route:
+        print("Usage problem: give --model FOLDER (every row to each model) or --route TAXONOMY (each row to "
+              "the model for its language)", file=sys.stderr)
         return 2
-    taxonomies = [loaded[c.manifest.taxonomy or args.taxonomy] for c in classifiers]
-    info = inspect_source(source, source.name, fmt=args.format, encoding=args.encoding, delimiter=args.delimiter)
-    mapping = _mapping(args, info.columns, leave_out=("label",))
+    if args.route and (args.model or args.ray):
+        print("Usage problem: --route chooses the models itself; leave out --model and --ray", file=sys.stderr)
+        return 2
+    routes, counts, workspace = None, {}, None
+    if args.route:
+        models_dir = Path(args.models_dir or Settings.from_env().models_dir)
+        workspace = _store(args)  # its models in use serve the languages (open while the file is read)
+        try:
+            taxonomies = [workspace.load_taxonomy(t) for t in dict.fromkeys(args.route)]
+            routes = [Route(t.id, models_dir, fast=args.fast) for t in taxonomies]
+            for route in routes:  # which model serves rows of unknown language: checked before any row is read
+                route.folder_name("", workspace)
+        except BaseException:
+            workspace.close()
+            raise
+        classifiers = []
+    else:
+        classifiers = [load_classifier(m, threads=args.threads, long_texts=args.long_texts) for m in args.model]
+        with _store(args) as store:  # each model into its own taxonomy (--taxonomy: for models that name none)
+            loaded = {t: store.load_taxonomy(t) for t in {c.manifest.taxonomy or args.taxonomy for c in classifiers}
+                      if t}
+        if len(loaded) < len({c.manifest.taxonomy or args.taxonomy for c in classifiers}):
+            print("Model problem: a model names no taxonomy; give --taxonomy", file=sys.stderr)
+            return 2
+        taxonomies = [loaded[c.manifest.taxonomy or args.taxonomy] for c in classifiers]
+    try:
+        info = inspect_source(source, source.name, fmt=args.format, encoding=args.encoding, delimiter=args.delimiter)
+        mapping = _mapping(args, info.columns, leave_out=("label",))
+    except BaseException:
+        if workspace is not None:
+            workspace.close()
+        raise
     if args.ray:
         from core.jobs.ray import classify_on_ray
 
@@ -269,12 +296,22 @@ def cmd_classify(args: argparse.Namespace) -> int:
         bar.set_postfix_str(f"{rows:,} rows")
 
     start = time.perf_counter()
-    rows = classify_file(classifiers, taxonomies, source, source.name, mapping, args.output, top_k=args.top_k,
-                         threshold=args.threshold, level=args.level, fmt=args.format, encoding=args.encoding,
-                         delimiter=args.delimiter, chunk_size=args.chunk, progress=progress)
+    try:
+        rows = classify_file(classifiers, taxonomies, source, source.name, mapping, args.output, top_k=args.top_k,
+                             threshold=args.threshold, level=args.level, fmt=args.format, encoding=args.encoding,
+                             delimiter=args.delimiter, chunk_size=args.chunk, progress=progress, routes=routes,
+                             counts=counts, long_texts=args.long_texts, store=workspace)
+    finally:
+        if workspace is not None:
+            workspace.close()
     bar.close()
     seconds = time.perf_counter() - start
     print(f"{rows:,} rows classified into {args.output} in {seconds:,.1f} s ({rows / max(seconds, 1e-9):,.0f} rows/s)")
+    for line in language_summary(counts):
+        per = "; ".join(f"{t}: {', '.join(f'{m} ({n:,})' for m, n in v['models'].items())}"
+                        + (f", mean confidence {v['mean_confidence']:.2f}" if v["mean_confidence"] is not None else "")
+                        for t, v in line["taxonomies"].items())
+        print(f"  {line['language']}: {line['rows']:,} rows · {per}")
     return 0
 
 
@@ -450,7 +487,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("classify", help="classify a file into an output file (CSV or XLSX), streaming")
     p.add_argument("input", help="CSV/TSV/XLSX/JSONL/Parquet of records")
     p.add_argument("output", help="CSV or .xlsx to write: the input's columns + top-k codes, names, scores")
-    p.add_argument("--model", action="append", required=True, help="model folder; repeat for several models")
+    p.add_argument("--model", action="append", help="model folder; repeat for several models")
+    p.add_argument("--route", action="append", metavar="TAXONOMY",
+                   help="each row to the model that serves its language (given by a language column, else "
+                        "detected) in this taxonomy; repeat for several taxonomies (instead of --model)")
+    p.add_argument("--fast", action="store_true", help="with --route: a fast-tier model where one reads the language")
+    p.add_argument("--models-dir", help="with --route: the model folders to choose from (default: WORKBENCH_MODELS)")
     p.add_argument("--map", action="append", metavar="FIELD=COLUMN", help="map title/abstract/keywords to columns")
     p.add_argument("--guess", action="store_true", help="guess the fields not given with --map")
     p.add_argument("--taxonomy", help="for models that name none (each model classifies into its own)")

@@ -22,6 +22,7 @@ from core.jobs.lifecycle import (
                                  list_jobs,
                                  resume_interrupted,
                                  retry_job,
+                                 route_plan,
 )
 from core.jobs.results import classified_rows, classify_file, distribution, job_taxonomies, result_rows, write_results
 from core.jobs.triage import TriageReport, conformal_triage, default_thresholds, triage, undo_triage
@@ -30,4 +31,4 @@ from core.jobs.worker import run_job
 __all__ = ["Estimate", "JobError", "JobInfo", "JobParams", "TriageReport", "cancel_job", "classified_rows",
            "classify_file", "conformal_triage", "create_job", "default_thresholds", "distribution", "estimate_job",
            "get_job", "job_taxonomies", "launch", "list_jobs", "result_rows", "resume_interrupted", "retry_job",
-           "run_job", "triage", "undo_triage", "write_results"]
+           "route_plan", "run_job", "triage", "undo_triage", "write_results"]

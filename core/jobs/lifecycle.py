@@ -50,6 +50,9 @@ class JobParams:
     chunk: int = 256
     source_sha256: str = ""  # of the job's own copy of the file (``source``), checked before results are read
     collection: str = ""  # the records' collection: "" = a new one named after the file
+    route: list[str] = field(default_factory=list)  # taxonomies whose rows go to the model for their language
+    models_dir: str = ""  # where a routed job chooses its models
+    fast: bool = False  # a routed job prefers a fast-tier model where one reads the row's language
 
     @classmethod
     def from_json(cls, text: str) -> "JobParams":
@@ -107,6 +110,14 @@ class JobInfo:
         """The models the worker loaded: name, version, folder and the taxonomy each classifies into."""
         return [{"taxonomy": self.params.taxonomy_id, **m} for m in self.checkpoint.get("models") or []]
 
+    @property
+    def by_language(self) -> list[dict]:
+        """Per language: rows, and per taxonomy the models that scored them and their mean top
+        score (``core.work.routing.language_summary``; a routed job's figures)."""
+        from core.work.routing import language_summary
+
+        return language_summary(self.checkpoint.get("by_language") or {})
+
 
 def _age_seconds(stamp: str) -> float:
     try:
@@ -132,7 +143,18 @@ def _row_to_info(row: dict) -> JobInfo:
 def create_job(store: Store, params: JobParams, created_by: str) -> int:
     """Check the file, mapping and models, then queue the job."""
     store.require("bulk_classify")
-    if not params.models:
+    if params.route:
+        from core.work.routing import Route
+
+        if params.models:
+            raise JobError("a routed job chooses its models by each row's language: name no models")
+        if not params.models_dir or not Path(params.models_dir).is_dir():
+            raise JobError(f"the models folder '{params.models_dir}' does not exist")
+        params.route = list(dict.fromkeys(params.route))
+        for taxonomy_id in params.route:
+            store.load_taxonomy(taxonomy_id).check_level(params.level)
+            Route(taxonomy_id, Path(params.models_dir), params.fast).folder_name("", store)  # some model serves it
+    elif not params.models:
         raise JobError("choose at least one model")
     if params.top_k < 1:
         raise JobError("top-k must be at least 1")
@@ -256,6 +278,26 @@ class Estimate:
     @property
     def slowest(self) -> str:
         return min(self.records_per_s, key=self.records_per_s.get) if self.records_per_s else ""
+
+
+def route_plan(store: Store, source, info, mapping: dict, taxonomies: list[str], models_dir, *, fast: bool = False,
+               sample: int = 200) -> list[dict]:
+    """Which model would read the rows of each language among the file's first ``sample`` rows,
+    per taxonomy, and which reads rows of any other language: [{language ("" = other), rows,
+    models: {taxonomy: folder name}}], most rows first."""
+    from collections import Counter
+
+    from core.files.records_io import preview
+    from core.work.routing import Route, row_languages
+
+    mapped = validate_mapping(info, mapping)
+    head = preview(source, info, sample)
+    languages = Counter(row_languages([{f: row.get(c, "") for f, c in mapped.items()} for row in head]))
+    routes = [Route(t, Path(models_dir), fast) for t in taxonomies]
+    plan = [{"language": language, "rows": n, "models": {r.taxonomy_id: r.folder_name(language, store) for r in routes}}
+            for language, n in languages.most_common() if language]
+    return plan + [{"language": "", "rows": languages.get("", 0),
+                    "models": {r.taxonomy_id: r.folder_name("", store) for r in routes}}]
 
 
 def estimate_job(source, name: str, mapping: dict, models: list[str], sample: int = 5) -> Estimate:

@@ -47,6 +47,63 @@ def classified_rows(classifiers: Sequence, taxonomy, records: Sequence[dict[str,
     return cells
 
 
+def routed_columns(taxonomy_ids: Sequence[str], top_k: int) -> list[str]:
+    """A routed run's columns: per taxonomy ``<t>_code_1, <t>_name_1, <t>_score_1, …, <t>_model``
+    (the model that scored the row), then ``row_language`` (the language the row was read as)."""
+    out = []
+    for t in taxonomy_ids:
+        out += [f"{t}_{kind}_{i}" for i in range(1, top_k + 1) for kind in ("code", "name", "score")]
+        out.append(f"{t}_model")
+    return out + ["row_language"]
+
+
+def routed_rows(routes: Sequence, taxonomies: Sequence, records: Sequence[dict[str, Any]], loaded: dict, *,
+                top_k: int = 3, threshold: float = 0.0, level: int | None = None, lang: str = "en",
+                long_texts: str = "truncate", counts: dict | None = None, store: Store | None = None) -> list[list]:
+    """For each record, per route (taxonomy) the top-k cells of the model that serves its language
+    and that model's name, then the row's language (``core.work.routing``). ``loaded``: {folder
+    name: classifier}, kept by the caller across chunks. Rows of one language read by models on
+    one encoder are encoded once. ``counts``: the run's per-language counts, updated. ``store``: the
+    workspace whose models in use serve the languages (else each language's default)."""
+    from core.models.runtimes import load_classifier
+    from core.work.embeddings import cache_key
+    from core.work.routing import count_languages, row_languages
+
+    languages = row_languages(records)
+    cells: list[list] = [[] for _ in records]
+    vectors: dict[tuple, Any] = {}
+    for number, (route, tax) in enumerate(zip(routes, taxonomies)):
+        ranked_all: dict[int, list] = {}
+        used: list[str] = [""] * len(records)
+        for name, rows in route.groups(languages, store).items():
+            if name not in loaded:
+                loaded[name] = load_classifier(route.models_dir / name, long_texts=long_texts)
+            clf = loaded[name]
+            texts = [clf.manifest.text_of(records[i]) for i in rows]
+            scored = [i for i, t in zip(rows, texts) if t]
+            chosen = [t for t in texts if t]
+            key = cache_key(clf)
+            if key is None or not chosen:
+                scores = clf.predict_scores(chosen)
+            else:
+                memo = (key, tuple(scored))
+                if memo not in vectors:
+                    vectors[memo] = clf.embed(chosen)
+                scores = clf.scores_from_vectors(vectors[memo], chosen)
+            ranked_all.update(zip(scored, rank(clf.manifest, scores, tax, top_k=top_k, threshold=threshold,
+                                               level=level)))
+            for i in rows:
+                used[i] = name
+        for i, row in enumerate(cells):
+            row += output_cells(ranked_all.get(i, []), tax, top_k, lang) + [used[i]]
+        if counts is not None:
+            top = [ranked_all[i][0].score if ranked_all.get(i) else None for i in range(len(records))]
+            count_languages(counts, languages, route.taxonomy_id, used, top, count_rows=number == 0)
+    for i, row in enumerate(cells):
+        row.append(languages[i])
+    return cells
+
+
 def job_taxonomies(store: Store, job: JobInfo) -> dict[str, Any]:
     """{model name: the taxonomy it classifies into} for a job's models."""
     loaded: dict[str, Any] = {}
@@ -81,13 +138,26 @@ def result_rows(store: Store, job: JobInfo, lang: str = "en", chunk_size: int = 
     info = inspect_source(params.source, params.file_name, fmt=params.fmt, encoding=params.encoding,
                           delimiter=params.delimiter)
     errors = bool(job.checkpoint.get("errors"))  # an "error" column only where some record failed
-    header = list(info.columns) + result_columns(names, params.top_k) + (["error"] if errors else [])
+    routes = {t: [m["name"] for m in job.models if m["taxonomy"] == t] for t in params.route}
+    columns = routed_columns(list(routes), params.top_k) if routes else result_columns(names, params.top_k)
+    header = list(info.columns) + columns + (["error"] if errors else [])
+    loaded_taxonomies = {t: store.load_taxonomy(t) for t in routes}
     for rows, cols in read_chunks(params.source, info, chunk_size=chunk_size):
         found = store.job_results_for_rows(job.id, rows)
+        languages = store.job_row_languages(job.id, rows) if routes else {}
         out = []
         for k, row in enumerate(rows):
             values, problems = [cols[c][k] for c in info.columns], []
-            for name in names:
+            if routes:  # each row was scored by one model of each route: the one for its language
+                for t, candidates in routes.items():
+                    name = next((n for n in candidates if (row, n) in found), "")
+                    result = found.get((row, name), [])
+                    if isinstance(result, dict):
+                        problems.append(f"{name}: {result.get('error', '')}")
+                        result = []
+                    values += output_cells(result, loaded_taxonomies[t], params.top_k, lang) + [name]
+                values.append(languages.get(row, ""))
+            for name in [] if routes else names:
                 result = found.get((row, name), [])
                 if isinstance(result, dict):  # this record failed for this model
                     problems.append(f"{name}: {result.get('error', '')}" if len(names) > 1 else result.get("error", ""))
@@ -117,9 +187,13 @@ def classify_file(classifiers: Sequence, taxonomy, source: str | Path, name: str
                   output: str | Path, *, top_k: int = 3, threshold: float = 0.0, level: int | None = None,
                   fmt: str | None = None, encoding: str | None = None, delimiter: str | None = None,
                   chunk_size: int = 2000, lang: str = "en",
-                  progress: Callable[[int, float], None] | None = None) -> int:
+                  progress: Callable[[int, float], None] | None = None, routes: Sequence | None = None,
+                  counts: dict | None = None, long_texts: str = "truncate", store: Store | None = None) -> int:
     """Stream a file through models into an output file (CSV, or XLSX by its suffix), memory
-    bounded by the chunk size; nothing is stored in a workspace. Returns the rows written."""
+    bounded by the chunk size; nothing is stored in a workspace. Returns the rows written.
+    ``routes`` (``core.work.routing.Route``, one per taxonomy in ``taxonomy``): each row goes to the
+    model that serves its language instead of every one of ``classifiers`` (``counts``: the run's
+    per-language counts, filled)."""
     info = inspect_source(source, name, fmt=fmt, encoding=encoding, delimiter=delimiter)
     mapped = validate_mapping(info, mapping)
     fraction = 0.0
@@ -128,13 +202,19 @@ def classify_file(classifiers: Sequence, taxonomy, source: str | Path, name: str
         nonlocal fraction
         fraction = value
 
-    written = 0
+    written, loaded = 0, {}
+    taxonomies = list(taxonomy) if isinstance(taxonomy, (list, tuple)) else [taxonomy] * len(routes or [0])
     with TableWriter(output, "xlsx" if Path(output).suffix.lower() == ".xlsx" else "csv") as out:
-        out.row(list(info.columns) + result_columns([c.manifest.name for c in classifiers], top_k))
+        out.row(list(info.columns) + (routed_columns([r.taxonomy_id for r in routes], top_k) if routes else
+                                      result_columns([c.manifest.name for c in classifiers], top_k)))
         for rows, cols in read_chunks(source, info, chunk_size=chunk_size, progress=on_progress):
             records = [{f: cols[c][k] for f, c in mapped.items()} for k in range(len(rows))]
-            cells = classified_rows(classifiers, taxonomy, records, top_k=top_k, threshold=threshold, level=level,
-                                    lang=lang)
+            if routes:
+                cells = routed_rows(routes, taxonomies, records, loaded, top_k=top_k, threshold=threshold,
+                                    level=level, lang=lang, long_texts=long_texts, counts=counts, store=store)
+            else:
+                cells = classified_rows(classifiers, taxonomy, records, top_k=top_k, threshold=threshold,
+                                        level=level, lang=lang)
             out.rows([cols[c][k] for c in info.columns] + cells[k] for k in range(len(rows)))
             written += len(rows)
             if progress:
@@ -143,4 +223,4 @@ def classify_file(classifiers: Sequence, taxonomy, source: str | Path, name: str
 
 
 __all__ = ["classified_rows", "classify_file", "distribution", "job_taxonomies", "model_names", "result_rows",
-           "write_results"]
+           "routed_columns", "routed_rows", "write_results"]

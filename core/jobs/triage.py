@@ -166,7 +166,9 @@ def _model_languages(job: JobInfo, model_name: str) -> list[str]:
 def _model_of(job: JobInfo, model_name: str):
     """(folder, manifest) of the job's model of that name ((None, None) when its folder is gone or
     unreadable)."""
-    for folder in job.params.models:
+    for folder in dict.fromkeys([*job.params.models, *(m.get("folder") or "" for m in job.models)]):
+        if not folder:
+            continue
         try:
             manifest = load_manifest(folder)
         except ModelFolderError:

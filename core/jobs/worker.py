@@ -125,6 +125,61 @@ def _classify_chunk(store: Store, classifiers, taxonomies, params: JobParams, it
     return results, predictions, failed
 
 
+def _classify_routed_chunk(store: Store, routes, taxonomies, params: JobParams, items: list[tuple[int, int]],
+                          loaded: dict, counts: dict):
+    """As ``_classify_chunk`` for a routed job: each record by the model that serves its language
+    (its stored language: given by the file, else detected at import), per route (taxonomy); a
+    record's result is kept under the model that scored it."""
+    from pathlib import Path
+
+    from core.work.routing import count_languages, row_languages
+
+    ids = [rid for _, rid in items]
+    records = {r["id"]: r for r in store.records_by_ids(ids)}
+    rows = [records.get(rid, {}) for rid in ids]
+    languages = row_languages(rows, detect=False)
+    results, predictions, failed, shared = [], [], 0, {}
+    for number, (route, taxonomy) in enumerate(zip(routes, taxonomies)):
+        used, top = [""] * len(rows), [None] * len(rows)
+        for name, part in route.groups(languages, store).items():
+            if name not in loaded:
+                loaded[name] = load_classifier(Path(route.models_dir) / name, long_texts=params.long_texts)
+            clf = loaded[name]
+            subset = [rows[i] for i in part]
+            good, scores, errors = _scores_or_errors(clf, [clf.manifest.text_of(r) for r in subset],
+                                                     lambda clf=clf, subset=subset: record_scores(store, clf, subset,
+                                                                                                  shared))
+            ranked = dict(zip(good, rank(clf.manifest, scores, taxonomy, top_k=params.top_k,
+                                         threshold=params.threshold, level=params.level)))
+            for k, i in enumerate(part):
+                if k in errors:
+                    value = {"error": errors[k]}
+                else:
+                    value = [[s.code, round(s.score, 6)] for s in ranked[k]]
+                    top[i] = ranked[k][0].score if ranked[k] else None
+                used[i] = name
+                results.append((items[i][0], clf.manifest.name, json.dumps(value)))
+            predictions.append((clf.manifest, taxonomy,
+                                prediction_rows([ids[part[k]] for k in good], clf.manifest, scores, taxonomy)))
+            failed += len(errors)
+        count_languages(counts, languages, route.taxonomy_id, used, top, count_rows=number == 0)
+    return results, predictions, failed
+
+
+def _models_used(loaded: dict, routes, taxonomies, counts: dict) -> list[dict]:
+    """The checkpoint's list of the models that have scored a routed job's rows (name, version,
+    folder, taxonomy)."""
+    out = []
+    for route, taxonomy in zip(routes, taxonomies):
+        scored = {m for c in counts.values() for m in (c["taxonomies"].get(taxonomy.id) or {}).get("models", {})}
+        for name in dict.fromkeys(route.chosen.values()):
+            if name in loaded and name in scored:
+                m = loaded[name].manifest
+                out.append({"name": m.name, "version": m.version, "folder": str(route.models_dir / name),
+                            "taxonomy": taxonomy.id})
+    return out
+
+
 def run_job(db_path, job_id: int, *, stop_after_chunks: int | None = None,
             progress: Callable[[JobInfo], None] | None = None) -> JobInfo:
     """Run (or resume) a job to its end in this process. ``stop_after_chunks`` stops early, as if
@@ -155,15 +210,31 @@ def run_job(db_path, job_id: int, *, stop_after_chunks: int | None = None,
                 checkpoint["prepared"], position = True, 0
             checkpoint["stage"] = "loading the models"
             store.update_job(job_id, total=total, checkpoint=checkpoint)
-            classifiers = [load_classifier(folder, long_texts=params.long_texts) for folder in params.models]
-            taxonomies = [store.load_taxonomy(c.manifest.taxonomy or params.taxonomy_id) for c in classifiers]
-            checkpoint["models"] = [{"name": c.manifest.name, "version": c.manifest.version, "folder": str(folder),
-                                     "taxonomy": t.id} for c, t, folder in zip(classifiers, taxonomies, params.models)]
             from core.models.registry import estimated_seconds
 
-            checkpoint["stage"] = "classifying"
             left = total - position
-            checkpoint["estimate_s"] = round(sum(estimated_seconds(c.manifest, left) for c in classifiers), 1)
+            if params.route:
+                from pathlib import Path
+
+                from core.work.routing import Route
+
+                saved = {r["taxonomy"]: r for r in checkpoint.get("routes") or []}  # a resumed job keeps its choices
+                routes = [Route.from_json(saved[t], Path(params.models_dir)) if t in saved else
+                          Route(t, Path(params.models_dir), params.fast) for t in params.route]
+                taxonomies = [store.load_taxonomy(t) for t in params.route]
+                classifiers, loaded = [], {}
+                counts = checkpoint.setdefault("by_language", {})
+                fallback = [load_classifier(r.folder("", store), long_texts=params.long_texts) for r in routes]
+                loaded.update({r.folder_name("", store): c for r, c in zip(routes, fallback)})
+                checkpoint["estimate_s"] = round(sum(estimated_seconds(c.manifest, left) for c in fallback), 1)
+            else:
+                classifiers = [load_classifier(folder, long_texts=params.long_texts) for folder in params.models]
+                taxonomies = [store.load_taxonomy(c.manifest.taxonomy or params.taxonomy_id) for c in classifiers]
+                checkpoint["models"] = [{"name": c.manifest.name, "version": c.manifest.version,
+                                         "folder": str(folder), "taxonomy": t.id}
+                                        for c, t, folder in zip(classifiers, taxonomies, params.models)]
+                checkpoint["estimate_s"] = round(sum(estimated_seconds(c.manifest, left) for c in classifiers), 1)
+            checkpoint["stage"] = "classifying"
             store.update_job(job_id, status="running", total=total, done=position, checkpoint=checkpoint)
             started, done_here, chunks = time.perf_counter(), 0, 0
             checkpoint["elapsed_s"] = 0.0  # this worker's clock (a resumed job starts a new one)
@@ -173,7 +244,13 @@ def run_job(db_path, job_id: int, *, stop_after_chunks: int | None = None,
                     store.update_job(job_id, status="cancelled")
                     break
                 items = store.job_records(job_id, position, FIRST_CHUNK if not chunks else params.chunk)
-                results, predictions, failed = _classify_chunk(store, classifiers, taxonomies, params, items)
+                if params.route:
+                    results, predictions, failed = _classify_routed_chunk(store, routes, taxonomies, params, items,
+                                                                          loaded, counts)
+                    checkpoint["routes"] = [r.to_json() for r in routes]
+                    checkpoint["models"] = _models_used(loaded, routes, taxonomies, counts)
+                else:
+                    results, predictions, failed = _classify_chunk(store, classifiers, taxonomies, params, items)
                 checkpoint["errors"] = checkpoint.get("errors", 0) + failed
                 position, done_here, chunks = items[-1][0] + 1, done_here + len(items), chunks + 1
                 elapsed = max(time.perf_counter() - started, 1e-9)

@@ -126,6 +126,13 @@ class JobQueries:
                     continue
         return out
 
+    def job_row_languages(self, job_id: int, source_rows: Sequence[int]) -> dict[int, str]:
+        """{source row: its record's language} for rows of a job's file."""
+        return dict(self.db.execute(
+            "SELECT jr.source_row, coalesce(r.language, '') FROM job_records jr JOIN records r ON r.id = jr.record_id "
+            "WHERE jr.job_id = ? AND jr.source_row IN (SELECT value FROM json_each(?))",
+            [job_id, json.dumps(list(source_rows))]).fetchall())
+
     def job_record_languages(self, job_id: int) -> dict[int, str]:
         return dict(self.db.execute(
             "SELECT r.id, coalesce(r.language, '') FROM job_records jr JOIN records r ON r.id = jr.record_id "
