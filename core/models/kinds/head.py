@@ -48,6 +48,11 @@ def build_head(vectors: np.ndarray, codes: Sequence[Sequence[str]], folder: Path
                       f"logistic regression on the {encoder_name or 'sentence encoder'}'s sentence vectors",
                       {"head": "head.safetensors", "encoder": "encoder", "support": "support.safetensors"},
                       calibration)
+    if json.loads((Path(encoder_dir) / "encoder.json").read_text(encoding="utf-8")).get("type") == "static":
+        from core.models.manifest import write_manifest
+
+        manifest = replace(manifest, training={**manifest.training, "tier": "fast"})  # no transformer at run time
+        write_manifest(folder, manifest)
     return manifest, fitted
 
 
@@ -65,7 +70,9 @@ KIND = Kind(
     runtime="encoder-head", reads=frozenset({"vectors"}), train=train, recipe_version="2.5.0",
     fields=(Field("encoder", "Sentence encoder", "choice", "minilm",
                   "minilm: all-MiniLM-L6-v2 (English, fast); e5: multilingual-e5-small (about 100 languages, "
-                  "Hungarian and Danish among them; about 3 times slower)", choices=("minilm", "e5")),
+                  "Hungarian and Danish among them; about 3 times slower); e5-fast: static vectors distilled from "
+                  "e5 (any of its languages, no transformer at run time: for millions of records)",
+                  choices=("minilm", "e5", "e5-fast")),
             Field("c", "Regularisation C (0: automatic)", "float", 0.0,
                   "the head's inverse regularisation: higher fits the training labels more closely; 0 takes 20 "
                   "from 2,500 records up and more for fewer (at most 300)", low=0.0, high=1000.0, advanced=True),))
