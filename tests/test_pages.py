@@ -445,6 +445,46 @@ def test_bulk_classify_upload_run_download_triage(workspace_env, tmp_path):
     assert second == job_id + 1 and at.selectbox(key="bulk.pick").value == second
 
 
+def test_bulk_classify_routes_each_row_by_its_language(workspace_env):
+    """The routed form: taxonomies instead of models, the plan per language of the file's first rows,
+    a job whose results name each row's model and language, and the per-language figures."""
+    import time
+
+    import pandas as pd
+
+    rows = [{"id": f"h{i}", "title": f"A magyar gazdaság és a költségvetés helyzete {i}. évben"} for i in range(20)]
+    rows += [{"id": f"e{i}", "title": f"The state of the economy and the budget in year {i}"} for i in range(20)]
+    data = pd.DataFrame(rows).to_csv(index=False).encode()
+    at = app("librarian").run()
+    at.text_input(key="sidebar.user").input("Lib Rary")
+    at.run()
+    at.switch_page("pages/bulk_classify.py").run()
+    at.file_uploader(key="bulk.upload").upload("mixed.csv", data, "text/csv").run()
+    at.toggle(key="bulk.route").set_value(True).run()
+    assert not at.exception, at.exception
+    assert at.multiselect(key="bulk.route_taxonomies").value == ["ford"]
+    plan = next(d.value for d in at.dataframe if "rows among the first" in d.value.columns)
+    assert set(plan["language"]) >= {"Hungarian", "English"} and set(plan["ford"]) == {"ford-dummy"}
+    at.button(key="bulk.start").click().run()
+    assert not at.exception, at.exception
+    from core.jobs import get_job, list_jobs
+
+    with _db(workspace_env) as db:
+        job_id = list_jobs(db)[0].id
+        deadline = time.time() + 120
+        while get_job(db, job_id).status not in ("done", "failed") and time.time() < deadline:
+            time.sleep(0.2)
+        job = get_job(db, job_id)
+        assert job.status == "done" and job.params.route == ["ford"], job.error
+    at.run()
+    assert not at.exception, at.exception
+    results = next(d.value for d in at.dataframe if "ford_code_1" in d.value.columns)
+    assert list(results.columns)[-2:] == ["ford_model", "row_language"] and set(results["ford_model"]) == {"ford-dummy"}
+    assert (results.loc[results["id"].str.startswith("h"), "row_language"] == "hu").mean() >= 0.9
+    figures = next(d.value for d in at.dataframe if "ford · mean confidence" in d.value.columns)
+    assert figures["rows"].sum() == 40
+
+
 def test_import_page_backs_up_the_workspace(workspace_env):
     at = on_page("import_records.py")
     at.button(key="import.backup").click().run()
