@@ -183,7 +183,7 @@ def small(models: Path, epochs: int, folds: int = 5) -> dict:
     return out
 
 
-def multilingual(models: Path, epochs: int, folds: int, max_length: int, only: list[str]) -> dict:
+def multilingual(models: Path, epochs: int, folds: int, max_length: int, only: list[str], runs: int = 0) -> dict:
     """Fine-tuned multilingual-e5-small against TF-IDF + an e5 head, k-fold weighted F1 (Hungarian, Danish)."""
     import pandas as pd
     from sklearn.metrics import f1_score
@@ -207,6 +207,8 @@ def multilingual(models: Path, epochs: int, folds: int, max_length: int, only: l
         scores: dict[str, list[float]] = {}
         seconds = []
         for k, (train, test) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=0).split(texts, strata)):
+            if runs and k >= runs:  # the first folds only (time on a CPU)
+                break
             tmp = Path(tempfile.mkdtemp(prefix="finetune-multilingual-"))
             try:
                 base = Manifest(name="s", version="1", taxonomy="cap", codes=(), runtime="", input_fields=("title",))
@@ -230,7 +232,8 @@ def multilingual(models: Path, epochs: int, folds: int, max_length: int, only: l
                                          "seconds": round(took, 1)}}), file=sys.stderr, flush=True)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
-        out[name] = {"records": len(texts), "folds": folds, "epochs": epochs, "max_length": max_length,
+        out[name] = {"records": len(texts), "folds": folds, "folds_run": len(seconds), "epochs": epochs,
+                     "max_length": max_length,
                      "weighted_f1": {v: round(float(np.mean(x)), 4) for v, x in scores.items()},
                      "spread": {v: round(float(np.std(x)), 4) for v, x in scores.items()},
                      "finetune_seconds_per_fold": round(float(np.mean(seconds)), 1)}
@@ -270,6 +273,7 @@ def main() -> None:
     parser.add_argument("--ml-epochs", type=int, default=0, help="0: the kind's automatic epochs")
     parser.add_argument("--ml-max-length", type=int, default=256)
     parser.add_argument("--ml-only", default="hungarian,danish")
+    parser.add_argument("--ml-runs", type=int, default=0, help="only the first N folds (0: all)")
     parser.add_argument("--small-epochs", type=int, default=3)
     parser.add_argument("--skip-splits", action="store_true", help="only --small / --multilingual / --ray-check")
     parser.add_argument("--models", type=Path, default=ROOT / "models")
@@ -284,7 +288,7 @@ def main() -> None:
         out["small"] = small(args.models, args.small_epochs)
     if args.multilingual:
         out["multilingual"] = multilingual(args.models, args.ml_epochs, args.ml_folds, args.ml_max_length,
-                                           [x for x in args.ml_only.split(",") if x])
+                                           [x for x in args.ml_only.split(",") if x], args.ml_runs)
     if args.ray_check:
         out["ray"] = ray_check(args.models)
     out["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

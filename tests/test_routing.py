@@ -163,3 +163,30 @@ def test_language_summary_counts_rows_once_and_means_per_taxonomy():
     assert [r["language"] for r in summary] == ["hu", "en"] and [r["rows"] for r in summary] == [2, 1]
     assert summary[0]["taxonomies"]["cap"] == {"models": {"cap-hu": 2}, "mean_confidence": 0.5}
     assert summary[0]["taxonomies"]["ford"]["mean_confidence"] == 0.4
+
+
+@pytest.mark.slow
+def test_fast_routing_prefers_a_fast_model_that_reads_the_language(store, routed_models, tmp_path):
+    """``fast``: a head on static vectors (a fast-tier model) serves the languages it declares; other
+    languages keep the model that serves them."""
+    import os
+    import shutil
+
+    from core.models.encoder import STATIC_NAME, Encoder, ensure_encoder
+    from core.models.kinds.head import build_head
+    from tests.conftest import MODELS
+
+    models = tmp_path / "models"
+    shutil.copytree(routed_models, models, copy_function=os.link)
+    static = ensure_encoder(MODELS, STATIC_NAME)
+    hu = pd.read_csv(shared_file("corpora", "cap_hu_pre_agenda_speeches_sample.csv"), dtype=str, keep_default_na=False)
+    texts = (hu["agenda_item_title"].str.strip('"') + ". " + hu["text"].str[:400]).tolist()
+    manifest, _ = build_head(Encoder(static).embed(texts), [[c] for c in hu["cap_major"]], models / "cap-hu-fast",
+                             Manifest(name="cap-hu-fast", version="1", taxonomy="cap", codes=(), runtime="",
+                                      languages=("hu",), input_fields=("title", "abstract")), static)
+    assert manifest.training["tier"] == "fast"
+    promote(store, "cap-en", "")
+    promote(store, "cap-hu", "hu")
+    fast = Route("cap", models, fast=True)
+    assert fast.folder_name("hu", store) == "cap-hu-fast" and fast.folder_name("en", store) == "cap-en"
+    assert Route("cap", models).folder_name("hu", store) == "cap-hu"  # without fast: the model in use
