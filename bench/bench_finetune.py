@@ -125,17 +125,23 @@ def compare(taxonomy: str, data, splits: int, params: dict, models: Path) -> dic
     return out
 
 
-def small(models: Path, epochs: int, folds: int = 5) -> dict:
+def small_sets() -> dict[str, tuple[list[str], list[str]]]:
+    """The 220 Hungarian speeches (title + text) and the 2,000 Danish agenda items with their CAP majors."""
     import pandas as pd
-    from sklearn.metrics import f1_score
-    from sklearn.model_selection import StratifiedKFold
 
     corpora = ROOT.parent / "shared" / "data" / "corpora"
     danish = pd.read_csv(corpora / "cap_dk_local_agenda_items.csv", dtype=str).dropna(subset=["text"]).head(2000)
     speeches = pd.read_csv(corpora / "cap_hu_pre_agenda_speeches_sample.csv", dtype=str).dropna(subset=["text"])
-    sets = {"hungarian": ((speeches["agenda_item_title"].fillna("").str.strip('"') + ". " + speeches["text"]).tolist(),
+    return {"hungarian": ((speeches["agenda_item_title"].fillna("").str.strip('"') + ". " + speeches["text"]).tolist(),
                           speeches["cap_major"].astype(str).tolist()),
             "danish": (danish["text"].tolist(), danish["major_code"].astype(str).tolist())}
+
+
+def small(models: Path, epochs: int, folds: int = 5) -> dict:
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedKFold
+
+    sets = small_sets()
     out = {}
     for name, (texts, codes) in sets.items():
         counts = Counter(codes)
@@ -185,18 +191,12 @@ def small(models: Path, epochs: int, folds: int = 5) -> dict:
 
 def multilingual(models: Path, epochs: int, folds: int, max_length: int, only: list[str], runs: int = 0) -> dict:
     """Fine-tuned multilingual-e5-small against TF-IDF + an e5 head, k-fold weighted F1 (Hungarian, Danish)."""
-    import pandas as pd
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
 
     from core.models.encoder import E5_NAME
 
-    corpora = ROOT.parent / "shared" / "data" / "corpora"
-    danish = pd.read_csv(corpora / "cap_dk_local_agenda_items.csv", dtype=str).dropna(subset=["text"]).head(2000)
-    speeches = pd.read_csv(corpora / "cap_hu_pre_agenda_speeches_sample.csv", dtype=str).dropna(subset=["text"])
-    sets = {"hungarian": ((speeches["agenda_item_title"].fillna("").str.strip('"') + ". " + speeches["text"]).tolist(),
-                          speeches["cap_major"].astype(str).tolist()),
-            "danish": (danish["text"].tolist(), danish["major_code"].astype(str).tolist())}
+    sets = small_sets()
     e5 = ensure_encoder(models, E5_NAME)
     out = {}
     for name in only:

@@ -223,46 +223,45 @@ def speed(encoders: dict[str, Path]) -> dict:
     return out
 
 
-def head_cv(vectors: np.ndarray, codes: list[str], encoder: Path, folds: int) -> float:
-    """Mean weighted F1 of a head (the workspace's kind) over stratified folds, seeded as ``cross_validate``."""
+def fold_f1(codes: list[str], folds: int, fit_predict) -> float:
+    """Mean weighted F1 over stratified folds seeded as ``cross_validate``; ``fit_predict(train rows,
+    test rows, fold, scratch folder)`` returns the test rows' predicted codes."""
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
 
     counts = Counter(codes)
     strata = [c if counts[c] >= folds else "rare" for c in codes]
     scores = []
-    for k, (train, test) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=0).split(vectors, strata)):
-        tmp = Path(tempfile.mkdtemp(prefix="multilingual-head-"))
+    for k, (train, test) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=0).split(codes, strata)):
+        tmp = Path(tempfile.mkdtemp(prefix="multilingual-folds-"))
         try:
-            build_head(vectors[train], [[codes[i]] for i in train], tmp / "h", BASE, encoder, seed=k)
-            pred = predictions(tmp / "h", [""] * len(test), vectors[test])[0]
+            pred = fit_predict(train, test, k, tmp)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         scores.append(f1_score([codes[i] for i in test], pred, average="weighted", zero_division=0))
     return round(float(np.mean(scores)), 4)
+
+
+def head_cv(vectors: np.ndarray, codes: list[str], encoder: Path, folds: int) -> float:
+    """Mean weighted F1 of a head (the workspace's kind) on ``vectors``."""
+    def fit_predict(train, test, k, tmp):
+        build_head(vectors[train], [[codes[i]] for i in train], tmp / "h", BASE, encoder, seed=k)
+        return predictions(tmp / "h", [""] * len(test), vectors[test])[0]
+
+    return fold_f1(codes, folds, fit_predict)
 
 
 def fast_ensemble_cv(texts, vectors: np.ndarray, codes: list[str], encoder: Path, folds: int) -> float:
-    """Mean weighted F1 of the fast recipe (word TF-IDF + a head on static vectors, weights fitted on
-    out-of-fold predictions) over the same folds as ``head_cv``."""
-    from sklearn.metrics import f1_score
-    from sklearn.model_selection import StratifiedKFold
+    """Mean weighted F1 of the fast recipe: word TF-IDF + a head on static vectors, weights fitted on
+    out-of-fold predictions."""
+    def fit_predict(train, test, k, tmp):
+        labels = [[codes[i]] for i in train]
+        t = build_tfidf([texts[i] for i in train], labels, tmp / "t", BASE, seed=k, characters=False)
+        h = build_head(vectors[train], labels, tmp / "h", BASE, encoder, seed=k)
+        build_ensemble([(tmp / "t", *t), (tmp / "h", *h)], labels, tmp / "e", BASE)
+        return predictions(tmp / "e", [texts[i] for i in test], vectors[test])[0]
 
-    counts = Counter(codes)
-    strata = [c if counts[c] >= folds else "rare" for c in codes]
-    scores = []
-    for k, (train, test) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=0).split(vectors, strata)):
-        tmp = Path(tempfile.mkdtemp(prefix="multilingual-fast-"))
-        try:
-            labels = [[codes[i]] for i in train]
-            t = build_tfidf([texts[i] for i in train], labels, tmp / "t", BASE, seed=k, characters=False)
-            h = build_head(vectors[train], labels, tmp / "h", BASE, encoder, seed=k)
-            build_ensemble([(tmp / "t", *t), (tmp / "h", *h)], labels, tmp / "e", BASE)
-            pred = predictions(tmp / "e", [texts[i] for i in test], vectors[test])[0]
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        scores.append(f1_score([codes[i] for i in test], pred, average="weighted", zero_division=0))
-    return round(float(np.mean(scores)), 4)
+    return fold_f1(codes, folds, fit_predict)
 
 
 def fast_tier(models: Path, folds: int) -> dict:

@@ -393,8 +393,21 @@ def test_performance_dashboard_on_imported_labels(workspace_env):
     assert not at.exception, at.exception
 
 
-def test_bulk_classify_upload_run_download_triage(workspace_env, tmp_path):
+def _latest_job_finished(home, seconds: float = 120):
+    """The newest bulk job of the workspace, once it is done or failed (or ``seconds`` have passed)."""
     import time
+
+    from core.jobs import get_job, list_jobs
+
+    with _db(home) as db:
+        job_id = list_jobs(db)[0].id
+        deadline = time.time() + seconds
+        while get_job(db, job_id).status not in ("done", "failed") and time.time() < deadline:
+            time.sleep(0.2)
+        return get_job(db, job_id)
+
+
+def test_bulk_classify_upload_run_download_triage(workspace_env, tmp_path):
 
     import pandas as pd
 
@@ -412,15 +425,9 @@ def test_bulk_classify_upload_run_download_triage(workspace_env, tmp_path):
     assert at.toast and "started" in at.toast[0].value
     # the form is empty again: nothing invites a second, duplicate job
     assert not at.file_uploader(key="bulk.upload").value and not any(b.key == "bulk.start" for b in at.button)
-    from core.jobs import get_job, list_jobs
-
-    with _db(workspace_env) as db:
-        job_id = list_jobs(db)[0].id
-        deadline = time.time() + 120
-        while get_job(db, job_id).status not in ("done", "failed") and time.time() < deadline:
-            time.sleep(0.2)
-        job = get_job(db, job_id)
-        assert job.status == "done" and job.done == 800, job.error
+    job = _latest_job_finished(workspace_env)
+    job_id = job.id
+    assert job.status == "done" and job.done == 800, job.error
     at.run()
     assert not at.exception, at.exception
     assert any(s.value.startswith(f"Results of job #{job_id}") for s in at.subheader)
@@ -440,15 +447,13 @@ def test_bulk_classify_upload_run_download_triage(workspace_env, tmp_path):
     at.multiselect(key="bulk.models").set_value(["ford-dummy"]).run()
     at.button(key="bulk.start").click().run()
     assert not at.exception, at.exception
-    with _db(workspace_env) as db:
-        second = list_jobs(db)[0].id
+    second = _latest_job_finished(workspace_env, 0).id
     assert second == job_id + 1 and at.selectbox(key="bulk.pick").value == second
 
 
 def test_bulk_classify_routes_each_row_by_its_language(workspace_env):
     """The routed form: taxonomies instead of models, the plan per language of the file's first rows,
     a job whose results name each row's model and language, and the per-language figures."""
-    import time
 
     import pandas as pd
 
@@ -467,15 +472,8 @@ def test_bulk_classify_routes_each_row_by_its_language(workspace_env):
     assert set(plan["language"]) >= {"Hungarian", "English"} and set(plan["ford"]) == {"ford-dummy"}
     at.button(key="bulk.start").click().run()
     assert not at.exception, at.exception
-    from core.jobs import get_job, list_jobs
-
-    with _db(workspace_env) as db:
-        job_id = list_jobs(db)[0].id
-        deadline = time.time() + 120
-        while get_job(db, job_id).status not in ("done", "failed") and time.time() < deadline:
-            time.sleep(0.2)
-        job = get_job(db, job_id)
-        assert job.status == "done" and job.params.route == ["ford"], job.error
+    job = _latest_job_finished(workspace_env)
+    assert job.status == "done" and job.params.route == ["ford"], job.error
     at.run()
     assert not at.exception, at.exception
     results = next(d.value for d in at.dataframe if "ford_code_1" in d.value.columns)
