@@ -21,6 +21,17 @@ chosen on two languages no default trains on (CAP majors, weighted F1; ``bench_m
 | 0.7 | 0.400 | 0.246 |
 | 1 (zero-shot alone) | 0.319 | 0.228 |
 
+**The language shift.** The multilingual encoder places each language's texts around a mean of
+their own, and a head learnt on English vectors reads that offset as a topic: before the shift,
+the head put 203 of the 220 Hungarian speeches into International Affairs. The folder keeps the
+mean of its English training vectors (``reference.safetensors``); where the workspace holds at
+least 10 records of a language, each record of that language is moved by the difference between
+its language's mean (over up to 50 of its records, ``core.work.embeddings.language_shifted``) and
+that reference before both members read it. Nothing is fitted on the target language's labels.
+Measured with the shipped weights (weighted F1, ``bench_multilingual``'s day one): Hungarian
+speeches 0.234 -> 0.354, their titles 0.248 -> 0.327, Danish items 0.371 -> 0.378; 10 records of
+a language give most of it (0.346 on the speeches).
+
 The folder declares the languages it was trained on (English): records in other languages get its
 suggestions as low-confidence hints, and triage never machine-accepts them.
 """
@@ -38,6 +49,7 @@ from core.domain.taxonomy import Taxonomy
 from core.models.manifest import Manifest, write_manifest
 
 ZERO_SHOT_WEIGHT = 0.7  # see the module's docstring
+REFERENCE_FILE = "reference.safetensors"  # the training vectors' mean (the language shift's reference)
 
 
 def is_cross_lingual(manifest: Manifest | None) -> bool:
@@ -70,6 +82,10 @@ def build_cross_lingual(taxonomy: Taxonomy, vectors: np.ndarray, codes: Sequence
     mapping = {leaf: taxonomy.cut(leaf, level) for leaf in zero.codes}
     classes += sorted({c for c in mapping.values() if c not in classes})  # a code no training record has
     weights = [round(1.0 - zero_shot_weight, 4), round(zero_shot_weight, 4)]
+    from safetensors.numpy import save_file
+
+    save_file({"mean": np.ascontiguousarray(np.asarray(vectors, dtype=np.float32).mean(axis=0))},
+              str(folder / REFERENCE_FILE))
     out = replace(manifest, runtime="ensemble", codes=tuple(classes), multi_label=False, files={}, calibration={},
                   training={**manifest.training, "examples": len(codes), "members": [head_name, zero_name],
                             "weights": weights, "member_codes": {zero_name: mapping}, "cross_lingual": True,
@@ -77,7 +93,11 @@ def build_cross_lingual(taxonomy: Taxonomy, vectors: np.ndarray, codes: Sequence
                                       f"{weights[1]}) and a head on the multilingual encoder's vectors of the "
                                       f"training records (weight {weights[0]}), both calibrated",
                             "weights_chosen_on": "languages no default trains on (Danish agenda items, Hungarian "
-                                                 "speeches)"})
+                                                 "speeches)",
+                            "language_shift": {"file": REFERENCE_FILE, "language": "en",
+                                               "rule": "a record of another language is moved by its language's "
+                                                       "mean in the workspace less this mean of the training "
+                                                       "vectors"}})
     write_manifest(folder, out)
     return out
 
@@ -99,4 +119,4 @@ def train_cross_lingual_model(taxonomy: Taxonomy, texts: Sequence[str], codes: S
     return _held_out_then_final(texts, codes, Path(folder), vectors, make, 0.2, seed)
 
 
-__all__ = ["ZERO_SHOT_WEIGHT", "build_cross_lingual", "is_cross_lingual", "train_cross_lingual_model"]
+__all__ = ["REFERENCE_FILE", "ZERO_SHOT_WEIGHT", "build_cross_lingual", "is_cross_lingual", "train_cross_lingual_model"]

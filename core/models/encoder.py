@@ -304,7 +304,13 @@ class Encoder:
 
     @property
     def id(self) -> str:
-        return str(self.info["id"])
+        """The encoder's id (its vectors' name in the caches); a graph other than the folder's own
+        (``WORKBENCH_E5_GRAPH``) gives other vectors, so another id."""
+        base = str(self.info["id"])
+        graph = getattr(self, "graph", None)
+        if graph is not None and self.info.get("onnx") and graph.name != self.info["onnx"]:
+            return f"{base}+{graph.stem}"
+        return base
 
     @property
     def dim(self) -> int:
@@ -395,7 +401,9 @@ def _e5_model(weights: str):
 def _corpus_path(encoder_dir: Path, texts: Sequence[str]) -> Path:
     digest = hashlib.sha256("\x1e".join(texts).encode("utf-8")).hexdigest()[:16]
     info = json.loads((encoder_dir / ENCODER_FILE).read_text(encoding="utf-8"))
-    return encoder_dir / "corpora" / f"{info['id'].replace('/', '_').replace('@', '-')}-{digest}.npy"
+    served = _graph_file(info) if info.get("onnx") else ""
+    name = info["id"] if not served or served == info["onnx"] else f"{info['id']}+{Path(served).stem}"
+    return encoder_dir / "corpora" / f"{name.replace('/', '_').replace('@', '-')}-{digest}.npy"
 
 
 def corpus_vectors(encoder_dir: str | Path, texts: Sequence[str], vectors: np.ndarray | None = None, *,

@@ -133,6 +133,20 @@ class LearningQueries:
     def embedding_count(self, encoder: str) -> int:
         return self.db.execute("SELECT count(*) FROM embeddings WHERE encoder = ?", [encoder]).fetchone()[0]
 
+    def language_sample(self, encoder: str, language: str, limit: int, minimum: int) -> list[int]:
+        """Up to ``limit`` records of a language for its mean vector: those with a kept vector first
+        (oldest first), topped up to ``minimum`` with the oldest that have none."""
+        kept = [r[0] for r in self.db.execute(
+            "SELECT r.id FROM records r JOIN embeddings e ON e.record_id = r.id AND e.encoder = ? "
+            "AND r.content_hash IS e.content_hash WHERE r.deleted_at IS NULL AND lower(r.language) = ? "
+            "ORDER BY r.id LIMIT ?", [encoder, language.lower(), limit])]
+        if len(kept) >= minimum:
+            return kept
+        return kept + [r[0] for r in self.db.execute(
+            "SELECT id FROM records r WHERE deleted_at IS NULL AND lower(language) = ? AND NOT EXISTS (SELECT 1 "
+            "FROM embeddings e WHERE e.encoder = ? AND e.record_id = r.id AND r.content_hash IS e.content_hash) "
+            "ORDER BY id LIMIT ?", [language.lower(), encoder, minimum - len(kept)])]
+
     def records_without_embedding(self, encoder: str, limit: int = 10_000) -> list[int]:
         return [r[0] for r in self.db.execute(
             "SELECT id FROM records r WHERE deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM embeddings e "

@@ -66,11 +66,78 @@ def record_vectors(store: Store, classifier, records: Sequence[dict[str, Any]], 
 def record_scores(store: Store | None, classifier, records: Sequence[dict[str, Any]],
                   shared: dict | None = None) -> np.ndarray:
     """Scores of stored records: through the embedding cache where the model has an encoder
-    (``shared``: see ``record_vectors``)."""
+    (``shared``: see ``record_vectors``); a model that reads other languages through a language
+    shift (the cross-lingual default) gets each record's vector moved by its language's offset."""
     texts = [classifier.manifest.text_of(r) for r in records]
     if store is None or cache_key(classifier) is None or not records or any("id" not in r for r in records):
         return classifier.predict_scores(texts)
-    return classifier.scores_from_vectors(record_vectors(store, classifier, records, shared=shared), texts)
+    vectors = record_vectors(store, classifier, records, shared=shared)
+    return classifier.scores_from_vectors(language_shifted(store, classifier, records, vectors), texts)
+
+
+SHIFT_SAMPLE, SHIFT_MINIMUM = 50, 10  # records whose mean vector stands for their language
+SHIFT_SECONDS = 600.0  # a language's mean is computed again after this long (more of its records kept)
+_MEANS: dict[tuple, tuple[float, np.ndarray | None]] = {}
+
+
+def language_reference(classifier) -> tuple[str, np.ndarray] | None:
+    """(the language a model was trained on, the mean of its training vectors) for a model that
+    reads other languages shifted onto that one (``training.language_shift``); None otherwise."""
+    spec = classifier.manifest.training.get("language_shift")
+    folder = getattr(classifier, "folder", None)
+    if not spec or folder is None:
+        return None
+    cached = getattr(classifier, "language_reference_", None)
+    if cached is None:
+        from safetensors.numpy import load_file
+
+        try:
+            mean = load_file(str(folder / spec["file"]))["mean"].astype(np.float32)
+        except (OSError, KeyError, ValueError):
+            return None  # a folder without its reference reads every language as it is
+        cached = (str(spec.get("language") or "en").lower(), mean)
+        classifier.language_reference_ = cached
+    return cached
+
+
+def language_mean(store: Store, classifier, language: str) -> np.ndarray | None:
+    """The mean vector of a language's records in the workspace (up to 50, kept vectors first; at
+    least 10, else None), for the model's encoder; kept for ten minutes."""
+    import time
+
+    key = cache_key(classifier)
+    memo = (str(store.path), key, language)
+    hit = _MEANS.get(memo)
+    if hit and time.monotonic() - hit[0] < SHIFT_SECONDS:
+        return hit[1]
+    ids = store.language_sample(key, language, SHIFT_SAMPLE, SHIFT_MINIMUM)
+    mean = None
+    if len(ids) >= SHIFT_MINIMUM:
+        mean = record_vectors(store, classifier, store.records_by_ids(ids)).mean(axis=0)
+    _MEANS[memo] = (time.monotonic(), mean)
+    return mean
+
+
+def language_shifted(store: Store, classifier, records: Sequence[dict[str, Any]], vectors: np.ndarray) -> np.ndarray:
+    """``vectors`` with each record of another language than the model's moved by the difference
+    between its language's mean and the training language's (the multilingual encoder places a
+    language's texts around a mean of their own: an English-trained head reads that offset as a
+    topic, e.g. every Hungarian speech as International Affairs). Records of the training language,
+    of no language, or of a language with fewer than 10 records in the workspace are left as they are."""
+    reference = language_reference(classifier)
+    if reference is None:
+        return vectors
+    trained, reference_mean = reference
+    languages = [str(r.get("language") or "").lower() for r in records]
+    out = None
+    for language in sorted(set(languages) - {"", trained}):
+        mean = language_mean(store, classifier, language)
+        if mean is None or mean.shape != reference_mean.shape:
+            continue
+        out = np.array(vectors, dtype=np.float32, copy=True) if out is None else out
+        rows = [i for i, lang in enumerate(languages) if lang == language]
+        out[rows] -= mean - reference_mean
+    return vectors if out is None else out
 
 
 def fill_cache(store: Store, classifier, *, batch: int = 2048, limit: int | None = None,
@@ -92,4 +159,5 @@ def fill_cache(store: Store, classifier, *, batch: int = 2048, limit: int | None
     return done
 
 
-__all__ = ["cache_key", "fill_cache", "record_scores", "record_vectors"]
+__all__ = ["cache_key", "fill_cache", "language_mean", "language_reference", "language_shifted", "record_scores",
+           "record_vectors"]
