@@ -189,7 +189,8 @@ def small(models: Path, epochs: int, folds: int = 5) -> dict:
     return out
 
 
-def multilingual(models: Path, epochs: int, folds: int, max_length: int, only: list[str], runs: int = 0) -> dict:
+def multilingual(models: Path, epochs: int, folds: int, max_length: int, only: list[str], runs: int = 0,
+                 contrastive: str = "auto") -> dict:
     """Fine-tuned multilingual-e5-small against TF-IDF + an e5 head, k-fold weighted F1 (Hungarian, Danish)."""
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
@@ -221,7 +222,8 @@ def multilingual(models: Path, epochs: int, folds: int, max_length: int, only: l
                 predicted = {"tfidf": predictions(tmp / "t", held, None),
                              "e5_head+tfidf": predictions(tmp / "e", held, vectors[test])}
                 _, took = finetune(train_texts, labels, tmp / "ft", base,
-                                   {"encoder": "multilingual-e5-small", "epochs": epochs, "max_length": max_length},
+                                   {"encoder": "multilingual-e5-small", "epochs": epochs, "max_length": max_length,
+                                    "contrastive": contrastive},
                                    k, models)
                 seconds.append(took)
                 predicted["finetune_e5"] = predictions(tmp / "ft", held, None)
@@ -233,7 +235,7 @@ def multilingual(models: Path, epochs: int, folds: int, max_length: int, only: l
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
         out[name] = {"records": len(texts), "folds": folds, "folds_run": len(seconds), "epochs": epochs,
-                     "max_length": max_length,
+                     "max_length": max_length, "contrastive": contrastive,
                      "weighted_f1": {v: round(float(np.mean(x)), 4) for v, x in scores.items()},
                      "spread": {v: round(float(np.std(x)), 4) for v, x in scores.items()},
                      "finetune_seconds_per_fold": round(float(np.mean(seconds)), 1)}
@@ -274,6 +276,7 @@ def main() -> None:
     parser.add_argument("--ml-max-length", type=int, default=256)
     parser.add_argument("--ml-only", default="hungarian,danish")
     parser.add_argument("--ml-runs", type=int, default=0, help="only the first N folds (0: all)")
+    parser.add_argument("--ml-contrastive", choices=("auto", "on", "off"), default="auto")
     parser.add_argument("--small-epochs", type=int, default=3)
     parser.add_argument("--skip-splits", action="store_true", help="only --small / --multilingual / --ray-check")
     parser.add_argument("--models", type=Path, default=ROOT / "models")
@@ -288,7 +291,7 @@ def main() -> None:
         out["small"] = small(args.models, args.small_epochs)
     if args.multilingual:
         out["multilingual"] = multilingual(args.models, args.ml_epochs, args.ml_folds, args.ml_max_length,
-                                           [x for x in args.ml_only.split(",") if x], args.ml_runs)
+                                           [x for x in args.ml_only.split(",") if x], args.ml_runs, args.ml_contrastive)
     if args.ray_check:
         out["ray"] = ray_check(args.models)
     out["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
