@@ -66,7 +66,7 @@ def routed_rows(routes: Sequence, taxonomies: Sequence, records: Sequence[dict[s
     one encoder are encoded once. ``counts``: the run's per-language counts, updated. ``store``: the
     workspace whose models in use serve the languages (else each language's default)."""
     from core.models.runtimes import load_classifier
-    from core.work.embeddings import cache_key
+    from core.work.embeddings import cache_key, language_shifted
     from core.work.routing import count_languages, row_languages
 
     languages = row_languages(records)
@@ -89,7 +89,10 @@ def routed_rows(routes: Sequence, taxonomies: Sequence, records: Sequence[dict[s
                 memo = (key, tuple(scored))
                 if memo not in vectors:
                     vectors[memo] = clf.embed(chosen)
-                scores = clf.scores_from_vectors(vectors[memo], chosen)
+                read = vectors[memo]
+                if store is not None:  # the workspace's language means, as its own records are read
+                    read = language_shifted(store, clf, [{"language": languages[i]} for i in scored], read)
+                scores = clf.scores_from_vectors(read, chosen)
             ranked_all.update(zip(scored, rank(clf.manifest, scores, tax, top_k=top_k, threshold=threshold,
                                                level=level)))
             for i in rows:
