@@ -245,7 +245,7 @@ def test_danish_corrections_beat_the_english_default_model(store, tmp_path, caps
     assert {r["language"] for r in store.db.query("SELECT DISTINCT language FROM records")} >= {"da"}
     cap = store.load_taxonomy("cap")
     label_as_expert(store, cap, dict(zip(data["id"], data["major_code"])))
-    code = main(["--db", str(store.path), "train", "cap", "--compare", str(default_model("cap-tfidf")),
+    code = main(["--db", str(store.path), "train", "cap", "--kind", "tfidf", "--compare", str(default_model("cap-tfidf")),
                  "--models", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 0 and "before" in out and "after" in out
@@ -375,3 +375,51 @@ def test_two_hundred_hungarian_labels_one_click_promote_and_the_next_record_is_b
     view = model_view(load_classifier(models / model_for(store, "cap", nxt["language"], models)), cap, nxt, top_k=3,
                       store=store)
     assert view.suggestions and len(list_versions(store, "cap", models)) == 1
+
+
+def test_the_one_click_recipe_trains_on_imported_codes_and_expert_labels_and_says_so(store, tmp_path, capsys):
+    """A coded collection: 300 records imported with their codes, 40 of them corrected by an expert
+    (20 to another code). The one-click recipe (the Retrain button, and ``train`` with no options)
+    trains on all of them, the expert's label winning where a record has both, and names its recipe
+    and what it used; the retrain hint counts corrections since the newest version, promoted or not."""
+    from core.work.learning import one_click
+    from core.work.versions import corrections_since
+
+    frame = corpus("sci_mag_paper_titles_dev.csv", slice(0, 300)).reset_index(drop=True)
+    frame["id"] = [f"m{i}" for i in range(len(frame))]
+    import_frame(store, frame, "coded.csv", {"id": "id", "title": "title", "label": "ford_l2"},
+                 default_language="en")
+    ford = store.load_taxonomy("ford")
+    assert corrections_since(store, "ford", tmp_path) == (0, "")
+    chosen = one_click(store, ford)
+    assert chosen.options.include_imported and chosen.options.kind == "tfidf" and chosen.expert == 0
+    held = {r for r, s in sync_eval_set(store, ford).items() if s == "eval"}
+    assert chosen.records == chosen.imported == 300 - len(held) and "imported codes" in chosen.used()
+    ids = {r["external_id"]: r["id"] for r in store.db.query("SELECT id, external_id FROM records")}
+    outside = [e for e in frame["id"] if ids[e] not in held][:40]
+    moved = {e: ("1.1" if str(frame.loc[frame["id"] == e, "ford_l2"].iloc[0]) != "1.1" else "1.2")
+             for e in outside[:20]}
+    label_as_expert(store, ford, moved | {e: str(frame.loc[frame["id"] == e, "ford_l2"].iloc[0])
+                                          for e in outside[20:]})
+    chosen = one_click(store, ford)
+    assert (chosen.expert, chosen.both) == (40, 40) and chosen.records == chosen.expert + chosen.imported
+    assert "the expert's label wins on 40 records" in chosen.used()
+    assert main(["--db", str(store.path), "train", "ford", "--models", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "recipe: TF-IDF" in out and f"{chosen.records:,} labelled records: 40 expert labels" in out, out
+    from core.work.learning import data_hash
+
+    trained = training_frame(store, ford, include_imported=True)
+    manifest = json.loads((tmp_path / "ford-v1-tfidf" / "workbench.json").read_text())
+    assert manifest["training"]["data_hash"] == data_hash(trained)  # exactly these records and codes
+    version = list_versions(store, "ford", tmp_path)[0]
+    assert version.examples == chosen.records and version.params["include_imported"]
+    by_id = dict(zip(trained["record_id"].astype(int), trained["codes"]))
+    assert all(by_id[ids[e]] == [c] for e, c in moved.items())  # the expert's label, not the file's
+    # the version saw every correction so far: nothing to retrain for, promoted or not
+    assert corrections_since(store, "ford", tmp_path) == (0, version.folder)
+    label_as_expert(store, ford, {outside[0]: "1.3"})
+    assert corrections_since(store, "ford", tmp_path) == (1, version.folder)
+    # settings belong to a named kind; without one, train trains the one-click recipe
+    assert main(["--db", str(store.path), "train", "ford", "--set", "epochs=2", "--models", str(tmp_path)]) == 2
+    assert "name the kind (--kind)" in capsys.readouterr().err

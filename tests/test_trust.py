@@ -21,6 +21,7 @@ from core.work.versions import (
     figure_line,
     model_in_use,
     promote,
+    promotion_check,
     rollback,
     verdict_line,
 )
@@ -240,3 +241,37 @@ def test_comparison_uses_only_records_neither_model_trained_on():
     after = {"predicted": {"1": ["1"], "3": ["1"]}}  # record 2: its training data, left out
     verdict = comparison(frame, before, after)
     assert verdict["records"] == 2 and verdict["verdict"] == "not enough evidence"
+
+
+def test_while_the_evaluation_set_is_small_the_verdict_is_cross_validated_and_names_its_baseline(hu_ws, tmp_path):
+    """About 100 training speeches and 20 held out: the evaluation set cannot carry a verdict, so the version
+    is judged on its training records read out of fold against what served them (the default,
+    which never trained on them), says so and why; the promote box, for the same language and
+    against the same model, leads with the same verdict."""
+    from tests.conftest import linked_models
+
+    store, cap, _, _ = hu_ws
+    models = linked_models(tmp_path / "models", "cap-tfidf")
+    report = train_version(store, cap, models, TrainOptions("tfidf", include_imported=True), by="lead")
+    verdict = report.verdict
+    assert report.manifest.languages == ("hu",) and verdict["language"] == "hu"
+    assert verdict["basis"] == "cross-validated" and verdict["baseline"] == "cap-tfidf" == \
+        report.manifest.evaluation["before_model"]
+    assert verdict["records"] == report.examples and "10-fold" in verdict["method"]
+    n = report.eval_records
+    assert f"the evaluation set has {n} records (fewer than 100)" == verdict["why_first"] and 15 < n < 30
+    assert verdict["other"]["basis"] == "evaluation" and verdict["other"]["verdict"] == "not enough evidence"
+    line = verdict_line(verdict)
+    assert "cap-tfidf" in line and f"{report.examples} training records, 10-fold cross-validation in hu" in line, line
+    assert verdict["verdict"] == "better", line  # an English-only model on Hungarian speeches
+    from core.work.verdicts import report_lines
+
+    first, second, said = report_lines(report.after, report.cross_validated, verdict)
+    assert "training records" in first and "read first" in first and "evaluation records" in second
+    assert said == line
+    check = promotion_check(store, cap, report.folder.name, models, language="hu")
+    assert check["current"] == "cap-tfidf" and check["verdict"]["verdict"] == verdict["verdict"]
+    assert check["verdict"]["basis"] == "cross-validated" and check["verdict"]["other"]["language"] == "hu"
+    # for every language the evaluation set's own verdict is all there is, and it says on which records
+    every = promotion_check(store, cap, report.folder.name, models)
+    assert every["verdict"]["basis"] == "evaluation" and f"{n} evaluation records" in verdict_line(every["verdict"])

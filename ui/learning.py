@@ -17,7 +17,7 @@ from core.jobs.training import (
     training_jobs,
 )
 from core.models import kinds
-from core.work.learning import SMALL_EVAL, TrainOptions, recommended_options
+from core.work.learning import MIN_TRAINING, TrainOptions, one_click
 from core.work.versions import (
     compare_table,
     corrections_since,
@@ -41,25 +41,37 @@ def is_lead(ctx: PageContext) -> bool:
 
 
 def retrain_hint(ctx: PageContext, key: str) -> None:
-    """"N new corrections since the model in use; retrain?" with a button for a lead."""
+    """"N new corrections since vK was trained; retrain?" (or, before any version, "N labelled
+    records; train?") with a button for a lead that trains the one-click recipe and says what it
+    uses."""
     if ctx.tax is None:
         return
     count, name = corrections_since(ctx.db, ctx.tax.id, ctx.cfg.models_dir)
-    if count == 0:
+    chosen = None
+    if count == 0 and not name:  # nothing trained here yet: imported codes alone are worth a first version
+        chosen = one_click(ctx.db, ctx.tax)
+        if chosen.records < MIN_TRAINING:
+            return
+    elif count == 0:
         return
     with show_errors():
         started = auto_retrain(ctx.db, ctx.tax.id, ctx.cfg.models_dir)
         if started:
             st.toast(t("{0:,} corrections since the model in use: automatic training job #{1} started.").format(
                     count, get_training_job(ctx.db, started).number))
-    since = t("since {0} was trained").format(plain(name)) if name else t("and the model in use was not trained on "
-                                                                         "them")
+    chosen = chosen or one_click(ctx.db, ctx.tax)
     c1, c2 = st.columns([4, 1])
-    c1.caption(t("{0:,} new expert correction(s) in {1} {2}; retrain?").format(count, plain(ctx.tax.name), since))
-    options, why = recommended_options(ctx.db, ctx.tax)
-    if is_lead(ctx) and c2.button(t("Retrain"), key=f"{key}.retrain", help=t("Train a new version in the background "
-                                  "and evaluate it on the evaluation set: {0}").format(why)):
-        start_training(ctx, options)
+    if count:
+        since = t("since {0} was trained").format(plain(name)) if name else t("and no version was trained on them")
+        c1.caption(t("{0:,} new expert correction(s) in {1} {2}; retrain?").format(count, plain(ctx.tax.name), since))
+    else:
+        c1.caption(t("{0:,} labelled records in {1} and no version trained on them yet; train one?").format(
+            chosen.records, plain(ctx.tax.name)))
+    c1.caption(t("Retrain trains {0} on {1}.").format(t(chosen.recipe), plain(chosen.used(t))))
+    if is_lead(ctx) and c2.button(t("Retrain"), key=f"{key}.retrain", help=t(
+            "Train a new version in the background and evaluate it on the evaluation set: {0} ({1}), on {2}").format(
+            t(chosen.recipe), chosen.why(t), chosen.used(t))):
+        start_training(ctx, chosen.options)
 
 
 def start_training(ctx: PageContext, options: TrainOptions) -> None:
@@ -213,41 +225,41 @@ def _show_jobs(db, jobs) -> None:
 
 
 def curve_chart(curve: list[dict], best_epoch: int | None, key: str) -> None:
-    """Training loss and validation macro F1 per epoch (the kept epoch marked)."""
+    """Training loss and validation macro F1 per epoch, each on its own axis (a loss near 3 and an
+    F1 near 0.05 on one axis make F1 a flat line), the kept epoch marked; epoch 0 is the linear probe
+    a head may start from."""
     import altair as alt
     import pandas as pd
 
-    rows = []
-    for entry in curve or []:
-        rows.append({"epoch": entry["epoch"], "measure": t("training loss"), "value": entry.get("train_loss")})
-        if entry.get("val_macro_f1") is not None:
-            rows.append({"epoch": entry["epoch"], "measure": t("validation macro F1"), "value": entry["val_macro_f1"]})
-    if not rows:
+    frame = pd.DataFrame([{"epoch": e["epoch"], "loss": e.get("train_loss"), "f1": e.get("val_macro_f1")}
+                          for e in curve or []])
+    if frame.empty:
         return
-    frame = pd.DataFrame(rows)
-    chart = alt.Chart(frame).mark_line(point=True).encode(
-        x=alt.X("epoch:O", title=t("epoch")), y=alt.Y("value:Q", title=None),
-        color=alt.Color("measure:N", title=None), tooltip=["epoch", "measure", alt.Tooltip("value:Q", format=".3f")])
-    if best_epoch:
-        chart = chart + alt.Chart(pd.DataFrame({"epoch": [best_epoch]})).mark_rule(strokeDash=[4, 3]).encode(
-            x="epoch:O")
-    st.altair_chart(chart.properties(height=180), width="stretch", key=key)
-    if best_epoch:
-        st.caption(t("Epoch {0} is the one kept (best validation F1).").format(best_epoch))
+    charts = []
+    for column, title in (("loss", t("training loss")), ("f1", t("validation macro F1"))):
+        part = frame.dropna(subset=[column])
+        if part.empty:
+            continue
+        chart = alt.Chart(part).mark_line(point=True).encode(
+            x=alt.X("epoch:O", title=t("epoch")), y=alt.Y(f"{column}:Q", title=title, scale=alt.Scale(zero=False)),
+            tooltip=["epoch", alt.Tooltip(f"{column}:Q", title=title, format=".3f")])
+        if best_epoch is not None and best_epoch in set(part["epoch"]):
+            chart = chart + alt.Chart(pd.DataFrame({"epoch": [best_epoch]})).mark_rule(strokeDash=[4, 3]).encode(
+                x="epoch:O")
+        charts.append(chart.properties(height=160, width=260))
+    st.altair_chart(alt.hconcat(*charts), key=key)
+    if best_epoch is not None and best_epoch in set(frame["epoch"]) and frame["f1"].notna().any():
+        st.caption(t("The linear probe (epoch 0) is the one kept (best validation F1).") if best_epoch == 0 else
+                   t("Epoch {0} is the one kept (best validation F1).").format(best_epoch))
 
 
 def result_line(result: dict) -> str:
-    """A finished training job's figures: on the evaluation set (count, interval, what was left out),
-    cross-validated while the evaluation set is small, and the verdict against the model in use."""
-    after = result.get("eval_figures") or {}
-    parts = [figure_line(after, tr=t)]
-    cv = result.get("cross_validated")
-    if cv and int(after.get("records") or 0) < SMALL_EVAL:
-        parts.append(t("{0} ({1}; the evaluation set is still small)").format(
-            figure_line(cv, what="training", tr=t), t(cv.get("method", "cross-validated"))))
-    if result.get("verdict"):
-        parts.append(verdict_line(result["verdict"], tr=t))
-    return " · ".join(p for p in parts if p)
+    """A finished training job's figures, the one to read first first (cross-validated while the
+    evaluation set is small), and the verdict naming its baseline and records."""
+    from core.work.verdicts import report_lines
+
+    return " · ".join(p for p in report_lines(result.get("eval_figures"), result.get("cross_validated"),
+                                               result.get("verdict"), tr=t) if p)
 
 
 def versions_section(ctx: PageContext) -> None:

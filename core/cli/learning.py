@@ -28,10 +28,14 @@ def _figures(summary: dict | None) -> str:
 
 def cmd_train(args: argparse.Namespace) -> int:
     import time
+    from dataclasses import replace
 
-    from core.work.learning import TrainOptions, train_version
+    from core.work.learning import LearningError, TrainOptions, one_click, train_version
 
-    params = _settings(args)
+    if args.kind is None and (args.set or args.ray or args.workers):
+        raise LearningError("name the kind (--kind) to change its settings; without --kind, train trains the "
+                            "one-click recipe (what the Retrain button trains)")
+    params = _settings(args) if args.kind else {}
     store, models = _open(args)
     with store:
         shown = {"stage": "", "at": 0.0}
@@ -42,27 +46,32 @@ def cmd_train(args: argparse.Namespace) -> int:
                 shown.update(stage=head, at=time.time())
                 print(f"  {fraction:4.0%} {stage}", flush=True)
 
-        report = train_version(store, store.load_taxonomy(args.taxonomy), models, TrainOptions(
-            args.kind, args.include_imported, args.include_machine, args.language or "", args.level, args.name or "",
-            params=params), by=args.user, compare=Path(args.compare) if args.compare else None, progress=progress)
+        taxonomy = store.load_taxonomy(args.taxonomy)
+        if args.kind is None:  # the one-click recipe, on the labels it reads
+            chosen = one_click(store, taxonomy)
+            print(f"recipe: {chosen.recipe} ({chosen.why()}); on {chosen.used()}", flush=True)
+            options = replace(chosen.options, include_machine=args.include_machine, language=args.language or "",
+                              level=args.level, name=args.name or "")
+        else:
+            options = TrainOptions(args.kind, args.include_imported, args.include_machine, args.language or "",
+                                   args.level, args.name or "", params=params)
+        report = train_version(store, taxonomy, models, options, by=args.user,
+                               compare=Path(args.compare) if args.compare else None, progress=progress)
     print(f"v{report.number} {report.folder}: trained on {report.examples:,} labelled records in "
           f"{report.seconds:.1f} s; evaluation set: {report.eval_records:,} records")
     for entry in report.manifest.training.get("curve") or []:
-        print(f"  epoch {entry['epoch']}: training loss {entry['train_loss']:.4f}" + (
+        start = (f"training loss {entry['train_loss']:.4f}" if entry.get("train_loss") is not None else
+                 entry.get("start") or "start")
+        print(f"  epoch {entry['epoch']}: {start}" + (
             f", validation macro F1 {entry['val_macro_f1']:.3f}" if entry.get("val_macro_f1") is not None else "")
             + (" (kept)" if entry["epoch"] == report.manifest.training.get("best_epoch") else ""))
     if report.before:
         print(f"  before  {report.manifest.evaluation.get('before_model')}: {_figures(report.before.get('summary'))}")
     print(f"  after   {report.folder.name}: {_figures(report.after.get('summary'))}")
-    from core.work.learning import SMALL_EVAL
-    from core.work.versions import figure_line, verdict_line
+    from core.work.verdicts import report_lines
 
-    print(f"  {figure_line(report.after)}")
-    if report.cross_validated and report.eval_records < SMALL_EVAL:
-        print(f"  the evaluation set is small; {report.cross_validated['method']}: "
-              f"{figure_line(report.cross_validated, what='training')}")
-    if report.verdict:
-        print(f"  {verdict_line(report.verdict)}")
+    for line in report_lines(report.after, report.cross_validated, report.verdict):
+        print(f"  {line}")
     return 0
 
 
@@ -213,16 +222,18 @@ def add_parsers(sub) -> None:
     p.add_argument("taxonomy")
     from core.models import kinds
 
-    p.add_argument("--kind", default="tfidf", choices=kinds.names(),
-                   help="; ".join(f"{k}: {kinds.get(k).help}" for k in kinds.names()) + " (default tfidf; "
-                        "`kinds` lists each one's settings)")
+    p.add_argument("--kind", choices=kinds.names(),
+                   help="; ".join(f"{k}: {kinds.get(k).help}" for k in kinds.names()) + " (default: the one-click "
+                        "recipe the Retrain button trains, on expert labels and imported codes; `kinds` lists each "
+                        "kind's settings)")
     p.add_argument("--set", action="append", metavar="NAME=VALUE",
                    help="change a setting of the kind's recipe (repeatable), e.g. --set epochs=4")
     p.add_argument("--ray", metavar="ADDRESS", help="train on this Ray cluster (finetune; ray://host:10001 or "
                                                     "host:6379; 'local' starts one here)")
     p.add_argument("--workers", type=_positive, help="data-parallel training workers (finetune, Ray Train)")
     p.add_argument("--name", help="the new model folder's name (default <taxonomy>-v<N>-<kind>)")
-    p.add_argument("--include-imported", action="store_true", help="train on the labels of imported files too")
+    p.add_argument("--include-imported", action="store_true", help="train on the labels of imported files too "
+                                                                  "(the one-click recipe always does)")
     p.add_argument("--include-machine", action="store_true", help="train on machine-accepted labels too")
     p.add_argument("--language", help="only records in this language (the model declares it)")
     p.add_argument("--level", type=_positive, help="cut codes at this level first")

@@ -95,25 +95,77 @@ def trained_languages(frame: pd.DataFrame, share: float = 0.05) -> tuple[str, ..
     return tuple(sorted(lang for lang, n in counts.items() if n >= share * len(frame)))
 
 
+MIN_TRAINING = 20  # labelled records (in 2 categories at least) a version is trained from
+
 MULTILINGUAL_SHARE = 0.5  # from this share of labels in languages other than English, the recipe reads them with e5
 
 
-def recommended_options(store: Store, taxonomy: Taxonomy) -> tuple[TrainOptions, str]:
-    """What the one-click retrain (and the automatic one) trains, and why, from the labels' languages:
-    TF-IDF (word + character n-grams, seconds to train) where most labels are English; where most
-    are in other languages, TF-IDF mixed with a head on the multilingual encoder, which learnt more
-    from the same labels in ``bench_multilingual`` (5-fold weighted F1: 1,600 Danish labels 0.73
-    against 0.68 for TF-IDF alone, 200 Danish 0.50 against 0.41, 176 Hungarian 0.44 against 0.43)."""
-    frame = training_frame(store, taxonomy)
+@dataclass
+class OneClick:
+    """What the one-click Retrain (the automatic one, and ``train TAXONOMY`` without options)
+    trains: the options, the recipe's name, why, and the labelled records it rests on."""
+
+    options: TrainOptions
+    recipe: str
+    why_template: str  # the reason, an English template the interface translates, with its values
+    why_values: tuple = ()
+    records: int = 0  # labelled records outside the evaluation set it trains on
+    expert: int = 0  # of them, by an expert's (or a lead's gold) label
+    imported: int = 0  # of them, by a code from an imported file
+    both: int = 0  # records with both, where the expert's label won
+    languages: dict = field(default_factory=dict)  # {language: records}
+
+    def why(self, tr: Callable[[str], str] = lambda s: s) -> str:
+        return tr(self.why_template).format(*self.why_values)
+
+    def used(self, tr: Callable[[str], str] = lambda s: s) -> str:
+        """"220 labelled records: 22 expert labels, 198 imported codes (the expert's label wins on 5
+        records that have both)"."""
+        if not self.records:
+            return tr("no labelled records outside the evaluation set yet")
+        text = tr("{0:,} labelled records: {1:,} expert labels, {2:,} imported codes").format(
+            self.records, self.expert, self.imported)
+        if self.both:
+            text += " " + tr("(the expert's label wins on {0:,} records that have both)").format(self.both)
+        return text
+
+
+def one_click(store: Store, taxonomy: Taxonomy) -> OneClick:
+    """The one-click recipe, from the labels a lead would train on: the experts' labels and the
+    codes of imported files (an expert's label wins where a record has both; machine-accepted
+    codes stay out), outside the evaluation set. TF-IDF (word + character n-grams, seconds to
+    train) where most labels are English; where most are in other languages, TF-IDF mixed with a
+    head on the multilingual encoder, which learnt more from the same labels in
+    ``bench_multilingual`` (5-fold weighted F1: 1,600 Danish labels 0.73 against 0.68 for TF-IDF
+    alone, 200 Danish 0.50 against 0.41, 176 Hungarian 0.44 against 0.43)."""
+    frame = training_frame(store, taxonomy, include_imported=True)
+    sources = frame["source"].value_counts() if len(frame) else pd.Series(dtype=int)
+    imported = int(sources.get("imported", 0))
+    expert = len(frame) - imported
+    both = 0
+    if imported and expert:
+        coded = {int(r["record_id"]) for r in store.imported_label_rows(taxonomy.id)}
+        both = int(frame.loc[frame["source"].ne("imported"), "record_id"].astype(int).isin(coded).sum())
     languages = frame["language"].fillna("").str.lower() if len(frame) else pd.Series([], dtype=str)
     known = languages[languages != ""]
+    counts = {k: int(v) for k, v in known.value_counts().items()}
     other = float((known != "en").mean()) if len(known) else 0.0
     if other >= MULTILINGUAL_SHARE:
         main = known[known != "en"].value_counts().index[0]
-        return (TrainOptions("ensemble", params={"head.encoder": "e5"}),
-                f"{other:.0%} of the labels are in languages other than English (most: {main}): TF-IDF mixed with a "
-                "head on the multilingual encoder (multilingual-e5-small)")
-    return TrainOptions("tfidf"), "TF-IDF (word + character n-grams): most labels are in English"
+        options = TrainOptions("ensemble", include_imported=bool(imported), params={"head.encoder": "e5"})
+        recipe = "TF-IDF + a head on the multilingual encoder (multilingual-e5-small)"
+        why, values = "{0:.0%} of the labels are in languages other than English (most: {1})", (other, main)
+    else:
+        options = TrainOptions("tfidf", include_imported=bool(imported))
+        recipe = "TF-IDF (word + character n-grams)"
+        why, values = "most labels are in English", ()
+    return OneClick(options, recipe, why, values, len(frame), expert, imported, both, counts)
+
+
+def recommended_options(store: Store, taxonomy: Taxonomy) -> tuple[TrainOptions, str]:
+    """(options, "recipe: why") of ``one_click``."""
+    chosen = one_click(store, taxonomy)
+    return chosen.options, f"{chosen.recipe}: {chosen.why()}"
 
 
 def data_hash(frame: pd.DataFrame) -> str:
@@ -155,7 +207,7 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
     frame = training_frame(store, taxonomy, include_imported=options.include_imported,
                            include_machine=options.include_machine, language=options.language, level=options.level)
     counts = frame["code"].value_counts()
-    if len(frame) < 20 or len(counts) < 2:
+    if len(frame) < MIN_TRAINING or len(counts) < 2:
         raise LearningError(f"{len(frame)} labelled record(s) outside the evaluation set in {len(counts)} "
                             f"categor{'y' if len(counts) == 1 else 'ies'} of '{taxonomy.name}': at least 20 records "
                             "in 2 categories are needed" + ("" if options.include_imported else
@@ -218,7 +270,9 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
         after = evaluate_model(store, taxonomy, tmp, evaluation, classifier=load_classifier(tmp))
         before = evaluate_model(store, taxonomy, parent_folder, evaluation) if parent_folder is not None and (
             parent_folder.is_dir()) else None
-        verdict = comparison(evaluation, before, after) if before is not None else None
+        check("comparing with the model in use", 0.9)
+        verdict = judge(store, taxonomy, frame, evaluation, after, before, parent or "", language, oof, multi_label,
+                        cv, parent_folder)
         manifest = replace(manifest, evaluation={"eval_set": _public(after), "before": _public(before) if before
                                                  else None, "before_model": parent or "", "cross_validated": cv,
                                                  "verdict": verdict})
@@ -246,7 +300,42 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
                        _public(after), _public(before) if before else None, time.perf_counter() - start, cv, verdict)
 
 
-SMALL_EVAL = 50  # below this many evaluation records, the cross-validated figures are the ones to read
+def judge(store: Store, taxonomy: Taxonomy, frame: pd.DataFrame, evaluation: pd.DataFrame, after: dict,
+          before: dict | None, baseline: str, language: str, oof, multi_label: bool, cv: dict | None,
+          baseline_folder: Path | None) -> dict | None:
+    """The new version's verdict against ``baseline`` (what served its records), on its language's
+    records where it was trained on one language: on the evaluation set; and, while that set is
+    small, cross-validated (its out-of-fold predictions on the training records against the
+    baseline's predictions on the same records, where the baseline did not train on them), which
+    then leads (``core.work.verdicts.lead_verdict``)."""
+    from core.work.verdicts import (
+        cross_validated_predictions,
+        language_frame,
+        lead_verdict,
+        named,
+        small_eval_reason,
+        unseen_categories,
+    )
+
+    if before is None:
+        return None
+    judged = language_frame(evaluation, language)
+    on_eval = named(comparison(judged, before, after), baseline=baseline, basis="evaluation", language=language)
+    categories = len({c for cs in frame["codes"] for c in cs})
+    small = small_eval_reason(int(on_eval["records"]), categories)
+    on_training = None
+    if small and oof is not None and baseline_folder is not None:
+        training = language_frame(frame[["record_id", "codes", "source", "language"]], language)
+        read = evaluate_model(store, taxonomy, baseline_folder, training)
+        predicted = cross_validated_predictions(oof, [int(r) for r in frame["record_id"]], multi_label)
+        on_training = named(comparison(training, read, {"predicted": predicted}), baseline=baseline,
+                            basis="cross-validated", language=language,
+                            method=(cv or {}).get("method", "cross-validated"))
+    chosen = lead_verdict(on_eval, on_training, small)
+    if chosen is not None:
+        chosen.update(categories=categories, unseen_categories=len(unseen_categories(judged, {
+            c for cs in frame["codes"] for c in cs})))
+    return chosen
 
 
 def cross_validated(oof, codes, taxonomy: Taxonomy, multi_label: bool) -> dict | None:
@@ -321,5 +410,5 @@ def train_from_workspace(store: Store, taxonomy: Taxonomy, models_dir: Path, nam
                                       dict(params or {})), by=by, compare=compare, progress=progress)
 
 
-__all__ = ["Cancelled", "LearningError", "TrainOptions", "TrainReport", "data_hash",
-           "train_from_workspace", "train_version", "training_frame"]
+__all__ = ["MIN_TRAINING", "Cancelled", "LearningError", "OneClick", "TrainOptions", "TrainReport", "data_hash",
+           "one_click", "recommended_options", "train_from_workspace", "train_version", "training_frame"]

@@ -208,24 +208,36 @@ def figure_line(figures: dict | None, metric: str = "micro_f1", what: str = "eva
 
 
 def verdict_line(verdict: dict | None, tr: Callable[[str], str] = _same) -> str:
-    """A comparison's verdict in words."""
+    """A comparison's verdict in words, naming the model it compares with and the records it rests
+    on (``core.work.verdicts``), and why it is read first when it is the cross-validated one."""
+    from core.work.verdicts import basis_words
+
     if not verdict:
         return ""
+    baseline = verdict.get("baseline") or ""
+    on = basis_words(verdict, tr) if "basis" in verdict else tr("{0:,} records").format(int(verdict["records"]))
+    first = (" " + tr("(read first: {0})").format(verdict["why_first"])) if verdict.get("why_first") else ""
     if verdict["verdict"] == "not enough evidence":
         n = int(verdict.get("records") or 0)
         why = (tr("{0} record(s); at least {1} are needed").format(n, MIN_RECORDS) if n < MIN_RECORDS else
                tr("no category has {0} gold records").format(MIN_EVIDENCE))
-        return tr("Not enough evidence for a verdict: {0}.").format(why)
+        against = (" " + tr("against {0} on {1}").format(baseline, on)) if baseline else ""
+        return tr("Not enough evidence for a verdict{0}: {1}.").format(against, why) + first
     low, high = verdict["interval"]
     thin = verdict.get("thin_categories") or []
-    words = {"better": "Better", "worse": "Worse", "no clear difference": "No clear difference"}
+    if baseline:
+        words = {"better": "Better than {0}", "worse": "Worse than {0}",
+                 "no clear difference": "No clear difference from {0}"}
+        head = tr(words[verdict["verdict"]]).format(baseline)
+    else:
+        head = tr({"better": "Better", "worse": "Worse", "no clear difference": "No clear difference"}[
+            verdict["verdict"]])
     text = tr("{0}: micro F1 {1:.3f} → {2:.3f} (difference {3:+.3f}, 95 % interval {4:+.3f} to {5:+.3f}, "
-              "{6:,} records)").format(tr(words[verdict["verdict"]]), verdict["before"], verdict["after"],
-                                       verdict["difference"], low, high, int(verdict["records"]))
+              "{6})").format(head, verdict["before"], verdict["after"], verdict["difference"], low, high, on)
     if thin:
         text += "; " + tr("{0} categories have fewer than {1} records: not enough evidence there").format(
             len(thin), MIN_EVIDENCE)
-    return text + "."
+    return text + "." + first
 
 
 def _scored_by_both(frame: pd.DataFrame, before: dict, after: dict) -> tuple[list[list[str]], list[str]]:
@@ -381,9 +393,11 @@ def promote(store: Store, taxonomy: Taxonomy, folder_name: str, models_dir: Path
     current = serving_model(store, taxonomy.id, language, models_dir)  # the gate guards the default too
     flagged = []
     if current and current != folder_name:
+        from core.work.verdicts import language_frame
+
         frame = eval_frame(store, taxonomy)
-        flagged = gate(frame, evaluate_model(store, taxonomy, Path(models_dir) / current, frame),
-                       evaluate_model(store, taxonomy, folder, frame))
+        before = evaluate_model(store, taxonomy, Path(models_dir) / current, frame)
+        flagged = gate(language_frame(frame, language), before, evaluate_model(store, taxonomy, folder, frame))
         for f in flagged:
             f["name"] = taxonomy.name_of(f["code"]) if f["code"] in taxonomy else f["code"]
         if flagged and not accept_drops:
@@ -409,16 +423,30 @@ def serving_model(store: Store, taxonomy_id: str, language: str, models_dir: Pat
 
 def promotion_check(store: Store, taxonomy: Taxonomy, folder_name: str, models_dir: Path, *,
                     language: str = "") -> dict:
-    """What promoting a folder would change, on today's evaluation set: the model that serves
-    those records now (the model in use, else the default), both models' figures and the verdict
-    (``comparison``)."""
+    """What promoting a folder (for ``language``, or all) would change: the model that serves those
+    records now (the model in use, else the default), both models' figures on today's evaluation
+    set, and the verdict by the rule every screen uses (``core.work.verdicts.lead_verdict``): on
+    that language's evaluation records; cross-validated first while they are few, where the
+    version was judged that way against the same model on the same language when it was trained."""
+    from core.work.verdicts import language_frame, lead_verdict, named, small_eval_reason
+
     current = serving_model(store, taxonomy.id, language, models_dir)
     frame = eval_frame(store, taxonomy)
     after = evaluate_model(store, taxonomy, Path(models_dir) / folder_name, frame)
     if not current or current == folder_name:
         return {"current": current or "", "after": after, "before": None, "verdict": None}
     before = evaluate_model(store, taxonomy, Path(models_dir) / current, frame)
-    return {"current": current, "after": after, "before": before, "verdict": comparison(frame, before, after)}
+    on_eval = named(comparison(language_frame(frame, language), before, after), baseline=current,
+                    basis="evaluation", language=language.lower())
+    stored = next((r["figures"].get("verdict") for r in store.version_rows(taxonomy.id)
+                   if r["folder"] == folder_name and r["figures"]), None) or {}
+    cross = next((v for v in (stored, stored.get("other")) if v and v.get("basis") == "cross-validated"
+                  and v.get("baseline") == current and (v.get("language") or "") == language.lower()), None)
+    if cross is not None:
+        cross = {k: v for k, v in cross.items() if k not in ("other", "why_first")}
+    categories = int(stored.get("categories") or 0) or len({c for cs in frame["codes"] for c in cs})
+    verdict = lead_verdict(on_eval, cross, small_eval_reason(int(on_eval["records"]), categories))
+    return {"current": current, "after": after, "before": before, "verdict": verdict}
 
 
 def rollback(store: Store, taxonomy_id: str, models_dir: Path, by: str, *, language: str = "") -> str:
@@ -463,13 +491,13 @@ def delete_version(store: Store, version_id: int, models_dir: Path, by: str) -> 
 
 
 def corrections_since(store: Store, taxonomy_id: str, models_dir: Path) -> tuple[int, str]:
-    """(expert label events since the model in use was trained, its folder); all of them when the
-    model in use is not a workspace version."""
-    name = in_use(store, taxonomy_id).get("", "")
-    after = 0
+    """(expert label events since the newest version was trained, its folder): a version promoted
+    for any language, or one trained and not promoted, has seen everything up to its last event, so
+    retraining helps only with what came after; all events when no version was trained here."""
+    after, name = 0, ""
     for row in store.version_rows(taxonomy_id):
-        if row["folder"] == name:
-            after = row["last_event_id"] or 0
+        if (row["last_event_id"] or 0) >= after and (Path(models_dir) / row["folder"]).is_dir():
+            after, name = row["last_event_id"] or 0, row["folder"]
     return store.expert_events_since(taxonomy_id, after), name
 
 
@@ -503,6 +531,15 @@ def _public(figures: dict | None) -> dict | None:
     return None if figures is None else {k: v for k, v in figures.items() if k != "predicted"}
 
 
+def verdict_short(verdict: dict | None) -> str:
+    """"better than cap-multilingual (cross-validated, hu)" for a table cell."""
+    if not verdict:
+        return ""
+    against = f" · {verdict['baseline']}" if verdict.get("baseline") else ""
+    on = ", ".join(x for x in (verdict.get("basis") or "", verdict.get("language") or "") if x)
+    return f"{verdict.get('verdict', '')}{against}" + (f" ({on})" if on else "")
+
+
 def _interval(figures: dict, metric: str = "micro_f1") -> str:
     pair = (figures.get("intervals") or {}).get(metric)
     return f"{pair[0]:.2f}-{pair[1]:.2f}" if pair else ""
@@ -532,7 +569,7 @@ def versions_table(versions: list[VersionInfo], now: dict[str, dict | None] | No
                      "eval records when trained": int(then.get("records") or summary.get("samples") or 0),
                      "cross-validated micro F1": (cv.get("summary") or {}).get("micro_f1"),
                      "cross-validated interval": _interval(cv), "cross-validated records": cv.get("records"),
-                     "against parent": verdict.get("verdict", ""),
+                     "verdict": verdict_short(verdict),
                      "calibration T": (v.params.get("calibration") or {}).get("temperature"),
                      "size MB": round(v.size_mb, 1), "by": v.created_by, "created": v.created_at[:16]})
     return rows
