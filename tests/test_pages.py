@@ -687,3 +687,23 @@ def test_every_page_speaks_hungarian(page, workspace_env):
                     and x not in HU.values() and not any(n.replace("(", "\\(").replace(")", "\\)") in x for n in data)]
     assert not untranslated, untranslated
     assert hungarian.title[0].value != drawn("en").title[0].value or page == "start.py"
+
+
+def test_the_models_form_trains_every_recipe_the_command_line_can_and_retrain_says_what_it_uses(workspace_env):
+    """The ensemble's members have their own settings on the form (the command line's
+    ``--set head.encoder=e5``); the Retrain hint names the one-click recipe and the labels it uses."""
+    from core.jobs.training import cancel_training, training_jobs
+
+    at = lead_with_corrections(workspace_env)
+    assert not at.exception, at.exception
+    hint = next(c.value for c in at.caption if c.value.startswith("Retrain trains"))
+    assert "TF-IDF" in hint and "expert labels" in hint and "imported codes" in hint, hint
+    at.selectbox(key="versions.kind").select("ensemble").run()
+    assert any(e.label == "Settings of the head member" for e in at.expander)
+    at.selectbox(key="versions.recipe.ensemble.head.encoder").select("e5").run()
+    at.button(key="versions.train").click().run()
+    assert not at.exception, at.exception
+    with _db(workspace_env) as db:
+        job = training_jobs(db)[0]
+        cancel_training(db, job.id)  # what it would train is the point here, not the training
+    assert job.options.kind == "ensemble" and job.options.params == {"head.encoder": "e5"}

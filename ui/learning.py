@@ -120,13 +120,23 @@ def recipe_form(ctx: PageContext, kind) -> dict:
             for k in range(0, len(rest), 4):
                 for f, column in zip(rest[k:k + 4], st.columns(4)):
                     _field(ctx, kind, f, column, changes)
+    if kind.name == "ensemble":  # each member's own settings, as the command line's --set member.setting
+        from core.models import kinds as all_kinds
+
+        chosen = str(changes.get("members") or kind.defaults.get("members") or "")
+        for member in [m for m in chosen.split("+") if m in all_kinds.names()]:
+            member_kind = all_kinds.get(member)
+            with st.expander(t("Settings of the {0} member").format(member)):
+                for k in range(0, len(member_kind.fields), 4):
+                    for f, column in zip(member_kind.fields[k:k + 4], st.columns(4)):
+                        _field(ctx, member_kind, f, column, changes, prefix=f"{member}.")
     if any(f.type == "encoder" for f in kind.fields):
         add_encoder_form(ctx)
     return changes
 
 
-def _field(ctx: PageContext, kind, f, column, changes: dict) -> None:
-    key = f"versions.recipe.{kind.name}.{f.name}"
+def _field(ctx: PageContext, kind, f, column, changes: dict, prefix: str = "") -> None:
+    key = f"versions.recipe.{'ensemble.' if prefix else ''}{kind.name}.{f.name}"
     label, help_ = t(f.label), t(f.help)
     if f.type == "bool":
         value = column.checkbox(label, value=bool(f.default), key=key, help=help_)
@@ -154,7 +164,7 @@ def _field(ctx: PageContext, kind, f, column, changes: dict) -> None:
         value = column.number_input(label, float(f.low), float(f.high), float(f.default), key=key, help=help_,
                                     format="%g")
     if value != f.default:
-        changes[f.name] = value
+        changes[prefix + f.name] = value
 
 
 def add_encoder_form(ctx: PageContext) -> None:
