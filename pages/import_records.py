@@ -76,6 +76,12 @@ with page_context(needs_taxonomy=False) as ctx:
                                          placeholder=t("en, hu…"))
         default_domain = c3.text_input(t("Domain for rows without one"), key="import.domain")
         collection, on_changed = collection_choice(db, "import", name)
+        add_codes = False
+        if mapping["label"] and collection in db.collections():
+            add_codes = st.checkbox(
+                t("Add the file's codes to the records stored already"), key="import.add_codes",
+                help=t("Rows whose id is stored in this collection with the same text give that record the file's "
+                       "codes; the record keeps its text, its import and its predictions."))
         d1, d2 = st.columns(2)
         on_error = d1.radio(t("When a row is bad"), ["abort", "skip"], horizontal=True, key="import.on_error",
                             format_func={"abort": t("Import nothing and list the bad rows"),
@@ -100,7 +106,7 @@ with page_context(needs_taxonomy=False) as ctx:
                         label_taxonomy=taxonomy(db, label_tax) if label_tax else None,
                         default_language=default_language.strip().lower(), default_domain=default_domain.strip(),
                         imported_by=state.user or "anonymous", collection=collection, on_changed=on_changed,
-                        skip_duplicates=skip_duplicates,
+                        skip_duplicates=skip_duplicates, add_codes=add_codes,
                         progress=lambda done, fraction: bar.progress(min(1.0, fraction),
                                                                      text=t("Importing… {0:,} rows read").format(done)))
                 finally:
@@ -118,7 +124,8 @@ with page_context(needs_taxonomy=False) as ctx:
     if batches:
         st.dataframe([{"#": b.id, "file": b.file_name, "collection": b.collection, "format": b.format,
                        "status": b.status,
-                       "imported": b.rows_imported, "skipped": b.rows_skipped, "by": b.imported_by,
+                       "imported": b.rows_imported, "codes added": b.codes_added, "skipped": b.rows_skipped,
+                       "by": b.imported_by,
                        "finished": b.finished_at[:19].replace("T", " ")} for b in batches],
                      hide_index=True, width="stretch", key="import.batches")
         st.caption(t("{0:,} records in all.").format(db.count_records()))

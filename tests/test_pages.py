@@ -115,6 +115,28 @@ def test_import_page_imports_a_file(workspace_env):
     assert "100 with the same text in another collection" in at.success[0].value
 
 
+def test_import_page_adds_a_files_codes_to_the_records_stored_already(workspace_env):
+    """The same file again, now with its code column, into its stored collection: the librarian
+    ticks "add the file's codes", the summary counts them and the imports table lists them."""
+    plain = b"id,title\nq1,Tax credit for small business\nq2,Hospital funding for rural areas\n"
+    at = on_page("import_records.py", ("import.upload", "coded.csv", plain))
+    at.selectbox(key="import.label_taxonomy").select("cap").run()
+    at.button(key="import.run").click().run()
+    assert at.success and "2 records imported" in at.success[0].value
+    coded = plain.replace(b"id,title\n", b"id,title,topic\n").replace(b"business\n", b"business,15\n") \
+        .replace(b"areas\n", b"areas,3\n")
+    at = on_page("import_records.py", ("import.upload", "coded.csv", coded))
+    at.selectbox(key="import.label_taxonomy").select("cap").run()
+    at.selectbox(key="import.map.label.coded.csv").select("topic").run()
+    at.selectbox(key="import.collection").select("coded").run()
+    at.checkbox(key="import.add_codes").check().run()
+    at.button(key="import.run").click().run()
+    assert not at.exception, at.exception
+    assert at.success and "2 codes added to stored records" in at.success[0].value, at.success[0].value
+    table = next(d.value for d in at.dataframe if "codes added" in d.value.columns)
+    assert list(table["codes added"])[0] == 2 and list(table["imported"])[0] == 0
+
+
 def test_import_page_rejects_duplicate_ids_and_writes_nothing(workspace_env):
     at = on_page("import_records.py", ("import.upload", "dups.csv", b"id,title\nx-1,First\nx-2,Second\nx-1,Again\n"))
     assert at.button(key="import.run").disabled  # the records' taxonomy is chosen, never defaulted

@@ -151,6 +151,37 @@ def test_an_id_stored_with_other_text_stops_or_updates(store):
     assert store.ranked_predictions([record_id], "m", "1") == {}  # the old text's predictions are gone
 
 
+def test_a_file_adds_its_codes_to_stored_records_which_keep_their_batch(store):
+    """The same file again, now with its code column: "add the file's codes to the stored
+    records" gives them the codes (counted, listed as an import of its own), the records stay in
+    their first batch with their text and predictions; without it, nothing changes and the rows
+    are counted as stored already."""
+    ford, cap = store.load_taxonomy("ford"), store.load_taxonomy("cap")
+    first = import_records(store, b"id,title\nm1,Alpha study\nm2,Beta study\nm3,Gamma study\n", "mtmt.csv")
+    ids = {r["external_id"]: r["id"] for r in store.records()}
+    store.save_predictions("m", "1", "ford", [(ids["m1"], [("1.2", 0.9)], 0.8, 0.1)])
+    coded = b"id,title,label\nm1,Alpha study,1.2\nm2,Beta study,5.2\nm3,Gamma study,\n"
+    plain = import_records(store, coded, "mtmt-coded.csv", collection="mtmt", label_taxonomy=ford)
+    assert plain.already_stored == 3 and plain.codes_added == 0 and plain.batch_id is None
+    assert not store.imported_label_rows("ford")
+    report = import_records(store, coded, "mtmt-coded.csv", collection="mtmt", label_taxonomy=ford, add_codes=True)
+    assert (report.codes_added, report.rows_imported, report.already_stored) == (2, 0, 1)
+    assert "codes added to stored records" in report.summary() and report.batch_id is not None
+    assert {r["external_id"]: json.loads(r["codes"]) for r in store.imported_label_rows("ford")} == {
+        "m1": ["1.2"], "m2": ["5.2"]}
+    assert {r["batch_id"] for r in store.records()} == {first.batch_id}  # the records stay where they were
+    assert store.ranked_predictions([ids["m1"]], "m", "1")  # their text did not change: predictions stay
+    batch = store.batch(report.batch_id)
+    assert batch.codes_added == 2 and batch.rows_imported == 0 and batch.status == "complete"
+    # the same codes again change nothing; another taxonomy's codes do not replace a record's own
+    again = import_records(store, coded, "mtmt-coded.csv", collection="mtmt", label_taxonomy=ford, add_codes=True)
+    assert again.codes_added == 0 and again.already_stored == 3 and again.batch_id is None
+    other = import_records(store, b"id,title,label\nm1,Alpha study,7\n", "cap.csv", collection="mtmt",
+                           label_taxonomy=cap, add_codes=True)
+    assert other.codes_added == 0 and "keeps the ford codes" in other.warnings[0].message
+    assert other.warnings[0].line == 2 and json.loads(store.record(ids["m1"])["labels"]) == ["1.2"]
+
+
 def test_files_without_ids_get_stable_ids_from_their_text(store):
     data = b"title\nAlpha study\nBeta study\nAlpha study\n"  # an exact duplicate inside the file
     first = import_records(store, data, "noid.csv")

@@ -14,7 +14,8 @@ from core.work.workspace import ensure_builtin_taxonomies, open_workspace
 MIGRATIONS = ["m001_initial", "m002_annotation", "m003_jobs", "m004_drop_models", "m005_event_chain",
               "m006_collections", "m007_tombstones", "m008_import_leases", "m009_learning",
               "m010_embedding_text_index", "m011_records_full_text", "m012_accounts",
-              "m013_team_rounds", "m014_scope_notes", "m015_batch_queues"]
+              "m013_team_rounds", "m014_scope_notes", "m015_batch_queues",
+              "m016_codes_for_stored_records"]
 
 
 def test_migrations_apply_once_and_wal_is_on(tmp_path):

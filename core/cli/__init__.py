@@ -82,7 +82,7 @@ def cmd_import_records(args: argparse.Namespace) -> int:
                 on_error="skip" if args.skip_bad_rows else "abort",
                 label_taxonomy=label_taxonomy, imported_by=args.user, progress=progress,
                 collection=args.collection, on_changed="update" if args.update_changed else "stop",
-                skip_duplicates=args.skip_duplicates,
+                skip_duplicates=args.skip_duplicates, add_codes=args.add_codes,
                 default_language=args.language or "", default_domain=args.domain or "",
             )
         finally:
@@ -408,6 +408,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="an id stored in the collection with other text: update the record (default: stop)")
     p.add_argument("--skip-duplicates", action="store_true",
                    help="leave out rows whose exact text a record of another collection has")
+    p.add_argument("--add-codes", action="store_true",
+                   help="an id stored in the collection with the same text: give the record the file's codes (it "
+                        "keeps its text and import)")
     p.add_argument("--user", default="cli")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_import_records)

@@ -63,6 +63,7 @@ class BatchInfo:
     started_at: str
     finished_at: str
     collection: str = ""
+    codes_added: int = 0  # stored records this import gave codes (their text unchanged)
 
 
 class CatalogQueries:
@@ -165,7 +166,7 @@ class CatalogQueries:
         return self.db["import_batches"].insert(fields).last_pk
 
     def finish_batch(self, batch_id: int, *, rows_read: int, rows_imported: int, rows_skipped: int,
-                     problems: Sequence[str]) -> None:
+                     problems: Sequence[str], codes_added: int = 0) -> None:
         self.db.execute("INSERT INTO records_fts (rowid, external_id, title, abstract, keywords) SELECT id, "
                         "external_id, title, abstract, keywords FROM records WHERE batch_id = ? "
                         "AND deleted_at = 'importing'", [batch_id])  # indexed at once, not row by row
@@ -179,6 +180,7 @@ class CatalogQueries:
                 "rows_imported": rows_imported,
                 "rows_skipped": rows_skipped,
                 "problems": json.dumps(list(problems), ensure_ascii=False),
+                "codes_added": codes_added,
                 "finished_at": now(),
             },
         )
@@ -193,11 +195,11 @@ class CatalogQueries:
             params = [taxonomy_id, taxonomy_id]
         rows = self.db.execute(
             "SELECT id, file_name, format, status, rows_read, rows_imported, rows_skipped, problems, "
-            "imported_by, started_at, finished_at, collection FROM import_batches" + where + " ORDER BY id DESC",
-            params).fetchall()
+            "imported_by, started_at, finished_at, collection, codes_added FROM import_batches" + where
+            + " ORDER BY id DESC", params).fetchall()
         return [
             BatchInfo(r[0], r[1] or "", r[2] or "", r[3] or "", r[4] or 0, r[5] or 0, r[6] or 0,
-                      tuple(json.loads(r[7] or "[]")), r[8] or "", r[9] or "", r[10] or "", r[11] or "")
+                      tuple(json.loads(r[7] or "[]")), r[8] or "", r[9] or "", r[10] or "", r[11] or "", r[12] or 0)
             for r in rows
         ]
 
@@ -221,16 +223,26 @@ class CatalogQueries:
     def existing_external_ids(self, external_ids: Sequence[str], collection: str,
                               batch_id: int | None = None) -> dict[str, tuple[int | None, int | None, int, str]]:
         """Of these ids, the ones already stored in ``collection`` (or written so far by the import
-        ``batch_id``), each with its (batch id, source row, record id, content hash)."""
+        ``batch_id``), each with its (batch id, source row, record id, content hash, imported codes
+        (JSON), their taxonomy)."""
         if not external_ids:
             return {}
         rows = self.db.execute(
-            "SELECT external_id, batch_id, source_row, id, content_hash FROM records "
+            "SELECT external_id, batch_id, source_row, id, content_hash, labels, label_taxonomy FROM records "
             "WHERE collection = ? AND (deleted_at IS NULL OR (deleted_at = 'importing' AND batch_id = ?)) "
             "AND external_id IN (SELECT value FROM json_each(?))",
             [collection, batch_id, json.dumps(list(external_ids))],
         ).fetchall()
-        return {r[0]: (r[1], r[2], r[3], r[4] or "") for r in rows}
+        return {r[0]: (r[1], r[2], r[3], r[4] or "", r[5] or "", r[6] or "") for r in rows}
+
+    def set_record_codes(self, rows: Iterable[Sequence[Any]]) -> int:
+        """Give stored records the codes a later file carried for them: rows of (record id, codes
+        JSON, taxonomy id). Their text, batch and predictions stay."""
+        rows = list(rows)
+        with self.write():
+            self.db.conn.executemany("UPDATE records SET labels = ?, label_taxonomy = ? WHERE id = ?",
+                                     [(r[1], r[2], r[0]) for r in rows])
+        return len(rows)
 
     def hashes_in_other_collections(self, hashes: Sequence[str], collection: str) -> dict[str, str]:
         """Of these content hashes, those a record of another collection has: hash -> that collection."""

@@ -427,3 +427,10 @@ def m015_batch_queues(db: sqlite_utils.Database) -> None:
     # the imports sent to it here.
     db["batch_queues"].create({"batch_id": int, "taxonomy_id": str, "by": str, "at": str},
                               pk=("batch_id", "taxonomy_id"), not_null={"at"})
+
+
+@migrations()
+def m016_codes_for_stored_records(db: sqlite_utils.Database) -> None:
+    # An import may bring only codes for records stored already (their text unchanged): the batch is
+    # kept, with no records of its own, and says how many stored records got codes.
+    db.execute("ALTER TABLE import_batches ADD COLUMN codes_added INTEGER")

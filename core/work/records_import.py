@@ -67,6 +67,7 @@ class ImportReport:
     rows_updated: int = 0
     rows_skipped: int = 0
     already_stored: int = 0
+    codes_added: int = 0  # stored records (same id, same text) given the file's codes
     duplicates_elsewhere: int = 0  # rows whose exact text a record of another collection has
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -76,7 +77,8 @@ class ImportReport:
     def summary(self) -> str:
         text = (f"{self.rows_imported:,} records imported from '{self.file_name}' into collection "
                 f"'{self.collection}' ({self.rows_read:,} rows read")
-        for count, what in ((self.rows_updated, "updated"), (self.already_stored, "already stored"),
+        for count, what in ((self.rows_updated, "updated"), (self.codes_added, "codes added to stored records"),
+                            (self.already_stored, "already stored"),
                             (self.rows_skipped - self.already_stored, "skipped"),
                             (self.duplicates_elsewhere, "with the same text in another collection")):
             if count:
@@ -152,6 +154,7 @@ def import_records(
     collection: str | None = None,
     on_changed: str = "stop",
     skip_duplicates: bool = False,
+    add_codes: bool = False,
     chunk_size: int = 5000,
     max_rows: int | None = None,
     progress: Callable[[int, float], None] | None = None,
@@ -165,7 +168,10 @@ def import_records(
     and metadata (``"update"``). A file without an id column gets ids from its text (exact
     duplicates inside the file numbered), so re-importing an extended export adds only the new
     rows. Rows whose text a record of another collection has are counted (``skip_duplicates``
-    leaves them out). ``progress(rows_read, fraction_of_file)`` is called after each chunk.
+    leaves them out). ``add_codes`` (and ``on_changed="update"``) gives stored records with the same
+    text the file's codes: they stay in their batch with their text; the import is kept, with no
+    records of its own, and counts them (``codes_added``). ``progress(rows_read, fraction_of_file)``
+    is called after each chunk.
     """
     store.require("import_records")
     if on_error not in ("abort", "skip"):
@@ -212,6 +218,7 @@ def import_records(
         nonlocal writing, label_rows, unknown_label_rows
         first_row_of: dict[str, int] = {}  # only ids of the current chunk; earlier ones are looked up in SQL
         deferred: list[tuple] = []  # updates of stored records, applied when the file is complete
+        code_updates: list[tuple] = []  # codes for stored records (same text), applied with them
         fraction = 0.0
 
         def on_progress(value: float) -> None:
@@ -276,14 +283,24 @@ def import_records(
                         labels = [label_taxonomy.node(c).code for c in labels if c in label_taxonomy]
                 update = None
                 if not bad and external_id in stored:
-                    batch, source_row, record_id, stored_hash = stored[external_id]
+                    batch, source_row, record_id, stored_hash, stored_codes, stored_tax = stored[external_id]
                     if batch == batch_id:
                         problem(row, f"id '{external_id}' repeats row {source_row}", mapped.get("id"))
                         bad = True
-                    elif stored_hash == hashes[k] and on_changed == "stop":
+                    elif stored_hash == hashes[k]:  # the same text: the record stays as it is, in its batch
+                        report.linked.append((row, record_id))
+                        if (add_codes or on_changed == "update") and labels and label_taxonomy is not None:
+                            if stored_tax and stored_tax != label_taxonomy.id and stored_codes not in ("", "[]"):
+                                note(row, f"record '{external_id}' keeps the {stored_tax} codes of its file (import "
+                                          f"#{batch}); a record keeps one taxonomy's imported codes: codes not added",
+                                     mapped["label"])
+                            elif stored_tax != label_taxonomy.id or json.loads(stored_codes or "[]") != labels:
+                                if writing:
+                                    code_updates.append((record_id, json.dumps(labels), label_taxonomy.id))
+                                report.codes_added += 1
+                                continue
                         report.already_stored += 1
                         report.rows_skipped += 1
-                        report.linked.append((row, record_id))
                         note(row, f"id '{external_id}' is stored already (import #{batch}); row left out")
                         continue
                     elif on_changed == "stop":
@@ -344,17 +361,19 @@ def import_records(
             for group in store.case_variant_ids(batch_id, collection):
                 note(1, f"ids {', '.join(repr(i) for i in group)} differ only in upper/lower case: the same record "
                         "twice? (they are kept as different records)", mapped["id"])
-        if not (report.rows_imported or deferred):
+        if not (report.rows_imported or deferred or code_updates):
             store.discard_batch(batch_id)  # nothing new: no empty batch is kept
             return report
         with store.write():  # the batch's records appear, and stored ones change, at once
             report.rows_updated = store.update_records(deferred)
+            store.set_record_codes(code_updates)
             store.finish_batch(
                 batch_id,
                 rows_read=report.rows_read,
                 rows_imported=report.rows_imported,
                 rows_skipped=report.rows_skipped,
                 problems=[str(p) for p in (report.problems + report.warnings)[:MAX_PROBLEMS]],
+                codes_added=report.codes_added,
             )
         report.batch_id = batch_id
         return report
