@@ -7,7 +7,6 @@ import streamlit as st
 
 from core.domain.labels import QueueSpec
 from core.errors import WorkbenchError
-from core.models.registry import estimated_seconds
 from core.work.annotation import AnnotationError, Annotator, Queue, found_records_queue, model_view, why_empty
 from core.work.suggesting import default_for, meaningful, suggestion_source
 from core.work.team import adjudicate, review_queue, scope_notes, start_round, visibility
@@ -28,7 +27,7 @@ from ui.common import (
 )
 from ui.i18n import t, translated
 from ui.learning import retrain_hint
-from ui.widgets import Browser, run_scoring, score_unscored
+from ui.widgets import Browser, run_scoring, score_unscored, scoring_time
 
 VIEWS = "annotate.views"
 PENDING = "annotate.pending"
@@ -99,7 +98,7 @@ def queue_spec(ctx: PageContext, model, kind: str) -> QueueSpec | None:
         if chosen in tax:
             args["predicted_codes"] = tuple(c for c in [chosen, *tax.descendants(chosen)] if c in counts)
     elif kind == "batch":
-        batches = {b.id: b for b in db.list_batches(tax.id)}
+        batches = {b.id: b for b in db.list_batches(tax.id) if b.rows_imported}  # not imports of codes only
         if not batches:
             st.info(t("No import holds records for {0} yet: import a file on the Import page, or send a bulk job's "
                       "rows to this taxonomy on the Bulk classify page.").format(plain(tax.name)))
@@ -162,7 +161,7 @@ def queue_panel(ctx: PageContext) -> None:
                      "who is labelling, since every label records who made it."))
     if st.button(t("Open queue"), key="annotate.open", type="primary", disabled=spec is None or not ctx.state.user):
         with show_errors():
-            if unscored and estimated_seconds(model.manifest, len(unscored)) <= AUTO_SCORE_SECONDS:
+            if unscored and scoring_time(db, model, unscored) <= AUTO_SCORE_SECONDS:
                 run_scoring(db, model, tax, unscored)
             if kind == "disputes":  # most disagreement first (and, with a model, where it contradicts an expert)
                 from core.store import now
@@ -559,6 +558,23 @@ def hierarchy_panel(ctx: PageContext, record: dict, view, notes, actions: CardAc
                   width="stretch")
 
 
+def read_ahead(ctx: PageContext, db, queue, qmodel) -> None:
+    """Have the background fill encode the queue's next records first (a model on a sentence
+    encoder reads a record once; a Hungarian speech takes the multilingual encoder a second or
+    two), so the expert's next cards find their vectors kept."""
+    if qmodel is None or not ctx.cfg.background_embed:
+        return
+    from core.jobs.embedding import start_embedding_fill
+    from core.work.embeddings import AHEAD, cache_key, encode_ahead
+
+    with show_errors():
+        key = cache_key(classifier(qmodel.folder))
+        upcoming = queue.ids[queue.position + 1:queue.position + 1 + AHEAD]
+        if key and upcoming and db.records_without_embedding(key, len(upcoming), among=upcoming):
+            encode_ahead(db, upcoming)
+            start_embedding_fill(db, ctx.cfg.models_dir)  # none runs when all was encoded before
+
+
 def _card(ctx: PageContext, db) -> None:
     tax, state = ctx.tax, ctx.state
     message = st.session_state.pop(FLASH, None)
@@ -582,15 +598,20 @@ def _card(ctx: PageContext, db) -> None:
         total=len(queue.ids)) + more)
 
     record = db.record(queue.current)
-    view, second_view, qmodel, source, seen, notes, shown = card_views(ctx, db, queue, record)
-    actions = CardActions(ctx, queue, record, shown)
     can_act = bool(state.user)
     if not can_act:
         st.warning(t("Enter your name in the sidebar: every label records who made it."))
 
     left, right = st.columns([3, 2], gap="large")
+    with left:  # the record first: it is on screen while a model still reads it
+        record_panel(ctx, db, record, visibility(db, tax.id, record["id"], state.user))
+        waiting = st.empty()
+        waiting.caption(t("Reading the record…"))
+    view, second_view, qmodel, source, seen, notes, shown = card_views(ctx, db, queue, record)
+    waiting.empty()
+    read_ahead(ctx, db, queue, qmodel)
+    actions = CardActions(ctx, queue, record, shown)
     with left:
-        record_panel(ctx, db, record, seen)
         suggestions_panel(ctx, view, second_view, source, notes, shown, actions, can_act)
         action_bar(ctx, db, record, view, qmodel, source, shown, actions, can_act)
         history_panel(ctx, db, record, seen)

@@ -306,6 +306,27 @@ def test_automatic_retraining_starts_when_due_and_only_once(mag_ws, tmp_path):
     cancel_training(store, job)
 
 
+def test_the_fill_encodes_the_records_an_expert_sees_next_first_and_says_how_long_scoring_takes(mag_ws):
+    """The open queue's next records (``encode_ahead``) are encoded before the fill's own order,
+    a few at a time; the time to score stored records counts only those without kept vectors."""
+    from core.work.embeddings import AHEAD_BATCH, cache_key, encode_ahead, fill_cache, scoring_seconds
+
+    store, _, _ = mag_ws
+    clf = load_classifier(default_model("ford-minilm"))
+    key = cache_key(clf)
+    ids = [r[0] for r in store.db.execute("SELECT id FROM records ORDER BY id")]
+    wanted = ids[-3:] + ids[200:202]  # the queue's order: not the fill's
+    before = scoring_seconds(store, clf, ids)
+    encode_ahead(store, wanted)
+    assert fill_cache(store, clf, batch=64, limit=AHEAD_BATCH) == AHEAD_BATCH
+    kept = set(store.cached_embeddings(key, ids))
+    assert kept == set(wanted[:AHEAD_BATCH])
+    assert fill_cache(store, clf, batch=64, limit=AHEAD_BATCH) == AHEAD_BATCH
+    assert set(wanted) <= set(store.cached_embeddings(key, ids))  # then the fill goes on in its own order
+    assert scoring_seconds(store, clf, wanted) < 0.01 < before
+    assert store.records_without_embedding(key, 10, among=wanted) == []
+
+
 def test_background_fill_encodes_every_record_once_at_low_priority(mag_ws, tmp_path):
     """The job the app starts: a worker process (niceness raised) encodes every record that has
     no kept vector for each encoder the installed models use; a second run finds nothing to do."""

@@ -395,3 +395,27 @@ def test_a_languages_mean_comes_from_its_kept_vectors_first(store):
     assert store.language_sample("enc", "HU", 50, 4) == kept + [ids["h0"], ids["h1"]]
     assert store.language_sample("enc", "da", 50, 10) == [ids["d0"], ids["d1"], ids["d2"]]
     assert store.language_sample("enc", "en", 50, 10) == []
+
+
+def test_the_time_to_score_hungarian_speeches_counts_their_windows(store):
+    """"Open queue" decides to score inline by this estimate: 220 speeches of 4,700 characters are
+    about 600 windows of the multilingual encoder (over a minute here), not "about 2 s"; their
+    titles alone are one window each."""
+    from core.work.embeddings import scoring_seconds
+    from tests.conftest import default_model
+
+    hu = pd.read_csv(shared_file("corpora", "cap_hu_pre_agenda_speeches_sample.csv"), dtype=str,
+                     keep_default_na=False)
+    hu["title"] = hu["agenda_item_title"].str.strip('"')
+    import_frame(store, hu[["text_id", "title", "text"]], "hu.csv", {"id": "text_id", "title": "title",
+                                                                     "abstract": "text"},
+                 taxonomy_id="cap", default_language="hu")
+    ids = [r[0] for r in store.db.execute("SELECT id FROM records ORDER BY id")]
+    clf = load_classifier(default_model("cap-multilingual"))
+    seconds = scoring_seconds(store, clf, ids)
+    windows = sum(max(1, -(-min(n, 8000) // 1800)) for n in store.text_lengths(ids))
+    assert windows >= 500 and seconds >= 60, (windows, seconds)
+    titles = import_frame(store, hu[["text_id", "title"]].assign(text_id=lambda f: "t" + f["text_id"]), "t.csv",
+                          {"id": "text_id", "title": "title"}, taxonomy_id="cap", default_language="hu")
+    title_ids = [r[0] for r in store.db.execute("SELECT id FROM records WHERE batch_id = ?", [titles.batch_id])]
+    assert scoring_seconds(store, clf, title_ids) < seconds / 2

@@ -11,6 +11,7 @@ from typing import Callable, Sequence
 import streamlit as st
 
 from core.domain.taxonomy import Taxonomy
+from core.errors import WorkbenchError
 from core.files.paths import confined_file
 from core.files.writers import table_bytes
 from core.models.registry import estimated_seconds
@@ -128,13 +129,24 @@ def run_scoring(db, model, tax: Taxonomy, record_ids: Sequence[int]) -> None:
                       done / total, text=t("Scored {0:,} of {1:,}").format(done, total)))
 
 
+def scoring_time(db, model, record_ids: Sequence[int]) -> float:
+    """Seconds to score these records with ``model`` here: by their length and the vectors kept
+    already where the model reads a sentence encoder (``core.work.embeddings.scoring_seconds``)."""
+    from core.work.embeddings import scoring_seconds
+
+    try:
+        return scoring_seconds(db, classifier(model.folder), record_ids)
+    except WorkbenchError:
+        return estimated_seconds(model.manifest, len(record_ids))
+
+
 def score_unscored(db, model, tax: Taxonomy, record_ids: Sequence[int], what: str, key: str, *, note: str = "",
                    button: str = "", auto_seconds: float = 0.0) -> None:
     """Say how many records a model has not scored yet and offer to score them here; score them at
     once when that takes at most ``auto_seconds``."""
     if not record_ids:
         return
-    seconds = estimated_seconds(model.manifest, len(record_ids))
+    seconds = scoring_time(db, model, record_ids)
     marker = (len(record_ids), int(record_ids[0]))
     if seconds <= auto_seconds and st.session_state.get(f"{key}.auto") != marker:
         st.session_state[f"{key}.auto"] = marker  # once per set: a failure is not retried on every rerun

@@ -114,7 +114,12 @@ def run_embedding_fill(db_path: str | Path, job_id: int, *, nice: int = NICE, ba
                 def progress(count: int, _total: int, base: int = base) -> None:
                     store.update_job(job_id, done=base + count, checkpoint=checkpoint)
 
-                done += fill_cache(store, clf, batch=batch, should_stop=should_stop, progress=progress)
+                # a long-text encoder goes in small batches: the records an expert will see next
+                # (encode_ahead) never wait behind more than a few seconds of other work
+                windowed = str(clf.encoder_id or "").startswith("multilingual-e5-small") and "static" not in str(
+                    clf.encoder_id)
+                done += fill_cache(store, clf, batch=min(batch, 16) if windowed else batch, should_stop=should_stop,
+                                   progress=progress)
                 if should_stop():
                     store.update_job(job_id, status="cancelled", done=done)
                     return _info(store.job_row(job_id))

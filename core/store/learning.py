@@ -147,10 +147,24 @@ class LearningQueries:
             "FROM embeddings e WHERE e.encoder = ? AND e.record_id = r.id AND r.content_hash IS e.content_hash) "
             "ORDER BY id LIMIT ?", [language.lower(), encoder, minimum - len(kept)])]
 
-    def records_without_embedding(self, encoder: str, limit: int = 10_000) -> list[int]:
+    def records_without_embedding(self, encoder: str, limit: int = 10_000,
+                                  among: Sequence[int] | None = None) -> list[int]:
+        """Live records with no kept vector of ``encoder``: in id order, or of ``among`` in its order."""
+        if among is not None:
+            missing = {r[0] for r in self.db.execute(
+                "SELECT id FROM records r WHERE deleted_at IS NULL AND id IN (SELECT value FROM json_each(?)) "
+                "AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.encoder = ? AND e.record_id = r.id)",
+                [json.dumps([int(i) for i in among]), encoder])}
+            return [int(i) for i in among if int(i) in missing][:limit]
         return [r[0] for r in self.db.execute(
             "SELECT id FROM records r WHERE deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM embeddings e "
             "WHERE e.encoder = ? AND e.record_id = r.id) ORDER BY id LIMIT ?", [encoder, limit])]
+
+    def text_lengths(self, record_ids: Sequence[int]) -> list[int]:
+        """Characters of title, abstract and keywords per record (for time estimates)."""
+        return [r[0] for r in self.db.execute(
+            "SELECT coalesce(length(title), 0) + coalesce(length(abstract), 0) + coalesce(length(keywords), 0) "
+            "FROM records WHERE id IN (SELECT value FROM json_each(?))", [json.dumps([int(i) for i in record_ids])])]
 
     # -- workspace settings ----------------------------------------------------------------------
     def setting(self, key: str, default: Any = None) -> Any:
