@@ -36,7 +36,7 @@ st.markdown("<style>[data-testid=\"stMainBlockContainer\"], .block-container {pa
 
 state = session()
 with open_store() as db:
-    taxonomies = {t.id: t.name for t in db.list_taxonomies()}
+    taxonomies = {x.id: t(x.name) for x in db.list_taxonomies()}
     signing = sign_in_required(settings(), db)
     restore_session(signing)  # a reload starts where the person left off
     account = signed_in_account(db) if signing else None

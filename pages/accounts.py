@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.domain.access import ROLES as ACCOUNT_ROLES
 from core.errors import WorkbenchError
-from ui.common import ROLES, may, not_allowed, page_context, plain, show_error, start_signed_in
+from ui.common import ROLES, dataframe, may, not_allowed, page_context, plain, show_error, start_signed_in
 from ui.i18n import t
 
 
@@ -48,7 +48,7 @@ def new_account_form(db, by: str, *, first: bool) -> None:
 def manage(db, by: str) -> None:
     roles = roles_shown()
     users = db.users()
-    st.dataframe([{t("account"): u.username, t("name"): u.display_name, t("role"): roles[u.role],
+    dataframe([{t("account"): u.username, t("name"): u.display_name, t("role"): roles[u.role],
                    t("status"): t("disabled") if u.disabled else t("active"),
                    t("last sign-in"): (u.last_sign_in or "")[:16].replace("T", " ")} for u in users],
                  hide_index=True, width="stretch", key="accounts.table")
@@ -86,7 +86,7 @@ def manage(db, by: str) -> None:
         except WorkbenchError as exc:
             show_error(exc)
     with st.expander(t("Account changes")):
-        st.dataframe(db.account_events()[-500:][::-1], hide_index=True, width="stretch", key="accounts.log")
+        dataframe(db.account_events()[-500:][::-1], hide_index=True, width="stretch", key="accounts.log")
 
 
 def own_password(db, user: str) -> None:

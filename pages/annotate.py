@@ -15,6 +15,7 @@ from ui.common import (
     ROLES,
     PageContext,
     classifier,
+    dataframe,
     keep,
     kept,
     may,
@@ -101,7 +102,7 @@ def queue_spec(ctx: PageContext, model, kind: str) -> QueueSpec | None:
         batches = {b.id: b for b in db.list_batches(tax.id) if b.rows_imported}  # not imports of codes only
         if not batches:
             st.info(t("No import holds records for {0} yet: import a file on the Import page, or send a bulk job's "
-                      "rows to this taxonomy on the Bulk classify page.").format(plain(tax.name)))
+                      "rows to this taxonomy on the Bulk classify page.").format(plain(t(tax.name))))
             return None
         args["batch_id"] = st.selectbox(t("Import batch"), list(batches), key="annotate.batch",
                                         format_func=lambda i: f"#{i} {batches[i].file_name} "
@@ -142,7 +143,7 @@ def queue_panel(ctx: PageContext) -> None:
     c1.selectbox(t("Model"), names, key="annotate.model", on_change=keep, args=("annotate.model", tax.id),
                  help=t("Orders the queue and makes the suggestions. Best held-out F1 first."))
     model = ctx.model(st.session_state["annotate.model"])
-    seconds = ["none", *[n for n in ctx.model_names if model is None or n != model.manifest.name]]
+    seconds = [t("none"), *[n for n in ctx.model_names if model is None or n != model.manifest.name]]
     kept("annotate.model2", tax.id, seconds)
     c2.selectbox(t("Second model (side by side)"), seconds, key="annotate.model2", on_change=keep,
                  args=("annotate.model2", tax.id))
@@ -494,7 +495,7 @@ def history_panel(ctx: PageContext, db, record: dict, seen) -> None:
                   if seen.others or e.annotator == state.user]
         undone = {e.undoes for e in events if e.undoes}
         if events:
-            st.dataframe([
+            dataframe([
                 {"time": e.created_at[:19].replace("T", " "), "annotator": e.annotator, "role": e.role,
                  "action": e.action, "codes": ", ".join(e.codes), "reason": e.reason,
                  "shown": ", ".join(f"{s.code} {s.score:.2f}" for s in e.shown[:3]),
@@ -624,7 +625,7 @@ with page_context() as ctx:
     st.title(t("Annotate"))
     who = plain(state.user) or t("(enter your name in the sidebar)")
     with st.container(key="annotate.who"):  # the sidebar says the same: a short window hides it (app.py)
-        st.caption(f"{t(ROLES[state.role])} {who} · {plain(tax.name)}")
+        st.caption(f"{t(ROLES[state.role])} {who} · {plain(t(tax.name))}")
     open_now = current_queue(tax)
     # the label names the open queue: a new queue is a new expander, so it folds away once opened
     label = t("Queue") if open_now is None else t("Queue · {0} · {1:,} records (open to change)").format(

@@ -18,7 +18,7 @@ from core.models.services import destination
 from core.store import Store
 from core.work.records_import import FIELDS
 from core.work.suggesting import language_name
-from ui.common import PageContext, may, not_allowed, open_store, page_context, plain, show_error, show_errors
+from ui.common import PageContext, dataframe, may, not_allowed, open_store, page_context, plain, show_error, show_errors
 from ui.i18n import t
 from ui.widgets import XLSX_MIME, collection_choice, column_mapping, file_source
 
@@ -53,7 +53,7 @@ def service_model(folder) -> str:
 def job_models(ctx: PageContext) -> dict[str, tuple[Path, str]]:
     """{model name: (folder, taxonomy name)}: the active taxonomy's models first (the one in use
     leading), then every other stored taxonomy's installed models."""
-    names = {t.id: t.name for t in ctx.db.list_taxonomies()}
+    names = {x.id: t(x.name) for x in ctx.db.list_taxonomies()}
     offered = {m.manifest.name: (m.folder, ctx.tax.name) for m in ctx.models}
     for m in discover(ctx.cfg.models_dir):
         if m.manifest is not None and m.manifest.taxonomy in names and m.manifest.name not in offered:
@@ -67,7 +67,7 @@ def new_job(ctx: PageContext) -> None:
     if source_path is None:
         return
     info = inspect_source(source_path, name)
-    st.dataframe(preview(source_path, info, 10), hide_index=True, width="stretch", key="bulk.preview")
+    dataframe(preview(source_path, info, 10), hide_index=True, width="stretch", key="bulk.preview")
     mapping = column_mapping(info.columns, [f for f in FIELDS if f != "label"], "bulk.map", name)
     route = st.toggle(t("Each row by the model for its language"), key="bulk.route",
                       help=t("For a file of records in several languages (e.g. Hungarian and English): each row goes "
@@ -76,7 +76,7 @@ def new_job(ctx: PageContext) -> None:
     c1, c2, c3, c4 = st.columns(4)
     offered = job_models(ctx)
     if route:
-        names = {x.id: x.name for x in ctx.db.list_taxonomies()}
+        names = {x.id: t(x.name) for x in ctx.db.list_taxonomies()}
         routed = c1.multiselect(t("Taxonomies"), list(names), default=[ctx.tax.id], key="bulk.route_taxonomies",
                                 format_func=names.get)
         fast = c1.checkbox(t("Fast tier where one reads the language"), key="bulk.fast",
@@ -143,7 +143,7 @@ def plan_routes(ctx: PageContext, source_path, info, mapping: dict, taxonomies: 
         return
     with show_errors():
         plan = jobs.route_plan(ctx.db, source_path, info, mapping, taxonomies, ctx.cfg.models_dir, fast=fast)
-        st.dataframe([{t("language"): t(language_name(p["language"])) if p["language"] else t("other or unknown"),
+        dataframe([{t("language"): t(language_name(p["language"])) if p["language"] else t("other or unknown"),
                        t("rows among the first"): p["rows"], **{tax: p["models"][tax] for tax in taxonomies}}
                       for p in plan], hide_index=True, width="stretch", key="bulk.route_plan")
 
@@ -156,7 +156,7 @@ def skipped_rows(s, job) -> None:
     left = batch.rows_read - job.total
     with st.expander(t("{0:,} of the file's {1:,} rows were not classified: {2:,} classified + {0:,} left out. "
                        "Why, row by row").format(left, batch.rows_read, job.total)):
-        st.dataframe([{"problem": p} for p in batch.problems], hide_index=True, width="stretch",
+        dataframe([{"problem": p} for p in batch.problems], hide_index=True, width="stretch",
                      key="bulk.skipped")
         if len(batch.problems) < left:
             st.caption(t("The first {0:,} reasons are listed; the import's report on the Import page has the "
@@ -170,7 +170,7 @@ def jobs_panel() -> None:
         if not listed:
             st.info(t("No jobs yet."))
             return
-        st.dataframe([
+        dataframe([
             {"#": j.number, "file": j.params.file_name,
              "models": ", ".join(Path(m).name for m in j.params.models) or t("by language: {0}").format(
                  ", ".join(j.params.route)),
@@ -245,10 +245,10 @@ def send_rows(ctx: PageContext, job) -> None:
         return
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     target = c1.selectbox(t("Send this job's records to the Annotate queues of"), [x.id for x in others],
-                          format_func={x.id: x.name for x in others}.get, key=f"bulk.send_to.{job.id}")
+                          format_func={x.id: t(x.name) for x in others}.get, key=f"bulk.send_to.{job.id}")
     if c2.button(t("Send"), key=f"bulk.send.{job.id}", disabled=not may("bulk_classify")):
         sent = ctx.db.send_batch_to(int(batch), target, ctx.state.user or "anonymous")
-        name = next(x.name for x in others if x.id == target)
+        name = next(t(x.name) for x in others if x.id == target)
         st.toast((t("Import #{0} is now in the queues of {1} (Annotate → By import batch).") if sent else
                   t("Import #{0} is in the queues of {1} already.")).format(batch, name))
 
@@ -258,7 +258,7 @@ def results(ctx: PageContext, job) -> None:
     taxonomies = jobs.job_taxonomies(db, job)
     st.subheader(t("Results of job #{0}").format(job.number))
     header, rows = next(jobs.result_rows(db, job, lang, chunk_size=50, verify=False), ([], []))  # downloads verify
-    st.dataframe(pd.DataFrame(rows, columns=header), hide_index=True, width="stretch", key="bulk.results")
+    dataframe(pd.DataFrame(rows, columns=header), hide_index=True, width="stretch", key="bulk.results")
     stem = Path(job.params.file_name).stem + f"-classified-{job.id}"
     c1, c2, _ = st.columns([1, 1, 4])
     c1.download_button(t("Download CSV"), results_file(str(db.path), job.id, "csv", job.updated_at, lang),
@@ -266,7 +266,7 @@ def results(ctx: PageContext, job) -> None:
     c2.download_button(t("Download XLSX"), results_file(str(db.path), job.id, "xlsx", job.updated_at, lang),
                        f"{stem}.xlsx", XLSX_MIME, key="bulk.xlsx")
     if job.params.route and job.by_language:
-        st.dataframe([{t("language"): t(language_name(r["language"])) if r["language"] != "unknown" else t("unknown"),
+        dataframe([{t("language"): t(language_name(r["language"])) if r["language"] != "unknown" else t("unknown"),
                        t("rows"): r["rows"],
                        **{f"{tax} · " + t("model"): ", ".join(f"{m} ({n:,})" for m, n in v["models"].items())
                           for tax, v in r["taxonomies"].items()},
@@ -341,11 +341,11 @@ def results(ctx: PageContext, job) -> None:
                  report.disagree_with_file) if report.disagree_with_file else ""))
     if report.accepted:
         with st.expander(t("Preview: per category, and a sample of what would be accepted")):
-            st.dataframe([{"code": c, "name": tax.name_of(c, lang) if c in tax else c, "accepted": a, "to experts": q}
+            dataframe([{"code": c, "name": tax.name_of(c, lang) if c in tax else c, "accepted": a, "to experts": q}
                           for c, (a, q) in sorted(report.per_code.items(), key=lambda kv: -kv[1][0])],
                          hide_index=True, width="stretch", key="bulk.triage_codes")
             records = {r["id"]: r for r in db.records_by_ids([rid for rid, _ in report.sample])}
-            st.dataframe([{"record": records.get(rid, {}).get("external_id", rid),
+            dataframe([{"record": records.get(rid, {}).get("external_id", rid),
                            "title": (records.get(rid, {}).get("title") or "")[:120],
                            "code": code, "name": tax.name_of(code, lang) if code in tax else code}
                           for rid, code in report.sample], hide_index=True, width="stretch", key="bulk.triage_sample")
@@ -365,7 +365,7 @@ with page_context() as ctx:
     st.title(t("Bulk classify"))
     st.caption(t("Classify whole files into {0}. A job runs in its own process: it goes on when you close the tab, "
                  "can be cancelled, and resumes where it stopped after a crash or restart.").format(
-                         plain(ctx.tax.name)))
+                         plain(t(ctx.tax.name))))
     started = st.session_state.pop(STARTED, None)
     if started is not None:
         st.toast(t("Job #{0} started: its progress is below.").format(started), icon=":material/play_arrow:")

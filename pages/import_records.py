@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.files.records_io import DELIMITERS, ENCODINGS, FORMATS, inspect_source, preview
 from core.work.records_import import FIELDS, import_records
-from ui.common import may, not_allowed, page_context, plain, show_errors, taxonomy
+from ui.common import dataframe, may, not_allowed, page_context, plain, show_errors, taxonomy
 from ui.i18n import t
 from ui.widgets import backup_section, collection_choice, column_mapping, file_source
 
@@ -61,12 +61,12 @@ with page_context(needs_taxonomy=False) as ctx:
         if info.delimiter:
             detected += f", delimiter {'tab' if info.delimiter == chr(9) else repr(info.delimiter)}"
         st.markdown(f"**{plain(name)}**: {plain(detected)}")
-        st.dataframe(rows, hide_index=True, width="stretch", key="import.preview")
+        dataframe(rows, hide_index=True, width="stretch", key="import.preview")
 
         st.subheader(t("Column mapping"))
         mapping = column_mapping(info.columns, FIELDS, "import.map", name)
 
-        taxonomies = {"": "Any taxonomy", **{t.id: t.name for t in db.list_taxonomies()}}
+        taxonomies = {"": "Any taxonomy", **{x.id: t(x.name) for x in db.list_taxonomies()}}
         c1, c2, c3 = st.columns(3)
         label_tax = c1.selectbox(t("Records for taxonomy"), list(taxonomies), format_func=taxonomies.get, index=None,
                                  placeholder=t("Choose (labels are checked against it)"), key="import.label_taxonomy",
@@ -115,14 +115,14 @@ with page_context(needs_taxonomy=False) as ctx:
                 notes = report.problems + report.warnings
                 if notes:
                     st.warning(t("{0} row(s) left out or with notes:").format(len(notes)))
-                    st.dataframe([{p.unit: p.line, "column": p.column or "", "note": p.message} for p in notes],
+                    dataframe([{p.unit: p.line, "column": p.column or "", "note": p.message} for p in notes],
                                  hide_index=True, width="stretch", key="import.notes")
 
     st.divider()
     st.subheader(t("Imports in this workspace"))
     batches = db.list_batches()
     if batches:
-        st.dataframe([{"#": b.id, "file": b.file_name, "collection": b.collection, "format": b.format,
+        dataframe([{"#": b.id, "file": b.file_name, "collection": b.collection, "format": b.format,
                        "status": b.status,
                        "imported": b.rows_imported, "codes added": b.codes_added, "skipped": b.rows_skipped,
                        "by": b.imported_by,
@@ -136,8 +136,9 @@ with page_context(needs_taxonomy=False) as ctx:
                            "The annotation log is never edited: each deletion is an event of its own."))
                 e1, e2, e3 = st.columns([2, 1, 1], vertical_alignment="bottom")
                 target = e1.selectbox(t("Import"), [b.id for b in live], key="import.delete_batch",
-                                      format_func=lambda i: next(f"#{b.id} {b.file_name} ({b.rows_imported:,} records)"
-                                                                 for b in live if b.id == i))
+                                      format_func=lambda i: next(
+                                          f"#{b.id} {b.file_name} " + t("({0:,} records)").format(b.rows_imported)
+                                          for b in live if b.id == i))
                 sure = e2.checkbox(t("Yes, delete it"), key="import.delete_sure")
                 if e3.button(t("Delete"), key="import.delete", disabled=not sure):
                     with show_errors():

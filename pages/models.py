@@ -7,7 +7,7 @@ from core.models.registry import check_codes, discover, resolve_model_path
 from core.models.scoring import suggest, unscorable_codes
 from core.models.services import destination
 from core.work.connectors import add_annif, add_llm, check_model_folder
-from ui.common import classifier, may, not_allowed, page_context, plain, show_error, show_errors, taxonomy
+from ui.common import classifier, dataframe, may, not_allowed, page_context, plain, show_error, show_errors, taxonomy
 from ui.i18n import t
 from ui.learning import versions_section
 from ui.widgets import backup_section
@@ -36,7 +36,7 @@ with page_context() as ctx:
                 else "nowhere (runs here)",
                 "problem": "",
             })
-        st.dataframe(rows, hide_index=True, width="stretch", key="models.table")
+        dataframe(rows, hide_index=True, width="stretch", key="models.table")
     else:
         st.info(t("No model folders yet. The set-up builds the default models (scripts/build_models.py)."))
 
@@ -47,7 +47,7 @@ with page_context() as ctx:
             stored = {t.id for t in db.list_taxonomies()}
             manifest = pick.manifest
             st.write(t("**Languages:** {0} · **runtime:** {1} · **codes:** {2}").format(
-                    ', '.join(manifest.languages) or 'not declared', plain(manifest.runtime), len(manifest.codes)))
+                    ', '.join(manifest.languages) or t('not declared'), plain(manifest.runtime), len(manifest.codes)))
             if manifest.service.get("url"):
                 st.write(t("**Record texts are sent to** {0}").format(plain(destination(manifest.service["url"]))))
                 if not manifest.multi_label and not manifest.calibration:
@@ -58,15 +58,15 @@ with page_context() as ctx:
                 missing = unscorable_codes(manifest, tax)
                 st.write(t("**Cannot suggest {0:,} of {1:,} nodes** of {2} (no training example, or deeper than its "
                            "codes); the hierarchy browser marks them as not scored.").format(
-                                   len(missing), len(tax), plain(tax.name)))
+                                   len(missing), len(tax), plain(t(tax.name))))
                 if missing:
-                    st.dataframe([{"code": c, "level": tax.level(c), "path": tax.path_label(c, state.lang)}
+                    dataframe([{"code": c, "level": tax.level(c), "path": tax.path_label(c, state.lang)}
                                   for c in missing], hide_index=True, width="stretch", key="models.missing",
                                  height=min(35 * len(missing) + 38, 300))
             per = (manifest.evaluation.get("held_out") or {}).get("per_category") or {}
             if per:
                 st.write(t("**Held-out figures per category**"))
-                st.dataframe([{"code": c, "name": tax.name_of(c, state.lang) if tax is not None and c in tax else c,
+                dataframe([{"code": c, "name": tax.name_of(c, state.lang) if tax is not None and c in tax else c,
                                **f} for c, f in per.items()],
                              hide_index=True, width="stretch", key="models.per_category")
             elif manifest.evaluation.get("eval_set"):
@@ -136,7 +136,8 @@ with page_context() as ctx:
         stored = [x.id for x in db.list_taxonomies()]
         a3, a4, a5 = st.columns(3)
         annif_tax = a3.selectbox(t("Taxonomy"), stored, key="models.annif_taxonomy") if stored else None
-        annif_level = a4.selectbox(t("Codes at level"), ["every code", 1, 2, 3], key="models.annif_level")
+        annif_level = a4.selectbox(t("Codes at level"), ["every code", 1, 2, 3], key="models.annif_level",
+                                   format_func=lambda v: t(v) if isinstance(v, str) else str(v))
         annif_name = a5.text_input(t("Folder name"), value=f"{annif_tax or 'x'}-annif", key="models.annif_name")
         if st.button(t("Connect"), key="models.annif_connect",
                      disabled=not (annif_project.strip() and annif_tax and annif_name.strip()) or not may("add_model")):

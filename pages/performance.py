@@ -11,7 +11,7 @@ from core.domain.metrics import cross_table, trend
 from core.files.records_io import inspect_source
 from core.work import performance as perf
 from core.work.records_import import FIELDS
-from ui.common import PageContext, classifier, keep, kept, open_queue, page_context, plain, show_errors
+from ui.common import PageContext, classifier, dataframe, keep, kept, open_queue, page_context, plain, show_errors
 from ui.i18n import t, translated
 from ui.widgets import column_mapping, file_source, score_unscored, table_downloads
 
@@ -35,7 +35,7 @@ def table(frame, key: str, stem: str | None = None) -> None:
     downloads when ``stem`` is given."""
     frame = frame.rename(columns={c: t(str(c)) for c in frame.columns})
     formats = {c: st.column_config.NumberColumn(c, format="%.3f") for c in frame.columns if frame[c].dtype.kind == "f"}
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=formats, key=key)
+    dataframe(frame, hide_index=True, width="stretch", column_config=formats, key=key)
     if stem:
         table_downloads(frame, stem, f"{key}.dl")
 
@@ -90,7 +90,7 @@ def chart_and_category(ctx: PageContext, main, level: int, good: float, fair: fl
         st.caption(t("{0:,} gold records in or predicted into this category: {1:,} with it as gold, {2:,} more the "
                      "model put there.").format(len(hits), row['support'], len(hits) - row['support']))
         recs = {r["id"]: r for r in ctx.db.records_by_ids(hits["record_id"].tolist()[:200])}
-        st.dataframe([{"id": recs[i]["external_id"], "title": (recs[i]["title"] or recs[i]["abstract"] or "")[:120],
+        dataframe([{"id": recs[i]["external_id"], "title": (recs[i]["title"] or recs[i]["abstract"] or "")[:120],
                        "gold": ", ".join(g), "predicted": ", ".join(p)}
                       for i, g, p in zip(hits["record_id"], hits["gold"], hits["pred"]) if i in recs],
                      hide_index=True, width="stretch", key="perf.records")
@@ -158,7 +158,7 @@ def detail_tabs(ctx: PageContext, main, results, level: int) -> None:
         else:
             table(cross.reset_index(names="language"), "perf.cross", f"{tax.id}-language-domain")
         for key, part in main.report.groups.items():
-            st.markdown(t("**Per {0}**").format(key))
+            st.markdown(t("**Per {0}**").format(t(key)))
             table(part, f"perf.group.{key}")
     with t4:
         table(perf.comparison_table(results), "perf.comparison", f"{tax.id}-models-level{level}")
@@ -265,7 +265,8 @@ def file_tab(ctx: PageContext) -> None:
         return
     info = inspect_source(source, name)
     mapping = column_mapping(info.columns, [f for f in FIELDS if f != "id"], "perf.map")
-    file_level = st.selectbox(t("Level"), ["as labelled", *range(1, tax.depth + 1)], key="perf.file_level")
+    file_level = st.selectbox(t("Level"), ["as labelled", *range(1, tax.depth + 1)], key="perf.file_level",
+                              format_func=lambda v: t(v) if isinstance(v, str) else str(v))
     if not st.button(t("Evaluate"), type="primary", key="perf.evaluate"):
         return
     with st.spinner(t("Classifying the file…")):
@@ -274,7 +275,7 @@ def file_tab(ctx: PageContext) -> None:
     summary_metrics(report.summary, report.samples, "Rows evaluated")
     if report.summary.get("rows_without_known_gold"):
         st.warning(t("{0:,} row(s) had no gold code of {1} and were left out.").format(
-                report.summary['rows_without_known_gold'], plain(tax.name)))
+                report.summary['rows_without_known_gold'], plain(t(tax.name))))
     if report.summary.get("rows_in_training_data"):
         st.warning(t("{0:,} of the {1:,} evaluated rows are texts {2} was trained on: its figures on them are "
                      "optimistic. Evaluate on records it has not seen.").format(
@@ -290,7 +291,7 @@ def file_tab(ctx: PageContext) -> None:
 with page_context() as ctx:
     st.title(t("Performance"))
     st.caption(t("{0}: where the models are good, mediocre or bad, and where there is no gold data.").format(
-            plain(ctx.tax.name)))
+            plain(t(ctx.tax.name))))
     tab_ws, tab_file = st.tabs([t("This workspace"), t("Evaluate a labelled file")])
     with tab_ws, show_errors():
         workspace_tab(ctx)

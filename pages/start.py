@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.models.build_progress import read_progress
 from core.work.workspace import workspace_summary
-from ui.common import ROLES, page_context, plain, session, signed_in_account
+from ui.common import ROLES, dataframe, page_context, plain, session, signed_in_account
 from ui.i18n import t
 
 ROLE_START = {
@@ -88,7 +88,7 @@ with page_context(needs_taxonomy=False) as ctx:
 
     st.subheader(t("This workspace"))
     summary = workspace_summary(ctx.db)
-    names = {x.id: x.name for x in ctx.db.list_taxonomies()}
+    names = {x.id: t(x.name) for x in ctx.db.list_taxonomies()}
     st.markdown(t("**{records}** records · **{taxonomies}** taxonomies · **{jobs}** bulk jobs").format(
         records=f"{summary['records']:,}", taxonomies=len(names), jobs=f"{summary['jobs']:,}"))
     for taxonomy_id, name in names.items():
@@ -98,7 +98,7 @@ with page_context(needs_taxonomy=False) as ctx:
                          "file").format(name=plain(name), experts=f"{experts:,}", in_files=f"{in_files:,}"))
     if summary["batches"]:
         with st.expander(t("Imported files ({n})").format(n=len(summary["batches"]))):
-            st.dataframe([{"file": f, "collection": c, "records": n} for f, c, n in summary["batches"]],
+            dataframe([{"file": f, "collection": c, "records": n} for f, c, n in summary["batches"]],
                          hide_index=True, width="stretch", key="start.batches")
 
     st.subheader(t("Next step"))

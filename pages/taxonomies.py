@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.files.taxonomy_io import read_taxonomy, taxonomy_to_csv
 from core.work.team import MAX_SCOPE_NOTE, labelled_before_note, save_scope_note, scope_notes
-from ui.common import may, not_allowed, page_context, plain, show_errors, taxonomy
+from ui.common import dataframe, may, not_allowed, page_context, plain, show_errors, taxonomy
 from ui.i18n import t
 from ui.widgets import Browser
 
@@ -29,7 +29,7 @@ def scope_note_section(ctx, tax, code: str) -> None:
                 st.rerun()
         history = ctx.db.scope_note_history(tax.id, code)
         if history:
-            st.dataframe(history, hide_index=True, width="stretch", key="taxonomies.note_history")
+            dataframe(history, hide_index=True, width="stretch", key="taxonomies.note_history")
         again = labelled_before_note(ctx.db, tax, code)
         if again:
             st.caption(t("{0:,} records were labelled with this node (or one below it) before its scope note last "
@@ -53,7 +53,8 @@ with page_context(needs_taxonomy=False) as ctx:
     else:
         tax = taxonomy(ctx.db, ctx.state.taxonomy_id if ctx.state.taxonomy_id in infos else next(iter(infos)))
         info, lang = infos[tax.id], ctx.lang
-        st.caption(f"{plain(info.name)} · {t('built-in') if info.builtin else t('imported')} · {plain(info.source)}")
+        st.caption(f"{plain(t(info.name))} · {t('built-in') if info.builtin else t('imported')} · "
+                   f"{plain(t(info.source))}")
         c1, c2, c3, c4 = st.columns(4)
         c1.metric(t("Nodes"), f"{len(tax):,}")
         c2.metric(t("Levels"), tax.depth)
@@ -91,7 +92,7 @@ with page_context(needs_taxonomy=False) as ctx:
     # ----------------------------------------------------------------------------- import
     st.divider()
     st.subheader(t("Import a taxonomy"))
-    st.caption(t("CSV (code, parent, name_en, name_hu…, description; several parents separated by '|'), "
+    st.caption(t("CSV (`code`, `parent`, `name_en`, `name_hu`…, `description`; several parents separated by '|'), "
                "JSON (a node list or a nested tree) or SKOS Turtle (.ttl, as Annif uses)."))
     upload = st.file_uploader(t("Taxonomy file"), type=["csv", "tsv", "txt", "json", "ttl"], key="taxonomies.upload")
     c1, c2 = st.columns(2)

@@ -4,7 +4,7 @@ agreement, accuracy on known-answer records, and "accepted without reading" flag
 import streamlit as st
 
 from core.work.team import annotator_quality, review_queue, round_progress
-from ui.common import may, not_allowed, page_context, plain
+from ui.common import dataframe, may, not_allowed, page_context, plain
 from ui.i18n import t
 
 
@@ -22,7 +22,7 @@ def team_figures(db_path: str, taxonomy_id: str, taxonomy_key: str, last_event: 
 with page_context() as ctx:
     db, tax = ctx.db, ctx.tax
     st.title(t("Team"))
-    st.caption(t("{0}: labelling rounds, agreement and each annotator's work.").format(plain(tax.name)))
+    st.caption(t("{0}: labelling rounds, agreement and each annotator's work.").format(plain(t(tax.name))))
     if not may("view_team"):
         not_allowed("view_team")
         st.stop()
@@ -36,7 +36,7 @@ with page_context() as ctx:
             f"#{r['id']} · {r['created_at'][:16].replace('T', ' ')} · {r['records']:,} records · "
             f"{r['overlap']:.0%} coded twice · {r['gold_rate']:.0%} known-answer" for r in rounds if r["id"] == i))
         progress = round_progress(db, int(chosen))
-        st.dataframe(progress, hide_index=True, width="stretch", key="team.progress",
+        dataframe(progress, hide_index=True, width="stretch", key="team.progress",
                      column_config={"done": st.column_config.ProgressColumn(t("done"), min_value=0.0, max_value=1.0,
                                                                            format="percent")})
 
@@ -51,7 +51,7 @@ with page_context() as ctx:
         for row in flagged.itertuples():
             st.warning(t("{0} may be accepting suggestions without reading them: {1}.").format(plain(row.annotator),
                                                                                                plain(row.why)))
-        st.dataframe(quality, hide_index=True, width="stretch", key="team.quality", column_config={
+        dataframe(quality, hide_index=True, width="stretch", key="team.quality", column_config={
             "records_per_hour": st.column_config.NumberColumn(t("records / hour"), format="%.0f"),
             "seconds_per_record": st.column_config.NumberColumn(t("s / record"), format="%.1f"),
             "agreement": st.column_config.NumberColumn(t("agreement"), format="percent"),

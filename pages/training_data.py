@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.work.final_codes import PROVENANCE, final_codes, final_codes_bytes
 from core.work.training_data import FORMATS, ExportFilter, category_counts, labelled_frame, split, to_bytes
-from ui.common import page_context, plain, show_errors
+from ui.common import dataframe, page_context, plain, show_errors
 from ui.i18n import t, translated
 from ui.widgets import XLSX_MIME
 
@@ -14,14 +14,15 @@ with page_context() as ctx:
     state, db, tax = ctx.state, ctx.db, ctx.tax
     st.title(t("Training data"))
     st.caption(t("Labels in {0} as training files. Each record's current label per annotator is derived from the "
-                 "event log (undone actions excluded; rejected records carry no label).").format(plain(tax.name)))
+                 "event log (undone actions excluded; rejected records carry no label).").format(plain(t(tax.name))))
 
     c1, c2, c3 = st.columns(3)
     annotators = c1.multiselect(t("Annotators (none chosen: everyone)"), db.annotators(tax.id),
                                 key="training.annotators")
     dates = c2.date_input(t("Labelled between"), value=(), key="training.dates",
                           help=t("Leave empty for all time; choose a start and an end day."))
-    level = c3.selectbox(t("Cut codes at level"), ["as labelled", *range(1, tax.depth + 1)], key="training.level")
+    level = c3.selectbox(t("Cut codes at level"), ["as labelled", *range(1, tax.depth + 1)], key="training.level",
+                         format_func=lambda v: t(v) if isinstance(v, str) else str(v))
     c4, c5, c6 = st.columns(3)
     per_record = c4.radio(t("Rows"), ["latest", "all"], key="training.per_record",
                           format_func={"latest": t("One per record (latest label)"),
@@ -53,7 +54,7 @@ with page_context() as ctx:
         m3.metric(t("Categories"), f"{frame['codes'].explode().nunique():,}")
         m4.metric(t("Annotators"), f"{frame['annotator'].nunique():,}")
         st.markdown(t("**Examples per category**"))
-        st.dataframe(category_counts(frame, tax, lang=state.lang), hide_index=True, width="stretch",
+        dataframe(category_counts(frame, tax, lang=state.lang), hide_index=True, width="stretch",
                      key="training.counts")
         fmt = st.selectbox(t("Format"), list(FORMATS), format_func=translated(FORMATS).get, key="training.format")
         ext = {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet", "hf": "zip"}[fmt]
@@ -64,7 +65,7 @@ with page_context() as ctx:
                                      f"{db.chain_head()[:12] or 'empty-log'}.{ext}", mime=mime,
                            key="training.download", type="primary")
         with st.expander(t("Preview")):
-            st.dataframe(frame.head(50), hide_index=True, width="stretch", key="training.preview")
+            dataframe(frame.head(50), hide_index=True, width="stretch", key="training.preview")
 
     st.divider()
     st.subheader(t("Final codes for the catalogue"))
@@ -75,7 +76,7 @@ with page_context() as ctx:
         st.caption(t("No record has a code yet."))
     else:
         counts = final["provenance"].value_counts()
-        st.write(" · ".join(f"{counts.get(p, 0):,} {p}" for p in PROVENANCE))
+        st.write(" · ".join(f"{counts.get(p, 0):,} {t(p)}" for p in PROVENANCE))
         head = db.chain_head()[:12] or "empty-log"  # the file name carries the log's chain head
         stem = f"{tax.id}-final-codes-{dt.date.today().isoformat()}-log-{head}"
         f1, f2, f3, _ = st.columns([1, 1, 1, 3])

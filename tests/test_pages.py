@@ -711,6 +711,60 @@ def test_every_page_speaks_hungarian(page, workspace_env):
     assert hungarian.title[0].value != drawn("en").title[0].value or page == "start.py"
 
 
+# English words that are never Hungarian ("is", "be" and "import" are, or start Hungarian words)
+ENGLISH_WORDS = frozenset("""
+the of and to for with from on at are was were not none yes done complete completed expert accept accepted reject
+rejected skip skipped epoch epochs records record rows row file files model models language languages domain labelled
+label labels imported queue queues job jobs running queued failed cancelled version versions training trained
+evaluation set category categories confidence score scores this that these those what which who when where how all
+any each every other another new old more less than suggestion suggestions correction corrections annotator
+annotators team lead leads round rounds true false upload browse drag drop limit per status created finished started
+by name names code codes level source sources total count counts share mean median chart table page pages open close
+save delete size texts go as machine path collection format
+""".split())
+
+
+def english_words_in(at) -> list[tuple[str, list[str]]]:
+    """Texts of a page drawn in Hungarian that hold English words: headings, captions, messages,
+    widget labels and options, tab and expander labels, table headers, and table cells that are one
+    word (a status, a role); record texts and names stay as they are."""
+    import re
+
+    texts = _visible_texts(at)
+    for kind in ("selectbox", "radio", "multiselect"):
+        for w in getattr(at, kind):
+            texts += [str(o) for o in (w.options or [])]
+    for frame in at.dataframe:
+        value = frame.value
+        texts += [str(c) for c in value.columns]
+        for column in value.columns:
+            if value[column].dtype == object:
+                texts += [v for v in value[column].head(20) if isinstance(v, str) and len(v.split()) == 1]
+                texts += ["None" for v in value[column].head(20) if v is None]
+    found = []
+    for text in texts:
+        named = re.sub(r"`[^`]*`|(?:/[\w.-]+)+", " ", text)  # file formats' column names, paths
+        words = [w for w in re.findall(r"[^\W\d_]+", named) if w.lower() in ENGLISH_WORDS]
+        if words:
+            found.append((text[:120], words))
+    return found
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_english_word_is_left_in_the_hungarian_interface(page, workspace_env):
+    """Every page in Hungarian, as a lead on the demo workspace with its imported labels: no English
+    word outside names (of models, files, records), in any heading, message, label, option, table
+    header or status cell."""
+    from ui.common import Session
+
+    at = app()
+    at.session_state["workbench.session"] = Session(user="Kovács Anna", role="lead", ui="hu", lang="hu")
+    at.run()
+    at.switch_page(f"pages/{page}").run()
+    assert not at.exception, at.exception
+    assert not english_words_in(at), english_words_in(at)
+
+
 def test_the_models_form_trains_every_recipe_the_command_line_can_and_retrain_says_what_it_uses(workspace_env):
     """The ensemble's members have their own settings on the form (the command line's
     ``--set head.encoder=e5``); the Retrain hint names the one-click recipe and the labels it uses."""

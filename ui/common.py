@@ -273,7 +273,7 @@ def show_error(exc: WorkbenchError | str) -> None:
         return
     st.error(f"{t(exc.prefix)}: {plain(t(exc.message))}")
     if exc.problems:
-        st.dataframe([_problem_row(p) for p in exc.problems], hide_index=True, width="stretch")
+        dataframe([_problem_row(p) for p in exc.problems], hide_index=True, width="stretch")
 
 
 def _problem_row(problem: Problem) -> dict[str, object]:
@@ -331,3 +331,13 @@ def page_context(*, needs_taxonomy: bool = True) -> Iterator[PageContext]:
         show_error(exc)
     finally:
         db.close()
+
+
+def dataframe(data, **options):
+    """``st.dataframe`` in the interface language (``ui.i18n.table``): every table of the app goes
+    through here."""
+    from ui.i18n import column_config, table
+
+    if "column_config" in options:
+        options["column_config"] = column_config(options["column_config"])
+    return st.dataframe(table(data), **options)

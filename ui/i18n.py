@@ -37,3 +37,34 @@ def translated(mapping: dict) -> dict:
     """``mapping`` with its texts in the interface language, for a ``format_func`` (translate when
     drawing: a format function may run where the session is not known)."""
     return {key: t(text) for key, text in mapping.items()}
+
+
+# single words a table cell holds that are the interface's own (statuses, roles, sources, actions)
+CELL_WORDS = frozenset(("done", "complete", "running", "queued", "failed", "cancelled", "cancelling", "paused",
+                        "deleted", "importing", "interrupted", "expert", "machine", "imported", "gold", "lead",
+                        "librarian", "admin", "accept", "correct", "reject", "skip", "undo", "note", "promote",
+                        "rollback", "yes", "no", "evaluation", "train", "validation", "test", "better", "worse",
+                        "no clear difference", "not enough evidence", "cross-validated", "not declared", "rejected",
+                        "all languages", "built-in"))
+
+
+def table(data):
+    """A table as the interface shows it: in Hungarian its column headers and the cells that are one
+    of the interface's own words (a status, a role, an action) translated, and empty cells empty
+    instead of "None"; data (titles, names, codes) as it is. English: unchanged."""
+    if language() != "hu":
+        return data
+    import pandas as pd
+
+    frame = data.copy() if isinstance(data, pd.DataFrame) else pd.DataFrame(list(data))
+    frame.columns = [t(str(c)) for c in frame.columns]
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            frame[column] = frame[column].map(lambda v: "" if v is None else t(v) if isinstance(v, str) and (
+                v in CELL_WORDS) else v)
+    return frame
+
+
+def column_config(config: dict | None) -> dict | None:
+    """A table's column settings keyed as ``table`` names its columns."""
+    return {t(k): v for k, v in config.items()} if config else config

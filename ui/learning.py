@@ -31,7 +31,7 @@ from core.work.versions import (
     verdict_line,
     versions_table,
 )
-from ui.common import PageContext, may, not_allowed, plain, show_errors
+from ui.common import PageContext, dataframe, may, not_allowed, plain, show_errors
 from ui.i18n import t
 
 
@@ -63,10 +63,11 @@ def retrain_hint(ctx: PageContext, key: str) -> None:
     c1, c2 = st.columns([4, 1])
     if count:
         since = t("since {0} was trained").format(plain(name)) if name else t("and no version was trained on them")
-        c1.caption(t("{0:,} new expert correction(s) in {1} {2}; retrain?").format(count, plain(ctx.tax.name), since))
+        c1.caption(t("{0:,} new expert correction(s) in {1} {2}; retrain?").format(
+            count, plain(t(ctx.tax.name)), since))
     else:
         c1.caption(t("{0:,} labelled records in {1} and no version trained on them yet; train one?").format(
-            chosen.records, plain(ctx.tax.name)))
+            chosen.records, plain(t(ctx.tax.name))))
     c1.caption(t("Retrain trains {0} on {1}.").format(t(chosen.recipe), plain(chosen.used(t))))
     if is_lead(ctx) and c2.button(t("Retrain"), key=f"{key}.retrain", help=t(
             "Train a new version in the background and evaluate it on the evaluation set: {0} ({1}), on {2}").format(
@@ -274,7 +275,7 @@ def result_line(result: dict) -> str:
 
 def versions_section(ctx: PageContext) -> None:
     db, tax, cfg = ctx.db, ctx.tax, ctx.cfg
-    st.subheader(t("Model versions · {0}").format(tax.name))
+    st.subheader(t("Model versions · {0}").format(t(tax.name)))
     retrain_hint(ctx, "versions")
     train_form(ctx)
     jobs_panel(db, tax.id)
@@ -291,7 +292,7 @@ def versions_section(ctx: PageContext) -> None:
                                   "records; figures are kept until the set grows again.")):
         with show_errors(), st.spinner(t("Evaluating…")):
             records, now = current_figures(db, tax, versions, cfg.models_dir)
-    st.dataframe([{t(k): v for k, v in row.items()} for row in versions_table(versions, now)], hide_index=True,
+    dataframe([{t(k): v for k, v in row.items()} for row in versions_table(versions, now)], hide_index=True,
                  width="stretch", key="versions.table")
     st.caption(t("“today”: on the {0:,} records of today's evaluation set; “when trained”: on the evaluation set as "
                  "it was when the version was trained.").format(records))
@@ -309,7 +310,7 @@ def versions_section(ctx: PageContext) -> None:
         with show_errors():
             table = compare_table(db, tax, [cfg.models_dir / p for p in picked], ctx.lang)
             table["evidence"] = table["evidence"].map(lambda x: t(x) if x else x)
-            st.dataframe(table.rename(columns={c: t(c) for c in table.columns}), hide_index=True,
+            dataframe(table.rename(columns={c: t(c) for c in table.columns}), hide_index=True,
                          width="stretch", key="versions.compare_table")
     lead = is_lead(ctx)
     c1, c2, c3 = st.columns(3)
@@ -333,7 +334,7 @@ def versions_section(ctx: PageContext) -> None:
                     f"{plain(f['name'])} {f['f1_before']:.2f} → {f['f1_after']:.2f}" for f in flagged))
             else:
                 st.session_state.pop("annotate.model", None)
-                st.success(f"{plain(target)} is the model in use for {plain(tax.name)}"
+                st.success(f"{plain(target)} is the model in use for {plain(t(tax.name))}"
                            + (f" ({plain(language)})" if language.strip() else ""))
     if b2.button(t("Roll back"), key="versions.rollback", disabled=not lead):
         with show_errors():

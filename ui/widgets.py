@@ -17,7 +17,7 @@ from core.files.writers import table_bytes
 from core.models.registry import estimated_seconds
 from core.work.annotation import score_records
 from core.work.records_import import guess_mapping
-from ui.common import classifier, may, not_allowed, plain, settings, show_errors
+from ui.common import classifier, dataframe, may, not_allowed, plain, settings, show_errors
 from ui.i18n import t
 
 RECORD_FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "jsonl", "ndjson", "parquet", "mrc", "marc", "xml", "ris", "bib"]
@@ -75,7 +75,8 @@ def collection_choice(db, key: str, file_name: str, *, allow_update: bool = True
     stored = db.collections()
     c1, c2 = st.columns(2)
     choice = c1.selectbox(t("Collection"), [NEW_COLLECTION, *stored], key=f"{key}.collection",
-                          format_func=lambda c: c if c == NEW_COLLECTION else f"{c} ({stored[c]:,} records)",
+                          format_func=lambda c: t(c) if c == NEW_COLLECTION else
+                          f"{c} " + t("({0:,} records)").format(stored[c]),
                           help=t("A record is identified by its collection and id: a new collection never merges "
                                "with stored records; adding to a stored one updates it."))
     if choice == NEW_COLLECTION:
@@ -224,10 +225,10 @@ class Browser:
 
         hits = search(self.tax, query, limit=limit, lang=self.lang)
         if not hits:
-            st.caption(t("Nothing in {0} matches '{1}'.").format(plain(self.tax.name), plain(query)))
+            st.caption(t("Nothing in {0} matches '{1}'.").format(plain(t(self.tax.name)), plain(query)))
             return None
         if table:
-            st.dataframe([{"code": h.code, "name": h.name, "path": self.tax.path_label(h.code, self.lang),
+            dataframe([{"code": h.code, "name": h.name, "path": self.tax.path_label(h.code, self.lang),
                            "matched": h.matched, "score": round(h.score)} for h in hits],
                          hide_index=True, width="stretch", key=f"{self.key}.results")
         pick = st.selectbox(t("Results"), [h.code for h in hits], key=f"{self.key}.hit", format_func=self.label)
