@@ -206,7 +206,7 @@ def multilingual(models: Path, epochs: int, folds: int, max_length: int, only: l
         counts = Counter(codes)
         strata = [c if counts[c] >= folds else "rare" for c in codes]
         scores: dict[str, list[float]] = {}
-        seconds = []
+        seconds, curves = [], []
         for k, (train, test) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=0).split(texts, strata)):
             if runs and k >= runs:  # the first folds only (time on a CPU)
                 break
@@ -221,12 +221,17 @@ def multilingual(models: Path, epochs: int, folds: int, max_length: int, only: l
                 build_ensemble([(tmp / "t", *t), (tmp / "h", *h)], labels, tmp / "e", base)
                 predicted = {"tfidf": predictions(tmp / "t", held, None),
                              "e5_head+tfidf": predictions(tmp / "e", held, vectors[test])}
-                _, took = finetune(train_texts, labels, tmp / "ft", base,
+                trained, took = finetune(train_texts, labels, tmp / "ft", base,
                                    {"encoder": "multilingual-e5-small", "epochs": epochs, "max_length": max_length,
                                     "contrastive": contrastive},
                                    k, models)
                 seconds.append(took)
                 predicted["finetune_e5"] = predictions(tmp / "ft", held, None)
+                # the fine-tuned encoder as the ensemble kind mixes it ("tfidf+finetune")
+                build_ensemble([(tmp / "t", *t), (tmp / "ft", trained.manifest, trained.out_of_fold)], labels,
+                               tmp / "tf", base)
+                predicted["finetune_e5+tfidf"] = predictions(tmp / "tf", held, None)
+                curves.append(trained.manifest.training.get("best_epoch"))
                 for variant, pred in predicted.items():
                     scores.setdefault(variant, []).append(
                         float(f1_score(gold, pred, average="weighted", zero_division=0)))
@@ -238,7 +243,8 @@ def multilingual(models: Path, epochs: int, folds: int, max_length: int, only: l
                      "max_length": max_length, "contrastive": contrastive,
                      "weighted_f1": {v: round(float(np.mean(x)), 4) for v, x in scores.items()},
                      "spread": {v: round(float(np.std(x)), 4) for v, x in scores.items()},
-                     "finetune_seconds_per_fold": round(float(np.mean(seconds)), 1)}
+                     "finetune_seconds_per_fold": round(float(np.mean(seconds)), 1),
+                     "kept_epochs": curves}  # 0: the linear probe the head started from
     return out
 
 

@@ -9,6 +9,7 @@ import streamlit as st
 
 from core.domain.metrics import cross_table, trend
 from core.files.records_io import inspect_source
+from core.work import charts
 from core.work import performance as perf
 from core.work.records_import import FIELDS
 from ui.common import PageContext, classifier, dataframe, keep, kept, open_queue, page_context, plain, show_errors
@@ -27,7 +28,7 @@ def summary_metrics(summary: dict, samples: int, samples_label: str) -> None:
 @st.cache_data(max_entries=8, show_spinner=False)
 def chart_file(spec_json: str, fmt: str) -> bytes:
     """PNG/SVG of a chart, rendered once per chart (rendering takes about a second)."""
-    return perf.chart_bytes(json.loads(spec_json), fmt)
+    return charts.chart_bytes(json.loads(spec_json), fmt)
 
 
 def table(frame, key: str, stem: str | None = None) -> None:
@@ -52,7 +53,7 @@ def chart_and_category(ctx: PageContext, main, level: int, good: float, fair: fl
         shown = st.multiselect(t("Fields shown"), groups, default=groups[:1], key=f"perf.groups.{level}",
                                help=t("{0:,} categories at this level: choose the fields to draw.").format(len(data)))
         data = data[data["group"].isin(shown or groups[:1])].reset_index(drop=True)
-    chart = perf.bubble_chart(data, title=t("{0} {1} · level {2} · F1 green ≥ {3:.2f}, yellow ≥ {4:.2f}, red below, "
+    chart = charts.bubble_chart(data, title=t("{0} {1} · level {2} · F1 green ≥ {3:.2f}, yellow ≥ {4:.2f}, red below, "
                                             "blue: no gold data").format(main.model, main.version, level, good, fair),
                               size_title=t("gold records"), colour_title=t("F1"),
                               bands={b: t(b) for b in perf.BANDS})
@@ -175,7 +176,7 @@ def detail_tabs(ctx: PageContext, main, results, level: int) -> None:
         over_time = trend(frame["gold"].tolist(), frame["pred"].tolist(), frame["labelled_at"].tolist(), tax,
                           freq=freq, level=level)
         if len(over_time) > 1:
-            st.altair_chart(perf.trend_chart(over_time), key="perf.trend_chart")
+            st.altair_chart(charts.trend_chart(over_time), key="perf.trend_chart")
         table(over_time, "perf.trend")
     with t8:
         st.caption(t("Does a confidence of 80 % mean right 8 times in 10? Each point is a bin of the models' top-1 "
@@ -186,7 +187,7 @@ def detail_tabs(ctx: PageContext, main, results, level: int) -> None:
             rows.append({"model": r.model, "version": r.version, "records": len(r.frame),
                          "expected calibration error": ece})
             if r is main and not bins.empty:
-                st.altair_chart(perf.reliability_chart(bins, x_title=t("mean confidence in the bin"),
+                st.altair_chart(charts.reliability_chart(bins, x_title=t("mean confidence in the bin"),
                                                        y_title=t("share correct")), key="perf.reliability")
                 table(bins, "perf.reliability_table")
         table(pd.DataFrame(rows), "perf.ece")

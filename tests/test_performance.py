@@ -140,7 +140,7 @@ def test_evaluate_a_labelled_file(ford_tfidf, ford_tax=None):
 def test_trend_chart_draws_lines_over_dates():
     import pandas as pd
 
-    from core.work.performance import trend_chart
+    from core.work.charts import trend_chart
 
     over_time = pd.DataFrame({"period": pd.to_datetime(["2026-11-02", "2026-11-09", "2026-11-16"]),
                               "labels": [10, 5, 8], "cumulative_labels": [10, 15, 23],
@@ -181,3 +181,29 @@ def test_a_category_opens_exactly_the_records_the_page_lists(ws):
     queue = category_records_queue(ford, "ford-test", "t1", code, hits)
     assert len(hits) > 0 and queue.ids == list(dict.fromkeys(hits["record_id"].tolist())) and queue.total == len(hits)
     assert queue.spec.model_name == "ford-test" and queue.current == queue.ids[0]
+
+
+def test_the_cap_major_topics_chart_is_a_readable_list_whose_labels_never_overlap():
+    """CAP's 37 major topics at level 1, each its own column, made a 220-px strip of 37 slanted,
+    overlapping names: above 12 such columns the chart is a sorted list, a row per category (the
+    most gold records first), each name horizontal on its own line. Checked on the SVG the same
+    renderer draws."""
+    import re
+
+    from core.domain.metrics import evaluate
+    from core.files.taxonomy_io import read_taxonomy_file
+
+    cap = read_taxonomy_file(DATA / "taxonomies" / "cap.csv")
+    gold = [["1"], ["2"], ["3"], ["12"], ["99"], ["1"], ["1"]] * 5
+    predicted = [["1"], ["3"], ["3"], ["12"], ["1"], ["2"], ["1"]] * 5
+    data = bubble_data(evaluate(gold, predicted, cap), cap, 1)
+    assert len(data) == data["group"].nunique() >= 21
+    svg = chart_bytes(bubble_chart(data), "svg").decode()
+    labels = [(float(y), size, text) for y, size, text in re.findall(
+        r'<text text-anchor="end" transform="translate\([-\d.]+,([-\d.]+)\)"[^>]*font-size="(\d+)px"[^>]*>([^<]*)<',
+        svg)]
+    assert len(labels) == len(data)  # every category named once, none rotated
+    ys = sorted(y for y, _, _ in labels)
+    assert min(b - a for a, b in zip(ys, ys[1:])) >= max(int(s) for _, s, _ in labels)  # no two lines overlap
+    assert labels[0][2] == "1 · Macroeconomics" and labels[1][2].startswith(("12 ·", "2 ·", "3 ·"))  # most gold first
+    assert "F1 " in svg and "…" not in "".join(text for _, _, text in labels if len(text) < 40)

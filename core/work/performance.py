@@ -19,15 +19,17 @@ from core.errors import InputFileError, WorkbenchError
 from core.files.records_io import Source, inspect_source, read_chunks
 from core.models.scoring import predicted_codes, rank
 from core.store import Store
+from core.work.charts import (
+    BAND_COLOURS,
+    BANDS,
+    FEW_GOLD,
+    _short,
+    bubble_chart,
+    chart_bytes,
+)
 from core.work.records_import import validate_mapping
 
 GOLD_SOURCES = {"experts": "Expert labels", "imported": "Labels in imported files", "both": "Both (experts first)"}
-BANDS = ("good", "fair", "poor", "no data")
-# green, yellow, red, blue, from the Okabe-Ito palette (told apart with colour blindness too), and a
-# shape per band so the colour is never the only cue
-BAND_COLOURS = ("#009E73", "#E6B800", "#D55E00", "#0072B2")
-BAND_SHAPES = ("circle", "square", "triangle-up", "diamond")
-FEW_GOLD = 10  # below this many gold records a category's figures are uncertain: drawn faded
 
 
 class EvaluationError(WorkbenchError):
@@ -158,25 +160,6 @@ def reliability(frame: pd.DataFrame, taxonomy: Taxonomy, bins: int = 10) -> tupl
                          "accuracy": round(float(right[mask].mean()), 4), "records": int(mask.sum())})
             ece += mask.mean() * abs(right[mask].mean() - conf[mask].mean())
     return pd.DataFrame(rows, columns=["from", "to", "confidence", "accuracy", "records"]), round(float(ece), 4)
-
-
-def reliability_chart(table: pd.DataFrame, *, title: str = "", x_title: str = "mean confidence in the bin",
-                      y_title: str = "share correct"):
-    """Accuracy against confidence per bin (points sized by records, joined by a line), with the
-    diagonal a calibrated model would follow. Every layer shares one [0, 1] x [0, 1] frame, and no
-    line carries a size encoding (which Vega-Lite draws as nothing and lays out off the canvas)."""
-    import altair as alt
-
-    x = alt.X("confidence:Q", scale=alt.Scale(domain=[0, 1]), title=x_title)
-    y = alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), title=y_title)
-    diagonal = alt.Chart(pd.DataFrame({"confidence": [0.0, 1.0], "accuracy": [0.0, 1.0]})).mark_line(
-        strokeDash=[4, 4], color="gray").encode(x=x, y=y)
-    line = alt.Chart(table).mark_line(color="#0072B2").encode(x=x, y=y)
-    points = alt.Chart(table).mark_circle(color="#0072B2", opacity=0.9).encode(
-        x=x, y=y, size=alt.Size("records:Q", legend=None, scale=alt.Scale(range=[40, 600])),
-        tooltip=["from", "to", alt.Tooltip("confidence:Q", format=".3f"), alt.Tooltip("accuracy:Q", format=".3f"),
-                 "records"])
-    return alt.layer(diagonal, line, points, title=title or alt.Undefined).properties(height=320, width="container")
 
 
 SUMMARY_COLUMNS = {
@@ -323,10 +306,6 @@ def bubble_data(report: Report, taxonomy: Taxonomy, level: int, *, good: float =
     return pd.DataFrame(rows)
 
 
-def _short(name: str, n: int = 26) -> str:
-    return name if len(name) <= n else name[: n - 1] + "…"
-
-
 def default_level(gold: pd.DataFrame, taxonomy: Taxonomy) -> int:
     """The level most gold codes are at (a CAP collection coded by major topic opens at level 1)."""
     levels = [taxonomy.level(c) for codes in gold.get("gold", []) for c in codes if c in taxonomy]
@@ -340,83 +319,6 @@ def default_gold_source(store: Store, taxonomy: Taxonomy) -> str:
     experts = bool(store.current_label_rows(taxonomy.id, roles=EXPERT_ROLES)[:1])
     imported = store.has_imported_labels(taxonomy.id)
     return "both" if experts and imported else "imported" if imported else "experts"
-
-
-def size_legend_values(support: pd.Series) -> list[int]:
-    """Up to four round gold-record counts spanning the data, for a size legend that is complete."""
-    top = int(support.max() or 0)
-    if top <= 0:
-        return [0]
-    rounded = {max(1, int(round(top * f, -len(str(int(top * f))) + 1))) for f in (0.1, 0.33, 0.66)}
-    return sorted(v for v in rounded | {top} if v <= top)
-
-
-def bubble_chart(data: pd.DataFrame, *, title: str = "", size_title: str = "gold records", colour_title: str = "F1",
-                 bands: dict[str, str] | None = None):
-    """An Altair bubble chart: one mark per category, its size the category's **gold records**
-    (the same count the tooltip and the label show), colour and shape its F1 band, faded where
-    fewer than ``FEW_GOLD`` gold records make its figures uncertain."""
-    import altair as alt
-
-    groups = list(dict.fromkeys(data["group"]))
-    pick = alt.selection_point(fields=["code"], name="pick")
-    base = alt.Chart(data, title=title or alt.Undefined).encode(
-        x=alt.X("group:N", sort=groups, title=None,
-                axis=alt.Axis(labelAngle=-25, labelLimit=200, labelOverlap=False, orient="bottom")),
-        y=alt.Y("slot:O", title=None, axis=None),
-    )
-    top = max(int(data["support"].max() or 0), 1)
-    # the bands' names in the interface's language (the data keeps the English keys)
-    names = json.dumps({b: (bands or {}).get(b, b) for b in BANDS}, ensure_ascii=False)
-    band_legend = alt.Legend(orient="bottom", direction="horizontal", labelExpr=f"{names}[datum.label]")
-    circles = base.mark_point(filled=True, stroke="#333333", strokeWidth=0.5).encode(
-        size=alt.Size("support:Q", scale=alt.Scale(domain=[0, top], range=[30, 1300], zero=True),
-                      title=size_title,
-                      legend=alt.Legend(orient="bottom", direction="horizontal",
-                                        values=size_legend_values(data["support"]))),
-        color=alt.Color("band:N", scale=alt.Scale(domain=list(BANDS), range=list(BAND_COLOURS)), title=colour_title,
-                        legend=band_legend),
-        shape=alt.Shape("band:N", scale=alt.Scale(domain=list(BANDS), range=list(BAND_SHAPES)), title=colour_title,
-                        legend=band_legend),
-        opacity=alt.condition(alt.datum.uncertain, alt.value(0.3), alt.value(0.9)),
-        tooltip=[alt.Tooltip("code:N"), alt.Tooltip("name:N"), alt.Tooltip("support:Q", title=size_title),
-                 alt.Tooltip("predicted:Q"), alt.Tooltip("precision:Q", format=".2f"),
-                 alt.Tooltip("recall:Q", format=".2f"), alt.Tooltip("f1:Q", format=".2f"),
-                 alt.Tooltip("lenient_f1:Q", format=".2f", title="lenient F1"),
-                 alt.Tooltip("uncertain:N", title=f"fewer than {FEW_GOLD} gold records")],
-    ).add_params(pick)
-    labels = base.mark_text(align="left", dx=14, fontSize=10).encode(text="label:N")
-    return (circles + labels).properties(height=max(220, 48 * int(data["slot"].max() or 1)), width="container")
-
-
-def trend_chart(over_time: pd.DataFrame):
-    """Micro F1 per period and cumulative, as lines over real dates (each period's start)."""
-    import altair as alt
-
-    frame = over_time.copy()
-    frame["date"] = pd.to_datetime(frame["period"].astype(str).str.split("/").str[0], errors="coerce")
-    long = frame.melt(id_vars=["date"], value_vars=["period_micro_f1", "cumulative_micro_f1"], var_name="series",
-                      value_name="micro F1")
-    long["series"] = long["series"].map({"period_micro_f1": "in the period", "cumulative_micro_f1": "cumulative"})
-    return alt.Chart(long.dropna(subset=["date"])).mark_line(point=True).encode(
-        x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y-%m-%d", labelAngle=-30)),
-        y=alt.Y("micro F1:Q", scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom")),
-        tooltip=[alt.Tooltip("date:T", format="%Y-%m-%d"), "series:N", alt.Tooltip("micro F1:Q", format=".3f")],
-    ).properties(height=260, width="container")
-
-
-def chart_bytes(chart, fmt: str, width: int = 900) -> bytes:
-    """PNG or SVG of an Altair chart or a Vega-Lite spec dict (rendered offline by vl-convert)."""
-    import vl_convert
-
-    spec = dict(chart if isinstance(chart, dict) else chart.to_dict())
-    spec["width"] = width  # "container" has no meaning outside a page
-    if fmt == "png":
-        return vl_convert.vegalite_to_png(spec, scale=2)
-    if fmt == "svg":
-        return vl_convert.vegalite_to_svg(spec).encode("utf-8")
-    raise EvaluationError(f"charts export as png or svg, not '{fmt}'")
 
 
 def labelled_texts(source: Source, name: str, mapping: dict[str, str | None], taxonomy: Taxonomy,
