@@ -164,9 +164,14 @@ def skipped_rows(s, job) -> None:
 
 
 @st.fragment(run_every=1.0)
-def jobs_panel() -> None:
+def jobs_panel(taxonomy_id: str) -> None:
+    """The jobs of the taxonomy chosen in the sidebar (routed jobs that classify into it too), or of
+    every taxonomy on request, with the chosen one's progress and its Cancel / Resume."""
     with open_store() as s:
         listed = jobs.list_jobs(s)
+        every = st.toggle(t("Jobs of every taxonomy"), key="bulk.every_taxonomy")
+        if not every:
+            listed = [j for j in listed if j.params.taxonomy_id == taxonomy_id or taxonomy_id in (j.params.route or [])]
         if not listed:
             st.info(t("No jobs yet."))
             return
@@ -195,9 +200,10 @@ def jobs_panel() -> None:
                 job.number, int(job.checkpoint.get("import_rows") or 0), fraction))
         else:
             stage = t(" · loading the models") if job.stage == "loading the models" and job.status == "running" else ""
-            st.progress(job.fraction, text=t("#{0} {1} · {2:,} of {3:,} rows · {4:,.1f} records/s · ETA {5}").format(
-                job.number, t(JOB_STATUS[job.status]), job.done, job.total, job.records_per_s, eta(job.eta_seconds))
-                + stage)
+            waiting = job.status in ("running", "queued", "preparing")  # a finished or stopped job has no ETA
+            st.progress(job.fraction, text=t("#{0} {1} · {2:,} of {3:,} rows · {4:,.1f} records/s").format(
+                job.number, t(JOB_STATUS[job.status]), job.done, job.total, job.records_per_s)
+                + (" · " + t("ETA {0}").format(eta(job.eta_seconds)) if waiting else "") + stage)
         if job.error:
             show_error(plain(job.error))
         skipped_rows(s, job)
@@ -311,8 +317,9 @@ def results(ctx: PageContext, job) -> None:
                          "version.").format(plain(shown_model)))
         else:
             error = (f"{rule.measured_error:.1%}" if rule.measured_error is not None else "–")
-            st.caption(t("A record is accepted when its {0:.0%} prediction set is a single code: its top score "
-                         "reaches {1:.3f} and its second does not. On {2:,} held-out records used neither for "
+            st.caption(t("A record is accepted when its {0:.0%} prediction set is a single code: every code but its "
+                         "top one scores below the set's cut-off, {1:.3f} (a cut-off, not a confidence). On {2:,} "
+                         "held-out records used neither for "
                          "training nor for calibration, the sets held the right code for {3:.1%} (the guarantee: at "
                          "least {4:.0%}), {5:.0%} would be accepted, with a measured error of **{6}** (calibrated on "
                          "{7:,} others).").format(
@@ -353,8 +360,11 @@ def results(ctx: PageContext, job) -> None:
     if t1.button(t("Apply triage"), key="bulk.triage", disabled=not report.accepted or not may("triage")):
         done = (jobs.triage(db, job, shown_model, {}, rule=rule) if rule is not None
                 else jobs.triage(db, job, shown_model, thresholds))
+        batch = job.checkpoint.get("batch_id")
         st.success(t("{0:,} records machine-accepted; {1:,} wait in the expert queue (Annotate → By import batch "
-                     "#{2}).").format(done.accepted, done.to_queue, job.checkpoint.get('batch_id')))
+                     "#{2}).").format(done.accepted, done.to_queue, batch) if batch is not None else
+                   t("{0:,} records machine-accepted; {1:,} wait in the expert queue.").format(done.accepted,
+                                                                                              done.to_queue))
     if t2.button(t("Undo this model's triage"), key="bulk.undo_triage", disabled=not may("triage")):
         undone = jobs.undo_triage(db, job, shown_model, ctx.state.user or "anonymous")
         st.success(t("{0:,} machine-accepted labels undone (each by an undo event); those records wait in the expert "
@@ -371,7 +381,7 @@ with page_context() as ctx:
         st.toast(t("Job #{0} started: its progress is below.").format(started), icon=":material/play_arrow:")
     with st.expander(t("New job"), expanded=not jobs.list_jobs(ctx.db, 1)), show_errors():
         new_job(ctx)
-    jobs_panel()
+    jobs_panel(ctx.tax.id)
     job_id = st.session_state.get(SELECTED)
     if job_id is not None:
         try:

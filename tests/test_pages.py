@@ -471,6 +471,17 @@ def test_bulk_classify_upload_run_download_triage(workspace_env, tmp_path):
     assert not at.exception, at.exception
     second = _latest_job_finished(workspace_env, 0).id
     assert second == job_id + 1 and at.selectbox(key="bulk.pick").value == second
+    # the CAP page lists CAP's jobs, not these FORD ones (unless asked for every taxonomy's)
+    from ui.common import Session
+
+    cap = app()
+    cap.session_state["workbench.session"] = Session(user="Lib Rary", role="librarian", taxonomy_id="cap")
+    cap.run()
+    cap.switch_page("pages/bulk_classify.py").run()
+    assert not cap.exception, cap.exception
+    assert any(i.value == "No jobs yet." for i in cap.info)
+    cap.toggle(key="bulk.every_taxonomy").set_value(True).run()
+    assert len(next(d.value for d in cap.dataframe if "file" in d.value.columns)) == 2
 
 
 def test_bulk_classify_routes_each_row_by_its_language(workspace_env):
