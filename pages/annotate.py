@@ -23,6 +23,7 @@ from ui.common import (
     open_store,
     page_context,
     plain,
+    save_queue,
     show_error,
     show_errors,
 )
@@ -93,9 +94,11 @@ def queue_spec(ctx: PageContext, model, kind: str) -> QueueSpec | None:
         counts = db.prediction_counts(model.manifest.name, model.manifest.version) if model else {}
         rolled = tax.subtree_counts(counts)
         options = [n.code for n in tax if n.code in rolled]
+        kept("annotate.filter_code", tax.id, options)
         chosen = st.selectbox(t("Predicted category (with everything below it)"), options or ["(nothing scored yet)"],
                               format_func=lambda c: f"{tax.label(c, lang)} ({rolled.get(c, 0)})"
-                              if c in tax else c, key="annotate.filter_code")
+                              if c in tax else c, key="annotate.filter_code", on_change=keep,
+                              args=("annotate.filter_code", tax.id))
         if chosen in tax:
             args["predicted_codes"] = tuple(c for c in [chosen, *tax.descendants(chosen)] if c in counts)
     elif kind == "batch":
@@ -104,18 +107,24 @@ def queue_spec(ctx: PageContext, model, kind: str) -> QueueSpec | None:
             st.info(t("No import holds records for {0} yet: import a file on the Import page, or send a bulk job's "
                       "rows to this taxonomy on the Bulk classify page.").format(plain(t(tax.name))))
             return None
-        args["batch_id"] = st.selectbox(t("Import batch"), list(batches), key="annotate.batch",
+        kept("annotate.batch", tax.id, list(batches))
+        args["batch_id"] = st.selectbox(t("Import batch"), list(batches), key="annotate.batch", on_change=keep,
+                                        args=("annotate.batch", tax.id),
                                         format_func=lambda i: f"#{i} {batches[i].file_name} "
-                                                              f"({batches[i].rows_imported:,} rows)")
+                                                              + t("({0:,} records)").format(batches[i].rows_imported))
     elif kind in ("language", "review"):
         options = db.languages() or [""]
         if kind == "review":
             options = ["", *[x for x in options if x]]
-        args["language"] = st.selectbox(t("Language"), options, key="annotate.language",
+        kept("annotate.language", tax.id, options)
+        args["language"] = st.selectbox(t("Language"), options, key="annotate.language", on_change=keep,
+                                        args=("annotate.language", tax.id),
                                         format_func=lambda x: x or t("all languages"))
     if kind in ("batch", "language"):  # an imported label is to be confirmed or corrected, not done
+        kept("annotate.unconfirmed", tax.id)
         args["status"] = "unconfirmed" if st.checkbox(
-            t("Only imported labels not yet confirmed"), key="annotate.unconfirmed",
+            t("Only imported labels not yet confirmed"), key="annotate.unconfirmed", on_change=keep,
+            args=("annotate.unconfirmed", tax.id),
             help=t("Records whose imported file gave them a label that no expert has confirmed or corrected yet. "
                    "Without this, the queue holds every record no expert has labelled, imported labels "
                    "included.")) else "open"
@@ -169,9 +178,11 @@ def queue_panel(ctx: PageContext) -> None:
 
                 ids = review_queue(db, tax, model_name=model.manifest.name if model else "",
                                    model_version=model.manifest.version if model else "")["record_id"].tolist()
-                open_queue(tax.id, Queue(spec, [int(i) for i in ids], len(ids), now()))
+                open_queue(tax.id, Queue(spec, [int(i) for i in ids], len(ids), now(), kind=kind))
             else:
-                open_queue(tax.id, Queue.build(db, spec))
+                built = Queue.build(db, spec)
+                built.kind = kind
+                open_queue(tax.id, built)
             st.session_state[PENDING] = []
             st.rerun()
     find_record(ctx, model)
@@ -326,11 +337,12 @@ class CardActions:
             st.session_state[PENDING] = []
             st.session_state["annotate.reason"] = ""
             if event.action == "undo":
-                queue.go_to(event.record_id)
+                queue.bring(event.record_id)  # back where the person is (a skip had sent it to the end)
             elif move:
                 queue.next_open(s, state.user)
             flash("success" if event.action != "undo" else "info",
                   action_message(event, tax, self.ctx.lang, s.record(event.record_id)["external_id"]))
+        save_queue(tax.id)
 
     @staticmethod
     def reason() -> str:
@@ -354,6 +366,7 @@ class CardActions:
         self.act(lambda a: a.skip(rid, self.shown, self.reason()), on_record=rid)
         if self.queue.current != rid:  # skipped: it waits at the end of the queue
             self.queue.defer(rid)
+            save_queue(self.ctx.tax.id)
 
     def undo(self) -> None:
         self.act(lambda a: a.undo())
@@ -364,8 +377,13 @@ class CardActions:
         st.session_state["annotate.note"] = ""
 
     def move(self, step: int) -> None:
+        before = self.queue.position
         self.queue.move(step)
         st.session_state[PENDING] = []
+        if self.queue.position == before:  # the first or the last record: say so instead of doing nothing
+            flash("info", t("This is the last record of the queue.") if step > 0 else
+                  t("This is the first record of the queue."))
+        save_queue(self.ctx.tax.id)
 
     def resolve(self, codes: list[str]) -> None:
         """A lead resolves the record into its gold label, then the next record."""
@@ -382,6 +400,7 @@ class CardActions:
         st.session_state["annotate.reason"] = ""
         flash("success", f"Gold label: {', '.join(codes)}")
         self.queue.move(1)
+        save_queue(tax.id)
 
     @staticmethod
     def toggle_pending(code: str) -> None:
@@ -629,7 +648,7 @@ with page_context() as ctx:
     open_now = current_queue(tax)
     # the label names the open queue: a new queue is a new expander, so it folds away once opened
     label = t("Queue") if open_now is None else t("Queue · {0} · {1:,} records (open to change)").format(
-        t(KINDS.get(st.session_state.get("annotate.kind", ""), "")) or t("found records"), len(open_now.ids))
+        t(KINDS.get(open_now.kind, "")) or t("found records"), len(open_now.ids))  # the open queue's, not the panel's
     with st.expander(label, expanded=open_now is None):
         queue_panel(ctx)
         retrain_hint(ctx, "annotate")

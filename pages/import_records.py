@@ -9,6 +9,29 @@ from ui.common import dataframe, may, not_allowed, page_context, plain, show_err
 from ui.i18n import t
 from ui.widgets import backup_section, collection_choice, column_mapping, file_source
 
+
+def collection_language(db) -> None:
+    """A librarian sets a collection's language: detection guesses from the text, they know."""
+    collections = db.collections()
+    if not collections or not may("import_records"):
+        return
+    with st.expander(t("Set the language of a collection")):
+        c1, c2, c3, c4 = st.columns([2, 1, 2, 1], vertical_alignment="bottom")
+        chosen = c1.selectbox(t("Collection"), list(collections), key="import.lang_collection",
+                              format_func=lambda c: f"{c} " + t("({0:,} records)").format(collections[c]))
+        shares = db.collection_languages(chosen) if chosen else {}
+        now_in = ", ".join(f"{k} {v:,}" for k, v in sorted(shares.items(), key=lambda kv: -kv[1]))
+        c1.caption(t("Now: {0}").format(now_in or t("no language known")))
+        language = c2.text_input(t("Language (ISO code)"), key="import.lang_code", max_chars=8,
+                                 placeholder="hu").strip().lower()
+        only = c3.checkbox(t("Only records whose language is unknown"), key="import.lang_only_unknown", value=True)
+        if c4.button(t("Set"), key="import.lang_set", disabled=not chosen or len(language) not in (2, 3)
+                     or not language.isalpha()):
+            with show_errors():
+                changed = db.set_collection_language(chosen, language, only_unknown=only)
+                st.success(t("{0:,} records of {1} are now in language {2}.").format(changed, chosen, language))
+
+
 with page_context(needs_taxonomy=False) as ctx:
     db, state = ctx.db, ctx.state
     st.title(t("Import records"))
@@ -129,6 +152,7 @@ with page_context(needs_taxonomy=False) as ctx:
                        "finished": b.finished_at[:19].replace("T", " ")} for b in batches],
                      hide_index=True, width="stretch", key="import.batches")
         st.caption(t("{0:,} records in all.").format(db.count_records()))
+        collection_language(db)
         live = [b for b in batches if b.status != "deleted"]
         if live and may("delete_batch"):
             with st.expander(t("Delete an import")):

@@ -87,6 +87,17 @@ def test_a_skipped_record_waits_at_the_end_of_the_queue(arxiv_ws, ford_tfidf):
     queue.position = len(queue.ids) - 1
     queue.defer(queue.current)
     assert queue.current == first and queue.position == len(queue.ids) - 1
+    # an undone skip brings the record back where the person is, not "record 120 of 120"
+    fresh = Queue.build(store, spec)
+    head = fresh.ids[:3]
+    fresh.move(1)
+    fresh.defer(head[1])  # skipped: sent to the end, the cursor on the record after it
+    assert fresh.current == head[2]
+    fresh.bring(head[1])
+    assert fresh.current == head[1] and fresh.ids[:3] == head and fresh.position == 1
+    # kept as plain data and read back (a reload finds the queue at the same record)
+    again = Queue.from_dict(json.loads(json.dumps(fresh.to_dict())))
+    assert (again.spec, again.ids, again.position, again.total) == (fresh.spec, fresh.ids, 1, fresh.total)
 
 
 def test_accept_correct_undo_with_provenance(arxiv_ws, ford_tfidf):

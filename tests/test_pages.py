@@ -237,6 +237,45 @@ def test_annotate_accept_correct_undo_journey(workspace_env):
         assert [e.action for e in db.latest_events("Kovács Anna", "ford")] == ["undo", corrected.action, "accept"]
 
 
+def test_a_reload_finds_the_open_queue_its_filter_and_record_and_undo_after_skip_stays_put(workspace_env):
+    """The queue, its language filter and the record on screen survive a reload (a new browser
+    session with the same name); the queue's title names the open queue, not the panel's choice;
+    undo after a skip shows the skipped record again, and Next at the end says so."""
+    from ui.common import Session
+
+    at = app().run()
+    at.text_input(key="sidebar.user").input("Kovács Anna")
+    at.run()
+    at.switch_page("pages/annotate.py").run()
+    at.selectbox(key="annotate.model").select("ford-dummy").run()
+    at.selectbox(key="annotate.kind").select("language").run()
+    at.selectbox(key="annotate.language").select("en").run()
+    at.button(key="annotate.open").click().run()
+    assert not at.exception, at.exception
+
+    def shown_id(page):
+        return next(c.value for c in page.caption if c.value.startswith("id "))
+
+    first = shown_id(at)
+    at.button(key="annotate.skip").click().run()
+    assert shown_id(at) != first
+    at.button(key="annotate.undo").click().run()
+    assert not at.exception, at.exception
+    assert shown_id(at) == first
+    at.button(key="annotate.next").click().run()
+    here = shown_id(at)
+    at.selectbox(key="annotate.kind").select("uncertain").run()  # the panel changes; the open queue does not
+    assert any(e.label.startswith("Queue · By language") for e in at.expander)
+    again = app()  # a reload: a new session, the same person
+    again.session_state["workbench.session"] = Session(user="Kovács Anna")
+    again.run()
+    again.switch_page("pages/annotate.py").run()
+    assert not again.exception, again.exception
+    assert shown_id(again) == here and any(e.label.startswith("Queue · By language") for e in again.expander)
+    again.selectbox(key="annotate.kind").select("language").run()  # the filter was kept too
+    assert again.selectbox(key="annotate.language").value == "en"
+
+
 def test_annotate_finds_a_record_by_words_or_id_and_opens_it(workspace_env):
     at = _annotate(workspace_env)
     with _db(workspace_env) as db:

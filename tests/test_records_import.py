@@ -352,3 +352,28 @@ def test_merged_cells_and_ids_differing_only_in_case_are_reported(store, tmp_pat
     assert report.rows_imported == 3
     notes = " ".join(w.message for w in report.warnings)
     assert "merged cells C2:C4" in notes and "'MT-1', 'mt-1'" in notes
+
+
+def test_short_headlines_get_their_collections_language_and_a_librarian_can_set_it(store):
+    """Detected alone, one short English headline in nine reads as Danish, Spanish, Estonian... or
+    unknown; weighed by its collection's languages, nearly all are English, while the Hungarian
+    titles of a mixed file keep theirs. A librarian sets a collection's language outright."""
+    from tests.conftest import corpus
+
+    nyt = corpus("cap_nyt_headlines_sample.csv")
+    hu = pd.read_csv(shared_file("corpora", "cap_hu_pre_agenda_speeches_sample.csv"), dtype=str)
+    frame = pd.DataFrame({"id": [f"n{i}" for i in range(len(nyt))] + list(hu["text_id"]),
+                          "title": list(nyt["title"]) + list(hu["agenda_item_title"].str.strip('"'))})
+    report = import_records(store, frame.to_csv(index=False).encode(), "mixed.csv")
+    rows = store.db.execute("SELECT external_id, language FROM records WHERE batch_id = ?", [report.batch_id])
+    language = dict(rows.fetchall())
+    english = [language[f"n{i}"] for i in range(len(nyt))]
+    hungarian = [language[i] for i in hu["text_id"]]
+    assert english.count("en") / len(english) >= 0.97, pd.Series(english).value_counts().head()
+    assert hungarian.count("hu") / len(hungarian) >= 0.95
+    from core.domain.language import detect_languages
+
+    assert detect_languages(list(nyt["title"])).count("en") / len(nyt) < 0.93  # what detection alone gives
+    assert store.set_collection_language("mixed", "en", only_unknown=True) == english.count("") + hungarian.count("")
+    assert store.set_collection_language("mixed", "hu") == len(frame) - hungarian.count("hu")  # the others
+    assert store.collection_languages("mixed") == {"hu": len(frame)}

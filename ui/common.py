@@ -38,12 +38,38 @@ QUEUES_KEY = "workbench.queues"  # the open Annotate queue of each taxonomy
 KEPT_KEY = "workbench.per_taxonomy"  # widget choices kept per taxonomy
 
 
+QUEUE_SETTING = "open_queue:"  # + the person's name and the taxonomy: the queue open on Annotate
+
+
 def open_queue(taxonomy_id: str, queue=None):
-    """The Annotate queue kept open for a taxonomy (with ``queue``: keep that one)."""
+    """The Annotate queue kept open for a taxonomy (with ``queue``: keep that one). A new browser
+    session (a reload) finds the person's queue as they left it, at the same record."""
     queues = st.session_state.setdefault(QUEUES_KEY, {})
     if queue is not None:
         queues[taxonomy_id] = queue
+        save_queue(taxonomy_id)
+    elif taxonomy_id not in queues and session().user and not st.session_state.get(f"{QUEUES_KEY}.{taxonomy_id}"):
+        st.session_state[f"{QUEUES_KEY}.{taxonomy_id}"] = True  # looked up once per session
+        from core.work.annotation import Queue
+
+        with open_store() as db:
+            saved = db.setting(f"{QUEUE_SETTING}{session().user.casefold()}:{taxonomy_id}", None)
+        try:
+            if saved:
+                queues[taxonomy_id] = Queue.from_dict(saved)
+        except (KeyError, TypeError, ValueError):
+            pass  # a queue kept by an older release: the person opens a new one
     return queues.get(taxonomy_id)
+
+
+def save_queue(taxonomy_id: str) -> None:
+    """Keep the open queue (its records and the cursor) for the person, after each move."""
+    queue = st.session_state.get(QUEUES_KEY, {}).get(taxonomy_id)
+    user = session().user
+    if queue is None or not user:
+        return
+    with open_store() as db:
+        db.set_setting(f"{QUEUE_SETTING}{user.casefold()}:{taxonomy_id}", queue.to_dict())
 
 
 def kept(key: str, taxonomy_id: str, options=None, default=None) -> None:

@@ -10,14 +10,16 @@ the model is unsure of, gets "" (unknown), never a guess.
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import lru_cache
-from typing import Sequence
+from typing import Mapping, Sequence
 
 # ISO 639-1 codes the detector chooses between (py3langid's codes; Norwegian is "no")
 LANGUAGES = ("en", "hu", "da", "de", "fr", "sv", "no", "nl", "es", "it", "pt", "pl", "cs", "sk", "ro", "fi", "hr",
              "sl", "et", "lv", "lt", "el", "bg", "ru", "uk", "tr", "la")
 MIN_CHARS = 12  # shorter texts stay unknown
 MIN_CONFIDENCE = 0.3  # normalised probability below which a text stays unknown
+SURE = 0.9  # a text detected this surely tells the collection's languages
 
 
 class LanguageDetector:
@@ -37,6 +39,31 @@ class LanguageDetector:
 
     def detect_many(self, texts: Sequence[str]) -> list[str]:
         return [self.detect(t) for t in texts]
+
+    def detect_in_collection(self, texts: Sequence[str], known: Mapping[str, int] | None = None) -> list[str]:
+        """The texts of one collection: each text's language distribution weighed by the
+        collection's own (``known``: languages of its stored records, and the texts here the model is
+        sure of, add-one smoothed), so a short English headline in an English collection is English,
+        not the Danish or Spanish a few words may look like; a Hungarian title among English ones
+        keeps its own language where its text says so."""
+        ranked = [self._identifier.rank(t.strip()[:2000]) if len((t or "").strip()) >= MIN_CHARS else []
+                  for t in texts]
+        counts = Counter({k: int(v) for k, v in (known or {}).items() if k})
+        counts.update(r[0][0] for r in ranked if r and r[0][1] >= SURE)
+        total = sum(counts.values())
+        if not total:
+            return [r[0][0] if r and r[0][1] >= self.min_confidence else "" for r in ranked]
+        size = max(len(self._identifier.nb_classes), 1)
+        out = []
+        for r in ranked:
+            if not r or r[0][1] >= SURE:  # too short; or sure of itself: a minority language stays itself
+                out.append(r[0][0] if r else "")
+                continue
+            weighed = [(lang, p * (counts.get(lang, 0) + 1) / (total + size)) for lang, p in r]
+            norm = sum(w for _, w in weighed) or 1.0
+            lang, w = max(weighed, key=lambda x: x[1])
+            out.append(lang if w / norm >= self.min_confidence else "")
+        return out
 
 
 @lru_cache(maxsize=1)

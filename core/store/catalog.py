@@ -392,6 +392,23 @@ class CatalogQueries:
             [json.dumps(list(record_ids))])}
         return [rows[i] for i in record_ids if i in rows]
 
+    def collection_languages(self, collection: str) -> dict[str, int]:
+        """{language: live records} of a collection (its prior when new records' language is detected)."""
+        return dict(self.db.execute(
+            "SELECT language, count(*) FROM records WHERE collection = ? AND language IS NOT NULL AND language != '' "
+            "AND deleted_at IS NULL GROUP BY language", [collection]).fetchall())
+
+    def set_collection_language(self, collection: str, language: str, *, only_unknown: bool = False) -> int:
+        """Give a collection's records a language (a librarian knows it; detection only guesses):
+        every record, or those whose language is unknown; their kept vectors stay (the text did not
+        change). Returns how many records changed."""
+        self.require("import_records")
+        with self.write():
+            where = " AND (language IS NULL OR language = '')" if only_unknown else " AND coalesce(language, '') != ?"
+            params = [language, collection] + ([] if only_unknown else [language])
+            sql = f"UPDATE records SET language = ? WHERE collection = ? AND deleted_at IS NULL{where}"
+            return self.db.execute(sql, params).rowcount
+
     def languages(self) -> list[str]:
         return [r[0] for r in self.db.execute(
             "SELECT DISTINCT language FROM records WHERE language IS NOT NULL AND language != '' "

@@ -158,6 +158,7 @@ class Queue:
     total: int
     created_at: str
     position: int = 0
+    kind: str = ""  # what the person chose to work on ("uncertain", "language"...): the queue's title
 
     @classmethod
     def build(cls, store: Store, spec: QueueSpec, *, limit: int = 500) -> "Queue":
@@ -179,6 +180,32 @@ class Queue:
             self.position = self.ids.index(record_id)
             return True
         return False
+
+    def bring(self, record_id: int) -> None:
+        """Put a record at the cursor (an undone action: the record comes back where the person is,
+        not at the end of the queue where a skip had deferred it)."""
+        if record_id in self.ids:
+            at = self.ids.index(record_id)
+            self.ids.pop(at)
+            if at < self.position:
+                self.position -= 1
+        self.position = min(max(self.position, 0), len(self.ids))
+        self.ids.insert(self.position, record_id)
+
+    def to_dict(self) -> dict:
+        """The queue as plain data (kept in the workspace, so a reload finds it open)."""
+        from dataclasses import asdict
+
+        return {"spec": asdict(self.spec), "ids": list(self.ids), "total": self.total,
+                "created_at": self.created_at, "position": self.position, "kind": self.kind}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Queue":
+        spec = dict(data["spec"])
+        spec["predicted_codes"] = tuple(spec.get("predicted_codes") or ())
+        ids = [int(i) for i in data["ids"]]
+        return cls(QueueSpec(**spec), ids, int(data["total"]), str(data["created_at"]),
+                   min(max(int(data.get("position") or 0), 0), max(len(ids) - 1, 0)), str(data.get("kind") or ""))
 
     def defer(self, record_id: int) -> None:
         """Move a record (one just skipped) to the end of the queue; the cursor then points at the

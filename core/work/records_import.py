@@ -198,7 +198,8 @@ def import_records(
     if detect_language and not default_language:
         from core.domain.language import detector
 
-        detect = detector().detect
+        detect = detector().detect_in_collection
+        known: dict[str, int] = dict(store.collection_languages(collection)) if collection else {}
     writing = True
     label_rows = unknown_label_rows = 0  # rows with labels; rows none of whose labels the taxonomy knows
     hash_seen: dict[str, int] = {}  # files without ids: how often each text came so far
@@ -241,6 +242,16 @@ def import_records(
                     ids.append(f"#{h[:16]}" + (f"-{hash_seen[h]}" if hash_seen[h] > 1 else ""))
             stored = store.existing_external_ids([i for i in ids if i], collection, batch_id)
             elsewhere = store.hashes_in_other_collections(hashes, collection)
+            detected = [""] * n
+            if detect_language and not default_language:  # weighed by the collection's languages so far
+                given = values["language"] if "language" in values else blank
+                unknown = [k for k in range(n) if not given[k].strip()]
+                found = detect([" ".join(texts_of[k][:2]) for k in unknown], known)
+                for k, language in zip(unknown, found):
+                    detected[k] = language
+                for language in found:
+                    if language:
+                        known[language] = known.get(language, 0) + 1
             first_row_of.clear()
             out, updates = [], []
             for k, row in enumerate(rows):
@@ -321,7 +332,7 @@ def import_records(
                     continue
                 language = values["language"][k].strip().lower() if "language" in values else ""
                 if not language:  # the file names none: the default, else detected from the text
-                    language = default_language or (detect(" ".join(texts[:2])) if detect_language else "")
+                    language = default_language or detected[k]
                 domain = values["domain"][k].strip() if "domain" in values else default_domain
                 label_json = json.dumps(labels) if labels else None
                 label_tax = label_taxonomy.id if label_taxonomy is not None and labels else None
