@@ -543,6 +543,9 @@ def hierarchy_panel(ctx: PageContext, record: dict, view, notes, actions: CardAc
     multi = st.checkbox(t("Several codes"), value=bool(view and view.multi_label), key="annotate.multi",
                         help=t("Collect several codes, then save them together."))
     browser = Browser(tax, lang, "annotate", view.node_scores if view else {})
+    if st.session_state.get("annotate.node_for") != record["id"]:  # a new record starts at the top, closed
+        st.session_state["annotate.node_for"] = record["id"]
+        browser.open(None)
     pick = browser.search(t("Search code or name (English or Hungarian, typos forgiven)"), reset_on=record["id"])
     if pick is not None:
         if multi:
@@ -570,7 +573,7 @@ def hierarchy_panel(ctx: PageContext, record: dict, view, notes, actions: CardAc
     pending = st.session_state.get(PENDING, [])
     if multi:
         chosen = plain(", ".join(tax.label(c, lang) for c in pending))
-        st.markdown("Chosen: " + (chosen or "nothing yet"))
+        st.markdown(t("Chosen: {0}").format(chosen or t("nothing yet")))
         p1, p2 = st.columns(2)
         p1.button(t("Save {0} code(s)").format(len(pending)), key="annotate.save_multi", on_click=actions.choose,
                   args=(list(pending),), disabled=not can_act or not pending, type="primary", width="stretch")
