@@ -132,3 +132,20 @@ def test_every_role_gated_action_is_checked_in_the_core():
     assert ".act_as(state.user, state.role)" in common  # every store a page opens acts as its person
     cli = (ROOT / "core" / "cli" / "__init__.py").read_text(encoding="utf-8")
     assert "Store.process_actor = getattr(args, \"acting\", None)" in cli
+
+
+def test_the_readme_is_short_and_its_guides_exist():
+    """The README says what the workbench is, shows it, gives the two commands and points to the
+    guides in docs/, one per reader; every relative link in them resolves."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 150
+    assert "./scripts/run.sh" in readme and "./scripts/test.sh" in readme
+    links = re.findall(r"\]\(([^)#\s]+)", readme)
+    assert {"docs/experts.md", "docs/librarians.md", "docs/leads.md", "docs/administrators.md",
+            "docs/developers.md"} <= set(links) and any(link.endswith(".png") for link in links)
+    for doc in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        for link in re.findall(r"\]\(([^)#\s]+)", doc.read_text(encoding="utf-8")):
+            if "://" not in link:
+                assert (doc.parent / link).exists(), (doc.name, link)
