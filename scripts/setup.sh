@@ -47,6 +47,11 @@ if [ "$have" != "$full" ] && { [ "$MODE" = full ] || [ "$have" != "$app" ]; }; t
   with_heartbeat "installing packages" .venv/bin/python -m pip install -q --progress-bar off -r "$wanted"
   if [ "$MODE" = app ]; then echo "$app" > "$stamp"; else echo "$full" > "$stamp"; fi
 fi
+if [ ! -x .venv/bin/workbench ]; then
+  # the project itself, editable: the `workbench` command (pyproject.toml), nothing downloaded
+  with_heartbeat "installing the workbench command" .venv/bin/python -m pip install -q --no-deps \
+    --no-build-isolation -e .
+fi
 
 if [ "$MODE" = full ]; then
   # Annif in an environment of its own, for the tests against a real Annif server.

@@ -125,3 +125,16 @@ def test_evaluate_a_labelled_file(tmp_path):
     out = cli("evaluate", str(default_model("cap-tfidf")), str(tmp_path / "gold.csv"), "--map", "title=text",
               db=tmp_path / "c.db")
     assert out.returncode == 2 and "gold codes" in out.stderr
+
+
+def test_the_set_up_installs_the_workbench_command():
+    """`workbench ...` after the set-up (pyproject.toml's console script), the same parser as
+    `python -m core ...`."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    command = Path(sys.executable).with_name("workbench")
+    out = subprocess.run([str(command), "--help"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.startswith("usage: workbench"), out.stderr[-500:]
+    assert "classify" in out.stdout and "train" in out.stdout

@@ -362,7 +362,9 @@ DEFAULT_SAMPLES = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core", description="Subject-classification workbench")
+    called = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    parser = argparse.ArgumentParser(prog="workbench" if called == "workbench" else "python -m core",
+                                     description="Subject-classification workbench")
     parser.add_argument("--db", type=Path, help="workspace database (default: $WORKBENCH_DB or workspace/workbench.db)")
     parser.add_argument("--as", dest="as_user", metavar="ACCOUNT",
                         help="the account to act as (default: the one named like the OS user); once the workspace has "
