@@ -215,3 +215,74 @@ def test_a_hungarian_card_keeps_its_suggestions_and_actions_in_view(loop_server,
     finally:
         page.screenshot(path=str(output_dir / f"hungarian-card-{width}x{height}.png"))
         page.close()
+
+
+@pytest.fixture(scope="module")
+def coded_server(tmp_path_factory):
+    """A coded Hungarian collection and nothing else: the 220 speeches (their first 1,500
+    characters) imported with their CAP codes, the default CAP TF-IDF model and the shared encoders."""
+    from core.store import Store
+    from core.work.records_import import import_records
+    from core.work.workspace import ensure_builtin_taxonomies
+    from tests.conftest import linked_models
+
+    home = tmp_path_factory.mktemp("coded-home")
+    models = linked_models(home / "models", "cap-tfidf", encoders=True)
+    speeches = pd.read_csv(shared_file("corpora", "cap_hu_pre_agenda_speeches_sample.csv"), dtype=str,
+                           keep_default_na=False)
+    speeches["title"] = speeches["agenda_item_title"].str.strip('"')
+    speeches["text"] = speeches["text"].str[:1500]
+    speeches["language"] = "hu"
+    with Store(home / "workbench.db") as db:
+        ensure_builtin_taxonomies(db)
+        import_records(db, speeches.to_csv(index=False).encode(), "speeches.csv", label_taxonomy=db.load_taxonomy("cap"),
+                       mapping={"id": "text_id", "title": "title", "abstract": "text", "label": "cap_major",
+                                "language": "language"})
+    for url in start_server(home, WORKBENCH_DEMO="0", WORKBENCH_MODELS=str(models), WORKBENCH_EMBED="0"):
+        yield url, home
+
+
+def test_a_coded_collection_one_click_retrain_names_its_recipe_baseline_and_records(coded_server, browser, output_dir):
+    """The lead's path with a coded collection: the hint offers a first version on the imported
+    codes and names the recipe; one click trains exactly that on the codes; the result leads with
+    the cross-validated verdict (the evaluation set is small), naming the model it beat and the
+    Hungarian records it rests on; the promote box for Hungarian says the same; roll back."""
+    url, home = coded_server
+    page = open_app(browser, url, user="Vezető Vilma", role="Team lead", timeout=60000)
+    idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
+    choose(page, page.get_by_role("combobox", name="Active taxonomy"), CAP)
+    idle.wait_for()
+    try:
+        go_to(page, "Models")
+        hint = page.get_by_text("Retrain trains").first.inner_text()
+        assert "multilingual encoder" in hint and "0 expert labels" in hint and "imported codes" in hint, hint
+        page.get_by_role("button", name="Retrain", exact=True).click()
+        page.get_by_text("cap-v1-ensemble in").wait_for(timeout=420_000)  # the finished job's line
+        line = page.get_by_text("cap-v1-ensemble in").first.inner_text()
+        assert "training records" in line and "read first: the evaluation set has" in line, line
+        verdict = line.rsplit(" · ", 1)[-1]  # the last part: the verdict, naming its baseline and records
+        head = verdict.split(":")[0]  # "Better than cap-tfidf", "No clear difference from cap-tfidf"...
+        assert "cap-tfidf" in head and "cross-validation in hu" in verdict, line
+        from core.store import Store
+
+        with Store(home / "workbench.db") as db:
+            version = db.version_rows("cap")[0]
+        assert version["params"]["include_imported"] and version["params"]["recipe"]["head.encoder"] == "e5"
+        page.screenshot(path=str(output_dir / "coded-1-retrained.png"), full_page=True)
+        page.locator(".st-key-versions-target").get_by_role("combobox").click()
+        page.keyboard.type("cap-v1-ensemble")
+        page.keyboard.press("Enter")
+        page.get_by_role("textbox", name="For language (empty: all)").fill("hu")
+        page.get_by_role("textbox", name="For language (empty: all)").press("Enter")
+        idle.wait_for()
+        box = page.get_by_text("Against the model in use (cap-tfidf)").inner_text()
+        assert head in box and "training records" in box and "in hu" in box, (head, box)  # the same verdict
+        page.locator(".st-key-versions-accept_drops label").click()
+        idle.wait_for()
+        page.locator(".st-key-versions-promote button").click()
+        page.get_by_text("is the model in use for").wait_for()
+        page.locator(".st-key-versions-rollback button").click()
+        page.get_by_text("Back to the default model").wait_for()
+    finally:
+        page.screenshot(path=str(output_dir / "coded-last.png"), full_page=True)
+        page.close()
