@@ -272,7 +272,14 @@ def test_the_multilingual_encoder_fine_tunes_on_danish_records(tmp_path, e5_dir)
     word = "embeddings.word_embeddings.weight"
     assert np.array_equal(weights[f"bert.{word}"], original[word])  # kept as they were
     query = "encoder.layer.0.attention.self.query.weight"
-    assert not np.array_equal(weights[f"bert.{query}"], original[query])  # the layers learned
+    # its head started from a linear probe on the encoder's own features (no trained pooler):
+    # epoch 0 is that probe, and the epoch kept is the one the curve names
+    curve, kept = trained.curve, trained.manifest.training["best_epoch"]
+    assert curve[0]["epoch"] == 0 and curve[0]["start"] == "linear probe" and curve[0]["val_macro_f1"] > 0.2
+    assert [e["epoch"] for e in curve] == [0, 1] and any(s.startswith("linear probe") for s in stages)
+    assert np.array_equal(weights[f"bert.{query}"], original[query]) == (kept == 0)  # layers moved after it
+    pooler = weights["bert.pooler.dense.weight"]
+    assert kept != 0 or np.allclose(pooler, np.eye(pooler.shape[0]))  # tanh of the first token, as probed
     clf = load_classifier(tmp_path / "model")
     scores = clf.predict_scores(["Budget for skoleområdet", "Lokalplan for et nyt boligområde"])
     assert scores.shape == (2, len(clf.manifest.codes)) and np.allclose(scores.sum(1), 1, atol=1e-4)

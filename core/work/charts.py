@@ -58,18 +58,28 @@ def bubble_chart(data: pd.DataFrame, *, title: str = "", size_title: str = "gold
     groups = list(dict.fromkeys(data["group"]))
     if len(groups) > MANY_COLUMNS and int(data["slot"].max() or 1) == 1:
         return _bubble_rows(data, title=title, size_title=size_title, colour_title=colour_title, bands=bands)
-    pick = alt.selection_point(fields=["code"], name="pick")
     base = alt.Chart(data, title=title or alt.Undefined).encode(
         x=alt.X("group:N", sort=groups, title=None,
                 axis=alt.Axis(labelAngle=-25, labelLimit=200, labelOverlap=False, orient="bottom")),
         y=alt.Y("slot:O", title=None, axis=None),
     )
+    circles = _bubbles(base, data, (30, 1300), size_title, colour_title, bands)
+    labels = base.mark_text(align="left", dx=14, fontSize=10).encode(text="label:N")
+    return (circles + labels).properties(height=max(220, 48 * int(data["slot"].max() or 1)), width="container")
+
+
+def _bubbles(base, data: pd.DataFrame, sizes: tuple[int, int], size_title: str, colour_title: str,
+             bands: dict[str, str] | None):
+    """The bubbles of either layout: size the gold records, colour and shape the F1 band (named in
+    the interface's language; the data keeps the English keys), faded where few gold records make
+    the figures uncertain, a tooltip with every figure, and the click that picks a category."""
+    import altair as alt
+
     top = max(int(data["support"].max() or 0), 1)
-    # the bands' names in the interface's language (the data keeps the English keys)
     names = json.dumps({b: (bands or {}).get(b, b) for b in BANDS}, ensure_ascii=False)
     band_legend = alt.Legend(orient="bottom", direction="horizontal", labelExpr=f"{names}[datum.label]")
-    circles = base.mark_point(filled=True, stroke="#333333", strokeWidth=0.5).encode(
-        size=alt.Size("support:Q", scale=alt.Scale(domain=[0, top], range=[30, 1300], zero=True),
+    return base.mark_point(filled=True, stroke="#333333", strokeWidth=0.5).encode(
+        size=alt.Size("support:Q", scale=alt.Scale(domain=[0, top], range=list(sizes), zero=True),
                       title=size_title,
                       legend=alt.Legend(orient="bottom", direction="horizontal",
                                         values=size_legend_values(data["support"]))),
@@ -83,9 +93,7 @@ def bubble_chart(data: pd.DataFrame, *, title: str = "", size_title: str = "gold
                  alt.Tooltip("recall:Q", format=".2f"), alt.Tooltip("f1:Q", format=".2f"),
                  alt.Tooltip("lenient_f1:Q", format=".2f", title="lenient F1"),
                  alt.Tooltip("uncertain:N", title=f"fewer than {FEW_GOLD} gold records")],
-    ).add_params(pick)
-    labels = base.mark_text(align="left", dx=14, fontSize=10).encode(text="label:N")
-    return (circles + labels).properties(height=max(220, 48 * int(data["slot"].max() or 1)), width="container")
+    ).add_params(alt.selection_point(fields=["code"], name="pick"))
 
 
 MANY_COLUMNS = 12  # more categories than this, each its own column (CAP's 21-40 major topics): one row each
@@ -103,29 +111,10 @@ def _bubble_rows(data: pd.DataFrame, *, title: str, size_title: str, colour_titl
     frame["detail"] = [f"F1 {f:.2f} · {s:,}" if s and f is not None else (f"{p:,} ▸" if p else "–")
                        for f, s, p in zip(frame["f1"], frame["support"], frame["occurrences"])]
     order = frame.sort_values(["support", "occurrences", "code"], ascending=[False, False, True])["row"].tolist()
-    pick = alt.selection_point(fields=["code"], name="pick")
-    top = max(int(frame["support"].max() or 0), 1)
-    names = json.dumps({b: (bands or {}).get(b, b) for b in BANDS}, ensure_ascii=False)
-    band_legend = alt.Legend(orient="bottom", direction="horizontal", labelExpr=f"{names}[datum.label]")
     base = alt.Chart(frame, title=title or alt.Undefined).encode(
         y=alt.Y("row:N", sort=order, title=None, axis=alt.Axis(labelLimit=340, labelFontSize=11, ticks=False,
                                                               domain=False)))
-    circles = base.mark_point(filled=True, stroke="#333333", strokeWidth=0.5).encode(
-        x=alt.value(16),
-        size=alt.Size("support:Q", scale=alt.Scale(domain=[0, top], range=[20, 420], zero=True), title=size_title,
-                      legend=alt.Legend(orient="bottom", direction="horizontal",
-                                        values=size_legend_values(frame["support"]))),
-        color=alt.Color("band:N", scale=alt.Scale(domain=list(BANDS), range=list(BAND_COLOURS)), title=colour_title,
-                        legend=band_legend),
-        shape=alt.Shape("band:N", scale=alt.Scale(domain=list(BANDS), range=list(BAND_SHAPES)), title=colour_title,
-                        legend=band_legend),
-        opacity=alt.condition(alt.datum.uncertain, alt.value(0.3), alt.value(0.9)),
-        tooltip=[alt.Tooltip("code:N"), alt.Tooltip("name:N"), alt.Tooltip("support:Q", title=size_title),
-                 alt.Tooltip("predicted:Q"), alt.Tooltip("precision:Q", format=".2f"),
-                 alt.Tooltip("recall:Q", format=".2f"), alt.Tooltip("f1:Q", format=".2f"),
-                 alt.Tooltip("lenient_f1:Q", format=".2f", title="lenient F1"),
-                 alt.Tooltip("uncertain:N", title=f"fewer than {FEW_GOLD} gold records")],
-    ).add_params(pick)
+    circles = _bubbles(base, frame, (20, 420), size_title, colour_title, bands).encode(x=alt.value(16))
     text = base.mark_text(align="left", fontSize=11).encode(x=alt.value(36), text="detail:N")
     return (circles + text).properties(height=24 * len(frame), width=260)
 

@@ -382,14 +382,10 @@ def fit(setup: Setup, progress: Callable[[str, float], None], should_stop: Calla
     if probe and not any(e.get("epoch") == 0 for e in curve):  # a resumed run may have it in its weights
         probe_start(model, setup, pad_id, needs_types, device, lambda s, f: progress(s, share + 0.05 * f),
                     should_stop)
-        entry = {"epoch": 0, "train_loss": None, "seconds": 0.0, "start": "linear probe"}
-        if len(setup.val_rows):
-            scores = predict(model, setup.ids, setup.val_rows, pad_id, needs_types, setup.multi_label, device)
-            y_val = setup.y[setup.val_rows]
-            val_loss = validation_loss(scores, y_val, setup.multi_label)
-            entry.update({"val_macro_f1": round(macro_f1(scores, y_val, setup.multi_label), 4),
-                          "val_loss": round(val_loss, 4)})
-            best_key, best_epoch, best_state = [entry["val_macro_f1"], -val_loss], 0, _state(model)
+        entry = {"epoch": 0, "train_loss": None, "seconds": 0.0, "start": "linear probe",
+                 **validation_figures(model, setup, pad_id, needs_types, device)}
+        if "val_loss" in entry:
+            best_key, best_epoch, best_state = [entry["val_macro_f1"], -entry["val_loss"]], 0, _state(model)
             if rank == 0:
                 _save_atomic(lambda p: save_file(best_state, str(p)), folder / "best.safetensors")
         curve.append(entry)
@@ -450,14 +446,10 @@ def fit(setup: Setup, progress: Callable[[str, float], None], should_stop: Calla
             progress(f"epoch {epoch}/{epochs} · step {step}/{len(chunks)}",
                      share + (1 - share) * ((epoch - 1) + step / len(chunks)) / epochs)
         entry = {"epoch": epoch, "train_loss": round(total_loss / max(seen, 1), 4),
-                 "seconds": round(time.perf_counter() - started, 1)}
-        if len(setup.val_rows):
-            scores = predict(inner, setup.ids, setup.val_rows, pad_id, needs_types, setup.multi_label, device)
-            y_val = setup.y[setup.val_rows]
-            val_loss = validation_loss(scores, y_val, setup.multi_label)
-            entry.update({"val_macro_f1": round(macro_f1(scores, y_val, setup.multi_label), 4),
-                          "val_loss": round(val_loss, 4)})
-            key = (entry["val_macro_f1"], -val_loss)
+                 "seconds": round(time.perf_counter() - started, 1),
+                 **validation_figures(inner, setup, pad_id, needs_types, device)}
+        if "val_loss" in entry:
+            key = (entry["val_macro_f1"], -entry["val_loss"])
         else:
             key = (epoch, 0.0)  # no validation records: the last epoch is kept
         curve.append(entry)
@@ -477,6 +469,16 @@ def fit(setup: Setup, progress: Callable[[str, float], None], should_stop: Calla
             report(entry)
     return {"state": best_state if best_state is not None else _state(inner), "curve": curve,
             "best_epoch": best_epoch, "resumed_from": resumed_from, "epochs": epochs}
+
+
+def validation_figures(model, setup: Setup, pad_id: int, needs_types: bool, device: str) -> dict:
+    """The model's macro F1 and loss on the validation records ({} without any)."""
+    if not len(setup.val_rows):
+        return {}
+    scores = predict(model, setup.ids, setup.val_rows, pad_id, needs_types, setup.multi_label, device)
+    y_val = setup.y[setup.val_rows]
+    return {"val_macro_f1": round(macro_f1(scores, y_val, setup.multi_label), 4),
+            "val_loss": round(validation_loss(scores, y_val, setup.multi_label), 4)}
 
 
 def uses_contrastive(params: dict, records: int, probe: bool = False) -> bool:
