@@ -194,7 +194,7 @@ def test_finetune_multi_label_and_balanced_sampler(tmp_path):
 
 
 def test_contrastive_pairs_come_from_the_labels_and_the_stage_runs_before_the_head(tmp_path):
-    from core.models.kinds.finetune import contrastive_pairs, uses_contrastive
+    from core.models.kinds.finetune_stages import contrastive_pairs, uses_contrastive
 
     y = np.array([0, 0, 0, 1, 1, 2, 0])
     rows = np.array([0, 1, 2, 3, 4, 5])  # record 6 is not a training record
