@@ -13,7 +13,8 @@ other speeches, which no part of the workspace has seen: its F1 there is the tru
 figures should agree with. Reported per split and in summary: records held out, each figure,
 its interval, whether the unseen F1 lies inside it, and the interval's width; and the figure the
 lead reads first by the rule of ``core.work.verdicts`` (cross-validated while the evaluation set is
-small) with whether the unseen F1 lies inside its interval.
+small, with the span of both intervals as where the F1 on new records likely lies) and whether
+the unseen F1 lies inside it.
 
 Also: the figures of the previous behaviour's trap, a version scored on its own training
 records (what the Performance page showed before training records were left out).
@@ -42,7 +43,7 @@ from core.store import Store  # noqa: E402
 from core.work.annotation import Annotator  # noqa: E402
 from core.work.learning import TrainOptions, train_version  # noqa: E402
 from core.work.records_import import import_records  # noqa: E402
-from core.work.verdicts import small_eval_reason  # noqa: E402
+from core.work.verdicts import likely_range, small_eval_reason  # noqa: E402
 from core.work.workspace import ensure_builtin_taxonomies  # noqa: E402
 
 
@@ -88,7 +89,7 @@ def one_split(frame: pd.DataFrame, seed: int, kind: str, work: Path, labelled: i
     cv_low, cv_high = cv["intervals"]["micro_f1"]
     # the figure the lead reads first, by the rule every screen uses (core.work.verdicts)
     small = small_eval_reason(int(held["records"]), len(set(mine["cap_major"])))
-    lead_low, lead_high = (cv_low, cv_high) if small and cv else (low, high)
+    lead_low, lead_high = likely_range(held, cv) if small and cv else (low, high)
     return {"seed": seed, "labels": len(mine), "trained_on": report.examples, "held_out": report.eval_records,
             "eval_f1": held["summary"]["micro_f1"], "eval_interval": [low, high],
             "cv_records": cv.get("records"), "cv_f1": cv["summary"]["micro_f1"], "cv_interval": [cv_low, cv_high],

@@ -268,6 +268,12 @@ def test_while_the_evaluation_set_is_small_the_verdict_is_cross_validated_and_na
 
     first, second, said = report_lines(report.after, report.cross_validated, verdict)
     assert "training records" in first and "read first" in first and "evaluation records" in second
+    from core.work.verdicts import likely_range
+
+    low, high = likely_range(report.after, report.cross_validated)  # both intervals together
+    assert low == min(report.after["intervals"]["micro_f1"][0], report.cross_validated["intervals"]["micro_f1"][0])
+    assert high == max(report.after["intervals"]["micro_f1"][1], report.cross_validated["intervals"]["micro_f1"][1])
+    assert f"on new records likely {low:.2f}-{high:.2f}" in first
     assert said == line
     check = promotion_check(store, cap, report.folder.name, models, language="hu")
     assert check["current"] == "cap-tfidf" and check["verdict"]["verdict"] == verdict["verdict"]
