@@ -649,9 +649,10 @@ with page_context() as ctx:
     with st.container(key="annotate.who"):  # the sidebar says the same: a short window hides it (app.py)
         st.caption(f"{t(ROLES[state.role])} {who} · {plain(t(tax.name))}")
     open_now = current_queue(tax)
-    # the label names the open queue: a new queue is a new expander, so it folds away once opened
-    label = t("Queue") if open_now is None else t("Queue · {0} · {1:,} records (open to change)").format(
-        t(KINDS.get(open_now.kind, "")) or t("found records"), len(open_now.ids))  # the open queue's, not the panel's
+    # the label names the open queue (not the panel's choice) and when it was opened: a new queue is a
+    # new expander, so it folds away once opened, even when it is the same kind of queue again
+    label = t("Queue") if open_now is None else t("Queue · {0} · {1:,} records · opened {2} (open to change)").format(
+        t(KINDS.get(open_now.kind, "")) or t("found records"), len(open_now.ids), open_now.created_at[11:19])
     with st.expander(label, expanded=open_now is None):
         queue_panel(ctx)
         retrain_hint(ctx, "annotate")
