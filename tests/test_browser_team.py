@@ -45,6 +45,9 @@ def sign_in(browser, url, name):
 def open_queue(page, kind: str):
     page.get_by_role("link", name="Annotate", exact=True).first.click()
     page.get_by_role("heading", name="Annotate").wait_for()
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for()
+    if not page.locator(".st-key-annotate-open button").is_visible():  # a queue kept from before: folded away
+        page.locator("[data-testid='stExpander'] summary").filter(has_text="Queue").first.click()
     page.get_by_role("combobox", name="Model", exact=True).click()
     page.get_by_role("option", name="ford-tfidf").click()
     page.get_by_role("combobox", name="Work on").click()
