@@ -59,6 +59,8 @@ def test_gold_against_stored_predictions(ws):
     assert len(imported) == 100 and set(imported["annotator"]) == {"(imported file)"}
     table = comparison_table([result, model_result(store, ford, imported, "ford-test", "t1")])
     assert list(table.columns[:4]) == ["model", "version", "samples", "precision"]
+    low, high = (float(x) for x in table.loc[0, "F1 interval"].split("-"))  # each model's figure with its interval
+    assert low <= table.loc[0, "F1"] <= high and table.loc[0, "weighted F1 interval"]
     levels = per_level_table(result.frame, ford)
     assert list(levels["level"]) == [1, 2] and levels.loc[0, "F1"] >= levels.loc[1, "F1"]
     # the reliability table: bins of top-1 confidence, each with its share correct; ECE as in fitting.ece

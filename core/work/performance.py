@@ -171,11 +171,18 @@ SUMMARY_COLUMNS = {
 
 
 def comparison_table(results: Sequence[ModelResult]) -> pd.DataFrame:
-    """One row per model: strict and lenient precision / recall / F1 and the hierarchical F1."""
+    """One row per model: strict and lenient precision / recall / F1, the hierarchical F1, and the
+    95 % bootstrap intervals of its F1 and weighted F1 (two models whose intervals overlap widely
+    are not told apart by these records)."""
+    from core.domain.metrics import intervals
+
     rows = []
     for r in results:
         row = {"model": r.model, "version": r.version}
         row.update({label: r.report.summary.get(key, 0.0) for key, label in SUMMARY_COLUMNS.items()})
+        spans = intervals(list(r.frame["gold"]), list(r.frame["pred"])) if len(r.frame) else {}
+        for key, label in (("micro_f1", "F1 interval"), ("weighted_f1", "weighted F1 interval")):
+            row[label] = f"{spans[key][0]:.2f}-{spans[key][1]:.2f}" if spans.get(key) else ""
         rows.append(row)
     return pd.DataFrame(rows)
 
