@@ -355,8 +355,11 @@ def cross_validated(oof, codes, taxonomy: Taxonomy, multi_label: bool) -> dict |
         order = np.argsort(-row)
         predicted.append(predicted_codes([(classes[j], float(row[j])) for j in order], multi_label))
     report = evaluate(gold, predicted, taxonomy)
-    how = f"{folds_for(len(codes))}-fold cross-validation" if len(codes) <= OOF_LIMIT else \
-        "a 10 % split the model left out"
+    if len(gold) < len(codes) and len(codes) <= OOF_LIMIT:  # a kind that holds out a validation split only
+        how = "a validation split the model did not train on"
+    else:
+        how = f"{folds_for(len(codes))}-fold cross-validation" if len(codes) <= OOF_LIMIT else \
+            "a 10 % split the model left out"
     return {"records": len(gold), "method": how,
             "summary": {k: round(float(report.summary.get(k, 0.0)), 4) for k in
                         ("micro_f1", "macro_f1", "weighted_f1", "lenient_micro_f1", "hierarchical_micro_f1")},

@@ -65,9 +65,11 @@ def named(verdict: dict | None, *, baseline: str, basis: str, language: str = ""
 
 def lead_verdict(evaluation: dict | None, cross_validated: dict | None, small: str) -> dict | None:
     """The verdict a screen leads with: the cross-validated one while the evaluation set is small
-    (``small``: why, from ``small_eval_reason``) and there is one; else the evaluation set's. The
-    other stays beside it as ``other``."""
-    if small and cross_validated is not None:
+    (``small``: why, from ``small_eval_reason``) and there is one on at least as many records (a
+    fine-tuned model's held-out records are its validation split only); else the evaluation set's.
+    The other stays beside it as ``other``."""
+    if small and cross_validated is not None and int(cross_validated.get("records") or 0) >= int(
+            (evaluation or {}).get("records") or 0):  # not a verdict on fewer records than the evaluation set's
         return {**cross_validated, "why_first": small, "other": evaluation}
     if evaluation is None:
         return None
