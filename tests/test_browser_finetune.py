@@ -86,7 +86,7 @@ def test_a_lead_fine_tunes_kills_resumes_and_promotes(finetune_server, browser, 
         resume.wait_for(timeout=60_000)
         page.screenshot(path=str(output_dir / "finetune-2-killed.png"), full_page=True)
         resume.click()
-        page.get_by_text("cap-v1-finetune in").wait_for(timeout=300_000)  # the finished job's line
+        page.get_by_text("cap-v1-finetune in").first.wait_for(timeout=300_000)  # the finished job's line
         line = page.get_by_text("cap-v1-finetune in").first.inner_text()
         assert "evaluation records" in line, line
         page.screenshot(path=str(output_dir / "finetune-3-trained.png"), full_page=True)

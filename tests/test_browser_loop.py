@@ -118,7 +118,7 @@ def test_promote_and_roll_back_control_the_hungarian_cards(loop_server, browser,
         page.locator(".st-key-versions-imported label").click()
         idle.wait_for()
         page.locator(".st-key-versions-train button").click()
-        page.get_by_text("cap-v1-tfidf in").wait_for(timeout=240_000)  # the finished job's line
+        page.get_by_text("cap-v1-tfidf in").first.wait_for(timeout=240_000)  # the finished job's line
         line = page.get_by_text("cap-v1-tfidf in").first.inner_text()
         assert "95 % interval" in line and "evaluation records" in line, line
         held = int(line.split(" evaluation record")[0].rsplit(" on ", 1)[1].replace(",", ""))
@@ -257,7 +257,7 @@ def test_a_coded_collection_one_click_retrain_names_its_recipe_baseline_and_reco
         hint = page.get_by_text("Retrain trains").first.inner_text()
         assert "multilingual encoder" in hint and "0 expert labels" in hint and "imported codes" in hint, hint
         page.get_by_role("button", name="Retrain", exact=True).click()
-        page.get_by_text("cap-v1-ensemble in").wait_for(timeout=420_000)  # the finished job's line
+        page.get_by_text("cap-v1-ensemble in").first.wait_for(timeout=420_000)  # the finished job's line
         line = page.get_by_text("cap-v1-ensemble in").first.inner_text()
         assert "training records" in line and "read first: the evaluation set has" in line, line
         verdict = line.rsplit(" · ", 1)[-1]  # the last part: the verdict, naming its baseline and records
