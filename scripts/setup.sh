@@ -49,8 +49,10 @@ if [ "$have" != "$full" ] && { [ "$MODE" = full ] || [ "$have" != "$app" ]; }; t
 fi
 if [ ! -x .venv/bin/workbench ]; then
   # the project itself, editable: the `workbench` command (pyproject.toml), nothing downloaded
-  with_heartbeat "installing the workbench command" .venv/bin/python -m pip install -q --no-deps \
-    --no-build-isolation -e .
+  if ! with_heartbeat "installing the workbench command" .venv/bin/python -m pip install -q --no-deps \
+    --no-build-isolation -e .; then  # an older setuptools in the environment: let pip fetch a build backend
+    with_heartbeat "installing the workbench command" .venv/bin/python -m pip install -q --no-deps -e .
+  fi
 fi
 
 if [ "$MODE" = full ]; then
