@@ -130,7 +130,22 @@ class OneClick:
         return text
 
 
+_ONE_CLICK: dict[tuple, OneClick] = {}  # the Retrain hint is drawn on every rerun of Annotate and Models
+
+
 def one_click(store: Store, taxonomy: Taxonomy) -> OneClick:
+    """``recipe_for`` the workspace's labels now, kept until a label, an import or the taxonomy
+    changes (reading 100,000 imported codes takes seconds; a page asks on every rerun)."""
+    key = (str(store.path), taxonomy.id, store.labels_stamp(taxonomy.id), store.taxonomy_version_key(taxonomy.id))
+    if key not in _ONE_CLICK:
+        if len(_ONE_CLICK) >= 8:
+            _ONE_CLICK.clear()
+        _ONE_CLICK[key] = recipe_for(store, taxonomy)
+    chosen = _ONE_CLICK[key]
+    return replace(chosen, options=replace(chosen.options, params=dict(chosen.options.params)))
+
+
+def recipe_for(store: Store, taxonomy: Taxonomy) -> OneClick:
     """The one-click recipe, from the labels a lead would train on: the experts' labels and the
     codes of imported files (an expert's label wins where a record has both; machine-accepted
     codes stay out), outside the evaluation set. TF-IDF (word + character n-grams, seconds to
