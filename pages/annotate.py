@@ -484,8 +484,11 @@ def action_bar(ctx: PageContext, db, record: dict, view, qmodel, source, shown: 
         st.button(t("Reject all"), key="annotate.reject", shortcut="X", on_click=actions.reject, disabled=not can_act)
         st.button(t("Skip"), key="annotate.skip", shortcut="S", on_click=actions.skip, disabled=not can_act)
         st.button(t("Undo"), key="annotate.undo", shortcut="U", on_click=actions.undo, disabled=not can_act)
-        st.button(t("Previous"), key="annotate.prev", shortcut="P", on_click=actions.move, args=(-1,))
-        st.button(t("Next"), key="annotate.next", shortcut="N", on_click=actions.move, args=(1,))
+        # icons, named in their tooltips: the six buttons stay on one row at 1280 px
+        st.button(":material/arrow_back:", key="annotate.prev", shortcut="P", on_click=actions.move, args=(-1,),
+                  help=t("Previous"))
+        st.button(":material/arrow_forward:", key="annotate.next", shortcut="N", on_click=actions.move, args=(1,),
+                  help=t("Next"))
     if may("adjudicate") and can_act:
         gold_actions(db, tax, lang, record, actions.resolve)
     if view and len(shown) < len(view.suggestions):

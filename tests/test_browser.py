@@ -245,6 +245,9 @@ def test_bulk_upload_progress_download(app_server, browser, output_dir, tmp_path
         page.get_by_text("export.csv").first.wait_for()
         page.locator(".st-key-bulk-start button").click()
         page.get_by_text("Done · 300 of 300 rows").wait_for()
+        # the form empties after Start: no file left in the uploader, no Start one click from a duplicate job
+        expect(page.locator("[data-testid='stFileUploaderFile']")).to_have_count(0)
+        expect(page.locator(".st-key-bulk-start")).to_have_count(0)
         page.get_by_role("heading", name="Results of job").wait_for()
         with page.expect_download() as download:
             page.locator(".st-key-bulk-csv button").click()

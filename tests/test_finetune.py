@@ -296,7 +296,13 @@ def test_cli_train_settings_are_checked_before_any_record_is_read(titles_ws, cap
 
 @pytest.mark.slow
 def test_a_killed_finetune_job_resumes_from_its_checkpoint(titles_ws, tmp_path):
-    from core.jobs.training import create_training_job, get_training_job, launch_training, resume_training
+    from core.jobs.training import (
+        create_training_job,
+        get_training_job,
+        launch_training,
+        resume_training,
+        spent_seconds,
+    )
 
     store, ford = titles_ws
     job_id = create_training_job(store, "ford", TrainOptions("finetune", params={**QUICK, "epochs": 3}), tmp_path,
@@ -317,6 +323,8 @@ def test_a_killed_finetune_job_resumes_from_its_checkpoint(titles_ws, tmp_path):
         time.sleep(0.1)
     assert job.status == "interrupted" and job.resumable and job.checkpoint["epoch"] >= 1
     epochs_done = job.checkpoint["epoch"]
+    before = spent_seconds(store, job_id)
+    assert before > 0
     resume_training(store, job_id)
     with pytest.raises(Exception, match="still"):
         resume_training(store, job_id)
@@ -326,6 +334,7 @@ def test_a_killed_finetune_job_resumes_from_its_checkpoint(titles_ws, tmp_path):
             break
         time.sleep(0.2)
     assert job.status == "done", job.error
+    assert job.result["seconds"] >= before + job.result["run_seconds"]  # the duration counts both runs
     manifest = load_classifier(tmp_path / job.result["folder"]).manifest
     assert manifest.training["resumed_from_epoch"] == epochs_done + 1 and len(manifest.training["curve"]) == 3
     assert not (tmp_path / ".checkpoints" / f"train-{job_id}").exists()

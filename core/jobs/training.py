@@ -138,8 +138,20 @@ def resume_training(store: Store, job_id: int, db_path: str | Path | None = None
     others = [j for j in training_jobs(store) if j.taxonomy_id == job.taxonomy_id and not j.finished]
     if others:
         raise WorkbenchError(f"training job #{others[0].number} for '{job.taxonomy_id}' is still {others[0].status}")
-    store.update_job(job_id, status="queued", error="", checkpoint={})
+    store.update_job(job_id, status="queued", error="", checkpoint={"spent": spent_seconds(store, job_id)})
     launch_training(db_path or store.path, job_id)
+
+
+def spent_seconds(store: Store, job_id: int) -> float:
+    """Seconds a training job has run over all its runs so far: the earlier runs' total plus the
+    last run's, up to its last progress write (a killed worker writes no end)."""
+    row = store.job_row(job_id)
+    checkpoint = json.loads((row or {}).get("checkpoint") or "{}")
+    spent = float(checkpoint.get("spent") or 0.0)
+    began, last = checkpoint.get("run_started"), checkpoint.get("at")
+    if began and last and float(last) > float(began):
+        spent += float(last) - float(began)
+    return spent
 
 
 def prune_checkpoints(store: Store, models_dir: str | Path, keep: int = 2) -> list[int]:
@@ -188,9 +200,11 @@ def run_training(db_path: str | Path, job_id: int, *, nice: int = NICE) -> Train
         if not store.claim_job(job_id, "", lease, os.getpid()):
             return get_training_job(store, job_id)
         params = json.loads(store.job_row(job_id)["params"])
+        spent = float(json.loads(store.job_row(job_id)["checkpoint"] or "{}").get("spent") or 0.0)  # earlier runs
         started = time.time()
-        store.update_job(job_id, status="running", checkpoint={"lease": lease, "pid": os.getpid(),
-                                                                "started": started, "stage": "starting"})
+        run = {"lease": lease, "pid": os.getpid(), "run_started": started, "spent": spent}
+        store.update_job(job_id, status="running", checkpoint={**run, "started": started, "stage": "starting",
+                                                                "at": started})
         seen = {"fraction": 0.0, "written": 0.0}
         origin = {"time": started, "from": 0.0}  # the ETA counts from here
 
@@ -201,7 +215,7 @@ def run_training(db_path: str | Path, job_id: int, *, nice: int = NICE) -> Train
             if time.time() - seen["written"] > 0.5 or fraction >= 1.0:
                 seen["written"] = time.time()
                 store.update_job(job_id, done=int(fraction * 100), total=100, checkpoint={
-                    "lease": lease, "pid": os.getpid(), "started": origin["time"], "from": origin["from"],
+                    **run, "started": origin["time"], "from": origin["from"],
                     "stage": stage, "fraction": fraction, "at": time.time()})
 
         def should_stop() -> bool:
@@ -214,21 +228,30 @@ def run_training(db_path: str | Path, job_id: int, *, nice: int = NICE) -> Train
                                    by=store.job_row(job_id)["created_by"] or "", job_id=job_id, progress=progress,
                                    should_stop=should_stop)
             result = {"folder": report.folder.name, "version_id": report.version_id, "number": report.number,
-                      "examples": report.examples, "eval_records": report.eval_records, "seconds": report.seconds,
+                      "examples": report.examples, "eval_records": report.eval_records,
+                      "seconds": spent + time.time() - started, "run_seconds": report.seconds,
                       "after": (report.after or {}).get("summary"), "before": (report.before or {}).get("summary"),
                       "eval_figures": {k: v for k, v in (report.after or {}).items() if k != "per_category"},
                       "cross_validated": report.cross_validated, "verdict": report.verdict}
             store.update_job(job_id, status="done", done=100, total=100, checkpoint={
-                "lease": lease, "pid": os.getpid(), "started": started, "stage": "done", "fraction": 1.0,
-                "result": result})
+                **run, "started": started, "stage": "done", "fraction": 1.0, "at": time.time(), "result": result})
         except Cancelled:
+            _stamp(store, job_id)
             store.update_job(job_id, status="cancelled")
         except WorkbenchError as exc:
+            _stamp(store, job_id)
             store.update_job(job_id, status="failed", error=str(exc))
         except Exception as exc:  # noqa: BLE001 - the job row says what happened, the log has the rest
+            _stamp(store, job_id)
             store.update_job(job_id, status="failed", error=f"{type(exc).__name__}: {exc}"[:500])
             raise
         return get_training_job(store, job_id)
+
+
+def _stamp(store: Store, job_id: int) -> None:
+    """Mark when a run stopped (its time counts towards the job's duration once resumed)."""
+    checkpoint = json.loads(store.job_row(job_id)["checkpoint"] or "{}")
+    store.update_job(job_id, checkpoint={**checkpoint, "at": time.time()})
 
 
 AUTO_SETTING = "auto_retrain_every"  # {taxonomy id: N corrections (0 = off)}
@@ -260,4 +283,4 @@ def auto_retrain(store: Store, taxonomy_id: str, models_dir: str | Path,
 
 __all__ = ["AUTO_SETTING", "NICE", "TrainingJob", "auto_retrain", "cancel_training", "create_training_job",
            "epoch_progress", "get_training_job", "launch_training", "prune_checkpoints", "resume_training",
-           "run_training", "training_jobs"]
+           "run_training", "spent_seconds", "training_jobs"]
