@@ -7,6 +7,8 @@
 #   scripts/setup.sh --app    what the app needs to start (scripts/run.sh): the packages and the
 #                             lexical default models (under a minute); the other default models
 #                             build in the background, their progress on the Start page
+#   scripts/setup.sh --fast   what the fast test tier needs (scripts/test.sh -m "not slow"): the
+#                             packages and the test tools, no model, no Annif, no chromium
 #
 # No step is silent for more than 20 seconds.
 set -euo pipefail
@@ -14,6 +16,7 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 MODE=full
 [ "${1:-}" = "--app" ] && MODE=app
+[ "${1:-}" = "--fast" ] && MODE=fast
 
 # Run a command, saying every 20 s that it still runs (a long install looks like a hang otherwise).
 with_heartbeat() {
@@ -39,7 +42,7 @@ stamp=.venv/.requirements.sha256
 full=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
 app=$(sha256sum requirements.txt | cut -d' ' -f1)
 have=$(cat "$stamp" 2>/dev/null || true)
-if [ "$have" != "$full" ] && { [ "$MODE" = full ] || [ "$have" != "$app" ]; }; then
+if [ "$have" != "$full" ] && { [ "$MODE" != app ] || [ "$have" != "$app" ]; }; then
   wanted=requirements-dev.txt
   [ "$MODE" = app ] && wanted=requirements.txt
   echo "Installing Python packages from $wanted (a few minutes the first time)"
@@ -82,7 +85,9 @@ fi
 
 # The default models are built offline from the shipped corpora, once (kept if present).
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-if [ "$MODE" = app ]; then
+if [ "$MODE" = fast ]; then
+  :  # the fast tier trains its own small models
+elif [ "$MODE" = app ]; then
   with_heartbeat "building the lexical models" .venv/bin/python scripts/build_models.py --lexical
   if .venv/bin/python -c "
 import sys

@@ -29,8 +29,24 @@ def shared_file(*parts: str) -> Path:
     return path
 
 
+_TIER = {"slow": True}  # whether the running test is marked slow (set before its fixtures)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    _TIER["slow"] = item.get_closest_marker("slow") is not None
+
+
+def slow_only(what: str) -> None:
+    """Fail a fast-tier test that reaches for ``what`` (a default model, the built encoders, a
+    server): the fast tier runs on a fresh clone whose set-up built no model."""
+    if not _TIER["slow"]:
+        pytest.fail(f"a fast-tier test reads {what}: mark it slow (the fast tier builds no model)", pytrace=False)
+
+
 def default_model(name: str) -> Path:
     """A default model folder (built by the set-up); the test is skipped where it is missing."""
+    slow_only(f"the default model '{name}'")
     folder = MODELS / name
     if not (folder / "workbench.json").exists():
         pytest.skip(f"default model '{name}' is not built (run scripts/setup.sh)", allow_module_level=True)
@@ -43,6 +59,7 @@ def linked_models(folder: Path, *names: str, encoders: bool = False) -> Path:
     import shutil
 
     folder.mkdir(parents=True, exist_ok=True)
+    slow_only("the default models' folder")
     if encoders:
         shutil.copytree(MODELS / ".encoders", folder / ".encoders", copy_function=os.link)
     for name in names:
@@ -143,6 +160,7 @@ def annif(tmp_path_factory):
     from core.files.taxonomy_io import concept_uri, taxonomy_to_skos
     from core.work.training_data import ExportFilter, labelled_frame, split, to_bytes
 
+    slow_only("an Annif server")
     if not (ANNIF / "annif").exists():
         pytest.skip("Annif is not installed in .venv-annif (scripts/setup.sh installs it)")
     from core.store import Store
@@ -202,6 +220,7 @@ def lm(tmp_path_factory):
     from core.models.training import train_tfidf_model
     from tests.tiny_lm import build_tiny_lm
 
+    slow_only("a language model trained for the test")
     root = tmp_path_factory.mktemp("llm")
     taxonomy = read_taxonomy_file(ROOT / "data" / "taxonomies" / "cap.csv", id="cap")
     train = corpus("cap_nyt_headlines_sample.csv", slice(0, 1500))
@@ -233,6 +252,7 @@ def e5_dir():
     models; built here once, about 40 s, where it is missing)."""
     from core.models.encoder import E5_NAME, ensure_encoder
 
+    slow_only("the multilingual encoder")
     return ensure_encoder(MODELS, E5_NAME)
 
 

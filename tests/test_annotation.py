@@ -218,6 +218,7 @@ def test_two_concurrent_sessions_lose_nothing(arxiv_ws):
     assert store.db.execute("SELECT count(*) FROM current_labels").fetchone()[0] == 80
 
 
+@pytest.mark.slow
 def test_a_hungarian_record_on_day_one_gets_marked_low_confidence_suggestions_and_a_way_forward():
     """No model knows Hungarian yet: the page keeps the best model, marks it low-confidence and
     points to the loop; once a Hungarian version exists it is used; a zero-shot model says what it

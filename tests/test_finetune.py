@@ -100,6 +100,7 @@ def test_a_new_kind_is_one_module_the_loop_the_cli_and_the_job_read(titles_ws, t
         train_version(store, ford, tmp_path, TrainOptions("nope"))
 
 
+@pytest.mark.slow
 def test_finetune_gives_an_ordinary_calibrated_model_folder_that_the_loop_promotes(titles_ws, tmp_path):
     store, ford = titles_ws
     report = train_version(store, ford, tmp_path, TrainOptions("finetune", params=QUICK), by="lead")
@@ -153,6 +154,7 @@ def test_finetune_gives_an_ordinary_calibrated_model_folder_that_the_loop_promot
     assert not (tmp_path / ".checkpoints" / "cli-ford-finetune").exists()  # complete: nothing left to resume
 
 
+@pytest.mark.slow
 def test_finetune_resumes_from_the_last_completed_epoch(tmp_path):
     texts, codes = _data(160)
     params = {**QUICK, "epochs": 3}
@@ -181,6 +183,7 @@ def test_finetune_resumes_from_the_last_completed_epoch(tmp_path):
     assert other.manifest.training["resumed_from_epoch"] == 0
 
 
+@pytest.mark.slow
 def test_finetune_multi_label_and_balanced_sampler(tmp_path):
     texts, codes = _data(160, seed=1)
     codes = [[c[0], "5.2"] if i % 3 == 0 and c[0] != "5.2" else c for i, c in enumerate(codes)]
@@ -193,6 +196,7 @@ def test_finetune_multi_label_and_balanced_sampler(tmp_path):
     assert trained.out_of_fold is not None and trained.curve[0]["val_macro_f1"] >= 0
 
 
+@pytest.mark.slow
 def test_contrastive_pairs_come_from_the_labels_and_the_stage_runs_before_the_head(tmp_path):
     from core.models.kinds.finetune_stages import contrastive_pairs, uses_contrastive
 

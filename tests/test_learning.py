@@ -122,6 +122,7 @@ def test_train_promote_rollback_delete_with_lineage_and_gate(mag_ws, tmp_path):
     assert main(["--db", str(store.path), "versions", "ford", "--models", str(tmp_path)]) == 0
 
 
+@pytest.mark.slow
 def test_head_reads_kept_vectors_and_ensemble_is_an_ordinary_model(mag_ws, tmp_path, capsys):
     from core.work.embeddings import cache_key, record_scores
 
@@ -169,6 +170,7 @@ def test_head_reads_kept_vectors_and_ensemble_is_an_ordinary_model(mag_ws, tmp_p
     assert len(pd.read_csv(tmp_path / "out.csv")) == 2
 
 
+@pytest.mark.slow
 def test_encoder_vectors_are_mean_pooled_sentence_vectors(tmp_path):
     import torch
     from transformers import AutoModel, AutoTokenizer
@@ -306,6 +308,7 @@ def test_automatic_retraining_starts_when_due_and_only_once(mag_ws, tmp_path):
     cancel_training(store, job)
 
 
+@pytest.mark.slow
 def test_the_fill_encodes_the_records_an_expert_sees_next_first_and_says_how_long_scoring_takes(mag_ws):
     """The open queue's next records (``encode_ahead``) are encoded before the fill's own order,
     a few at a time; the time to score stored records counts only those without kept vectors."""
@@ -327,6 +330,7 @@ def test_the_fill_encodes_the_records_an_expert_sees_next_first_and_says_how_lon
     assert store.records_without_embedding(key, 10, among=wanted) == []
 
 
+@pytest.mark.slow
 def test_background_fill_encodes_every_record_once_at_low_priority(mag_ws, tmp_path):
     """The job the app starts: a worker process (niceness raised) encodes every record that has
     no kept vector for each encoder the installed models use; a second run finds nothing to do."""

@@ -194,6 +194,7 @@ def cap_speeches():
     return frame["agenda_item_title"].str.strip('"').tolist(), frame["cap_major"].tolist()
 
 
+@pytest.mark.slow
 def test_hungarian_titles_on_day_one_get_calibrated_cross_lingual_suggestions(cap_speeches):
     """No default trains on Hungarian: the cross-lingual default reads the 220 speeches' titles far
     better than the English ensemble, and its confidence says how often it is right."""
@@ -219,6 +220,7 @@ def test_hungarian_titles_on_day_one_get_calibrated_cross_lingual_suggestions(ca
     assert calibration <= 0.12 and calibration < english_ece, figures
 
 
+@pytest.mark.slow
 def test_the_cross_lingual_ensemble_sums_the_zero_shot_leaves_into_its_codes(cap_speeches):
     """Each CAP major's score is the weighted head score plus the weighted sum of its subtopics'
     zero-shot scores; one encoding of each text serves both members."""
@@ -243,6 +245,7 @@ def test_the_cross_lingual_ensemble_sums_the_zero_shot_leaves_into_its_codes(cap
     assert len(zero.manifest.codes) > 200 and len(clf.manifest.codes) < 40  # subtopics summed into majors
 
 
+@pytest.mark.slow
 def test_records_in_a_language_no_default_knows_go_to_the_cross_lingual_default(tmp_path):
     """Without a promotion, an English record is served by the best default, a Hungarian one by the
     cross-lingual default, which says what it is; a promotion for Hungarian still wins."""
@@ -397,6 +400,7 @@ def test_a_languages_mean_comes_from_its_kept_vectors_first(store):
     assert store.language_sample("enc", "en", 50, 10) == []
 
 
+@pytest.mark.slow
 def test_the_time_to_score_hungarian_speeches_counts_their_windows(store):
     """"Open queue" decides to score inline by this estimate: 220 speeches of 4,700 characters are
     about 600 windows of the multilingual encoder (over a minute here), not "about 2 s"; their

@@ -140,9 +140,13 @@ def cascade_folder(zero_shot_folder, head_and_ensemble, tmp_path_factory):
     return folder
 
 
-@pytest.fixture(params=sorted(RUNTIMES))
-def classifier(request, tfidf_folder, dummy_folder, tiny_transformer, tiny_onnx, word_char_folder,
-               head_and_ensemble, zero_shot_folder, cascade_folder, ford, tmp_path_factory):
+# runtimes that need the shared encoder, a server or a trained LM: the slow tier (the fast tier
+# builds no model); the dummy, TF-IDF, word-char and tiny transformer runtimes run in both
+NEEDS_MODELS = {"annif", "llm", "encoder-head", "ensemble", "zero-shot", "cascade"}
+
+
+@pytest.fixture(params=[pytest.param(r, marks=pytest.mark.slow) if r in NEEDS_MODELS else r for r in sorted(RUNTIMES)])
+def classifier(request, ford, tmp_path_factory):
     if request.param in ("annif", "llm"):  # models that run elsewhere: a real Annif server, a real tiny LM
         from core.models.connect import connect_annif, connect_llm
 
@@ -153,13 +157,18 @@ def classifier(request, tfidf_folder, dummy_folder, tiny_transformer, tiny_onnx,
         else:
             connect_llm(folder, taxonomy=ford, level=1, local_model=request.getfixturevalue("lm")["lm"])
         return load_classifier(folder)
-    folders = {"dummy": dummy_folder, "onnx-text": tfidf_folder, "transformers": tiny_transformer,
-               "onnx-transformer": tiny_onnx[0], "sparse-linear": word_char_folder,
-               "encoder-head": head_and_ensemble[0], "ensemble": head_and_ensemble[1],
-               "zero-shot": zero_shot_folder, "cascade": cascade_folder}
-    return load_classifier(folders[request.param])
+    folders = {"dummy": lambda: request.getfixturevalue("dummy_folder"),
+               "onnx-text": lambda: request.getfixturevalue("tfidf_folder"),
+               "transformers": lambda: request.getfixturevalue("tiny_transformer"),
+               "onnx-transformer": lambda: request.getfixturevalue("tiny_onnx")[0],
+               "sparse-linear": lambda: request.getfixturevalue("word_char_folder"),
+               "encoder-head": lambda: request.getfixturevalue("head_and_ensemble")[0],
+               "ensemble": lambda: request.getfixturevalue("head_and_ensemble")[1],
+               "zero-shot": lambda: request.getfixturevalue("zero_shot_folder"),
+               "cascade": lambda: request.getfixturevalue("cascade_folder")}
+    return load_classifier(folders[request.param]())
 
-
+@pytest.mark.slow
 def test_cascade_keeps_the_supervised_choice_and_scores_every_node(cascade_folder, head_and_ensemble, ford):
     from core.models.scoring import unscorable_codes
 
@@ -175,6 +184,7 @@ def test_cascade_keeps_the_supervised_choice_and_scores_every_node(cascade_folde
     assert np.allclose(clf.scores_from_vectors(vectors), clf.predict_scores(texts[:5]), atol=1e-4)
 
 
+@pytest.mark.slow
 def test_zero_shot_scores_every_node_even_those_without_examples(zero_shot_folder, ford):
     """The supervised defaults have no chemistry, agriculture or literature: zero-shot ranks them among
     its top 5 of 42 fields (its accuracy is measured by bench_suggestions)."""
@@ -349,6 +359,7 @@ def test_long_texts_in_chunks(tiny_onnx):
         load_classifier(target, long_texts="everything")
 
 
+@pytest.mark.slow
 def test_the_fast_tier_loads_offline_and_agrees_with_its_held_out_figures():
     """``ford-fast``: word TF-IDF + a head on model2vec static vectors, no transformer at run time."""
     from core.models.runtimes import load_classifier

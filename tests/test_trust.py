@@ -53,6 +53,7 @@ def hu_ws(store):
     return store, cap, frame.iloc[120:], ids
 
 
+@pytest.mark.slow
 def test_imported_labels_are_held_out_too_and_every_figure_says_what_it_rests_on(hu_ws, tmp_path):
     store, cap, unseen, _ = hu_ws
     evaluation = eval_frame(store, cap)
@@ -99,6 +100,7 @@ def test_a_comparison_on_too_few_records_says_not_enough_evidence():
     assert intervals(many, many)["micro_f1"] == [1.0, 1.0]
 
 
+@pytest.mark.slow
 def test_no_figure_is_measured_on_records_the_model_was_trained_on(hu_ws, tmp_path):
     store, cap, _, _ = hu_ws
     models = tmp_path / "models"
@@ -133,6 +135,7 @@ def test_no_figure_is_measured_on_records_the_model_was_trained_on(hu_ws, tmp_pa
     assert not unchecked.trained_check and "no fingerprints" in unchecked.trained_note
 
 
+@pytest.mark.slow
 def test_only_the_model_in_use_for_a_language_serves_it(hu_ws, tmp_path):
     store, cap, _, _ = hu_ws
     import os
@@ -243,6 +246,7 @@ def test_comparison_uses_only_records_neither_model_trained_on():
     assert verdict["records"] == 2 and verdict["verdict"] == "not enough evidence"
 
 
+@pytest.mark.slow
 def test_while_the_evaluation_set_is_small_the_verdict_is_cross_validated_and_names_its_baseline(hu_ws, tmp_path):
     """About 100 training speeches and 20 held out: the evaluation set cannot carry a verdict, so the version
     is judged on its training records read out of fold against what served them (the default,
