@@ -43,6 +43,8 @@ from bench_annotation import build_records  # noqa: E402
 from core.domain.labels import QueueSpec  # noqa: E402
 from core.models.runtimes import load_classifier  # noqa: E402
 from core.store import Store  # noqa: E402
+
+Store.process_actor = ("bench", Store.SYSTEM)  # a measurement run acts for its own workspaces
 from core.work.annotation import score_records  # noqa: E402
 from core.work.records_import import import_records  # noqa: E402
 from core.work.workspace import ensure_builtin_taxonomies  # noqa: E402

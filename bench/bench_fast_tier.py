@@ -96,6 +96,8 @@ def bulk_job(source: Path, rows: int, folder: Path) -> dict:
     """A bulk job (its own import of the file, then the models, results kept in the workspace)."""
     from core.jobs import JobParams, create_job, run_job
     from core.store import Store
+
+    Store.process_actor = ("bench", Store.SYSTEM)  # a measurement run acts for its own workspaces
     from core.work.workspace import ensure_builtin_taxonomies
 
     part = folder / "job.csv"

@@ -25,6 +25,8 @@ sys.path.insert(0, str(ROOT))
 import pandas as pd  # noqa: E402
 
 from core.store import Store  # noqa: E402
+
+Store.process_actor = ("bench", Store.SYSTEM)  # a measurement run acts for its own workspaces
 from core.work.records_import import import_records  # noqa: E402
 from core.work.workspace import ensure_builtin_taxonomies  # noqa: E402
 

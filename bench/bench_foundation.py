@@ -27,6 +27,8 @@ sys.path.insert(0, str(ROOT))
 from core.domain.taxonomy import NodeSpec, Taxonomy  # noqa: E402
 from core.domain.text import fold  # noqa: E402
 from core.store import Store  # noqa: E402
+
+Store.process_actor = ("bench", Store.SYSTEM)  # a measurement run acts for its own workspaces
 from core.work.records_import import import_records  # noqa: E402
 
 WORDS = ("analysis model quantum social policy health education network learning protein soil climate "

@@ -31,6 +31,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from core.jobs import JobParams, create_job, run_job  # noqa: E402
 from core.models.runtimes import load_classifier  # noqa: E402
 from core.store import Store  # noqa: E402
+
+Store.process_actor = ("bench", Store.SYSTEM)  # a measurement run acts for its own workspaces
 from core.work.workspace import ensure_builtin_taxonomies  # noqa: E402
 
 

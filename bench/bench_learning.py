@@ -35,6 +35,8 @@ CORPORA = ROOT.parent / "shared" / "data" / "corpora"
 from core.domain.labels import QueueSpec  # noqa: E402
 from core.models.runtimes import load_classifier  # noqa: E402
 from core.store import Store  # noqa: E402
+
+Store.process_actor = ("bench", Store.SYSTEM)  # a measurement run acts for its own workspaces
 from core.work.annotation import Annotator, Queue, model_view, score_records  # noqa: E402
 from core.work.learning import TrainOptions, train_version  # noqa: E402
 from core.work.records_import import import_records  # noqa: E402

@@ -40,6 +40,8 @@ from core.domain.metrics import evaluate, intervals  # noqa: E402
 from core.models.runtimes import load_classifier  # noqa: E402
 from core.models.scoring import predicted_codes, rank  # noqa: E402
 from core.store import Store  # noqa: E402
+
+Store.process_actor = ("bench", Store.SYSTEM)  # a measurement run acts for its own workspaces
 from core.work.annotation import Annotator  # noqa: E402
 from core.work.learning import TrainOptions, train_version  # noqa: E402
 from core.work.records_import import import_records  # noqa: E402

@@ -220,9 +220,8 @@ def jobs_panel(taxonomy_id: str) -> None:
         if b2.button(t("Resume"), key="bulk.resume", disabled=not job.resumable or not may("bulk_classify"),
                      help=t("Go on from where the job stopped (interrupted, cancelled or failed): the rows done "
                             "stay done.")):
-            if job.status in ("cancelled", "failed"):
-                jobs.retry_job(s, job.id)
-            jobs.launch(s.path, job.id)
+            with show_errors():
+                jobs.resume_job(s, job.id)
             time.sleep(0.3)
             st.rerun(scope="fragment")
     # when the chosen job finishes, rerun the whole page once so its results appear
@@ -232,9 +231,9 @@ def jobs_panel(taxonomy_id: str) -> None:
 
 
 @st.cache_data(max_entries=4, show_spinner="Writing the results file…")
-def results_file(db_path: str, job_id: int, fmt: str, stamp: str, lang: str) -> bytes:
-    """The results as a file's bytes, written once per finished job and format."""
-    with Store(db_path) as s:
+def results_file(db_path: str, job_id: int, fmt: str, stamp: str, lang: str, user: str, role: str) -> bytes:
+    """The results as a file's bytes, written once per finished job, format and person."""
+    with Store(db_path).act_as(user, role) as s:
         buf = io.BytesIO()
         jobs.write_results(s, jobs.get_job(s, job_id), fmt, buf, lang)
         return buf.getvalue()
@@ -267,9 +266,9 @@ def results(ctx: PageContext, job) -> None:
     dataframe(pd.DataFrame(rows, columns=header), hide_index=True, width="stretch", key="bulk.results")
     stem = Path(job.params.file_name).stem + f"-classified-{job.id}"
     c1, c2, _ = st.columns([1, 1, 4])
-    c1.download_button(t("Download CSV"), results_file(str(db.path), job.id, "csv", job.updated_at, lang),
+    c1.download_button(t("Download CSV"), results_file(str(db.path), job.id, "csv", job.updated_at, lang, *db.acting),
                        f"{stem}.csv", "text/csv", key="bulk.csv")
-    c2.download_button(t("Download XLSX"), results_file(str(db.path), job.id, "xlsx", job.updated_at, lang),
+    c2.download_button(t("Download XLSX"), results_file(str(db.path), job.id, "xlsx", job.updated_at, lang, *db.acting),
                        f"{stem}.xlsx", XLSX_MIME, key="bulk.xlsx")
     if job.params.route and job.by_language:
         dataframe([{t("language"): t(language_name(r["language"])) if r["language"] != "unknown" else t("unknown"),

@@ -40,7 +40,8 @@ with page_context(needs_taxonomy=False) as ctx:
                "RIS, BibTeX. An import either completes or writes nothing."))
     source, name = file_source("import", "Records file")
     with st.expander(t("Or harvest from an OAI-PMH endpoint (a library system, a repository)")):
-        from core.files.oai import PREFIXES, harvest_file
+        from core.files.oai import PREFIXES
+        from core.work.harvesting import harvest_records
 
         h1, h2, h3 = st.columns([3, 1, 1])
         endpoint = h1.text_input(t("Endpoint address"), key="import.oai.url", placeholder="https://…/oai")
@@ -50,15 +51,11 @@ with page_context(needs_taxonomy=False) as ctx:
         since = h4.text_input(t("Changed from (YYYY-MM-DD, optional)"), key="import.oai.from")
         until = h5.text_input(t("Changed until (YYYY-MM-DD, optional)"), key="import.oai.until")
         if st.button(t("Harvest"), key="import.oai.run", disabled=not endpoint.strip() or not may("import_records")):
-            from urllib.parse import urlparse
-
             with show_errors(), st.spinner(t("Harvesting…")):
-                data, count = harvest_file(endpoint, metadata_prefix=prefix, set_=oai_set.strip() or None,
-                                           from_=since.strip() or None, until=until.strip() or None)
-                host = urlparse(endpoint.strip()).hostname or "endpoint"
-                suffix = f"-{oai_set.strip()}" if oai_set.strip() else ""
-                st.session_state["import.oai.file"] = (data, f"oai-{host}{suffix}.jsonl")
-                st.success(t("{0:,} records harvested: map and import them below.").format(count))
+                harvest = harvest_records(db, endpoint, metadata_prefix=prefix, set_=oai_set.strip() or None,
+                                          from_=since.strip() or None, until=until.strip() or None)
+                st.session_state["import.oai.file"] = (harvest.data, harvest.file_name)
+                st.success(t("{0:,} records harvested: map and import them below.").format(harvest.count))
     if source is None and "import.oai.file" in st.session_state:
         source, name = st.session_state["import.oai.file"]
 

@@ -12,7 +12,7 @@ from core.files.records_io import inspect_source
 from core.work import charts
 from core.work import performance as perf
 from core.work.records_import import FIELDS
-from ui.common import PageContext, classifier, dataframe, keep, kept, open_queue, page_context, plain, show_errors
+from ui.common import PageContext, classifier, dataframe, keep, kept, may, open_queue, page_context, plain, show_errors
 from ui.i18n import t, translated
 from ui.widgets import column_mapping, file_source, score_unscored, table_downloads
 
@@ -102,13 +102,14 @@ def chart_and_category(ctx: PageContext, main, level: int, good: float, fair: fl
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def cached_agreement(db_path: str, taxonomy_id: str, taxonomy_key: str, level: int, last_event: int):
-    """The team's agreement, computed again only when a label or the taxonomy changed (seconds
-    with a hundred thousand labels)."""
+def cached_agreement(db_path: str, taxonomy_id: str, taxonomy_key: str, level: int, last_event: int, user: str,
+                     role: str):
+    """The team's agreement as ``user`` (``role``) may see it, computed again only when a label or
+    the taxonomy changed (seconds with a hundred thousand labels)."""
     from core.store import Store
     from core.work.team import team_agreement
 
-    with Store(db_path) as db:
+    with Store(db_path).act_as(user, role) as db:
         return team_agreement(db, db.load_taxonomy(taxonomy_id), level)
 
 
@@ -116,7 +117,8 @@ def agreement_tab(ctx: PageContext, main, level: int) -> None:
     """The experts' agreement with each other: the human ceiling beside the model's F1."""
     tax, lang = ctx.tax, ctx.lang
     last = ctx.db.last_event_id()
-    report = cached_agreement(str(ctx.db.path), tax.id, ctx.db.taxonomy_version_key(tax.id), level, last)
+    report = cached_agreement(str(ctx.db.path), tax.id, ctx.db.taxonomy_version_key(tax.id), level, last,
+                              *ctx.db.acting)
     s = report.summary
     if not s["double_coded"]:
         st.caption(t("No record has labels from two experts yet."))
@@ -137,8 +139,9 @@ def agreement_tab(ctx: PageContext, main, level: int) -> None:
           f"{tax.id}-human-ceiling-level{level}")
     st.markdown(t("**Per level**"))
     table(report.by_level, "perf.agreement_levels")
-    st.markdown(t("**Per pair of experts**"))
-    table(report.pairs, "perf.pairs")
+    if may("view_team"):
+        st.markdown(t("**Per pair of experts**"))
+        table(report.pairs, "perf.pairs")
 
 
 def detail_tabs(ctx: PageContext, main, results, level: int) -> None:

@@ -14,8 +14,7 @@ def team_figures(db_path: str, taxonomy_id: str, taxonomy_key: str, last_event: 
     label changed (seconds with a hundred thousand labels)."""
     from core.store import Store
 
-    with Store(db_path) as db:
-        db.act_as(user, role)
+    with Store(db_path).act_as(user, role) as db:
         taxonomy = db.load_taxonomy(taxonomy_id)
         return annotator_quality(db, taxonomy), len(review_queue(db, taxonomy))
 

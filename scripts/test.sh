@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up (if needed) and run the test suite: every test (unit, page and browser), or with
 # -m "not slow" the fast tier, whose set-up builds no model and installs no Annif or chromium.
-# Tests run in parallel, one process per core (at most 4; WORKBENCH_TEST_WORKERS=0 runs them in
+# Tests run in parallel, one process per core (at most 4; WORKBENCH_TEST_WORKERS=1 runs them in
 # this process), each test file wholly in one process.
 set -euo pipefail
 cd "$(dirname "$0")/.."

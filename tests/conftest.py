@@ -22,6 +22,17 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("WORKBENCH_EMBED", "0")  # apps started by tests leave the background fill off
 
 
+@pytest.fixture(autouse=True, scope="session")
+def acting_administrator():
+    """The tests act as the administrator of their own workspaces (a store nobody acts through
+    refuses every role-gated action); a test of another role says so (``store.act_as``)."""
+    from core.store import Store
+
+    Store.process_actor = ("tester", "admin")
+    yield
+    Store.process_actor = None
+
+
 def shared_file(*parts: str) -> Path:
     path = SHARED.joinpath(*parts)
     if not path.exists():

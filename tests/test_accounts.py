@@ -308,3 +308,89 @@ def test_the_core_refuses_what_the_person_at_work_may_not_do(store, tmp_path):
     assert import_records(store, data.encode(), "f.csv", mapping={"id": "id", "title": "title"}).rows_imported == 30
     with store.acting_as("auto", store.SYSTEM):  # a lead's standing order (automatic retraining)
         store.require("train")
+
+
+# failing closed
+
+def test_a_store_nobody_acts_through_refuses_every_gated_action(tmp_path):
+    from core.store import Store
+    from core.work.workspace import builtin_taxonomy
+
+    bare = Store(tmp_path / "bare.db")
+    bare.actor = None
+    before = Store.process_actor
+    Store.process_actor = None
+    try:
+        assert not bare.may("export")
+        with pytest.raises(PermissionDenied, match="nobody acts"):
+            bare.save_taxonomy(builtin_taxonomy("cap"))
+        with pytest.raises(PermissionDenied, match="nobody acts"):
+            Store.restore(tmp_path / "x.db", tmp_path / "bare.db")
+        bare.act_as("workspace", Store.SYSTEM)  # the workspace's own start-up, a worker of a queued job
+        assert bare.may("restore")
+    finally:
+        Store.process_actor = before
+        bare.close()
+
+
+def test_every_command_is_in_the_list_of_what_it_may_do():
+    import argparse
+
+    from core.cli import build_parser
+    from core.cli.accounts import COMMAND_ACTIONS, READ, WORKER
+
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    assert set(commands) == set(COMMAND_ACTIONS)
+    assert all(a in (READ, WORKER) or a in PERMISSIONS for a in COMMAND_ACTIONS.values())
+
+
+# (command line, the role it needs): each run as each role; a refusal leaves nothing behind
+GATED = [
+    (["add-encoder", "{tmp}/enc"], {"lead", "admin"}),
+    (["export-onnx", "{tmp}/src", "{tmp}/onnx"], {"lead", "admin"}),
+    (["embed", "ford-tfidf", "--models", "{tmp}/models"], {"librarian", "lead", "admin"}),
+    (["resume-job", "1"], {"librarian", "lead", "admin"}),
+    (["train", "ford", "--kind", "tfidf", "--models", "{tmp}/models"], {"lead", "admin"}),
+    (["backup", "{tmp}/copy.db"], {"lead", "admin"}),
+    (["harvest", "http://127.0.0.1:9/oai"], {"librarian", "lead", "admin"}),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_gated_command_as_each_role(store, tmp_path, role):
+    db = store.path
+    _cli(db, "users", "add", "root", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+    if role != "admin":
+        _cli(db, "--as", "root", "users", "add", role, "--role", role, "--password-stdin", stdin=PASSWORD + "\n")
+    who = "root" if role == "admin" else role
+    for command, allowed_roles in GATED:
+        args = [a.replace("{tmp}", str(tmp_path)) for a in command]
+        code, _, err = _cli(db, "--as", who, *args)
+        if role in allowed_roles:
+            assert "may not" not in err, (command, role, err)
+        else:
+            assert code == 2 and "may not" in err, (command, role, err)
+    assert not (tmp_path / "copy.db").exists() or role in ("lead", "admin")
+    assert not (tmp_path / "models").exists() or role in ("librarian", "lead", "admin")
+
+
+def test_a_worker_runs_only_a_queued_job(store, tmp_path):
+    """``run-job N`` on a stopped job is refused: it goes on only when someone allowed resumes it."""
+    import pandas as pd
+
+    from core.jobs import JobParams, create_job, get_job, run_job
+
+    pd.DataFrame({"id": [f"r{i}" for i in range(600)], "title": ["Soil and crops"] * 600}).to_csv(
+        tmp_path / "f.csv", index=False)
+    from tests.conftest import write_dummy_models
+
+    models = write_dummy_models(tmp_path / "models")
+    job_id = create_job(store, JobParams(source=str(tmp_path / "f.csv"), file_name="f.csv",
+                                         mapping={"id": "id", "title": "title"},
+                                         models=[str(models / "ford-dummy")],
+                                         taxonomy_id="ford", chunk=200), "lib")
+    run_job(store.path, job_id, stop_after_chunks=1)
+    store.update_job(job_id, status="cancelled")
+    code, _, err = _cli(store.path, "run-job", str(job_id))
+    assert code == 2 and "resume it" in err
+    assert get_job(store, job_id).status == "cancelled"

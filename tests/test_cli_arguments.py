@@ -60,3 +60,31 @@ def test_bad_arguments_fail_in_one_line_and_write_nothing(env, capsys, args, mes
     if (folder / "w.db").exists():
         with Store(folder / "w.db") as db:
             assert db.count_records() == 0 and not db.list_batches()
+
+
+def test_every_command_has_an_example_that_parses():
+    """Each command's --help ends with an example, and each example is a command line the parser
+    takes as it is."""
+    import shlex
+
+    from core.cli import build_parser
+    from core.cli.reference import EXAMPLES, subcommands
+
+    parser = build_parser()
+    assert set(EXAMPLES) == set(subcommands(parser))
+    for name, lines in EXAMPLES.items():
+        assert "example" in (subcommands(parser)[name].epilog or ""), name
+        for line in lines:
+            words = shlex.split(line, comments=True)
+            assert words[0] == "workbench", line
+            args = parser.parse_args(words[1:])
+            assert args.command == name, line
+
+
+def test_the_command_reference_is_written_from_the_parsers(tmp_path):
+    """docs/commands.md is what scripts/command_reference.py writes today (run it after changing a
+    command)."""
+    from core.cli.reference import REFERENCE, write_reference
+
+    fresh = write_reference(tmp_path / "commands.md").read_text(encoding="utf-8")
+    assert REFERENCE.read_text(encoding="utf-8") == fresh, "docs/commands.md is stale: run scripts/command_reference.py"

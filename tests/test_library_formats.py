@@ -157,8 +157,17 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
     ("half.ris", lambda: RIS.rsplit("ER  -", 1)[0].encode(), "record 2: the record has no end line"),
     ("broken.bib", lambda: (BIBTEX + "\n@article{bad, title = {no end\n").encode(), "record 3"),
     ("nothing.xml", lambda: b"<?xml version='1.0'?><records><x/></records>", "cannot tell"),
+    # hostile sizes: a 5 MB BibTeX field (its TeX decoding would run for minutes), a RIS record of
+    # 100,000 keyword lines: each refused in seconds, naming the record and the limit
+    ("huge-field.bib", lambda: (BIBTEX + "@article{huge, title = {" + "x\\'e" * 1_250_000 + "}}\n").encode(),
+     "record 3: the field 'title' holds 5,000,000 characters"),
+    ("many-lines.ris", lambda: (RIS + "TY  - JOUR\nTI  - t\n" + "KW  - k\n" * 100_000 + "ER  - \n").encode(),
+     "record 3: the record holds"),
 ])
 def test_a_broken_library_file_is_refused_naming_the_record_and_nothing_is_written(tmp_path, name, data, expected):
+    import time
+
+    started = time.perf_counter()
     with Store(tmp_path / "w.db") as db:
         with pytest.raises(InputFileError) as caught:
             report = import_records(db, data(), name)
@@ -166,6 +175,7 @@ def test_a_broken_library_file_is_refused_naming_the_record_and_nothing_is_writt
                 raise InputFileError(str(report.problems[0]))
         assert expected in str(caught.value), str(caught.value)
         assert db.db.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
+    assert time.perf_counter() - started < 30  # an answer, not a hang
 
 
 def labelled_workspace(tmp_path, data: bytes, name: str):

@@ -187,6 +187,24 @@ def test_only_http_addresses_are_harvested():
         list(harvest("file:///etc/passwd"))
 
 
+def test_a_harvest_follows_the_remote_host_policy_and_needs_a_role_that_imports(store, monkeypatch):
+    """Only this machine's endpoints, or a host an administrator named; and only a librarian, lead
+    or administrator harvests (the request is refused before anything is fetched)."""
+    from core.domain.access import PermissionDenied
+    from core.work.harvesting import harvest_records
+
+    monkeypatch.delenv("WORKBENCH_REMOTE_HOSTS", raising=False)
+    with pytest.raises(HarvestError, match="may not be harvested from 'oai.example.org'.*WORKBENCH_REMOTE_HOSTS"):
+        harvest_records(store, "https://oai.example.org/oai")
+    with pytest.raises(HarvestError, match="not an http"):
+        harvest_records(store, "file:///etc/passwd")
+    monkeypatch.setenv("WORKBENCH_REMOTE_HOSTS", "oai.example.org")
+    with pytest.raises(HarvestError, match="did not answer|Cannot harvest"):  # allowed: it is asked (and fails)
+        harvest_records(store, "https://oai.example.org:9/oai", max_records=1, )
+    with store.acting_as("eva", "expert"), pytest.raises(PermissionDenied, match="may not import records"):
+        harvest_records(store, "http://127.0.0.1:9/oai")
+
+
 def test_harvest_on_the_command_line(provider, tmp_path):
     from tests.test_cli import cli
 

@@ -31,7 +31,7 @@ from core.work.versions import (
     verdict_line,
     versions_table,
 )
-from ui.common import PageContext, dataframe, may, not_allowed, plain, show_errors
+from ui.common import PageContext, dataframe, may, not_allowed, open_store, plain, show_errors
 from ui.i18n import t
 
 
@@ -198,9 +198,7 @@ def jobs_panel(db, taxonomy_id: str) -> None:
 
 @st.fragment(run_every=2.0)
 def _live_jobs(taxonomy_id: str, db_path: str) -> None:
-    from core.store import Store
-
-    with Store(db_path) as db:
+    with open_store() as db:
         jobs = [j for j in training_jobs(db, limit=5) if j.taxonomy_id == taxonomy_id]
         _show_jobs(db, jobs)
         if all(j.finished for j in jobs):

@@ -6,33 +6,58 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from pathlib import Path
 
 from core.domain.access import ROLES
 from core.settings import Settings
 from core.store import Store
 from core.store.users import AccountError
-from core.work.accounts import command_line_actor
+from core.work.accounts import command_line_actor, os_user
 
-# the action each command takes (checked against the acting account's role)
+READ = ""  # any account may run it (without accounts: whoever runs it); it changes nothing gated
+WORKER = "worker"  # a job's worker: it runs only a job queued by someone allowed to, for the workspace
+
+# the action each command takes, checked against the acting account's role: every command is listed
+# (a test keeps it so), and one that is not is refused
 COMMAND_ACTIONS = {
-    "import-taxonomy": "import_taxonomy", "import-records": "import_records", "delete-batch": "delete_batch",
+    "import-taxonomy": "import_taxonomy", "import-records": "import_records", "harvest": "import_records",
+    "delete-batch": "delete_batch", "classify": "bulk_classify", "resume-job": "bulk_classify",
+    "embed": "bulk_classify",
     "train": "train", "promote": "promote", "rollback": "promote", "delete-version": "delete_version",
-    "backup": "backup", "restore": "restore", "export-training": "export", "export-final": "export",
-    "export-events": "export", "export-taxonomy": "export", "connect-annif": "add_model", "connect-llm": "add_model",
-    "calibrate": "add_model", "combine": "add_model", "harvest": "import_records", "write-back": "export",
+    "connect-annif": "add_model", "connect-llm": "add_model", "calibrate": "add_model", "combine": "add_model",
+    "add-encoder": "add_model", "export-onnx": "add_model",
+    "backup": "backup", "restore": "restore",
+    "export-training": "export", "export-final": "export", "export-events": "export", "export-taxonomy": "export",
+    "write-back": "export",
+    "users": READ,  # each of its subcommands checks its own action (the first account: anyone, as admin)
+    "evaluate": READ, "kinds": READ, "list": READ, "search": READ, "suggest": READ, "verify": READ,
+    "versions": READ,
+    "run-job": WORKER, "run-training": WORKER, "run-embedding": WORKER,
 }
 
 
 def resolve_actor(args: argparse.Namespace) -> None:
-    """Set ``args.user`` and ``args.role`` to the account the command acts as; refuse a command the
-    account's role may not run. Commands without an entry act as nobody in particular."""
-    action = COMMAND_ACTIONS.get(args.command)
-    if action is None:
+    """Set ``args.user``, ``args.role`` and ``args.acting`` to the account the command acts as;
+    refuse a command the account's role may not run (or one missing from ``COMMAND_ACTIONS``). A
+    worker command acts for the workspace (``Store.SYSTEM``) and runs only a job that was queued."""
+    from core.domain.access import PermissionDenied
+
+    if args.command not in COMMAND_ACTIONS:
+        raise PermissionDenied(f"the command '{args.command}' has no entry in the list of what each command may do")
+    action = COMMAND_ACTIONS[args.command]
+    if action == WORKER:
+        args.acting = (f"{args.command} {getattr(args, 'job', '')}".strip(), Store.SYSTEM)
         return
     named = getattr(args, "as_user", None) or (args.user if getattr(args, "user", "cli") not in ("", "cli") else None)
-    with Store(args.db or Settings.from_env().db_path) as store:
-        args.user, args.role = command_line_actor(store, action, named)
-    args.acting = (args.user, args.role)
+    db_path = Path(args.db or Settings.from_env().db_path)
+    if db_path.exists():
+        with Store(db_path) as store:
+            user, role = command_line_actor(store, action, named)
+    else:  # no workspace yet, so no accounts: the command makes the first one, or needs none
+        user, role = (named or "").strip() or os_user() or "cli", "admin"
+    if args.command != "users":  # whose --role names the account's new role
+        args.user, args.role = user, role
+    args.acting = (user, role)
 
 
 def _password(args: argparse.Namespace) -> str:

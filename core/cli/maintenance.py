@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from core.cli.arguments import _positive
 from core.settings import Settings
 from core.store import Store
 
@@ -60,3 +61,26 @@ def cmd_delete_batch(args: argparse.Namespace) -> int:
         deleted = store.delete_batch(args.batch, args.user, getattr(args, "role", "lead"))
     print(f"import #{args.batch} deleted: {deleted:,} records are tombstones now (each deletion is in the log)")
     return 0
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("verify", help="check the annotation log's hash chain (exit 2 if it was tampered with)")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("backup", help="a consistent copy of the workspace while it runs, with the log's chain head")
+    p.add_argument("target", help="new database file to write (TARGET.chain.json is written beside it)")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="replace the workspace with a backup whose log is intact (stop the app first)")
+    p.add_argument("backup")
+    p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("delete-batch", help="delete an import batch: its records leave queues, exports and figures "
+                                            "(tombstones keep the log's references)")
+    p.add_argument("batch", type=_positive)
+    p.add_argument("--user", default="cli")
+    p.set_defaults(func=cmd_delete_batch)
+
+    p = sub.add_parser("export-events", help="the annotation log as JSONL, with its chain head as the last line")
+    p.add_argument("output")
+    p.set_defaults(func=cmd_export_events)

@@ -188,6 +188,13 @@ def _text(data: bytes, name: str) -> str:
     raise InputFileError(f"'{name}' is neither UTF-8 nor Windows-1250 text")
 
 
+# RIS and BibTeX set no size on a record or a field (MARC does: 99,999 bytes a record): a record of
+# a library export is a few kilobytes, so what is far larger is refused at once, not parsed for minutes
+MAX_FIELD_CHARS = 100_000
+MAX_RECORD_CHARS = 1_000_000
+MAX_RECORD_LINES = 5_000
+
+
 def _ris(data: bytes, name: str) -> Iterator[dict[str, str]]:
     import rispy
 
@@ -197,6 +204,10 @@ def _ris(data: bytes, name: str) -> Iterator[dict[str, str]]:
         raise InputFileError(f"'{name}' holds no RIS records (none starts with 'TY  - ')")
     for number, (start, end) in enumerate(zip(starts, starts[1:] + [len(text)]), start=1):
         block = text[start:end]
+        if len(block) > MAX_RECORD_CHARS or block.count("\n") > MAX_RECORD_LINES:
+            raise _bad(name, number, f"the record holds {len(block):,} characters in {block.count(chr(10)):,} lines; "
+                                     f"a record may hold at most {MAX_RECORD_CHARS:,} characters and "
+                                     f"{MAX_RECORD_LINES:,} lines")
         if not re.search(r"(?m)^ER  -", block):
             raise _bad(name, number, "the record has no end line 'ER  -'")
         try:
@@ -233,7 +244,7 @@ def _bibtex(data: bytes, name: str) -> Iterator[dict[str, str]]:
     from bibtexparser.middlewares import LatexDecodingMiddleware
 
     text = _text(data, name)
-    library = bibtexparser.parse_string(text, append_middleware=[LatexDecodingMiddleware()])
+    library = bibtexparser.parse_string(text)  # linear in the file's size; the TeX decoding is not
     if library.failed_blocks:
         block = library.failed_blocks[0]
         line = getattr(block, "start_line", None)
@@ -242,6 +253,12 @@ def _bibtex(data: bytes, name: str) -> Iterator[dict[str, str]]:
         raise _bad(name, number, f"not a readable BibTeX entry{where} ({getattr(block, 'error', '')})"[:300])
     if not library.entries:
         raise InputFileError(f"'{name}' holds no BibTeX entries")
+    for number, entry in enumerate(library.entries, start=1):
+        for key, field in entry.fields_dict.items():
+            if len(str(field.value)) > MAX_FIELD_CHARS:
+                raise _bad(name, number, f"the field '{key[:40]}' holds {len(str(field.value)):,} characters; a field "
+                                         f"may hold at most {MAX_FIELD_CHARS:,}")
+    library = LatexDecodingMiddleware().transform(library)  # TeX accents (\H{o} and the like) on fields of bounded size
     for entry in library.entries:
         fields = {k.lower(): _detex(str(v.value)) for k, v in entry.fields_dict.items()}
         year = re.search(r"\b(\d{4})\b", fields.get("year", "") or fields.get("date", ""))

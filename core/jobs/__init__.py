@@ -21,6 +21,7 @@ from core.jobs.lifecycle import (
                                  launch,
                                  list_jobs,
                                  resume_interrupted,
+                                 resume_job,
                                  retry_job,
                                  route_plan,
 )
@@ -30,5 +31,6 @@ from core.jobs.worker import run_job
 
 __all__ = ["Estimate", "JobError", "JobInfo", "JobParams", "TriageReport", "cancel_job", "classified_rows",
            "classify_file", "conformal_triage", "create_job", "default_thresholds", "distribution", "estimate_job",
-           "get_job", "job_taxonomies", "launch", "list_jobs", "result_rows", "resume_interrupted", "retry_job",
+           "get_job", "job_taxonomies", "launch", "list_jobs", "result_rows", "resume_interrupted", "resume_job",
+           "retry_job",
            "route_plan", "run_job", "triage", "undo_triage", "write_results"]

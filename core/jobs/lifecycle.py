@@ -258,12 +258,25 @@ def launch(db_path: str | Path, job_id: int, log_dir: str | Path | None = None) 
     return spawn_worker(db_path, "run-job", job_id, f"job-{job_id}.log", log_dir)
 
 
+def resume_job(store: Store, job_id: int, log_dir: str | Path | None = None) -> int:
+    """Queue an interrupted, cancelled or failed job again and start its worker, which goes on from
+    the checkpoint (the rows done stay done); returns the worker's pid. A worker runs only a queued
+    job, so a stopped job goes on only through here, as someone allowed to run bulk jobs."""
+    store.require("bulk_classify")
+    job = get_job(store, job_id)
+    if not job.resumable:
+        raise JobError(f"job #{job.number} is {job.status}: only an interrupted, cancelled or failed job can be "
+                       "resumed")
+    store.update_job(job_id, status="queued", error="")
+    return launch(store.path, job_id, log_dir)
+
+
 def resume_interrupted(store: Store, log_dir: str | Path | None = None) -> list[int]:
     """Start a worker for every job whose worker died (the app calls this when it starts)."""
     resumed = []
     for job in list_jobs(store, limit=200):
         if job.status == "interrupted":
-            launch(store.path, job.id, log_dir)
+            resume_job(store, job.id, log_dir)
             resumed.append(job.id)
     return resumed
 

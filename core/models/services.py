@@ -62,8 +62,10 @@ def destination(url: str) -> str:
             else f"{parts.scheme}://{parts.netloc} (another host, allowed by the administrator)")
 
 
-def check_url(url: str, env: dict[str, str] | None = None) -> str:
-    """``url`` if record texts may be sent there, else a ``ServiceError`` saying why."""
+def check_url(url: str, env: dict[str, str] | None = None, *,
+              refusal: str = "record texts may not be sent to") -> str:
+    """``url`` if record texts may be sent there (or, with another ``refusal``, whatever the
+    request is: records harvested from there), else a ``ServiceError`` saying why."""
     parts = urlsplit(str(url or "").strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ServiceError(f"'{url}' is not an http(s) address")
@@ -75,7 +77,7 @@ def check_url(url: str, env: dict[str, str] | None = None) -> str:
     allowed = allowed_remote_hosts(env)
     if host in allowed or f"{host}:{parts.port}" in allowed:
         return url.rstrip("/")
-    raise ServiceError(f"record texts may not be sent to '{host}': only this machine's services are allowed, "
+    raise ServiceError(f"{refusal} '{host}': only this machine's services are allowed, "
                        f"unless an administrator names the host in WORKBENCH_REMOTE_HOSTS")
 
 

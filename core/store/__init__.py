@@ -31,10 +31,11 @@ class Store(CatalogQueries, AnnotationQueries, JobQueries, LearningQueries, User
 
     **Who acts.** Every role-gated action of the core asks ``store.require(action)`` before it
     acts. The app's stores act as the session's person (``ui.common.open_store``), the command
-    line's as the account it resolved (``Store.process_actor``); a store nobody acts through (the
-    workspace's own start-up, a job's worker continuing a checked request, the tests) may do
-    everything, as whoever can open the database file can. ``SYSTEM`` is the role of an automatic
-    action a person's standing order started (a lead's "retrain every N corrections")."""
+    line's as the account it resolved (``Store.process_actor``). A store nobody acts through
+    refuses every role-gated action (fail closed). ``SYSTEM`` is the role of what no person does
+    in the moment: the workspace's own start-up, a job's worker continuing a request that was
+    checked when it was queued, an automatic action a person's standing order started (a lead's
+    "retrain every N corrections")."""
 
     SYSTEM = "system"
     process_actor: tuple[str, str] | None = None  # (name, role) for every store of this process
@@ -81,12 +82,25 @@ class Store(CatalogQueries, AnnotationQueries, JobQueries, LearningQueries, User
         finally:
             self.actor = before
 
+    def may(self, action: str) -> bool:
+        """Whether the store's actor may take ``action`` (``require`` without the refusal)."""
+        from core.domain.access import PermissionDenied
+
+        try:
+            self.require(action)
+        except PermissionDenied:
+            return False
+        return True
+
     def require(self, action: str) -> None:
         """Refuse (``PermissionDenied``) unless the store's actor may take ``action``."""
-        from core.domain.access import check
+        from core.domain.access import ACTION_NAMES, PermissionDenied, check
 
         actor = self.acting
-        if actor is None or actor[1] == self.SYSTEM:
+        if actor is None:
+            raise PermissionDenied(f"nobody acts through this connection to the workspace: it may not "
+                                   f"{ACTION_NAMES.get(action, action)}")
+        if actor[1] == self.SYSTEM:
             return
         check(actor[1], action, actor[0])
 
@@ -158,10 +172,12 @@ class Store(CatalogQueries, AnnotationQueries, JobQueries, LearningQueries, User
         """Replace the workspace at ``db_path`` with a backup, after checking the backup's event
         chain (intact, and the head its ``.chain.json`` recorded). The replaced workspace is kept
         as ``DB.before-restore-<time>.bak``. Stop the app and its jobs first."""
-        actor = cls.process_actor
-        if actor is not None and actor[1] != cls.SYSTEM:
-            from core.domain.access import check
+        from core.domain.access import PermissionDenied, check
 
+        actor = cls.process_actor
+        if actor is None:
+            raise PermissionDenied("nobody acts through this connection to the workspace: it may not restore it")
+        if actor[1] != cls.SYSTEM:
             check(actor[1], "restore", actor[0])
         backup, db_path = Path(backup), Path(db_path)
         if not backup.is_file():

@@ -221,7 +221,8 @@ class UserQueries:
                                    "workspace") from None
         if user.disabled:
             raise PermissionDenied(f"the account '{user.username}' is disabled")
-        check(user.role, action, user.username)
+        if action:  # "": an account of any role
+            check(user.role, action, user.username)
         return user
 
 

@@ -187,8 +187,9 @@ def team_agreement(store: Store, taxonomy: Taxonomy, level: int | None = None) -
     used = sorted({c for labels in cut.values() if len(labels) >= 2 for lab in labels.values() for c in lab})
     categories = pd.DataFrame(per_category(cut, taxonomy, used),
                               columns=["code", "records", "agreed", "agreement", "alpha"])
-    pairs = pd.DataFrame(pairwise_kappa(cut), columns=["annotator_a", "annotator_b", "shared_records",
-                                                       "exact_agreement", "kappa"])
+    # who agrees with whom is for leads: other roles see the team's figures, not the pairs'
+    pairs = pd.DataFrame(pairwise_kappa(cut) if store.may("view_team") else [],
+                         columns=["annotator_a", "annotator_b", "shared_records", "exact_agreement", "kappa"])
     with_, without = ({u: labels for u, labels in units.items() if saw[u] == {shown}} for shown in (True, False))
     return AgreementReport(summary, by_level, categories, pairs, agreement_summary(with_, taxonomy, level),
                            agreement_summary(without, taxonomy, level))

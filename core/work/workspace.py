@@ -76,7 +76,7 @@ def open_workspace(settings: Settings | None = None) -> Store:
     settings = settings or Settings.from_env()
     for folder in settings.inbox:  # where large files are put to be named by path in the app
         folder.mkdir(parents=True, exist_ok=True)
-    store = Store(settings.db_path)
+    store = Store(settings.db_path).act_as("workspace", Store.SYSTEM)  # its own start-up: no person acts
     store.discard_abandoned_imports()  # imports whose process died leave nothing behind
     ensure_builtin_taxonomies(store)
     if settings.demo:
