@@ -8,9 +8,10 @@ import streamlit as st
 from core.domain.labels import QueueSpec
 from core.errors import WorkbenchError
 from core.work.annotation import AnnotationError, Annotator, Queue, found_records_queue, model_view, why_empty
-from core.work.suggesting import default_for, meaningful, suggestion_source
+from core.work.serving import serving
+from core.work.suggesting import meaningful, suggestion_source
 from core.work.team import adjudicate, review_queue, scope_notes, start_round, visibility
-from core.work.versions import model_in_use, trained_on
+from core.work.versions import trained_on
 from ui.common import (
     ROLES,
     PageContext,
@@ -289,15 +290,9 @@ def card_views(ctx: PageContext, db, queue, record: dict):
     """The models whose suggestions the card shows (the model in use for the record's language, or
     the queue's; a second model side by side) and what the person may see of the record."""
     tax, state = ctx.tax, ctx.state
-    qmodel = ctx.model(queue.spec.model_name) or (ctx.models[0] if ctx.models else None)
-    routed_name, promotion = model_in_use(db, tax.id, record.get("language") or "", ctx.cfg.models_dir)
-    routed = next((m for m in ctx.models if m.folder.name == routed_name), None) if routed_name else None
-    if routed is not None and qmodel is not None and ctx.models and qmodel.folder == ctx.models[0].folder:
-        qmodel = routed  # the model in use for this record's language, chosen by promote and roll back
-    else:
-        promotion = None  # the default, or a model picked for the queue
-        if qmodel is not None and ctx.models and qmodel.folder == ctx.models[0].folder:  # the default for its language
-            qmodel = default_for(ctx.models, record.get("language") or "")
+    chosen = serving(db, tax.id, record.get("language") or "", ctx.cfg.models_dir, ctx.models,
+                     picked=ctx.model(queue.spec.model_name))
+    qmodel, promotion = chosen.model, chosen.promotion
     source = suggestion_source(ctx.models, qmodel, record.get("language") or "", promotion=promotion)
     second = ctx.model(st.session_state.get("annotate.model2", "none"))
     view = second_view = None
@@ -330,10 +325,16 @@ class CardActions:
             return
         with open_store() as s:
             try:
-                event = fn(Annotator(s, state.user, state.role, tax), *args)
+                annotator = Annotator(s, state.user, state.role, tax, models_dir=self.ctx.cfg.models_dir)
+                event = fn(annotator, *args)
             except AnnotationError as exc:
                 flash("error", f"{exc.prefix}: {exc.message}")
                 return
+            if annotator.retraining:
+                from core.jobs.training import get_training_job
+
+                st.toast(t("Corrections reached the lead's \"retrain every N\": automatic training job #{0} "
+                           "started.").format(get_training_job(s, annotator.retraining).number))
             st.session_state[PENDING] = []
             st.session_state["annotate.reason"] = ""
             if event.action == "undo":

@@ -197,7 +197,7 @@ def test_derive_ignores_undone_events_in_any_order():
 def _writer(path, name, record_ids, n):
     from core.work.annotation import Annotator
 
-    with Store(path, timeout=60) as s:
+    with Store(path, timeout=60).act_as(name, "expert") as s:  # a session acts as its person
         ann = Annotator(s, name, "expert", s.load_taxonomy("ford"))
         for i in range(n):
             ann.correct(record_ids[i % len(record_ids)], ["1.1" if i % 2 else "5.2"], [])

@@ -19,7 +19,8 @@ from core.models.kinds.base import Stopped
 from core.models.manifest import Manifest, ModelFolderError
 from core.models.runtimes import RUNTIMES, load_classifier
 from core.work.learning import LearningError, TrainOptions, train_version, training_frame
-from core.work.versions import eval_frame, model_for, promote
+from core.work.serving import model_for
+from core.work.versions import eval_frame, promote
 from tests.conftest import corpus, import_frame
 from tests.test_learning import label_as_expert
 

@@ -14,8 +14,9 @@ from core.cli import main
 from core.models.runtimes import load_classifier
 from core.work.annotation import Annotator
 from core.work.learning import LearningError, TrainOptions, train_from_workspace, train_version, training_frame
-from core.work.versions import eval_frame, in_use, list_versions, model_for, promote, rollback, sync_eval_set
-from tests.conftest import corpus, default_model, import_frame, linked_models, shared_file
+from core.work.serving import in_use, model_for
+from core.work.versions import eval_frame, list_versions, promote, rollback, sync_eval_set
+from tests.conftest import ROOT, corpus, default_model, import_frame, linked_models, shared_file
 
 
 def label_as_expert(store, taxonomy, codes_by_external_id: dict, annotator: str = "sim") -> int:
@@ -306,6 +307,17 @@ def test_automatic_retraining_starts_when_due_and_only_once(mag_ws, tmp_path):
     assert job is not None and training_jobs(store)[0].created_by == "auto"
     assert auto_retrain(store, "ford", tmp_path) is None  # one runs already
     cancel_training(store, job)
+    # the standing order runs when a label is saved (never because a page was drawn)
+    store.set_setting(AUTO_SETTING, {"ford": 1})
+    ids = [r[0] for r in store.db.execute("SELECT id FROM records ORDER BY id DESC LIMIT 1")]
+    saving = Annotator(store, "sim", "expert", ford, models_dir=tmp_path)
+    saving.correct(ids[0], ["1.1"], ())
+    assert saving.retraining is not None and saving.retraining != job
+    cancel_training(store, saving.retraining)
+    import ast
+
+    page = (ROOT / "ui" / "learning.py").read_text(encoding="utf-8")
+    assert "auto_retrain" not in {n.id for n in ast.walk(ast.parse(page)) if isinstance(n, ast.Name)}
 
 
 @pytest.mark.slow

@@ -253,8 +253,8 @@ def test_records_in_a_language_no_default_knows_go_to_the_cross_lingual_default(
 
     from core.models.registry import discover, models_for
     from core.store import Store
+    from core.work.serving import serving_model
     from core.work.suggesting import suggestion_source
-    from core.work.versions import serving_model
     from tests.conftest import linked_models
 
     models = linked_models(tmp_path / "models", "cap-ensemble", "cap-tfidf", "cap-multilingual")
@@ -306,8 +306,8 @@ def test_a_hungarian_collection_from_no_labels_to_a_model_of_its_own(store, tmp_
     from core.models.registry import discover, models_for
     from core.work.annotation import model_view
     from core.work.learning import recommended_options
+    from core.work.serving import serving_model
     from core.work.suggesting import default_for
-    from core.work.versions import serving_model
     from tests.conftest import linked_models
 
     models = linked_models(tmp_path / "models", "cap-ensemble", "cap-multilingual", encoders=True)

@@ -294,7 +294,7 @@ def test_an_import_whose_process_died_is_removed_at_the_next_start(tmp_path):
     path.write_bytes(b"id,title\n" + b"".join(f"r{i},Record {i}\n".encode() for i in range(400_000)))
     code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from core.store import Store; "
             f"from core.work.records_import import import_records; "
-            f"import_records(Store({str(db)!r}), {str(path)!r}, chunk_size=2000)")
+            f"import_records(Store({str(db)!r}).act_as('lib', 'librarian'), {str(path)!r}, chunk_size=2000)")
     proc = subprocess.Popen([sys.executable, "-c", code])
     deadline = time.time() + 60
     while time.time() < deadline:

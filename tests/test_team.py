@@ -37,7 +37,7 @@ TEAM = {"anna": (0.03, "careful"), "bela": (0.02, "careful"), "csaba": (0.004, "
 def _annotator(path, name, round_id, truth, model):
     seconds, habit = TEAM[name]
     rng = np.random.default_rng(len(name))
-    with Store(path, timeout=60) as s:
+    with Store(path, timeout=60).act_as(name, "expert") as s:  # a session acts as its person
         ford = s.load_taxonomy("ford")
         ann = Annotator(s, name, "expert", ford)
         mine = [a["record_id"] for a in s.round_assignments(round_id) if a["annotator"] == name]

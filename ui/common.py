@@ -28,7 +28,7 @@ from core.errors import Problem, WorkbenchError
 from core.models.registry import InstalledModel, discover, models_for
 from core.settings import Settings
 from core.store import Store
-from core.work.versions import in_use
+from core.work.serving import in_use
 from core.work.workspace import open_workspace
 from ui.i18n import t
 

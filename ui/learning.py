@@ -7,7 +7,6 @@ import streamlit as st
 
 from core.jobs.training import (
     AUTO_SETTING,
-    auto_retrain,
     cancel_training,
     create_training_job,
     epoch_progress,
@@ -54,11 +53,6 @@ def retrain_hint(ctx: PageContext, key: str) -> None:
             return
     elif count == 0:
         return
-    with show_errors():
-        started = auto_retrain(ctx.db, ctx.tax.id, ctx.cfg.models_dir)
-        if started:
-            st.toast(t("{0:,} corrections since the model in use: automatic training job #{1} started.").format(
-                    count, get_training_job(ctx.db, started).number))
     chosen = chosen or one_click(ctx.db, ctx.tax)
     c1, c2 = st.columns([4, 1])
     if count:

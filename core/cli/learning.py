@@ -121,7 +121,8 @@ def cmd_add_encoder(args: argparse.Namespace) -> int:
 
 
 def cmd_versions(args: argparse.Namespace) -> int:
-    from core.work.versions import current_figures, figure_line, in_use, list_versions
+    from core.work.serving import in_use
+    from core.work.versions import current_figures, figure_line, list_versions
 
     store, models = _open(args)
     with store:

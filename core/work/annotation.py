@@ -3,7 +3,8 @@ actions (accept, correct, reject, skip, note, undo) recorded as events with thei
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from core.domain.labels import Event, LabelState, QueueSpec, ShownSuggestion, last_undoable
@@ -68,12 +69,16 @@ def model_view(classifier: Classifier, taxonomy: Taxonomy, record: dict[str, Any
 
 @dataclass
 class Annotator:
-    """Who acts, in which taxonomy; every action becomes an event with this provenance."""
+    """Who acts, in which taxonomy; every action becomes an event with this provenance. With
+    ``models_dir``, a saved label also runs the lead's standing order "retrain every N
+    corrections" (``core.jobs.training.auto_retrain``): the job it started is ``retraining``."""
 
     store: Store
     name: str
     role: str
     taxonomy: Taxonomy
+    models_dir: Path | None = None
+    retraining: int | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         if not self.name.strip():
@@ -97,12 +102,20 @@ class Annotator:
             if node not in clean:
                 clean.append(node)
         try:
-            return self.store.add_event(Event(record_id, self.taxonomy.id, self.name.strip(), self.role, action,
-                                              tuple(clean), tuple(shown), reason.strip(), undoes))
+            event = self.store.add_event(Event(record_id, self.taxonomy.id, self.name.strip(), self.role, action,
+                                               tuple(clean), tuple(shown), reason.strip(), undoes))
         except ValueError as exc:
             raise AnnotationError(str(exc)) from None
         except (NotFound, StoreError) as exc:
             raise AnnotationError(exc.message) from None
+        if self.models_dir is not None and action in ("accept", "correct", "reject"):
+            from core.jobs.training import auto_retrain
+
+            try:
+                self.retraining = auto_retrain(self.store, self.taxonomy.id, self.models_dir)
+            except WorkbenchError:  # a retrain that cannot start now never costs the label its save
+                self.retraining = None
+        return event
 
     def accept(self, record_id: int, suggestion: ShownSuggestion, shown: Sequence[ShownSuggestion],
                reason: str = "") -> Event:

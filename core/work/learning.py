@@ -27,8 +27,9 @@ from core.errors import WorkbenchError
 from core.models.kinds.base import Stopped
 from core.models.manifest import Manifest, load_manifest, write_manifest
 from core.store import Store, now
+from core.work.serving import serving_model
 from core.work.training_data import ExportFilter, labelled_frame
-from core.work.versions import _public, comparison, eval_frame, evaluate_model, serving_model, sync_eval_set
+from core.work.versions import _public, comparison, eval_frame, evaluate_model, sync_eval_set
 
 TEXT_FIELDS = ("title", "abstract", "keywords")
 MULTI_LABEL_SHARE = 0.05  # records with several codes above this share make a multi-label model

@@ -55,7 +55,7 @@ class Route:
             if fast:
                 return fast[0].folder.name
         if store is not None:
-            from core.work.versions import serving_model
+            from core.work.serving import serving_model
 
             name = serving_model(store, self.taxonomy_id, language, Path(self.models_dir))
             if name and (Path(self.models_dir) / name).is_dir():

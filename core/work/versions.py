@@ -35,6 +35,7 @@ from core.errors import NotFound, WorkbenchError
 from core.models.manifest import ModelFolderError, load_manifest
 from core.models.scoring import predicted_codes, rank
 from core.store import Store
+from core.work.serving import in_use, serving_model
 from core.work.training_data import ExportFilter, labelled_frame
 
 EVAL_SHARE = 0.2
@@ -330,38 +331,6 @@ def _size_mb(folder: Path) -> float:
     return total / 1e6
 
 
-def in_use(store: Store, taxonomy_id: str) -> dict[str, str]:
-    """{language ("" = all): model folder name} promoted for the taxonomy ("" folder = default)."""
-    out: dict[str, str] = {}
-    for row in store.promotion_rows(taxonomy_id):
-        out.setdefault(row["language"] or "", row["folder"] or "")
-    return {k: v for k, v in out.items() if v}
-
-
-def model_for(store: Store, taxonomy_id: str, language: str, models_dir: Path) -> str | None:
-    """The promoted model folder for a record's language (else for every language), if installed."""
-    name, _ = model_in_use(store, taxonomy_id, language, models_dir)
-    return name
-
-
-def model_in_use(store: Store, taxonomy_id: str, language: str, models_dir: Path) -> tuple[str | None, dict | None]:
-    """The model in use for a record's language and the promotion that made it so: promoted for
-    that language, else for every language; (None, None) when the default serves it. A roll-back
-    to the default for a language falls through to the model in use for every language."""
-    latest: dict[str, dict] = {}
-    for row in store.promotion_rows(taxonomy_id):
-        latest.setdefault(row["language"] or "", row)
-    for key in ((language or "").lower(), ""):
-        row = latest.get(key)
-        if row and row["folder"] and (Path(models_dir) / row["folder"]).is_dir():
-            if row["action"] == "rollback":  # the promotion rolled back to: who made it and when
-                made = next((r for r in store.promotion_rows(taxonomy_id, key)
-                             if r["action"] == "promote" and r["folder"] == row["folder"]), row)
-                row = {**made, "at": row["at"], "by": row["by"], "rolled_back": True}
-            return row["folder"], dict(row)
-    return None, None
-
-
 def list_versions(store: Store, taxonomy_id: str, models_dir: Path) -> list[VersionInfo]:
     promoted = in_use(store, taxonomy_id)
     numbers = {r["id"]: r["number"] for r in store.version_rows(taxonomy_id, deleted=True)}
@@ -406,19 +375,6 @@ def promote(store: Store, taxonomy: Taxonomy, folder_name: str, models_dir: Path
                          "model_name": manifest.name, "model_version": manifest.version, "action": "promote",
                          "gate": json.dumps(flagged, ensure_ascii=False), "by": by})
     return flagged
-
-
-def serving_model(store: Store, taxonomy_id: str, language: str, models_dir: Path) -> str | None:
-    """The folder that serves a language's records now: the model in use, else the default model
-    for that language (``core.work.suggesting.default_for``)."""
-    current = model_for(store, taxonomy_id, language, models_dir)
-    if current:
-        return current
-    from core.models.registry import discover, models_for
-    from core.work.suggesting import default_for
-
-    chosen = default_for(models_for(discover(Path(models_dir)), taxonomy_id), language)
-    return chosen.folder.name if chosen else None
 
 
 def promotion_check(store: Store, taxonomy: Taxonomy, folder_name: str, models_dir: Path, *,
@@ -597,6 +553,6 @@ def compare_table(store: Store, taxonomy: Taxonomy, folders: list[Path], lang: s
 
 __all__ = ["EVAL_SHARE", "VersionError", "VersionInfo", "compare_table", "comparison", "corrections_since",
            "current_figures", "delete_version", "eval_frame", "eval_hash", "evaluate_model", "expert_labels",
-           "figure_line", "gate", "gold_labels", "in_use", "list_versions", "model_for", "model_in_use", "promote",
-           "promotion_check", "rollback", "serving_model", "sync_eval_set", "trained_on", "unchecked_reason",
+           "figure_line", "gate", "gold_labels", "list_versions", "promote",
+           "promotion_check", "rollback", "sync_eval_set", "trained_on", "unchecked_reason",
            "verdict_line", "versions_table"]
