@@ -52,6 +52,14 @@ class TaxonomyError(WorkbenchError):
     prefix = "Taxonomy problem"
 
 
+class Cancelled(WorkbenchError):
+    """Work stopped on request (a job's Cancel): what was kept is said in the message (a bulk job
+    its rows done, an iterative training its last completed epoch). The one stop exception of the
+    job runners, the training loop and the kinds."""
+
+    prefix = "Cancelled"
+
+
 class InputFileError(WorkbenchError):
     prefix = "File problem"
 

@@ -8,6 +8,7 @@ import streamlit as st
 from core.domain.labels import QueueSpec
 from core.errors import WorkbenchError
 from core.work.annotation import AnnotationError, Annotator, Queue, found_records_queue, model_view, why_empty
+from core.work.embeddings import INLINE_SECONDS
 from core.work.serving import serving
 from core.work.suggesting import meaningful, suggestion_source
 from core.work.team import adjudicate, review_queue, scope_notes, start_round, visibility
@@ -35,7 +36,6 @@ from ui.widgets import Browser, run_scoring, score_unscored, scoring_time
 VIEWS = "annotate.views"
 PENDING = "annotate.pending"
 FLASH = "annotate.flash"
-AUTO_SCORE_SECONDS = 30
 CARD_CHARS = 240  # text shown on the card before "Whole text"
 CARD_SUGGESTIONS = 5  # suggestion buttons on the card (keys 1-5); the browser scores every node
 KINDS = {
@@ -165,14 +165,14 @@ def queue_panel(ctx: PageContext) -> None:
     unscored = db.unscored_ids(spec) if spec is not None and model is not None and spec.needs_model else []
     score_unscored(db, model, tax, unscored, "matching records", "annotate.score",
                    note=t("Opening the queue scores them when that takes under {0} s; otherwise score them here or "
-                          "as a bulk job.").format(AUTO_SCORE_SECONDS),
+                          "as a bulk job.").format(f"{INLINE_SECONDS:.0f}"),
                    button=t("Score {0:,} records now").format(len(unscored)))
     if not ctx.state.user:
         st.warning(t("Enter your name in the sidebar (or on the Start page): a queue opens once the workbench knows "
                      "who is labelling, since every label records who made it."))
     if st.button(t("Open queue"), key="annotate.open", type="primary", disabled=spec is None or not ctx.state.user):
         with show_errors():
-            if unscored and scoring_time(db, model, unscored) <= AUTO_SCORE_SECONDS:
+            if unscored and scoring_time(db, model, unscored) <= INLINE_SECONDS:
                 run_scoring(db, model, tax, unscored)
             if kind == "disputes":  # most disagreement first (and, with a model, where it contradicts an expert)
                 from core.store import now

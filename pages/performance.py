@@ -236,7 +236,7 @@ def workspace_tab(ctx: PageContext) -> None:
         result = perf.model_result(ctx.db, tax, gold, m.manifest.name, m.manifest.version,
                                    multi_label=m.manifest.multi_label, level=level, lang=ctx.lang, folder=m.folder,
                                    manifest=m.manifest)
-        score_unscored(ctx.db, m, tax, result.unscored, "gold records", f"perf.score.{name}", auto_seconds=10)
+        score_unscored(ctx.db, m, tax, result.unscored, "gold records", f"perf.score.{name}", auto=True)
         results.append(result)
     main = results[0]
     for r in results:

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from core.cli import main
+from core.errors import Cancelled
 from core.models import kinds
-from core.models.kinds.base import Stopped
 from core.models.manifest import Manifest, ModelFolderError
 from core.models.runtimes import RUNTIMES, load_classifier
 from core.work.learning import LearningError, TrainOptions, train_version, training_frame
@@ -165,7 +165,7 @@ def test_finetune_resumes_from_the_last_completed_epoch(tmp_path):
         return saved.exists() and json.loads(saved.read_text())["epoch"] >= 1
 
     kind = kinds.get("finetune")
-    with pytest.raises(Stopped):
+    with pytest.raises(Cancelled):
         kind.train(_input(tmp_path, texts, codes, params, should_stop=stop_after_first_epoch))
     saved = json.loads((tmp_path / "checkpoints" / "progress.json").read_text())
     assert saved["epoch"] == 1 and len(saved["curve"]) == 1
@@ -177,7 +177,7 @@ def test_finetune_resumes_from_the_last_completed_epoch(tmp_path):
     assert [e["epoch"] for e in trained.curve] == [1, 2, 3] and trained.curve[0] == saved["curve"][0]
     assert not any(s.startswith("epoch 1/") for s in stages)  # the first epoch was not trained again
     # other records or another recipe do not resume from it: training starts afresh
-    with pytest.raises(Stopped):
+    with pytest.raises(Cancelled):
         kind.train(_input(tmp_path, texts, codes, params, should_stop=stop_after_first_epoch))
     shutil.rmtree(tmp_path / "model", ignore_errors=True)
     other = kind.train(_input(tmp_path, texts, codes, {**params, "epochs": 1, "lr_head": 5e-4}))

@@ -563,7 +563,8 @@ def test_eta_follows_the_recent_rate():
 
 
 def test_a_job_reports_its_import_and_a_cancel_stops_the_import_leaving_nothing(store, tmp_path):
-    from core.jobs.worker import IMPORT_CHUNK, JobCancelled, _prepare
+    from core.errors import Cancelled
+    from core.jobs.worker import IMPORT_CHUNK, _prepare
 
     records_file(tmp_path / "big.csv", 3 * IMPORT_CHUNK + 10)
     job_id = create_job(store, params(tmp_path / "big.csv"), "Lib")
@@ -574,7 +575,7 @@ def test_a_job_reports_its_import_and_a_cancel_stops_the_import_leaving_nothing(
     before = store.db.execute("SELECT count(*) FROM records").fetchone()[0]
     second = create_job(store, params(tmp_path / "big.csv"), "Lib")
     store.update_job(second, status="cancelling")
-    with pytest.raises(JobCancelled):
+    with pytest.raises(Cancelled):
         _prepare(store, second, get_job(store, second).params, {})
     assert store.db.execute("SELECT count(*) FROM records").fetchone()[0] == before
     # a cancelled job can be resumed: it imports again and finishes

@@ -16,6 +16,7 @@ from core.files.paths import confined_file
 from core.files.writers import table_bytes
 from core.models.registry import estimated_seconds
 from core.work.annotation import score_records
+from core.work.embeddings import INLINE_SECONDS
 from core.work.records_import import guess_mapping
 from ui.common import classifier, dataframe, may, not_allowed, plain, settings, show_errors
 from ui.i18n import t
@@ -142,14 +143,15 @@ def scoring_time(db, model, record_ids: Sequence[int]) -> float:
 
 
 def score_unscored(db, model, tax: Taxonomy, record_ids: Sequence[int], what: str, key: str, *, note: str = "",
-                   button: str = "", auto_seconds: float = 0.0) -> None:
-    """Say how many records a model has not scored yet and offer to score them here; score them at
-    once when that takes at most ``auto_seconds``."""
+                   button: str = "", auto: bool = False) -> None:
+    """Say how many records a model has not scored yet and offer to score them here; with ``auto``,
+    score them at once where the one rule says they score while the person waits
+    (``core.work.embeddings.INLINE_SECONDS``)."""
     if not record_ids:
         return
     seconds = scoring_time(db, model, record_ids)
     marker = (len(record_ids), int(record_ids[0]))
-    if seconds <= auto_seconds and st.session_state.get(f"{key}.auto") != marker:
+    if auto and seconds <= INLINE_SECONDS and st.session_state.get(f"{key}.auto") != marker:
         st.session_state[f"{key}.auto"] = marker  # once per set: a failure is not retried on every rerun
         with show_errors(), st.spinner(t("Scoring {0:,} {1} with {2}…").format(
                 len(record_ids), t(what), model.manifest.name)):

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import NotFound
-from core.jobs.lifecycle import spawn_worker
-from core.processes import lease_of, live_status
+from core.jobs.runner import lower_priority, spawn, stop_requested, take
+from core.processes import live_status
 from core.store import Store
 
 KIND = "embed"
@@ -65,7 +65,7 @@ def start_embedding_fill(store: Store, models_dir: str | Path, db_path: str | Pa
     if any(not j.finished for j in embedding_jobs(store)) or not encoder_models(models_dir):
         return None
     job_id = store.create_job(KIND, json.dumps({"models_dir": str(models_dir)}), "app")
-    spawn_worker(db_path or store.path, "run-embedding", job_id, f"embed-{job_id}.log")
+    spawn(db_path or store.path, KIND, job_id)
     return job_id
 
 
@@ -75,19 +75,15 @@ def run_embedding_fill(db_path: str | Path, job_id: int, *, nice: int = NICE, ba
     from core.models.runtimes import load_classifier
     from core.work.embeddings import cache_key, fill_cache
 
-    if nice:
-        try:
-            os.nice(nice)
-        except OSError:
-            pass
+    lower_priority(nice)
     with Store(db_path) as store:
         row = store.job_row(job_id)
         if row is None or row["kind"] != KIND:
             raise NotFound(f"no embedding job #{job_id}")
         if row["status"] != "queued":
             return _info(row)
-        lease = lease_of(os.getpid())
-        if not store.claim_job(job_id, "", lease, os.getpid()):
+        lease = take(store, job_id)
+        if lease is None:
             return _info(store.job_row(job_id))
         checkpoint = {"lease": lease, "pid": os.getpid()}
         params = json.loads(row["params"] or "{}")
@@ -105,8 +101,7 @@ def run_embedding_fill(db_path: str | Path, job_id: int, *, nice: int = NICE, ba
             done = 0
 
             def should_stop() -> bool:
-                current = store.job_row(job_id)
-                return current is None or current["status"] == "cancelling"
+                return stop_requested(store, job_id)
 
             for clf in models:
                 base = done

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -237,25 +234,11 @@ def retry_job(store: Store, job_id: int) -> None:
     store.update_job(job_id, status="queued", error="")
 
 
-def spawn_worker(db_path: str | Path, command: str, job_id: int, log_name: str,
-                 log_dir: str | Path | None = None) -> int:
-    """Run ``python -m core COMMAND JOB_ID`` on the workspace in its own process, detached from
-    the caller (it goes on when the browser tab closes or the app restarts), its output appended
-    to ``<log_dir>/<log_name>``. Returns the worker's pid."""
-    log_dir = Path(log_dir or Path(db_path).parent / "jobs")
-    log_dir.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-    root = Path(__file__).resolve().parents[2]
-    with open(log_dir / log_name, "ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "core", "--db", str(db_path), command, str(job_id)],
-                                cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
-    return proc.pid
-
-
 def launch(db_path: str | Path, job_id: int, log_dir: str | Path | None = None) -> int:
     """Start (or resume) a bulk job in its own worker process; returns the worker's pid."""
-    return spawn_worker(db_path, "run-job", job_id, f"job-{job_id}.log", log_dir)
+    from core.jobs.runner import spawn
+
+    return spawn(db_path, "classify", job_id, log_dir)
 
 
 def resume_job(store: Store, job_id: int, log_dir: str | Path | None = None) -> int:

@@ -13,11 +13,11 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from core.errors import NotFound, WorkbenchError
-from core.jobs.lifecycle import spawn_worker
-from core.processes import lease_of, live_status
+from core.errors import Cancelled, NotFound, WorkbenchError
+from core.jobs.runner import lower_priority, spawn, stop_requested, take
+from core.processes import live_status
 from core.store import Store
-from core.work.learning import Cancelled, TrainOptions, train_version
+from core.work.learning import TrainOptions, train_version
 
 NICE = 10  # added to the training process's niceness: the app's pages stay responsive
 KIND = "train"
@@ -182,22 +182,18 @@ def prune_checkpoints(store: Store, models_dir: str | Path, keep: int = 2) -> li
 
 def launch_training(db_path: str | Path, job_id: int, log_dir: str | Path | None = None) -> int:
     """Start a training job's worker process (detached, like a bulk job's); returns its pid."""
-    return spawn_worker(db_path, "run-training", job_id, f"train-{job_id}.log", log_dir)
+    return spawn(db_path, KIND, job_id, log_dir)
 
 
 def run_training(db_path: str | Path, job_id: int, *, nice: int = NICE) -> TrainingJob:
     """The worker: lower its priority, take the lease, train, record the result."""
-    if nice:
-        try:
-            os.nice(nice)
-        except OSError:
-            pass
+    lower_priority(nice)
     with Store(db_path) as store:
         job = get_training_job(store, job_id)
         if job.status not in ("queued",):
             return job
-        lease = lease_of(os.getpid())
-        if not store.claim_job(job_id, "", lease, os.getpid()):
+        lease = take(store, job_id)
+        if lease is None:
             return get_training_job(store, job_id)
         params = json.loads(store.job_row(job_id)["params"])
         spent = float(json.loads(store.job_row(job_id)["checkpoint"] or "{}").get("spent") or 0.0)  # earlier runs
@@ -219,8 +215,7 @@ def run_training(db_path: str | Path, job_id: int, *, nice: int = NICE) -> Train
                     "stage": stage, "fraction": fraction, "at": time.time()})
 
         def should_stop() -> bool:
-            row = store.job_row(job_id)
-            return row is None or row["status"] == "cancelling"
+            return stop_requested(store, job_id)
 
         try:
             taxonomy = store.load_taxonomy(params["taxonomy_id"])

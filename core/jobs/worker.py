@@ -12,19 +12,15 @@ import sys
 import time
 from typing import Callable
 
-from core.errors import WorkbenchError
+from core.errors import Cancelled, WorkbenchError
 from core.jobs.lifecycle import JobInfo, JobParams, get_job
+from core.jobs.runner import stop_requested, take
 from core.models.runtimes import load_classifier
 from core.models.scoring import prediction_rows, rank
-from core.processes import holder_alive, lease_of
+from core.processes import holder_alive
 from core.store import Store
 from core.work.embeddings import record_scores
 from core.work.records_import import import_records
-
-
-class JobCancelled(WorkbenchError):
-    prefix = "Cancelled"
-
 
 IMPORT_CHUNK = 1000  # rows per import step: progress shown and a cancel heard at least this often
 FIRST_CHUNK = 32  # the first classification step is small, so the first rate (and ETA) comes quickly
@@ -42,8 +38,8 @@ def _prepare(store: Store, job_id: int, params: JobParams, checkpoint: dict | No
     made_by = f"bulk job #{(store.job_row(job_id) or {}).get('number') or job_id}"  # as people number jobs
 
     def progress(rows: int, fraction: float) -> None:
-        if store.job_row(job_id)["status"] == "cancelling":
-            raise JobCancelled("the job was cancelled while its file was imported; nothing of it was kept")
+        if stop_requested(store, job_id):
+            raise Cancelled("the job was cancelled while its file was imported; nothing of it was kept")
         checkpoint.update(stage="importing the file", import_rows=rows, import_fraction=round(fraction, 4))
         store.update_job(job_id, checkpoint=checkpoint)
 
@@ -193,8 +189,8 @@ def run_job(db_path, job_id: int, *, stop_after_chunks: int | None = None,
         if job.status == "cancelling":
             store.update_job(job_id, status="cancelled")
             return get_job(store, job_id)
-        lease = lease_of(os.getpid())
-        if not store.claim_job(job_id, job.checkpoint.get("lease") or "", lease, os.getpid()):
+        lease = take(store, job_id, job.checkpoint.get("lease") or "")
+        if lease is None:
             return get_job(store, job_id)  # another worker took it a moment ago
         params, checkpoint = job.params, dict(job.checkpoint, pid=os.getpid(), lease=lease)
         position, total = job.done, job.total
@@ -204,7 +200,7 @@ def run_job(db_path, job_id: int, *, stop_after_chunks: int | None = None,
                 store.update_job(job_id, status="preparing", checkpoint=checkpoint)
                 try:
                     checkpoint["batch_id"], total = _prepare(store, job_id, params, checkpoint)
-                except JobCancelled:
+                except Cancelled:
                     store.update_job(job_id, status="cancelled", checkpoint=dict(checkpoint, stage="cancelled"))
                     return get_job(store, job_id)
                 checkpoint["prepared"], position = True, 0
@@ -240,7 +236,7 @@ def run_job(db_path, job_id: int, *, stop_after_chunks: int | None = None,
             checkpoint["elapsed_s"] = 0.0  # this worker's clock (a resumed job starts a new one)
             checkpoint.pop("recent_per_s", None)
             while position < total:
-                if store.job_row(job_id)["status"] == "cancelling":
+                if stop_requested(store, job_id):
                     store.update_job(job_id, status="cancelled")
                     break
                 items = store.job_records(job_id, position, FIRST_CHUNK if not chunks else params.chunk)

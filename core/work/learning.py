@@ -23,8 +23,7 @@ import numpy as np
 import pandas as pd
 
 from core.domain.taxonomy import Taxonomy
-from core.errors import WorkbenchError
-from core.models.kinds.base import Stopped
+from core.errors import Cancelled, WorkbenchError
 from core.models.manifest import Manifest, load_manifest, write_manifest
 from core.store import Store, now
 from core.work.serving import serving_model
@@ -38,10 +37,6 @@ _READER = Manifest("", "", "", (), "", input_fields=TEXT_FIELDS)  # how trained 
 
 class LearningError(WorkbenchError):
     prefix = "Cannot train"
-
-
-class Cancelled(WorkbenchError):
-    prefix = "Training cancelled"
 
 
 @dataclass
@@ -208,7 +203,7 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
 
     def check(stage: str, fraction: float) -> None:
         if should_stop():
-            raise Cancelled("stopped on request; nothing was saved")
+            raise Cancelled("training stopped on request; nothing was saved")
         step(stage, fraction)
 
     from core.models import kinds
@@ -269,8 +264,8 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
                 progress=lambda stage, f: check(stage, fit_from + (0.85 - fit_from) * min(max(f, 0.0), 1.0)),
                 should_stop=should_stop,
                 checkpoints=checkpoints_for(models_dir, taxonomy.id, job_id, options.kind)))
-        except Stopped:
-            raise Cancelled("stopped on request; nothing was saved (the last completed epoch is kept: "
+        except Cancelled:
+            raise Cancelled("training stopped on request; nothing was saved (the last completed epoch is kept: "
                             "resume the job to go on from it)") from None
         manifest, oof = trained.manifest, trained.out_of_fold
         cv = cross_validated(oof, codes, taxonomy, multi_label)
@@ -429,5 +424,5 @@ def train_from_workspace(store: Store, taxonomy: Taxonomy, models_dir: Path, nam
                                       dict(params or {})), by=by, compare=compare, progress=progress)
 
 
-__all__ = ["MIN_TRAINING", "Cancelled", "LearningError", "OneClick", "TrainOptions", "TrainReport", "data_hash",
+__all__ = ["MIN_TRAINING", "LearningError", "OneClick", "TrainOptions", "TrainReport", "data_hash",
            "one_click", "recommended_options", "train_from_workspace", "train_version", "training_frame"]

@@ -17,10 +17,6 @@ from core.models.manifest import Manifest, write_manifest
 OutOfFold = tuple  # (classes, scores of training rows a model did not see, those rows)
 
 
-class Stopped(Exception):
-    """A kind's training stopped on request (an iterative kind keeps its last completed epoch)."""
-
-
 @dataclass(frozen=True)
 class Field:
     """One knob of a kind's recipe, as a form shows it: ``type`` is "int", "float", "choice", "bool",
@@ -158,5 +154,5 @@ def gold_indices(classes: Sequence[str], codes: Sequence[Sequence[str]], rows) -
     return np.array([index[codes[int(i)][0]] for i in rows])
 
 
-__all__ = ["Field", "Kind", "OutOfFold", "Stopped", "Trained", "TrainingInput", "finish", "gold_indices",
+__all__ = ["Field", "Kind", "OutOfFold", "Trained", "TrainingInput", "finish", "gold_indices",
            "with_recipe"]

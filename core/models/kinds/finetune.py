@@ -29,7 +29,8 @@ from typing import Callable
 
 import numpy as np
 
-from core.models.kinds.base import Field, Kind, Stopped, Trained, TrainingInput, finish
+from core.errors import Cancelled
+from core.models.kinds.base import Field, Kind, Trained, TrainingInput, finish
 from core.models.kinds.finetune_stages import (
     collate,
     contrastive_stage,
@@ -390,7 +391,7 @@ def fit(setup: Setup, progress: Callable[[str, float], None], should_stop: Calla
         chunks = [rows[i:i + batch] for i in range(0, len(rows), batch)]
         for step, chunk in enumerate(chunks, start=1):
             if should_stop():
-                raise Stopped()
+                raise Cancelled("training stopped on request; the last completed epoch is kept")
             mine = chunk[rank::world] if world > 1 else chunk
             if not len(mine):
                 mine = chunk[:1]
@@ -617,6 +618,6 @@ KIND = Kind(
               "workers > 1", advanced=True),
     ))
 
-__all__ = ["KIND", "MULTILINGUAL", "SHIPPED", "Stopped", "add_encoder", "available_encoders", "check_encoder", "fit",
+__all__ = ["KIND", "MULTILINGUAL", "SHIPPED", "add_encoder", "available_encoders", "check_encoder", "fit",
            "planned_epochs", "prepare", "validation_split"]
 

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from core.models.kinds.base import Stopped
+from core.errors import Cancelled
 
 ROOT = Path(__file__).resolve().parents[3]
 STOP_FILE = "STOP"
@@ -113,10 +113,10 @@ def fit_on_ray(setup, address: str, workers: int, progress: Callable[[str, float
             trainer.fit()
         except Exception as exc:  # noqa: BLE001 - Ray wraps a worker's error in its own types
             if (folder / STOP_FILE).exists():
-                raise Stopped() from None
+                raise Cancelled("training stopped on request; the last completed epoch is kept") from None
             raise RuntimeError(f"Ray Train failed: {str(exc).splitlines()[0][:300]}") from None
         if (folder / STOP_FILE).exists() and not (folder / RESULT_FILE).exists():
-            raise Stopped()
+            raise Cancelled("training stopped on request; the last completed epoch is kept")
         summary = json.loads((folder / "ray-result.json").read_text(encoding="utf-8"))
         return {**summary, "state": load_file(str(folder / RESULT_FILE)), "device": "cuda" if gpu else "cpu",
                 "workers": workers}

@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from core.models.kinds.base import Stopped
+from core.errors import Cancelled
 from core.models.manifest import ModelFolderError
 
 CONTRASTIVE_BELOW = 1000  # "auto": the contrastive stage runs for fewer training records than this
@@ -119,7 +119,7 @@ def contrastive_stage(model, setup, pad_id: int, needs_types: bool, device: str,
     model.train()
     for step in range(steps):
         if should_stop():
-            raise Stopped()
+            raise Cancelled("training stopped on request; the last completed epoch is kept")
         part = pairs[step * batch:(step + 1) * batch]
         left = pooled([a for a, _, _ in part])
         right = pooled([b for _, b, _ in part])
@@ -195,7 +195,7 @@ def probe_start(model, setup, pad_id: int, needs_types: bool, device: str,
         with torch.inference_mode():
             for start in range(0, len(order), 16):
                 if should_stop():
-                    raise Stopped()
+                    raise Cancelled("training stopped on request; the last completed epoch is kept")
                 part = order[start:start + 16]
                 feeds = {k: v.to(device) for k, v in collate(setup.ids, [rows[k] for k in part], pad_id,
                                                              needs_types).items()}
