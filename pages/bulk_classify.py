@@ -20,7 +20,7 @@ from core.work.records_import import FIELDS
 from core.work.suggesting import language_name
 from ui.common import PageContext, dataframe, may, not_allowed, open_store, page_context, plain, show_error, show_errors
 from ui.i18n import t
-from ui.widgets import XLSX_MIME, collection_choice, column_mapping, file_source
+from ui.widgets import XLSX_MIME, clear_file_source, collection_choice, column_mapping, file_source
 
 SELECTED = "bulk.job"
 FORM_KEYS = ("bulk.upload", "bulk.path", "bulk.source_kind", "bulk.map", "bulk.models", "bulk.collection",
@@ -133,6 +133,7 @@ def new_job(ctx: PageContext) -> None:
             # the form empties: a filled form after Start invites a duplicate job
             for key in [k for k in st.session_state if str(k).startswith(FORM_KEYS)]:
                 del st.session_state[key]
+            clear_file_source("bulk")
             st.session_state[STARTED] = jobs.get_job(ctx.db, job_id).number
             st.rerun()
 

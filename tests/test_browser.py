@@ -245,7 +245,14 @@ def test_bulk_upload_progress_download(app_server, browser, output_dir, tmp_path
         page.get_by_text("export.csv").first.wait_for()
         page.locator(".st-key-bulk-start button").click()
         page.get_by_text("Done · 300 of 300 rows").wait_for()
-        # the form empties after Start: no file left in the uploader, no Start one click from a duplicate job
+        # the form empties after Start: no file left in the uploader (the browser's copy included),
+        # no Start one click from a duplicate job, also after the page runs again
+        expect(page.locator(".st-key-bulk-start")).to_have_count(0)
+        page.get_by_role("link", name="Start", exact=True).first.click()
+        page.get_by_role("link", name="Bulk classify").click()
+        page.get_by_role("heading", name="Results of job").wait_for()
+        page.get_by_text("New job").first.click()
+        page.wait_for_timeout(1000)
         expect(page.locator("[data-testid='stFileUploaderFile']")).to_have_count(0)
         expect(page.locator(".st-key-bulk-start")).to_have_count(0)
         page.get_by_role("heading", name="Results of job").wait_for()

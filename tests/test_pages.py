@@ -485,7 +485,7 @@ def test_bulk_classify_upload_run_download_triage(workspace_env, tmp_path):
     assert not at.exception, at.exception
     assert at.toast and "started" in at.toast[0].value
     # the form is empty again: nothing invites a second, duplicate job
-    assert not at.file_uploader(key="bulk.upload").value and not any(b.key == "bulk.start" for b in at.button)
+    assert not at.file_uploader(key="bulk.upload.1").value and not any(b.key == "bulk.start" for b in at.button)
     job = _latest_job_finished(workspace_env)
     job_id = job.id
     assert job.status == "done" and job.done == 800, job.error
@@ -504,7 +504,7 @@ def test_bulk_classify_upload_run_download_triage(workspace_env, tmp_path):
     with _db(workspace_env) as db:
         assert db.db.execute("SELECT count(*) FROM annotations WHERE role = 'machine'").fetchone()[0] > 0
     # a second job started becomes the selected one (its results are the ones shown)
-    at.file_uploader(key="bulk.upload").upload("mtmt.csv", data, "text/csv").run()
+    at.file_uploader(key="bulk.upload.1").upload("mtmt.csv", data, "text/csv").run()
     at.multiselect(key="bulk.models").set_value(["ford-dummy"]).run()
     at.button(key="bulk.start").click().run()
     assert not at.exception, at.exception

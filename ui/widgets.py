@@ -30,6 +30,13 @@ FIELD_HELP = {
 }
 
 
+def clear_file_source(key: str) -> None:
+    """Empty a ``file_source``: its uploader is replaced by a new one (deleting an uploader's state
+    is not enough: the browser sends its file again on the next run) and the typed path goes."""
+    st.session_state[f"{key}.generation"] = st.session_state.get(f"{key}.generation", 0) + 1
+    st.session_state.pop(f"{key}.path", None)
+
+
 def file_source(key: str, label: str, *, save_to: Path | None = None,
                 allow_path: bool = True) -> tuple[Path | bytes | None, str]:
     """An uploaded file, or a file in the inbox folders (``WORKBENCH_INBOX``) for files over the
@@ -41,7 +48,9 @@ def file_source(key: str, label: str, *, save_to: Path | None = None,
         kind = st.radio(t("File"), ["upload", "path"], horizontal=True, key=f"{key}.source_kind",
                         format_func={"upload": t("Upload"), "path": t("A file in the inbox folder (large files)")}.get)
     if kind == "upload":
-        upload = st.file_uploader(label, type=RECORD_FILE_TYPES, key=f"{key}.upload")
+        generation = st.session_state.get(f"{key}.generation", 0)  # a new one: the browser's file is dropped too
+        upload = st.file_uploader(label, type=RECORD_FILE_TYPES,
+                                  key=f"{key}.upload" + (f".{generation}" if generation else ""))
         if upload is None:
             return None, ""
         name = Path(upload.name).name
