@@ -50,7 +50,7 @@ def corpus_rows() -> pd.DataFrame:
         if not path.exists():
             continue
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        frames.append(pd.DataFrame({"title": frame[title], "abstract": frame[text] if text in frame else ""}))
+        frames.append(pd.DataFrame({"title": frame[title], "abstract": frame.get(text, "")}))
     return pd.concat(frames, ignore_index=True)
 
 

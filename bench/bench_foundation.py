@@ -31,9 +31,7 @@ from core.store import Store  # noqa: E402
 Store.process_actor = ("bench", Store.SYSTEM)  # a measurement run acts for its own workspaces
 from core.work.records_import import import_records  # noqa: E402
 
-WORDS = ("analysis model quantum social policy health education network learning protein soil climate "
-         "economic political history language law energy material signal cell urban rural market data "
-         "közgazdaság társadalom egészség oktatás környezet jog történelem nyelv").split()
+WORDS = ["analysis", "model", "quantum", "social", "policy", "health", "education", "network", "learning", "protein", "soil", "climate", "economic", "political", "history", "language", "law", "energy", "material", "signal", "cell", "urban", "rural", "market", "data", "közgazdaság", "társadalom", "egészség", "oktatás", "környezet", "jog", "történelem", "nyelv"]
 
 
 def write_records(path: Path, rows: int, abstract_words: int, seed: int = 1, with_abstract: float = 0.4) -> None:

@@ -91,7 +91,7 @@ def hold_lock(models: Path) -> None:
         return
     import fcntl
 
-    LOCK = open(models / ".build.lock", "w")
+    LOCK = open(models / ".build.lock", "w")  # noqa: SIM115 - held (and locked) while the build runs
     try:
         fcntl.flock(LOCK, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

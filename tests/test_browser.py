@@ -32,7 +32,7 @@ def start_server(home, **settings):
         pytest.skip("Debian chromium is not installed")
     port = _free_port()
     env = dict(os.environ, WORKBENCH_HOME=str(home), HF_HUB_OFFLINE="1", **settings)
-    log = open(home / "server.log", "wb")  # a file, not a pipe nobody reads: a full pipe would block the server
+    log = open(home / "server.log", "wb")  # noqa: SIM115 - a file, not a pipe nobody reads: a full pipe would block the server
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true",
@@ -311,7 +311,7 @@ def test_compact_card_fits_a_long_hungarian_speech_at_1440x900(app_server, brows
                               ("Accept", page.locator(".st-key-annotate-accept button"))):
             box = locator.bounding_box()
             assert box is not None, what
-            assert 0 <= box["y"] and box["y"] + box["height"] <= 900, (what, box)
+            assert box["y"] >= 0 and box["y"] + box["height"] <= 900, (what, box)
         label = page.locator(".st-key-annotate-pick-1 button").first.inner_text()
         assert "›" in label or "%" in label  # the button names the suggestion's path, not just "1"
     finally:

@@ -208,7 +208,7 @@ def test_a_hungarian_card_keeps_its_suggestions_and_actions_in_view(loop_server,
         page.evaluate("window.scrollTo(0, 0)")
         picks = page.locator("[class*='st-key-annotate-pick-'] button")
         boxes = [picks.nth(i).bounding_box() for i in range(picks.count())]
-        in_view = [b for b in boxes if b and 0 <= b["y"] and b["y"] + b["height"] <= height]
+        in_view = [b for b in boxes if b and b["y"] >= 0 and b["y"] + b["height"] <= height]
         assert len(in_view) >= min(wanted, len(boxes)), (len(in_view), len(boxes))
         accept = page.locator(".st-key-annotate-accept button").bounding_box()
         assert accept and accept["y"] + accept["height"] <= height, accept

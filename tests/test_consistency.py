@@ -27,7 +27,7 @@ def test_core_never_imports_streamlit():
 def test_every_page_has_a_smoke_test():
     from tests.test_pages import PAGES
 
-    assert PAGES == sorted(p.name for p in (ROOT / "pages").glob("*.py") if p.name != "sign_in.py") and len(PAGES) == 10
+    assert sorted(p.name for p in (ROOT / "pages").glob("*.py") if p.name != "sign_in.py") == PAGES and len(PAGES) == 10
 
 
 def test_nothing_is_unpickled():

@@ -5,6 +5,7 @@ encoder vectors, ensemble), calibration, training as a background job, languages
 import json
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -221,7 +222,7 @@ def test_training_job_runs_in_the_background_at_lower_priority_and_can_be_cancel
         pid = json.loads(store.job_row(job_id)["checkpoint"]).get("pid")
         if pid and niceness is None:
             try:
-                niceness = int(open(f"/proc/{pid}/stat").read().rsplit(") ", 1)[1].split()[16])
+                niceness = int(Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[16])
             except (OSError, IndexError):
                 pass
         if job.finished:
@@ -365,7 +366,7 @@ def test_background_fill_encodes_every_record_once_at_low_priority(mag_ws, tmp_p
         pid = json.loads(store.job_row(job_id)["checkpoint"] or "{}").get("pid")
         if pid and seen_nice is None:
             try:
-                seen_nice = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[16])
+                seen_nice = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
             except (OSError, IndexError, ValueError):
                 pass
         time.sleep(0.2)

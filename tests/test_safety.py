@@ -182,10 +182,9 @@ def test_writers_round_trip_hostile_strings(tmp_path, fmt):
 
 def test_a_failed_write_leaves_no_file(tmp_path):
     path = tmp_path / "results.csv"
-    with pytest.raises(RuntimeError):
-        with TableWriter(path, "csv") as out:
-            out.row(["a"])
-            raise RuntimeError("disk full")
+    with pytest.raises(RuntimeError), TableWriter(path, "csv") as out:
+        out.row(["a"])
+        raise RuntimeError("disk full")
     assert not path.exists() and not list(tmp_path.iterdir())
 
 

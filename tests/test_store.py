@@ -72,10 +72,9 @@ def test_annotation_events_are_append_only(store):
 
 
 def test_a_failed_write_leaves_nothing(store):
-    with pytest.raises(RuntimeError):
-        with store.write():
-            store.insert_records([("y1", "Title", "", "", "en", "", None, None, 2, None, None)])
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), store.write():
+        store.insert_records([("y1", "Title", "", "", "en", "", None, None, 2, None, None)])
+        raise RuntimeError("boom")
     assert store.count_records() == 0
 
 
@@ -137,9 +136,8 @@ def test_opening_and_reading_never_wait_for_a_writer(tmp_path):
         with Store(path, timeout=0.3) as reader:
             assert reader.count_records() == 0  # the import is not committed yet
             assert time.perf_counter() - start < 0.25
-            with pytest.raises(StoreError, match="busy"):
-                with reader.write():
-                    pass
+            with pytest.raises(StoreError, match="busy"), reader.write():
+                pass
     with Store(path) as after:
         assert after.count_records() == 1
 

@@ -112,7 +112,7 @@ def _marcxml(data: bytes, name: str) -> Iterator[dict[str, str]]:
 
     try:
         root = DET.fromstring(data, forbid_dtd=True)
-    except Exception as exc:  # defusedxml's refusals and ElementTree's ParseError
+    except Exception as exc:  # noqa: BLE001 - defusedxml's refusals and ElementTree's ParseError
         raise InputFileError(f"'{name}' is not well-formed MARCXML ({type(exc).__name__}: {exc})"[:400]) from None
     found = [el for el in root.iter() if _local(el.tag) == "record" and any(
         _local(c.tag) in ("controlfield", "datafield", "leader") for c in el)]
@@ -212,7 +212,7 @@ def _ris(data: bytes, name: str) -> Iterator[dict[str, str]]:
             raise _bad(name, number, "the record has no end line 'ER  -'")
         try:
             entries = rispy.loads(block, skip_unknown_tags=True)
-        except Exception as exc:  # rispy raises plain IOError / ValueError subclasses
+        except Exception as exc:  # noqa: BLE001 - rispy raises plain IOError / ValueError subclasses
             raise _bad(name, number, f"not a readable RIS record ({exc})"[:300]) from None
         if not entries:
             raise _bad(name, number, "not a readable RIS record")
@@ -281,7 +281,7 @@ def _dublin_core(data: bytes, name: str) -> Iterator[dict[str, str]]:
 
     try:
         root = DET.fromstring(data, forbid_dtd=True)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the parser's own error types
         raise InputFileError(f"'{name}' is not well-formed Dublin Core XML ({type(exc).__name__}: {exc})"[:400]) \
             from None
     found = [el for el in root.iter() if any(str(c.tag).startswith(f"{{{DC_NS}}}") for c in el)]
@@ -340,7 +340,7 @@ def _dublin_core_back(data: bytes, name: str, codes: Codes, scheme: str) -> tupl
 
     try:
         root = DET.fromstring(data, forbid_dtd=True)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the parser's own error types
         raise InputFileError(f"'{name}' is not well-formed Dublin Core XML ({type(exc).__name__}: {exc})"[:400]) \
             from None
     changed = 0
@@ -392,7 +392,7 @@ def _marcxml_back(data: bytes, name: str, codes: Codes, scheme: str) -> tuple[by
 
     try:
         root = DET.fromstring(data, forbid_dtd=True)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the parser's own error types
         raise InputFileError(f"'{name}' is not well-formed MARCXML ({type(exc).__name__}: {exc})"[:400]) from None
     changed = 0
     for element in [el for el in root.iter() if _local(el.tag) == "record"]:

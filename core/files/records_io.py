@@ -267,7 +267,7 @@ def _inspect_xlsx(source: Source, name: str, size: int, sheet: str | None = None
 
     try:
         wb = openpyxl.load_workbook(_open(source), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException on bad files
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises zipfile/KeyError/InvalidFileException on bad files
         raise InputFileError(f"'{name}' is not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
     try:
         sheets = tuple(wb.sheetnames)
@@ -445,7 +445,7 @@ def _inspect_parquet(source: Source, name: str, size: int) -> SourceInfo:
 
     try:
         pf = pq.ParquetFile(_open(source))
-    except Exception as exc:  # pyarrow raises ArrowInvalid and OSError subclasses
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises ArrowInvalid and OSError subclasses
         raise InputFileError(f"'{name}' is not a readable Parquet file ({_short(exc)})") from None
     columns = tuple(pf.schema_arrow.names)
     return SourceInfo(name, "parquet", columns, "", "", size, pf.metadata.num_rows)

@@ -285,7 +285,7 @@ def _read_skos(text: str, filename: str) -> tuple[list[NodeSpec], dict[str, Any]
     graph = Graph()
     try:
         graph.parse(data=text, format="turtle")
-    except Exception as exc:  # rdflib raises several parser exception types
+    except Exception as exc:  # noqa: BLE001 - rdflib raises several parser exception types
         message = str(exc).strip().splitlines()
         line_match = re.search(r"line (\d+)", str(exc))
         raise TaxonomyError(

@@ -55,7 +55,7 @@ def read_subject_map(data: bytes, name: str, taxonomy: Taxonomy) -> dict[str, st
         graph = Graph()
         try:
             graph.parse(data=text, format="turtle")
-        except Exception as exc:  # rdflib raises several parser exception types
+        except Exception as exc:  # noqa: BLE001 - rdflib raises several parser exception types
             raise ModelFolderError(f"'{name}' is not valid Turtle ({str(exc).splitlines()[0][:200]})") from None
         for concept in set(graph.subjects(RDF.type, SKOS.Concept)):
             notation = graph.value(concept, SKOS.notation)

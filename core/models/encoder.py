@@ -278,7 +278,7 @@ class Encoder:
         self.graph = graph = self.folder / _graph_file(self.info)
         try:
             self.session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own types
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types
             raise ModelFolderError(f"'{graph}' is not a loadable encoder: {str(exc).splitlines()[0]}") from None
         self.output = self.session.get_outputs()[0].name
         self.input_names = tuple(i.name for i in self.session.get_inputs())
@@ -289,7 +289,7 @@ class Encoder:
 
         try:
             self.model = StaticModel.from_pretrained(self.folder)
-        except Exception as exc:  # model2vec raises its own types
+        except Exception as exc:  # noqa: BLE001 - model2vec raises its own types
             raise ModelFolderError(f"'{self.folder}' holds no usable static encoder: "
                                    f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
         self.input_names = ()

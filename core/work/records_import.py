@@ -244,7 +244,7 @@ def import_records(
             elsewhere = store.hashes_in_other_collections(hashes, collection)
             detected = [""] * n
             if detect_language and not default_language:  # weighed by the collection's languages so far
-                given = values["language"] if "language" in values else blank
+                given = values.get("language", blank)
                 unknown = [k for k in range(n) if not given[k].strip()]
                 found = detect([" ".join(texts_of[k][:2]) for k in unknown], known)
                 for k, language in zip(unknown, found):

@@ -139,7 +139,7 @@ def category_counts(frame: pd.DataFrame, taxonomy: Taxonomy, *, lang: str = "en"
     if frame.empty:
         return pd.DataFrame(columns=["code", "name", "path", "rows", *SPLITS])
     exploded = frame.explode("codes")
-    table = pd.crosstab(exploded["codes"], exploded["split"] if "split" in exploded else "rows")
+    table = pd.crosstab(exploded["codes"], exploded.get("split", "rows"))
     for name in SPLITS:
         if "split" in exploded and name not in table:
             table[name] = 0

@@ -419,10 +419,8 @@ def fit(setup: Setup, progress: Callable[[str, float], None], should_stop: Calla
         entry = {"epoch": epoch, "train_loss": round(total_loss / max(seen, 1), 4),
                  "seconds": round(time.perf_counter() - started, 1),
                  **validation_figures(inner, setup, pad_id, needs_types, device)}
-        if "val_loss" in entry:
-            key = (entry["val_macro_f1"], -entry["val_loss"])
-        else:
-            key = (epoch, 0.0)  # no validation records: the last epoch is kept
+        # no validation records: the last epoch is kept
+        key = (entry["val_macro_f1"], -entry["val_loss"]) if "val_loss" in entry else (epoch, 0.0)
         curve.append(entry)
         if best_key is None or tuple(key) > tuple(best_key):
             best_key, best_epoch, best_state = list(key), epoch, _state(inner)

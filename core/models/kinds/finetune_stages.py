@@ -145,7 +145,7 @@ def trained_pooler(encoder: str) -> bool:
 
     for path in sorted(Path(encoder).glob("*.safetensors")):
         with safe_open(str(path), "np") as weights:
-            if any(".pooler." in f".{key}" for key in weights.keys()):
+            if any(".pooler." in f".{key}" for key in weights):
                 return True
     return False
 

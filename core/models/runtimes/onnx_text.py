@@ -34,7 +34,7 @@ class OnnxTextClassifier(Classifier):
         options.inter_op_num_threads = 1
         try:
             self.session_ = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own Fail/InvalidGraph types
             raise ModelFolderError(f"'{path}' is not a loadable ONNX model: {str(exc).splitlines()[0]}") from None
         inputs = self.session_.get_inputs()
         if len(inputs) != 1 or inputs[0].type != "tensor(string)":

@@ -30,7 +30,7 @@ class OnnxTransformerClassifier(Classifier):
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         try:
             self.session_ = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own Fail/InvalidGraph types
             raise ModelFolderError(f"'{path}' is not a loadable ONNX model: {str(exc).splitlines()[0]}") from None
         self.input_names_ = tuple(i.name for i in self.session_.get_inputs())
         if "input_ids" not in self.input_names_:
