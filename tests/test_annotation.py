@@ -14,10 +14,6 @@ from core.store import Store
 from core.work.annotation import AnnotationError, Annotator, Queue, model_view, score_records
 
 
-def shown_for(view):
-    return list(view.suggestions)
-
-
 def test_uncertainty_margin_and_entropy():
     import numpy as np
 

@@ -158,13 +158,8 @@ WINDOWS_PER_S = 5.0  # the multilingual encoder on 2 busy cores (7.8 measured on
 Q4_WINDOWS_PER_S = 2.0  # the 4-bit engine it was rebuilt from (2.5 measured on idle cores)
 
 
-INLINE_SECONDS = 30.0  # scoring this quick runs while the person waits; longer goes to a bulk job
-
-
-def scores_inline(store: Store, classifier, record_ids: Sequence[int]) -> bool:
-    """Whether scoring these records runs while the person waits (at most ``INLINE_SECONDS``), the
-    one rule for every page that scores records it finds unscored; else a bulk job is offered."""
-    return bool(record_ids) and scoring_seconds(store, classifier, record_ids) <= INLINE_SECONDS
+# scoring this quick (``scoring_seconds``) runs while the person waits, on every page; longer: a bulk job
+INLINE_SECONDS = 30.0
 
 
 def scoring_seconds(store: Store, classifier, record_ids: Sequence[int]) -> float:
