@@ -45,7 +45,7 @@ CORPORA = ROOT.parent / "shared" / "data" / "corpora"
 
 from core.models.kinds.tfidf import TFIDF_C  # noqa: E402
 from core.models.tfidf_onnx import SKLEARN_TOKEN_PATTERN  # noqa: E402
-from core.work.versions import EVAL_SHARE  # noqa: E402
+from core.work.evaluation_set import EVAL_SHARE  # noqa: E402
 
 STEPS = (50, 100, 250, 500, 750, 1000)
 TEMPERATURE = 0.25

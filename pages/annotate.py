@@ -7,10 +7,10 @@ import streamlit as st
 
 from core.errors import WorkbenchError
 from core.work.annotation import AnnotationError, Annotator, model_view, why_empty
+from core.work.evaluation_set import trained_on
 from core.work.serving import serving
 from core.work.suggesting import meaningful, suggestion_source
 from core.work.team import adjudicate, scope_notes, visibility
-from core.work.versions import trained_on
 from ui.common import (
     ROLES,
     PageContext,

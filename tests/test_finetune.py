@@ -18,9 +18,10 @@ from core.errors import Cancelled
 from core.models import kinds
 from core.models.manifest import Manifest, ModelFolderError
 from core.models.runtimes import RUNTIMES, load_classifier
+from core.work.evaluation_set import eval_frame
 from core.work.learning import LearningError, TrainOptions, train_version, training_frame
 from core.work.serving import model_for
-from core.work.versions import eval_frame, promote
+from core.work.versions import promote
 from tests.conftest import corpus, import_frame
 from tests.test_learning import label_as_expert
 

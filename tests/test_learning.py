@@ -14,9 +14,10 @@ import pytest
 from core.cli import main
 from core.models.runtimes import load_classifier
 from core.work.annotation import Annotator
+from core.work.evaluation_set import eval_frame, sync_eval_set
 from core.work.learning import LearningError, TrainOptions, train_from_workspace, train_version, training_frame
 from core.work.serving import in_use, model_for
-from core.work.versions import eval_frame, list_versions, promote, rollback, sync_eval_set
+from core.work.versions import list_versions, promote, rollback
 from tests.conftest import ROOT, corpus, default_model, import_frame, linked_models, shared_file
 
 

@@ -13,6 +13,7 @@ from core.domain.access import PermissionDenied
 from core.domain.labels import QueueSpec, ShownSuggestion
 from core.store import Store
 from core.work.annotation import Annotator, score_records
+from core.work.evaluation_set import sync_eval_set
 from core.work.team import (
     adjudicate,
     annotator_quality,
@@ -24,7 +25,6 @@ from core.work.team import (
     team_agreement,
     visibility,
 )
-from core.work.versions import sync_eval_set
 from tests.conftest import corpus, import_frame
 
 pytestmark = pytest.mark.slow

@@ -16,18 +16,17 @@ from core.jobs.training import (
     training_jobs,
 )
 from core.models import kinds
+from core.work.evaluation_set import figure_line, verdict_line
 from core.work.learning import MIN_TRAINING, TrainOptions, one_click
 from core.work.versions import (
     compare_table,
     corrections_since,
     current_figures,
     delete_version,
-    figure_line,
     list_versions,
     promote,
     promotion_check,
     rollback,
-    verdict_line,
     versions_table,
 )
 from ui.common import PageContext, dataframe, may, not_allowed, open_store, plain, show_errors

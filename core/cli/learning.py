@@ -121,8 +121,9 @@ def cmd_add_encoder(args: argparse.Namespace) -> int:
 
 
 def cmd_versions(args: argparse.Namespace) -> int:
+    from core.work.evaluation_set import figure_line
     from core.work.serving import in_use
-    from core.work.versions import current_figures, figure_line, list_versions
+    from core.work.versions import current_figures, list_versions
 
     store, models = _open(args)
     with store:

@@ -126,7 +126,7 @@ def report_lines(after: dict | None, cross_validated: dict | None, verdict: dict
     cross-validated figure while the evaluation set is small (and why), else the evaluation set's;
     how many trained categories the evaluation set cannot see; then the verdict, naming its
     baseline and records."""
-    from core.work.versions import figure_line, verdict_line
+    from core.work.evaluation_set import figure_line, verdict_line
 
     after = after or {}
     small = (verdict or {}).get("why_first") or small_eval_reason(int(after.get("records") or 0), 0, tr)
