@@ -95,7 +95,7 @@ class Loop:
                                                min_df=2).fit_transform(self.T)
 
     def assign(self, labelled):
-        """The workbench's evaluation-set rule (``core.work.versions.sync_eval_set``)."""
+        """The workbench's evaluation-set rule (``core.work.evaluation_set.sync_eval_set``)."""
         total, held = {}, {}
         for r in labelled:
             total[self.Y[r]] = total.get(self.Y[r], 0) + 1
