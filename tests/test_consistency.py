@@ -156,3 +156,27 @@ def test_the_readme_is_short_and_its_guides_exist():
         for link in re.findall(r"\]\(([^)#\s]+)", doc.read_text(encoding="utf-8")):
             if "://" not in link:
                 assert (doc.parent / link).exists(), (doc.name, link)
+
+
+def test_no_two_modules_import_each_other():
+    """No circles of two: a module that imports another is never imported back by it (imports
+    inside functions count; a package importing its own submodules does not)."""
+    modules = {}
+    for path in [*(ROOT / "core").rglob("*.py"), *(ROOT / "ui").rglob("*.py")]:
+        rel = path.relative_to(ROOT).with_suffix("")
+        modules[".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)] = path
+    edges = {}
+    for name, path in modules.items():
+        out = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                targets = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            else:
+                continue
+            out |= {t for t in targets if t in modules and t != name}
+        edges[name] = out
+    circles = sorted({tuple(sorted((a, b))) for a, targets in edges.items() for b in targets
+                      if a in edges[b] and not (b.startswith(a + ".") or a.startswith(b + "."))})
+    assert circles == [], circles

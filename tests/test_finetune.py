@@ -64,7 +64,7 @@ def test_every_kind_is_one_module_of_the_table_with_its_runtime_and_fields():
     assert finetune.recipe({"epochs": "3", "sampler": "balanced"})["epochs"] == 3
     with pytest.raises(ValueError, match="epochs must lie between 0 and 100, not -1"):
         finetune.recipe({"epochs": -1})
-    from core.models.kinds.finetune import planned_epochs
+    from core.models.kinds.finetune_loop import planned_epochs
 
     # automatic epochs follow the label count: 6 for thousands of records, more for a few hundred
     assert planned_epochs(finetune.recipe(), 300) == 6  # 4,800 records in batches of 16
@@ -221,7 +221,7 @@ def test_contrastive_pairs_come_from_the_labels_and_the_stage_runs_before_the_he
 
 def test_encoder_folders_are_checked_before_anything_loads_them(tmp_path):
     from core.models.encoder import minilm_dir
-    from core.models.kinds.finetune import add_encoder, available_encoders, check_encoder
+    from core.models.tunable_encoders import add_encoder, available_encoders, check_encoder
 
     models = tmp_path / "models"
     bad = tmp_path / "bad"

@@ -11,11 +11,12 @@ import pytest
 from core.domain.labels import QueueSpec
 from core.domain.metrics import MIN_RECORDS, intervals, paired_verdict
 from core.work.annotation import Annotator, why_empty
-from core.work.evaluation_set import comparison, eval_frame, evaluate_model, figure_line, verdict_line
+from core.work.evaluation_set import comparison, eval_frame, evaluate_model
 from core.work.learning import TrainOptions, train_version, training_frame
 from core.work.performance import evaluate_file, gold_frame, model_result
 from core.work.serving import model_in_use
 from core.work.suggesting import suggestion_source
+from core.work.verdicts import figure_line, verdict_line
 from core.work.versions import promote, promotion_check, rollback
 from tests.conftest import corpus, import_frame, shared_file
 

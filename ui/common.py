@@ -31,9 +31,9 @@ from core.store import Store
 from core.work.serving import in_use
 from core.work.workspace import open_workspace
 from ui.i18n import t
+from ui.session import Session, session
 
 ROLES = dict(ROLE_NAMES)  # expert, librarian, lead, admin
-SESSION_KEY = "workbench.session"
 QUEUES_KEY = "workbench.queues"  # the open Annotate queue of each taxonomy
 KEPT_KEY = "workbench.per_taxonomy"  # widget choices kept per taxonomy
 
@@ -158,18 +158,6 @@ def publish_session(signing: bool) -> None:
             del st.query_params[key]
 
 
-@dataclass
-class Session:
-    """Who is working and on what; shared by every page."""
-
-    user: str = ""
-    role: str = "expert"
-    taxonomy_id: str = "ford"
-    lang: str = "en"  # taxonomy names
-    ui: str = "en"  # the interface's own texts (ui.i18n)
-    signed_in: bool = False  # ``user`` is an account that signed in (not a typed name)
-
-
 def start_signed_in(user) -> None:
     """The session is now ``user``'s (an account that signed in); queues of whoever was here go."""
     state = session()
@@ -214,12 +202,6 @@ def not_allowed(action: str) -> None:
 
     roles = ", ".join(t(ROLES[r]).lower() for r in ROLES if r in PERMISSIONS[action])
     st.caption(t("For these roles: {0}.").format(roles))
-
-
-def session() -> Session:
-    if SESSION_KEY not in st.session_state:
-        st.session_state[SESSION_KEY] = Session()
-    return st.session_state[SESSION_KEY]
 
 
 def settings() -> Settings:

@@ -23,7 +23,7 @@ HU = _load("hu")
 
 
 def language() -> str:
-    from ui.common import session
+    from ui.session import session
 
     return getattr(session(), "ui", "en")
 

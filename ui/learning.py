@@ -16,8 +16,8 @@ from core.jobs.training import (
     training_jobs,
 )
 from core.models import kinds
-from core.work.evaluation_set import figure_line, verdict_line
 from core.work.learning import MIN_TRAINING, TrainOptions, one_click
+from core.work.verdicts import figure_line, verdict_line
 from core.work.versions import (
     compare_table,
     corrections_since,
@@ -137,7 +137,7 @@ def _field(ctx: PageContext, kind, f, column, changes: dict, prefix: str = "") -
     elif f.type == "choice":
         value = column.selectbox(label, list(f.choices), index=list(f.choices).index(f.default), key=key, help=help_)
     elif f.type == "encoder":
-        from core.models.kinds.finetune import available_encoders
+        from core.models.tunable_encoders import available_encoders
 
         names = list(available_encoders(ctx.cfg.models_dir))
         value = column.selectbox(label, names, index=names.index(f.default) if f.default in names else 0, key=key,
@@ -165,7 +165,7 @@ def add_encoder_form(ctx: PageContext) -> None:
     """A lead adds a transformers encoder folder on this machine (SciBERT, XLM-RoBERTa, huBERT...):
     checked (config, tokenizer, safetensors weights; no remote code), then copied into the models
     folder. Nothing is fetched from a hub."""
-    from core.models.kinds.finetune import add_encoder
+    from core.models.tunable_encoders import add_encoder
 
     with st.expander(t("Add an encoder to fine-tune from")):
         st.caption(t("A folder on this computer with config.json, tokenizer files and model.safetensors (for "

@@ -111,7 +111,7 @@ def cmd_kinds(args: argparse.Namespace) -> int:
 
 def cmd_add_encoder(args: argparse.Namespace) -> int:
     """Copy a checked transformers encoder folder into the models folder for the finetune kind."""
-    from core.models.kinds.finetune import add_encoder
+    from core.models.tunable_encoders import add_encoder
 
     models = Path(args.models or Settings.from_env().models_dir)
     target = add_encoder(models, Path(args.folder), args.name or "")
@@ -121,8 +121,8 @@ def cmd_add_encoder(args: argparse.Namespace) -> int:
 
 
 def cmd_versions(args: argparse.Namespace) -> int:
-    from core.work.evaluation_set import figure_line
     from core.work.serving import in_use
+    from core.work.verdicts import figure_line
     from core.work.versions import current_figures, list_versions
 
     store, models = _open(args)

@@ -8,6 +8,8 @@ import json
 
 import pandas as pd
 
+from core.errors import WorkbenchError
+
 BANDS = ("good", "fair", "poor", "no data")
 # green, yellow, red, blue, from the Okabe-Ito palette (told apart with colour blindness too), and a
 # shape per band so the colour is never the only cue
@@ -146,9 +148,7 @@ def chart_bytes(chart, fmt: str, width: int = 900) -> bytes:
         return vl_convert.vegalite_to_png(spec, scale=2)
     if fmt == "svg":
         return vl_convert.vegalite_to_svg(spec).encode("utf-8")
-    from core.work.performance import EvaluationError
-
-    raise EvaluationError(f"charts export as png or svg, not '{fmt}'")
+    raise WorkbenchError(f"charts export as png or svg, not '{fmt}'")
 
 
 __all__ = ["BANDS", "BAND_COLOURS", "BAND_SHAPES", "FEW_GOLD", "bubble_chart", "chart_bytes", "reliability_chart",

@@ -22,12 +22,11 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from core.domain.metrics import MIN_EVIDENCE, MIN_RECORDS, evaluate, intervals, paired_verdict
+from core.domain.metrics import MIN_EVIDENCE, evaluate, intervals, paired_verdict
 from core.domain.taxonomy import Taxonomy
 from core.errors import WorkbenchError
 from core.models.manifest import load_manifest
@@ -128,15 +127,6 @@ def trained_on(folder: Path, manifest, rows: list[dict]) -> tuple[list[bool], bo
     return [fingerprint(manifest.text_of(r)) in prints for r in rows], True
 
 
-def unchecked_reason(figures: dict, tr: Callable[[str], str] = _same) -> str:
-    """What a figure's reader must know about records the model may have trained on ("" if nothing)."""
-    if figures.get("trained_check") is False:
-        return tr("could not check which records the model was trained on: its folder keeps no fingerprints of "
-                  "its training texts")
-    left = int(figures.get("left_out_trained") or 0)
-    return tr("{0:,} record(s) left out: the model was trained on them").format(left) if left else ""
-
-
 def evaluate_model(store: Store, taxonomy: Taxonomy, folder: str | Path, frame: pd.DataFrame | None = None,
                    classifier=None) -> dict:
     """A model's figures on the current evaluation set (cached): summary with 95 % bootstrap
@@ -182,60 +172,6 @@ def evaluate_model(store: Store, taxonomy: Taxonomy, folder: str | Path, frame: 
     by_record = {str(int(r)): p for r, p in zip(frame["record_id"], predicted)}
     store.save_evaluation(taxonomy.id, manifest.name, manifest.version, key, len(frame), figures, by_record)
     return {**figures, "predicted": by_record}
-
-
-def figure_line(figures: dict | None, metric: str = "micro_f1", what: str = "evaluation",
-                tr: Callable[[str], str] = _same) -> str:
-    """A figure as a lead should read it: value, 95 % interval, how many records it rests on, and
-    what was left out ("micro F1 0.48 (95 % interval 0.41-0.56) on 44 evaluation records").
-    ``tr``: the interface's translation of each English template."""
-    figures = figures or {}
-    where = tr("evaluation records") if what == "evaluation" else tr("training records")
-    if not figures.get("records"):
-        extra = unchecked_reason(figures, tr)
-        return tr("no {0} yet").format(where) + (f" ({extra})" if extra else "")
-    value = (figures.get("summary") or {}).get(metric)
-    low, high = (figures.get("intervals") or {}).get(metric) or (None, None)
-    text = tr({"micro_f1": "micro F1", "macro_f1": "macro F1", "weighted_f1": "weighted F1"}.get(metric, metric))
-    text += f" {value:.3f}" if value is not None else " –"
-    if low is not None:
-        text += " " + tr("(95 % interval {0:.2f}-{1:.2f})").format(low, high)
-    text += " " + tr("on {0:,} {1}").format(int(figures["records"]), where)
-    extra = unchecked_reason(figures, tr)
-    return text + (f"; {extra}" if extra else "")
-
-
-def verdict_line(verdict: dict | None, tr: Callable[[str], str] = _same) -> str:
-    """A comparison's verdict in words, naming the model it compares with and the records it rests
-    on (``core.work.verdicts``), and why it is read first when it is the cross-validated one."""
-    from core.work.verdicts import basis_words
-
-    if not verdict:
-        return ""
-    baseline = verdict.get("baseline") or ""
-    on = basis_words(verdict, tr) if "basis" in verdict else tr("{0:,} records").format(int(verdict["records"]))
-    first = (" " + tr("(read first: {0})").format(verdict["why_first"])) if verdict.get("why_first") else ""
-    if verdict["verdict"] == "not enough evidence":
-        n = int(verdict.get("records") or 0)
-        why = (tr("{0} record(s); at least {1} are needed").format(n, MIN_RECORDS) if n < MIN_RECORDS else
-               tr("no category has {0} gold records").format(MIN_EVIDENCE))
-        against = (" " + tr("against {0} on {1}").format(baseline, on)) if baseline else ""
-        return tr("Not enough evidence for a verdict{0}: {1}.").format(against, why) + first
-    low, high = verdict["interval"]
-    thin = verdict.get("thin_categories") or []
-    if baseline:
-        words = {"better": "Better than {0}", "worse": "Worse than {0}",
-                 "no clear difference": "No clear difference from {0}"}
-        head = tr(words[verdict["verdict"]]).format(baseline)
-    else:
-        head = tr({"better": "Better", "worse": "Worse", "no clear difference": "No clear difference"}[
-            verdict["verdict"]])
-    text = tr("{0}: micro F1 {1:.3f} → {2:.3f} (difference {3:+.3f}, 95 % interval {4:+.3f} to {5:+.3f}, "
-              "{6})").format(head, verdict["before"], verdict["after"], verdict["difference"], low, high, on)
-    if thin:
-        text += "; " + tr("{0} categories have fewer than {1} records: not enough evidence there").format(
-            len(thin), MIN_EVIDENCE)
-    return text + "." + first
 
 
 def _scored_by_both(frame: pd.DataFrame, before: dict, after: dict) -> tuple[list[list[str]], list[str]]:
@@ -300,5 +236,4 @@ def gate(frame: pd.DataFrame, before: dict, after: dict, *, resamples: int = 500
 
 
 __all__ = ["EVAL_SHARE", "SUMMARY", "VersionError", "comparison", "eval_frame", "eval_hash", "evaluate_model",
-           "expert_labels", "figure_line", "gate", "gold_labels", "sync_eval_set", "trained_on", "unchecked_reason",
-           "verdict_line"]
+           "expert_labels", "gate", "gold_labels", "sync_eval_set", "trained_on"]

@@ -21,6 +21,8 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
+from core.domain.metrics import MIN_EVIDENCE, MIN_RECORDS
+
 SMALL_EVAL = 100  # evaluation records below which the cross-validated figure leads
 PER_CATEGORY = 3  # evaluation records per category of the training labels below which it leads too
 
@@ -126,8 +128,6 @@ def report_lines(after: dict | None, cross_validated: dict | None, verdict: dict
     cross-validated figure while the evaluation set is small (and why), else the evaluation set's;
     how many trained categories the evaluation set cannot see; then the verdict, naming its
     baseline and records."""
-    from core.work.evaluation_set import figure_line, verdict_line
-
     after = after or {}
     small = (verdict or {}).get("why_first") or small_eval_reason(int(after.get("records") or 0), 0, tr)
     eval_line = figure_line(after, tr=tr)
@@ -151,5 +151,69 @@ def report_lines(after: dict | None, cross_validated: dict | None, verdict: dict
     return lines
 
 
-__all__ = ["PER_CATEGORY", "SMALL_EVAL", "basis_words", "cross_validated_predictions", "language_frame",
-           "lead_verdict", "likely_range", "named", "report_lines", "small_eval_reason", "unseen_categories"]
+def unchecked_reason(figures: dict, tr: Callable[[str], str] = _same) -> str:
+    """What a figure's reader must know about records the model may have trained on ("" if nothing)."""
+    if figures.get("trained_check") is False:
+        return tr("could not check which records the model was trained on: its folder keeps no fingerprints of "
+                  "its training texts")
+    left = int(figures.get("left_out_trained") or 0)
+    return tr("{0:,} record(s) left out: the model was trained on them").format(left) if left else ""
+
+
+def figure_line(figures: dict | None, metric: str = "micro_f1", what: str = "evaluation",
+                tr: Callable[[str], str] = _same) -> str:
+    """A figure as a lead should read it: value, 95 % interval, how many records it rests on, and
+    what was left out ("micro F1 0.48 (95 % interval 0.41-0.56) on 44 evaluation records").
+    ``tr``: the interface's translation of each English template."""
+    figures = figures or {}
+    where = tr("evaluation records") if what == "evaluation" else tr("training records")
+    if not figures.get("records"):
+        extra = unchecked_reason(figures, tr)
+        return tr("no {0} yet").format(where) + (f" ({extra})" if extra else "")
+    value = (figures.get("summary") or {}).get(metric)
+    low, high = (figures.get("intervals") or {}).get(metric) or (None, None)
+    text = tr({"micro_f1": "micro F1", "macro_f1": "macro F1", "weighted_f1": "weighted F1"}.get(metric, metric))
+    text += f" {value:.3f}" if value is not None else " –"
+    if low is not None:
+        text += " " + tr("(95 % interval {0:.2f}-{1:.2f})").format(low, high)
+    text += " " + tr("on {0:,} {1}").format(int(figures["records"]), where)
+    extra = unchecked_reason(figures, tr)
+    return text + (f"; {extra}" if extra else "")
+
+
+def verdict_line(verdict: dict | None, tr: Callable[[str], str] = _same) -> str:
+    """A comparison's verdict in words, naming the model it compares with and the records it rests
+    on (``core.work.verdicts``), and why it is read first when it is the cross-validated one."""
+    from core.work.verdicts import basis_words
+
+    if not verdict:
+        return ""
+    baseline = verdict.get("baseline") or ""
+    on = basis_words(verdict, tr) if "basis" in verdict else tr("{0:,} records").format(int(verdict["records"]))
+    first = (" " + tr("(read first: {0})").format(verdict["why_first"])) if verdict.get("why_first") else ""
+    if verdict["verdict"] == "not enough evidence":
+        n = int(verdict.get("records") or 0)
+        why = (tr("{0} record(s); at least {1} are needed").format(n, MIN_RECORDS) if n < MIN_RECORDS else
+               tr("no category has {0} gold records").format(MIN_EVIDENCE))
+        against = (" " + tr("against {0} on {1}").format(baseline, on)) if baseline else ""
+        return tr("Not enough evidence for a verdict{0}: {1}.").format(against, why) + first
+    low, high = verdict["interval"]
+    thin = verdict.get("thin_categories") or []
+    if baseline:
+        words = {"better": "Better than {0}", "worse": "Worse than {0}",
+                 "no clear difference": "No clear difference from {0}"}
+        head = tr(words[verdict["verdict"]]).format(baseline)
+    else:
+        head = tr({"better": "Better", "worse": "Worse", "no clear difference": "No clear difference"}[
+            verdict["verdict"]])
+    text = tr("{0}: micro F1 {1:.3f} → {2:.3f} (difference {3:+.3f}, 95 % interval {4:+.3f} to {5:+.3f}, "
+              "{6})").format(head, verdict["before"], verdict["after"], verdict["difference"], low, high, on)
+    if thin:
+        text += "; " + tr("{0} categories have fewer than {1} records: not enough evidence there").format(
+            len(thin), MIN_EVIDENCE)
+    return text + "." + first
+
+
+__all__ = ["PER_CATEGORY", "SMALL_EVAL", "basis_words", "cross_validated_predictions", "figure_line", "language_frame",
+           "lead_verdict", "likely_range", "named", "report_lines", "small_eval_reason", "unchecked_reason",
+           "unseen_categories", "verdict_line"]

@@ -1,4 +1,4 @@
-"""Fine-tuning on a Ray cluster through Ray Train: a ``TorchTrainer`` runs ``finetune.fit`` in N
+"""Fine-tuning on a Ray cluster through Ray Train: a ``TorchTrainer`` runs ``finetune_loop.fit`` in N
 data-parallel workers (PyTorch DDP; gloo on CPUs, NCCL on GPUs). Every worker walks the same
 shuffled order and takes its share of each batch, and DDP averages the gradients, so N workers
 take the steps one worker would with the same batch size.
@@ -34,7 +34,7 @@ def _loop(config: dict) -> None:
     import torch
     from safetensors.torch import save_file
 
-    from core.models.kinds.finetune import fit
+    from core.models.kinds.finetune_loop import fit
 
     context = ray.train.get_context()
     rank, world = context.get_world_rank(), context.get_world_size()
@@ -65,7 +65,7 @@ def _loop(config: dict) -> None:
 
 def fit_on_ray(setup, address: str, workers: int, progress: Callable[[str, float], None],
                should_stop: Callable[[], bool]) -> dict:
-    """``finetune.fit`` on ``workers`` Ray Train workers; the same result dict as ``fit``."""
+    """``finetune_loop.fit`` on ``workers`` Ray Train workers; the same result dict as ``fit``."""
     import ray
     from ray.train import RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer

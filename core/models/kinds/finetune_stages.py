@@ -1,6 +1,6 @@
 """The stages of fine-tuning around its epochs: records into batches, the model's probabilities,
 the SetFit-style contrastive stage for few labels, and the head's start from a linear probe
-(LP-FT). ``setup`` is ``core.models.kinds.finetune.Setup``: the records' token ids, targets and
+(LP-FT). ``setup`` is ``core.models.kinds.finetune_loop.Setup``: the records' token ids, targets and
 training / validation rows."""
 
 from __future__ import annotations
@@ -145,7 +145,8 @@ def trained_pooler(encoder: str) -> bool:
 
     for path in sorted(Path(encoder).glob("*.safetensors")):
         with safe_open(str(path), "np") as weights:
-            if any(".pooler." in f".{key}" for key in weights):
+            names = weights.keys()  # safetensors' safe_open is not iterable itself
+            if any(".pooler." in f".{key}" for key in names):
                 return True
     return False
 
