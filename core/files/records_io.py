@@ -15,8 +15,6 @@ import io
 import itertools
 import json
 import warnings
-from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -24,28 +22,12 @@ from core.errors import InputFileError, Problem
 from core.files.encodings import Source, _check_decodes, _open, _size, detect_encoding
 from core.files.library_formats import COLUMNS as LIBRARY_COLUMNS
 from core.files.library_formats import LIBRARY_FORMATS
+from core.files.source_info import Chunk, SourceInfo, _cell, _clean_header, _short
+from core.files.xlsx_io import _inspect_xlsx, _xlsx_chunks
 
 FORMATS = ("csv", "tsv", "xlsx", "jsonl", "parquet", *LIBRARY_FORMATS)
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1250", "iso-8859-2", "utf-16", "utf-32")
 DELIMITERS = (",", ";", "\t", "|")
-Chunk = tuple[list[int], dict[str, list[str]]]
-
-
-@dataclass(frozen=True)
-class SourceInfo:
-    """What was detected (or chosen) about a file."""
-
-    name: str
-    format: str
-    columns: tuple[str, ...]
-    encoding: str = ""
-    delimiter: str = ""
-    size: int = 0  # bytes
-    rows_hint: int | None = None  # number of rows when known in advance (XLSX, Parquet)
-    sheet: str = ""  # XLSX: the sheet read
-    sheets: tuple[str, ...] = ()  # XLSX: every sheet of the workbook
-
-
 def guess_format(name: str) -> str:
     suffix = Path(name).suffix.lower().lstrip(".")
     if suffix in ("csv", "txt"):
@@ -152,24 +134,6 @@ def inspect_source(
     return _inspect_parquet(source, name, size)
 
 
-def _clean_header(header: list[Any], name: str) -> tuple[str, ...]:
-    columns = [("" if h is None else str(h)).strip() for h in header]
-    if not any(columns):
-        raise InputFileError(f"'{name}' has no header row (the first row is empty)")
-    seen: dict[str, int] = {}
-    problems = []
-    for i, col in enumerate(columns):
-        if not col:
-            columns[i] = col = f"column_{i + 1}"
-        if col in seen:
-            problems.append(Problem(f"column name '{col}' appears twice (columns {seen[col] + 1} and {i + 1})", 1,
-                                    unit="row"))
-        seen.setdefault(col, i)
-    if problems:
-        raise InputFileError(f"'{name}' has repeated column names in its header", problems)
-    return tuple(columns)
-
-
 # ---------------------------------------------------------------------------------- reading
 def read_chunks(
     source: Source,
@@ -242,149 +206,6 @@ def _csv_chunks(source: Source, info: SourceInfo, chunk_size: int, progress: Any
             yield rows, {col: frame[col].tolist() for col in info.columns}
     finally:
         fh.close()
-
-
-def _short(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return "|".join(_cell(v) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
-def _inspect_xlsx(source: Source, name: str, size: int, sheet: str | None = None) -> SourceInfo:
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(_open(source), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises zipfile/KeyError/InvalidFileException on bad files
-        raise InputFileError(f"'{name}' is not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
-    try:
-        sheets = tuple(wb.sheetnames)
-        if sheet and sheet not in sheets:
-            raise InputFileError(f"'{name}' has no sheet '{sheet}'; its sheets are: {', '.join(sheets)}")
-        ws = wb[sheet] if sheet else wb.worksheets[0]
-        header = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), None)
-        if header is None:
-            raise InputFileError(f"sheet '{ws.title}' of '{name}' is empty"
-                                 + (f" (its sheets: {', '.join(sheets)})" if len(sheets) > 1 else ""))
-        columns = _clean_header(list(header), name)
-        rows_hint = (ws.max_row - 1) if ws.max_row else None
-        title = ws.title
-    finally:
-        wb.close()
-    return SourceInfo(name, "xlsx", columns, "", "", size, rows_hint, title, sheets)
-
-
-def xlsx_notes(source: Source, info: SourceInfo) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """What an XLSX sheet hides (read once, when importing): cells holding a formula that was never
-    computed (they read as empty) and merged ranges (only their first cell holds the value)."""
-    import openpyxl
-
-    if info.format != "xlsx":
-        return (), ()
-    wb = openpyxl.load_workbook(_open(source), read_only=True)
-    try:
-        ws = wb[info.sheet] if info.sheet else wb.worksheets[0]
-        part = getattr(ws, "_worksheet_path", "")
-    finally:
-        wb.close()
-    return _uncomputed_formulas(source, info.sheet or ws.title), _merged_ranges(source, part)
-
-
-def _merged_ranges(source: Source, part: str) -> tuple[str, ...]:
-    """The sheet's merged ranges (first 10), found in its XML without loading it whole."""
-    import re
-    import zipfile
-
-    if not part:
-        return ()
-    found: list[str] = []
-    tail = b""
-    try:
-        with zipfile.ZipFile(_open(source)) as archive, archive.open(part) as xml:
-            while block := xml.read(1 << 20):
-                text = tail + block
-                found += [m.decode("ascii", "replace") for m in re.findall(rb'<mergeCell ref="([A-Z0-9:]+)"', text)]
-                tail = text[-64:]
-                if len(found) >= 10:
-                    break
-    except (KeyError, zipfile.BadZipFile, OSError):
-        return ()
-    return tuple(dict.fromkeys(found))[:10]
-
-
-def _uncomputed_formulas(source: Source, sheet: str, rows: int = 10_000) -> tuple[str, ...]:
-    """Cells of the first ``rows`` rows that hold a formula with no computed value (a workbook
-    written by a program, never opened in a spreadsheet): they read as empty."""
-    import openpyxl
-
-    found: list[str] = []
-    formulas = openpyxl.load_workbook(_open(source), read_only=True, data_only=False)
-    values = openpyxl.load_workbook(_open(source), read_only=True, data_only=True)
-    try:
-        pairs = zip(formulas[sheet].iter_rows(max_row=rows), values[sheet].iter_rows(max_row=rows, values_only=True))
-        for cells, computed in pairs:
-            for cell, value in zip(cells, computed):
-                if value is None and isinstance(cell.value, str) and cell.value.startswith("="):
-                    found.append(cell.coordinate)
-                    if len(found) >= 10:
-                        return tuple(found)
-    finally:
-        formulas.close()
-        values.close()
-    return tuple(found)
-
-
-def _xlsx_chunks(source: Source, info: SourceInfo, chunk_size: int, progress: Any,
-                 max_rows: int | None) -> Iterator[Chunk]:
-    import openpyxl
-
-    wb = openpyxl.load_workbook(_open(source), read_only=True, data_only=True)
-    try:
-        ws = wb[info.sheet] if info.sheet else wb.worksheets[0]
-        width = len(info.columns)
-        rows: list[int] = []
-        cols: list[list[str]] = [[] for _ in range(width)]
-        done = 0
-        blank: list[int] = []  # empty rows wait: inside the data they are rows (reported), at its end padding
-        for row_number, values in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
-            if max_rows is not None and done >= max_rows:
-                break
-            if values is None or all(v is None or v == "" for v in values):
-                blank.append(row_number)  # a formula never computed also reads as empty
-                continue
-            for empty in blank:  # a row between data rows never vanishes: the import says why it is left out
-                rows.append(empty)
-                for j in range(width):
-                    cols[j].append("")
-            done += len(blank)
-            blank = []
-            rows.append(row_number)
-            for j in range(width):
-                cols[j].append(_cell(values[j]) if j < len(values) else "")
-            done += 1
-            if len(rows) >= chunk_size:
-                if progress and info.rows_hint:
-                    progress(min(1.0, done / info.rows_hint))
-                yield rows, dict(zip(info.columns, cols))
-                rows, cols = [], [[] for _ in range(width)]
-        if rows:
-            if progress:
-                progress(1.0)
-            yield rows, dict(zip(info.columns, cols))
-    finally:
-        wb.close()
 
 
 def _jsonl_chunks(source: Source, name: str, encoding: str, chunk_size: int, progress: Any = None,

@@ -19,7 +19,8 @@ from core.domain.taxonomy import Taxonomy
 from core.domain.text import content_hash, fold, split_codes
 from core.errors import ImportFailed, InputFileError, Problem
 from core.files.library_formats import LIBRARY_FORMATS
-from core.files.records_io import Source, SourceInfo, inspect_source, read_chunks, xlsx_notes
+from core.files.records_io import Source, SourceInfo, inspect_source, read_chunks
+from core.files.xlsx_io import xlsx_notes
 from core.processes import lease_of
 from core.store import Store
 
