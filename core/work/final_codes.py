@@ -84,8 +84,8 @@ def write_back(store: Store, taxonomy: Taxonomy, data: bytes, name: str, *,
     provenance of each code, e.g. "expert: Kovács Klára" or "machine: model:cap-ensemble@1.1.0",
     goes into MARC's 084 $q). Returns the file, how many records got codes and the format."""
     store.require("export")
-    from core.files.library_formats import write_back as into_file
     from core.files.records_io import inspect_source
+    from core.files.write_back import write_back as into_file
 
     fmt = inspect_source(data, name).format
     frame = final_codes(store, taxonomy, collection=collection)
