@@ -6,11 +6,12 @@ import json
 import streamlit as st
 
 from core.errors import WorkbenchError
-from core.work.annotation import AnnotationError, Annotator, model_view, why_empty
+from core.work.annotation import model_view, why_empty
 from core.work.evaluation_set import trained_on
 from core.work.serving import serving
 from core.work.suggesting import meaningful, suggestion_source
-from core.work.team import adjudicate, scope_notes, visibility
+from core.work.team import scope_notes, visibility
+from ui.card_actions import FLASH, CardActions
 from ui.common import (
     ROLES,
     PageContext,
@@ -20,7 +21,6 @@ from ui.common import (
     open_store,
     page_context,
     plain,
-    save_queue,
     show_error,
     show_errors,
 )
@@ -30,28 +30,10 @@ from ui.queue_panel import KINDS, PENDING, current_queue, queue_panel
 from ui.widgets import Browser
 
 VIEWS = "annotate.views"
-FLASH = "annotate.flash"
 CARD_CHARS = 240  # text shown on the card before "Whole text"
 CARD_SUGGESTIONS = 5  # suggestion buttons on the card (keys 1-5); the browser scores every node
 SHORTCUTS = "**1-5** choose suggestion · **A** accept the top one · **X** reject all · **S** skip · " \
             "**U** undo · **N** next · **P** previous"
-
-
-ACTION_WORDS = {"accept": "Saved (suggestion accepted)", "correct": "Saved",
-                "reject": "Saved: none of the suggestions fits", "skip": "Skipped", "undo": "Undone",
-                "note": "Note saved"}
-
-
-def action_message(event, tax, lang: str, external_id: str) -> str:
-    """What a toast says after an action: what was saved on which record, never a verdict on it
-    ("Correct: 4" read as "that was right")."""
-    codes = ", ".join(tax.label(c, lang) if c in tax else c for c in event.codes)
-    return (t(ACTION_WORDS.get(event.action, event.action.capitalize())) + (f": {codes}" if codes else "")
-            + " · " + t("record {0}").format(external_id))
-
-
-def flash(kind: str, text: str) -> None:
-    st.session_state[FLASH] = (kind, text)
 
 
 def get_view(clf, tax, record: dict, db=None):
@@ -118,110 +100,6 @@ def card_views(ctx: PageContext, db, queue, record: dict):
     shown = list(meaningful(view.suggestions))[:CARD_SUGGESTIONS] if view else []
 
     return view, second_view, qmodel, source, seen, notes, shown
-
-
-class CardActions:
-    """What the card's buttons and keys do. Callbacks run at the start of the next rerun, after this
-    run's store is closed: each opens its own. They act on the record and suggestions that were on
-    screen when the key was pressed."""
-
-    def __init__(self, ctx: PageContext, queue, record: dict, shown: list):
-        self.ctx, self.queue, self.record, self.shown = ctx, queue, record, shown
-
-    def act(self, fn, *args, move: bool = True, on_record: int | None = None) -> None:
-        queue, state, tax = self.queue, self.ctx.state, self.ctx.tax
-        # A key pressed while the page was still drawing the next record reaches the callback of the
-        # record before; it must not act on that record again.
-        if on_record is not None and queue.current != on_record:
-            flash("warning", "The page was still loading the next record: nothing was recorded. Press the key again.")
-            return
-        with open_store() as s:
-            try:
-                annotator = Annotator(s, state.user, state.role, tax, models_dir=self.ctx.cfg.models_dir)
-                event = fn(annotator, *args)
-            except AnnotationError as exc:
-                flash("error", f"{exc.prefix}: {exc.message}")
-                return
-            if annotator.retraining:
-                from core.jobs.training import get_training_job
-
-                st.toast(t("Corrections reached the lead's \"retrain every N\": automatic training job #{0} "
-                           "started.").format(get_training_job(s, annotator.retraining).number))
-            st.session_state[PENDING] = []
-            st.session_state["annotate.reason"] = ""
-            if event.action == "undo":
-                queue.bring(event.record_id)  # back where the person is (a skip had sent it to the end)
-            elif move:
-                queue.next_open(s, state.user)
-            flash("success" if event.action != "undo" else "info",
-                  action_message(event, tax, self.ctx.lang, s.record(event.record_id)["external_id"]))
-        save_queue(tax.id)
-
-    @staticmethod
-    def reason() -> str:
-        return st.session_state.get("annotate.reason", "")
-
-    def accept(self, i: int) -> None:
-        rid, shown = self.record["id"], self.shown
-        if i < len(shown):
-            self.act(lambda a: a.accept(rid, shown[i], shown, self.reason()), on_record=rid)
-
-    def choose(self, codes: list[str]) -> None:
-        rid = self.record["id"]
-        self.act(lambda a: a.correct(rid, codes, self.shown, self.reason()), on_record=rid)
-
-    def reject(self) -> None:
-        rid = self.record["id"]
-        self.act(lambda a: a.reject(rid, self.shown, self.reason()), on_record=rid)
-
-    def skip(self) -> None:
-        rid = self.record["id"]
-        self.act(lambda a: a.skip(rid, self.shown, self.reason()), on_record=rid)
-        if self.queue.current != rid:  # skipped: it waits at the end of the queue
-            self.queue.defer(rid)
-            save_queue(self.ctx.tax.id)
-
-    def undo(self) -> None:
-        self.act(lambda a: a.undo())
-
-    def add_note(self) -> None:
-        rid = self.record["id"]
-        self.act(lambda a: a.note(rid, st.session_state.get("annotate.note", "")), move=False, on_record=rid)
-        st.session_state["annotate.note"] = ""
-
-    def move(self, step: int) -> None:
-        before = self.queue.position
-        self.queue.move(step)
-        st.session_state[PENDING] = []
-        if self.queue.position == before:  # the first or the last record: say so instead of doing nothing
-            flash("info", t("This is the last record of the queue.") if step > 0 else
-                  t("This is the first record of the queue."))
-        save_queue(self.ctx.tax.id)
-
-    def resolve(self, codes: list[str]) -> None:
-        """A lead resolves the record into its gold label, then the next record."""
-        state, tax = self.ctx.state, self.ctx.tax
-        if self.queue.current != self.record["id"]:
-            flash("warning", "The page was still loading the next record: nothing was recorded. Press again.")
-            return
-        with open_store() as s:
-            try:
-                adjudicate(s, tax, self.record["id"], codes, by=state.user, role=state.role, reason=self.reason())
-            except WorkbenchError as exc:
-                flash("error", f"{exc.prefix}: {exc.message}")
-                return
-        st.session_state["annotate.reason"] = ""
-        flash("success", f"Gold label: {', '.join(codes)}")
-        self.queue.move(1)
-        save_queue(tax.id)
-
-    @staticmethod
-    def toggle_pending(code: str) -> None:
-        pending = st.session_state.setdefault(PENDING, [])
-        if code in pending:
-            pending.remove(code)
-        else:
-            pending.append(code)
 
 
 def record_panel(ctx: PageContext, db, record: dict, seen) -> None:
