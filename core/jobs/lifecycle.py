@@ -225,12 +225,13 @@ def cancel_job(store: Store, job_id: int) -> None:
 
 
 def retry_job(store: Store, job_id: int) -> None:
-    """Make a failed or cancelled job runnable again: it resumes from its checkpoint (the rows
-    done stay done) when launched."""
+    """Queue a failed, cancelled or interrupted job again: it resumes from its checkpoint (the
+    rows done stay done) when a worker runs it (``resume_job`` starts one)."""
     store.require("bulk_classify")
     job = get_job(store, job_id)
-    if job.status not in ("failed", "cancelled"):
-        raise JobError(f"job #{job_id} is {job.status}: only a failed or cancelled job can be retried")
+    if not job.resumable:
+        raise JobError(f"job #{job.number} is {job.status}: only a failed or cancelled job (or one whose worker "
+                       "died) can be resumed")
     store.update_job(job_id, status="queued", error="")
 
 
@@ -245,12 +246,7 @@ def resume_job(store: Store, job_id: int, log_dir: str | Path | None = None) -> 
     """Queue an interrupted, cancelled or failed job again and start its worker, which goes on from
     the checkpoint (the rows done stay done); returns the worker's pid. A worker runs only a queued
     job, so a stopped job goes on only through here, as someone allowed to run bulk jobs."""
-    store.require("bulk_classify")
-    job = get_job(store, job_id)
-    if not job.resumable:
-        raise JobError(f"job #{job.number} is {job.status}: only an interrupted, cancelled or failed job can be "
-                       "resumed")
-    store.update_job(job_id, status="queued", error="")
+    retry_job(store, job_id)
     return launch(store.path, job_id, log_dir)
 
 
