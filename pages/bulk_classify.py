@@ -147,6 +147,15 @@ def plan_routes(ctx: PageContext, source_path, info, mapping: dict, taxonomies: 
         dataframe([{t("language"): t(language_name(p["language"])) if p["language"] else t("other or unknown"),
                        t("rows among the first"): p["rows"], **{tax: p["models"][tax] for tax in taxonomies}}
                       for p in plan], hide_index=True, width="stretch", key="bulk.route_plan")
+        if fast:
+            for p in plan:
+                for tax in taxonomies:
+                    if p["rows"] and not p["fast"][tax]:
+                        st.caption(t("No fast-tier {0} model reads {1}: those rows go to {2}, which runs a "
+                                     "transformer (slower). A lead trains one on the Models page (\"Train the fast "
+                                     "twin\") or with `workbench train {0} --fast`.").format(
+                            tax, t(language_name(p["language"])) if p["language"] else t("other or unknown"),
+                            plain(p["models"][tax])))
 
 
 def skipped_rows(s, job) -> None:

@@ -277,8 +277,9 @@ def test_records_in_a_language_no_default_knows_go_to_the_cross_lingual_default(
 
 
 def test_the_one_click_retrain_reads_labels_in_other_languages_with_the_multilingual_encoder(store):
-    """Mostly Hungarian labels: TF-IDF mixed with an e5 head; mostly English: TF-IDF alone."""
-    from core.work.learning import recommended_options
+    """Mostly Hungarian labels: TF-IDF mixed with an e5 head (its fast twin: with a head on the
+    static vectors); mostly English: TF-IDF alone (fast already)."""
+    from core.work.learning import one_click, recommended_options
 
     cap = store.load_taxonomy("cap")
     rows = [{"id": f"hu{i}", "title": f"A kórházak finanszírozása {i}", "language": "hu"} for i in range(12)]
@@ -289,9 +290,13 @@ def test_the_one_click_retrain_reads_labels_in_other_languages_with_the_multilin
     label_as_expert(store, cap, {f"hu{i}": "3" for i in range(12)} | {f"en{i}": "3" for i in range(4)})
     options, why = recommended_options(store, cap)
     assert options.kind == "ensemble" and options.params == {"head.encoder": "e5"} and "most: hu" in why, why
+    twin = one_click(store, cap, fast=True)  # its fast twin, for bulk jobs in the fast tier
+    assert (twin.options.kind, twin.options.params) == ("ensemble", {"head.encoder": "e5-fast"})
+    assert "static vectors" in twin.recipe and twin.records == one_click(store, cap).records
     label_as_expert(store, cap, {f"en{i}": "3" for i in range(4, 30)})
     options, why = recommended_options(store, cap)
     assert options.kind == "tfidf" and "English" in why, why
+    assert one_click(store, cap, fast=True).options == options  # TF-IDF is the fast tier already
 
 
 @pytest.mark.slow

@@ -69,6 +69,7 @@ def test_a_mixed_export_is_classified_row_by_row_by_the_model_for_its_language(s
     plan = route_plan(store, mixed_file, inspect_source(mixed_file, mixed_file.name),
                       {"id": "id", "title": "title", "abstract": "abstract"}, ["cap"], routed_models)
     assert {p["language"]: p["models"]["cap"] for p in plan} == {"hu": "cap-hu", "en": "cap-en", "": "cap-en"}
+    assert all(p["fast"]["cap"] for p in plan)  # TF-IDF runs no transformer: the fast tier already
     job = run_job(store.path, create_job(store, job_params(mixed_file, routed_models), "Lib"))
     assert job.status == "done" and job.done == 80
     header, rows = next(result_rows(store, job, chunk_size=1000))
@@ -167,26 +168,46 @@ def test_language_summary_counts_rows_once_and_means_per_taxonomy():
 
 @pytest.mark.slow
 def test_fast_routing_prefers_a_fast_model_that_reads_the_language(store, routed_models, tmp_path):
-    """``fast``: a head on static vectors (a fast-tier model) serves the languages it declares; other
-    languages keep the model that serves them."""
+    """``fast``: where the model in use for a language runs a transformer, a fast-tier model that
+    declares the language serves it (a head on static vectors, alone or mixed with TF-IDF: the
+    one-click recipe's fast twin); a model in use that runs none (TF-IDF) is the fast tier itself;
+    other languages keep the model that serves them. The Bulk page's plan says which are fast."""
     import os
     import shutil
 
-    from core.models.encoder import STATIC_NAME, Encoder, ensure_encoder
+    from core.models.encoder import ENCODER_NAME, STATIC_NAME, Encoder, ensure_encoder
+    from core.models.kinds.ensemble import build_ensemble
     from core.models.kinds.head import build_head
+    from core.models.manifest import is_fast
     from tests.conftest import MODELS
 
     models = tmp_path / "models"
     shutil.copytree(routed_models, models, copy_function=os.link)
-    static = ensure_encoder(MODELS, STATIC_NAME)
+    (models / "cap-hu").rename(tmp_path / "cap-hu")  # the Hungarian TF-IDF comes back at the end
     hu = pd.read_csv(shared_file("corpora", "cap_hu_pre_agenda_speeches_sample.csv"), dtype=str, keep_default_na=False)
     texts = (hu["agenda_item_title"].str.strip('"') + ". " + hu["text"].str[:400]).tolist()
-    manifest, _ = build_head(Encoder(static).embed(texts), [[c] for c in hu["cap_major"]], models / "cap-hu-fast",
-                             Manifest(name="cap-hu-fast", version="1", taxonomy="cap", codes=(), runtime="",
-                                      languages=("hu",), input_fields=("title", "abstract")), static)
-    assert manifest.training["tier"] == "fast"
+    labels = [[c] for c in hu["cap_major"]]
+
+    def base(name):
+        return Manifest(name=name, version="1", taxonomy="cap", codes=(), runtime="", languages=("hu",),
+                        input_fields=("title", "abstract"))
+
+    minilm = ensure_encoder(MODELS, ENCODER_NAME)
+    slow, _ = build_head(Encoder(minilm).embed(texts), labels, models / "cap-hu-minilm", base("cap-hu-minilm"), minilm)
+    static = ensure_encoder(MODELS, STATIC_NAME)
+    head = build_head(Encoder(static).embed(texts), labels, tmp_path / "cap-hu-static", base("cap-hu-static"), static)
+    assert head[0].training["tier"] == "fast" and not is_fast(slow)
+    lexical = build_tfidf(texts, labels, tmp_path / "cap-hu-words", base("cap-hu-words"), characters=False)
+    twin = build_ensemble([(tmp_path / "cap-hu-words", *lexical), (tmp_path / "cap-hu-static", *head)], labels,
+                          models / "cap-hu-fast", base("cap-hu-fast"))
+    assert twin.training["tier"] == "fast"  # every member runs no transformer
     promote(store, "cap-en", "")
-    promote(store, "cap-hu", "hu")
+    promote(store, "cap-hu-minilm", "hu")
     fast = Route("cap", models, fast=True)
     assert fast.folder_name("hu", store) == "cap-hu-fast" and fast.folder_name("en", store) == "cap-en"
-    assert Route("cap", models).folder_name("hu", store) == "cap-hu"  # without fast: the model in use
+    assert fast.fast_for("hu", store) and fast.fast_for("en", store)
+    assert Route("cap", models).folder_name("hu", store) == "cap-hu-minilm"  # without fast: the model in use
+    assert not Route("cap", models).fast_for("hu", store)
+    (tmp_path / "cap-hu").rename(models / "cap-hu")
+    promote(store, "cap-hu", "hu")  # TF-IDF in use: the fast tier already, the lead's choice kept
+    assert Route("cap", models, fast=True).folder_name("hu", store) == "cap-hu"

@@ -32,6 +32,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from core.work.learning import LearningError, TrainOptions, one_click, train_version
 
+    if args.kind is not None and args.fast:
+        raise LearningError("--fast picks the one-click recipe's fast twin: leave out --kind (or name the kind "
+                            "and its settings, e.g. --kind ensemble --set head.encoder=e5-fast)")
     if args.kind is None and (args.set or args.ray or args.workers):
         raise LearningError("name the kind (--kind) to change its settings; without --kind, train trains the "
                             "one-click recipe (what the Retrain button trains)")
@@ -48,7 +51,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         taxonomy = store.load_taxonomy(args.taxonomy)
         if args.kind is None:  # the one-click recipe, on the labels it reads
-            chosen = one_click(store, taxonomy)
+            chosen = one_click(store, taxonomy, fast=args.fast)
             print(f"recipe: {chosen.recipe} ({chosen.why()}); on {chosen.used()}", flush=True)
             options = replace(chosen.options, include_machine=args.include_machine, language=args.language or "",
                               level=args.level, name=args.name or "")
@@ -233,6 +236,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--ray", metavar="ADDRESS", help="train on this Ray cluster (finetune; ray://host:10001 or "
                                                     "host:6379; 'local' starts one here)")
     p.add_argument("--workers", type=_positive, help="data-parallel training workers (finetune, Ray Train)")
+    p.add_argument("--fast", action="store_true",
+                   help="without --kind: the one-click recipe's fast twin, for bulk jobs that ask for the fast tier "
+                        "(no transformer at run time: a head on the multilingual encoder's static vectors)")
     p.add_argument("--name", help="the new model folder's name (default <taxonomy>-v<N>-<kind>)")
     p.add_argument("--include-imported", action="store_true", help="train on the labels of imported files too "
                                                                   "(the one-click recipe always does)")

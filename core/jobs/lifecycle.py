@@ -276,7 +276,8 @@ def route_plan(store: Store, source, info, mapping: dict, taxonomies: list[str],
                sample: int = 200) -> list[dict]:
     """Which model would read the rows of each language among the file's first ``sample`` rows,
     per taxonomy, and which reads rows of any other language: [{language ("" = other), rows,
-    models: {taxonomy: folder name}}], most rows first."""
+    models: {taxonomy: folder name}, fast: {taxonomy: whether that model runs no transformer}}],
+    most rows first."""
     from collections import Counter
 
     from core.files.records_io import preview
@@ -286,10 +287,10 @@ def route_plan(store: Store, source, info, mapping: dict, taxonomies: list[str],
     head = preview(source, info, sample)
     languages = Counter(row_languages([{f: row.get(c, "") for f, c in mapped.items()} for row in head]))
     routes = [Route(t, Path(models_dir), fast) for t in taxonomies]
-    plan = [{"language": language, "rows": n, "models": {r.taxonomy_id: r.folder_name(language, store) for r in routes}}
-            for language, n in languages.most_common() if language]
-    return plan + [{"language": "", "rows": languages.get("", 0),
-                    "models": {r.taxonomy_id: r.folder_name("", store) for r in routes}}]
+    rows = [(language, n) for language, n in languages.most_common() if language] + [("", languages.get("", 0))]
+    return [{"language": language, "rows": n,
+             "models": {r.taxonomy_id: r.folder_name(language, store) for r in routes},
+             "fast": {r.taxonomy_id: r.fast_for(language, store) for r in routes}} for language, n in rows]
 
 
 def estimate_job(source, name: str, mapping: dict, models: list[str], sample: int = 5) -> Estimate:

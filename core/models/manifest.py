@@ -126,3 +126,9 @@ def _manifest_from_hf_config(folder: Path) -> Manifest:
         codes=tuple(normalize_code(c) for c in codes), runtime=runtime,
         multi_label=config.get("problem_type") == "multi_label_classification",
     )
+
+
+def is_fast(manifest: Manifest) -> bool:
+    """Whether a model runs no transformer at run time: TF-IDF, or the fast tier (static token
+    vectors, alone or mixed with TF-IDF)."""
+    return manifest.runtime == "sparse-linear" or manifest.training.get("tier") == "fast"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Sequence
 
 from core.errors import WorkbenchError
+from core.models.manifest import is_fast
 
 
 class RoutingError(WorkbenchError):
@@ -50,18 +51,31 @@ class Route:
         installed = models_for(discover(Path(self.models_dir)), self.taxonomy_id)
         if not installed:
             raise RoutingError(f"no model of taxonomy '{self.taxonomy_id}' is installed in '{self.models_dir}'")
-        if self.fast:
-            fast = [m for m in installed if m.manifest.training.get("tier") == "fast" and _reads(m, language)]
-            if fast:
-                return fast[0].folder.name
+        serving = ""
         if store is not None:
             from core.work.serving import serving_model
 
             name = serving_model(store, self.taxonomy_id, language, Path(self.models_dir))
             if name and (Path(self.models_dir) / name).is_dir():
-                return name
-        chosen = default_for(installed, language)
-        return chosen.folder.name
+                serving = name
+        serving = serving or default_for(installed, language).folder.name
+        if self.fast:
+            by_name = {m.folder.name: m for m in installed}
+            if serving in by_name and is_fast(by_name[serving].manifest):
+                return serving  # the model in use runs no transformer: it is the fast tier already
+            fast = [m for m in installed if is_fast(m.manifest) and _reads(m, language)]
+            if fast:  # promoted first, then by held-out F1 (``models_for``)
+                return fast[0].folder.name
+        return serving
+
+    def fast_for(self, language: str, store=None) -> bool:
+        """Whether the model chosen for ``language`` runs no transformer (TF-IDF or static vectors)."""
+        from core.models.manifest import load_manifest
+
+        try:
+            return is_fast(load_manifest(self.folder(language, store)))
+        except (OSError, ValueError, WorkbenchError):
+            return False
 
     def groups(self, languages: Sequence[str], store=None) -> dict[str, list[int]]:
         """{model folder name: the row indices it scores}, rows in order within each."""

@@ -13,7 +13,7 @@ import numpy as np
 from core.models.fitting import Fitted
 from core.models.kinds.base import Field, Kind, OutOfFold, Trained, TrainingInput
 from core.models.kinds.tfidf import out_of_fold as fitted_out_of_fold
-from core.models.manifest import Manifest, write_manifest
+from core.models.manifest import Manifest, is_fast, write_manifest
 
 MEMBER_SETS = ("tfidf+head", "tfidf+finetune", "tfidf+head+finetune")
 
@@ -43,11 +43,12 @@ def build_ensemble(members: Sequence[tuple[Path, Manifest, OutOfFold | Fitted | 
     for member_folder, _, _ in members:
         link_tree(member_folder, folder / "members" / member_folder.name)
         names.append(member_folder.name)
+    fast = {"tier": "fast"} if all(is_fast(m) for _, m, _ in members) else {}
     manifest = replace(manifest, runtime="ensemble", codes=tuple(classes), multi_label=multi_label, files={},
                        calibration=calibration,
-                       training={**manifest.training, "examples": len(codes), "members": names, "weights": weights,
-                                 "method": "weighted mean of members' calibrated scores, weights fitted on "
-                                           "out-of-fold predictions"})
+                       training={**manifest.training, **fast, "examples": len(codes), "members": names,
+                                 "weights": weights, "method": "weighted mean of members' calibrated scores, "
+                                                               "weights fitted on out-of-fold predictions"})
     write_manifest(folder, manifest)
     return manifest
 
