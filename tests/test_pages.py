@@ -824,3 +824,36 @@ def test_the_models_form_trains_every_recipe_the_command_line_can_and_retrain_sa
         job = training_jobs(db)[0]
         cancel_training(db, job.id)  # what it would train is the point here, not the training
     assert job.options.kind == "ensemble" and job.options.params == {"head.encoder": "e5"}
+
+
+def test_a_lead_trains_the_fast_twin_of_a_hungarian_recipe_from_the_models_page(workspace_env):
+    """Most labels Hungarian: the one-click recipe reads the multilingual encoder, and the Models
+    page offers its fast twin (the head on e5's static vectors) for bulk jobs in the fast tier."""
+    import pandas as pd
+
+    from core.jobs.training import cancel_training, training_jobs
+    from tests.conftest import import_frame, shared_file
+
+    at = app().run()
+    at.text_input(key="sidebar.user").input("Lead Lili")
+    at.selectbox(key="sidebar.role").select("lead")
+    at.selectbox(key="sidebar.taxonomy").select("cap")
+    at.run()
+    speeches = pd.read_csv(shared_file("corpora", "cap_hu_pre_agenda_speeches_sample.csv"), dtype=str,
+                           keep_default_na=False)
+    speeches["id"] = [f"hu{i}" for i in range(len(speeches))]
+    with _db(workspace_env) as db:
+        import_frame(db, speeches, "felszolalasok.csv", {"id": "id", "title": "agenda_item_title",
+                                                          "abstract": "text", "label": "cap_major"},
+                     taxonomy_id="cap", default_language="hu")
+    at.switch_page("pages/models.py").run()
+    assert not at.exception, at.exception
+    offer = next(c.value for c in at.caption if c.value.startswith("For bulk jobs in the fast tier"))
+    assert "static vectors" in offer and "imported codes" in offer, offer
+    at.button(key="versions.fast_twin").click().run()
+    assert not at.exception, at.exception
+    with _db(workspace_env) as db:
+        job = training_jobs(db)[0]
+        cancel_training(db, job.id)  # what it would train is the point here, not the training
+    assert job.options.kind == "ensemble" and job.options.params == {"head.encoder": "e5-fast"}
+    assert job.options.include_imported
