@@ -809,8 +809,6 @@ def test_no_english_word_is_left_in_the_hungarian_interface(page, workspace_env)
 def test_the_models_form_trains_every_recipe_the_command_line_can_and_retrain_says_what_it_uses(workspace_env):
     """The ensemble's members have their own settings on the form (the command line's
     ``--set head.encoder=e5``); the Retrain hint names the one-click recipe and the labels it uses."""
-    from core.jobs.training import cancel_training, training_jobs
-
     at = lead_with_corrections(workspace_env)
     assert not at.exception, at.exception
     hint = next(c.value for c in at.caption if c.value.startswith("Retrain trains"))
@@ -818,12 +816,21 @@ def test_the_models_form_trains_every_recipe_the_command_line_can_and_retrain_sa
     at.selectbox(key="versions.kind").select("ensemble").run()
     assert any(e.label == "Settings of the head member" for e in at.expander)
     at.selectbox(key="versions.recipe.ensemble.head.encoder").select("e5").run()
-    at.button(key="versions.train").click().run()
+    job = queued_job(at, "versions.train", workspace_env)
+    assert job.options.kind == "ensemble" and job.options.params == {"head.encoder": "e5"}
+
+
+def queued_job(at, button: str, workspace_env):
+    """The training job a click on ``button`` queued, cancelled at once (what it would train is the
+    point, not the training)."""
+    from core.jobs.training import cancel_training, training_jobs
+
+    at.button(key=button).click().run()
     assert not at.exception, at.exception
     with _db(workspace_env) as db:
         job = training_jobs(db)[0]
-        cancel_training(db, job.id)  # what it would train is the point here, not the training
-    assert job.options.kind == "ensemble" and job.options.params == {"head.encoder": "e5"}
+        cancel_training(db, job.id)
+    return job
 
 
 def test_a_lead_trains_the_fast_twin_of_a_hungarian_recipe_from_the_models_page(workspace_env):
@@ -831,7 +838,6 @@ def test_a_lead_trains_the_fast_twin_of_a_hungarian_recipe_from_the_models_page(
     page offers its fast twin (the head on e5's static vectors) for bulk jobs in the fast tier."""
     import pandas as pd
 
-    from core.jobs.training import cancel_training, training_jobs
     from tests.conftest import import_frame, shared_file
 
     at = app().run()
@@ -850,10 +856,6 @@ def test_a_lead_trains_the_fast_twin_of_a_hungarian_recipe_from_the_models_page(
     assert not at.exception, at.exception
     offer = next(c.value for c in at.caption if c.value.startswith("For bulk jobs in the fast tier"))
     assert "static vectors" in offer and "imported codes" in offer, offer
-    at.button(key="versions.fast_twin").click().run()
-    assert not at.exception, at.exception
-    with _db(workspace_env) as db:
-        job = training_jobs(db)[0]
-        cancel_training(db, job.id)  # what it would train is the point here, not the training
+    job = queued_job(at, "versions.fast_twin", workspace_env)
     assert job.options.kind == "ensemble" and job.options.params == {"head.encoder": "e5-fast"}
     assert job.options.include_imported
