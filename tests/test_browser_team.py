@@ -42,16 +42,33 @@ def sign_in(browser, url, name):
     return page
 
 
+def pick(page, box: str, option: str) -> None:
+    """Choose ``option`` in the select box named ``box``; a list opened while the page redraws
+    closes again, so it is opened again (at most three times) once the page is idle."""
+    idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
+    for attempt in range(3):
+        idle.wait_for()
+        page.get_by_role("combobox", name=box, exact=True).click()
+        choice = page.get_by_role("option", name=option)
+        try:
+            choice.wait_for(timeout=15_000)
+        except Exception:  # noqa: BLE001 - playwright's timeout: open the list again
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
+            continue
+        choice.click()
+        return
+
+
 def open_queue(page, kind: str):
     page.get_by_role("link", name="Annotate", exact=True).first.click()
     page.get_by_role("heading", name="Annotate").wait_for()
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for()
     if not page.locator(".st-key-annotate-open button").is_visible():  # a queue kept from before: folded away
         page.locator("[data-testid='stExpander'] summary").filter(has_text="Queue").first.click()
-    page.get_by_role("combobox", name="Model", exact=True).click()
-    page.get_by_role("option", name="ford-tfidf").click()
-    page.get_by_role("combobox", name="Work on").click()
-    page.get_by_role("option", name=kind).click()
+    pick(page, "Model", "ford-tfidf")
+    pick(page, "Work on", kind)
     page.locator(".st-key-annotate-open button").click()
     page.get_by_text("Labelled 0 · skipped 0 ·").wait_for()
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for()
