@@ -81,10 +81,9 @@ def fast_twin(ctx: PageContext) -> None:
     the recipe reads the multilingual encoder: what a bulk job in the fast tier sends that language to."""
     if ctx.tax is None:
         return
-    chosen = one_click(ctx.db, ctx.tax)
-    if chosen.records < MIN_TRAINING or chosen.options.params.get("head.encoder") != "e5":
+    chosen, twin = one_click(ctx.db, ctx.tax), one_click(ctx.db, ctx.tax, fast=True)
+    if chosen.records < MIN_TRAINING or twin.options == chosen.options:
         return  # TF-IDF alone is the fast tier already
-    twin = one_click(ctx.db, ctx.tax, fast=True)
     c1, c2 = st.columns([4, 1])
     c1.caption(t("For bulk jobs in the fast tier: {0}, on {1}. It keeps about 98 % of the one-click recipe's "
                  "weighted F1 on Hungarian speeches and reads hundreds of records a second; the first one "

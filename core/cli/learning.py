@@ -53,6 +53,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.kind is None:  # the one-click recipe, on the labels it reads
             chosen = one_click(store, taxonomy, fast=args.fast)
             print(f"recipe: {chosen.recipe} ({chosen.why()}); on {chosen.used()}", flush=True)
+            if args.fast and chosen.options == one_click(store, taxonomy).options:
+                print("  it runs no transformer: the one-click recipe is its own fast twin", flush=True)
             options = replace(chosen.options, include_machine=args.include_machine, language=args.language or "",
                               level=args.level, name=args.name or "")
         else:

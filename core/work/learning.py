@@ -263,7 +263,8 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
     try:
         tmp.mkdir(parents=True)
         vectors = None
-        if kind.reads_vectors(params):
+        if kind.reads_vectors(params):  # an encoder is made once (the multilingual fast tier's: minutes)
+            check("preparing the sentence encoder", 0.04)
             vectors = _vectors(store, models_dir, frame, lambda f: check("encoding records", 0.05 + 0.45 * f),
                                kind.vector_encoder(params))
         fit_from = 0.55 if vectors is not None else 0.05
