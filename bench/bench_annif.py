@@ -4,7 +4,7 @@
 
 Per corpus: 60 % train, 20 % to fit calibrations and ensemble weights, 20 % test (stratified,
 seed 0). Trained on the train split: the workbench's default recipe (TF-IDF + a head on MiniLM
-vectors, ``train_ensemble_model``) and Annif 1.4's svc and omikuji projects (from ``.venv-annif``,
+vectors, the ``ensemble`` kind through ``train_kind``) and Annif 1.4's svc and omikuji projects (from ``.venv-annif``,
 fed the workbench's own SKOS and corpus exports). Reported on the test split: weighted and macro F1
 and ECE of each, of Annif's two together, and of ours with both (``core.models.connect.combine``).
 Prints one JSON line.
@@ -52,14 +52,15 @@ def figures(clf, texts, gold):
 def run(name: str, tmp: Path) -> dict:
     from sklearn.model_selection import train_test_split
 
+    from core.files.shipped import builtin_taxonomy
     from core.files.taxonomy_io import taxonomy_to_skos
     from core.models.connect import combine, connect_annif, fit_calibration
     from core.models.encoder import corpus_vectors, encoder_folder
+    from core.models.held_out import train_kind
+    from core.models.kinds import get as kind
     from core.models.manifest import Manifest
     from core.models.runtimes import load_classifier
-    from core.models.training import train_ensemble_model
     from core.work.training_data import annif_corpus
-    from core.work.workspace import builtin_taxonomy
 
     file, text_col, label_col, taxonomy_id, level = CORPORA[name]
     frame = pd.read_csv(ROOT / "data" / "corpora" / file, dtype=str, keep_default_na=False)
@@ -78,8 +79,8 @@ def run(name: str, tmp: Path) -> dict:
     base = Manifest(name="ours", version="b", taxonomy=taxonomy_id, codes=(), runtime="",
                     input_fields=("title",), languages=("en",))
     texts = train[text_col].tolist()
-    train_ensemble_model(texts, train[label_col].tolist(), tmp / "ours", base, encoder,
-                         vectors=corpus_vectors(encoder, texts))
+    train_kind(kind("ensemble"), {"members": "tfidf+head"}, texts, train[label_col].tolist(), tmp / "ours", base,
+               models, vectors=corpus_vectors(encoder, texts))
     out["ours_train_s"] = round(time.perf_counter() - started, 1)
 
     labels = pd.DataFrame({"text": texts, "codes": [[c] for c in train[label_col]], "external_id": "",

@@ -48,7 +48,7 @@ def old_cls_predictions(texts, codes, train, test, seed, cache: dict) -> list[st
     from transformers import AutoModel, AutoTokenizer
 
     from core.models.encoder import minilm_dir
-    from core.models.training import _cls_features, _train_head
+    from core.models.transformers_head import _cls_features, _train_head
 
     if "model" not in cache:
         source = minilm_dir()

@@ -28,13 +28,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.files.shipped import cap_training_set, ford_training_set  # noqa: E402
+from core.files.shipped import builtin_taxonomy, cap_training_set, ford_training_set  # noqa: E402
 from core.models.encoder import Encoder, corpus_vectors, ensure_encoder  # noqa: E402
 from core.models.kinds.head import build_head  # noqa: E402
 from core.models.manifest import Manifest  # noqa: E402
 from core.models.runtimes import load_classifier  # noqa: E402
 from core.models.scoring import rank  # noqa: E402
-from core.work.workspace import builtin_taxonomy  # noqa: E402
 
 
 def sources_of(data) -> np.ndarray:

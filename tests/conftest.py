@@ -125,7 +125,7 @@ def train_tfidf(folder: Path, *, name: str = "ford-test", version: str = "t1", r
     """A real TF-IDF FORD model trained on the first MAG titles (the tests' records come from later rows)."""
     from core.models.manifest import Manifest
     from core.models.runtimes import load_classifier
-    from core.models.training import train_tfidf_model
+    from core.models.tfidf_onnx import train_tfidf_model
 
     frame = corpus("sci_mag_paper_titles_dev.csv", slice(0, rows))
     base = Manifest(name=name, version=version, taxonomy="ford", codes=(), runtime="onnx-text",
@@ -228,7 +228,7 @@ def lm(tmp_path_factory):
     from core.files.taxonomy_io import read_taxonomy_file
     from core.models.connect import llm_candidates
     from core.models.manifest import Manifest
-    from core.models.training import train_tfidf_model
+    from core.models.tfidf_onnx import train_tfidf_model
     from tests.tiny_lm import build_tiny_lm
 
     slow_only("a language model trained for the test")
@@ -308,6 +308,30 @@ def workspace_env(tmp_path, monkeypatch):
 def output_dir():
     OUTPUT.mkdir(exist_ok=True)
     return OUTPUT
+
+
+@pytest.fixture(autouse=True, scope="module")
+def no_worker_outlives_its_module(tmp_path_factory):
+    """A job worker (``python -m core --db …``, detached as in the app) started on one of this
+    module's workspaces is stopped when the module ends: a failed test leaves no fine-tune running
+    for the rest of the session."""
+    yield
+    import signal
+
+    if not os.path.isdir("/proc"):
+        return
+    base = str(tmp_path_factory.getbasetemp())
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                args = f.read().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if int(pid) != os.getpid() and args[1:3] == ["-m", "core"] and any(a.startswith(base) for a in args):
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except OSError:
+                pass
 
 
 @pytest.fixture(autouse=True)

@@ -313,8 +313,8 @@ def test_the_core_refuses_what_the_person_at_work_may_not_do(store, tmp_path):
 # failing closed
 
 def test_a_store_nobody_acts_through_refuses_every_gated_action(tmp_path):
+    from core.files.shipped import builtin_taxonomy
     from core.store import Store
-    from core.work.workspace import builtin_taxonomy
 
     bare = Store(tmp_path / "bare.db")
     bare.actor = None

@@ -73,7 +73,7 @@ def test_annif_project_is_a_calibrated_model(annif, tmp_path):
 def test_ensemble_with_our_model(annif, tmp_path):
     """Annif's svc and omikuji projects mixed with a TF-IDF model trained on the same labels; the
     weights are fitted on records none of them saw."""
-    from core.models.training import train_tfidf_model
+    from core.models.tfidf_onnx import train_tfidf_model
 
     taxonomy = annif["taxonomy"]
     train = corpus("cap_nyt_headlines_sample.csv", TRAIN)

@@ -58,7 +58,7 @@ def test_suggest_with_a_model_folder(tmp_path):
     import pandas as pd
 
     from core.models.manifest import Manifest
-    from core.models.training import train_tfidf_model
+    from core.models.tfidf_onnx import train_tfidf_model
 
     frame = pd.read_csv(DATA / "corpora" / "cap_us_congress_bill_titles.csv").head(2000)
     folder = tmp_path / "cap"

@@ -149,7 +149,7 @@ def test_bootstrap_figures_use_the_reports_definitions_and_scale():
     import numpy as np
 
     from core.domain.metrics import _indicators, _strict_f1s, evaluate, intervals
-    from core.work.workspace import builtin_taxonomy
+    from core.files.shipped import builtin_taxonomy
 
     ford = builtin_taxonomy("ford")
     rng = np.random.default_rng(1)

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def minilm(tmp_path_factory):
-    from core.models.training import train_minilm_classifier
+    from core.models.transformers_head import train_minilm_classifier
 
     frame = pd.read_csv(DATA / "corpora" / "cap_us_congress_bill_titles.csv")
     frame = frame[frame["cap_major"].isin([3, 12, 16, 21])].groupby("cap_major").head(60)

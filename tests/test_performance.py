@@ -159,8 +159,8 @@ def test_evaluating_a_file_counts_the_rows_the_model_was_trained_on(ford_tfidf, 
     changed) and 60 later titles reports the 40, so an optimistic figure is never taken at face value."""
     import pandas as pd
 
+    from core.files.shipped import builtin_taxonomy
     from core.work.performance import evaluate_file
-    from core.work.workspace import builtin_taxonomy
     from tests.conftest import corpus
 
     seen = corpus("sci_mag_paper_titles_dev.csv", slice(0, 40))

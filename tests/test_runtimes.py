@@ -12,7 +12,7 @@ from core.files.taxonomy_io import read_taxonomy_file
 from core.models.manifest import MANIFEST_FILE, Manifest, ModelFolderError, load_manifest, write_manifest
 from core.models.runtimes import RUNTIMES, load_classifier
 from core.models.scoring import rolled_up, suggest
-from core.models.training import train_tfidf_model
+from core.models.tfidf_onnx import train_tfidf_model
 from tests.conftest import DATA, default_model
 
 TEXTS = ["Quantum field theory and renormalization", "Voting behaviour of parliament members",
@@ -41,9 +41,12 @@ def tfidf_folder(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def word_char_folder(tmp_path_factory):
-    from core.models.training import train_word_char_model
+    from core.models.kinds.tfidf import build_tfidf
 
-    return _trained(tmp_path_factory, train_word_char_model, "tiny-word-char", "sparse-linear", 800)
+    def train(texts, codes, folder, manifest):  # the tfidf kind's builder (word + character n-grams)
+        build_tfidf(texts, [[c] for c in codes], Path(folder), manifest)
+
+    return _trained(tmp_path_factory, train, "tiny-word-char", "sparse-linear", 800)
 
 
 @pytest.fixture(scope="module")
@@ -111,9 +114,9 @@ def head_and_ensemble(tmp_path_factory):
 @pytest.fixture(scope="module")
 def zero_shot_folder(tmp_path_factory):
     """A zero-shot model over every FORD node, its temperature fitted on 300 labelled MAG titles."""
+    from core.files.shipped import builtin_taxonomy
     from core.models.encoder import Encoder, ensure_encoder
     from core.models.zeroshot import build_zero_shot
-    from core.work.workspace import builtin_taxonomy
 
     frame = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv").head(300)
     encoder_dir = ensure_encoder(default_model("ford-tfidf").parent)
@@ -127,9 +130,9 @@ def zero_shot_folder(tmp_path_factory):
 @pytest.fixture(scope="module")
 def cascade_folder(zero_shot_folder, head_and_ensemble, tmp_path_factory):
     """The tiny head chooses the FORD field, the zero-shot model covers the fields it never saw."""
+    from core.files.shipped import builtin_taxonomy
     from core.models.cascade import build_cascade
     from core.models.encoder import Encoder, ensure_encoder
-    from core.work.workspace import builtin_taxonomy
 
     frame = pd.read_csv(DATA / "corpora" / "sci_mag_paper_titles_dev.csv").iloc[300:600]
     vectors = Encoder(ensure_encoder(default_model("ford-tfidf").parent)).embed(frame["title"].tolist())
@@ -188,9 +191,9 @@ def test_cascade_keeps_the_supervised_choice_and_scores_every_node(cascade_folde
 def test_zero_shot_scores_every_node_even_those_without_examples(zero_shot_folder, ford):
     """The supervised defaults have no chemistry, agriculture or literature: zero-shot ranks them among
     its top 5 of 42 fields (its accuracy is measured by bench_suggestions)."""
+    from core.files.shipped import builtin_taxonomy
     from core.models.scoring import unscorable_codes
     from core.models.zeroshot import node_texts
-    from core.work.workspace import builtin_taxonomy
 
     clf = load_classifier(zero_shot_folder)
     assert unscorable_codes(clf.manifest, ford) == []

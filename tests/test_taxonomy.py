@@ -225,14 +225,14 @@ HUNGARIAN_QUERIES = [("ford","matematika","1.1"),("ford","számítástudomány",
 
 @pytest.mark.parametrize("taxonomy_id, query, expected", HUNGARIAN_QUERIES)
 def test_hungarian_search_finds_what_an_expert_types(taxonomy_id, query, expected):
-    from core.work.workspace import builtin_taxonomy
+    from core.files.shipped import builtin_taxonomy
 
     hits = search(builtin_taxonomy(taxonomy_id), query, limit=3, lang="hu")
     assert expected in [h.code for h in hits], [(h.code, h.name, round(h.score)) for h in hits]
 
 
 def test_hungarian_search_no_longer_finds_false_friends():
-    from core.work.workspace import builtin_taxonomy
+    from core.files.shipped import builtin_taxonomy
 
     cap = builtin_taxonomy("cap")
     assert search(cap, "mezőgazdaság", limit=1, lang="hu")[0].code == "4"  # not "Makrogazdasági politika"
@@ -244,7 +244,7 @@ def test_hungarian_search_no_longer_finds_false_friends():
 
 
 def test_labels_show_names_not_internal_codes_and_tell_twins_apart():
-    from core.work.workspace import builtin_taxonomy
+    from core.files.shipped import builtin_taxonomy
 
     deep = builtin_taxonomy("ford-deep")
     assert deep.label("1.2") == "1.2 · Computer and information sciences"  # a published code stays

@@ -11,7 +11,7 @@ from pathlib import Path
 from core.cli.arguments import _delimiter, _mapping, _positive, _score
 from core.cli.common import _store
 from core.errors import WorkbenchError
-from core.files.records_io import ENCODINGS, inspect_source
+from core.files.records_io import ENCODINGS, FORMATS, inspect_source
 from core.settings import Settings
 from core.store import Store
 
@@ -235,8 +235,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--top-k", type=_positive, default=3)
     p.add_argument("--threshold", type=_score, default=0.0)
     p.add_argument("--level", type=_positive, help="report codes at this level of the hierarchy")
-    p.add_argument("--format", choices=("csv", "tsv", "xlsx", "jsonl", "parquet", "marc", "marcxml", "ris", "bibtex",
-                                        "dc"))
+    p.add_argument("--format", choices=FORMATS)
     p.add_argument("--encoding", choices=ENCODINGS)
     p.add_argument("--delimiter", type=_delimiter, help="one character (tab: \\t)")
     p.add_argument("--chunk", type=_positive, default=2000, help="rows per chunk (memory stays bounded by it)")

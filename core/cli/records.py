@@ -8,7 +8,7 @@ from pathlib import Path
 
 from core.cli.arguments import _date, _delimiter, _mapping, _positive, _share
 from core.cli.common import _store
-from core.files.records_io import ENCODINGS, inspect_source
+from core.files.records_io import ENCODINGS, FORMATS, inspect_source
 from core.files.taxonomy_io import read_taxonomy_file
 from core.work.records_import import FIELDS, import_records
 
@@ -191,8 +191,7 @@ def add_parsers(sub) -> None:
                    help=f"map a field ({', '.join(FIELDS)}) to a column; repeatable. "
                         "Without --map the columns are guessed")
     p.add_argument("--guess", action="store_true", help="guess the fields not given with --map")
-    p.add_argument("--format", choices=("csv", "tsv", "xlsx", "jsonl", "parquet", "marc", "marcxml", "ris", "bibtex",
-                                        "dc"))
+    p.add_argument("--format", choices=FORMATS)
     p.add_argument("--encoding", choices=ENCODINGS)
     p.add_argument("--delimiter", type=_delimiter, help="one character (tab: \\t)")
     p.add_argument("--sheet", help="XLSX: the sheet with the records (default: the first)")

@@ -108,3 +108,24 @@ def cap_training_set(corpora: Path = DATA_DIR / "corpora") -> TrainingSet:
     texts = bills["text"].tolist() + nyt["title"].tolist()
     codes = bills["cap_major"].tolist() + nyt["cap_major"].tolist()
     return TrainingSet(texts, codes, {"us_bills": len(bills), "nyt": len(nyt)})
+
+
+def file_version(path: Path) -> str:
+    """A shipped data file's version: the start of its SHA-256."""
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def builtin_taxonomy(taxonomy_id: str):
+    """A shipped taxonomy (``core.domain.taxonomy.Taxonomy``) read from its data file (no workspace needed)."""
+    from core.domain.taxonomy import Taxonomy
+    from core.errors import NotFound
+    from core.files.taxonomy_io import read_taxonomy_file
+
+    for builtin in BUILTIN_TAXONOMIES:
+        if builtin.id == taxonomy_id:
+            path = DATA_DIR / "taxonomies" / builtin.file
+            return Taxonomy(builtin.id, builtin.name, read_taxonomy_file(path), source=builtin.source,
+                            version=file_version(path))
+    raise NotFound(f"no shipped taxonomy '{taxonomy_id}'")

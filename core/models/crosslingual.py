@@ -106,8 +106,8 @@ def train_cross_lingual_model(taxonomy: Taxonomy, texts: Sequence[str], codes: S
                               manifest: Manifest, encoder_dir: Path, *, vectors: np.ndarray,
                               seed: int = 0) -> Manifest:
     """The shipped default: held-out figures (on the training language) and conformal rows from a
-    model built without a 20 % split, the saved one from everything (``_held_out_then_final``)."""
-    from core.models.training import _held_out_then_final
+    model built without a 20 % split, the saved one from everything (``held_out_then_final``)."""
+    from core.models.held_out import held_out_then_final
 
     texts, codes = list(texts), [str(c) for c in codes]
 
@@ -116,7 +116,7 @@ def train_cross_lingual_model(taxonomy: Taxonomy, texts: Sequence[str], codes: S
         return build_cross_lingual(taxonomy, vectors[rows], [codes[i] for i in rows], target, manifest, encoder_dir,
                                    seed=seed)
 
-    return _held_out_then_final(texts, codes, Path(folder), vectors, make, 0.2, seed)
+    return held_out_then_final(texts, codes, Path(folder), vectors, make, seed=seed)
 
 
 __all__ = ["REFERENCE_FILE", "ZERO_SHOT_WEIGHT", "build_cross_lingual", "is_cross_lingual", "train_cross_lingual_model"]

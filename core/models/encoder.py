@@ -41,7 +41,8 @@ E5_STATIC_NAME = "multilingual-e5-small-static256"  # the multilingual fast tier
 E5_SERVE = "fp32"  # the graph served: fp32 reads a text the same in any batch; int8 (WORKBENCH_E5_GRAPH=int8) does not
 E5_PREFIX = "query: "  # the model card's prefix for features of a classifier (Danish: 0.672 against 0.640)
 E5_MAX_CHARS = 8000  # a record's first 8,000 characters (about 4 windows of 512 tokens) are read
-SENTENCE_ENCODERS = {"minilm": ENCODER_NAME, "e5": E5_NAME, "e5-fast": E5_STATIC_NAME}  # what a head's recipe may name
+SENTENCE_ENCODERS = {"minilm": ENCODER_NAME, "minilm-fast": STATIC_NAME, "e5": E5_NAME,  # what a head's recipe may name
+                     "e5-fast": E5_STATIC_NAME}
 ENCODER_FILE = "encoder.json"
 MAX_LENGTH = 256
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")

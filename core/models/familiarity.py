@@ -85,6 +85,15 @@ def term_threshold(texts: Sequence[str]) -> tuple[dict, set[str]]:
             set(df))
 
 
+def write_terms(folder, texts: Sequence[str], name: str = "terms.txt") -> tuple[dict, str]:
+    """Keep the training texts' words (``terms.txt``) for the known-term measure; returns its threshold."""
+    from pathlib import Path
+
+    threshold, vocabulary = term_threshold(texts)
+    (Path(folder) / name).write_text("\n".join(sorted(vocabulary)) + "\n", encoding="utf-8")
+    return threshold, name
+
+
 def far(values: np.ndarray | None, calibration: dict | None) -> np.ndarray | None:
     """True where a measure lies below the model's fitted threshold (None: the model measures none)."""
     info = (calibration or {}).get("familiarity")

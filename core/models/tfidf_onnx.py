@@ -18,7 +18,14 @@ Unicode word pattern so Hungarian and Danish words survive.
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+from typing import Sequence
+
 import numpy as np
+
+from core.models.manifest import Manifest, write_manifest
 
 # The same words in scikit-learn (Python regex) and in onnxruntime (RE2): letters and digits of
 # any script, two or more.
@@ -98,6 +105,70 @@ def tfidf_logreg_to_onnx(vectorizer, classifier, *, name: str = "tfidf_logreg", 
     return model
 
 
+def train_tfidf_model(
+    texts: Sequence[str],
+    codes: Sequence[str],
+    folder: str | Path,
+    manifest: Manifest,
+    *,
+    test_size: float = 0.2,
+    max_features: int = 50000,
+    c: float = 10.0,
+    seed: int = 0,
+) -> Manifest:
+    """Fit TF-IDF + logistic regression, evaluate on a held-out split, refit on everything,
+    and write ``model.onnx`` + the manifest (with the held-out figures) into ``folder``."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import Pipeline
+
+    def pipeline() -> Pipeline:
+        return Pipeline([
+            ("tfidf", TfidfVectorizer(token_pattern=SKLEARN_TOKEN_PATTERN, lowercase=True, min_df=1,
+                                      max_features=max_features, sublinear_tf=False)),
+            ("clf", LogisticRegression(max_iter=2000, C=c)),
+        ])
+
+    texts, codes = list(texts), [str(c_) for c_ in codes]
+    counts = Counter(codes)
+    stratify = codes if min(counts.values()) >= 2 else None
+    x_train, x_test, y_train, y_test = train_test_split(texts, codes, test_size=test_size, random_state=seed,
+                                                        stratify=stratify)
+    held_out = pipeline().fit(x_train, y_train)
+    from core.models.held_out import evaluate
+
+    figures = evaluate(y_test, list(held_out.predict(x_test)))
+    from core.models.calibration import calibrate, fit_temperature, with_conformal
+    from core.models.familiarity import write_fingerprints, write_terms
+
+    held_classes = [str(k) for k in held_out.classes_]
+    known = [i for i, y in enumerate(y_test) if y in held_classes]
+    gold = np.array([held_classes.index(y_test[i]) for i in known])
+    proba = held_out.predict_proba([x_test[i] for i in known])
+    temperature = {**fit_temperature(proba, gold), "fitted_on": f"the {test_size:.0%} held-out split"}
+    calibrated = calibrate(proba, replace(manifest, calibration=temperature, multi_label=False))
+    conformal = with_conformal({}, calibrated, gold, seed)  # on the scores the runtime will give
+    final = pipeline().fit(texts, codes)
+    classes = [str(k) for k in final.classes_]
+    onx = tfidf_logreg_to_onnx(final.steps[0][1], final.steps[1][1])
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "model.onnx").write_bytes(onx.SerializeToString())
+    familiar, terms = write_terms(folder, texts)
+    manifest = replace(
+        manifest, codes=tuple(classes), runtime="onnx-text", multi_label=False,
+        files={"onnx": "model.onnx", "terms": terms, "training_texts": write_fingerprints(folder, texts)},
+        training={**manifest.training, "examples": len(texts), "per_code": dict(sorted(Counter(codes).items())),
+                  "method": "TF-IDF (word 1-grams) + logistic regression", "held_out_fraction": test_size},
+        evaluation={"held_out": figures},
+        calibration={**temperature, "familiarity": familiar, "conformal_rows": conformal["conformal_rows"],
+                     "conformal_from": f"the {test_size:.0%} held-out split"},
+    )
+    write_manifest(folder, manifest)
+    return manifest
+
+
 def _unique_count(helper, TensorProto) -> list:
     """count[r, i] = how often token i of row r occurs in row r, from one sort of the batch's
     (row x stride + id) keys."""
@@ -126,4 +197,4 @@ def _pairwise_count(helper, TensorProto) -> list:
     ]
 
 
-__all__ = ["ONNX_TOKEN_PATTERN", "SKLEARN_TOKEN_PATTERN", "tfidf_logreg_to_onnx"]
+__all__ = ["ONNX_TOKEN_PATTERN", "SKLEARN_TOKEN_PATTERN", "tfidf_logreg_to_onnx", "train_tfidf_model"]

@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-
 from core.domain.taxonomy import Taxonomy
-from core.errors import NotFound, StoreError
-from core.files.shipped import BUILTIN_TAXONOMIES, DEMO_SLICES
+from core.errors import StoreError
+from core.files.shipped import BUILTIN_TAXONOMIES, DEMO_SLICES, file_version
 from core.files.taxonomy_io import read_taxonomy_file
 from core.settings import DATA_DIR, Settings
 from core.store import Store
 from core.work.records_import import import_records
-
-
-def _file_version(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-
-
-def builtin_taxonomy(taxonomy_id: str) -> Taxonomy:
-    """A shipped taxonomy read from its data file (no workspace needed)."""
-    for builtin in BUILTIN_TAXONOMIES:
-        if builtin.id == taxonomy_id:
-            path = DATA_DIR / "taxonomies" / builtin.file
-            return Taxonomy(builtin.id, builtin.name, read_taxonomy_file(path), source=builtin.source,
-                            version=_file_version(path))
-    raise NotFound(f"no shipped taxonomy '{taxonomy_id}'")
 
 
 def ensure_builtin_taxonomies(store: Store) -> None:
@@ -33,7 +16,7 @@ def ensure_builtin_taxonomies(store: Store) -> None:
     stored = {t.id: t for t in store.list_taxonomies()}
     for builtin in BUILTIN_TAXONOMIES:
         path = DATA_DIR / "taxonomies" / builtin.file
-        version = _file_version(path)
+        version = file_version(path)
         if builtin.id in stored and stored[builtin.id].version == version:
             continue
         parsed = read_taxonomy_file(path)

@@ -72,7 +72,7 @@ def prepare(data: TrainingInput) -> Setup:
 
 def train(data: TrainingInput) -> Trained:
     from core.models.calibration import held_out_calibration
-    from core.models.kinds.tfidf import write_terms
+    from core.models.familiarity import write_terms
 
     setup = prepare(data)
     workers = int(data.params.get("workers") or 1)

@@ -69,10 +69,11 @@ KIND = Kind(
     name="head", help="a head on a sentence encoder's vectors (kept per record): MiniLM or multilingual e5",
     runtime="encoder-head", reads=frozenset({"vectors"}), train=train, recipe_version="2.5.0",
     fields=(Field("encoder", "Sentence encoder", "choice", "minilm",
-                  "minilm: all-MiniLM-L6-v2 (English, fast); e5: multilingual-e5-small (about 100 languages, "
+                  "minilm: all-MiniLM-L6-v2 (English, fast); minilm-fast: static vectors distilled from it "
+                  "(English, no transformer at run time); e5: multilingual-e5-small (about 100 languages, "
                   "Hungarian and Danish among them; about 3 times slower); e5-fast: static vectors distilled from "
                   "e5 (any of its languages, no transformer at run time: for millions of records)",
-                  choices=("minilm", "e5", "e5-fast")),
+                  choices=("minilm", "minilm-fast", "e5", "e5-fast")),
             Field("c", "Regularisation C (0: automatic)", "float", 0.0,
                   "the head's inverse regularisation: higher fits the training labels more closely; 0 takes 20 "
                   "from 2,500 records up and more for fewer (at most 300)", low=0.0, high=1000.0, advanced=True),))

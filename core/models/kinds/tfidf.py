@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
+from core.models.familiarity import write_terms
 from core.models.kinds.base import Field, Kind, Trained, TrainingInput, finish, gold_indices, with_recipe
 from core.models.manifest import Manifest
 
@@ -74,15 +75,6 @@ def build_tfidf(texts: Sequence[str], codes: Sequence[Sequence[str]], folder: Pa
     return manifest, fitted
 
 
-def write_terms(folder: Path, texts: Sequence[str], name: str = "terms.txt") -> tuple[dict, str]:
-    """Keep the training texts' words (``terms.txt``) for the known-term measure; returns its threshold."""
-    from core.models.familiarity import term_threshold
-
-    threshold, vocabulary = term_threshold(texts)
-    (Path(folder) / name).write_text("\n".join(sorted(vocabulary)) + "\n", encoding="utf-8")
-    return threshold, name
-
-
 def train(data: TrainingInput) -> Trained:
     manifest, fitted = build_tfidf(data.texts, data.codes, data.folder, data.manifest, multi_label=data.multi_label,
                                    seed=data.seed, characters=bool(data.params.get("characters", True)),
@@ -99,4 +91,4 @@ KIND = Kind(
                   "the linear SVM's inverse regularisation: higher fits the training labels more closely",
                   low=0.001, high=1000.0, advanced=True)))
 
-__all__ = ["KIND", "TFIDF_C", "TFIDF_MULTI_C", "build_tfidf", "fitted_calibration", "out_of_fold", "write_terms"]
+__all__ = ["KIND", "TFIDF_C", "TFIDF_MULTI_C", "build_tfidf", "fitted_calibration", "out_of_fold"]
