@@ -274,13 +274,16 @@ def build(item: Planned, corpus: Corpus, folder: Path) -> Manifest:
 def describe(manifest: Manifest) -> str:
     """One line on a built default: its held-out figures, or what its family fitted."""
     held = manifest.evaluation.get("held_out")
-    parts = [f"{manifest.training.get('examples', 0)} examples, {len(manifest.codes)} codes"]
+    examples = manifest.training.get("examples")
+    parts = [f"{examples} examples, {len(manifest.codes)} codes" if examples else f"{len(manifest.codes)} leaves"]
     if held:
         parts.append(f"held-out weighted F1 {held['strict_weighted_f1']:.3f}, macro F1 {held['strict_macro_f1']:.3f}")
     if "weight" in manifest.training:
         parts.append(f"weight {manifest.training['weight']}")
     if manifest.calibration.get("temperature") is not None:
         parts.append(f"T {manifest.calibration['temperature']}")
+    if manifest.calibration.get("ece_after") is not None:
+        parts.append(f"ECE {manifest.calibration.get('ece_before')} -> {manifest.calibration['ece_after']}")
     export = manifest.evaluation.get("onnx_export")
     if export:
         parts.append("; ".join(f"{k}: top-1 agreement {v['top1_agreement']:.1%}" for k, v in export.items()))
