@@ -1,9 +1,14 @@
-"""Leases on work that runs in a process (a bulk job's worker, an import): a pid together with
-the process's start time, so a pid the system reuses later never keeps dead work "running"."""
+"""Work that runs in other processes. Leases (a bulk job's worker, an import): a pid together with
+the process's start time, so a pid the system reuses later never keeps dead work "running". Ray:
+one way to join a cluster or start a local one for a job."""
 
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def process_start(pid: int) -> str:
@@ -58,3 +63,26 @@ def live_status(status: str, checkpoint: dict) -> str:
     if status in ("running", "cancelling") and not holder_alive(checkpoint):
         return "cancelled" if status == "cancelling" else "interrupted"
     return status
+
+
+@contextmanager
+def ray_session(address: str | None, cpus: int, **env_vars: str):
+    """Ray for one job: the cluster at ``address`` (a job's placement; empty or "local": a local
+    Ray with ``cpus`` logical CPUs), its workers importing this checkout offline. A Ray already
+    running in this process is used as it is; what this starts, it shuts down."""
+    import ray
+
+    if ray.is_initialized():
+        yield ray
+        return
+    env = {"env_vars": {"PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+                        **env_vars}}
+    if address and address != "local":
+        ray.init(address=address, runtime_env=env, log_to_driver=False)
+    else:
+        ray.init(num_cpus=cpus, include_dashboard=False, runtime_env=env, log_to_driver=False,
+                 configure_logging=False)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()

@@ -22,9 +22,8 @@ from core.files.writers import neutralise
 from core.jobs.lifecycle import JobError
 from core.jobs.results import classified_rows
 from core.models.scoring import result_columns
+from core.processes import ray_session
 from core.work.records_import import validate_mapping
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class RayPredictor:
@@ -98,16 +97,8 @@ def classify_on_ray(paths: Sequence[str | Path], output: str | Path, model_folde
     output = Path(output)
     if output.exists() and any(output.iterdir()):
         raise JobError(f"'{output}' exists and is not empty; choose a new folder")
-    started_here = not ray.is_initialized()
-    if started_here:
-        env = {"env_vars": {"PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}}
-        if address:
-            ray.init(address=address, runtime_env=env, log_to_driver=False)
-        else:
-            # one logical CPU more than the workers, for the read and write tasks beside them
-            ray.init(num_cpus=workers + 1, include_dashboard=False, runtime_env=env, log_to_driver=False,
-                     configure_logging=False)
-    try:
+    # local: one logical CPU more than the workers, for the read and write tasks beside them
+    with ray_session(address, workers + 1):
         ray.data.DataContext.get_current().execution_options.preserve_order = True
         ds = ray.data.read_datasource(_datasource([(str(Path(p).resolve()), i) for p, i in zip(paths, infos)],
                                                     batch_size))
@@ -121,9 +112,6 @@ def classify_on_ray(paths: Sequence[str | Path], output: str | Path, model_folde
         else:
             ds.write_parquet(str(output))
         return sum(_rows(p, out_format) for p in sorted(output.iterdir()) if p.is_file())
-    finally:
-        if started_here:
-            ray.shutdown()
 
 
 def _rows(path: Path, fmt: str) -> int:

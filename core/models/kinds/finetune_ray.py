@@ -21,7 +21,6 @@ from typing import Callable
 
 from core.errors import Cancelled
 
-ROOT = Path(__file__).resolve().parents[3]
 STOP_FILE = "STOP"
 STEP_FILE = "step.json"
 RESULT_FILE = "ray-best.safetensors"
@@ -66,27 +65,12 @@ def _loop(config: dict) -> None:
 def fit_on_ray(setup, address: str, workers: int, progress: Callable[[str, float], None],
                should_stop: Callable[[], bool]) -> dict:
     """``finetune_loop.fit`` on ``workers`` Ray Train workers; the same result dict as ``fit``."""
-    import ray
-    from ray.train import RunConfig, ScalingConfig
-    from ray.train.torch import TorchTrainer
-    from safetensors.torch import load_file
+    from core.processes import ray_session
 
     folder = Path(setup.checkpoints)
     folder.mkdir(parents=True, exist_ok=True)
     for name in (STOP_FILE, STEP_FILE, RESULT_FILE, "ray-result.json"):
         (folder / name).unlink(missing_ok=True)
-    local = address in ("", "local")
-    gpu = False
-    started_here = False
-    if not ray.is_initialized():
-        env = {"env_vars": {"PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
-                            "RAY_TRAIN_V2_ENABLED": "1"}}
-        if local:
-            ray.init(num_cpus=workers, include_dashboard=False, runtime_env=env, log_to_driver=False,
-                     configure_logging=False)
-        else:
-            ray.init(address=address, runtime_env=env, log_to_driver=False)
-        started_here = True
     done = threading.Event()
 
     def watch() -> None:  # the driver's side of progress and stop
@@ -100,31 +84,37 @@ def fit_on_ray(setup, address: str, workers: int, progress: Callable[[str, float
                 (folder / STOP_FILE).touch()
 
     watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    try:
-        if not local:
-            gpu = bool(ray.cluster_resources().get("GPU"))
-        threads = max(1, (os.cpu_count() or 1) // workers) if local else 1
-        trainer = TorchTrainer(
-            _loop, train_loop_config={"setup": setup, "threads": threads},
-            scaling_config=ScalingConfig(num_workers=workers, use_gpu=gpu, resources_per_worker={"CPU": 1}),
-            run_config=RunConfig(name=f"finetune-{folder.name}", storage_path=str((folder / "ray").resolve())))
+    with ray_session(address, workers, RAY_TRAIN_V2_ENABLED="1") as ray:
+        watcher.start()
         try:
-            trainer.fit()
-        except Exception as exc:  # noqa: BLE001 - Ray wraps a worker's error in its own types
-            if (folder / STOP_FILE).exists():
-                raise Cancelled("training stopped on request; the last completed epoch is kept") from None
-            raise RuntimeError(f"Ray Train failed: {str(exc).splitlines()[0][:300]}") from None
-        if (folder / STOP_FILE).exists() and not (folder / RESULT_FILE).exists():
-            raise Cancelled("training stopped on request; the last completed epoch is kept")
-        summary = json.loads((folder / "ray-result.json").read_text(encoding="utf-8"))
-        return {**summary, "state": load_file(str(folder / RESULT_FILE)), "device": "cuda" if gpu else "cpu",
-                "workers": workers}
-    finally:
-        done.set()
-        watcher.join(timeout=2)
-        if started_here:
-            ray.shutdown()
+            return _train(ray, setup, folder, workers, local=address in ("", "local"))
+        finally:
+            done.set()
+            watcher.join(timeout=2)
+
+
+def _train(ray, setup, folder: Path, workers: int, *, local: bool) -> dict:
+    from ray.train import RunConfig, ScalingConfig
+    from ray.train.torch import TorchTrainer
+    from safetensors.torch import load_file
+
+    gpu = False if local else bool(ray.cluster_resources().get("GPU"))
+    threads = max(1, (os.cpu_count() or 1) // workers) if local else 1
+    trainer = TorchTrainer(
+        _loop, train_loop_config={"setup": setup, "threads": threads},
+        scaling_config=ScalingConfig(num_workers=workers, use_gpu=gpu, resources_per_worker={"CPU": 1}),
+        run_config=RunConfig(name=f"finetune-{folder.name}", storage_path=str((folder / "ray").resolve())))
+    try:
+        trainer.fit()
+    except Exception as exc:  # noqa: BLE001 - Ray wraps a worker's error in its own types
+        if (folder / STOP_FILE).exists():
+            raise Cancelled("training stopped on request; the last completed epoch is kept") from None
+        raise RuntimeError(f"Ray Train failed: {str(exc).splitlines()[0][:300]}") from None
+    if (folder / STOP_FILE).exists() and not (folder / RESULT_FILE).exists():
+        raise Cancelled("training stopped on request; the last completed epoch is kept")
+    summary = json.loads((folder / "ray-result.json").read_text(encoding="utf-8"))
+    return {**summary, "state": load_file(str(folder / RESULT_FILE)), "device": "cuda" if gpu else "cpu",
+            "workers": workers}
 
 
 __all__ = ["fit_on_ray"]
