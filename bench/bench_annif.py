@@ -6,7 +6,7 @@ Per corpus: 60 % train, 20 % to fit calibrations and ensemble weights, 20 % test
 seed 0). Trained on the train split: the workbench's default recipe (TF-IDF + a head on MiniLM
 vectors, the ``ensemble`` kind through ``train_kind``) and Annif 1.4's svc and omikuji projects (from ``.venv-annif``,
 fed the workbench's own SKOS and corpus exports). Reported on the test split: weighted and macro F1
-and ECE of each, of Annif's two together, and of ours with both (``core.models.connect.combine``).
+and ECE of each, of Annif's two together, and of ours with both (``core.models.combining.combine``).
 Prints one JSON line.
 """
 
@@ -54,12 +54,13 @@ def run(name: str, tmp: Path) -> dict:
 
     from core.files.shipped import builtin_taxonomy
     from core.files.taxonomy_io import taxonomy_to_skos
-    from core.models.connect import combine, connect_annif, fit_calibration
+    from core.models.combining import combine, fit_calibration
     from core.models.encoder import corpus_vectors, encoder_folder
     from core.models.held_out import train_kind
     from core.models.kinds import get as kind
     from core.models.manifest import Manifest
     from core.models.runtimes import load_classifier
+    from core.models.runtimes.annif import connect_annif
     from core.work.training_data import annif_corpus
 
     file, text_col, label_col, taxonomy_id, level = CORPORA[name]

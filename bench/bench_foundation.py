@@ -106,7 +106,7 @@ def synthetic_taxonomy(nodes: int = 3000, depth: int = 6, seed: int = 2) -> Taxo
     return Taxonomy("bench", "bench", specs)
 
 
-def bench_search(tmp: Path) -> dict:
+def bench_search(_tmp: Path) -> dict:
     from core.domain.search import search
 
     tax = synthetic_taxonomy()

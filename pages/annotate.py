@@ -26,7 +26,7 @@ from ui.common import (
 )
 from ui.i18n import t
 from ui.learning import retrain_hint
-from ui.queue_panel import KINDS, PENDING, current_queue, queue_panel
+from ui.queue_panel import PENDING, QUEUES, current_queue, queue_panel
 from ui.widgets import Browser
 
 VIEWS = "annotate.views"
@@ -50,7 +50,7 @@ def get_view(clf, tax, record: dict, db=None):
 def gold_actions(db, tax, lang, record: dict, resolve) -> None:
     """A lead's adjudication: one of the experts' labels, or any node, becomes the record's gold label."""
     labels = {who: label for who, label in db.labels_of(record["id"], tax.id).items() if label.role != "machine"}
-    disputes = st.session_state.get("annotate.kind") == "disputes"
+    disputes = st.session_state.get("annotate.queue") == "disputes"
     with st.expander(t("Resolve into a gold label"), expanded=disputes):
         gold = [who for who, label in labels.items() if label.action == "gold"]
         if gold:
@@ -145,7 +145,7 @@ def suggestions_panel(ctx: PageContext, view, second_view, source, notes, shown:
     tax, lang = ctx.tax, ctx.lang
     cols = st.columns(2) if second_view else [st.container(gap="small")]
     with cols[0], st.container(gap="small", key="annotate.suggestions"):
-        st.markdown(f"{t('**Suggestions**')} · {plain(view.model)} {plain(view.version)} · {t(source.kind)}"
+        st.markdown(f"{t('**Suggestions**')} · {plain(view.model)} {plain(view.version)} · {t(source.origin)}"
                     + (f" · :orange[{t('low confidence')}]" if source.low_confidence else "") if view
                     else f"**{t('No model suggestions')}**")
         for i, s in enumerate(shown):
@@ -260,7 +260,7 @@ def hierarchy_panel(ctx: PageContext, record: dict, view, notes, actions: CardAc
         else:
             st.button(t("Use this node"), key="annotate.use_node", on_click=actions.choose, args=([current],),
                       type="primary", disabled=not can_act)
-        if may("adjudicate") and can_act and st.session_state.get("annotate.kind") == "disputes":
+        if may("adjudicate") and can_act and st.session_state.get("annotate.queue") == "disputes":
             st.button(t("Gold label: this node"), key="annotate.gold_node", on_click=actions.resolve, args=([current],))
     browser.children()
 
@@ -346,7 +346,7 @@ with page_context() as ctx:
     # the label names the open queue (not the panel's choice) and when it was opened: a new queue is a
     # new expander, so it folds away once opened, even when it is the same kind of queue again
     label = t("Queue") if open_now is None else t("Queue · {0} · {1:,} records · opened {2} (open to change)").format(
-        t(KINDS.get(open_now.kind, "")) or t("found records"), len(open_now.ids), open_now.created_at[11:19])
+        t(QUEUES.get(open_now.work_on, "")) or t("found records"), len(open_now.ids), open_now.created_at[11:19])
     with st.expander(label, expanded=open_now is None):
         queue_panel(ctx)
         retrain_hint(ctx, "annotate")

@@ -241,7 +241,7 @@ def jobs_panel(taxonomy_id: str) -> None:
 
 
 @st.cache_data(max_entries=4, show_spinner="Writing the results file…")
-def results_file(db_path: str, job_id: int, fmt: str, stamp: str, lang: str, user: str, role: str) -> bytes:
+def results_file(db_path: str, job_id: int, fmt: str, stamp: str, lang: str, user: str, role: str) -> bytes:  # noqa: ARG001 - the cache key
     """The results as a file's bytes, written once per finished job, format and person."""
     with Store(db_path).act_as(user, role) as s:
         buf = io.BytesIO()

@@ -6,7 +6,7 @@ from core.errors import WorkbenchError
 from core.models.registry import check_codes, discover, resolve_model_path
 from core.models.scoring import suggest, unscorable_codes
 from core.models.services import destination
-from core.work.connectors import add_annif, add_llm, check_model_folder
+from core.work.connectors import add_annif, add_llm, check_may_add_model
 from ui.common import classifier, dataframe, may, not_allowed, page_context, plain, show_error, show_errors, taxonomy
 from ui.i18n import t
 from ui.learning import versions_section
@@ -113,7 +113,7 @@ with page_context() as ctx:
     if st.button(t("Check and add"), key="models.add", disabled=not path_text.strip() or not may("add_model")):
         with show_errors():
             folder = resolve_model_path(path_text, cfg.models_dir)
-            check_model_folder(db, folder)
+            check_may_add_model(db)
             clf = classifier(str(folder))
             tax = taxonomy(db, clf.manifest.taxonomy) if clf.manifest.taxonomy else None
             if tax is None:

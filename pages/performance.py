@@ -102,7 +102,7 @@ def chart_and_category(ctx: PageContext, main, level: int, good: float, fair: fl
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def cached_agreement(db_path: str, taxonomy_id: str, taxonomy_key: str, level: int, last_event: int, user: str,
+def cached_agreement(db_path: str, taxonomy_id: str, taxonomy_key: str, level: int, last_event: int, user: str,  # noqa: ARG001 - cache keys
                      role: str):
     """The team's agreement as ``user`` (``role``) may see it, computed again only when a label or
     the taxonomy changed (seconds with a hundred thousand labels)."""

@@ -9,7 +9,7 @@ from ui.i18n import t
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def team_figures(db_path: str, taxonomy_id: str, taxonomy_key: str, last_event: int, user: str, role: str):
+def team_figures(db_path: str, taxonomy_id: str, taxonomy_key: str, last_event: int, user: str, role: str):  # noqa: ARG001 - cache keys
     """Per-annotator figures and the number of records to resolve, computed again only when a
     label changed (seconds with a hundred thousand labels)."""
     from core.store import Store
@@ -54,6 +54,8 @@ with page_context() as ctx:
             "records_per_hour": st.column_config.NumberColumn(t("records / hour"), format="%.0f"),
             "seconds_per_record": st.column_config.NumberColumn(t("s / record"), format="%.1f"),
             "agreement": st.column_config.NumberColumn(t("agreement"), format="percent"),
+            "shared_records": st.column_config.NumberColumn(t("records coded twice")),
+            "gold_items": st.column_config.NumberColumn(t("known-answer records")),
             "gold_accuracy": st.column_config.NumberColumn(t("known-answer accuracy"), format="percent"),
             "accept_top": st.column_config.NumberColumn(t("top suggestion accepted"), format="percent"),
             "overturned": st.column_config.NumberColumn(t("overturned in review"), format="percent")})

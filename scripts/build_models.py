@@ -39,6 +39,7 @@ how far the build has come into ``<models>/.build-progress.json`` for the Start 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -73,9 +74,10 @@ def hold_lock(models: Path) -> None:
         fcntl.flock(LOCK, fcntl.LOCK_EX)
 
 
-def build(folder: Path, make) -> None:
+def build(folder: Path, make, *, child: bool = False) -> None:
     """Build into a temporary folder and rename it into place, so a crash leaves nothing half-built."""
-    hold_lock(folder.parent)
+    if not child:
+        hold_lock(folder.parent)
     manifest = folder / MANIFEST_FILE
     if manifest.exists() and manifest.stat().st_mtime >= STARTED_AT:  # built by the builder this one waited for
         if PROGRESS:
@@ -107,11 +109,16 @@ def main() -> None:
     parser.add_argument("--lexical", action="store_true", help="build only the lexical models (seconds)")
     parser.add_argument("--progress", action="store_true", help="write the progress for the Start page")
     parser.add_argument("--models", type=Path, default=Settings.from_env().models_dir)
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                        help="taxonomies built at once, each in its own process (default: 2 where there are 2 cores)")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)  # one taxonomy, for a parent build
     args = parser.parse_args()
     args.models.mkdir(parents=True, exist_ok=True)
     taxonomies = [t for t in defaults.TAXONOMIES if not args.only or t in args.only]
     items = [item for item in defaults.planned(taxonomies, lexical_only=args.lexical)
              if not args.names or item.name in args.names]
+    if args.child:  # the parent built the lexical models
+        items = [item for item in items if not item.row.lexical]
     if args.names and len(items) < len(args.names):
         known = {item.name for item in defaults.planned()}
         sys.exit(f"no default model named {', '.join(sorted(set(args.names) - known))}")
@@ -120,7 +127,11 @@ def main() -> None:
 
         PROGRESS = ProgressWriter(args.models, [item.name for item in items])
     try:
-        build_all(args, items)
+        if args.jobs > 1 and not args.child and len(taxonomies) > 1 and not args.names and not args.lexical:
+            build_all(args, [item for item in items if item.row.lexical])
+            build_in_parallel(args, taxonomies, [item for item in items if not item.row.lexical])
+        else:
+            build_all(args, items)
     except BaseException as exc:
         if PROGRESS:
             PROGRESS.finish(error=f"{type(exc).__name__}: {exc}"[:500])
@@ -140,16 +151,57 @@ def build_all(args, items: list) -> None:
                 PROGRESS.done(item.name)
             continue
         if not item.row.lexical and not encoder_ready:
-            hold_lock(args.models)
+            if not args.child:  # a parent build holds the lock for its children
+                hold_lock(args.models)
             encoder_ready = True
             start = time.perf_counter()
             print(f"encoder: {ensure_encoder(args.models).name} ready ({time.perf_counter() - start:.0f} s)",
                   flush=True)
         corpus = corpora.setdefault(item.taxonomy, defaults.Corpus(item.taxonomy, args.models, say))
         start = time.perf_counter()
-        build(folder, lambda tmp, item=item, corpus=corpus: defaults.build(item, corpus, tmp))
+        build(folder, lambda tmp, item=item, corpus=corpus: defaults.build(item, corpus, tmp), child=args.child)
         print(f"{item.name}: {defaults.describe(load_manifest(folder))} ({time.perf_counter() - start:.0f} s)",
               flush=True)
+
+
+def build_in_parallel(args, taxonomies: list[str], items: list) -> None:
+    """The taxonomies' models in one process each (most steps use one core): the shared encoders
+    first, here, so that no two processes make the same one; the Start page's progress follows
+    the folders as they appear."""
+    import subprocess
+
+    hold_lock(args.models)
+    todo = [item for item in items if args.force or not defaults.is_current(args.models / item.name, item)]
+    for item in items:
+        if item not in todo:
+            print(f"{item.name}: present, kept", flush=True)
+            if PROGRESS:
+                PROGRESS.done(item.name)
+    if not todo:
+        return
+    start = time.perf_counter()
+    for name in ("minilm", "minilm-fast", "e5"):
+        ensure_encoder(args.models, name)
+    print(f"encoders ready ({time.perf_counter() - start:.0f} s); building {', '.join(taxonomies)} at once",
+          flush=True)
+    if PROGRESS:
+        PROGRESS.detail(f"building {' and '.join(taxonomies)} at once")
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", "--jobs", "1", "--models", str(args.models)]
+    children = [subprocess.Popen([*command, *(["--force"] if args.force else []), "--only", t])
+                for t in taxonomies if any(item.taxonomy == t for item in todo)]
+    while any(child.poll() is None for child in children):
+        time.sleep(2)
+        if PROGRESS:
+            for item in todo:
+                if defaults.is_current(args.models / item.name, item) and \
+                        (args.models / item.name / MANIFEST_FILE).stat().st_mtime >= STARTED_AT:
+                    PROGRESS.done(item.name)
+    failed = [child.args[-1] for child in children if child.returncode]
+    if failed:
+        raise RuntimeError(f"building the {', '.join(failed)} models failed (see the lines above)")
+    if PROGRESS:
+        for item in todo:
+            PROGRESS.done(item.name)
 
 
 if __name__ == "__main__":

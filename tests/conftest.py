@@ -226,8 +226,8 @@ def lm(tmp_path_factory):
     """A real tiny causal LM (``tests/tiny_lm.py``) trained on 500 labelled NYT headlines, a TF-IDF
     model that shortlists for it (trained on 1,500), and the CAP taxonomy."""
     from core.files.taxonomy_io import read_taxonomy_file
-    from core.models.connect import llm_candidates
     from core.models.manifest import Manifest
+    from core.models.runtimes.llm import llm_candidates
     from core.models.tfidf_onnx import train_tfidf_model
     from tests.tiny_lm import build_tiny_lm
 

@@ -16,9 +16,10 @@ import pandas as pd
 import pytest
 
 from core.files.taxonomy_io import read_taxonomy
-from core.models.connect import combine, connect_annif, fit_calibration
+from core.models.combining import combine, fit_calibration
 from core.models.manifest import Manifest, load_manifest, write_manifest
 from core.models.runtimes import load_classifier
+from core.models.runtimes.annif import connect_annif
 from core.models.services import ServiceError, ServiceUnavailable, check_url
 from tests.conftest import ROOT, corpus, free_port, headlines
 

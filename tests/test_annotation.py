@@ -232,7 +232,7 @@ def test_a_hungarian_record_on_day_one_gets_marked_low_confidence_suggestions_an
     assert day_one.low_confidence and day_one.folder == chosen.folder
     assert "No model in use is trained for Hungarian" in day_one.note and "Models page" in day_one.note
     english = suggestion_source(models, chosen, "en")
-    assert not english.low_confidence and english.note == "" and english.kind == "supervised"
+    assert not english.low_confidence and english.note == "" and english.origin == "supervised"
     hungarian = InstalledModel(chosen.folder.parent / "cap-v1-tfidf",
                                dataclasses.replace(chosen.manifest, name="cap-v1-tfidf", languages=("hu",)))
     # a version trained for Hungarian but not promoted never serves: the page points to promoting it
@@ -247,7 +247,7 @@ def test_a_hungarian_record_on_day_one_gets_marked_low_confidence_suggestions_an
     assert "the model in use for Hungarian records, promoted by lead on 2026-12-02" in promoted.note
     zero = next(m for m in models if m.manifest.runtime == "zero-shot")
     hint = suggestion_source(models, zero, "en")
-    assert hint.kind == "zero-shot" and hint.low_confidence and "names" in hint.note
+    assert hint.origin == "zero-shot" and hint.low_confidence and "names" in hint.note
 
     from core.models.scoring import Suggestion
 

@@ -268,6 +268,8 @@ def test_a_coded_collection_one_click_retrain_names_its_recipe_baseline_and_reco
         with Store(home / "workbench.db") as db:
             version = db.version_rows("cap")[0]
         assert version["params"]["include_imported"] and version["params"]["recipe"]["head.encoder"] == "e5"
+        page.mouse.move(0, 0)  # no tooltip; the page idle (a guide shows this picture)
+        page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for()
         page.screenshot(path=str(output_dir / "coded-1-retrained.png"), full_page=True)
         page.locator(".st-key-versions-target").get_by_role("combobox").click()
         page.keyboard.type("cap-v1-ensemble")

@@ -3,6 +3,7 @@ store, a smoke test per page, nothing unpickled."""
 
 import ast
 import re
+import sys
 from pathlib import Path
 
 from tests.conftest import ROOT
@@ -180,3 +181,18 @@ def test_no_two_modules_import_each_other():
     circles = sorted({tuple(sorted((a, b))) for a, targets in edges.items() for b in targets
                       if a in edges[b] and not (b.startswith(a + ".") or a.startswith(b + "."))})
     assert circles == [], circles
+
+
+def test_every_picture_of_the_guides_is_taken_by_a_browser_test():
+    """docs/images holds only pictures that scripts/screenshots.py takes from a named browser test,
+    and every one of them is shown by a guide."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from screenshots import SHOTS
+
+    images = ROOT / "docs" / "images"
+    assert sorted(p.name for p in images.iterdir()) == sorted(SHOTS)
+    shown = " ".join(doc.read_text(encoding="utf-8") for doc in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
+    for name, (test, _) in SHOTS.items():
+        assert f"images/{name}" in shown, name
+        file, function = test.split("::")
+        assert f"def {function}(" in (ROOT / file).read_text(encoding="utf-8"), test

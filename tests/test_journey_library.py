@@ -13,7 +13,9 @@ from pymarc import Field, Record, Subfield, XMLWriter, parse_xml_to_array
 
 from core.files.oai import harvest_file
 from core.jobs import JobParams, create_job, run_job, triage
-from core.models.connect import combine, connect_annif, connect_llm, fit_calibration
+from core.models.combining import combine, fit_calibration
+from core.models.runtimes.annif import connect_annif
+from core.models.runtimes.llm import connect_llm
 from core.work.final_codes import write_back
 from core.work.records_import import import_records
 from tests.conftest import ROOT, corpus, linked_models

@@ -12,10 +12,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from core.models.connect import connect_llm, fit_calibration, llm_candidates
+from core.models.combining import fit_calibration
 from core.models.llm import Candidate, letter_scores, messages, parse_json_answer
 from core.models.manifest import Manifest, ModelFolderError
 from core.models.runtimes import load_classifier
+from core.models.runtimes.llm import connect_llm, llm_candidates
 from core.models.services import ServiceError, ServiceUnavailable
 from tests.conftest import ROOT, corpus, free_port, headlines
 

@@ -265,7 +265,7 @@ def test_records_in_a_language_no_default_knows_go_to_the_cross_lingual_default(
         installed = models_for(discover(models), "cap")
         chosen = next(m for m in installed if m.folder.name == "cap-multilingual")
         source = suggestion_source(installed, chosen, "hu")
-        assert source.low_confidence and source.kind == "cross-lingual"
+        assert source.low_confidence and source.origin == "cross-lingual"
         assert "Cross-lingual: cap-multilingual reads Hungarian" in source.note
         assert "not measured on Hungarian records" in source.note
         db.add_promotion({"taxonomy_id": "cap", "language": "hu", "folder": "cap-tfidf", "model_name": "cap-tfidf",

@@ -248,7 +248,7 @@ def test_a_reload_finds_the_open_queue_its_filter_and_record_and_undo_after_skip
     at.run()
     at.switch_page("pages/annotate.py").run()
     at.selectbox(key="annotate.model").select("ford-dummy").run()
-    at.selectbox(key="annotate.kind").select("language").run()
+    at.selectbox(key="annotate.queue").select("language").run()
     at.selectbox(key="annotate.language").select("en").run()
     at.button(key="annotate.open").click().run()
     assert not at.exception, at.exception
@@ -264,7 +264,7 @@ def test_a_reload_finds_the_open_queue_its_filter_and_record_and_undo_after_skip
     assert shown_id(at) == first
     at.button(key="annotate.next").click().run()
     here = shown_id(at)
-    at.selectbox(key="annotate.kind").select("uncertain").run()  # the panel changes; the open queue does not
+    at.selectbox(key="annotate.queue").select("uncertain").run()  # the panel changes; the open queue does not
     assert any(e.label.startswith("Queue · By language") for e in at.expander)
     again = app()  # a reload: a new session, the same person
     again.session_state["workbench.session"] = Session(user="Kovács Anna")
@@ -272,7 +272,7 @@ def test_a_reload_finds_the_open_queue_its_filter_and_record_and_undo_after_skip
     again.switch_page("pages/annotate.py").run()
     assert not again.exception, again.exception
     assert shown_id(again) == here and any(e.label.startswith("Queue · By language") for e in again.expander)
-    again.selectbox(key="annotate.kind").select("language").run()  # the filter was kept too
+    again.selectbox(key="annotate.queue").select("language").run()  # the filter was kept too
     assert again.selectbox(key="annotate.language").value == "en"
 
 
@@ -369,7 +369,7 @@ def test_each_taxonomy_keeps_its_own_queue_and_choices(workspace_env):
     assert any("open the queue" in i.value for i in at.info)  # CAP has no queue open yet
     assert at.selectbox(key="annotate.model").value == "cap-dummy"
     assert at.text_input(key="annotate.search_records").value == ""
-    at.selectbox(key="annotate.kind").select("language").run()
+    at.selectbox(key="annotate.queue").select("language").run()
     at.button(key="annotate.open").click().run()
     assert not at.exception, at.exception
     switch("ford")
@@ -378,10 +378,10 @@ def test_each_taxonomy_keeps_its_own_queue_and_choices(workspace_env):
     assert next(c.value for c in at.caption if c.value.startswith("id ")) == ford_record  # the same record
     assert at.selectbox(key="annotate.model").value == "ford-dummy"
     assert at.text_input(key="annotate.search_records").value == "data"
-    assert at.selectbox(key="annotate.kind").value == "uncertain"
+    assert at.selectbox(key="annotate.queue").value == "uncertain"
     switch("cap")
     at.run()
-    assert at.selectbox(key="annotate.kind").value == "language"
+    assert at.selectbox(key="annotate.queue").value == "language"
 
 
 def test_performance_choices_stick_across_visits(workspace_env):
@@ -690,7 +690,7 @@ def test_a_hungarian_record_on_day_one_says_no_model_knows_hungarian(workspace_e
             db.db.execute("UPDATE records SET language = 'hu' WHERE id = ?", [first])
     at.switch_page("pages/annotate.py").run()
     at.selectbox(key="annotate.model").select("ford-english").run()
-    at.selectbox(key="annotate.kind").select("language").run()
+    at.selectbox(key="annotate.queue").select("language").run()
     at.selectbox(key="annotate.language").select("hu").run()
     at.button(key="annotate.open").click().run()
     assert not at.exception, at.exception

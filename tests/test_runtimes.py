@@ -151,7 +151,8 @@ NEEDS_MODELS = {"annif", "llm", "encoder-head", "ensemble", "zero-shot", "cascad
 @pytest.fixture(params=[pytest.param(r, marks=pytest.mark.slow) if r in NEEDS_MODELS else r for r in sorted(RUNTIMES)])
 def classifier(request, ford, tmp_path_factory):
     if request.param in ("annif", "llm"):  # models that run elsewhere: a real Annif server, a real tiny LM
-        from core.models.connect import connect_annif, connect_llm
+        from core.models.runtimes.annif import connect_annif
+        from core.models.runtimes.llm import connect_llm
 
         folder = tmp_path_factory.mktemp(request.param) / f"ford-{request.param}"
         if request.param == "annif":

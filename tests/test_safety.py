@@ -47,7 +47,7 @@ def test_annotate_shows_a_hostile_title_as_text(workspace_env):
     at.text_input(key="sidebar.user").input("Anna")
     at.run()
     at.switch_page("pages/annotate.py").run()
-    at.selectbox(key="annotate.kind").select("review").run()
+    at.selectbox(key="annotate.queue").select("review").run()
     at.text_input(key="annotate.search_records").input("evil-1").run()
     at.button(key="annotate.open").click().run()
     assert not at.exception, at.exception

@@ -21,7 +21,7 @@ def as_person(user: str, role: str) -> AppTest:
 def annotate(at: AppTest, kind: str) -> AppTest:
     at.switch_page("pages/annotate.py").run()
     at.selectbox(key="annotate.model").select("ford-dummy").run()
-    at.selectbox(key="annotate.kind").select(kind).run()
+    at.selectbox(key="annotate.queue").select(kind).run()
     at.button(key="annotate.open").click().run()
     assert not at.exception, at.exception
     return at

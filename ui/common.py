@@ -234,7 +234,7 @@ def open_store() -> Store:
 
 
 @st.cache_resource(max_entries=16)
-def _taxonomy(db_path: str, taxonomy_id: str, version_key: str) -> Taxonomy:
+def _taxonomy(db_path: str, taxonomy_id: str, version_key: str) -> Taxonomy:  # noqa: ARG001 - the cache key
     with Store(db_path) as s:
         return s.load_taxonomy(taxonomy_id)
 
@@ -245,7 +245,7 @@ def taxonomy(db: Store, taxonomy_id: str) -> Taxonomy:
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")
-def _classifier(folder: str, stamp: float, long_texts: str):
+def _classifier(folder: str, stamp: float, long_texts: str):  # noqa: ARG001 - the cache key
     from core.models.runtimes import load_classifier
 
     return load_classifier(folder, long_texts=long_texts)

@@ -33,7 +33,7 @@ from ui.common import PageContext, dataframe, may, not_allowed, open_store, plai
 from ui.i18n import t
 
 
-def is_lead(ctx: PageContext) -> bool:
+def is_lead() -> bool:
     """Training, promoting and rolling back are a lead's (or an administrator's) actions."""
     return may("train")
 
@@ -62,7 +62,7 @@ def retrain_hint(ctx: PageContext, key: str) -> None:
         c1.caption(t("{0:,} labelled records in {1} and no version trained on them yet; train one?").format(
             chosen.records, plain(t(ctx.tax.name))))
     c1.caption(t("Retrain trains {0} on {1}.").format(t(chosen.recipe), plain(chosen.used(t))))
-    if is_lead(ctx) and c2.button(t("Retrain"), key=f"{key}.retrain", help=t(
+    if is_lead() and c2.button(t("Retrain"), key=f"{key}.retrain", help=t(
             "Train a new version in the background and evaluate it on the evaluation set: {0} ({1}), on {2}").format(
             t(chosen.recipe), chosen.why(t), chosen.used(t))):
         start_training(ctx, chosen.options)
@@ -88,7 +88,7 @@ def fast_twin(ctx: PageContext) -> None:
     c1.caption(t("For bulk jobs in the fast tier: {0}, on {1}. It keeps about 98 % of the one-click recipe's "
                  "weighted F1 on Hungarian speeches and reads hundreds of records a second; the first one "
                  "distils the encoder's static vectors (about 5 minutes).").format(t(twin.recipe), plain(twin.used(t))))
-    if is_lead(ctx) and c2.button(t("Train the fast twin"), key="versions.fast_twin"):
+    if is_lead() and c2.button(t("Train the fast twin"), key="versions.fast_twin"):
         start_training(ctx, twin.options)
 
 
@@ -104,7 +104,7 @@ def train_form(ctx: PageContext) -> None:
     language = c4.text_input(t("Only language (ISO code)"), key="versions.language", max_chars=8)
     kind = kinds.get(kind_name)
     changes = recipe_form(ctx, kind)
-    lead = is_lead(ctx)
+    lead = is_lead()
     if st.button(t("Train"), key="versions.train", type="primary", disabled=not lead,
                  help=None if lead else "Training, promoting and rolling back are a team lead's actions"):
         start_training(ctx, TrainOptions(kind_name, imported, machine, language.strip().lower(), params=changes))
@@ -191,7 +191,7 @@ def add_encoder_form(ctx: PageContext) -> None:
         c1, c2, c3 = st.columns([3, 2, 1])
         path = c1.text_input(t("Encoder folder"), key="versions.encoder_path", max_chars=1000)
         name = c2.text_input(t("Name (empty: the folder's name)"), key="versions.encoder_name", max_chars=80)
-        if c3.button(t("Add"), key="versions.encoder_add", disabled=not is_lead(ctx) or not path.strip()):
+        if c3.button(t("Add"), key="versions.encoder_add", disabled=not is_lead() or not path.strip()):
             with show_errors():
                 added = add_encoder(ctx.cfg.models_dir, path.strip(), name)
                 st.success(t("Encoder {0} added.").format(plain(added.name)))
@@ -201,13 +201,13 @@ def jobs_panel(db, taxonomy_id: str) -> None:
     """The taxonomy's recent training jobs; redrawn every 2 s only while one is unfinished."""
     jobs = [j for j in training_jobs(db, limit=5) if j.taxonomy_id == taxonomy_id]
     if any(not j.finished for j in jobs):
-        _live_jobs(taxonomy_id, str(db.path))
+        _live_jobs(taxonomy_id)
     else:
         _show_jobs(db, jobs)
 
 
 @st.fragment(run_every=2.0)
-def _live_jobs(taxonomy_id: str, db_path: str) -> None:
+def _live_jobs(taxonomy_id: str) -> None:
     with open_store() as db:
         jobs = [j for j in training_jobs(db, limit=5) if j.taxonomy_id == taxonomy_id]
         _show_jobs(db, jobs)
@@ -320,7 +320,7 @@ def versions_section(ctx: PageContext) -> None:
             table["evidence"] = table["evidence"].map(lambda x: t(x) if x else x)
             dataframe(table.rename(columns={c: t(c) for c in table.columns}), hide_index=True,
                          width="stretch", key="versions.compare_table")
-    lead = is_lead(ctx)
+    lead = is_lead()
     c1, c2, c3 = st.columns(3)
     target = c1.selectbox(t("Model"), names, key="versions.target")
     language = c2.text_input(t("For language (empty: all)"), key="versions.promote_language", max_chars=8)

@@ -1,4 +1,4 @@
-"""The Annotate page's queue panel: what to work on (model, queue kind, filters), a double-coded
+"""The Annotate page's queue panel: what to work on (model, queue, filters), a double-coded
 round for a lead, finding one record, and opening the queue (scoring what is unscored first when
 that is quick)."""
 
@@ -33,7 +33,7 @@ def shorten(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-KINDS = {
+QUEUES = {
     "uncertain": "Least confident first (margin)",
     "entropy": "Least confident first (entropy)",
     "predicted": "By predicted category",
@@ -117,10 +117,10 @@ def queue_panel(ctx: PageContext) -> None:
     kept("annotate.model2", tax.id, seconds)
     c2.selectbox(t("Second model (side by side)"), seconds, key="annotate.model2", on_change=keep,
                  args=("annotate.model2", tax.id))
-    kept("annotate.kind", tax.id, list(KINDS))
-    kind = c3.selectbox(t("Work on"), list(KINDS), format_func=translated(KINDS).get, key="annotate.kind",
+    kept("annotate.queue", tax.id, list(QUEUES))
+    kind = c3.selectbox(t("Work on"), list(QUEUES), format_func=translated(QUEUES).get, key="annotate.queue",
                         on_change=keep,
-                        args=("annotate.kind", tax.id))
+                        args=("annotate.queue", tax.id))
     spec = queue_spec(ctx, model, kind)
     unscored = db.unscored_ids(spec) if spec is not None and model is not None and spec.needs_model else []
     score_unscored(db, model, tax, unscored, "matching records", "annotate.score",
@@ -139,10 +139,10 @@ def queue_panel(ctx: PageContext) -> None:
 
                 ids = review_queue(db, tax, model_name=model.manifest.name if model else "",
                                    model_version=model.manifest.version if model else "")["record_id"].tolist()
-                open_queue(tax.id, Queue(spec, [int(i) for i in ids], len(ids), now(), kind=kind))
+                open_queue(tax.id, Queue(spec, [int(i) for i in ids], len(ids), now(), work_on=kind))
             else:
                 built = Queue.build(db, spec)
-                built.kind = kind
+                built.work_on = kind
                 open_queue(tax.id, built)
             st.session_state[PENDING] = []
             st.rerun()

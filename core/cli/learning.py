@@ -102,7 +102,7 @@ def _settings(args: argparse.Namespace) -> dict:
     return params
 
 
-def cmd_kinds(args: argparse.Namespace) -> int:
+def cmd_kinds(_args: argparse.Namespace) -> int:
     """The kinds a version can be trained as, and each one's settings with their defaults."""
     from core.models import kinds
 
@@ -202,7 +202,8 @@ def cmd_embed(args: argparse.Namespace) -> int:
         if cache_key(clf) is None:
             print(f"'{args.model}' has no sentence encoder: nothing to keep")
             return 2
-        done = fill_cache(store, clf, limit=args.limit, progress=lambda d, t: print(f"  {d:,} encoded", flush=True))
+        done = fill_cache(store, clf, limit=args.limit,
+                          progress=lambda d, _total: print(f"  {d:,} encoded", flush=True))
         print(f"{done:,} records encoded; {store.embedding_count(cache_key(clf)):,} kept for {cache_key(clf)}")
     return 0
 

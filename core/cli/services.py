@@ -36,7 +36,7 @@ def _labelled(args: argparse.Namespace, taxonomy, fields=("title", "abstract", "
 
 
 def cmd_connect_annif(args: argparse.Namespace) -> int:
-    from core.models.connect import connect_annif, read_subject_map
+    from core.models.runtimes.annif import connect_annif, read_subject_map
 
     taxonomy = _taxonomy(args, args.taxonomy)
     subjects = None
@@ -54,7 +54,7 @@ def cmd_connect_annif(args: argparse.Namespace) -> int:
 
 
 def cmd_connect_llm(args: argparse.Namespace) -> int:
-    from core.models.connect import connect_llm
+    from core.models.runtimes.llm import connect_llm
 
     taxonomy = _taxonomy(args, args.taxonomy)
     folder = _models(args) / args.name
@@ -74,7 +74,7 @@ def cmd_connect_llm(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from core.models.connect import fit_calibration
+    from core.models.combining import fit_calibration
     from core.models.manifest import load_manifest
 
     manifest = load_manifest(args.model)
@@ -88,7 +88,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_combine(args: argparse.Namespace) -> int:
-    from core.models.connect import combine
+    from core.models.combining import combine
     from core.models.manifest import load_manifest
 
     taxonomy = _taxonomy(args, args.taxonomy or load_manifest(args.members[0]).taxonomy)
@@ -100,7 +100,7 @@ def cmd_combine(args: argparse.Namespace) -> int:
     return 0
 
 
-def _file_args(p, required: bool) -> None:
+def _file_args(p) -> None:
     p.add_argument("--map", action="append", metavar="FIELD=COLUMN",
                    help="map title/abstract/keywords/label to the labelled file's columns (default: guessed)")
     p.add_argument("--guess", action="store_true", help="guess the fields not given with --map")
@@ -114,11 +114,11 @@ def _service_args(p, *, timeout: float, concurrency: int) -> None:
                    help=f"requests at a time (default {concurrency})")
     p.add_argument("--models", help="models folder (default: $WORKBENCH_MODELS or ./models)")
     p.add_argument("--replace", action="store_true", help="replace a folder of that name")
-    _file_args(p, False)
+    _file_args(p)
 
 
 def _calibrate_if_asked(args: argparse.Namespace, folder: Path, taxonomy) -> None:
-    from core.models.connect import fit_calibration
+    from core.models.combining import fit_calibration
 
     if not args.file:
         print("not calibrated yet: its scores are not probabilities until 'calibrate' fits them on labelled "
@@ -169,7 +169,7 @@ def add_parsers(sub) -> None:
     p.add_argument("model", help="model folder")
     p.add_argument("file", help="CSV/TSV/XLSX/JSONL/Parquet with text columns and a gold-code column")
     p.add_argument("--taxonomy", help="default: the model's")
-    _file_args(p, True)
+    _file_args(p)
     p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("combine", help="an ensemble of model folders (ours, Annif's, an LLM's), weights fitted on "
@@ -180,7 +180,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--taxonomy", help="default: the first member's")
     p.add_argument("--models", help="models folder (default: $WORKBENCH_MODELS or ./models)")
     p.add_argument("--replace", action="store_true", help="replace a folder of that name")
-    _file_args(p, True)
+    _file_args(p)
     p.set_defaults(func=cmd_combine)
 
 

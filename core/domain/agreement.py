@@ -107,7 +107,7 @@ def krippendorff_alpha(units: Units, distance: Callable[[Hashable, Hashable], fl
         values = list(domain)
         matrix = np.array([[float(distance(x, y)) for y in values] for x in values])
 
-        def metric(v1, v2, i1, i2, n_v, dtype=np.float64):  # the library's callable: by value index
+        def metric(v1, v2, i1, i2, n_v, dtype=np.float64):  # the library's callable: by value index  # noqa: ARG001 - the library calls it with these
             return matrix[i1, i2].astype(dtype)
     return float(krippendorff.alpha(reliability_data=data, value_domain=list(range(len(domain))),
                                     level_of_measurement=metric))

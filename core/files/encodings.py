@@ -32,7 +32,7 @@ def _letter_score(text: str) -> int:
     return sum(ch.isalpha() for ch in text) - 3 * sum(not ch.isprintable() and ch not in "\r\n\t" for ch in text)
 
 
-def detect_encoding(source: Source, name: str) -> str:
+def detect_encoding(source: Source) -> str:
     """UTF-16 or UTF-32 when the file starts with their byte-order mark; UTF-8 (with or without
     BOM) when the whole file decodes as UTF-8; otherwise cp1250 or
     ISO-8859-2, whichever reads as more letters (bytes 0x80-0x9f are letters only in cp1250)."""

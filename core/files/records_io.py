@@ -98,7 +98,7 @@ def inspect_source(
         raise InputFileError(f"'{name}' is empty (0 bytes)")
     if fmt in ("csv", "tsv"):
         if encoding is None:
-            encoding = detect_encoding(source, name)  # a UTF-8 result has already decoded the whole file
+            encoding = detect_encoding(source)  # a UTF-8 result has already decoded the whole file
             if encoding in ("cp1250",):
                 _check_decodes(source, name, encoding)  # cp1250 leaves five byte values undefined
         else:

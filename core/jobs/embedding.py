@@ -21,7 +21,7 @@ from core.jobs.runner import lower_priority, spawn, stop_requested, take
 from core.processes import live_status
 from core.store import Store
 
-KIND = "embed"
+JOB_TYPE = "embed"
 NICE = 15  # lower than a training job's: the app and training go first
 
 
@@ -47,7 +47,7 @@ def _info(row: dict) -> EmbeddingJob:
 
 
 def embedding_jobs(store: Store, limit: int = 5) -> list[EmbeddingJob]:
-    return [_info(r) for r in store.job_rows(limit, kind=KIND)]
+    return [_info(r) for r in store.job_rows(limit, job_type=JOB_TYPE)]
 
 
 def encoder_models(models_dir: str | Path) -> list[Path]:
@@ -64,8 +64,8 @@ def start_embedding_fill(store: Store, models_dir: str | Path, db_path: str | Pa
     the job id started, if any."""
     if any(not j.finished for j in embedding_jobs(store)) or not encoder_models(models_dir):
         return None
-    job_id = store.create_job(KIND, json.dumps({"models_dir": str(models_dir)}), "app")
-    spawn(db_path or store.path, KIND, job_id)
+    job_id = store.create_job(JOB_TYPE, json.dumps({"models_dir": str(models_dir)}), "app")
+    spawn(db_path or store.path, JOB_TYPE, job_id)
     return job_id
 
 
@@ -78,7 +78,7 @@ def run_embedding_fill(db_path: str | Path, job_id: int, *, nice: int = NICE, ba
     lower_priority(nice)
     with Store(db_path) as store:
         row = store.job_row(job_id)
-        if row is None or row["kind"] != KIND:
+        if row is None or row["kind"] != JOB_TYPE:
             raise NotFound(f"no embedding job #{job_id}")
         if row["status"] != "queued":
             return _info(row)

@@ -73,7 +73,7 @@ def _datasource(files: Sequence[tuple[str, SourceInfo]], chunk_size: int):
         def estimate_inmemory_data_size(self):
             return None
 
-        def get_read_tasks(self, parallelism, per_task_row_limit=None, data_context=None):
+        def get_read_tasks(self, parallelism, per_task_row_limit=None, data_context=None):  # noqa: ARG002 - Ray's Datasource interface
             return _read_tasks(files, chunk_size)
 
     return WorkbenchFiles()

@@ -20,7 +20,7 @@ from core.store import Store
 from core.work.learning import TrainOptions, train_version
 
 NICE = 10  # added to the training process's niceness: the app's pages stay responsive
-KIND = "train"
+JOB_TYPE = "train"
 
 
 @dataclass
@@ -106,16 +106,16 @@ def create_training_job(store: Store, taxonomy_id: str, options: TrainOptions, m
         raise WorkbenchError(str(exc)) from None
     prune_checkpoints(store, models_dir)
     params = {"taxonomy_id": taxonomy_id, "options": asdict(options), "models_dir": str(models_dir)}
-    return store.create_job(KIND, json.dumps(params, ensure_ascii=False), created_by)
+    return store.create_job(JOB_TYPE, json.dumps(params, ensure_ascii=False), created_by)
 
 
 def training_jobs(store: Store, limit: int = 20) -> list[TrainingJob]:
-    return [_info(r) for r in store.job_rows(limit, kind=KIND)]
+    return [_info(r) for r in store.job_rows(limit, job_type=JOB_TYPE)]
 
 
 def get_training_job(store: Store, job_id: int) -> TrainingJob:
     row = store.job_row(job_id)
-    if row is None or row["kind"] != KIND:
+    if row is None or row["kind"] != JOB_TYPE:
         raise NotFound(f"no training job #{job_id}")
     return _info(row)
 
@@ -182,7 +182,7 @@ def prune_checkpoints(store: Store, models_dir: str | Path, keep: int = 2) -> li
 
 def launch_training(db_path: str | Path, job_id: int, log_dir: str | Path | None = None) -> int:
     """Start a training job's worker process (detached, like a bulk job's); returns its pid."""
-    return spawn(db_path, KIND, job_id, log_dir)
+    return spawn(db_path, JOB_TYPE, job_id, log_dir)
 
 
 def run_training(db_path: str | Path, job_id: int, *, nice: int = NICE) -> TrainingJob:

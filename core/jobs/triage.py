@@ -149,7 +149,7 @@ def _far_from_training(store: Store, job: JobInfo, model_name: str, record_ids: 
 
 
 @lru_cache(maxsize=2)
-def _classifier(folder: str, stamp: int):
+def _classifier(folder: str, stamp: int):  # noqa: ARG001 - the cache key
     """A job model, loaded once while its folder is unchanged: a triage preview is redrawn at every
     change of the rule, and loading an ensemble's vocabulary takes about a second."""
     from core.models.runtimes import load_classifier

@@ -1,4 +1,4 @@
-"""Deep suggestions where labels exist only higher up (the ``cascade`` kind): a supervised model
+"""Deep suggestions where labels exist only higher up (the ``cascade`` family): a supervised model
 that knows a level (e.g. FORD level 2, from labelled corpora) chooses the branch, and a zero-shot
 model ranks the nodes below it; e.g. FORD + SciNoBo's 1,198 nodes from a level-2 head.
 

@@ -96,7 +96,7 @@ class Corpus:
     beside each encoder). ``say(text)``: progress of a long step. ``data``: another training set
     (``core.files.shipped.TrainingSet``) than the shipped one."""
 
-    def __init__(self, taxonomy: str, models: Path, say: Callable[[str], None] = lambda text: None, data=None):
+    def __init__(self, taxonomy: str, models: Path, say: Callable[[str], None] = lambda text: None, data=None):  # noqa: ARG005 - the interface's signature
         self.taxonomy, self.models, self.say = taxonomy, Path(models), say
         self._data = data
 

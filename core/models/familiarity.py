@@ -136,7 +136,7 @@ def read_fingerprints(folder, manifest) -> frozenset[str]:
 
 
 @lru_cache(maxsize=16)
-def _read_prints(path: str, mtime_ns: int) -> frozenset[str]:
+def _read_prints(path: str, mtime_ns: int) -> frozenset[str]:  # noqa: ARG001 - the cache key
     """A fingerprint file's lines, read once per change (a card checks its record on every key press)."""
     from pathlib import Path
 

@@ -132,3 +132,23 @@ def is_fast(manifest: Manifest) -> bool:
     """Whether a model runs no transformer at run time: TF-IDF, or the fast tier (static token
     vectors, alone or mixed with TF-IDF)."""
     return manifest.runtime == "sparse-linear" or manifest.training.get("tier") == "fast"
+
+
+def place_folder(tmp: Path, folder: Path, replace_existing: bool) -> None:
+    """Put a folder written at ``tmp`` in place of ``folder`` (refused where it exists, unless
+    ``replace_existing``): a folder is never seen half-written."""
+    import shutil
+
+    if folder.exists():
+        if not replace_existing:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise ModelFolderError(f"'{folder}' exists already")
+        old = folder.with_name(folder.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        folder.rename(old)
+        tmp.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(folder)
+
+

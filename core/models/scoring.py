@@ -162,7 +162,7 @@ def prediction_rows(record_ids: Sequence[int], manifest: Manifest, scores: np.nd
 
 def result_columns(model_names: Sequence[str], top_k: int) -> list[str]:
     """``code_1, name_1, score_1, …`` per model (prefixed with the model's name when there are several)."""
-    prefix = (lambda m: f"{m}_") if len(model_names) > 1 else (lambda m: "")
+    prefix = (lambda m: f"{m}_") if len(model_names) > 1 else (lambda _m: "")
     return [f"{prefix(m)}{kind}_{i}" for m in model_names for i in range(1, top_k + 1)
             for kind in ("code", "name", "score")]
 

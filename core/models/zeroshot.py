@@ -1,4 +1,4 @@
-"""Zero-shot suggestions for every node of a taxonomy (the ``zero-shot`` kind): a record's sentence
+"""Zero-shot suggestions for every node of a taxonomy (the ``zero-shot`` family): a record's sentence
 vector is compared with each node's, both from a shared mean-pooled encoder (MiniLM, or the
 multilingual e5 for records in other languages), so a node
 with no training example, or a taxonomy with no labels at all, still gets a scored suggestion.

@@ -11,10 +11,10 @@ from core.store.schema import now
 class JobQueries:
     """Jobs, their records and results (a part of ``Store``)."""
 
-    def create_job(self, kind: str, params_json: str, created_by: str) -> int:
+    def create_job(self, job_type: str, params_json: str, created_by: str) -> int:
         stamp = now()
         with self.write():
-            return self.db["jobs"].insert({"kind": kind, "status": "queued", "params": params_json, "total": 0,
+            return self.db["jobs"].insert({"kind": job_type, "status": "queued", "params": params_json, "total": 0,
                                            "done": 0, "checkpoint": "{}", "error": "", "created_by": created_by,
                                            "created_at": stamp, "updated_at": stamp}).last_pk
 
@@ -26,8 +26,9 @@ class JobQueries:
         rows = list(self.db.query(f"{self._NUMBERED} WHERE id = ?", [job_id]))
         return rows[0] if rows else None
 
-    def job_rows(self, limit: int = 50, kind: str = "classify") -> list[dict[str, Any]]:
-        return list(self.db.query(f"{self._NUMBERED} WHERE kind = ? ORDER BY id DESC LIMIT ?", [kind, limit]))
+    def job_rows(self, limit: int = 50, job_type: str = "classify") -> list[dict[str, Any]]:
+        """The newest jobs of a type (the table's ``kind`` column)."""
+        return list(self.db.query(f"{self._NUMBERED} WHERE kind = ? ORDER BY id DESC LIMIT ?", [job_type, limit]))
 
     def claim_job(self, job_id: int, expected_lease: str, lease: str, pid: int) -> bool:
         """Take a job's lease if it is still ``expected_lease`` (compare and swap: of two workers

@@ -171,7 +171,7 @@ class Queue:
     total: int
     created_at: str
     position: int = 0
-    kind: str = ""  # what the person chose to work on ("uncertain", "language"...): the queue's title
+    work_on: str = ""  # what the person chose to work on ("uncertain", "language"...): the queue's title
 
     @classmethod
     def build(cls, store: Store, spec: QueueSpec, *, limit: int = 500) -> "Queue":
@@ -210,7 +210,7 @@ class Queue:
         from dataclasses import asdict
 
         return {"spec": asdict(self.spec), "ids": list(self.ids), "total": self.total,
-                "created_at": self.created_at, "position": self.position, "kind": self.kind}
+                "created_at": self.created_at, "position": self.position, "work_on": self.work_on}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Queue":
@@ -218,7 +218,8 @@ class Queue:
         spec["predicted_codes"] = tuple(spec.get("predicted_codes") or ())
         ids = [int(i) for i in data["ids"]]
         return cls(QueueSpec(**spec), ids, int(data["total"]), str(data["created_at"]),
-                   min(max(int(data.get("position") or 0), 0), max(len(ids) - 1, 0)), str(data.get("kind") or ""))
+                   min(max(int(data.get("position") or 0), 0), max(len(ids) - 1, 0)),
+                   str(data.get("work_on") or data.get("kind") or ""))  # "kind": a queue kept before the rename
 
     def defer(self, record_id: int) -> None:
         """Move a record (one just skipped) to the end of the queue; the cursor then points at the

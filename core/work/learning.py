@@ -209,7 +209,7 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
     import time
 
     start = time.perf_counter()
-    step = progress or (lambda stage, fraction: None)
+    step = progress or (lambda stage, fraction: None)  # noqa: ARG005 - the interface's signature
 
     def check(stage: str, fraction: float) -> None:
         if should_stop():

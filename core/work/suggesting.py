@@ -34,7 +34,7 @@ def language_name(code: str) -> str:
 @dataclass(frozen=True)
 class SuggestionSource:
     folder: Path | None
-    kind: str  # "supervised", "zero-shot" or "cross-lingual"
+    origin: str  # "supervised", "zero-shot" or "cross-lingual"
     parts: tuple[tuple[str, tuple], ...]  # what the page says: English templates and their values
     low_confidence: bool
 
@@ -50,7 +50,7 @@ class SuggestionSource:
                         for template, values in self.parts)
 
 
-def _kind(model: InstalledModel) -> str:
+def _origin(model: InstalledModel) -> str:
     from core.models.crosslingual import is_cross_lingual
 
     if model.manifest.runtime == "zero-shot":
@@ -63,7 +63,7 @@ def _knows(model: InstalledModel, language: str) -> bool:
     return not language or not languages or language in languages
 
 
-def in_use_note(language: str, promotion: dict | None) -> tuple[tuple[str, tuple], ...]:
+def in_use_note(promotion: dict | None) -> tuple[tuple[str, tuple], ...]:
     """Why a model serves a record: the promotion that made it the model in use (nothing for the
     default), as (template, values)."""
     if not promotion:
@@ -89,11 +89,11 @@ def suggestion_source(models: Sequence[InstalledModel], chosen: InstalledModel |
     language = (language or "").lower()
     if chosen is None:
         return SuggestionSource(None, "", (), True)
-    why = in_use_note(language, promotion)
+    why = in_use_note(promotion)
     if _knows(chosen, language):
-        kind = _kind(chosen)
-        return SuggestionSource(chosen.folder, kind, why + ((ZERO_SHOT,) if kind == "zero-shot" else ()),
-                                kind == "zero-shot")
+        origin = _origin(chosen)
+        return SuggestionSource(chosen.folder, origin, why + ((ZERO_SHOT,) if origin == "zero-shot" else ()),
+                                origin == "zero-shot")
     name = language_name(language)
     known = ", ".join(language_name(x) for x in chosen.manifest.languages)
     from core.models.crosslingual import is_cross_lingual
@@ -105,12 +105,12 @@ def suggestion_source(models: Sequence[InstalledModel], chosen: InstalledModel |
     else:
         reads = (("No model in use is trained for {0} records: {1} ({2}) gives a low-confidence hint.",
                   (name, chosen.manifest.name, known)),)
-    waiting = next((m for m in models if _kind(m) == "supervised" and m.folder != chosen.folder
+    waiting = next((m for m in models if _origin(m) == "supervised" and m.folder != chosen.folder
                     and language in [x.lower() for x in m.manifest.languages]), None)
     then = (("{0} was trained for {1}: a lead can promote it for {1} on the Models page.",
              (waiting.manifest.name, name)) if waiting is not None else
             ("Your labels teach the next version (train it on the Models page).", ()))
-    return SuggestionSource(chosen.folder, _kind(chosen), (*reads, then), True)
+    return SuggestionSource(chosen.folder, _origin(chosen), (*reads, then), True)
 
 
 def default_for(models: Sequence[InstalledModel], language: str) -> InstalledModel | None:

@@ -83,7 +83,7 @@ class TrainingInput:
     seed: int = 0
     vectors: np.ndarray | None = None
     params: dict = field(default_factory=dict)
-    progress: Callable[[str, float], None] = lambda stage, fraction: None
+    progress: Callable[[str, float], None] = lambda stage, fraction: None  # noqa: ARG005 - the interface's signature
     should_stop: Callable[[], bool] = lambda: False
     checkpoints: Path | None = None
 
@@ -122,7 +122,7 @@ class Kind:
                              f"{', '.join(known) or 'none'}")
         return {**self.defaults, **{k: known[k].coerce(v) for k, v in (changes or {}).items()}}
 
-    def reads_vectors(self, params: dict | None = None) -> bool:
+    def reads_vectors(self, params: dict | None = None) -> bool:  # noqa: ARG002 - the interface's signature
         return "vectors" in self.reads
 
     def vector_encoder(self, params: dict | None = None) -> str:

@@ -187,7 +187,7 @@ def probe_start(model, setup, pad_id: int, needs_types: bool, device: str,
             pooler.dense.bias.zero_()
     layer = last_linear(model)
     captured: list[np.ndarray] = []
-    hook = layer.register_forward_pre_hook(lambda module, args: captured.append(args[0].detach().float().cpu().numpy()))
+    hook = layer.register_forward_pre_hook(lambda module, args: captured.append(args[0].detach().float().cpu().numpy()))  # noqa: ARG005 - the interface's signature
     model.eval()
     rows = np.asarray(setup.train_rows)
     order = sorted(range(len(rows)), key=lambda k: len(setup.ids[rows[k]]))

@@ -34,7 +34,7 @@ def build_head(vectors: np.ndarray, codes: Sequence[Sequence[str]], folder: Path
     from core.models.fitting import fit_linear
 
     vectors = np.asarray(vectors, dtype=np.float32)
-    fitted = fit_linear(lambda rows: ((lambda xs: np.asarray(xs, dtype=np.float32)), None), vectors, codes,
+    fitted = fit_linear(lambda rows: ((lambda xs: np.asarray(xs, dtype=np.float32)), None), vectors, codes,  # noqa: ARG005 - the interface's signature
                         multi_label=multi_label, c=c or automatic_c(len(vectors)), seed=seed)
     folder.mkdir(parents=True, exist_ok=True)
     save_file({"weight": np.ascontiguousarray(fitted.coef, dtype=np.float32),

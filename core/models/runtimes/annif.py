@@ -16,14 +16,17 @@ record Annif suggests nothing for gets an even spread), then temperature-scaled 
 
 from __future__ import annotations
 
+import shutil
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from urllib.parse import quote, unquote
 
 import numpy as np
 
-from core.models.manifest import ModelFolderError
+from core.domain.taxonomy import Taxonomy
+from core.models.manifest import Manifest, ModelFolderError, place_folder, write_manifest
 from core.models.runtimes.base import Classifier
-from core.models.services import Endpoint, ServiceError, request_json
+from core.models.services import Endpoint, ServiceError, check_url, request_json
 
 BATCH = 32  # Annif's suggest-batch takes at most 32 documents
 MAX_CHARS = 20_000  # a record's text is cut here (Annif's request body limit is generous, not endless)
@@ -121,3 +124,79 @@ class AnnifClassifier(Classifier):
             totals = scores.sum(axis=1, keepdims=True)
             scores = np.where(totals > 0, scores / np.maximum(totals, 1e-12), 1.0 / max(1, scores.shape[1]))
         return scores.astype(np.float32)
+
+
+def read_subject_map(data: bytes, name: str, taxonomy: Taxonomy) -> dict[str, str]:
+    """{Annif subject URI: code} from a SKOS Turtle vocabulary (each concept's notation, else the
+    last part of its URI) or a CSV/TSV with ``uri`` and ``code`` columns; subjects whose code the
+    taxonomy does not know are left out."""
+    import csv
+    import io
+
+    text = data.decode("utf-8-sig", errors="replace")
+    out: dict[str, str] = {}
+    if name.lower().endswith((".ttl", ".turtle")):
+        from rdflib import Graph
+        from rdflib.namespace import RDF, SKOS
+
+        graph = Graph()
+        try:
+            graph.parse(data=text, format="turtle")
+        except Exception as exc:  # noqa: BLE001 - rdflib raises several parser exception types
+            raise ModelFolderError(f"'{name}' is not valid Turtle ({str(exc).splitlines()[0][:200]})") from None
+        for concept in set(graph.subjects(RDF.type, SKOS.Concept)):
+            notation = graph.value(concept, SKOS.notation)
+            code = str(notation) if notation is not None else str(concept).rstrip("/#").rsplit("/", 1)[-1]
+            if code in taxonomy:
+                out[str(concept)] = taxonomy.node(code).code
+        return out
+    dialect = "excel-tab" if "\t" in text.splitlines()[0] else "excel"
+    rows = list(csv.DictReader(io.StringIO(text), dialect=dialect))
+    if not rows or not {"uri", "code"} <= set(rows[0]):
+        raise ModelFolderError(f"'{name}' needs the columns 'uri' and 'code'")
+    for row in rows:
+        code = str(row.get("code") or "").strip()
+        if code in taxonomy and row.get("uri"):
+            out[str(row["uri"]).strip().strip("<>")] = taxonomy.node(code).code
+    return out
+
+
+def connect_annif(folder: str | Path, *, url: str, project: str, taxonomy: Taxonomy, level: int | None = None,
+                  subjects: dict[str, str] | None = None, name: str | None = None, timeout_s: float = 30.0,
+                  concurrency: int = 4, language: str = "", replace_existing: bool = False) -> Manifest:
+    """A model folder for Annif project ``project`` at ``url``. Outputs: the taxonomy's codes at
+    ``level`` (deeper suggestions count for their ancestor there), or every code."""
+    folder = Path(folder)
+    url = check_url(url)
+    endpoint = Endpoint(url=url, what="Annif server", timeout_s=timeout_s, retries=1)
+    info = request_json(endpoint, "GET", f"/v1/projects/{quote(project, safe='')}")
+    if not isinstance(info, dict) or info.get("project_id") != project:
+        raise ServiceError(f"Annif server {url} did not describe project '{project}'")
+    if info.get("is_trained") is False:
+        raise ServiceError(f"Annif project '{project}' at {url} is not trained yet (annif train {project} ...)")
+    level = taxonomy.check_level(level)
+    nodes = taxonomy.at_level(level) if level else list(taxonomy)
+    codes = tuple(n.code for n in nodes)
+    rollup = {}
+    if level:
+        for node in taxonomy:
+            if taxonomy.level(node.code) > level:
+                rollup[node.code] = taxonomy.cut(node.code, level)
+    vocab_lang = str(info.get("vocab_language") or info.get("language") or "")
+    backend = (info.get("backend") or {}).get("backend_id", "?")
+    vocab = (info.get("vocab") or {}).get("vocab_id", "?")
+    manifest = Manifest(
+        name=name or folder.name, version=str(info.get("modification_time") or "1")[:19], taxonomy=taxonomy.id,
+        codes=codes, runtime="annif", multi_label=False, input_fields=("title", "abstract", "keywords"),
+        languages=(str(info.get("language")),) if info.get("language") else (),
+        service={"url": url, "project": project, "timeout_s": timeout_s, "concurrency": max(1, int(concurrency)),
+                 "limit": min(100, len(codes)), "language": language or vocab_lang},
+        training={"kind": "annif", "method": f"Annif project '{project}' ({backend} backend, vocabulary {vocab})",
+                  "subjects": dict(subjects or {}), "rollup": rollup, "level": level},
+    )
+    tmp = folder.with_name(folder.name + ".connecting")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    write_manifest(tmp, manifest)
+    place_folder(tmp, folder, replace_existing)
+    return manifest

@@ -50,10 +50,10 @@ class Classifier(ABC):
         ``scores_from_vectors`` reads them); other models read the texts."""
         return bool(self.encoder_id)
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str]) -> np.ndarray:  # noqa: ARG002 - the interface's signature
         raise ModelFolderError(f"model '{self.manifest.name}' reads texts, not encoder vectors")
 
-    def scores_from_vectors(self, vectors: np.ndarray | None, texts: list[str]) -> np.ndarray:
+    def scores_from_vectors(self, vectors: np.ndarray | None, texts: list[str]) -> np.ndarray:  # noqa: ARG002 - the interface's signature
         """Calibrated scores where the texts' encoder vectors are known (a model that reads texts
         scores the texts)."""
         return self.predict_scores(texts)

@@ -1,5 +1,5 @@
 """A supervised model choosing the branch and a zero-shot model ranking the nodes below it (the
-``cascade`` kind; see ``core.models.cascade``). The folder holds both members under ``members/``;
+``cascade`` runtime; see ``core.models.cascade``). The folder holds both members under ``members/``;
 they share an encoder, so a record is encoded once and a kept vector serves both."""
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class CascadeClassifier(Classifier):
         return combine(self.supervised_.scores_from_vectors(vectors), self.zero_shot_.scores_from_vectors(vectors),
                        self.branch_, self.weight_)
 
-    def scores_from_vectors(self, vectors: np.ndarray, texts: list[str] | None = None) -> np.ndarray:
+    def scores_from_vectors(self, vectors: np.ndarray, texts: list[str] | None = None) -> np.ndarray:  # noqa: ARG002 - the interface's signature
         return calibrate(self._from_vectors(vectors), self.manifest)
 
     def _scores(self, texts: list[str]) -> np.ndarray:

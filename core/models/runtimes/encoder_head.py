@@ -1,4 +1,4 @@
-"""A linear head on a sentence encoder's mean-pooled vectors (the ``encoder-head`` kind).
+"""A linear head on a sentence encoder's mean-pooled vectors (the ``encoder-head`` runtime).
 
 The folder holds ``encoder/`` (the ONNX encoder with its pooling, tokenizer and ``encoder.json``;
 hard links to the workspace's shared encoder where it was trained) and ``head.safetensors``
@@ -52,7 +52,7 @@ class EncoderHeadClassifier(Classifier):
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)
 
-    def scores_from_vectors(self, vectors: np.ndarray, texts: list[str] | None = None) -> np.ndarray:
+    def scores_from_vectors(self, vectors: np.ndarray, texts: list[str] | None = None) -> np.ndarray:  # noqa: ARG002 - the interface's signature
         """Calibrated scores from vectors ``embed`` made (or the cache kept)."""
         return calibrate(np.clip(self._from_vectors(vectors), 0.0, 1.0).astype(np.float32), self.manifest)
 

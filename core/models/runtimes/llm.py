@@ -16,11 +16,15 @@ is counted in ``report_``; a call in which no answer names a listed code is an e
 
 from __future__ import annotations
 
+import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
+from core.domain.taxonomy import Taxonomy
 from core.models.llm import (
     MAX_CANDIDATES,
     Candidate,
@@ -30,9 +34,9 @@ from core.models.llm import (
     prompt_language,
     retry_messages,
 )
-from core.models.manifest import ModelFolderError
+from core.models.manifest import Manifest, ModelFolderError, load_manifest, place_folder, write_manifest
 from core.models.runtimes.base import Classifier
-from core.models.services import Endpoint, ServiceError, ServiceUnavailable, request_json
+from core.models.services import Endpoint, ServiceError, ServiceUnavailable, check_url, request_json
 
 RETRIES_FOR_INVALID = 2
 LOCAL_BATCH = 8
@@ -251,3 +255,97 @@ class LLMClassifier(Classifier):
             out[i, pick] = mass * q
         return out
 
+
+def llm_candidates(taxonomy: Taxonomy, codes: Sequence[str]) -> dict[str, dict]:
+    """What a prompt shows of each code: its path in every language the taxonomy names, and the
+    start of its description (scope notes included)."""
+    out = {}
+    for code in codes:
+        node = taxonomy.node(code)
+        names = {lang: taxonomy.path_label(code, lang) for lang in taxonomy.languages if node.names.get(lang)}
+        out[code] = {"names": names or {"en": taxonomy.path_label(code, "en")}, "description": node.description}
+    return out
+
+
+def connect_llm(folder: str | Path, *, taxonomy: Taxonomy, level: int | None = None, mode: str = "zero-shot",
+                url: str = "", model: str = "", local_model: str | Path | None = None,
+                shortlist: str | Path | None = None, top_k: int = 8, weight: float = 0.5, timeout_s: float = 60.0,
+                concurrency: int = 2, api_key_env: str = "", name: str | None = None, languages=("en",),
+                replace_existing: bool = False) -> Manifest:
+    """A model folder that asks a generative model: an OpenAI-compatible endpoint (``url`` of its
+    ``/v1`` root and ``model``), or a local transformers causal-LM folder (``local_model``, linked
+    into the folder). ``mode``: "zero-shot" (the outputs' codes are the candidates, shortlisted by
+    ``shortlist`` where there are many) or "rerank" (the ``shortlist`` model's top ``top_k``)."""
+    from core.models.encoder import link_tree
+
+    folder = Path(folder)
+    if mode not in ("zero-shot", "rerank"):
+        raise ModelFolderError(f"mode must be 'zero-shot' or 'rerank', not '{mode}'")
+    if bool(url) == bool(local_model):
+        raise ModelFolderError("give either an endpoint (url and model) or a local model folder")
+    if not 0.0 <= weight <= 1.0:
+        raise ModelFolderError("the LLM's weight must lie in [0, 1]")
+    short_manifest = load_manifest(shortlist) if shortlist else None
+    if short_manifest is not None and short_manifest.taxonomy != taxonomy.id:
+        raise ModelFolderError(f"'{shortlist}' suggests codes of '{short_manifest.taxonomy}', not '{taxonomy.id}'")
+    level = taxonomy.check_level(level)
+    if short_manifest is not None and level is None:
+        codes = tuple(c for c in short_manifest.codes if c in taxonomy)
+    else:
+        codes = tuple(n.code for n in (taxonomy.at_level(level) if level else taxonomy.leaves()))
+    if mode == "rerank" and short_manifest is None:
+        raise ModelFolderError("re-ranking needs the supervised model whose suggestions it re-ranks")
+    if len(codes) > MAX_CANDIDATES and short_manifest is None:
+        raise ModelFolderError(f"{len(codes)} codes are too many for one prompt: name a model that shortlists them")
+    service: dict = {}
+    files: dict = {}
+    version = "1"
+    if url:
+        url = check_url(url)
+        if not model:
+            raise ModelFolderError("name the endpoint's model (as its /v1/models lists it)")
+        endpoint = Endpoint(url=url, what="LLM endpoint", timeout_s=min(timeout_s, 30.0), retries=1,
+                            api_key_env=api_key_env)
+        try:
+            listed = request_json(endpoint, "GET", "/models")
+            ids = [str(m.get("id")) for m in (listed or {}).get("data") or [] if isinstance(m, dict)]
+            if ids and model not in ids and not any(i.split("@")[0] == model for i in ids):
+                raise ServiceError(f"LLM endpoint {url} does not serve '{model}' (it serves {', '.join(ids[:5])})")
+        except ServiceUnavailable as exc:
+            if not exc.answered:  # a server whose /models fails is usable; one that cannot be reached is not
+                raise
+        except ServiceError as exc:
+            if "HTTP 4" not in exc.message:
+                raise
+        service = {"url": url, "model": model, "timeout_s": timeout_s, "concurrency": max(1, int(concurrency)),
+                   "api_key_env": api_key_env}
+        version = model
+    tmp = folder.with_name(folder.name + ".connecting")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        if local_model:
+            local = Path(local_model)
+            if not (local / "config.json").exists():
+                raise ModelFolderError(f"'{local}' is not a transformers model folder (no config.json)")
+            link_tree(local, tmp / "lm")
+            files = {"lm": "lm"}
+            version = local.name
+        training = {"kind": "llm", "mode": mode, "top_k": int(top_k), "weight": float(weight),
+                    "candidates": llm_candidates(taxonomy, codes), "level": level,
+                    "method": ("re-ranks the top {k} of {s}" if mode == "rerank" else "zero-shot over {n} codes"
+                               ).format(k=top_k, s=short_manifest.name if short_manifest else "", n=len(codes))}
+        if short_manifest is not None:
+            link_tree(Path(shortlist), tmp / "members" / Path(shortlist).name)
+            training["shortlist"] = Path(shortlist).name
+        manifest = Manifest(name=name or folder.name, version=version, taxonomy=taxonomy.id, codes=codes,
+                            runtime="llm", multi_label=False,
+                            input_fields=short_manifest.input_fields if short_manifest else ("title", "abstract",
+                                                                                              "keywords"),
+                            languages=tuple(languages), files=files, service=service, training=training)
+        write_manifest(tmp, manifest)
+        place_folder(tmp, folder, replace_existing)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return manifest

@@ -1,4 +1,4 @@
-"""Zero-shot scores for every leaf of a taxonomy from sentence similarity (the ``zero-shot`` kind;
+"""Zero-shot scores for every leaf of a taxonomy from sentence similarity (the ``zero-shot`` runtime;
 see ``core.models.zeroshot``). The folder holds ``encoder/`` (links to the shared encoder) and
 ``nodes.safetensors`` (``nodes``: one vector per node description; ``owner``: the leaf each
 describes). Like a head, it reads kept record vectors through ``scores_from_vectors``.
@@ -44,7 +44,7 @@ class ZeroShotClassifier(Classifier):
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.encoder_.embed(texts)
 
-    def scores_from_vectors(self, vectors: np.ndarray, texts: list[str] | None = None) -> np.ndarray:
+    def scores_from_vectors(self, vectors: np.ndarray, texts: list[str] | None = None) -> np.ndarray:  # noqa: ARG002 - the interface's signature
         from core.models.zeroshot import similarity_scores
 
         scores = similarity_scores(vectors, self.nodes_, self.owner_, len(self.manifest.codes), self.sharpness_)
