@@ -42,6 +42,18 @@ def shared_file(*parts: str) -> Path:
 
 _TIER = {"slow": True}  # whether the running test is marked slow (set before its fixtures)
 
+# The modules that take longest (seconds on 2 cores, two workers), run first: with one worker per
+# core (scripts/test.sh, --dist loadfile --no-loadscope-reorder) the short ones then fill the gaps
+# and the run does not end on one long module.
+HEAVIEST_FIRST = ("test_finetune.py", "test_browser_finetune.py", "test_browser_loop.py", "test_multilingual.py",
+                  "test_browser.py", "test_runtimes.py", "test_trust.py", "test_learning.py", "test_pages.py",
+                  "test_journey_library.py", "test_jobs.py", "test_browser_team.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: k for k, name in enumerate(HEAVIEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a module's own order is kept
+
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
@@ -232,16 +244,39 @@ def lm(tmp_path_factory):
     from tests.tiny_lm import build_tiny_lm
 
     slow_only("a language model trained for the test")
-    root = tmp_path_factory.mktemp("llm")
     taxonomy = read_taxonomy_file(ROOT / "data" / "taxonomies" / "cap.csv", id="cap")
-    train = corpus("cap_nyt_headlines_sample.csv", slice(0, 1500))
-    codes = sorted(set(train["cap_major"]))
-    build_tiny_lm(root / "tiny-lm", train["title"].tolist()[:500], train["cap_major"].tolist()[:500],
-                  llm_candidates(taxonomy, codes), epochs=2)
-    base = Manifest(name="cap-own", version="t1", taxonomy="cap", codes=(), runtime="onnx-text",
-                    input_fields=("title",))
-    train_tfidf_model(train["title"].tolist(), train["cap_major"].tolist(), root / "cap-own", base)
+
+    def build(root: Path) -> None:
+        train = corpus("cap_nyt_headlines_sample.csv", slice(0, 1500))
+        codes = sorted(set(train["cap_major"]))
+        build_tiny_lm(root / "tiny-lm", train["title"].tolist()[:500], train["cap_major"].tolist()[:500],
+                      llm_candidates(taxonomy, codes), epochs=2)
+        base = Manifest(name="cap-own", version="t1", taxonomy="cap", codes=(), runtime="onnx-text",
+                        input_fields=("title",))
+        train_tfidf_model(train["title"].tolist(), train["cap_major"].tolist(), root / "cap-own", base)
+
+    root = built_once(tmp_path_factory, "llm", build)
     return {"root": root, "taxonomy": taxonomy, "lm": root / "tiny-lm", "own": root / "cap-own"}
+
+
+def built_once(tmp_path_factory, name: str, build) -> Path:
+    """A folder ``build(folder)`` fills once per test run, shared by the run's worker processes (the
+    first builds it, the others wait and read it; its tests only read it)."""
+    import fcntl
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder, done = shared / f"shared-{name}", shared / f"shared-{name}.done"
+    with open(shared / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            build(folder)
+            done.touch()
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,21 @@ class InstalledModel:
 
     @property
     def size_mb(self) -> float:
-        return sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file()) / 1e6
+        return own_size_mb(self.folder)
+
+
+def own_size_mb(folder: Path) -> float:
+    """What the folder's own files take on disk: a file hard-linked from elsewhere too (the shared
+    encoder, an ensemble's members) belongs to the folder it was made in, not to every folder
+    linking it; a file linked twice inside the folder counts once."""
+    files = {}
+    for p in Path(folder).rglob("*"):
+        if p.is_file() and not p.is_symlink():
+            st = p.stat()
+            key = (st.st_dev, st.st_ino)
+            links, size, _ = files.get(key, (0, st.st_size, st.st_nlink))
+            files[key] = (links + 1, size, st.st_nlink)
+    return sum(size for links, size, nlink in files.values() if links >= nlink) / 1e6
 
 
 def discover(models_dir: Path) -> list[InstalledModel]:

@@ -17,6 +17,7 @@ from core.domain.metrics import MIN_EVIDENCE
 from core.domain.taxonomy import Taxonomy
 from core.errors import NotFound, WorkbenchError
 from core.models.manifest import ModelFolderError, load_manifest
+from core.models.registry import own_size_mb
 from core.store import Store
 from core.work.evaluation_set import (
     VersionError,
@@ -47,17 +48,6 @@ class VersionInfo:
     promoted_for: list[str]  # languages ("" = all) it is the model in use for
 
 
-def _size_mb(folder: Path) -> float:
-    seen, total = set(), 0
-    for p in folder.rglob("*"):
-        if p.is_file():
-            st = p.stat()
-            if (st.st_dev, st.st_ino) not in seen:  # hard links (a shared encoder) counted once
-                seen.add((st.st_dev, st.st_ino))
-                total += st.st_size
-    return total / 1e6
-
-
 def list_versions(store: Store, taxonomy_id: str, models_dir: Path) -> list[VersionInfo]:
     promoted = in_use(store, taxonomy_id)
     numbers = {r["id"]: r["number"] for r in store.version_rows(taxonomy_id, deleted=True)}
@@ -68,7 +58,7 @@ def list_versions(store: Store, taxonomy_id: str, models_dir: Path) -> list[Vers
                                f"v{numbers[r['parent_id']]}" if r["parent_id"] in numbers else (
                                    r["params"].get("parent_model") or ""),
                                r["examples"] or 0, r["created_by"] or "", r["created_at"] or "", r["params"],
-                               r["figures"], folder.is_dir(), _size_mb(folder) if folder.is_dir() else 0.0,
+                               r["figures"], folder.is_dir(), own_size_mb(folder) if folder.is_dir() else 0.0,
                                sorted(lang for lang, name in promoted.items() if name == r["folder"])))
     return out
 
