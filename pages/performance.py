@@ -144,6 +144,56 @@ def agreement_tab(ctx: PageContext, main, level: int) -> None:
         table(report.pairs, "perf.pairs")
 
 
+def confusions_tab(ctx: PageContext, main, level: int) -> None:
+    """Which categories the model confuses: the top pairs and the matrix, per language; a cell
+    clicked (or chosen) lists its records and opens them in Annotate."""
+    tax, lang = ctx.tax, ctx.lang
+    languages = sorted({str(x) for x in main.frame["language"] if str(x)})
+    c1, _ = st.columns([1, 3])
+    language = c1.selectbox(t("Language"), ["", *languages], key="perf.confusion_language",
+                            format_func=lambda x: x or t("all languages"))
+    frame, report = perf.for_language(main.frame, main.report, tax, level, language, lang)
+    st.markdown(t("**Most confused pairs** (gold → predicted; share: of the gold category's records)"))
+    table(perf.named_confusions(report, tax, lang), "perf.confused", f"{tax.id}-confused-pairs-level{level}")
+    cells = perf.confusion_matrix_cells(report, tax, lang)
+    if cells.empty:
+        st.caption(t("No data."))
+        return
+    chart = charts.confusion_chart(cells, title=t("{0} {1} · level {2}: gold down, predicted across").format(
+        main.model, main.version, level), gold_title=t("gold"), predicted_title=t("predicted"),
+        share_title=t("share of the gold category"))
+    event = st.altair_chart(chart, on_select="rerun", selection_mode="cell", key="perf.confusion_chart")
+    if len(cells["gold"].unique()) >= perf.MATRIX_MAX:
+        st.caption(t("The {0} categories the model misses most are drawn.").format(perf.MATRIX_MAX))
+    table(cells, "perf.matrix", f"{tax.id}-confusion-matrix-level{level}")
+    ranked = cells.sort_values(["count"], ascending=False)
+    keys = [f"{g}\t{p}" for g, p in zip(ranked["gold"], ranked["predicted"])]
+    names = {f"{g}\t{p}": f"{gl} → {pl} · {n:,}" for g, p, gl, pl, n in zip(
+        ranked["gold"], ranked["predicted"], ranked["gold label"], ranked["predicted label"], ranked["count"])}
+    try:
+        points = event.selection["cell"] if event and event.selection else []
+        picked = f"{points[0]['gold']}\t{points[0]['predicted']}" if points else None
+    except (KeyError, IndexError, TypeError, AttributeError):
+        picked = None
+    if picked in keys and picked != st.session_state.get("perf.cell_clicked"):  # a click selects its cell
+        st.session_state["perf.cell_clicked"] = picked
+        st.session_state["perf.cell"] = picked
+    if st.session_state.get("perf.cell") not in keys:
+        st.session_state.pop("perf.cell", None)
+    cell = st.selectbox(t("Cell"), keys, format_func=names.get, key="perf.cell")
+    gold, predicted = cell.split("\t")
+    hits = perf.confusion_records(frame, tax, level, gold, predicted)
+    recs = {r["id"]: r for r in ctx.db.records_by_ids(hits["record_id"].tolist()[:200])}
+    dataframe([{"id": recs[i]["external_id"], "title": (recs[i]["title"] or recs[i]["abstract"] or "")[:120],
+                "gold": ", ".join(g), "predicted": ", ".join(p)}
+               for i, g, p in zip(hits["record_id"], hits["gold"], hits["pred"]) if i in recs],
+              hide_index=True, width="stretch", key="perf.cell_records")
+    if st.button(t("Open these {0:,} records in Annotate").format(len(hits)), key="perf.open_cell",
+                 disabled=not len(hits)):
+        open_queue(tax.id, perf.confusion_queue(tax, main.model, main.version, gold, hits))
+        st.switch_page("pages/annotate.py")
+
+
 def detail_tabs(ctx: PageContext, main, results, level: int) -> None:
     tax, lang, frame = ctx.tax, ctx.lang, main.frame
     t1, t2, t3, t4, t5, t6, t7, t8 = st.tabs([t(x) for x in (
@@ -171,7 +221,7 @@ def detail_tabs(ctx: PageContext, main, results, level: int) -> None:
         st.markdown(t("**Expert vs model, per category (Cohen's kappa)**"))
         table(perf.expert_model_kappa(frame, tax, level, lang), "perf.kappa", f"{tax.id}-kappa-level{level}")
     with t6:
-        table(perf.named_confusions(main.report, tax, lang), "perf.confused")
+        confusions_tab(ctx, main, level)
     with t7:
         kept("perf.freq", tax.id, ["D", "W", "M"], default="W")
         freq = st.radio(t("Per"), ["D", "W", "M"], horizontal=True, key="perf.freq", on_change=keep,

@@ -133,6 +133,22 @@ def test_kappa_confusions_groups_and_trend(ford):
     assert per.loc[code, "kappa"] == pytest.approx(cohen_kappa_score(x, y))
     pairs = confused_pairs(true, pred)
     assert pairs["count"].is_monotonic_decreasing and (pairs["gold"] != pairs["predicted"]).all()
+    # single-label: the confusion cells are scikit-learn's confusion matrix, each gold row's shares sum to one
+    from sklearn.metrics import confusion_matrix
+
+    from core.domain.metrics import NO_PREDICTION, confusion_cells
+
+    cells = confusion_cells(true, pred)
+    labels = sorted({c for s in true + pred for c in s})
+    matrix = confusion_matrix([t[0] for t in true], [p[0] for p in pred], labels=labels)
+    got = {(g, p): n for g, p, n in zip(cells["gold"], cells["predicted"], cells["count"])}
+    for i, g in enumerate(labels):
+        for j, p in enumerate(labels):
+            assert got.get((g, p), 0) == matrix[i, j], (g, p)
+    assert cells.groupby("gold")["share"].sum().round(3).eq(1.0).all()
+    assert pairs.iloc[0]["share"] == round(pairs.iloc[0]["count"] / sum(pairs.iloc[0]["gold"] in t for t in true), 4)
+    empty = confusion_cells([["1.1"], ["1.2"]], [[], ["1.2"]])  # nothing predicted: its own column
+    assert set(zip(empty["gold"], empty["predicted"])) == {("1.1", NO_PREDICTION), ("1.2", "1.2")}
     table = grouped(true, pred, ["en" if i % 2 else "hu" for i in range(200)], ford)
     assert list(table["group"]) == ["en", "hu"] and table["samples"].sum() == 200
     times = [f"2026-0{1 + i // 50}-0{1 + i % 7}T10:00:00+00:00" for i in range(200)]

@@ -454,6 +454,45 @@ def test_performance_dashboard_on_imported_labels(workspace_env):
     assert not at.exception, at.exception
 
 
+def _cell_records(at):
+    """The records table of the chosen confusion cell: the first list of records after the matrix."""
+    frames = [d.value for d in at.dataframe]
+    after = next(k for k, f in enumerate(frames) if "gold label" in f.columns)
+    return next(f for f in frames[after + 1:] if {"id", "title", "gold", "predicted"} <= set(f.columns))
+
+
+def test_performance_confusions_click_through_to_their_records(workspace_env):
+    """The Confusions tab: the top pairs with their share of the gold category, the matrix with names,
+    a language filter, and a cell's records opened in Annotate (as many as it listed)."""
+    at = app().run()
+    at.switch_page("pages/performance.py").run()
+    at.multiselect(key="perf.models").set_value(["ford-dummy"]).run()
+    at.selectbox(key="perf.gold").select("imported").run()
+    at.selectbox(key="perf.level").select(1).run()
+    assert not at.exception, at.exception
+    spec = next(c.proto.spec for c in at.get("vega_lite_chart") if '"blues"' in c.proto.spec)
+    assert '"cell"' in spec and "Natural sciences" in spec  # a click picks a cell; names, not bare codes
+    matrix = next(d.value for d in at.dataframe if "gold label" in d.value.columns)
+    assert {"gold", "predicted", "count", "share"} <= set(matrix.columns)
+    assert matrix.groupby("gold")["share"].sum().round(3).eq(1.0).all()
+    assert at.selectbox(key="perf.cell").value == "\t".join(matrix.sort_values("count").iloc[-1][["gold", "predicted"]])
+    missed = matrix[matrix["gold"] != matrix["predicted"]].sort_values("count").iloc[-1]  # the worst confusion
+    at.selectbox(key="perf.cell").select(f"{missed['gold']}\t{missed['predicted']}").run()
+    listed = _cell_records(at)
+    assert len(listed) == missed["count"]  # the cell's count is the records it lists
+    assert all(missed["gold"] in g.split(", ")[0] for g in listed["gold"])
+    language = at.selectbox(key="perf.confusion_language")
+    language.select(language.options[1]).run()  # one language's confusions
+    assert not at.exception, at.exception
+    listed = _cell_records(at)
+    at.button(key="perf.open_cell").click().run()
+    assert not at.exception, at.exception
+    from ui.common import QUEUES_KEY
+
+    queue = at.session_state[QUEUES_KEY]["ford"]  # the queue Annotate opens holds the cell's records
+    assert queue.total == len(listed) and queue.spec.predicted_codes == ()
+
+
 def _latest_job_finished(home, seconds: float = 120):
     """The newest bulk job of the workspace, once it is done or failed (or ``seconds`` have passed)."""
     import time

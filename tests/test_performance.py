@@ -209,3 +209,23 @@ def test_the_cap_major_topics_chart_is_a_readable_list_whose_labels_never_overla
     assert min(b - a for a, b in zip(ys, ys[1:])) >= max(int(s) for _, s, _ in labels)  # no two lines overlap
     assert labels[0][2] == "1 · Macroeconomics" and labels[1][2].startswith(("12 ·", "2 ·", "3 ·"))  # most gold first
     assert "F1 " in svg and "…" not in "".join(text for _, _, text in labels if len(text) < 40)
+
+
+def test_every_confusion_cell_lists_exactly_its_records():
+    """Each cell of the matrix (deeper codes cut to the level; several codes a record; nothing
+    predicted) lists as many records as it counts, and its names are the taxonomy's."""
+    from core.domain.metrics import NO_PREDICTION, evaluate
+    from core.files.shipped import builtin_taxonomy
+    from core.work.performance import confusion_matrix_cells, confusion_records
+
+    ford = builtin_taxonomy("ford")
+    frame = pd.DataFrame({"record_id": range(6), "language": ["en", "en", "hu", "hu", "en", "hu"],
+                          "gold": [["1.1"], ["1.2"], ["1.1", "5.2"], ["2.1"], ["1.1"], ["5.2"]],
+                          "pred": [["1.2"], ["1.2"], ["1.1"], [], ["5.1"], ["5.2"]]})
+    for level in (1, 2):
+        report = evaluate(frame["gold"].tolist(), frame["pred"].tolist(), ford, level=level)
+        cells = confusion_matrix_cells(report, ford)
+        for g, p, n in zip(cells["gold"], cells["predicted"], cells["count"]):
+            assert len(confusion_records(frame, ford, level, g, p)) == n, (level, g, p)
+    assert "1 Natural sciences" in set(cells["gold label"]) or "1.1 Mathematics" in set(cells["gold label"])
+    assert ("2.1", NO_PREDICTION) in set(zip(cells["gold"], cells["predicted"]))

@@ -252,15 +252,35 @@ def paired_verdict(true: LabelSets, before: LabelSets, after: LabelSets, *, metr
 
 
 def confused_pairs(true: LabelSets, pred: LabelSets, top: int = 15) -> pd.DataFrame:
-    """The most frequent (gold, predicted) pairs where a gold code was missed and another predicted."""
-    pairs: Counter = Counter()
+    """The most frequent (gold, predicted) pairs where a gold code was missed and another predicted,
+    with the pair's ``share`` of the gold code's records."""
+    cells = confusion_cells(true, pred)
+    pairs = cells[(cells["gold"] != cells["predicted"]) & (cells["predicted"] != NO_PREDICTION)]
+    return pairs.sort_values(["count", "gold", "predicted"], ascending=[False, True, True]).head(top).reset_index(
+        drop=True)
+
+
+NO_PREDICTION = "—"  # a confusion matrix's column for gold records the model predicted nothing for
+
+
+def confusion_cells(true: LabelSets, pred: LabelSets) -> pd.DataFrame:
+    """The confusion matrix in long form: for each gold code, how often it was predicted (the
+    diagonal), and which codes were predicted instead where it was missed (``NO_PREDICTION``: none).
+    ``share``: the cell's count over the gold code's records."""
+    cells: Counter = Counter()
+    support: Counter = Counter()
     for t, p in zip(true, pred):
-        missed, wrong = set(t) - set(p), set(p) - set(t)
-        for a in missed:
-            for b in wrong:
-                pairs[(a, b)] += 1
-    return pd.DataFrame([{"gold": a, "predicted": b, "count": n} for (a, b), n in pairs.most_common(top)],
-                        columns=["gold", "predicted", "count"])
+        t, p = set(t), set(p)
+        for a in t:
+            support[a] += 1
+            if a in p:
+                cells[(a, a)] += 1
+                continue
+            wrong = p - t
+            for b in wrong or (NO_PREDICTION,):
+                cells[(a, b)] += 1
+    rows = [{"gold": a, "predicted": b, "count": n, "share": round(n / support[a], 4)} for (a, b), n in cells.items()]
+    return pd.DataFrame(rows, columns=["gold", "predicted", "count", "share"])
 
 
 def kappa_per_category(a: LabelSets, b: LabelSets, codes: Iterable[str] | None = None) -> pd.DataFrame:
@@ -305,11 +325,13 @@ class Report:
     samples: int
     level: int | None = None
     groups: dict[str, pd.DataFrame] = field(default_factory=dict)  # "language" / "domain" -> table
+    matrix: pd.DataFrame = field(default_factory=pd.DataFrame)  # ``confusion_cells`` at the report's level
 
     def to_json_dict(self) -> dict:
         return {"samples": self.samples, "level": self.level, "summary": self.summary,
                 "per_category": self.categories.to_dict(orient="records"),
                 "confused_pairs": self.confused.to_dict(orient="records"),
+                "confusion_matrix": self.matrix.to_dict(orient="records"),
                 "groups": {k: v.to_dict(orient="records") for k, v in self.groups.items()}}
 
 
@@ -331,7 +353,7 @@ def evaluate(true: LabelSets, pred: LabelSets, taxonomy: Taxonomy, *, level: int
         table.insert(1, "name", [taxonomy.name_of(c, lang) if c in taxonomy else c for c in table["code"]])
         table.insert(2, "level", [taxonomy.level(c) if c in taxonomy else 0 for c in table["code"]])
         table.insert(3, "path", [taxonomy.path_label(c, lang) if c in taxonomy else c for c in table["code"]])
-    return Report(summary, table, confused_pairs(t, p), len(t), level)
+    return Report(summary, table, confused_pairs(t, p), len(t), level, matrix=confusion_cells(t, p))
 
 
 def grouped(true: LabelSets, pred: LabelSets, groups: Sequence[str], taxonomy: Taxonomy, *,
@@ -384,5 +406,6 @@ def trend(true: LabelSets, pred: LabelSets, times: Sequence[str], taxonomy: Taxo
     return pd.DataFrame(rows)
 
 
-__all__ = ["Report", "augment", "averages", "confused_pairs", "cross_table", "evaluate", "grouped",
-           "hierarchical", "hierarchical_from_sets", "kappa_overall", "kappa_per_category", "per_category", "trend"]
+__all__ = ["NO_PREDICTION", "Report", "augment", "averages", "confusion_cells", "confused_pairs", "cross_table",
+           "evaluate", "grouped", "hierarchical", "hierarchical_from_sets", "kappa_overall", "kappa_per_category",
+           "per_category", "trend"]

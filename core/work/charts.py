@@ -138,6 +138,31 @@ def trend_chart(over_time: pd.DataFrame):
     ).properties(height=260, width="container")
 
 
+def confusion_chart(cells: pd.DataFrame, *, title: str = "", gold_title: str = "gold",
+                    predicted_title: str = "predicted", share_title: str = "share of the gold category"):
+    """The confusion matrix as a heat map: gold categories down, predicted across, each cell shaded
+    by its share of the gold category's records and labelled with its count. A click picks a cell
+    (the selection ``cell``: its gold and predicted codes)."""
+    import altair as alt
+
+    frame = cells.copy()
+    order = list(dict.fromkeys(frame.sort_values("gold")["gold label"]))
+    across = order + [c for c in dict.fromkeys(frame["predicted label"]) if c not in order]
+    pick = alt.selection_point(name="cell", fields=["gold", "predicted"], on="click")
+    base = alt.Chart(frame).encode(
+        x=alt.X("predicted label:N", title=predicted_title, sort=across, axis=alt.Axis(labelAngle=-40, labelLimit=160)),
+        y=alt.Y("gold label:N", title=gold_title, sort=order, axis=alt.Axis(labelLimit=200)))
+    squares = base.mark_rect(stroke="#ffffff").encode(
+        color=alt.Color("share:Q", title=share_title, scale=alt.Scale(scheme="blues", domain=[0, 1])),
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.55)),
+        tooltip=["gold label:N", "predicted label:N", "count:Q", alt.Tooltip("share:Q", format=".0%")],
+    ).add_params(pick)
+    counts = base.mark_text(fontSize=10).encode(
+        text="count:Q", color=alt.condition("datum.share > 0.5", alt.value("white"), alt.value("#333333")))
+    side = max(220, 22 * len(order))
+    return (squares + counts).properties(title=title, width=max(220, 26 * len(across)), height=side)
+
+
 def chart_bytes(chart, fmt: str, width: int = 900) -> bytes:
     """PNG or SVG of an Altair chart or a Vega-Lite spec dict (rendered offline by vl-convert)."""
     import vl_convert
