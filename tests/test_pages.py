@@ -454,6 +454,24 @@ def test_performance_dashboard_on_imported_labels(workspace_env):
     assert not at.exception, at.exception
 
 
+def test_annotate_opens_the_labels_that_look_wrong(workspace_env):
+    """Work on "Labels that look wrong": the demo's imported FORD labels, the most doubtful first,
+    each card showing its imported label beside the model's suggestions."""
+    from ui.common import QUEUES_KEY
+
+    at = app().run()
+    at.text_input(key="sidebar.user").input("Kovács Anna")
+    at.run()
+    at.switch_page("pages/annotate.py").run()
+    at.selectbox(key="annotate.model").select("ford-dummy").run()
+    at.selectbox(key="annotate.queue").select("suspect").run()
+    at.button(key="annotate.open").click().run()
+    assert not at.exception, at.exception
+    queue = at.session_state[QUEUES_KEY]["ford"]
+    assert queue.work_on == "suspect" and queue.total > 0 and queue.spec.status == "any"
+    assert any("Label in the imported file" in c.value for c in [*at.caption, *at.markdown])
+
+
 def _cell_records(at):
     """The records table of the chosen confusion cell: the first list of records after the matrix."""
     frames = [d.value for d in at.dataframe]

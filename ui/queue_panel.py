@@ -42,6 +42,7 @@ QUEUES = {
     "assigned": "Assigned to me",
     "review": "Review labelled records",
     "disputes": "Disagreements to resolve (leads)",
+    "suspect": "Labels that look wrong",
 }
 
 
@@ -140,6 +141,14 @@ def queue_panel(ctx: PageContext) -> None:
                 ids = review_queue(db, tax, model_name=model.manifest.name if model else "",
                                    model_version=model.manifest.version if model else "")["record_id"].tolist()
                 open_queue(tax.id, Queue(spec, [int(i) for i in ids], len(ids), now(), work_on=kind))
+            elif kind == "suspect":  # imported and expert labels that confident learning doubts, worst first
+                from core.errors import WorkbenchError
+                from core.work.label_quality import MIN_LABELS, MIN_PER_CODE, TOO_FEW, review_labels, suspect_queue
+
+                review = review_labels(db, tax)
+                if review.note:
+                    raise WorkbenchError(t(TOO_FEW).format(MIN_LABELS, MIN_PER_CODE))
+                open_queue(tax.id, suspect_queue(review, spec))
             else:
                 built = Queue.build(db, spec)
                 built.work_on = kind
