@@ -187,7 +187,9 @@ def build_in_parallel(args, taxonomies: list[str], items: list) -> None:
     if PROGRESS:
         PROGRESS.detail(f"building {' and '.join(taxonomies)} at once")
     command = [sys.executable, str(Path(__file__).resolve()), "--child", "--jobs", "1", "--models", str(args.models)]
-    children = [subprocess.Popen([*command, *(["--force"] if args.force else []), "--only", t])
+    threads = str(max(1, (os.cpu_count() or 1) // len(taxonomies)))  # the cores shared, never oversubscribed
+    env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads, WORKBENCH_THREADS=threads)
+    children = [subprocess.Popen([*command, *(["--force"] if args.force else []), "--only", t], env=env)
                 for t in taxonomies if any(item.taxonomy == t for item in todo)]
     while any(child.poll() is None for child in children):
         time.sleep(2)
