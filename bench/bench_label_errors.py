@@ -48,7 +48,8 @@ def run(name: str, rows: int, noise: float, seed: int) -> dict:
     frame = pd.read_csv(ROOT / "data" / "corpora" / file, dtype=str, keep_default_na=False)
     frame = frame[(frame[text].str.strip() != "") & (frame[label] != "")]
     counts = frame[label].value_counts()
-    frame = frame[frame[label].map(counts) >= 20].sample(n=min(rows, len(frame)), random_state=seed)
+    frame = frame[frame[label].map(counts) >= 20]
+    frame = frame.sample(n=min(rows, len(frame)), random_state=seed)
     train, test = train_test_split(frame, test_size=0.2, random_state=seed, stratify=frame[label])
     texts, gold = train[text].tolist(), train[label].tolist()
     codes = sorted(set(gold))
