@@ -181,12 +181,15 @@ def test_models_page_lists_tries_and_checks_folders(workspace_env, tmp_path, mon
     assert at.error and "neither" in at.error[0].value
 
 
-def _annotate(workspace_env, model="ford-dummy"):
+def _annotate(workspace_env, model="ford-dummy", queue=None):
+    """Annotate as Kovács Anna with ``model``, its queue (``queue``: what to work on) open."""
     at = app().run()
     at.text_input(key="sidebar.user").input("Kovács Anna")
     at.run()
     at.switch_page("pages/annotate.py").run()
     at.selectbox(key="annotate.model").select(model).run()
+    if queue:
+        at.selectbox(key="annotate.queue").select(queue).run()
     at.button(key="annotate.open").click().run()
     assert not at.exception, at.exception
     return at
@@ -459,13 +462,7 @@ def test_annotate_opens_the_labels_that_look_wrong(workspace_env):
     each card showing its imported label beside the model's suggestions."""
     from ui.common import QUEUES_KEY
 
-    at = app().run()
-    at.text_input(key="sidebar.user").input("Kovács Anna")
-    at.run()
-    at.switch_page("pages/annotate.py").run()
-    at.selectbox(key="annotate.model").select("ford-dummy").run()
-    at.selectbox(key="annotate.queue").select("suspect").run()
-    at.button(key="annotate.open").click().run()
+    at = _annotate(workspace_env, queue="suspect")
     assert not at.exception, at.exception
     queue = at.session_state[QUEUES_KEY]["ford"]
     assert queue.work_on == "suspect" and queue.total > 0 and queue.spec.status == "any"
