@@ -1,13 +1,14 @@
 """Labels that look wrong: confident learning (``cleanlab.filter.find_label_issues``, Northcutt et
 al. 2021) over out-of-fold probabilities, for imported and expert labels alike.
 
-Every labelled record of the taxonomy (its latest label; a lead's gold label wins) is predicted by a
-TF-IDF + logistic-regression model that did not train on it (``FOLDS``-fold cross-validation, word
-1-2-grams), each label cut to the level the labels share. Confident learning estimates from those
-probabilities how often each given code stands for each true one, and flags the labels that the
-estimate says are most likely wrong, ranked by the probability the model gives the given code
-(lowest first). A flag is a question for an expert, never a correction: the expert confirms the
-label (it is kept, and counted as reviewed) or corrects it (a correction with its provenance).
+Every labelled record of the taxonomy (its latest label; a lead's gold label wins) is predicted by
+a TF-IDF + linear SVM model that did not train on it (``FOLDS``-fold cross-validation, word
+1-2-grams, margins temperature-scaled into probabilities), each label cut to the level the labels
+share. Confident learning estimates from those probabilities how often each given code stands for
+each true one, and flags the labels the estimate says are most likely wrong, ranked by the
+probability the model gives the given code (lowest first). A flag is a question for an expert,
+never a correction: the expert confirms the label (it is kept, and counted as reviewed) or
+corrects it (a correction with its provenance).
 """
 
 from __future__ import annotations
@@ -41,22 +42,34 @@ class LabelReview:
 
 def out_of_fold_probabilities(texts: list[str], codes: list[str], *, folds: int = FOLDS,
                               seed: int = 0) -> tuple[list[str], np.ndarray]:
-    """(classes, probabilities of each text from a model that did not train on it)."""
+    """(classes, probabilities of each text from a model that did not train on it): word 1-2-gram
+    TF-IDF and a linear SVM per fold (seconds where logistic regression takes minutes), its margins
+    turned into probabilities by a softmax with one temperature fitted on all the out-of-fold rows."""
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
-    from sklearn.pipeline import make_pipeline
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.svm import LinearSVC
 
+    from core.models.calibration import fit_temperature, scaled
+    from core.models.fitting import probabilities
     from core.models.tfidf_onnx import SKLEARN_TOKEN_PATTERN
 
-    model = make_pipeline(
-        TfidfVectorizer(ngram_range=(1, 2), token_pattern=SKLEARN_TOKEN_PATTERN, sublinear_tf=True, min_df=1,
-                        max_features=200_000),
-        LogisticRegression(C=10.0, max_iter=2000))
     classes = sorted(set(codes))
-    splits = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    probabilities = cross_val_predict(model, texts, codes, cv=splits, method="predict_proba")
-    return classes, np.asarray(probabilities, dtype=np.float64)
+    index = {c: i for i, c in enumerate(classes)}
+    y = np.array([index[c] for c in codes])
+    # the vocabulary from every text (no label is read): each fold's model still never sees its rows' labels
+    x = TfidfVectorizer(ngram_range=(1, 2), token_pattern=SKLEARN_TOKEN_PATTERN, sublinear_tf=True,
+                        max_features=200_000).fit_transform(texts)
+    margins = np.full((len(codes), len(classes)), -1e3)
+    splits = StratifiedKFold(n_splits=min(folds, int(np.bincount(y).min())), shuffle=True, random_state=seed)
+    for train, test in splits.split(x, y):
+        svm = LinearSVC(C=0.5).fit(x[train], y[train])
+        scores = svm.decision_function(x[test])
+        if scores.ndim == 1:  # two classes: one margin
+            scores = np.column_stack([-scores, scores])
+        margins[np.ix_(test, svm.classes_)] = scores
+    p = probabilities(margins, False)
+    temperature = fit_temperature(p, y).get("temperature") or 1.0
+    return classes, scaled(p, temperature)
 
 
 def label_level(frame: pd.DataFrame, taxonomy: Taxonomy) -> int | None:
