@@ -16,7 +16,7 @@ from core.models.manifest import load_manifest
 from core.models.registry import discover
 from core.models.services import destination
 from core.store import Store
-from core.work.records_import import FIELDS
+from core.work.column_mapping import FIELDS
 from core.work.suggesting import language_name
 from ui.common import PageContext, dataframe, may, not_allowed, open_store, page_context, plain, show_error, show_errors
 from ui.i18n import t

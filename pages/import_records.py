@@ -4,7 +4,8 @@ or harvest them from an OAI-PMH endpoint, map the columns, preview, import."""
 import streamlit as st
 
 from core.files.records_io import DELIMITERS, ENCODINGS, FORMATS, inspect_source, preview
-from core.work.records_import import FIELDS, import_records
+from core.work.column_mapping import FIELDS
+from core.work.records_import import import_records
 from ui.common import dataframe, may, not_allowed, page_context, plain, show_errors, taxonomy
 from ui.i18n import t
 from ui.widgets import backup_section, collection_choice, column_mapping, file_source

@@ -9,9 +9,9 @@ import streamlit as st
 
 from core.domain.metrics import cross_table, trend
 from core.files.records_io import inspect_source
-from core.work import charts
+from core.work import charts, confusions
 from core.work import performance as perf
-from core.work.records_import import FIELDS
+from core.work.column_mapping import FIELDS
 from ui.common import PageContext, classifier, dataframe, keep, kept, may, open_queue, page_context, plain, show_errors
 from ui.i18n import t, translated
 from ui.widgets import column_mapping, file_source, score_unscored, table_downloads
@@ -152,10 +152,10 @@ def confusions_tab(ctx: PageContext, main, level: int) -> None:
     c1, _ = st.columns([1, 3])
     language = c1.selectbox(t("Language"), ["", *languages], key="perf.confusion_language",
                             format_func=lambda x: x or t("all languages"))
-    frame, report = perf.for_language(main.frame, main.report, tax, level, language, lang)
+    frame, report = confusions.for_language(main.frame, main.report, tax, level, language, lang)
     st.markdown(t("**Most confused pairs** (gold → predicted; share: of the gold category's records)"))
     table(perf.named_confusions(report, tax, lang), "perf.confused", f"{tax.id}-confused-pairs-level{level}")
-    cells = perf.confusion_matrix_cells(report, tax, lang)
+    cells = confusions.confusion_matrix_cells(report, tax, lang)
     if cells.empty:
         st.caption(t("No data."))
         return
@@ -163,8 +163,8 @@ def confusions_tab(ctx: PageContext, main, level: int) -> None:
         main.model, main.version, level), gold_title=t("gold"), predicted_title=t("predicted"),
         share_title=t("share of the gold category"))
     event = st.altair_chart(chart, on_select="rerun", selection_mode="cell", key="perf.confusion_chart")
-    if len(cells["gold"].unique()) >= perf.MATRIX_MAX:
-        st.caption(t("The {0} categories the model misses most are drawn.").format(perf.MATRIX_MAX))
+    if len(cells["gold"].unique()) >= confusions.MATRIX_MAX:
+        st.caption(t("The {0} categories the model misses most are drawn.").format(confusions.MATRIX_MAX))
     table(cells, "perf.matrix", f"{tax.id}-confusion-matrix-level{level}")
     ranked = cells.sort_values(["count"], ascending=False)
     keys = [f"{g}\t{p}" for g, p in zip(ranked["gold"], ranked["predicted"])]
@@ -182,7 +182,7 @@ def confusions_tab(ctx: PageContext, main, level: int) -> None:
         st.session_state.pop("perf.cell", None)
     cell = st.selectbox(t("Cell"), keys, format_func=names.get, key="perf.cell")
     gold, predicted = cell.split("\t")
-    hits = perf.confusion_records(frame, tax, level, gold, predicted)
+    hits = confusions.confusion_records(frame, tax, level, gold, predicted)
     recs = {r["id"]: r for r in ctx.db.records_by_ids(hits["record_id"].tolist()[:200])}
     dataframe([{"id": recs[i]["external_id"], "title": (recs[i]["title"] or recs[i]["abstract"] or "")[:120],
                 "gold": ", ".join(g), "predicted": ", ".join(p)}
@@ -190,7 +190,7 @@ def confusions_tab(ctx: PageContext, main, level: int) -> None:
               hide_index=True, width="stretch", key="perf.cell_records")
     if st.button(t("Open these {0:,} records in Annotate").format(len(hits)), key="perf.open_cell",
                  disabled=not len(hits)):
-        open_queue(tax.id, perf.confusion_queue(tax, main.model, main.version, gold, hits))
+        open_queue(tax.id, confusions.confusion_queue(tax, main.model, main.version, gold, hits))
         st.switch_page("pages/annotate.py")
 
 

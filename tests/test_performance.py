@@ -216,7 +216,7 @@ def test_every_confusion_cell_lists_exactly_its_records():
     predicted) lists as many records as it counts, and its names are the taxonomy's."""
     from core.domain.metrics import NO_PREDICTION, evaluate
     from core.files.shipped import builtin_taxonomy
-    from core.work.performance import confusion_matrix_cells, confusion_records
+    from core.work.confusions import confusion_matrix_cells, confusion_records
 
     ford = builtin_taxonomy("ford")
     frame = pd.DataFrame({"record_id": range(6), "language": ["en", "en", "hu", "hu", "en", "hu"],

@@ -7,7 +7,8 @@ import pytest
 
 from core.errors import ImportFailed, InputFileError
 from core.files.records_io import detect_encoding, inspect_source, preview
-from core.work.records_import import guess_mapping, import_records
+from core.work.column_mapping import guess_mapping
+from core.work.records_import import import_records
 from tests.conftest import DATA, shared_file
 
 HU_CSV = "azonosító;cím;absztrakt;év;nyelv\nA1;Őszi búza fejlődése;Árpa és búza összehasonlítása;2019;hu\nA2;Műszaki tudományok;Gépészmérnöki kutatás;2020;hu\n"

@@ -16,8 +16,8 @@ from core.files.paths import confined_file
 from core.files.writers import table_bytes
 from core.models.registry import estimated_seconds
 from core.work.annotation import score_records
+from core.work.column_mapping import guess_mapping
 from core.work.embeddings import INLINE_SECONDS
-from core.work.records_import import guess_mapping
 from ui.common import classifier, dataframe, may, not_allowed, plain, settings, show_errors
 from ui.i18n import t
 

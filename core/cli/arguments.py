@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from core.errors import WorkbenchError
-from core.work.records_import import FIELDS, guess_mapping
+from core.work.column_mapping import FIELDS, guess_mapping
 
 
 def _number(text: str, kind: type, low: float, high: float | None, closed: bool, message: str):

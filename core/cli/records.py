@@ -10,7 +10,8 @@ from core.cli.arguments import _date, _delimiter, _mapping, _positive, _share
 from core.cli.common import _store
 from core.files.records_io import ENCODINGS, FORMATS, inspect_source
 from core.files.taxonomy_io import read_taxonomy_file
-from core.work.records_import import FIELDS, import_records
+from core.work.column_mapping import FIELDS
+from core.work.records_import import import_records
 
 
 def cmd_import_taxonomy(args: argparse.Namespace) -> int:

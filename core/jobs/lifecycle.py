@@ -18,7 +18,7 @@ from core.files.records_io import inspect_source
 from core.models.manifest import load_manifest
 from core.processes import holder_alive
 from core.store import Store
-from core.work.records_import import validate_mapping
+from core.work.column_mapping import validate_mapping
 
 STALE_SECONDS = 90  # a running job whose worker has not written for this long is interrupted
 

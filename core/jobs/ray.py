@@ -23,7 +23,7 @@ from core.jobs.lifecycle import JobError
 from core.jobs.results import classified_rows
 from core.models.scoring import result_columns
 from core.processes import ray_session
-from core.work.records_import import validate_mapping
+from core.work.column_mapping import validate_mapping
 
 
 class RayPredictor:

@@ -15,7 +15,7 @@ from core.files.writers import TableWriter
 from core.jobs.lifecycle import JobError, JobInfo, file_digest
 from core.models.scoring import output_cells, rank, result_columns
 from core.store import Store
-from core.work.records_import import validate_mapping
+from core.work.column_mapping import validate_mapping
 
 
 def classified_rows(classifiers: Sequence, taxonomy, records: Sequence[dict[str, Any]], *, top_k: int = 3,

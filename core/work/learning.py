@@ -26,12 +26,12 @@ from core.domain.taxonomy import Taxonomy
 from core.errors import Cancelled, WorkbenchError
 from core.models.manifest import Manifest, load_manifest, write_manifest
 from core.store import Store, now
+from core.work.column_mapping import TEXT_FIELDS
 from core.work.evaluation_set import comparison, eval_frame, evaluate_model, sync_eval_set
 from core.work.serving import serving_model
 from core.work.training_data import ExportFilter, labelled_frame
 from core.work.versions import _public
 
-TEXT_FIELDS = ("title", "abstract", "keywords")
 MULTI_LABEL_SHARE = 0.05  # records with several codes above this share make a multi-label model
 _READER = Manifest("", "", "", (), "", input_fields=TEXT_FIELDS)  # how trained models read a record
 

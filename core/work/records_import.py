@@ -16,46 +16,16 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from core.domain.taxonomy import Taxonomy
-from core.domain.text import content_hash, fold, split_codes
+from core.domain.text import content_hash, split_codes
 from core.errors import ImportFailed, InputFileError, Problem
 from core.files.library_formats import LIBRARY_FORMATS
 from core.files.records_io import Source, SourceInfo, inspect_source, read_chunks
 from core.files.xlsx_io import xlsx_notes
 from core.processes import lease_of
 from core.store import Store
+from core.work.column_mapping import TEXT_FIELDS, guess_mapping, validate_mapping
 
-FIELDS = ("id", "title", "abstract", "keywords", "language", "domain", "year", "label")
-TEXT_FIELDS = ("title", "abstract", "keywords")
 MAX_PROBLEMS = 200
-
-_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "id": ("id", "identifier", "record_id", "recordid", "mtmt_id", "mtid", "external_id", "doc_id", "text_id",
-           "paper_id", "accession_number", "azonosito", "ut"),
-    "title": ("title", "ti", "cim", "paper_title", "article_title", "headline", "agenda_item_title", "name"),
-    "abstract": ("abstract", "ab", "absztrakt", "summary", "osszefoglalo", "description", "text", "body"),
-    "keywords": ("keywords", "keyword", "kw", "de", "kulcsszavak", "kulcsszo", "subjects", "tags"),
-    "language": ("language", "lang", "la", "nyelv"),
-    "domain": ("domain", "field", "area", "discipline", "terulet", "text_type", "source"),
-    "year": ("year", "py", "pubyear", "publication_year", "ev", "megjelenes_eve", "date", "pubdate"),
-    "label": ("label", "labels", "code", "codes", "category", "class", "ford", "ford_l2", "ford_code",
-              "cap_major", "major_code", "subtopic_code", "gold"),
-}
-
-
-def guess_mapping(columns: tuple[str, ...] | list[str]) -> dict[str, str | None]:
-    """Propose a column for each field from the header names (accent- and case-insensitive)."""
-    folded = {re.sub(r"[^0-9a-z]+", "_", fold(c)).strip("_"): c for c in columns}
-    mapping: dict[str, str | None] = {}
-    used: set[str] = set()
-    for fld in FIELDS:
-        mapping[fld] = None
-        for synonym in _SYNONYMS[fld]:
-            col = folded.get(synonym)
-            if col is not None and col not in used:
-                mapping[fld] = col
-                used.add(col)
-                break
-    return mapping
 
 
 @dataclass
@@ -110,30 +80,6 @@ def _parse_year(value: str) -> int | None:
     if not 1000 <= year <= 2999:
         raise ValueError
     return year
-
-
-def validate_mapping(info: SourceInfo, mapping: Mapping[str, str | None]) -> dict[str, str]:
-    """Check the mapping against the file's columns; returns the mapped fields only."""
-    unknown = [f for f in mapping if f not in FIELDS]
-    if unknown:
-        raise InputFileError(f"unknown field(s) in the column mapping: {', '.join(unknown)}; "
-                             f"fields are {', '.join(FIELDS)}")
-    mapped = {f: c for f, c in mapping.items() if c}
-    missing = [(f, c) for f, c in mapped.items() if c not in info.columns]
-    if missing:
-        hint = ""
-        if len(info.columns) == 1 and info.format in ("csv", "tsv"):
-            hint = (f" The file was read as one column '{info.columns[0][:60]}' with delimiter {info.delimiter!r}:"
-                    " is the delimiter wrong?")
-        raise InputFileError(
-            f"'{info.name}' has no column "
-            + ", ".join(f"'{c}' (mapped to {f})" for f, c in missing)
-            + f". Its columns are: {', '.join(info.columns)}.{hint}",
-            [Problem(f"column '{c}' not found in the header", 1, column=c, unit="row") for _, c in missing],
-        )
-    if not any(f in mapped for f in TEXT_FIELDS):
-        raise InputFileError(f"map at least one text column of '{info.name}' (title, abstract or keywords)")
-    return mapped
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,12 @@ from core.domain.taxonomy import Taxonomy
 from core.errors import WorkbenchError
 from core.files.writers import table_bytes
 from core.store import Store
+from core.work.column_mapping import TEXT_FIELDS
 
 FORMATS = {"csv": "CSV", "jsonl": "JSON Lines", "parquet": "Parquet", "hf": "Hugging Face datasets folder (zip)",
            "annif-tsv": "Annif short-text corpus (TSV: text, subject URIs)",
            "annif-jsonl": "Annif corpus (JSON Lines: document id, text, subject URIs)"}
 SPLITS = ("train", "validation", "test")
-TEXT_FIELDS = ("title", "abstract", "keywords")
 
 
 class ExportError(WorkbenchError):
