@@ -384,12 +384,27 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
+OPEN_PAGES: list = []  # pages a test opened (tests.test_browser.open_app), closed after it
+
+
+def close_open_pages() -> None:
+    """Close the pages tests opened: their sessions stop rerunning on a shared server."""
+    while OPEN_PAGES:
+        page = OPEN_PAGES.pop()
+        try:
+            page.close()
+        except Exception:  # noqa: BLE001 - a page whose browser is gone is closed already
+            pass
+
+
 @pytest.fixture(scope="module")
 def browser():
-    """Debian Chromium driven by Playwright (never a downloaded browser), one per test module."""
+    """Debian Chromium driven by Playwright (never a downloaded browser), one per test module; the
+    pages left open are closed with it (the next module's browser never meets them)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         yield b
+        close_open_pages()
         b.close()

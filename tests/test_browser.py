@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import CHROMIUM, ROOT
+from tests.conftest import CHROMIUM, OPEN_PAGES, ROOT, close_open_pages
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -77,15 +77,11 @@ def app_url(app_server):
 FORD = "FORD fields of science (levels 1-2)"
 
 
-OPEN_PAGES: list = []
-
-
 @pytest.fixture(autouse=True)
 def close_pages():
     """Each test's pages are closed after it, so their sessions stop rerunning on the shared server."""
     yield
-    while OPEN_PAGES:
-        OPEN_PAGES.pop().close()
+    close_open_pages()
 
 
 def open_app(browser, url: str, *, height: int = 1100, timeout: int = 30000, user: str = "", role: str = "",
