@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import time
 
 import pandas as pd
 import pytest
@@ -85,7 +86,14 @@ def test_a_lead_fine_tunes_kills_resumes_and_promotes(finetune_server, browser, 
         resume = page.get_by_role("button", name="Resume from epoch")
         resume.wait_for(timeout=60_000)
         page.screenshot(path=str(output_dir / "finetune-2-killed.png"), full_page=True)
-        resume.click()
+        for _ in range(3):  # a click that lands while the live panel redraws is lost: click again
+            resume.click()
+            deadline = time.time() + 20
+            while time.time() < deadline and _last_job(home)[1].get("pid") == checkpoint["pid"]:
+                time.sleep(0.5)
+            if _last_job(home)[1].get("pid") != checkpoint["pid"]:
+                break
+            page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for()
         page.get_by_text("cap-v1-finetune in").first.wait_for(timeout=300_000)  # the finished job's line
         line = page.get_by_text("cap-v1-finetune in").first.inner_text()
         assert "evaluation records" in line, line
