@@ -145,7 +145,8 @@ def queue_panel(ctx: PageContext) -> None:
                 from core.errors import WorkbenchError
                 from core.work.label_quality import MIN_LABELS, MIN_PER_CODE, TOO_FEW, review_labels, suspect_queue
 
-                review = review_labels(db, tax)
+                with st.spinner(t("Predicting each label from a model that did not train on it…")):
+                    review = review_labels(db, tax)
                 if review.note:
                     raise WorkbenchError(t(TOO_FEW).format(MIN_LABELS, MIN_PER_CODE))
                 open_queue(tax.id, suspect_queue(review, spec))
