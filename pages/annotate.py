@@ -24,6 +24,7 @@ from ui.common import (
     show_error,
     show_errors,
 )
+from ui.evidence_panel import card_evidence, evidence_line, evidence_panel
 from ui.i18n import t
 from ui.learning import retrain_hint
 from ui.queue_panel import PENDING, QUEUES, current_queue, queue_panel
@@ -98,8 +99,8 @@ def card_views(ctx: PageContext, db, queue, record: dict):
     if not seen.suggestions:
         view = second_view = None
     shown = list(meaningful(view.suggestions))[:CARD_SUGGESTIONS] if view else []
-
-    return view, second_view, qmodel, source, seen, notes, shown
+    evidence = card_evidence(ctx, db, record, qmodel) if seen.suggestions else None
+    return view, second_view, qmodel, source, seen, notes, shown, evidence
 
 
 def record_panel(ctx: PageContext, db, record: dict, seen) -> None:
@@ -140,7 +141,7 @@ def record_panel(ctx: PageContext, db, record: dict, seen) -> None:
 
 
 def suggestions_panel(ctx: PageContext, view, second_view, source, notes, shown: list, actions: CardActions,
-                      can_act: bool) -> None:
+                      can_act: bool, evidence=None) -> None:
     """The suggestions as numbered buttons (keys 1-9), and a second model's beside them."""
     tax, lang = ctx.tax, ctx.lang
     cols = st.columns(2) if second_view else [st.container(gap="small")]
@@ -150,7 +151,9 @@ def suggestions_panel(ctx: PageContext, view, second_view, source, notes, shown:
                     else f"**{t('No model suggestions')}**")
         for i, s in enumerate(shown):
             b, bar = st.columns([5, 1], vertical_alignment="center")
-            b.button(f"**{i + 1}** · {s.score:.0%} · {plain(tax.path_label(s.code, lang))}",
+            near = evidence_line(evidence, s.code, tax)
+            b.button(f"**{i + 1}** · {s.score:.0%} · {plain(tax.path_label(s.code, lang))}"
+                     + (f" :gray[· {near}]" if near else ""),
                      key=f"annotate.pick.{i + 1}", shortcut=str(i + 1), on_click=actions.accept, args=(i,),
                      disabled=not can_act, help=t("Accept {0}: {1}").format(s.code, tax.path_label(s.code, lang))
                      + (f"\n\n{notes[s.code].text}" if s.code in notes else ""),
@@ -324,12 +327,13 @@ def _card(ctx: PageContext, db) -> None:
         record_panel(ctx, db, record, visibility(db, tax.id, record["id"], state.user))
         waiting = st.empty()
         waiting.caption(t("Reading the record…"))
-    view, second_view, qmodel, source, seen, notes, shown = card_views(ctx, db, queue, record)
+    view, second_view, qmodel, source, seen, notes, shown, evidence = card_views(ctx, db, queue, record)
     waiting.empty()
     read_ahead(ctx, db, queue, qmodel)
     actions = CardActions(ctx, queue, record, shown)
     with left:
-        suggestions_panel(ctx, view, second_view, source, notes, shown, actions, can_act)
+        suggestions_panel(ctx, view, second_view, source, notes, shown, actions, can_act, evidence)
+        evidence_panel(ctx, db, evidence, actions)
         action_bar(ctx, db, record, view, qmodel, source, shown, actions, can_act)
         history_panel(ctx, db, record, seen)
     with right:

@@ -113,6 +113,13 @@ class CardActions:
                   t("This is the first record of the queue."))
         save_queue(self.ctx.tax.id)
 
+    def open_record(self, record_id: int) -> None:
+        """Bring another record (one of the evidence's) onto the card, at the cursor: the record on
+        screen follows it."""
+        self.queue.bring(int(record_id))
+        st.session_state[PENDING] = []
+        save_queue(self.ctx.tax.id)
+
     def resolve(self, codes: list[str]) -> None:
         """A lead resolves the record into its gold label, then the next record."""
         state, tax = self.ctx.state, self.ctx.tax

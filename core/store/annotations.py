@@ -352,6 +352,31 @@ class AnnotationQueries:
                                         "FROM import_batches").fetchone())  # an import that updated records
         return event, count, last, batches
 
+    def people_label_codes(self, taxonomy_id: str, record_ids: Sequence[int] | None = None) -> list[tuple]:
+        """(record id, codes JSON, action, updated at) of the current labels people gave (not the
+        machine's), of every record or of ``record_ids``; a rejection has codes "[]"."""
+        sql = ("SELECT c.record_id, c.codes, c.action, c.updated_at FROM current_labels c JOIN records r "
+               "ON r.id = c.record_id AND r.deleted_at IS NULL WHERE c.taxonomy_id = ? AND c.role != 'machine'")
+        if record_ids is None:
+            return self.db.execute(sql, [taxonomy_id]).fetchall()
+        out: list[tuple] = []
+        ids = [int(i) for i in record_ids]
+        for start in range(0, len(ids), 50_000):
+            out += self.db.execute(sql + " AND c.record_id IN (SELECT value FROM json_each(?))",
+                                   [taxonomy_id, json.dumps(ids[start:start + 50_000])]).fetchall()
+        return out
+
+    def imported_label_codes(self, taxonomy_id: str) -> list[tuple[int, str]]:
+        """(record id, codes JSON) of the live records whose file carried labels of the taxonomy."""
+        return self.db.execute("SELECT id, labels FROM records WHERE label_taxonomy = ? AND labels IS NOT NULL "
+                               "AND labels NOT IN ('', '[]') AND deleted_at IS NULL", [taxonomy_id]).fetchall()
+
+    def records_acted_on_since(self, taxonomy_id: str, event_id: int) -> tuple[int, list[int]]:
+        """(the latest event of the taxonomy, the records its events after ``event_id`` touched)."""
+        rows = self.db.execute("SELECT id, record_id FROM annotations WHERE taxonomy_id = ? AND id > ?",
+                               [taxonomy_id, int(event_id)]).fetchall()
+        return max([int(event_id)] + [r[0] for r in rows]), sorted({int(r[1]) for r in rows})
+
     def has_imported_labels(self, taxonomy_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM records WHERE label_taxonomy = ? AND labels IS NOT NULL "
                                "AND labels NOT IN ('', '[]') AND deleted_at IS NULL LIMIT 1",
