@@ -278,19 +278,23 @@ def hierarchy_panel(ctx: PageContext, record: dict, view, notes, actions: CardAc
                   width="stretch")
 
 
-def read_ahead(ctx: PageContext, db, queue, qmodel) -> None:
+def read_ahead(ctx: PageContext, db, queue, qmodel, record: dict) -> None:
     """Have the background fill encode the queue's next records first (a model on a sentence
     encoder reads a record once; a Hungarian speech takes the multilingual encoder a second or
-    two), so the expert's next cards find their vectors kept."""
-    if qmodel is None or not ctx.cfg.background_embed:
+    two), for the model in use and for the one that finds the card's evidence, so the expert's
+    next cards find their vectors kept."""
+    if not ctx.cfg.background_embed:
         return
     from core.jobs.embedding import start_embedding_fill
     from core.work.embeddings import AHEAD, cache_key, encode_ahead
+    from core.work.evidence import evidence_model
 
     with show_errors():
-        key = cache_key(classifier(qmodel.folder))
+        readers = {m.folder for m in (qmodel, evidence_model(ctx.models, qmodel, record.get("language") or ""))
+                   if m is not None}
+        keys = {cache_key(classifier(folder)) for folder in readers} - {None}
         upcoming = queue.ids[queue.position + 1:queue.position + 1 + AHEAD]
-        if key and upcoming and db.records_without_embedding(key, len(upcoming), among=upcoming):
+        if upcoming and any(db.records_without_embedding(key, len(upcoming), among=upcoming) for key in keys):
             encode_ahead(db, upcoming)
             start_embedding_fill(db, ctx.cfg.models_dir)  # none runs when all was encoded before
 
@@ -329,7 +333,7 @@ def _card(ctx: PageContext, db) -> None:
         waiting.caption(t("Reading the record…"))
     view, second_view, qmodel, source, seen, notes, shown, evidence = card_views(ctx, db, queue, record)
     waiting.empty()
-    read_ahead(ctx, db, queue, qmodel)
+    read_ahead(ctx, db, queue, qmodel, record)
     actions = CardActions(ctx, queue, record, shown)
     with left:
         suggestions_panel(ctx, view, second_view, source, notes, shown, actions, can_act, evidence)

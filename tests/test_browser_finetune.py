@@ -94,6 +94,14 @@ def test_a_lead_fine_tunes_kills_resumes_and_promotes(finetune_server, browser, 
             if _last_job(home)[1].get("pid") != checkpoint["pid"]:
                 break
             page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for()
+        from core.jobs.training import resume_training, spent_seconds
+        from core.store import Store
+
+        with Store(home / "workbench.db") as db:  # resumed once: a second resume is refused while it runs
+            before = spent_seconds(db, job.id)
+            assert before > 0
+            with pytest.raises(Exception, match="still"):
+                resume_training(db, job.id)
         page.get_by_text("cap-v1-finetune in").first.wait_for(timeout=300_000)  # the finished job's line
         line = page.get_by_text("cap-v1-finetune in").first.inner_text()
         assert "evaluation records" in line, line
@@ -121,6 +129,8 @@ def test_a_lead_fine_tunes_kills_resumes_and_promotes(finetune_server, browser, 
         page.close()
     job, _ = _last_job(home)
     assert job.status == "done" and job.result["folder"] == "cap-v1-finetune"
+    assert job.result["seconds"] >= before + job.result["run_seconds"]  # the duration counts both runs
+    assert not (home / "models" / ".checkpoints" / f"train-{job.id}").exists()  # complete: nothing to resume
     manifest = json.loads((home / "models" / "cap-v1-finetune" / "workbench.json").read_text(encoding="utf-8"))
     assert manifest["training"]["resumed_from_epoch"] >= 2, manifest["training"]
     epochs = [e["epoch"] for e in manifest["training"]["curve"]]

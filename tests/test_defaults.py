@@ -101,7 +101,7 @@ def test_the_tfidf_kind_keeps_the_training_contract(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind_name", ["head", "ensemble"])
+@pytest.mark.parametrize("kind_name", ["head", "knn", "ensemble"])
 def test_the_vector_kinds_keep_the_training_contract(kind_name, tmp_path):
     from core.models.encoder import Encoder, ensure_encoder
     from tests.conftest import linked_models

@@ -1,13 +1,11 @@
 """Model kinds as plug-ins, and the ``finetune`` kind: a transformer encoder trained end to end
 from the workspace's labels, an ordinary model folder (ONNX fp32 + int8, safetensors, calibrated),
-its per-epoch curve, resume after a kill (in the process and as a background job), Ray Train with
-two workers, and the encoder folders a lead may add."""
+its per-epoch curve, resume after a kill (in the process; as a background job in
+``test_browser_finetune``), Ray Train with two workers, and the encoder folders a lead may add."""
 
 import json
 import os
 import shutil
-import signal
-import time
 from pathlib import Path
 
 import numpy as np
@@ -301,59 +299,13 @@ def test_cli_train_settings_are_checked_before_any_record_is_read(titles_ws, cap
 
 
 @pytest.mark.slow
-def test_a_killed_finetune_job_resumes_from_its_checkpoint(titles_ws, tmp_path):
-    from core.jobs.training import (
-        create_training_job,
-        get_training_job,
-        launch_training,
-        resume_training,
-        spent_seconds,
-    )
-
-    store, ford = titles_ws
-    job_id = create_training_job(store, "ford", TrainOptions("finetune", params={**QUICK, "epochs": 3}), tmp_path,
-                                 "lead")
-    launch_training(store.path, job_id)
-    for _ in range(900):
-        job = get_training_job(store, job_id)
-        if job.finished or (job.checkpoint and job.checkpoint["epoch"] >= 1):
-            break
-        time.sleep(0.2)
-    assert not job.finished, job.error
-    pid = json.loads(store.job_row(job_id)["checkpoint"])["pid"]
-    os.kill(pid, signal.SIGKILL)
-    for _ in range(100):
-        job = get_training_job(store, job_id)
-        if job.status == "interrupted":
-            break
-        time.sleep(0.1)
-    assert job.status == "interrupted" and job.resumable and job.checkpoint["epoch"] >= 1
-    epochs_done = job.checkpoint["epoch"]
-    before = spent_seconds(store, job_id)
-    assert before > 0
-    resume_training(store, job_id)
-    with pytest.raises(Exception, match="still"):
-        resume_training(store, job_id)
-    for _ in range(1500):
-        job = get_training_job(store, job_id)
-        if job.finished:
-            break
-        time.sleep(0.2)
-    assert job.status == "done", job.error
-    assert job.result["seconds"] >= before + job.result["run_seconds"]  # the duration counts both runs
-    manifest = load_classifier(tmp_path / job.result["folder"]).manifest
-    assert manifest.training["resumed_from_epoch"] == epochs_done + 1 and len(manifest.training["curve"]) == 3
-    assert not (tmp_path / ".checkpoints" / f"train-{job_id}").exists()
-
-
-@pytest.mark.slow
 @pytest.mark.ray
 def test_ray_train_with_two_workers_matches_one_worker(tmp_path):
-    texts, codes = _data(240, seed=2)
-    params = {**QUICK, "epochs": 2}
+    texts, codes = _data(160, seed=2)
+    params = {**QUICK, "epochs": 1}
     one = kinds.get("finetune").train(_input(tmp_path / "one", texts, codes, params))
     two = kinds.get("finetune").train(_input(tmp_path / "two", texts, codes, {**params, "workers": 2}))
-    assert two.manifest.training["workers"] == 2 and len(two.curve) == 2
+    assert two.manifest.training["workers"] == 2 and len(two.curve) == 1
     f1_one, f1_two = one.curve[-1]["val_macro_f1"], two.curve[-1]["val_macro_f1"]
     assert abs(f1_one - f1_two) < 0.15, (f1_one, f1_two)  # the same steps, up to float order and threads
     assert load_classifier(Path(tmp_path / "two" / "model")).predict_scores(texts[:3]).shape[0] == 3

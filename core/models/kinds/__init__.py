@@ -16,6 +16,7 @@ from core.models.kinds.base import Field, Kind, Trained, TrainingInput
 MODULES = {
     "tfidf": "core.models.kinds.tfidf",
     "head": "core.models.kinds.head",
+    "knn": "core.models.kinds.knn",
     "ensemble": "core.models.kinds.ensemble",
     "finetune": "core.models.kinds.finetune",
     "distil": "core.models.kinds.distil",

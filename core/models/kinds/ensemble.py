@@ -15,7 +15,7 @@ from core.models.kinds.base import Field, Kind, OutOfFold, Trained, TrainingInpu
 from core.models.kinds.tfidf import out_of_fold as fitted_out_of_fold
 from core.models.manifest import Manifest, is_fast, write_manifest
 
-MEMBER_SETS = ("tfidf+head", "tfidf+finetune", "tfidf+head+finetune")
+MEMBER_SETS = ("tfidf+head", "tfidf+knn", "tfidf+head+knn", "tfidf+finetune", "tfidf+head+finetune")
 
 
 def build_ensemble(members: Sequence[tuple[Path, Manifest, OutOfFold | Fitted | None]],
@@ -124,8 +124,9 @@ class _EnsembleKind(Kind):
         return _reads_vectors(params)
 
     def vector_encoder(self, params: dict | None = None) -> str:
-        """The encoder its vector-reading member (the head) is trained on."""
-        return str((params or {}).get("head.encoder") or "minilm")
+        """The encoder its vector-reading members (the head, the nearest records) are trained on."""
+        params = params or {}
+        return str(params.get("head.encoder") or params.get("knn.encoder") or "minilm")
 
     def recipe(self, changes: dict | None = None) -> dict:
         """Its own settings, and its members' as ``<member>.<setting>``."""
@@ -139,6 +140,15 @@ class _EnsembleKind(Kind):
                 if member not in recipe["members"].split("+"):
                     raise ValueError(f"'{key}': {member} is not a member of this ensemble ({recipe['members']})")
                 recipe[key] = get(member).recipe({setting: value})[setting]
+        readers = [m for m in recipe["members"].split("+") if get(m).reads_vectors()]
+        named = [recipe[f"{m}.encoder"] for m in readers if recipe.get(f"{m}.encoder")]
+        for m in readers:  # a member given no encoder reads the one another member was given
+            if named and not recipe.get(f"{m}.encoder"):
+                recipe[f"{m}.encoder"] = named[0]
+        encoders = {str(recipe.get(f"{m}.encoder") or "minilm") for m in readers}
+        if len(encoders) > 1:
+            raise ValueError(f"the members {' and '.join(readers)} read one encoder's vectors: give them the same "
+                             f"encoder, not {' and '.join(sorted(encoders))}")
         return recipe
 
 

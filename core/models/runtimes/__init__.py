@@ -21,6 +21,7 @@ RUNTIMES: dict[str, tuple[str, str, str]] = {
     "transformers": ("core.models.runtimes.transformers_pt", "TransformersClassifier", "torch and transformers"),
     "sparse-linear": ("core.models.runtimes.sparse_linear", "SparseLinearClassifier", "scikit-learn and safetensors"),
     "encoder-head": ("core.models.runtimes.encoder_head", "EncoderHeadClassifier", "onnxruntime and transformers"),
+    "encoder-knn": ("core.models.runtimes.encoder_knn", "EncoderKnnClassifier", "onnxruntime, transformers and faiss"),
     "ensemble": ("core.models.runtimes.ensemble", "EnsembleClassifier", "its members' runtimes"),
     "zero-shot": ("core.models.runtimes.zero_shot", "ZeroShotClassifier", "onnxruntime and transformers"),
     "cascade": ("core.models.runtimes.cascade", "CascadeClassifier", "its members' runtimes"),
