@@ -19,7 +19,7 @@ def card_evidence(ctx: PageContext, db, record: dict, serving_model):
     if model is None:
         return None
     kept = st.session_state.setdefault(EVIDENCE, {})
-    key = (record["id"], str(model.folder), ctx.tax.id, db.labels_stamp(ctx.tax.id))
+    key = (record["id"], str(model.folder), ctx.tax.id, db.labels_quick_stamp())
     if key not in kept:
         if len(kept) > 200:
             kept.clear()

@@ -104,10 +104,17 @@ def train_form(ctx: PageContext) -> None:
     language = c4.text_input(t("Only language (ISO code)"), key="versions.language", max_chars=8)
     kind = kinds.get(kind_name)
     changes = recipe_form(ctx, kind)
+    left_out = st.number_input(
+        t("Leave out labels that look wrong (share of the labels, 0: none)"), 0.0, 0.5, 0.0, step=0.01,
+        key="versions.leave_out", disabled=not imported,
+        help=t("The worst-ranked of the labels that look wrong and that no one has reviewed yet (imported codes "
+               "only), at most this share of the labels. Leaving out every flagged label costs more than it gains; "
+               "reviewing them in Annotate is better."))
     lead = is_lead()
     if st.button(t("Train"), key="versions.train", type="primary", disabled=not lead,
                  help=None if lead else "Training, promoting and rolling back are a team lead's actions"):
-        start_training(ctx, TrainOptions(kind_name, imported, machine, language.strip().lower(), params=changes))
+        start_training(ctx, TrainOptions(kind_name, imported, machine, language.strip().lower(), params=changes,
+                                         leave_out_flagged=float(left_out) if imported else 0.0))
     auto = dict(ctx.db.setting(AUTO_SETTING, {}) or {})
     every = st.number_input(t("Retrain automatically every N new corrections (0: never)"), 0, 100_000,
                             int(auto.get(ctx.tax.id, 0)), step=50, key="versions.auto", disabled=not lead)

@@ -56,10 +56,11 @@ def cmd_train(args: argparse.Namespace) -> int:
             if args.fast and chosen.options == one_click(store, taxonomy).options:
                 print("  it runs no transformer: the one-click recipe is its own fast twin", flush=True)
             options = replace(chosen.options, include_machine=args.include_machine, language=args.language or "",
-                              level=args.level, name=args.name or "")
+                              level=args.level, name=args.name or "", leave_out_flagged=args.leave_out_flagged or 0.0)
         else:
             options = TrainOptions(args.kind, args.include_imported, args.include_machine, args.language or "",
-                                   args.level, args.name or "", params=params)
+                                   args.level, args.name or "", params=params,
+                                   leave_out_flagged=args.leave_out_flagged or 0.0)
         report = train_version(store, taxonomy, models, options, by=args.user,
                                compare=Path(args.compare) if args.compare else None, progress=progress)
     print(f"v{report.number} {report.folder}: trained on {report.examples:,} labelled records in "
@@ -246,6 +247,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--include-imported", action="store_true", help="train on the labels of imported files too "
                                                                   "(the one-click recipe always does)")
     p.add_argument("--include-machine", action="store_true", help="train on machine-accepted labels too")
+    p.add_argument("--leave-out-flagged", type=float, metavar="SHARE",
+                   help="with imported labels: leave out the worst-ranked labels that look wrong and no one has "
+                        "reviewed, at most this share of the labels (e.g. 0.05; default: none)")
     p.add_argument("--language", help="only records in this language (the model declares it)")
     p.add_argument("--level", type=_positive, help="cut codes at this level first")
     p.add_argument("--compare", help="a model folder to measure beside it (default: the model in use)")

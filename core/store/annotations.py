@@ -352,6 +352,15 @@ class AnnotationQueries:
                                         "FROM import_batches").fetchone())  # an import that updated records
         return event, count, last, batches
 
+    def labels_quick_stamp(self) -> tuple:
+        """What changes whenever any label may have, read in microseconds at any size: the latest
+        event, and the imports (the latest, and how many were deleted; an import is the one way
+        records' imported labels change, and deleting it the one way records go)."""
+        event = self.db.execute("SELECT coalesce(max(id), 0) FROM annotations").fetchone()[0]
+        batches = tuple(self.db.execute("SELECT coalesce(max(id), 0), coalesce(sum(status = 'deleted'), 0) "
+                                        "FROM import_batches").fetchone())
+        return event, batches
+
     def people_label_codes(self, taxonomy_id: str, record_ids: Sequence[int] | None = None) -> list[tuple]:
         """(record id, codes JSON, action, updated at) of the current labels people gave (not the
         machine's), of every record or of ``record_ids``; a rejection has codes "[]"."""
@@ -366,10 +375,15 @@ class AnnotationQueries:
                                    [taxonomy_id, json.dumps(ids[start:start + 50_000])]).fetchall()
         return out
 
-    def imported_label_codes(self, taxonomy_id: str) -> list[tuple[int, str]]:
-        """(record id, codes JSON) of the live records whose file carried labels of the taxonomy."""
-        return self.db.execute("SELECT id, labels FROM records WHERE label_taxonomy = ? AND labels IS NOT NULL "
-                               "AND labels NOT IN ('', '[]') AND deleted_at IS NULL", [taxonomy_id]).fetchall()
+    def imported_label_codes(self, taxonomy_id: str, record_ids: Sequence[int] | None = None) -> list[tuple[int, str]]:
+        """(record id, codes JSON) of the live records (of ``record_ids``) whose file carried labels
+        of the taxonomy."""
+        sql = ("SELECT id, labels FROM records WHERE label_taxonomy = ? AND labels IS NOT NULL "
+               "AND labels NOT IN ('', '[]') AND deleted_at IS NULL")
+        if record_ids is None:
+            return self.db.execute(sql, [taxonomy_id]).fetchall()
+        return self.db.execute(sql + " AND id IN (SELECT value FROM json_each(?))",
+                               [taxonomy_id, json.dumps([int(i) for i in record_ids])]).fetchall()
 
     def records_acted_on_since(self, taxonomy_id: str, event_id: int) -> tuple[int, list[int]]:
         """(the latest event of the taxonomy, the records its events after ``event_id`` touched)."""

@@ -79,7 +79,6 @@ class EvidenceIndex:
         self.taxonomy_id, self.key = taxonomy_id, key
         self.lock = threading.Lock()
         self.labels: dict[int, tuple[tuple[str, ...], str]] = {}  # record id -> (codes, source)
-        self.imported: dict[int, tuple[str, ...]] = {}
         self.people: dict[int, list[tuple]] = {}  # record id -> its people's label rows
         self.in_index: set[int] = set()
         self.dropped: set[int] = set()  # in the index, their label taken back since (skipped in a search)
@@ -91,9 +90,9 @@ class EvidenceIndex:
 
     # -- building and keeping up to date ---------------------------------------------------------
     def refresh(self, store: Store) -> None:
-        event, count, last, batches = store.labels_stamp(self.taxonomy_id)
-        if (count, last, batches) != self.import_stamp:  # first use, or an import changed the records
-            self._rebuild(store, (count, last, batches), event)
+        event, batches = store.labels_quick_stamp()
+        if batches != self.import_stamp:  # first use, or an import changed (or took away) records
+            self._rebuild(store, batches, event)
             return
         if event != self.event:
             latest, touched = store.records_acted_on_since(self.taxonomy_id, self.event)
@@ -102,27 +101,29 @@ class EvidenceIndex:
                 self.people.pop(rid, None)
             for row in store.people_label_codes(self.taxonomy_id, touched):
                 self.people.setdefault(int(row[0]), []).append(row)
-            self._relabel(store, touched)
+            imported = {int(rid): tuple(json.loads(codes))
+                        for rid, codes in store.imported_label_codes(self.taxonomy_id, touched)}
+            self._relabel(store, touched, imported)
         if self.waiting and time.monotonic() - self.checked > RECHECK_S:
             self._add_vectors(store, sorted(self.waiting))
 
     def _rebuild(self, store: Store, stamp: tuple, event: int) -> None:
         self.event = event
-        self.imported = {int(rid): tuple(json.loads(codes)) for rid, codes in store.imported_label_codes(
+        imported = {int(rid): tuple(json.loads(codes)) for rid, codes in store.imported_label_codes(
             self.taxonomy_id)}
         self.people = {}
         for row in store.people_label_codes(self.taxonomy_id):
             self.people.setdefault(int(row[0]), []).append(row)
         self.labels, self.in_index, self.dropped, self.waiting, self.index = {}, set(), set(), set(), None
-        self._relabel(store, sorted(set(self.imported) | set(self.people)))
+        self._relabel(store, sorted(set(imported) | set(self.people)), imported)
         self.import_stamp = stamp
 
-    def _relabel(self, store: Store, record_ids: Sequence[int]) -> None:
-        """Each record's label: a gold label, else the latest expert's, else its file's; a current
-        rejection leaves it without one."""
+    def _relabel(self, store: Store, record_ids: Sequence[int], imported: dict[int, tuple[str, ...]]) -> None:
+        """Each record's label: a gold label, else the latest expert's, else its file's
+        (``imported``); a current rejection leaves it without one."""
         new = []
         for rid in record_ids:
-            label = self._label(rid)
+            label = self._label(rid, imported)
             if label is None:
                 self.labels.pop(rid, None)
                 self.waiting.discard(rid)
@@ -136,22 +137,28 @@ class EvidenceIndex:
         if new:
             self._add_vectors(store, new)
 
-    def _label(self, rid: int) -> tuple[tuple[str, ...], str] | None:
+    def _label(self, rid: int, imported: dict[int, tuple[str, ...]]) -> tuple[tuple[str, ...], str] | None:
         rows = self.people.get(rid)
         if rows:
             gold = [r for r in rows if r[2] == "gold"]
             latest = max(gold or rows, key=lambda r: r[3] or "")
             codes = tuple(json.loads(latest[1]))
             return (codes, "gold" if gold else "expert") if codes else None
-        codes = self.imported.get(rid)
+        codes = imported.get(rid)
         return (codes, "imported") if codes else None
 
-    def _add_vectors(self, store: Store, record_ids: Sequence[int]) -> None:
-        kept = store.cached_embeddings(self.key, record_ids)
+    def _add_vectors(self, store: Store, record_ids: Sequence[int], chunk: int = 50_000) -> None:
+        """Add the kept vectors of ``record_ids`` (a chunk at a time: 300,000 vectors never sit in
+        memory as float32 all at once); those without one wait."""
         self.checked = time.monotonic()
-        self.waiting = (self.waiting | set(record_ids)) - set(kept)
-        if not kept:
-            return
+        for start in range(0, len(record_ids), chunk):
+            part = record_ids[start:start + chunk]
+            kept = store.cached_embeddings(self.key, part)
+            self.waiting = (self.waiting | set(part)) - set(kept)
+            if kept:
+                self._add(kept)
+
+    def _add(self, kept: dict[int, np.ndarray]) -> None:
         ids = np.fromiter(kept, dtype=np.int64, count=len(kept))
         vectors = np.stack([kept[int(i)] for i in ids]).astype(np.float32)
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)

@@ -120,6 +120,19 @@ def review_labels(store: Store, taxonomy: Taxonomy, *, include_imported: bool = 
     return LabelReview(pd.DataFrame(rows, columns=empty.columns), len(frame), n_codes, level)
 
 
+LEAVE_OUT_MAX = 0.5  # the largest share of the training labels the training option may leave out
+
+
+def unreviewed_flags(review: LabelReview, labels: int, share: float) -> list[int]:
+    """The records of the worst-ranked flagged labels that only an imported file gave (no person
+    has confirmed or corrected them since), at most ``share`` of ``labels``: what training leaves
+    out when asked to. Leaving out every flag costs more than it gains (``bench_label_errors``)."""
+    if share <= 0 or review.flagged.empty:
+        return []
+    flagged = review.flagged[review.flagged["source"] == "imported"]
+    return [int(i) for i in flagged["record_id"].head(int(share * labels))]
+
+
 def suspect_queue(review: LabelReview, spec):
     """An Annotate queue of the flagged records, worst first, with ``spec``'s model for suggestions
     (a ``QueueSpec``; any status: the records are labelled)."""
@@ -133,5 +146,5 @@ def suspect_queue(review: LabelReview, spec):
                  work_on="suspect")
 
 
-__all__ = ["FOLDS", "LabelReview", "MIN_LABELS", "MIN_PER_CODE", "TOO_FEW", "flag_labels", "label_level",
-           "out_of_fold_probabilities", "review_labels", "suspect_queue"]
+__all__ = ["FOLDS", "LEAVE_OUT_MAX", "LabelReview", "MIN_LABELS", "MIN_PER_CODE", "TOO_FEW", "flag_labels",
+           "label_level", "out_of_fold_probabilities", "review_labels", "suspect_queue", "unreviewed_flags"]

@@ -50,6 +50,9 @@ class TrainOptions:
     name: str = ""  # "" = <taxonomy>-v<N>-<kind>
     seed: int = 0
     params: dict = field(default_factory=dict)  # changes to the kind's default recipe (its form fields)
+    # this share of the labels at most: the worst-ranked "labels that look wrong" that only an imported
+    # file gave, left out of training (0: off)
+    leave_out_flagged: float = 0.0
 
 
 @dataclass
@@ -227,6 +230,9 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
     check("reading labels", 0.02)
     frame = training_frame(store, taxonomy, include_imported=options.include_imported,
                            include_machine=options.include_machine, language=options.language, level=options.level)
+    left_out = _leave_out_flagged(store, taxonomy, frame, options, check)
+    if left_out:
+        frame = frame.loc[~frame["record_id"].astype(int).isin(left_out)].reset_index(drop=True)
     counts = frame["code"].value_counts()
     if len(frame) < MIN_TRAINING or len(counts) < 2:
         raise LearningError(f"{len(frame)} labelled record(s) outside the evaluation set in {len(counts)} "
@@ -257,6 +263,9 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
                               "data_hash": data_hash(frame), "last_event_id": last_event,
                               "annotation_log_head": store.chain_head(), "include_imported": options.include_imported,
                               "include_machine": options.include_machine, "level": options.level,
+                              **({"left_out_flagged": {"share": options.leave_out_flagged,
+                                                       "records": len(left_out)}} if options.leave_out_flagged
+                                 else {}),
                               "trained_at": now(), "trained_by": by})
     tmp = models_dir / f".{name}.partial"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -314,12 +323,30 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
                    "best_epoch": manifest.training.get("best_epoch"),
                    "language": options.language, "level": options.level, "multi_label": multi_label,
                    "parent_model": parent or "", "seed": options.seed,
-                   "members": manifest.training.get("members") or [], "calibration": manifest.calibration},
+                   "members": manifest.training.get("members") or [], "calibration": manifest.calibration,
+                   **({"left_out_flagged": {"share": options.leave_out_flagged, "records": len(left_out)}}
+                      if options.leave_out_flagged else {})},
         "figures": {"eval_set": _public(after), "before": _public(before) if before else None,
                     "cross_validated": cv, "verdict": verdict}})
     step("done", 1.0)
     return TrainReport(folder, manifest, version_id, number, len(frame), int(after.get("records", 0)),
                        _public(after), _public(before) if before else None, time.perf_counter() - start, cv, verdict)
+
+
+def _leave_out_flagged(store: Store, taxonomy: Taxonomy, frame: pd.DataFrame, options: TrainOptions,
+                       check: Callable[[str, float], None]) -> list[int]:
+    """The records whose labels training leaves out (``TrainOptions.leave_out_flagged``)."""
+    from core.work.label_quality import LEAVE_OUT_MAX, review_labels, unreviewed_flags
+
+    share = float(options.leave_out_flagged or 0.0)
+    if not 0.0 <= share <= LEAVE_OUT_MAX:
+        raise LearningError(f"the share of flagged labels left out must lie between 0 and {LEAVE_OUT_MAX}, not "
+                            f"{share:g}")
+    if share == 0.0 or not options.include_imported:
+        return []
+    check("finding labels that look wrong", 0.03)
+    return unreviewed_flags(review_labels(store, taxonomy, include_imported=True, seed=options.seed), len(frame),
+                            share)
 
 
 def judge(store: Store, taxonomy: Taxonomy, frame: pd.DataFrame, evaluation: pd.DataFrame, after: dict,

@@ -14,7 +14,7 @@ import numpy as np
 from core.models.kinds.base import Field, Kind, Trained, TrainingInput, finish, gold_indices, with_recipe
 from core.models.manifest import Manifest
 
-K, WIDTH = 20, 0.05
+K, WIDTH = 20, 0.1
 
 
 def leave_one_out(vectors: np.ndarray, codes: Sequence[Sequence[str]], k: int = K, width: float = WIDTH,
