@@ -2,6 +2,7 @@
 labels in a real workspace, and the Annotate queue opens them worst first."""
 
 import numpy as np
+import pytest
 
 from core.domain.labels import QueueSpec
 from core.work.label_quality import MIN_LABELS, review_labels, suspect_queue
@@ -43,3 +44,30 @@ def test_too_few_labels_say_so(store):
     _coded(store, rows=MIN_LABELS - 10, noise=0.0)
     review = review_labels(store, store.load_taxonomy("cap"))
     assert review.flagged.empty and "at least 50 labels" in review.note
+
+
+def test_training_can_leave_out_the_worst_unreviewed_flags_and_says_so(store, tmp_path):
+    from core.work.annotation import Annotator
+    from core.work.label_quality import unreviewed_flags
+    from core.work.learning import LearningError, TrainOptions, train_version
+
+    frame, wrong = _coded(store)
+    cap = store.load_taxonomy("cap")
+    review = review_labels(store, cap)
+    worst = unreviewed_flags(review, 500, 0.05)
+    assert len(worst) == 25 and worst == [int(i) for i in review.flagged["record_id"].head(25)]
+    # an expert confirms the worst one: reviewed, it is no longer left out
+    given = review.flagged["given"].iloc[0]
+    Annotator(store, "eva", "expert", cap).correct(worst[0], [given], ())
+    again = unreviewed_flags(review_labels(store, cap), 500, 0.05)
+    assert worst[0] not in again and len(again) == 25
+    report = train_version(store, cap, tmp_path, TrainOptions("tfidf", include_imported=True, leave_out_flagged=0.05))
+    plain = train_version(store, cap, tmp_path, TrainOptions("tfidf", include_imported=True))
+    left = report.manifest.training["left_out_flagged"]
+    assert left["share"] == 0.05 and 0 < left["records"] <= 0.05 * plain.examples + 1
+    assert report.examples == plain.examples - left["records"]  # those labels were not trained on
+    lineage = {r["folder"]: r["params"].get("left_out_flagged") for r in store.version_rows("cap")}
+    assert lineage == {report.folder.name: left, plain.folder.name: None}
+    assert "left_out_flagged" not in plain.manifest.training  # off by default
+    with pytest.raises(LearningError, match="must lie between 0 and 0.5"):
+        train_version(store, cap, tmp_path, TrainOptions("tfidf", include_imported=True, leave_out_flagged=0.9))

@@ -231,8 +231,10 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
     frame = training_frame(store, taxonomy, include_imported=options.include_imported,
                            include_machine=options.include_machine, language=options.language, level=options.level)
     left_out = _leave_out_flagged(store, taxonomy, frame, options, check)
-    if left_out:
-        frame = frame.loc[~frame["record_id"].astype(int).isin(left_out)].reset_index(drop=True)
+    if left_out:  # of the flagged records, those in the training records (the evaluation set's stay out anyway)
+        flagged = frame["record_id"].astype(int).isin(left_out)
+        left_out = frame.loc[flagged, "record_id"].astype(int).tolist()
+        frame = frame.loc[~flagged].reset_index(drop=True)
     counts = frame["code"].value_counts()
     if len(frame) < MIN_TRAINING or len(counts) < 2:
         raise LearningError(f"{len(frame)} labelled record(s) outside the evaluation set in {len(counts)} "
