@@ -2,6 +2,7 @@
 300,000 records in the workspace, at 1440×900 in Chromium. Prints one JSON line.
 
     .venv/bin/python bench/bench_annotate_browser.py [--rows 300000] [--presses 50] [--hungarian [--cold]]
+        [--evidence]
 
 Builds a workspace of MTMT-like records (as ``bench_annotation.py``), scores every record with
 ``ford-tfidf`` (so the queue needs no scoring), starts ``streamlit run app.py`` on it, opens the
@@ -13,6 +14,11 @@ before the card became a fragment; ``ratio`` = key press p50 over that.
 ``--hungarian``: the 220 Hungarian pre-agenda speeches (long texts, ``../shared/data``) are imported
 too, with their CAP codes, and the presses run on the CAP queue "By language: hu" (imported labels
 to confirm), so each card is a long Hungarian speech with its routing note.
+
+``--evidence``: every record arrives with a FORD field in its file (English, so one encoder
+serves them all) and the background fill's MiniLM vectors kept, so each card also shows the ten
+labelled records nearest to it out of 300,000 (``core.work.evidence``); the presses run on the
+queue "By language: en" (imported labels to confirm).
 
 ``--cold``: day one, right after the import: the speeches' suggestions come from the cross-lingual
 default, whose encoder has read none of them yet, and the app's background fill runs (encoding the
@@ -54,15 +60,31 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-def workspace(home: Path, rows: int, hungarian: bool = False) -> dict:
+def workspace(home: Path, rows: int, hungarian: bool = False, evidence: bool = False) -> dict:
     home.mkdir(parents=True, exist_ok=True)
     build_records(home / "records.csv", rows)
     store = Store(home / "workbench.db")
     ensure_builtin_taxonomies(store)
     ford = store.load_taxonomy("ford")
+    if evidence:  # every record with its file's FORD field, in English
+        import random
+
+        import pandas as pd
+
+        frame = pd.read_csv(home / "records.csv", dtype=str, keep_default_na=False)
+        fields, rnd = [n.code for n in ford.at_level(2)], random.Random(0)
+        frame = frame.assign(language="en", label=[rnd.choice(fields) for _ in range(len(frame))])
+        frame.to_csv(home / "records.csv", index=False)
     start = time.perf_counter()
-    import_records(store, home / "records.csv", "records.csv")
+    import_records(store, home / "records.csv", "records.csv", label_taxonomy=ford if evidence else None)
     imported = time.perf_counter() - start
+    encoded = None
+    if evidence:  # the background fill's work, done before the presses
+        from core.work.embeddings import fill_cache
+
+        start = time.perf_counter()
+        fill_cache(store, load_classifier(ROOT / "models" / "ford-minilm"), batch=8192)
+        encoded = round(time.perf_counter() - start, 1)
     if hungarian:
         import pandas as pd
 
@@ -85,7 +107,8 @@ def workspace(home: Path, rows: int, hungarian: bool = False) -> dict:
     scored = time.perf_counter() - start
     records = store.db.execute("SELECT count(*) FROM records").fetchone()[0]
     store.close()
-    return {"records": records, "import_s": round(imported, 1), "score_all_s": round(scored, 1)}
+    return {"records": records, "import_s": round(imported, 1), "score_all_s": round(scored, 1),
+            **({"encode_s": encoded} if evidence else {})}
 
 
 def serve(home: Path, embed: bool = False) -> tuple[subprocess.Popen, str]:
@@ -109,7 +132,7 @@ def serve(home: Path, embed: bool = False) -> tuple[subprocess.Popen, str]:
     raise SystemExit("streamlit did not start")
 
 
-def presses(url: str, n: int, hungarian: bool = False) -> dict:
+def presses(url: str, n: int, hungarian: bool = False, evidence: bool = False) -> dict:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -150,6 +173,13 @@ def presses(url: str, n: int, hungarian: bool = False) -> dict:
             page.get_by_role("combobox", name="Model", exact=True).click()
             page.get_by_role("option", name="ford-tfidf").click()
             idle.wait_for()
+            if evidence:  # the imported fields to confirm, each card with its nearest labelled records
+                page.get_by_role("combobox", name="Work on").click()
+                page.get_by_role("option", name="By language").click()
+                idle.wait_for()
+                page.get_by_role("combobox", name="Language", exact=True).click()
+                page.get_by_role("option", name="en", exact=True).click()
+                idle.wait_for()
         page.locator(".st-key-annotate-open button").click()
         page.get_by_text("Labelled 0 · skipped 0 ·").wait_for()
         idle.wait_for()
@@ -165,6 +195,8 @@ def presses(url: str, n: int, hungarian: bool = False) -> dict:
             page.locator("[data-testid='stMarkdownContainer'] h3").first.wait_for()  # the record's title
             shown.append(time.perf_counter() - start)
             page.locator(".st-key-annotate-pick-1 button").first.wait_for()
+            if evidence:
+                page.get_by_text("Nearest labelled records:").first.wait_for()
             seconds.append(time.perf_counter() - start)
             idle.wait_for()
             settled.append(time.perf_counter() - start)  # the run done: the new card's suggestions drawn
@@ -187,14 +219,16 @@ def main() -> None:
     parser.add_argument("--presses", type=int, default=50)
     parser.add_argument("--hungarian", action="store_true", help="cards of long Hungarian speeches (CAP)")
     parser.add_argument("--cold", action="store_true", help="day one: nothing encoded yet, the background fill on")
+    parser.add_argument("--evidence", action="store_true", help="every record labelled and encoded: the nearest "
+                                                                 "labelled records on each card")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
         figures = {"bench": "annotate_browser", "hungarian": args.hungarian, "cold": args.cold,
-                   **workspace(home, args.rows, args.hungarian)}
+                   "evidence": args.evidence, **workspace(home, args.rows, args.hungarian, args.evidence)}
         proc, url = serve(home, embed=args.cold)
         try:
-            figures.update(presses(url, args.presses, args.hungarian))
+            figures.update(presses(url, args.presses, args.hungarian, args.evidence))
         finally:
             proc.terminate()
             proc.wait(timeout=20)

@@ -27,7 +27,8 @@ def test_leave_one_out_scores_each_record_from_the_others_only():
     labels = rng.integers(0, 4, 300)
     vectors = unit(centres[labels] + 0.12 * rng.standard_normal((300, 32)).astype(np.float32))
     codes = [[f"c{i}"] for i in labels]
-    classes, rows, columns, oof = leave_one_out(vectors, codes, k=10, width=0.05)
+    classes, rows, columns, oof, k, width = leave_one_out(vectors, codes, k=10, width=0.05)
+    assert (k, width) == (10, 0.05)
     assert classes == ["c0", "c1", "c2", "c3"] and len(rows) == len(columns) == 300
     # brute force: the 10 most similar other records, by a float32 matrix product
     sims = vectors @ vectors.T
@@ -40,8 +41,16 @@ def test_leave_one_out_scores_each_record_from_the_others_only():
     assert np.mean(oof.argmax(1) == labels) > 0.9  # clusters this tight: the neighbours know
     # a record's exact twin is a neighbour like any other, never the record itself
     twin = np.vstack([vectors, vectors[:1]])
-    _, _, _, with_twin = leave_one_out(twin, codes + [["c3"]], k=1, width=0.05)
+    _, _, _, with_twin, _, _ = leave_one_out(twin, codes + [["c3"]], k=1, width=0.05)
     assert with_twin[0].argmax() == 3 and with_twin[300].argmax() == labels[0]
+    # left automatic, k and the width are those of the best leave-one-out accuracy on the grid
+    from core.models.kinds.knn import K_CHOICES, WIDTH_CHOICES
+
+    *_, auto, auto_k, auto_width = leave_one_out(vectors, codes)
+    assert auto_k in K_CHOICES and auto_width in WIDTH_CHOICES
+    best = max(np.mean(leave_one_out(vectors, codes, k_, w)[3].argmax(1) == labels)
+               for k_ in K_CHOICES for w in WIDTH_CHOICES)
+    assert np.mean(auto.argmax(1) == labels) == pytest.approx(best, abs=1e-4)
 
 
 @pytest.mark.slow
@@ -69,6 +78,7 @@ def test_knn_alone_and_beside_tfidf_in_an_ensemble(tmp_path):
     assert sum(manifest.training["weights"]) == pytest.approx(1.0) and manifest.calibration["temperature"] > 0
     member = load_classifier(tmp_path / "e" / "members" / "cap-k-knn")
     assert member.manifest.runtime == "encoder-knn" and member.manifest.training["k"] == 15
+    assert member.manifest.training["width"] in (0.01, 0.02, 0.05, 0.1, 0.2)  # chosen on leave-one-out
     assert "leave-one-out" in member.manifest.calibration["fitted_on"]
     clf = load_classifier(tmp_path / "e")
     held = clf.scores_from_vectors(vectors[700:], texts[700:])

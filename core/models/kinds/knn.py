@@ -1,7 +1,10 @@
 """The ``knn`` kind: suggestions from the nearest labelled records in a sentence encoder's space,
 weighted by similarity (``encoder-knn``); alone, or as an ensemble member beside TF-IDF. Its
 out-of-fold scores are exact leave-one-out (each training record scored from its neighbours among
-the others), which fit the temperature and an ensemble's weights."""
+the others), which fit the temperature and an ensemble's weights, and choose ``k`` and the
+similarity width where the recipe leaves them automatic: encoders spread similarities differently
+(MiniLM's cosines of two titles span far more than multilingual e5's), so no one width fits both
+(``bench/bench_knn.py --grid``: FORD and CAP on MiniLM read best at 0.1, Danish on e5 at 0.02)."""
 
 from __future__ import annotations
 
@@ -14,13 +17,18 @@ import numpy as np
 from core.models.kinds.base import Field, Kind, Trained, TrainingInput, finish, gold_indices, with_recipe
 from core.models.manifest import Manifest
 
-K, WIDTH = 20, 0.1
+K, WIDTH = 20, 0.1  # for a multi-label model (no top-1 accuracy to choose by)
+K_CHOICES = (5, 10, 20, 40)
+WIDTH_CHOICES = (0.01, 0.02, 0.05, 0.1, 0.2)
 
 
-def leave_one_out(vectors: np.ndarray, codes: Sequence[Sequence[str]], k: int = K, width: float = WIDTH,
+def leave_one_out(vectors: np.ndarray, codes: Sequence[Sequence[str]], k: int = 0, width: float = 0.0,
                   multi_label: bool = False):
-    """(classes, rows, columns, scores): which training record carries which code, and each record
-    scored from its ``k`` nearest among the others (``vectors``: unit length)."""
+    """(classes, rows, columns, scores, k, width): which training record carries which code, and
+    each record scored from its ``k`` nearest among the others (``vectors``: unit length); a ``k``
+    or ``width`` of 0 is chosen from ``K_CHOICES`` / ``WIDTH_CHOICES`` by the leave-one-out top-1
+    accuracy, ties by log-loss."""
+    from core.models.calibration import nll
     from core.models.runtimes.encoder_knn import flat_index, targets, vote
 
     classes = sorted({c for cs in codes for c in cs})
@@ -28,20 +36,36 @@ def leave_one_out(vectors: np.ndarray, codes: Sequence[Sequence[str]], k: int = 
     rows = np.array([r for r, cs in enumerate(codes) for _ in cs], dtype=np.int32)
     columns = np.array([index[c] for cs in codes for c in cs], dtype=np.int32)
     carried = targets(rows, columns, len(vectors), len(classes))
+    if multi_label:
+        k, width = k or K, width or WIDTH
+    widest = k or max(K_CHOICES)
     search = flat_index(vectors)
     similarities, neighbours = search.search(np.ascontiguousarray(vectors, dtype=np.float32),
-                                             min(k + 1, len(vectors)))
+                                             min(widest + 1, len(vectors)))
     own = neighbours == np.arange(len(vectors))[:, None]
     own[:, -1] |= ~own.any(axis=1)  # a twin came first and pushed the record out: the last one goes instead
     keep = ~own
     similarities = similarities[keep].reshape(len(vectors), -1)
     neighbours = neighbours[keep].reshape(len(vectors), -1)
-    return classes, rows, columns, vote(similarities, neighbours, carried, width, multi_label)
+    if not k or not width:
+        gold = np.array([index[cs[0]] for cs in codes])
+        best = None
+        for k_ in ([k] if k else K_CHOICES):
+            for w in ([width] if width else WIDTH_CHOICES):
+                scores = vote(similarities[:, :k_], neighbours[:, :k_], carried, w, False)
+                key = (round(float(np.mean(scores.argmax(1) == gold)), 4), -nll(scores, gold))
+                if best is None or key > best[0]:
+                    best = (key, k_, w)
+        k, width = best[1], best[2]
+    k = min(k, similarities.shape[1]) if similarities.shape[1] else k
+    scores = vote(similarities[:, :k], neighbours[:, :k], carried, width, multi_label)
+    return classes, rows, columns, scores, k, width
 
 
 def build_knn(vectors: np.ndarray, codes: Sequence[Sequence[str]], folder: Path, manifest: Manifest, encoder_dir: Path,
-              *, multi_label: bool = False, seed: int = 0, k: int = K, width: float = WIDTH):
-    """Returns (manifest, (classes, leave-one-out scores, rows))."""
+              *, multi_label: bool = False, seed: int = 0, k: int = 0, width: float = 0.0):
+    """Returns (manifest, (classes, leave-one-out scores, rows)); ``k``, ``width``: 0 = chosen on
+    leave-one-out (``leave_one_out``)."""
     from safetensors.numpy import save_file
 
     from core.models.calibration import held_out_calibration
@@ -50,7 +74,7 @@ def build_knn(vectors: np.ndarray, codes: Sequence[Sequence[str]], folder: Path,
     from core.models.runtimes.encoder_knn import unit
 
     vectors = unit(vectors)
-    classes, rows, columns, oof = leave_one_out(vectors, codes, k, width, multi_label)
+    classes, rows, columns, oof, k, width = leave_one_out(vectors, codes, k, width, multi_label)
     folder.mkdir(parents=True, exist_ok=True)
     save_file({"vectors": np.ascontiguousarray(vectors, dtype=np.float16), "rows": rows, "columns": columns},
               str(folder / "neighbours.safetensors"))
@@ -74,8 +98,8 @@ def train(data: TrainingInput) -> Trained:
 
     encoder = ensure_encoder(data.models_dir, KIND.vector_encoder(data.params))
     manifest, oof = build_knn(data.vectors, data.codes, data.folder, data.manifest, encoder,
-                              multi_label=data.multi_label, seed=data.seed, k=int(data.params.get("k") or K),
-                              width=float(data.params.get("width") or WIDTH))
+                              multi_label=data.multi_label, seed=data.seed, k=int(data.params.get("k") or 0),
+                              width=float(data.params.get("width") or 0.0))
     return with_recipe(data, manifest, oof)
 
 
@@ -85,9 +109,11 @@ KIND = Kind(
     fields=(Field("encoder", "Sentence encoder", "choice", "minilm",
                   "minilm: all-MiniLM-L6-v2 (English); e5: multilingual-e5-small (about 100 languages); the -fast "
                   "choices: their static vectors", choices=("minilm", "minilm-fast", "e5", "e5-fast")),
-            Field("k", "Neighbours", "int", K, "how many of the most similar labelled records vote", low=1, high=200),
-            Field("width", "Similarity width", "float", WIDTH,
-                  "how fast a less similar record's vote fades: smaller trusts the nearest more", low=0.005, high=1.0,
-                  advanced=True)))
+            Field("k", "Neighbours (0: automatic)", "int", 0,
+                  "how many of the most similar labelled records vote; 0 chooses 5, 10, 20 or 40 by leave-one-out",
+                  low=0, high=200),
+            Field("width", "Similarity width (0: automatic)", "float", 0.0,
+                  "how fast a less similar record's vote fades (smaller trusts the nearest more); 0 chooses from "
+                  "0.01 to 0.2 by leave-one-out", low=0.0, high=1.0, advanced=True)))
 
 __all__ = ["KIND", "build_knn"]
