@@ -31,8 +31,9 @@ reports. Per taxonomy (FORD level-2 codes, CAP major topics):
 Each manifest records the held-out evaluation. Folders built by their family's current version
 are kept unless --force (or named by --names).
 
-The lexical models (``<t>-tfidf``) of both taxonomies come first, in seconds; ``--lexical`` builds
-only them (the app starts on them while the rest build in the background). ``--progress`` writes
+The lexical models (``<t>-tfidf``) of both taxonomies come first, in seconds (in a process of their
+own while the shared encoders are made); ``--lexical`` builds only them (the app starts on them
+while the rest build in the background). Then each taxonomy's chain in a process of its own. ``--progress`` writes
 how far the build has come into ``<models>/.build-progress.json`` for the Start page.
 """
 
@@ -118,8 +119,8 @@ def main() -> None:
     taxonomies = [t for t in defaults.TAXONOMIES if not args.only or t in args.only]
     items = [item for item in defaults.planned(taxonomies, lexical_only=args.lexical)
              if not args.names or item.name in args.names]
-    if args.child:  # the parent built the lexical models
-        items = [item for item in items if not item.row.lexical and (args.items is None or item.name in args.items)]
+    if args.child:  # a share of a parent build: the folders it names
+        items = [item for item in items if args.items is None or item.name in args.items]
     if args.names and len(items) < len(args.names):
         known = {item.name for item in defaults.planned()}
         sys.exit(f"no default model named {', '.join(sorted(set(args.names) - known))}")
@@ -129,8 +130,7 @@ def main() -> None:
         PROGRESS = ProgressWriter(args.models, [item.name for item in items])
     try:
         if args.jobs > 1 and not args.child and len(taxonomies) > 1 and not args.names and not args.lexical:
-            build_all(args, [item for item in items if item.row.lexical])
-            build_in_parallel(args, taxonomies, [item for item in items if not item.row.lexical])
+            build_in_parallel(args, taxonomies, items)
         else:
             build_all(args, items)
     except BaseException as exc:
@@ -180,23 +180,44 @@ def build_in_parallel(args, taxonomies: list[str], items: list) -> None:
                 PROGRESS.done(item.name)
     if not todo:
         return
-    start = time.perf_counter()
-    for name in ("minilm", "minilm-fast", "e5"):
-        ensure_encoder(args.models, name)
-    print(f"encoders ready ({time.perf_counter() - start:.0f} s); building {', '.join(taxonomies)} at once",
-          flush=True)
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", "--jobs", "1", "--models", str(args.models),
+               *(["--force"] if args.force else [])]
+
+    def spawn(group: list, threads: int) -> subprocess.Popen:
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads),
+                   WORKBENCH_THREADS=str(threads))
+        return subprocess.Popen([*command, "--items", *[item.name for item in group]], env=env)
+
+    # the lexical models (one core, seconds) while the shared encoders are made here, so that no two
+    # processes make the same encoder
+    lexical = [item for item in todo if item.row.lexical]
+    children = [spawn(lexical, 1)] if lexical else []
+    if len(todo) > len(lexical):
+        start = time.perf_counter()
+        for name in ("minilm", "minilm-fast", "e5"):
+            ensure_encoder(args.models, name)
+        print(f"encoders ready ({time.perf_counter() - start:.0f} s); building {', '.join(taxonomies)} at once",
+              flush=True)
+    wait_for(children, [lexical], todo, args)
+    groups = [[item for item in todo if item.taxonomy == t and not item.row.lexical] for t in taxonomies]
+    groups = [g for g in groups if g]
+    if not groups:
+        return
     if PROGRESS:
         PROGRESS.detail(f"building {' and '.join(taxonomies)} at once")
-    groups = [[item for item in todo if item.taxonomy == t] for t in taxonomies]
-    groups = [g for g in groups if g]
     if len(groups) == 2:  # the first chain is longer (FORD: 470 s of a core, CAP: 320 s); its cross-lingual
         moved = [item for item in groups[0] if item.row.family == "cross-lingual"]  # default reads only the
         groups = [[i for i in groups[0] if i not in moved], groups[1] + moved]  # encoders and its corpus
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", "--jobs", "1", "--models", str(args.models)]
-    threads = str(max(1, (os.cpu_count() or 1) // len(groups)))  # the cores shared, never oversubscribed
-    env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads, WORKBENCH_THREADS=threads)
-    children = [subprocess.Popen([*command, *(["--force"] if args.force else []), "--items",
-                                  *[item.name for item in group]], env=env) for group in groups]
+    threads = max(1, (os.cpu_count() or 1) // len(groups))  # the cores shared, never oversubscribed
+    wait_for([spawn(group, threads) for group in groups], groups, todo, args)
+    if PROGRESS:
+        for item in todo:
+            PROGRESS.done(item.name)
+
+
+def wait_for(children: list, groups: list, todo: list, args) -> None:
+    """Wait for the child builds, the Start page's progress following the folders as they appear;
+    a failed child names its folders."""
     while any(child.poll() is None for child in children):
         time.sleep(2)
         if PROGRESS:
@@ -208,9 +229,6 @@ def build_in_parallel(args, taxonomies: list[str], items: list) -> None:
               [item.name for item in group]]
     if failed:
         raise RuntimeError(f"building {', '.join(failed)} failed (see the lines above)")
-    if PROGRESS:
-        for item in todo:
-            PROGRESS.done(item.name)
 
 
 if __name__ == "__main__":
