@@ -24,7 +24,8 @@ def card_evidence(ctx: PageContext, db, record: dict, serving_model):
         if len(kept) > 200:
             kept.clear()
         with show_errors():
-            kept[key] = nearest_labelled(db, ctx.tax, classifier(model.folder), record, k=NEAREST)
+            kept[key] = nearest_labelled(db, ctx.tax, classifier(model.folder), record, k=NEAREST,
+                                         encode=serving_model is not None and model.folder == serving_model.folder)
     return kept.get(key)
 
 
@@ -39,6 +40,9 @@ def evidence_panel(ctx: PageContext, db, ev, actions) -> None:
     """What the nearest labelled records carry, and the records themselves (a click opens one)."""
     tax, lang = ctx.tax, ctx.lang
     if ev is None:
+        return
+    if ev.unread:
+        st.caption(t("The nearest labelled records show once the background fill has read this record."))
         return
     if not ev.neighbours:
         st.caption(t("No labelled record has a kept vector yet: the nearest labelled records show once the "

@@ -49,6 +49,7 @@ class Evidence:
     encoder: str
     indexed: int
     waiting: int
+    unread: bool = False  # the record's own vector is not kept yet (and was not to be computed here)
 
     def carrying(self, code: str, taxonomy: Taxonomy) -> int:
         """How many of the neighbours carry ``code`` or a code under it."""
@@ -233,16 +234,20 @@ def evidence_model(models: Sequence, serving, language: str):
 
 
 def nearest_labelled(store: Store, taxonomy: Taxonomy, classifier, record: dict[str, Any], *,
-                     k: int = NEAREST) -> Evidence | None:
+                     k: int = NEAREST, encode: bool = True) -> Evidence | None:
     """The evidence for a stored record (see the module's docstring), through ``classifier``'s
-    encoder (the record's vector is read from the embedding cache, or computed and kept); None
-    where the model reads no vectors."""
+    encoder: the record's vector is read from the embedding cache, or computed and kept (with
+    ``encode``; without, a record not read yet gets an ``unread`` answer: the card does not wait
+    for a second model to read a long speech); None where the model reads no vectors."""
     from core.work.embeddings import cache_key, record_vectors
 
     key = cache_key(classifier)
     if key is None or "id" not in record:
         return None
     index = index_for(store, taxonomy.id, key)
+    if not encode and not store.cached_embeddings(key, [int(record["id"])]):
+        return Evidence((), str(getattr(classifier, "encoder_id", "") or key), len(index.in_index),
+                        len(index.waiting), unread=True)
     vector = record_vectors(store, classifier, [record])[0]
     with index.lock:
         index.refresh(store)
