@@ -15,6 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 MODE=full
+annif_pid=""
 [ "${1:-}" = "--app" ] && MODE=app
 [ "${1:-}" = "--fast" ] && MODE=fast
 
@@ -62,11 +63,13 @@ if [ "$MODE" = full ]; then
   # Annif in an environment of its own, for the tests against a real Annif server.
   annif_want=$(sha256sum requirements-annif.txt | cut -d' ' -f1)
   if [ "$(cat .venv-annif/.requirements.sha256 2>/dev/null)" != "$annif_want" ]; then
-    echo "Installing Annif into .venv-annif (for the tests; about 30 s)"
-    rm -rf .venv-annif
-    "$PYTHON" -m venv .venv-annif
-    with_heartbeat "installing Annif" .venv-annif/bin/python -m pip install -q -r requirements-annif.txt
-    echo "$annif_want" > .venv-annif/.requirements.sha256
+    # beside the model build below (it needs no Annif): about 30 s of downloads and unpacking
+    echo "Installing Annif into .venv-annif (for the tests), beside the model build"
+    annif_log=$(mktemp)
+    (rm -rf .venv-annif && "$PYTHON" -m venv .venv-annif \
+      && .venv-annif/bin/python -m pip install -q -r requirements-annif.txt \
+      && echo "$annif_want" > .venv-annif/.requirements.sha256) > "$annif_log" 2>&1 &
+    annif_pid=$!
   fi
 
   if ! command -v chromium >/dev/null 2>&1; then
@@ -106,4 +109,17 @@ sys.exit(0 if p is not None and p.running else 1)"; then
   fi
 else
   with_heartbeat "building the default models" .venv/bin/python scripts/build_models.py --progress
+fi
+if [ -n "$annif_pid" ]; then
+  waited=$SECONDS
+  while kill -0 "$annif_pid" 2>/dev/null; do
+    sleep 1
+    if [ $((SECONDS - waited)) -ge 20 ]; then echo "  ... still installing Annif"; waited=$SECONDS; fi
+  done
+  if ! wait "$annif_pid"; then
+    cat "$annif_log" >&2
+    echo "installing Annif into .venv-annif failed (above)" >&2
+    exit 1
+  fi
+  rm -f "$annif_log"
 fi
