@@ -62,11 +62,12 @@ def predictions(folder: Path, texts: list[str], vectors: np.ndarray | None) -> l
     return [clf.manifest.codes[i] for i in scores.argmax(1)]
 
 
-def finetune(texts, labels, folder: Path, base: Manifest, params: dict, seed: int, models: Path):
+def finetune(texts, labels, folder: Path, base: Manifest, params: dict, seed: int, models: Path, workers: int = 1):
     kind = kinds.get("finetune")
     start = time.perf_counter()
     trained = kind.train(kinds.TrainingInput(texts, labels, folder, base, models, seed=seed,
-                                             params=kind.recipe(params), checkpoints=folder.parent / "ckpt"))
+                                             params=kind.recipe(params), checkpoints=folder.parent / "ckpt",
+                                             placement=kinds.Placement(workers)))
     return trained, time.perf_counter() - start
 
 
@@ -258,8 +259,8 @@ def ray_check(models: Path) -> dict:
     for workers in (1, 2):
         tmp = Path(tempfile.mkdtemp(prefix="finetune-ray-"))
         try:
-            trained, seconds = finetune(texts, labels, tmp / "m", base, {"epochs": 2, "max_length": 64,
-                                                                         "workers": workers}, 0, models)
+            trained, seconds = finetune(texts, labels, tmp / "m", base, {"epochs": 2, "max_length": 64}, 0, models,
+                                        workers)
             out[f"workers_{workers}"] = {"seconds": round(seconds, 1),
                                          "val_macro_f1": [e["val_macro_f1"] for e in trained.curve]}
         finally:

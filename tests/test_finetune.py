@@ -57,7 +57,7 @@ def test_every_kind_is_one_module_of_the_table_with_its_runtime_and_fields():
         assert kind.recipe() == kind.defaults  # every default passes its own field's check
         for f in kind.fields:
             assert f.help and f.label
-    assert kinds.vector_runtimes() == {"encoder-head", "ensemble"}
+    assert kinds.vector_runtimes() == {"encoder-head", "encoder-knn", "ensemble"}
     finetune = kinds.get("finetune")
     assert finetune.recipe({"epochs": "3", "sampler": "balanced"})["epochs"] == 3
     with pytest.raises(ValueError, match="epochs must lie between 0 and 100, not -1"):
@@ -73,14 +73,21 @@ def test_every_kind_is_one_module_of_the_table_with_its_runtime_and_fields():
         finetune.recipe({"sampler": "oversample"})
     with pytest.raises(ValueError, match="no setting learning_rate"):
         finetune.recipe({"learning_rate": 1e-4})
-    with pytest.raises(ValueError, match="ray must be one line"):
-        finetune.recipe({"ray": "x\ny"})
+    # where it trains is a placement beside the recipe, not a setting of it
+    with pytest.raises(ValueError, match="no setting workers"):
+        finetune.recipe({"workers": 2})
+    with pytest.raises(ValueError, match="the Ray cluster address must be one line"):
+        kinds.Placement(2, "x\ny")
+    with pytest.raises(ValueError, match="workers must be an integer between 1 and 256"):
+        kinds.Placement(0)
+    assert finetune.can_place() and not kinds.get("tfidf").can_place()
+    assert kinds.get("ensemble").can_place({"members": "tfidf+finetune"}) and not kinds.get("ensemble").can_place()
     ensemble = kinds.get("ensemble")
     assert ensemble.reads_vectors({"members": "tfidf+head"}) and not ensemble.reads_vectors({"members": "tfidf+finetune"})
     assert ensemble.recipe({"members": "tfidf+finetune", "finetune.epochs": 2})["finetune.epochs"] == 2
     with pytest.raises(ValueError, match="head is not a member"):
         ensemble.recipe({"members": "tfidf+finetune", "head.c": 2})
-    with pytest.raises(kinds.UnknownKind, match="kinds: tfidf, head, ensemble, finetune, distil"):
+    with pytest.raises(kinds.UnknownKind, match="kinds: tfidf, head, knn, ensemble, finetune, distil"):
         kinds.get("svm")
 
 
@@ -296,6 +303,9 @@ def test_cli_train_settings_are_checked_before_any_record_is_read(titles_ws, cap
     assert "kind 'tfidf' has no setting epochs" in capsys.readouterr().err
     assert main(["train", "ford", "--kind", "finetune", "--set", "epochs"]) == 2
     assert "--set takes NAME=VALUE" in capsys.readouterr().err
+    # workers and a Ray cluster are where a fine-tune runs: a kind that trains here only refuses them
+    assert main(["train", "ford", "--kind", "tfidf", "--workers", "2"]) == 2
+    assert "kind 'tfidf' trains in this process only" in capsys.readouterr().err
 
 
 @pytest.mark.slow
@@ -304,7 +314,7 @@ def test_ray_train_with_two_workers_matches_one_worker(tmp_path):
     texts, codes = _data(160, seed=2)
     params = {**QUICK, "epochs": 1}
     one = kinds.get("finetune").train(_input(tmp_path / "one", texts, codes, params))
-    two = kinds.get("finetune").train(_input(tmp_path / "two", texts, codes, {**params, "workers": 2}))
+    two = kinds.get("finetune").train(_input(tmp_path / "two", texts, codes, params, placement=kinds.Placement(2)))
     assert two.manifest.training["workers"] == 2 and len(two.curve) == 1
     f1_one, f1_two = one.curve[-1]["val_macro_f1"], two.curve[-1]["val_macro_f1"]
     assert abs(f1_one - f1_two) < 0.15, (f1_one, f1_two)  # the same steps, up to float order and threads

@@ -93,7 +93,8 @@ def tiny_onnx(tiny_transformer, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def head_and_ensemble(tmp_path_factory):
-    """A head on the shared encoder's vectors and an ensemble of it with a TF-IDF model."""
+    """A head on the shared encoder's vectors, an ensemble of it with a TF-IDF model, and the nearest
+    labelled records (knn) on the same vectors."""
     from core.models.encoder import Encoder, ensure_encoder
     from core.models.kinds.ensemble import build_ensemble
     from core.models.kinds.head import build_head
@@ -104,11 +105,15 @@ def head_and_ensemble(tmp_path_factory):
     encoder_dir = ensure_encoder(default_model("ford-tfidf").parent)
     root = tmp_path_factory.mktemp("kinds")
     base = Manifest(name="tiny-head", version="test", taxonomy="ford", codes=(), runtime="", input_fields=("title",))
-    head = build_head(Encoder(encoder_dir).embed(texts), codes, root / "tiny-head", base, encoder_dir)
+    vectors = Encoder(encoder_dir).embed(texts)
+    head = build_head(vectors, codes, root / "tiny-head", base, encoder_dir)
+    from core.models.kinds.knn import build_knn
+
+    build_knn(vectors, codes, root / "tiny-knn", replace(base, name="tiny-knn"), encoder_dir)
     tfidf = build_tfidf(texts, codes, root / "tiny-tfidf2", replace(base, name="tiny-tfidf2"))
     build_ensemble([(root / "tiny-head", *head), (root / "tiny-tfidf2", *tfidf)], codes, root / "tiny-ensemble",
                    replace(base, name="tiny-ensemble"))
-    return root / "tiny-head", root / "tiny-ensemble"
+    return root / "tiny-head", root / "tiny-ensemble", root / "tiny-knn"
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +150,7 @@ def cascade_folder(zero_shot_folder, head_and_ensemble, tmp_path_factory):
 
 # runtimes that need the shared encoder, a server or a trained LM: the slow tier (the fast tier
 # builds no model); the dummy, TF-IDF, word-char and tiny transformer runtimes run in both
-NEEDS_MODELS = {"annif", "llm", "encoder-head", "ensemble", "zero-shot", "cascade"}
+NEEDS_MODELS = {"annif", "llm", "encoder-head", "encoder-knn", "ensemble", "zero-shot", "cascade"}
 
 
 @pytest.fixture(params=[pytest.param(r, marks=pytest.mark.slow) if r in NEEDS_MODELS else r for r in sorted(RUNTIMES)])
@@ -168,6 +173,7 @@ def classifier(request, ford, tmp_path_factory):
                "sparse-linear": lambda: request.getfixturevalue("word_char_folder"),
                "encoder-head": lambda: request.getfixturevalue("head_and_ensemble")[0],
                "ensemble": lambda: request.getfixturevalue("head_and_ensemble")[1],
+               "encoder-knn": lambda: request.getfixturevalue("head_and_ensemble")[2],
                "zero-shot": lambda: request.getfixturevalue("zero_shot_folder"),
                "cascade": lambda: request.getfixturevalue("cascade_folder")}
     return load_classifier(folders[request.param]())

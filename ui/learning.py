@@ -110,11 +110,13 @@ def train_form(ctx: PageContext) -> None:
         help=t("The worst-ranked of the labels that look wrong and that no one has reviewed yet (imported codes "
                "only), at most this share of the labels. Leaving out every flagged label costs more than it gains; "
                "reviewing them in Annotate is better."))
+    workers, ray = placement_form(kind, changes)
     lead = is_lead()
     if st.button(t("Train"), key="versions.train", type="primary", disabled=not lead,
                  help=None if lead else "Training, promoting and rolling back are a team lead's actions"):
         start_training(ctx, TrainOptions(kind_name, imported, machine, language.strip().lower(), params=changes,
-                                         leave_out_flagged=float(left_out) if imported else 0.0))
+                                         leave_out_flagged=float(left_out) if imported else 0.0, workers=workers,
+                                         ray=ray))
     auto = dict(ctx.db.setting(AUTO_SETTING, {}) or {})
     every = st.number_input(t("Retrain automatically every N new corrections (0: never)"), 0, 100_000,
                             int(auto.get(ctx.tax.id, 0)), step=50, key="versions.auto", disabled=not lead)
@@ -122,6 +124,21 @@ def train_form(ctx: PageContext) -> None:
         ctx.db.set_setting(AUTO_SETTING, {**auto, ctx.tax.id: int(every)})
     if not lead:
         not_allowed("train")
+
+
+def placement_form(kind, changes: dict) -> tuple[int, str]:
+    """Where a recipe that can run elsewhere trains (``core.models.kinds.Placement``): data-parallel
+    workers and a Ray cluster; (1, "") for the others."""
+    if not kind.can_place({**kind.defaults, **changes}):
+        return 1, ""
+    with st.expander(t("Where it trains (workers, Ray cluster)")):
+        c1, c2 = st.columns([1, 3])
+        workers = c1.number_input(t("Workers"), 1, 256, 1, key="versions.placement.workers",
+                                  help=t("data-parallel training processes (Ray Train); 1 trains here"))
+        ray = c2.text_input(t("Ray cluster address"), key="versions.placement.ray", max_chars=500,
+                            help=t("a running Ray cluster (ray://host:10001 or host:6379) to train on; empty: a "
+                                   "local one when workers > 1"))
+    return int(workers), ray.strip()
 
 
 def recipe_form(ctx: PageContext, kind) -> dict:

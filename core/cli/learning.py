@@ -56,11 +56,13 @@ def cmd_train(args: argparse.Namespace) -> int:
             if args.fast and chosen.options == one_click(store, taxonomy).options:
                 print("  it runs no transformer: the one-click recipe is its own fast twin", flush=True)
             options = replace(chosen.options, include_machine=args.include_machine, language=args.language or "",
-                              level=args.level, name=args.name or "", leave_out_flagged=args.leave_out_flagged or 0.0)
+                              level=args.level, name=args.name or "", leave_out_flagged=args.leave_out_flagged or 0.0,
+                              workers=args.workers or 1, ray=args.ray or "")
         else:
             options = TrainOptions(args.kind, args.include_imported, args.include_machine, args.language or "",
                                    args.level, args.name or "", params=params,
-                                   leave_out_flagged=args.leave_out_flagged or 0.0)
+                                   leave_out_flagged=args.leave_out_flagged or 0.0, workers=args.workers or 1,
+                                   ray=args.ray or "")
         report = train_version(store, taxonomy, models, options, by=args.user,
                                compare=Path(args.compare) if args.compare else None, progress=progress)
     print(f"v{report.number} {report.folder}: trained on {report.examples:,} labelled records in "
@@ -82,7 +84,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _settings(args: argparse.Namespace) -> dict:
-    """The kind's recipe changes: ``--set NAME=VALUE`` (repeatable), ``--ray`` and ``--workers``."""
+    """The kind's recipe changes: ``--set NAME=VALUE`` (repeatable)."""
     from core.models import kinds
     from core.work.learning import LearningError
 
@@ -92,10 +94,6 @@ def _settings(args: argparse.Namespace) -> dict:
         if not sep or not name.strip():
             raise LearningError(f"--set takes NAME=VALUE, not '{item}'")
         params[name.strip()] = value.strip()
-    if args.ray:
-        params["ray"] = args.ray
-    if args.workers:
-        params["workers"] = args.workers
     try:
         kinds.get(args.kind).recipe(params)  # a clear message before any record is read
     except ValueError as exc:

@@ -53,6 +53,9 @@ class TrainOptions:
     # this share of the labels at most: the worst-ranked "labels that look wrong" that only an imported
     # file gave, left out of training (0: off)
     leave_out_flagged: float = 0.0
+    # where it trains, beside the recipe (``core.models.kinds.Placement``): data-parallel workers, a Ray cluster
+    workers: int = 1
+    ray: str = ""
 
 
 @dataclass
@@ -224,8 +227,12 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
     try:
         kind = kinds.get(options.kind)
         params = kind.recipe(options.params)
+        placement = kinds.Placement(int(options.workers or 1), str(options.ray or "").strip())
     except ValueError as exc:
         raise LearningError(str(exc)) from None
+    if not placement.here and not kind.can_place(params):
+        raise LearningError(f"kind '{options.kind}' trains in this process only: workers and a Ray cluster are for "
+                            "fine-tuning (finetune, or an ensemble with it)")
     models_dir = Path(models_dir)
     check("reading labels", 0.02)
     frame = training_frame(store, taxonomy, include_imported=options.include_imported,
@@ -285,7 +292,7 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
                 frame["input"].tolist(), codes, tmp, base, models_dir, multi_label, options.seed, vectors, params,
                 progress=lambda stage, f: check(stage, fit_from + (0.85 - fit_from) * min(max(f, 0.0), 1.0)),
                 should_stop=should_stop,
-                checkpoints=checkpoints_for(models_dir, taxonomy.id, job_id, options.kind)))
+                checkpoints=checkpoints_for(models_dir, taxonomy.id, job_id, options.kind), placement=placement))
         except Cancelled:
             raise Cancelled("training stopped on request; nothing was saved (the last completed epoch is kept: "
                             "resume the job to go on from it)") from None
@@ -325,6 +332,7 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
                    "best_epoch": manifest.training.get("best_epoch"),
                    "language": options.language, "level": options.level, "multi_label": multi_label,
                    "parent_model": parent or "", "seed": options.seed,
+                   "placement": {"workers": placement.workers, "ray": placement.address},
                    "members": manifest.training.get("members") or [], "calibration": manifest.calibration,
                    **({"left_out_flagged": {"share": options.leave_out_flagged, "records": len(left_out)}}
                       if options.leave_out_flagged else {})},

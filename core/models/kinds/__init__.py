@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 
-from core.models.kinds.base import Field, Kind, Trained, TrainingInput
+from core.models.kinds.base import Field, Kind, Placement, Trained, TrainingInput
 
 MODULES = {
     "tfidf": "core.models.kinds.tfidf",
@@ -47,5 +47,5 @@ def vector_runtimes() -> frozenset[str]:
     return frozenset(k.runtime for k in all_kinds() if "vectors" in k.reads)
 
 
-__all__ = ["Field", "Kind", "MODULES", "Trained", "TrainingInput", "UnknownKind", "all_kinds", "get", "names",
-           "vector_runtimes"]
+__all__ = ["Field", "Kind", "MODULES", "Placement", "Trained", "TrainingInput", "UnknownKind", "all_kinds", "get",
+           "names", "vector_runtimes"]

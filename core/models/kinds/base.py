@@ -66,6 +66,27 @@ class Field:
         return number
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where a training runs, beside its recipe (what is trained): ``workers`` data-parallel
+    processes (Ray Train; 1 trains in this process) and ``address`` a running Ray cluster
+    (ray://host:10001 or host:6379; empty: a local one where workers > 1). The same recipe on
+    another placement is the same model; only a kind that ``distributes`` reads it."""
+
+    workers: int = 1
+    address: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.workers, int) or not 1 <= self.workers <= 256:
+            raise ValueError(f"workers must be an integer between 1 and 256, not '{self.workers}'")
+        if len(self.address) > 500 or any(ord(ch) < 32 for ch in self.address):
+            raise ValueError("the Ray cluster address must be one line of at most 500 characters")
+
+    @property
+    def here(self) -> bool:
+        return self.workers == 1 and not self.address
+
+
 @dataclass
 class TrainingInput:
     """Everything a kind trains from. ``codes``: one list per text (a single code each unless
@@ -86,6 +107,7 @@ class TrainingInput:
     progress: Callable[[str, float], None] = lambda stage, fraction: None  # noqa: ARG005 - the interface's signature
     should_stop: Callable[[], bool] = lambda: False
     checkpoints: Path | None = None
+    placement: Placement = field(default_factory=Placement)
 
 
 @dataclass
@@ -108,6 +130,7 @@ class Kind:
     train: Callable[[TrainingInput], Trained]
     fields: tuple[Field, ...] = ()
     recipe_version: str = "1.0.0"
+    distributes: bool = False  # it can train on several workers or a Ray cluster (``Placement``)
 
     @property
     def defaults(self) -> dict:
@@ -124,6 +147,10 @@ class Kind:
 
     def reads_vectors(self, params: dict | None = None) -> bool:  # noqa: ARG002 - the interface's signature
         return "vectors" in self.reads
+
+    def can_place(self, params: dict | None = None) -> bool:  # noqa: ARG002 - the interface's signature
+        """Whether this recipe can train elsewhere than in this process (``Placement``)."""
+        return self.distributes
 
     def vector_encoder(self, params: dict | None = None) -> str:
         """The sentence encoder (a key of ``core.models.encoder.SENTENCE_ENCODERS``) whose vectors a
@@ -154,5 +181,5 @@ def gold_indices(classes: Sequence[str], codes: Sequence[Sequence[str]], rows) -
     return np.array([index[codes[int(i)][0]] for i in rows])
 
 
-__all__ = ["Field", "Kind", "OutOfFold", "Trained", "TrainingInput", "finish", "gold_indices",
+__all__ = ["Field", "Kind", "OutOfFold", "Placement", "Trained", "TrainingInput", "finish", "gold_indices",
            "with_recipe"]

@@ -123,6 +123,12 @@ class _EnsembleKind(Kind):
     def reads_vectors(self, params: dict | None = None) -> bool:
         return _reads_vectors(params)
 
+    def can_place(self, params: dict | None = None) -> bool:
+        """Where a member trains on several workers (the fine-tuned one), the ensemble can."""
+        from core.models.kinds import get
+
+        return any(get(n).distributes for n in str((params or {}).get("members") or MEMBER_SETS[0]).split("+"))
+
     def vector_encoder(self, params: dict | None = None) -> str:
         """The encoder its vector-reading members (the head, the nearest records) are trained on."""
         params = params or {}

@@ -61,8 +61,7 @@ def prepare(data: TrainingInput) -> Setup:
     classes = sorted({c for cs in data.codes for c in cs})
     y = targets(data.codes, classes, data.multi_label)
     train_rows, val_rows = validation_split(data.codes, float(params["validation"]), data.seed)
-    recipe = {k: v for k, v in params.items() if k not in ("workers", "ray")}  # where it runs may change
-    key = hashlib.sha256(json.dumps([recipe, data.seed, data.multi_label, classes, list(data.texts),
+    key = hashlib.sha256(json.dumps([params, data.seed, data.multi_label, classes, list(data.texts),
                                      data.codes], ensure_ascii=False, default=str).encode()).hexdigest()
     checkpoints = data.checkpoints or (data.folder.parent / f"{data.folder.name}.checkpoints")
     return Setup(str(encoder), ids, y, train_rows, val_rows, classes, data.multi_label, params, data.seed,
@@ -75,8 +74,7 @@ def train(data: TrainingInput) -> Trained:
     from core.models.familiarity import write_terms
 
     setup = prepare(data)
-    workers = int(data.params.get("workers") or 1)
-    address = str(data.params.get("ray") or "")
+    workers, address = data.placement.workers, data.placement.address
     stop = data.should_stop
     if address or workers > 1:
         from core.models.kinds.finetune_ray import fit_on_ray
@@ -136,7 +134,7 @@ def train(data: TrainingInput) -> Trained:
                       f"({'sigmoid, one-vs-rest' if setup.multi_label else 'softmax'})",
                       files, {**calibration, "familiarity": familiar})
     manifest = replace(manifest, training={
-        **manifest.training, "recipe": {k: v for k, v in data.params.items() if k not in ("ray",)},
+        **manifest.training, "recipe": dict(data.params),
         "encoder": data.params["encoder"], "curve": result["curve"], "best_epoch": result["best_epoch"],
         "epochs_planned": result.get("epochs"),
         "resumed_from_epoch": result["resumed_from"], "validation_records": int(len(setup.val_rows)),
@@ -150,7 +148,7 @@ def train(data: TrainingInput) -> Trained:
 KIND = Kind(
     name="finetune",
     help="a transformer encoder fine-tuned end to end (MiniLM, the multilingual e5, or an encoder you added)",
-    runtime="onnx-transformer", reads=frozenset({"texts"}), train=train, recipe_version="1.2.0",
+    runtime="onnx-transformer", reads=frozenset({"texts"}), train=train, recipe_version="1.2.0", distributes=True,
     fields=(
         Field("encoder", "Encoder", "encoder", SHIPPED,
               "the transformer to start from: the shipped MiniLM (English), multilingual-e5-small (about 100 "
@@ -198,11 +196,6 @@ KIND = Kind(
               "leave the word embeddings as they are: auto does so for a vocabulary over 100,000 (the "
               "multilingual encoder), which trains faster in less memory", choices=("auto", "on", "off"),
               advanced=True),
-        Field("workers", "Workers", "int", 1, "data-parallel training processes (Ray Train); 1 trains here",
-              low=1, high=256, advanced=True),
-        Field("ray", "Ray cluster address", "text", "",
-              "a running Ray cluster (ray://host:10001 or host:6379) to train on; empty: a local one when "
-              "workers > 1", advanced=True),
     ))
 
 
