@@ -68,7 +68,12 @@ def _info(row: dict) -> TrainingJob:
         estimate = (at - float(started)) * (1 - fraction) / max(fraction - origin, 1e-6)
         left = estimate - (time.time() - at)
         eta = left if left > 1 else None
-    options = TrainOptions(**{k: v for k, v in params.get("options", {}).items()
+    kept = dict(params.get("options", {}))
+    recipe = dict(kept.get("params") or {})
+    for old, new in (("workers", "workers"), ("ray", "ray")):  # a job queued when they were recipe settings
+        if old in recipe:
+            kept[new] = recipe.pop(old)
+    options = TrainOptions(**{k: v for k, v in {**kept, "params": recipe}.items()
                               if k in TrainOptions.__dataclass_fields__})
     return TrainingJob(row["id"], status, params.get("taxonomy_id", ""), options, checkpoint.get("stage", ""),
                        fraction, eta, checkpoint.get("result") or {}, row["error"] or "", row["created_by"] or "",
