@@ -3,7 +3,7 @@
 
 import streamlit as st
 
-from core.work.evidence import NEAREST, evidence_model, nearest_labelled
+from core.work.evidence import card_evidence as evidence_for
 from ui.common import PageContext, classifier, dataframe, plain, show_errors
 from ui.i18n import t
 from ui.queue_panel import shorten
@@ -13,20 +13,17 @@ SOURCE_WORDS = {"gold": "gold label", "expert": "expert's label", "imported": "i
 
 
 def card_evidence(ctx: PageContext, db, record: dict, serving_model):
-    """The evidence for the record on the card (kept for this session until a label changes), or
-    None where no installed model has a sentence encoder."""
-    model = evidence_model(ctx.models, serving_model, record.get("language") or "")
-    if model is None:
-        return None
+    """The evidence for the record on the card (``core.work.evidence.card_evidence``), kept for this
+    session until a label changes; None where no installed model has a sentence encoder."""
     kept = st.session_state.setdefault(EVIDENCE, {})
-    key = (record["id"], str(model.folder), ctx.tax.id, db.labels_quick_stamp())
+    key = (record["id"], str(serving_model.folder) if serving_model else "", ctx.tax.id, db.labels_quick_stamp())
     if key not in kept:
         if len(kept) > 200:
             kept.clear()
+        kept[key] = None
         with show_errors():
-            kept[key] = nearest_labelled(db, ctx.tax, classifier(model.folder), record, k=NEAREST,
-                                         encode=serving_model is not None and model.folder == serving_model.folder)
-    return kept.get(key)
+            kept[key] = evidence_for(db, ctx.tax, ctx.models, serving_model, record, classifier)
+    return kept[key]
 
 
 def evidence_line(ev, code: str, tax) -> str:

@@ -19,7 +19,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -258,5 +258,17 @@ def nearest_labelled(store: Store, taxonomy: Taxonomy, classifier, record: dict[
     return Evidence(tuple(found), str(getattr(classifier, "encoder_id", "") or key), indexed, waiting)
 
 
-__all__ = ["NEAREST", "SOURCES", "Evidence", "EvidenceIndex", "Neighbour", "evidence_model", "index_for",
-           "nearest_labelled"]
+def card_evidence(store: Store, taxonomy: Taxonomy, models: Sequence, serving, record: dict[str, Any],
+                  load: Callable[[Any], Any], *, k: int = NEAREST) -> Evidence | None:
+    """The evidence the Annotate card shows for ``record``: through ``evidence_model`` (loaded with
+    ``load(folder)``, the caller's cached loader); the record is encoded here only by the model that
+    serves it (which has just read it for its suggestions), never by a second one."""
+    model = evidence_model(models, serving, record.get("language") or "")
+    if model is None:
+        return None
+    encode = serving is not None and model.folder == serving.folder
+    return nearest_labelled(store, taxonomy, load(model.folder), record, k=k, encode=encode)
+
+
+__all__ = ["NEAREST", "SOURCES", "Evidence", "EvidenceIndex", "Neighbour", "card_evidence", "evidence_model",
+           "index_for", "nearest_labelled"]
