@@ -386,3 +386,17 @@ def test_the_fast_tier_loads_offline_and_agrees_with_its_held_out_figures():
     vectors = clf.embed(titles)
     assert vectors.shape == (4, 256) and abs(float((vectors[0] ** 2).sum()) - 1) < 1e-3
     assert (clf.scores_from_vectors(vectors, titles) - scores).__abs__().max() < 1e-5
+
+
+def test_a_model_folder_with_a_damaged_weights_file_is_refused_with_its_name(word_char_folder, tmp_path):
+    """A truncated or foreign file where a folder's safetensors should be: a clear refusal naming the
+    folder, never a deserialisation traceback."""
+    import shutil
+
+    from core.models.manifest import ModelFolderError
+
+    folder = tmp_path / "damaged"
+    shutil.copytree(word_char_folder, folder)
+    (folder / "weights.safetensors").write_bytes(b"\x00\x01not a safetensors file")
+    with pytest.raises(ModelFolderError, match="damaged.*holds no readable sparse-linear model"):
+        load_classifier(folder)

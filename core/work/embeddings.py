@@ -89,11 +89,12 @@ def language_reference(classifier) -> tuple[str, np.ndarray] | None:
         return None
     cached = getattr(classifier, "language_reference_", None)
     if cached is None:
+        from safetensors import SafetensorError
         from safetensors.numpy import load_file
 
         try:
             mean = load_file(str(folder / spec["file"]))["mean"].astype(np.float32)
-        except (OSError, KeyError, ValueError):
+        except (OSError, KeyError, ValueError, SafetensorError):
             return None  # a folder without its reference reads every language as it is
         cached = (str(spec.get("language") or "en").lower(), mean)
         classifier.language_reference_ = cached

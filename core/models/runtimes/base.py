@@ -83,6 +83,8 @@ class Classifier(ABC):
         ``vectors``: the texts' encoder vectors, where the caller keeps them. Measured where the
         folder keeps what it needs (``support``: training vectors; ``terms``: training words) and
         the manifest a threshold (``core.models.familiarity``)."""
+        from safetensors import SafetensorError
+
         from core.models import familiarity
 
         calibration, files = self.manifest.calibration or {}, self.manifest.files
@@ -100,7 +102,7 @@ class Classifier(ABC):
                 if getattr(self, "terms_", None) is None:
                     self.terms_ = frozenset((self.folder / files["terms"]).read_text(encoding="utf-8").split())
                 return familiarity.far(familiarity.known_share(list(texts), self.terms_), calibration)
-        except (OSError, KeyError, ValueError) as exc:
+        except (OSError, KeyError, ValueError, SafetensorError) as exc:
             raise ModelFolderError(f"'{self.folder}': its training-data measure is unreadable ({exc})") from None
         return None
 

@@ -19,19 +19,28 @@ class EncoderHeadClassifier(Classifier):
     name = "encoder-head"
     records_per_s = 150.0
 
-    def _load(self) -> None:
+    def _encoder_and(self, role: str, default: str, what: str) -> dict[str, np.ndarray]:
+        """Load the folder's encoder, and return the arrays of its ``role`` file (``default`` name)."""
+        from safetensors import SafetensorError
         from safetensors.numpy import load_file
 
         from core.models.encoder import Encoder
 
-        head = self.folder / self.manifest.files.get("head", "head.safetensors")
-        if not head.exists():
-            raise ModelFolderError(f"'{head}' is missing")
+        path = self.folder / self.manifest.files.get(role, default)
+        if not path.exists():
+            raise ModelFolderError(f"'{path}' is missing")
         self.encoder_ = Encoder(self.folder / self.manifest.files.get("encoder", "encoder"), threads=self.threads)
         try:
-            arrays = load_file(str(head))
+            return load_file(str(path))
+        except (ValueError, OSError, SafetensorError) as exc:
+            raise ModelFolderError(f"'{path}' holds no readable {what} ({exc})") from None
+
+    def _load(self) -> None:
+        arrays = self._encoder_and("head", "head.safetensors", "head")
+        head = self.folder / self.manifest.files.get("head", "head.safetensors")
+        try:
             self.weight_, self.bias_ = arrays["weight"].astype(np.float32), arrays["bias"].astype(np.float32)
-        except (KeyError, ValueError, OSError) as exc:
+        except KeyError as exc:
             raise ModelFolderError(f"'{head}' holds no readable head ({exc})") from None
         if self.weight_.shape != (len(self.manifest.codes), self.encoder_.dim):
             raise ModelFolderError(f"'{head}' has shape {self.weight_.shape}; expected "

@@ -65,19 +65,12 @@ class EncoderKnnClassifier(EncoderHeadClassifier):
     records_per_s = 150.0
 
     def _load(self) -> None:
-        from safetensors.numpy import load_file
-
-        from core.models.encoder import Encoder
-
+        arrays = self._encoder_and("neighbours", "neighbours.safetensors", "neighbours")
         path = self.folder / self.manifest.files.get("neighbours", "neighbours.safetensors")
-        if not path.exists():
-            raise ModelFolderError(f"'{path}' is missing")
-        self.encoder_ = Encoder(self.folder / self.manifest.files.get("encoder", "encoder"), threads=self.threads)
         try:
-            arrays = load_file(str(path))
             vectors = arrays["vectors"].astype(np.float32)
             rows, columns = arrays["rows"].astype(np.int64), arrays["columns"].astype(np.int64)
-        except (KeyError, ValueError, OSError) as exc:
+        except KeyError as exc:
             raise ModelFolderError(f"'{path}' holds no readable neighbours ({exc})") from None
         codes = len(self.manifest.codes)
         if vectors.ndim != 2 or vectors.shape[1] != self.encoder_.dim or len(rows) != len(columns) or (

@@ -24,6 +24,7 @@ class SparseLinearClassifier(Classifier):
     records_per_s = 2000.0
 
     def _load(self) -> None:
+        from safetensors import SafetensorError
         from safetensors.numpy import load_file
         from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -42,7 +43,7 @@ class SparseLinearClassifier(Classifier):
                 vec.idf_ = arrays[f"idf_{i}"]
                 self.vectorizers_.append(vec)
             self.coef_, self.intercept_ = arrays["coef"], arrays["intercept"]
-        except (KeyError, ValueError, TypeError, json.JSONDecodeError) as exc:
+        except (KeyError, ValueError, TypeError, json.JSONDecodeError, SafetensorError) as exc:
             raise ModelFolderError(f"'{self.folder}' holds no readable sparse-linear model ({exc})") from None
         if self.coef_.shape[0] != len(self.manifest.codes):
             raise ModelFolderError(f"'{weights}' has {self.coef_.shape[0]} classes, the manifest "

@@ -17,6 +17,7 @@ class ZeroShotClassifier(Classifier):
     name = "zero-shot"
 
     def _load(self) -> None:
+        from safetensors import SafetensorError
         from safetensors.numpy import load_file
 
         from core.models.encoder import Encoder
@@ -30,7 +31,7 @@ class ZeroShotClassifier(Classifier):
         try:
             arrays = load_file(str(nodes))
             self.nodes_, self.owner_ = arrays["nodes"].astype(np.float32), arrays["owner"].astype(np.int64)
-        except (KeyError, ValueError, OSError) as exc:
+        except (KeyError, ValueError, OSError, SafetensorError) as exc:
             raise ModelFolderError(f"'{nodes}' holds no readable node vectors ({exc})") from None
         if self.nodes_.shape[1] != self.encoder_.dim or len(self.owner_) != len(self.nodes_) or (
                 len(self.owner_) and self.owner_.max() >= len(self.manifest.codes)):
