@@ -85,6 +85,10 @@ def test_labels_saved_since_are_read_by_their_events(coded, monkeypatch):
     # the background fill keeps vectors of labelled records: they are found after the next check
     store.save_embeddings(KEY, [(r["id"], r["content_hash"]) for r in rows[550:]], vectors[550:])
     monkeypatch.setattr(evidence, "RECHECK_S", 0.0)
+    monkeypatch.setattr(evidence, "RECHECK_BATCH", 20)  # looked for 20 at a time, in turn
+    index.refresh(store)
+    assert len(index.in_index) == 570 and len(index.waiting) == 30
+    index.refresh(store)
     index.refresh(store)
     assert len(index.in_index) == 600 and not index.waiting
     assert index.nearest(vectors[580], 1)[0].record_id == rows[580]["id"]

@@ -15,6 +15,7 @@ has kept since are added; a new import rebuilds it.
 
 from __future__ import annotations
 
+import bisect
 import json
 import threading
 import time
@@ -27,7 +28,8 @@ from core.domain.taxonomy import Taxonomy
 from core.store import Store
 
 NEAREST = 10  # labelled records shown on the card
-RECHECK_S = 20.0  # labelled records without a kept vector are looked for again after this long
+RECHECK_S = 20.0  # labelled records without a kept vector are looked for again after this long,
+RECHECK_BATCH = 5_000  # this many at a time, in turn (300,000 waiting after an import: no card waits for all)
 SOURCES = ("gold", "expert", "imported")  # most trusted first
 
 
@@ -88,6 +90,7 @@ class EvidenceIndex:
         self.event = 0
         self.import_stamp: tuple | None = None
         self.checked = 0.0
+        self.recheck_from = 0  # the record id the next look for kept vectors starts at
 
     # -- building and keeping up to date ---------------------------------------------------------
     def refresh(self, store: Store) -> None:
@@ -106,7 +109,11 @@ class EvidenceIndex:
                         for rid, codes in store.imported_label_codes(self.taxonomy_id, touched)}
             self._relabel(store, touched, imported)
         if self.waiting and time.monotonic() - self.checked > RECHECK_S:
-            self._add_vectors(store, sorted(self.waiting))
+            pending = sorted(self.waiting)
+            start = bisect.bisect_left(pending, self.recheck_from)
+            batch = (pending[start:] + pending[:start])[:RECHECK_BATCH]
+            self.recheck_from = batch[-1] + 1 if start + len(batch) < len(pending) else 0
+            self._add_vectors(store, batch)
 
     def _rebuild(self, store: Store, stamp: tuple, event: int) -> None:
         self.event = event
