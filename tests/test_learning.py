@@ -421,7 +421,7 @@ def test_the_one_click_recipe_trains_on_imported_codes_and_expert_labels_and_say
     (20 to another code). The one-click recipe (the Retrain button, and ``train`` with no options)
     trains on all of them, the expert's label winning where a record has both, and names its recipe
     and what it used; the retrain hint counts corrections since the newest version, promoted or not."""
-    from core.work.learning import one_click
+    from core.work.one_click import one_click
     from core.work.versions import corrections_since
 
     frame = corpus("sci_mag_paper_titles_dev.csv", slice(0, 300)).reset_index(drop=True)

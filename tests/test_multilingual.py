@@ -145,7 +145,7 @@ def test_heads_and_ensembles_train_on_the_multilingual_encoder(danish_ws, tmp_pa
 
     store, cap = danish_ws
     shutil.copytree(e5_dir, tmp_path / ".encoders" / e5_dir.name, copy_function=os.link)  # built once
-    from core.work.learning import recommended_options
+    from core.work.one_click import recommended_options
 
     options, why = recommended_options(store, cap)  # what the one-click retrain trains on these labels
     assert (options.kind, options.params) == ("ensemble", {"head.encoder": "e5"}) and "most: da" in why, why
@@ -279,7 +279,7 @@ def test_records_in_a_language_no_default_knows_go_to_the_cross_lingual_default(
 def test_the_one_click_retrain_reads_labels_in_other_languages_with_the_multilingual_encoder(store):
     """Mostly Hungarian labels: TF-IDF mixed with an e5 head (its fast twin: with a head on the
     static vectors); mostly English: TF-IDF alone (fast already)."""
-    from core.work.learning import one_click, recommended_options
+    from core.work.one_click import one_click, recommended_options
 
     cap = store.load_taxonomy("cap")
     rows = [{"id": f"hu{i}", "title": f"A kórházak finanszírozása {i}", "language": "hu"} for i in range(12)]
@@ -310,7 +310,7 @@ def test_a_hungarian_collection_from_no_labels_to_a_model_of_its_own(store, tmp_
 
     from core.models.registry import discover, models_for
     from core.work.annotation import model_view
-    from core.work.learning import recommended_options
+    from core.work.one_click import recommended_options
     from core.work.serving import serving_model
     from core.work.suggesting import default_for
     from tests.conftest import linked_models

@@ -16,7 +16,8 @@ from core.jobs.training import (
     training_jobs,
 )
 from core.models import kinds
-from core.work.learning import MIN_TRAINING, TrainOptions, one_click
+from core.work.learning import MIN_TRAINING, TrainOptions
+from core.work.one_click import one_click
 from core.work.verdicts import figure_line, verdict_line
 from core.work.versions import (
     compare_table,

@@ -30,7 +30,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     import time
     from dataclasses import replace
 
-    from core.work.learning import LearningError, TrainOptions, one_click, train_version
+    from core.work.learning import LearningError, TrainOptions, train_version
+    from core.work.one_click import one_click
 
     if args.kind is not None and args.fast:
         raise LearningError("--fast picks the one-click recipe's fast twin: leave out --kind (or name the kind "

@@ -272,7 +272,7 @@ def auto_retrain(store: Store, taxonomy_id: str, models_dir: str | Path,
     recent = [j for j in training_jobs(store) if j.taxonomy_id == taxonomy_id and j.created_by == "auto"]
     if recent and recent[0].status == "failed":
         return None  # a failing automatic run is not repeated on every page view
-    from core.work.learning import recommended_options
+    from core.work.one_click import recommended_options
 
     options, _ = recommended_options(store, store.load_taxonomy(taxonomy_id))
     with store.acting_as("auto", store.SYSTEM):  # the lead's standing order, not the viewer's own action

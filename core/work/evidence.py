@@ -252,10 +252,11 @@ def nearest_labelled(store: Store, taxonomy: Taxonomy, classifier, record: dict[
     if key is None or "id" not in record:
         return None
     index = index_for(store, taxonomy.id, key)
-    if not encode and not store.cached_embeddings(key, [int(record["id"])]):
+    kept = store.cached_embeddings(key, [int(record["id"])]).get(int(record["id"]))
+    if kept is None and not encode:
         return Evidence((), str(getattr(classifier, "encoder_id", "") or key), len(index.in_index),
                         len(index.waiting), unread=True)
-    vector = record_vectors(store, classifier, [record])[0]
+    vector = kept.astype(np.float32) if kept is not None else record_vectors(store, classifier, [record])[0]
     with index.lock:
         index.refresh(store)
         found = index.nearest(vector, k, exclude=int(record["id"]))
