@@ -33,8 +33,8 @@ from ui.widgets import Browser
 VIEWS = "annotate.views"
 CARD_CHARS = 240  # text shown on the card before "Whole text"
 CARD_SUGGESTIONS = 5  # suggestion buttons on the card (keys 1-5); the browser scores every node
-SHORTCUTS = "**1-5** choose suggestion · **A** accept the top one · **X** reject all · **S** skip · " \
-            "**U** undo · **N** next · **P** previous"
+SHORTCUTS = "**1-5** choose suggestion · **A** accept the top one · **B** the top one is relevant, not the best · " \
+            "**X** reject all · **S** skip · **U** undo · **N** next · **P** previous"
 
 
 def get_view(clf, tax, record: dict, db=None):
@@ -149,8 +149,9 @@ def suggestions_panel(ctx: PageContext, view, second_view, source, notes, shown:
         st.markdown(f"{t('**Suggestions**')} · {plain(view.model)} {plain(view.version)} · {t(source.origin)}"
                     + (f" · :orange[{t('low confidence')}]" if source.low_confidence else "") if view
                     else f"**{t('No model suggestions')}**")
+        marked = actions.partly()
         for i, s in enumerate(shown):
-            b, bar = st.columns([5, 1], vertical_alignment="center")
+            b, bar, mark = st.columns([10, 2, 1], vertical_alignment="center")
             near = evidence_line(evidence, s.code, tax)
             b.button(f"**{i + 1}** · {s.score:.0%} · {plain(tax.path_label(s.code, lang))}"
                      + (f" :gray[· {near}]" if near else ""),
@@ -159,6 +160,15 @@ def suggestions_panel(ctx: PageContext, view, second_view, source, notes, shown:
                      + (f"\n\n{notes[s.code].text}" if s.code in notes else ""),
                      width="stretch")
             bar.progress(min(max(s.score, 0.0), 1.0))
+            mark.button(":material/thumbs_up_down:", key=f"annotate.partly.{i + 1}", on_click=actions.toggle_partly,
+                        args=(i,), disabled=not can_act, type="primary" if s.code in marked else "tertiary",
+                        shortcut="B" if i == 0 else None,
+                        help=t("Relevant, but not the best: the mark goes with the label you save next (your "
+                               "verdict on this suggestion). Press again to take it back.")
+                        + (" " + t("Key: B.") if i == 0 else ""))
+        if marked:
+            st.caption(t("Marked relevant, not the best: {0}").format(", ".join(
+                plain(tax.path_label(c, lang)) for c in marked)))
     if second_view:
         with cols[1]:
             st.markdown(f"**{plain(second_view.model)} {plain(second_view.version)}**")

@@ -194,6 +194,22 @@ def confusions_tab(ctx: PageContext, main, level: int) -> None:
         st.switch_page("pages/annotate.py")
 
 
+def expert_verdicts(ctx: PageContext, results) -> None:
+    """The experts' three-way verdicts on the suggestions they saw, per model version, beside F1."""
+    from core.work.expert_verdicts import verdict_table
+
+    st.markdown(t("**Experts' verdicts on the suggestions they saw**"))
+    st.caption(t("Right: the expert's label holds the code. Not the best: the expert marked it relevant but chose "
+                 "another. Wrong: neither. \"First\" is the suggestion the card leads with; \"shown\" counts every "
+                 "suggestion on the card. F1 is measured on the gold labels above, at this level."))
+    verdicts = verdict_table(ctx.db, ctx.tax.id, f1={(r.model, r.version): r.report.summary.get("micro_f1", 0.0)
+                                                     for r in results})
+    if verdicts.empty:
+        st.caption(t("No verdicts yet: they come from labels saved on the Annotate page with suggestions on the card."))
+    else:
+        table(verdicts, "perf.verdicts", f"{ctx.tax.id}-expert-verdicts")
+
+
 def detail_tabs(ctx: PageContext, main, results, level: int) -> None:
     tax, lang, frame = ctx.tax, ctx.lang, main.frame
     t1, t2, t3, t4, t5, t6, t7, t8 = st.tabs([t(x) for x in (
@@ -216,6 +232,7 @@ def detail_tabs(ctx: PageContext, main, results, level: int) -> None:
             table(part, f"perf.group.{key}")
     with t4:
         table(perf.comparison_table(results), "perf.comparison", f"{tax.id}-models-level{level}")
+        expert_verdicts(ctx, results)
     with t5:
         agreement_tab(ctx, main, level)
         st.markdown(t("**Expert vs model, per category (Cohen's kappa)**"))

@@ -255,3 +255,53 @@ def test_a_hungarian_record_on_day_one_gets_marked_low_confidence_suggestions_an
                                                                    ("5", .01), ("6", .01)])]
     assert [s.code for s in meaningful(ranked)] == ["1", "2", "3"]  # 0.93 covered
     assert [s.code for s in meaningful(ranked[4:])] == ["5"]  # the first is always shown
+
+
+def test_three_way_verdicts_per_model_version(arxiv_ws):
+    """An expert's verdicts on the suggestions on the card: right (the label holds the code),
+    relevant but not the best (marked), wrong; per model version, the latest per record and
+    expert, undone ones left out; the marks travel in the hash-chained event."""
+    import math
+
+    from core.work.expert_verdicts import verdict_rows, verdict_table
+
+    store, ford = arxiv_ws
+    ids = store.queue_ids(QueueSpec("ford", order="import"), limit=6)
+    store.db.execute("UPDATE records SET language = 'hu' WHERE id = ?", [ids[5]])
+    shown = [ShownSuggestion("m", "1", "1.1", 0.6, 1), ShownSuggestion("m", "1", "1.2", 0.3, 2),
+             ShownSuggestion("m", "1", "5.2", 0.1, 3)]
+    other = [ShownSuggestion("m", "2", "1.2", 0.7, 1)]
+    eva, jan = Annotator(store, "Eva", "expert", ford), Annotator(store, "Jan", "expert", ford)
+    eva.accept(ids[0], shown[1], shown, partly=["1.1"])  # the first relevant, the second the best
+    eva.correct(ids[1], ["3.1"], shown)  # neither shown code
+    eva.accept(ids[2], shown[0], shown, partly=["1.1", "5.2"])  # a mark on the chosen code means nothing
+    jan.reject(ids[0], shown, partly=["1.2"])  # a second expert's verdict on the same record counts too
+    eva.correct(ids[3], ["5.2"], shown)
+    eva.undo()  # undone: no verdict
+    eva.correct(ids[4], ["3.1"], other)
+    eva.accept(ids[4], other[0], other)  # changed her mind: the later verdict counts
+    eva.accept(ids[5], shown[0], shown)
+    with pytest.raises(AnnotationError, match="not among the suggestions shown"):
+        eva.accept(ids[1], shown[0], shown, partly=["4.1"])
+    assert store.events(ids[1], taxonomy_id="ford")[-1].codes == ("3.1",)  # nothing written by the refusal
+
+    saved = store.events(ids[0], taxonomy_id="ford", annotator="Eva")[-1]
+    assert [s.verdict for s in saved.shown] == ["partly", "", ""]
+    assert store.verify_events().intact
+    rows = verdict_rows(store, "ford")
+    first = rows[rows["rank"].eq(1) & rows["version"].eq("1")].set_index(["record_id", "annotator"])["verdict"]
+    assert first.to_dict() == {(ids[0], "Eva"): "partly", (ids[1], "Eva"): "wrong", (ids[2], "Eva"): "right",
+                               (ids[0], "Jan"): "wrong", (ids[5], "Eva"): "right"}
+    table = verdict_table(store, "ford", f1={("m", "1"): 0.5}).set_index("version")
+    assert table.loc["1", "judged"] == 5 and table.loc["1", "shown"] == 15
+    assert table.loc["1", "first right"] == pytest.approx(2 / 5)
+    assert table.loc["1", "first not the best"] == pytest.approx(1 / 5)
+    assert table.loc["1", "first wrong"] == pytest.approx(2 / 5)
+    # shown: right 1.2 (Eva #0), 1.1 (#2), 1.1 (#5); partly 1.1 (Eva #0), 5.2 (#2), 1.2 (Jan); nine wrong
+    assert table.loc["1", "shown right"] == pytest.approx(3 / 15)
+    assert table.loc["1", "shown not the best"] == pytest.approx(3 / 15)
+    assert table.loc["2", "judged"] == 1 and table.loc["2", "first right"] == 1.0
+    assert table.loc["1", "F1"] == 0.5 and math.isnan(table.loc["2", "F1"])
+    hungarian = verdict_table(store, "ford", language="hu")
+    assert hungarian["judged"].tolist() == [1] and hungarian["first right"].tolist() == [1.0]
+    assert verdict_table(store, "cap").empty

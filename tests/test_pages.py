@@ -219,17 +219,33 @@ def test_annotate_accept_correct_undo_journey(workspace_env):
         assert db.labels_of(accepted.record_id, "ford")["Kovács Anna"].codes == accepted.codes
     assert shown_id() != first  # moved on to the next record
 
-    # correct through the search box, with a reason
+    # correct through the search box, with a reason; a suggestion marked relevant but not the best
+    # (pressed twice it is unmarked: the second one's mark is taken back)
+    marked = next(i for i in (1, 2) if "5.2" not in at.button(key=f"annotate.pick.{i}").label)
+    at.button(key=f"annotate.partly.{marked}").click().run()
+    at.button(key=f"annotate.partly.{3 - marked}").click().run()
+    at.button(key=f"annotate.partly.{3 - marked}").click().run()
+    assert any(c.value.startswith("Marked relevant, not the best") for c in at.caption)
     at.text_input(key="annotate.reason").input("economics, not maths")
     at.text_input(key="annotate.query").input("economics").run()
     at.selectbox(key="annotate.hit").select("5.2").run()
     at.button(key="annotate.hit_use").click().run()
     assert not at.exception, at.exception
+    assert "relevant, not the best" in at.toast[0].value
+    assert not any(c.value.startswith("Marked relevant") for c in at.caption)  # the mark stays with its record
     with _db(workspace_env) as db:
         corrected = db.latest_events("Kovács Anna", "ford")[0]
         assert corrected.codes == ("5.2",) and corrected.reason == "economics, not maths"
         assert corrected.action in ("correct", "accept")
+        assert [s.verdict for s in corrected.shown[:2]] == ["partly" if i + 1 == marked else "" for i in range(2)]
         assert db.labels_of(corrected.record_id, "ford")["Kovács Anna"].codes == ("5.2",)
+    at.switch_page("pages/performance.py").run()  # the verdicts, per model version, beside F1
+    at.multiselect(key="perf.models").set_value(["ford-dummy"]).run()
+    at.selectbox(key="perf.gold").select("imported").run()
+    verdicts = next(d.value for d in at.dataframe if "first not the best" in d.value.columns)
+    assert verdicts["judged"].tolist() == [2] and verdicts["first right"].tolist() == [0.5]
+    assert verdicts["first not the best"].tolist() == [0.5 if marked == 1 else 0.0]
+    at.switch_page("pages/annotate.py").run()
 
     # undo reverts the derived label, and brings that record back
     at.button(key="annotate.undo").click().run()

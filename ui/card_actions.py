@@ -17,6 +17,7 @@ from ui.i18n import t
 from ui.queue_panel import PENDING
 
 FLASH = "annotate.flash"
+PARTLY = "annotate.partly"  # the shown codes marked "relevant, not the best" for the next label
 
 ACTION_WORDS = {"accept": "Saved (suggestion accepted)", "correct": "Saved",
                 "reject": "Saved: none of the suggestions fits", "skip": "Skipped", "undo": "Undone",
@@ -27,7 +28,9 @@ def action_message(event, tax, lang: str, external_id: str) -> str:
     """What a toast says after an action: what was saved on which record, never a verdict on it
     ("Correct: 4" read as "that was right")."""
     codes = ", ".join(tax.label(c, lang) if c in tax else c for c in event.codes)
+    partly = [s.code for s in event.shown if s.verdict == "partly"]
     return (t(ACTION_WORDS.get(event.action, event.action.capitalize())) + (f": {codes}" if codes else "")
+            + (" · " + t("relevant, not the best: {0}").format(", ".join(partly)) if partly else "")
             + " · " + t("record {0}").format(external_id))
 
 
@@ -63,6 +66,7 @@ class CardActions:
                 st.toast(t("Corrections reached the lead's \"retrain every N\": automatic training job #{0} "
                            "started.").format(get_training_job(s, annotator.retraining).number))
             st.session_state[PENDING] = []
+            st.session_state[PARTLY] = {}
             st.session_state["annotate.reason"] = ""
             if event.action == "undo":
                 queue.bring(event.record_id)  # back where the person is (a skip had sent it to the end)
@@ -76,18 +80,31 @@ class CardActions:
     def reason() -> str:
         return st.session_state.get("annotate.reason", "")
 
+    def partly(self) -> list[str]:
+        """The codes marked on the record on screen (a mark never travels to another record)."""
+        marked = st.session_state.get(PARTLY) or {}
+        return list(marked.get("codes", [])) if marked.get("record") == self.record["id"] else []
+
     def accept(self, i: int) -> None:
         rid, shown = self.record["id"], self.shown
         if i < len(shown):
-            self.act(lambda a: a.accept(rid, shown[i], shown, self.reason()), on_record=rid)
+            self.act(lambda a: a.accept(rid, shown[i], shown, self.reason(), self.partly()), on_record=rid)
 
     def choose(self, codes: list[str]) -> None:
         rid = self.record["id"]
-        self.act(lambda a: a.correct(rid, codes, self.shown, self.reason()), on_record=rid)
+        self.act(lambda a: a.correct(rid, codes, self.shown, self.reason(), self.partly()), on_record=rid)
 
     def reject(self) -> None:
         rid = self.record["id"]
-        self.act(lambda a: a.reject(rid, self.shown, self.reason()), on_record=rid)
+        self.act(lambda a: a.reject(rid, self.shown, self.reason(), self.partly()), on_record=rid)
+
+    def toggle_partly(self, i: int) -> None:
+        """Mark (or unmark) the i-th suggestion "relevant, but not the best": the mark goes with the
+        next label saved on this record, as the expert's verdict on that suggestion."""
+        if i < len(self.shown):
+            marked, code = self.partly(), self.shown[i].code
+            marked.remove(code) if code in marked else marked.append(code)
+            st.session_state[PARTLY] = {"record": self.record["id"], "codes": marked}
 
     def skip(self) -> None:
         rid = self.record["id"]
@@ -108,6 +125,7 @@ class CardActions:
         before = self.queue.position
         self.queue.move(step)
         st.session_state[PENDING] = []
+        st.session_state[PARTLY] = {}
         if self.queue.position == before:  # the first or the last record: say so instead of doing nothing
             flash("info", t("This is the last record of the queue.") if step > 0 else
                   t("This is the first record of the queue."))
@@ -118,6 +136,7 @@ class CardActions:
         screen follows it."""
         self.queue.bring(int(record_id))
         st.session_state[PENDING] = []
+        st.session_state[PARTLY] = {}
         save_queue(self.ctx.tax.id)
 
     def resolve(self, codes: list[str]) -> None:

@@ -36,10 +36,27 @@ class ShownSuggestion:
     code: str
     score: float
     rank: int
+    verdict: str = ""  # "partly": the expert marked it relevant but not the best (``VERDICTS``)
 
     def to_dict(self) -> dict:
-        return {"model": self.model, "version": self.version, "code": self.code, "score": round(self.score, 6),
-                "rank": self.rank}
+        out = {"model": self.model, "version": self.version, "code": self.code, "score": round(self.score, 6),
+               "rank": self.rank}
+        if self.verdict:
+            out["verdict"] = self.verdict
+        return out
+
+
+VERDICTS = ("right", "partly", "wrong")
+# An expert's verdict on a shown suggestion (the qualitative protocol of subject-indexing evaluations):
+# "right" when the expert's label holds its code; "partly" when the expert marked it relevant but not
+# the best; "wrong" otherwise. Only "partly" is stored: the other two follow from the label.
+
+
+def suggestion_verdict(suggestion: ShownSuggestion, codes: Sequence[str]) -> str:
+    """The verdict on a suggestion shown before an expert's label ``codes`` (empty: all rejected)."""
+    if suggestion.code in codes:
+        return "right"
+    return "partly" if suggestion.verdict == "partly" else "wrong"
 
 
 @dataclass(frozen=True)

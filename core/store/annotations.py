@@ -148,7 +148,8 @@ class AnnotationQueries:
         return cursor.rowcount
     @staticmethod
     def _event(row: Sequence[Any]) -> Event:
-        shown = tuple(ShownSuggestion(s["model"], s["version"], s["code"], float(s["score"]), int(s["rank"]))
+        shown = tuple(ShownSuggestion(s["model"], s["version"], s["code"], float(s["score"]), int(s["rank"]),
+                                      s.get("verdict", ""))
                       for s in json.loads(row[7] or "[]"))
         return Event(record_id=row[1], taxonomy_id=row[2], annotator=row[3], role=row[4], action=row[5],
                      codes=tuple(json.loads(row[6] or "[]")), shown=shown, reason=row[8] or "", undoes=row[9],
@@ -390,6 +391,16 @@ class AnnotationQueries:
         rows = self.db.execute("SELECT id, record_id FROM annotations WHERE taxonomy_id = ? AND id > ?",
                                [taxonomy_id, int(event_id)]).fetchall()
         return max([int(event_id)] + [r[0] for r in rows]), sorted({int(r[1]) for r in rows})
+
+    def judged_events(self, taxonomy_id: str) -> list[tuple]:
+        """(event id, record id, annotator, codes JSON, shown JSON, record language) of the people's
+        labels and rejections made with suggestions on screen, not undone, on live records."""
+        return self.db.execute(
+            "SELECT a.id, a.record_id, a.annotator, a.codes, a.shown, coalesce(r.language, '') FROM annotations a "
+            "JOIN records r ON r.id = a.record_id AND r.deleted_at IS NULL WHERE a.taxonomy_id = ? "
+            "AND a.action IN ('accept', 'correct', 'reject') AND a.shown NOT IN ('', '[]') "
+            "AND NOT EXISTS (SELECT 1 FROM annotations u WHERE u.undoes = a.id) ORDER BY a.id",
+            [taxonomy_id]).fetchall()
 
     def has_imported_labels(self, taxonomy_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM records WHERE label_taxonomy = ? AND labels IS NOT NULL "

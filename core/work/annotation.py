@@ -3,7 +3,7 @@ actions (accept, correct, reject, skip, note, undo) recorded as events with thei
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -117,23 +117,38 @@ class Annotator:
                 self.retraining = None
         return event
 
+    @staticmethod
+    def _marked(shown: Sequence[ShownSuggestion], partly: Sequence[str], codes: Sequence[str]) -> tuple:
+        """The shown suggestions with the expert's "relevant but not the best" marks on them (a mark
+        on a code the label holds means nothing: that suggestion was right)."""
+        unknown = set(partly) - {s.code for s in shown}
+        if unknown:
+            raise AnnotationError(f"'{sorted(unknown)[0]}' was not among the suggestions shown: only a shown "
+                                  "suggestion can be marked relevant but not the best")
+        return tuple(replace(s, verdict="partly") if s.code in partly and s.code not in codes else s for s in shown)
+
     def accept(self, record_id: int, suggestion: ShownSuggestion, shown: Sequence[ShownSuggestion],
-               reason: str = "") -> Event:
-        """Accept one of the shown suggestions."""
-        return self._add(record_id, "accept", [suggestion.code], shown, reason)
+               reason: str = "", partly: Sequence[str] = ()) -> Event:
+        """Accept one of the shown suggestions; ``partly``: other shown codes the expert marked
+        relevant but not the best."""
+        return self._add(record_id, "accept", [suggestion.code], self._marked(shown, partly, [suggestion.code]),
+                         reason)
 
     def correct(self, record_id: int, codes: Sequence[str], shown: Sequence[ShownSuggestion],
-                reason: str = "") -> Event:
+                reason: str = "", partly: Sequence[str] = ()) -> Event:
         """Choose codes (any level) instead of, or besides, the suggestions. Choosing exactly a
         shown suggestion counts as accepting it."""
         if not codes:
             raise AnnotationError("choose at least one code")
         shown_codes = {s.code for s in shown}
         action = "accept" if len(codes) == 1 and codes[0] in shown_codes else "correct"
-        return self._add(record_id, action, codes, shown, reason)
+        chosen = [self.taxonomy.node(c).code if c in self.taxonomy else c for c in codes]
+        return self._add(record_id, action, codes, self._marked(shown, partly, chosen), reason)
 
-    def reject(self, record_id: int, shown: Sequence[ShownSuggestion], reason: str = "") -> Event:
-        return self._add(record_id, "reject", (), shown, reason)
+    def reject(self, record_id: int, shown: Sequence[ShownSuggestion], reason: str = "",
+               partly: Sequence[str] = ()) -> Event:
+        """None of the suggestions is the label; ``partly``: those that were relevant all the same."""
+        return self._add(record_id, "reject", (), self._marked(shown, partly, ()), reason)
 
     def skip(self, record_id: int, shown: Sequence[ShownSuggestion] = (), reason: str = "") -> Event:
         return self._add(record_id, "skip", (), shown, reason)
