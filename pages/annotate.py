@@ -11,6 +11,7 @@ from core.work.evaluation_set import trained_on
 from core.work.serving import serving
 from core.work.suggesting import meaningful, suggestion_source
 from core.work.team import scope_notes, visibility
+from core.work.thresholds import confidence_note
 from ui.card_actions import FLASH, CardActions
 from ui.common import (
     ROLES,
@@ -149,6 +150,10 @@ def suggestions_panel(ctx: PageContext, view, second_view, source, notes, shown:
         st.markdown(f"{t('**Suggestions**')} · {plain(view.model)} {plain(view.version)} · {t(source.origin)}"
                     + (f" · :orange[{t('low confidence')}]" if source.low_confidence else "") if view
                     else f"**{t('No model suggestions')}**")
+        unsure = confidence_note(ctx.db, tax.id, view.model, view.version, shown[0].code, shown[0].score) \
+            if view and shown else None
+        if unsure:
+            st.caption(":orange[" + plain(t(unsure[0]).format(*unsure[1])) + "]")
         marked = actions.partly()
         for i, s in enumerate(shown):
             b, bar, mark = st.columns([10, 2, 1], vertical_alignment="center")

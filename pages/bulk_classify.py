@@ -2,6 +2,7 @@
 closes), with progress, cancel and resume; results for a spreadsheet; triage by confidence."""
 
 import io
+import math
 import time
 from pathlib import Path
 
@@ -268,6 +269,42 @@ def send_rows(ctx: PageContext, job) -> None:
                   t("Import #{0} is in the queues of {1} already.")).format(batch, name))
 
 
+
+def threshold_editor(db, job, model: dict, tax, lang: str) -> dict[str, float]:
+    """Per-category thresholds for triage, editable for this run: those a lead kept on the
+    Performance page for the version, else fitted at a precision target on its held-out records,
+    else from its held-out precision per category. An empty cell accepts nothing of that category."""
+    from core.domain.thresholds import TARGETS
+    from core.work import thresholds as th
+
+    manifest = load_manifest(model["folder"])
+    target = st.select_slider(t("Precision target"), list(TARGETS), value=0.95, key=f"bulk.target.{job.id}",
+                              format_func=lambda v: f"{v:.0%}")
+    start, source = th.for_triage(db, model["taxonomy"], manifest, target)
+    if source == "kept":
+        kept_now = th.saved(db, model["taxonomy"], manifest.name, manifest.version)
+        st.caption(t("The thresholds a lead kept for this version on the Performance page (target {0:.0%}, by {1} on "
+                     "{2}): change them here for this run, or there for good.").format(
+            kept_now["target"], plain(kept_now["by"]), kept_now["at"][:10]))
+    elif source == "held-out":
+        st.caption(t("Fitted at this target on the records the version held out from its training: the lowest score "
+                     "from which each category's precision stays at the target. An empty cell: the target is never "
+                     "reached, nothing of that category is accepted."))
+    else:
+        start = jobs.default_thresholds(manifest)
+        st.caption(t("This version keeps no held-out top codes: thresholds from each category's held-out precision "
+                     "(the more precise, the lower)."))
+    codes = list(dict.fromkeys([*manifest.codes, *start]))
+    table = pd.DataFrame({"code": codes, "name": [tax.name_of(c, lang) if c in tax else c for c in codes],
+                          "threshold": [None if math.isinf(start.get(c, math.inf)) else round(start[c], 4)
+                                        for c in codes]})
+    edited = st.data_editor(table, hide_index=True, width="stretch", disabled=["code", "name"],
+                            key=f"bulk.thresholds.{job.id}.{source}.{target}",
+                            column_config={"threshold": st.column_config.NumberColumn(min_value=0.0, max_value=1.0,
+                                                                                      step=0.05)})
+    return {c: (math.inf if pd.isna(v) else float(v)) for c, v in zip(edited["code"], edited["threshold"])}
+
+
 def results(ctx: PageContext, job) -> None:
     db, lang = ctx.db, ctx.lang
     taxonomies = jobs.job_taxonomies(db, job)
@@ -336,16 +373,8 @@ def results(ctx: PageContext, job) -> None:
                 rule.test_accept_share, error, rule.calibration_records))
         thresholds = {}
     else:
-        defaults = jobs.default_thresholds(load_manifest(model["folder"]))
-        table = pd.DataFrame({"code": list(defaults),
-                              "name": [tax.name_of(c, lang) if c in tax else c for c in defaults],
-                              "threshold": list(defaults.values())})
-        edited = st.data_editor(table, hide_index=True, width="stretch", disabled=["code", "name"],
-                                key=f"bulk.thresholds.{job.id}",
-                                column_config={"threshold": st.column_config.NumberColumn(min_value=0.0, max_value=1.0,
-                                                                                          step=0.05)})
-        thresholds = dict(zip(edited["code"], edited["threshold"].astype(float)))
-        report = jobs.triage(db, job, shown_model, thresholds, dry_run=True)
+        thresholds = threshold_editor(db, job, model, tax, lang)
+        report = jobs.triage(db, job, shown_model, thresholds, default=math.inf, dry_run=True)
     st.write(t("With this rule: **{0:,}** machine-accepted, **{1:,}** to the expert queue, {2:,} already "
                "labelled.").format(report.accepted, report.to_queue, report.already_labelled)
              + (" " + t("{0:,} record(s) are in a language the model was not trained for: they go to the experts, "
@@ -368,7 +397,7 @@ def results(ctx: PageContext, job) -> None:
     t1, t2, _ = st.columns([1, 1, 3])
     if t1.button(t("Apply triage"), key="bulk.triage", disabled=not report.accepted or not may("triage")):
         done = (jobs.triage(db, job, shown_model, {}, rule=rule) if rule is not None
-                else jobs.triage(db, job, shown_model, thresholds))
+                else jobs.triage(db, job, shown_model, thresholds, default=math.inf))
         batch = job.checkpoint.get("batch_id")
         st.success(t("{0:,} records machine-accepted; {1:,} wait in the expert queue (Annotate → By import batch "
                      "#{2}).").format(done.accepted, done.to_queue, batch) if batch is not None else

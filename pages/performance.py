@@ -210,10 +210,61 @@ def expert_verdicts(ctx: PageContext, results) -> None:
         table(verdicts, "perf.verdicts", f"{ctx.tax.id}-expert-verdicts")
 
 
+def thresholds_tab(ctx: PageContext, main) -> None:
+    """Precision against coverage per category on the gold records, the thresholds that reach the
+    lead's target, and keeping them for triage and the Annotate card."""
+    from core.domain.thresholds import MIN_RECORDS, TARGETS, accepted_figures, fit_thresholds, precision_curve
+    from core.work import thresholds as th
+
+    tax, lang = ctx.tax, ctx.lang
+    st.caption(t("Per category: how precise the top code is when only records scoring at least a threshold are "
+                 "accepted, and what share of the category's records that is. A category's threshold is the lowest "
+                 "from which precision stays at the target; one with fewer than {0} records takes the threshold of "
+                 "all categories together; where the target is never reached, nothing is accepted.").format(
+                     MIN_RECORDS))
+    kept("perf.target", tax.id, list(TARGETS), default=0.95)
+    target = st.select_slider(t("Precision target"), list(TARGETS), key="perf.target", on_change=keep,
+                              args=("perf.target", tax.id), format_func=lambda v: f"{v:.0%}")
+    tops, scores, right = th.from_frame(main.frame, tax)
+    fitted = fit_thresholds(tops, scores, right, target)
+    if not fitted:
+        st.caption(t("No data."))
+        return
+    figures = accepted_figures(tops, scores, right, {c: f.threshold for c, f in fitted.items()})
+    st.markdown(t("At these thresholds **{0:,}** of the {1:,} gold records ({2:.0%}) have a confident suggestion, "
+                  "precision **{3}**; the others show \"no confident suggestion\". Measured on the records the "
+                  "thresholds were fitted on, so it reads a little high.").format(
+        figures["accepted"], figures["records"], figures["accept_share"],
+        "–" if figures["precision"] is None else f"{figures['precision']:.3f}"))
+    table(th.threshold_table(fitted, tax, lang), "perf.thresholds", f"{tax.id}-thresholds-{main.model}")
+    codes = sorted(fitted, key=lambda c: -fitted[c].records)
+    code = st.selectbox(t("Curve of"), codes, key="perf.curve_code",
+                        format_func=lambda c: f"{c} · {tax.name_of(c, lang) if c in tax else c} ({fitted[c].records})")
+    curve = precision_curve(tops, scores, right)
+    curve = curve[curve["code"].eq(code)]
+    if len(curve):
+        chosen = fitted[code].threshold
+        st.altair_chart(charts.precision_coverage_chart(curve, target, None if chosen == float("inf") else chosen,
+                                                        x_title=t("share of the category's records accepted"),
+                                                        y_title=t("precision of the accepted")),
+                        key="perf.precision_coverage")
+    if st.button(t("Keep these thresholds for {0} {1}").format(plain(main.model), plain(main.version)),
+                 key="perf.keep_thresholds", disabled=not may("triage")):
+        th.save(ctx.db, tax.id, main.model, main.version, fitted, target=target,
+                by=ctx.state.user or "anonymous", basis=f"{len(tops):,} gold records")
+        st.success(t("Kept: triage starts from these thresholds, and the Annotate card says \"no confident "
+                     "suggestion\" under them."))
+    kept_now = th.saved(ctx.db, tax.id, main.model, main.version)
+    if kept_now:
+        st.caption(t("Kept for triage and the Annotate card: target {0:.0%}, by {1} on {2}.").format(
+            kept_now["target"], plain(kept_now["by"]), kept_now["at"][:10]))
+
+
 def detail_tabs(ctx: PageContext, main, results, level: int) -> None:
     tax, lang, frame = ctx.tax, ctx.lang, main.frame
-    t1, t2, t3, t4, t5, t6, t7, t8 = st.tabs([t(x) for x in (
-        "Per category", "Per level", "Language × domain", "Models", "Agreement", "Confusions", "Trend", "Calibration")])
+    t1, t2, t3, t4, t5, t6, t7, t8, t9 = st.tabs([t(x) for x in (
+        "Per category", "Per level", "Language × domain", "Models", "Agreement", "Confusions", "Trend", "Calibration",
+        "Thresholds")])
     with t1:
         table(main.report.categories.drop(columns=["lenient_credit_pred", "lenient_credit_true"]), "perf.categories",
               f"{tax.id}-per-category-level{level}")
@@ -261,6 +312,8 @@ def detail_tabs(ctx: PageContext, main, results, level: int) -> None:
                                                        y_title=t("share correct")), key="perf.reliability")
                 table(bins, "perf.reliability_table")
         table(pd.DataFrame(rows), "perf.ece")
+    with t9:
+        thresholds_tab(ctx, main)
 
 
 def workspace_tab(ctx: PageContext) -> None:

@@ -473,6 +473,53 @@ def test_performance_dashboard_on_imported_labels(workspace_env):
     assert not at.exception, at.exception
 
 
+def test_performance_thresholds_are_kept_for_triage_and_the_card(workspace_env):
+    """The Thresholds tab: per category, the threshold at the lead's precision target with its
+    curve; kept for the version, triage starts from them and the card says "no confident
+    suggestion" under them. An expert may look, not keep."""
+    from core.work import thresholds as th
+    from ui.common import Session
+
+    at = app()
+    at.session_state["workbench.session"] = Session(user="Kovács Anna", role="lead")
+    at.run()
+    at.switch_page("pages/performance.py").run()
+    at.multiselect(key="perf.models").set_value(["ford-dummy"]).run()
+    at.selectbox(key="perf.gold").select("imported").run()
+    at.select_slider(key="perf.target").set_value(0.8).run()
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "pooled" in d.value.columns)
+    assert {"code", "name", "records", "threshold", "accepted", "precision"} <= set(table.columns)
+    assert table["records"].sum() > 50 and any(c.value.startswith("At these thresholds") for c in at.markdown)
+    assert any('"strokeDash"' in c.proto.spec and '"coverage"' in c.proto.spec for c in at.get("vega_lite_chart"))
+    at.button(key="perf.keep_thresholds").click().run()
+    assert not at.exception, at.exception
+    with _db(workspace_env) as db:
+        kept = th.saved(db, "ford", "ford-dummy", "d1")
+    assert kept["target"] == 0.8 and kept["by"] == "Kovács Anna" and len(kept["thresholds"]) == len(table)
+    assert any(c.value.startswith("Kept for triage") for c in at.caption)
+    # the card: a record whose top code is under its kept threshold has no confident suggestion
+    at.switch_page("pages/annotate.py").run()
+    at.selectbox(key="annotate.model").select("ford-dummy").run()
+    at.button(key="annotate.open").click().run()
+    assert not at.exception, at.exception
+    first = at.button(key="annotate.pick.1")
+    top = first.help.split(":")[0].split()[-1]  # "Accept 5.2: …"
+    score = float(first.label.split("·")[1].strip().rstrip("%")) / 100  # "**1** · 42% · …"
+    threshold = kept["thresholds"].get(top)
+    if threshold is None or abs(score - threshold) > 0.01:
+        unsure = threshold is None or score < threshold
+        assert unsure == any("No confident suggestion" in c.value for c in at.caption), (top, score, kept)
+    # an expert sees the thresholds but may not keep them
+    expert = app()
+    expert.session_state["workbench.session"] = Session(user="Eva", role="expert")
+    expert.run()
+    expert.switch_page("pages/performance.py").run()
+    expert.multiselect(key="perf.models").set_value(["ford-dummy"]).run()
+    expert.selectbox(key="perf.gold").select("imported").run()
+    assert expert.button(key="perf.keep_thresholds").disabled
+
+
 def test_annotate_opens_the_labels_that_look_wrong(workspace_env):
     """Work on "Labels that look wrong": the demo's imported FORD labels, the most doubtful first,
     each card showing its imported label beside the model's suggestions."""

@@ -47,15 +47,17 @@ class ConformalRule:
         return top >= self.threshold > second
 
 
-def held_out_rows(scores: np.ndarray, gold: Sequence[int]) -> list[list[float]]:
-    """(p_true, p_top, p_second, top_is_true) per held-out record, rounded for a manifest."""
+def held_out_rows(scores: np.ndarray, gold: Sequence[int], codes: Sequence[str] | None = None) -> list[list]:
+    """(p_true, p_top, p_second, top_is_true) per held-out record, rounded for a manifest; with
+    ``codes`` (the scores' columns), the top code too, for per-category thresholds
+    (``core.domain.thresholds``)."""
     scores = np.asarray(scores, dtype=np.float64)
     order = np.argsort(-scores, axis=1)
     rows = []
     for i, g in enumerate(gold):
         top, second = scores[i, order[i, 0]], (scores[i, order[i, 1]] if scores.shape[1] > 1 else 0.0)
         rows.append([round(float(scores[i, g]), 5), round(float(top), 5), round(float(second), 5),
-                     int(order[i, 0] == g)])
+                     int(order[i, 0] == g)] + ([str(codes[order[i, 0]])] if codes is not None else []))
     return rows
 
 

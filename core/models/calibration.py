@@ -8,7 +8,7 @@ negative log-likelihood of held-out gold codes. Multi-label (sigmoid) scores are
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -101,22 +101,25 @@ def fit_through_rollup(taxonomy: Taxonomy, codes: list[str], scores: np.ndarray,
             "fitted_on": f"labelled records at level {level}, leaf scores rolled up"}
 
 
-def with_conformal(calibration: dict, scores: np.ndarray, gold: np.ndarray, seed: int = 0) -> dict:
-    """Add the held-out rows split-conformal triage reads (``core.domain.conformal``), from the
-    ``scores`` of records the model did not train on (temperature-scaled here by ``calibration``),
-    in a shuffled order."""
+def with_conformal(calibration: dict, scores: np.ndarray, gold: np.ndarray, seed: int = 0,
+                   codes: Sequence[str] | None = None) -> dict:
+    """Add the held-out rows split-conformal triage and per-category thresholds read
+    (``core.domain.conformal``), from the ``scores`` of records the model did not train on
+    (temperature-scaled here by ``calibration``; ``codes``: their columns), in a shuffled order."""
     from core.domain.conformal import held_out_rows
 
     temperature = float(calibration.get("temperature") or 1.0)
     order = np.random.default_rng(seed).permutation(len(gold))
     return {**calibration,
-            "conformal_rows": held_out_rows(scaled(scores, temperature)[order], np.asarray(gold)[order])}
+            "conformal_rows": held_out_rows(scaled(scores, temperature)[order], np.asarray(gold)[order], codes)}
 
 
-def held_out_calibration(scores: np.ndarray, gold: np.ndarray, fitted_on: str, seed: int = 0) -> dict:
+def held_out_calibration(scores: np.ndarray, gold: np.ndarray, fitted_on: str, seed: int = 0,
+                         codes: Sequence[str] | None = None) -> dict:
     """The calibration block of a single-label model scored on records it did not train on:
-    the fitted temperature, where it was fitted, and the conformal rows."""
-    return with_conformal({**fit_temperature(scores, gold), "fitted_on": fitted_on}, scores, gold, seed)
+    the fitted temperature, where it was fitted, and the conformal rows (``codes``: the scores'
+    columns, kept with each row's top code)."""
+    return with_conformal({**fit_temperature(scores, gold), "fitted_on": fitted_on}, scores, gold, seed, codes)
 
 
 __all__ = ["calibrate", "ece", "fit_temperature", "fit_through_rollup", "held_out_calibration", "nll", "scaled",

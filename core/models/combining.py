@@ -59,7 +59,7 @@ def fit_calibration(folder: str | Path, texts: Sequence[str], gold: Sequence[Seq
         write_manifest(folder, manifest)
         raise ModelFolderError(f"only {len(rows)} of the {len(texts)} records have a gold code among the model's "
                                "outputs; at least 20 are needed to fit a calibration")
-    calibration = held_out_calibration(scores[rows], cols, f"{len(rows)} {source}")
+    calibration = held_out_calibration(scores[rows], cols, f"{len(rows)} {source}", codes=manifest.codes)
     from core.models.calibration import scaled
 
     calibration["ece_before"] = round(ece(scores[rows] / np.maximum(scores[rows].sum(1, keepdims=True), 1e-9), cols), 4)

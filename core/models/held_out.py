@@ -73,7 +73,7 @@ def held_out_then_final(texts: list[str], codes: list[str], folder: Path, vector
         shutil.rmtree(scratch, ignore_errors=True)
     folder = Path(folder)
     final = make(np.arange(len(texts)), folder)
-    conformal = with_conformal({}, scores[known], gold, seed)["conformal_rows"]
+    conformal = with_conformal({}, scores[known], gold, seed, held.manifest.codes)["conformal_rows"]
     final = replace(final, files={**final.files, "training_texts": write_fingerprints(folder, texts)},
                     training={**final.training, "held_out_fraction": test_size},
                     evaluation={"held_out": figures},

@@ -148,7 +148,7 @@ def train_tfidf_model(
     proba = held_out.predict_proba([x_test[i] for i in known])
     temperature = {**fit_temperature(proba, gold), "fitted_on": f"the {test_size:.0%} held-out split"}
     calibrated = calibrate(proba, replace(manifest, calibration=temperature, multi_label=False))
-    conformal = with_conformal({}, calibrated, gold, seed)  # on the scores the runtime will give
+    conformal = with_conformal({}, calibrated, gold, seed, held_classes)  # on the scores the runtime will give
     final = pipeline().fit(texts, codes)
     classes = [str(k) for k in final.classes_]
     onx = tfidf_logreg_to_onnx(final.steps[0][1], final.steps[1][1])

@@ -41,6 +41,28 @@ def reliability_chart(table: pd.DataFrame, *, title: str = "", x_title: str = "m
     return alt.layer(diagonal, line, points, title=title or alt.Undefined).properties(height=320, width="container")
 
 
+def precision_coverage_chart(curve: pd.DataFrame, target: float, threshold: float | None = None, *,
+                             x_title: str = "share of the category's records accepted",
+                             y_title: str = "precision of the accepted"):
+    """Precision against coverage as the confidence threshold falls (one category's
+    ``core.domain.thresholds.precision_curve``), the target as a dashed rule, the chosen threshold
+    as a point."""
+    import altair as alt
+
+    x = alt.X("coverage:Q", scale=alt.Scale(domain=[0, 1]), title=x_title)
+    y = alt.Y("precision:Q", scale=alt.Scale(domain=[0, 1]), title=y_title)
+    tips = [alt.Tooltip("threshold:Q", format=".3f"), alt.Tooltip("coverage:Q", format=".1%"),
+            alt.Tooltip("precision:Q", format=".3f"), "accepted"]
+    line = alt.Chart(curve).mark_line(color="#0072B2", point=True).encode(x=x, y=y, tooltip=tips)
+    rule = alt.Chart(pd.DataFrame({"precision": [target]})).mark_rule(strokeDash=[4, 4], color="#D55E00").encode(y=y)
+    layers = [line, rule]
+    if threshold is not None:
+        chosen = curve[curve["threshold"] >= threshold].tail(1)
+        layers.append(alt.Chart(chosen).mark_point(size=160, shape="diamond", filled=True, color="#D55E00")
+                      .encode(x=x, y=y, tooltip=tips))
+    return alt.layer(*layers).properties(height=300, width="container")
+
+
 def size_legend_values(support: pd.Series) -> list[int]:
     """Up to four round gold-record counts spanning the data, for a size legend that is complete."""
     top = int(support.max() or 0)

@@ -37,7 +37,7 @@ def build_ensemble(members: Sequence[tuple[Path, Manifest, OutOfFold | Fitted | 
         gold = np.array([index[codes[i][0]] for i in np.flatnonzero(known)])
         weights = fit_weights([a[known] for a in aligned], gold)
         calibration = held_out_calibration(weighted_mean(aligned, known, weights), gold,
-                                           "out-of-fold predictions of the members")
+                                           "out-of-fold predictions of the members", codes=classes)
     folder.mkdir(parents=True, exist_ok=True)
     names = []
     for member_folder, _, _ in members:

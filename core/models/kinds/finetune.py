@@ -124,7 +124,7 @@ def train(data: TrainingInput) -> Trained:
         if not setup.multi_label:
             gold = setup.y[setup.val_rows]
             calibration = held_out_calibration(val_scores, gold, f"the {len(setup.val_rows)}-record validation "
-                                               "split of the training records", data.seed)
+                                               "split of the training records", data.seed, setup.classes)
     familiar, terms = write_terms(folder, data.texts)
     encoder_name = Path(setup.encoder).name if data.params["encoder"] != SHIPPED else SHIPPED
     files = {"onnx": "model.onnx", "onnx_int8": "model.int8.onnx", "weights": "model.safetensors", "terms": terms}

@@ -82,7 +82,7 @@ def build_knn(vectors: np.ndarray, codes: Sequence[Sequence[str]], folder: Path,
     save_file({"vectors": np.ascontiguousarray(support, dtype=np.float16)}, str(folder / "support.safetensors"))
     link_encoder(encoder_dir, folder / "encoder")
     calibration = {} if multi_label or len(vectors) < 2 else held_out_calibration(
-        oof, gold_indices(classes, codes, np.arange(len(codes))), "leave-one-out predictions", seed)
+        oof, gold_indices(classes, codes, np.arange(len(codes))), "leave-one-out predictions", seed, classes)
     calibration["familiarity"] = vector_threshold(support)
     manifest = replace(manifest, runtime="encoder-knn", training={**manifest.training, "k": int(k),
                                                                   "width": float(width)})

@@ -27,7 +27,7 @@ def fitted_calibration(fitted, codes: Sequence[Sequence[str]], multi_label: bool
     gold = gold_indices(fitted.classes, codes, fitted.calibration_rows)
     held = f"{folds_for(len(codes))}-fold out-of-fold predictions" if len(fitted.calibration_rows) == len(codes) else \
         "a 10 % split the model did not train on"
-    return held_out_calibration(fitted.calibration_scores, gold, held, seed)
+    return held_out_calibration(fitted.calibration_scores, gold, held, seed, fitted.classes)
 
 
 def out_of_fold(fitted):
