@@ -6,6 +6,7 @@ import json
 import streamlit as st
 
 from core.errors import WorkbenchError
+from core.models.limits import describe
 from core.work.annotation import model_view, why_empty
 from core.work.evaluation_set import trained_on
 from core.work.serving import serving
@@ -38,14 +39,15 @@ SHORTCUTS = "**1-5** choose suggestion · **A** accept the top one · **B** the 
             "**X** reject all · **S** skip · **U** undo · **N** next · **P** previous"
 
 
-def get_view(clf, tax, record: dict, db=None):
-    """A model's view of a record, kept for this session (scoring is not repeated on reruns)."""
+def get_view(clf, tax, record: dict, db=None, within: tuple = ()):
+    """A model's view of a record (within the queue's limit), kept for this session (scoring is
+    not repeated on reruns)."""
     views = st.session_state.setdefault(VIEWS, {})
-    key = (record["id"], clf.manifest.name, clf.manifest.version, tax.id)
+    key = (record["id"], clf.manifest.name, clf.manifest.version, tax.id, tuple(within))
     if key not in views:
         if len(views) > 200:
             views.clear()
-        views[key] = model_view(clf, tax, record, top_k=9, store=db)
+        views[key] = model_view(clf, tax, record, top_k=9, store=db, within=within)
     return views[key]
 
 
@@ -93,8 +95,9 @@ def card_views(ctx: PageContext, db, queue, record: dict):
     second = ctx.model(st.session_state.get("annotate.model2", "none"))
     view = second_view = None
     with show_errors():
-        view = get_view(classifier(qmodel.folder), tax, record, db) if qmodel is not None else None
-        second_view = get_view(classifier(second.folder), tax, record, db) if second is not None else None
+        within = queue.spec.within
+        view = get_view(classifier(qmodel.folder), tax, record, db, within) if qmodel is not None else None
+        second_view = get_view(classifier(second.folder), tax, record, db, within) if second is not None else None
     seen = visibility(db, tax.id, record["id"], state.user)  # blind double coding, known-answer records
     notes = scope_notes(db, tax)
     if not seen.suggestions:
@@ -150,6 +153,10 @@ def suggestions_panel(ctx: PageContext, view, second_view, source, notes, shown:
         st.markdown(f"{t('**Suggestions**')} · {plain(view.model)} {plain(view.version)} · {t(source.origin)}"
                     + (f" · :orange[{t('low confidence')}]" if source.low_confidence else "") if view
                     else f"**{t('No model suggestions')}**")
+        if view and view.within:
+            st.caption(t("Within: {0}").format(plain(describe(tax, view.within, lang))) + (
+                " · :orange[" + t("the model puts {0:.0%} of its probability outside this limit: the record may not "
+                                  "belong here").format(view.outside) + "]" if view.outside >= 0.5 else ""))
         unsure = confidence_note(ctx.db, tax.id, view.model, view.version, shown[0].code, shown[0].score) \
             if view and shown else None
         if unsure:

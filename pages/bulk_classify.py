@@ -95,6 +95,11 @@ def new_job(ctx: PageContext) -> None:
     top_k = c2.number_input(t("Codes per record (top-k)"), 1, 10, 3, key="bulk.top_k")
     threshold = c3.slider(t("Leave out codes scoring below"), 0.0, 1.0, 0.0, 0.05, key="bulk.threshold")
     level = c4.selectbox(t("Report at level"), ["model's codes", *range(1, ctx.tax.depth + 1)], key="bulk.level")
+    within = [] if routed else st.multiselect(
+        t("Suggest only within (nodes and everything below them)"), [n.code for n in ctx.tax], key="bulk.within",
+        format_func=lambda c: ctx.tax.path_label(c, ctx.lang), placeholder=t("the whole taxonomy"),
+        help=t("The {0} models' scores are renormalised within these parts of the tree; triage and its conformal "
+               "sets are computed within them, and each machine label names the limit.").format(plain(t(ctx.tax.name))))
     d1, d2 = st.columns(2)
     on_error = d1.radio(t("Bad rows"), ["skip", "abort"], horizontal=True, key="bulk.on_error",
                         format_func={"skip": t("Skip and list them"), "abort": t("Stop the job")}.get)
@@ -126,7 +131,7 @@ def new_job(ctx: PageContext) -> None:
                 models=[str(offered[n][0]) for n in chosen], taxonomy_id=ctx.tax.id, top_k=int(top_k),
                 threshold=float(threshold), level=None if level == "model's codes" else int(level),
                 long_texts=long_texts, on_error=on_error, collection=collection or "", route=list(routed),
-                models_dir=str(ctx.cfg.models_dir) if routed else "", fast=bool(fast)),
+                models_dir=str(ctx.cfg.models_dir) if routed else "", fast=bool(fast), within=list(within)),
                 ctx.state.user or "anonymous")
             jobs.launch(ctx.db.path, job_id)
             st.session_state[SELECTED] = job_id
@@ -309,6 +314,11 @@ def results(ctx: PageContext, job) -> None:
     db, lang = ctx.db, ctx.lang
     taxonomies = jobs.job_taxonomies(db, job)
     st.subheader(t("Results of job #{0}").format(job.number))
+    if job.params.within:
+        from core.models.limits import describe
+
+        limit_tax = db.load_taxonomy(job.params.taxonomy_id)
+        st.caption(t("Within: {0}").format(plain(describe(limit_tax, job.params.within, lang))))
     header, rows = next(jobs.result_rows(db, job, lang, chunk_size=50, verify=False), ([], []))  # downloads verify
     dataframe(pd.DataFrame(rows, columns=header), hide_index=True, width="stretch", key="bulk.results")
     stem = Path(job.params.file_name).stem + f"-classified-{job.id}"

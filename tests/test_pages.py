@@ -256,6 +256,26 @@ def test_annotate_accept_correct_undo_journey(workspace_env):
         assert [e.action for e in db.latest_events("Kovács Anna", "ford")] == ["undo", corrected.action, "accept"]
 
 
+def test_a_queue_limited_to_one_field_suggests_within_it_and_says_so(workspace_env):
+    """Suggestions within a part of the tree: chosen under the queue, ranked within it on the card,
+    named there, and kept with the label's provenance."""
+    at = app().run()
+    at.text_input(key="sidebar.user").input("Kovács Anna")
+    at.run()
+    at.switch_page("pages/annotate.py").run()
+    at.selectbox(key="annotate.model").select("ford-dummy").run()
+    at.multiselect(key="annotate.within").set_value(["5", "5.2"]).run()
+    at.button(key="annotate.open").click().run()
+    assert not at.exception, at.exception
+    assert any(c.value.startswith("Within: 5 Social sciences") for c in at.caption)
+    codes = [b.help.split(":")[0].split()[-1] for b in at.button if (b.key or "").startswith("annotate.pick.")]
+    assert codes and all(c.startswith("5.") for c in codes), codes
+    at.button(key="annotate.accept").click().run()
+    with _db(workspace_env) as db:
+        event = db.latest_events("Kovács Anna", "ford")[0]
+    assert event.codes[0].startswith("5.") and all(s.within == ("5",) for s in event.shown)
+
+
 def test_a_reload_finds_the_open_queue_its_filter_and_record_and_undo_after_skip_stays_put(workspace_env):
     """The queue, its language filter and the record on screen survive a reload (a new browser
     session with the same name); the queue's title names the open queue, not the panel's choice;

@@ -6,6 +6,7 @@ that is quick)."""
 import streamlit as st
 
 from core.domain.labels import QueueSpec
+from core.models.limits import normal_limit
 from core.work.annotation import Queue, found_records_queue
 from core.work.embeddings import INLINE_SECONDS
 from core.work.team import review_queue, start_round
@@ -96,6 +97,13 @@ def queue_spec(ctx: PageContext, model, kind: str) -> QueueSpec | None:
             st.warning(t("Enter your name in the sidebar to see the records assigned to you."))
     elif kind in ("review", "disputes"):
         args.update(status="labelled", order="import")
+    kept("annotate.within", tax.id, [n.code for n in tax], default=[])
+    args["within"] = normal_limit(tax, st.multiselect(
+        t("Suggest only within (nodes and everything below them)"), [n.code for n in tax], key="annotate.within",
+        format_func=lambda c: tax.path_label(c, lang), on_change=keep, args=("annotate.within", tax.id),
+        placeholder=t("the whole taxonomy"),
+        help=t("Suggestions are scored within these parts of the tree (renormalised there), and the limit is kept "
+               "with each suggestion you act on. The queue's records stay as chosen above.")))
     kept("annotate.search_records", tax.id)
     args["search"] = st.text_input(t("Only records containing (title, abstract or id)"), key="annotate.search_records",
                                    on_change=keep, args=("annotate.search_records", tax.id)).strip()

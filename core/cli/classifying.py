@@ -89,6 +89,11 @@ def cmd_classify(args: argparse.Namespace) -> int:
         print("Usage problem: give --model FOLDER (every row to each model) or --route TAXONOMY (each row to "
               "the model for its language)", file=sys.stderr)
         return 2
+    within = [c for part in (args.within or []) for c in part.split(",") if c.strip()]
+    if within and args.route:
+        print("Usage problem: --within limits chosen models; a routed run (--route) cannot be limited",
+              file=sys.stderr)
+        return 2
     if args.route and (args.model or args.ray):
         print("Usage problem: --route chooses the models itself; leave out --model and --ray", file=sys.stderr)
         return 2
@@ -114,6 +119,14 @@ def cmd_classify(args: argparse.Namespace) -> int:
             print("Model problem: a model names no taxonomy; give --taxonomy", file=sys.stderr)
             return 2
         taxonomies = [loaded[c.manifest.taxonomy or args.taxonomy] for c in classifiers]
+        if within:  # every model's taxonomy holds the codes, and every model has a code within them
+            from core.models.limits import normal_limit, within_columns
+
+            for clf, tax in zip(classifiers, taxonomies):
+                within = list(normal_limit(tax, within))
+                if not within_columns(clf.manifest.codes, tax, within).any():
+                    raise WorkbenchError(f"none of {clf.manifest.name}'s codes lies within {', '.join(within)}: "
+                                         "it cannot suggest there")
     try:
         info = inspect_source(source, source.name, fmt=args.format, encoding=args.encoding, delimiter=args.delimiter)
         mapping = _mapping(args, info.columns, leave_out=("label",))
@@ -128,7 +141,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         rows = classify_on_ray([source], args.output, args.model, taxonomies, mapping, top_k=args.top_k,
                                threshold=args.threshold, level=args.level, fmt=args.format,
                                encoding=args.encoding, delimiter=args.delimiter,
-                               workers=args.ray_workers, address=args.ray_address,
+                               workers=args.ray_workers, address=args.ray_address, within=within,
                                out_format="parquet" if args.output.endswith("parquet") else "csv")
         seconds = time.perf_counter() - start
         print(f"{rows:,} rows classified on Ray into {args.output}/ in {seconds:,.1f} s")
@@ -144,7 +157,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         rows = classify_file(classifiers, taxonomies, source, source.name, mapping, args.output, top_k=args.top_k,
                              threshold=args.threshold, level=args.level, fmt=args.format, encoding=args.encoding,
                              delimiter=args.delimiter, chunk_size=args.chunk, progress=progress, routes=routes,
-                             counts=counts, long_texts=args.long_texts, store=workspace)
+                             counts=counts, long_texts=args.long_texts, store=workspace, within=within)
     finally:
         if workspace is not None:
             workspace.close()
@@ -235,6 +248,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--top-k", type=_positive, default=3)
     p.add_argument("--threshold", type=_score, default=0.0)
     p.add_argument("--level", type=_positive, help="report codes at this level of the hierarchy")
+    p.add_argument("--within", action="append", metavar="CODE",
+                   help="suggest only within this node and everything below it (scores renormalised there); "
+                        "repeat or separate by commas for several")
     p.add_argument("--format", choices=FORMATS)
     p.add_argument("--encoding", choices=ENCODINGS)
     p.add_argument("--delimiter", type=_delimiter, help="one character (tab: \\t)")

@@ -37,12 +37,15 @@ class ShownSuggestion:
     score: float
     rank: int
     verdict: str = ""  # "partly": the expert marked it relevant but not the best (``VERDICTS``)
+    within: tuple[str, ...] = ()  # the limit the scores were renormalised within (``core.models.limits``)
 
     def to_dict(self) -> dict:
         out = {"model": self.model, "version": self.version, "code": self.code, "score": round(self.score, 6),
                "rank": self.rank}
         if self.verdict:
             out["verdict"] = self.verdict
+        if self.within:
+            out["within"] = list(self.within)
         return out
 
 
@@ -171,6 +174,7 @@ class QueueSpec:
     language: str = ""
     assigned_to: str = ""
     search: str = ""
+    within: tuple[str, ...] = ()  # suggestions limited to these nodes and what is under them
 
     def __post_init__(self) -> None:
         if self.status not in QUEUE_STATUSES:

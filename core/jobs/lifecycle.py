@@ -50,6 +50,7 @@ class JobParams:
     route: list[str] = field(default_factory=list)  # taxonomies whose rows go to the model for their language
     models_dir: str = ""  # where a routed job chooses its models
     fast: bool = False  # a routed job prefers a fast-tier model where one reads the row's language
+    within: list[str] = field(default_factory=list)  # the job taxonomy's suggestions limited to these nodes
 
     @classmethod
     def from_json(cls, text: str) -> "JobParams":
@@ -163,6 +164,12 @@ def create_job(store: Store, params: JobParams, created_by: str) -> int:
     validate_mapping(info, params.mapping)
     if params.chunk < 1:
         raise JobError("the chunk size must be at least 1")
+    if params.within:
+        from core.models.limits import normal_limit
+
+        if params.route:
+            raise JobError("a routed job cannot be limited to part of a tree: limit a job of chosen models")
+        params.within = list(normal_limit(store.load_taxonomy(params.taxonomy_id), params.within))
     names = set()
     for folder in params.models:  # models of several taxonomies may run together, each into its own
         manifest = load_manifest(folder)
@@ -171,6 +178,12 @@ def create_job(store: Store, params: JobParams, created_by: str) -> int:
         names.add(manifest.name)
         taxonomy = store.load_taxonomy(manifest.taxonomy or params.taxonomy_id)
         taxonomy.check_level(params.level)
+        if params.within and taxonomy.id == params.taxonomy_id:
+            from core.models.limits import within_columns
+
+            if not within_columns(manifest.codes, taxonomy, params.within).any():
+                raise JobError(f"none of {manifest.name}'s codes lies within {', '.join(params.within)}: it cannot "
+                               "suggest there")
     params.fmt, params.encoding, params.delimiter = info.format, info.encoding or None, info.delimiter or None
     params.source, params.source_sha256 = snapshot(source, Path(store.path).parent / "jobs" / "sources",
                                                    params.file_name)

@@ -30,12 +30,13 @@ class RayPredictor:
     """One per Ray worker: loads the models once, classifies pandas batches (all columns text)."""
 
     def __init__(self, model_folders: Sequence[str], taxonomy, mapping: dict[str, str], top_k: int,
-                 threshold: float, level: int | None, spreadsheet: bool, lang: str = "en", threads: int = 1):
+                 threshold: float, level: int | None, spreadsheet: bool, lang: str = "en", threads: int = 1,
+                 within: Sequence[str] = ()):
         from core.models.runtimes import load_classifier
 
         self.classifiers = [load_classifier(f, threads=threads) for f in model_folders]
         self.taxonomy, self.mapping, self.spreadsheet = taxonomy, mapping, spreadsheet
-        self.options = {"top_k": top_k, "threshold": threshold, "level": level, "lang": lang}
+        self.options = {"top_k": top_k, "threshold": threshold, "level": level, "lang": lang, "within": tuple(within)}
         self.columns = result_columns([c.manifest.name for c in self.classifiers], top_k)
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
@@ -83,7 +84,7 @@ def classify_on_ray(paths: Sequence[str | Path], output: str | Path, model_folde
                     mapping: dict[str, str | None], *, top_k: int = 3, threshold: float = 0.0,
                     level: int | None = None, fmt: str | None = None, encoding: str | None = None,
                     delimiter: str | None = None, out_format: str = "csv", workers: int = 2, batch_size: int = 1024,
-                    address: str | None = None) -> int:
+                    address: str | None = None, within: Sequence[str] = ()) -> int:
     """Classify files on Ray; writes part files into the ``output`` folder and returns the row count."""
     import ray
 
@@ -105,7 +106,7 @@ def classify_on_ray(paths: Sequence[str | Path], output: str | Path, model_folde
         ds = ds.map_batches(
             RayPredictor, batch_format="pandas", batch_size=batch_size, concurrency=workers, num_cpus=1,
             fn_constructor_args=([str(f) for f in model_folders], taxonomy, mapped, top_k, threshold, level,
-                                 out_format == "csv"),
+                                 out_format == "csv", "en", 1, tuple(within)),
         )
         if out_format == "csv":
             ds.write_csv(str(output))

@@ -19,12 +19,15 @@ from core.work.column_mapping import validate_mapping
 
 
 def classified_rows(classifiers: Sequence, taxonomy, records: Sequence[dict[str, Any]], *, top_k: int = 3,
-                    threshold: float = 0.0, level: int | None = None, lang: str = "en") -> list[list]:
+                    threshold: float = 0.0, level: int | None = None, lang: str = "en",
+                    within: Sequence[str] = ()) -> list[list]:
     """For each record, every model's ``top_k`` × (code, name, score) cells, models in order.
     ``taxonomy``: one for all models, or one per model (models of several taxonomies in one run).
     Models on the same encoder reading the same fields encode each record once. A record with no
     text for a model gets empty cells (nothing is guessed from an empty string; a bulk job leaves
-    such rows out at import, so its results agree)."""
+    such rows out at import, so its results agree). ``within``: every model's scores limited to
+    those nodes of its taxonomy (``core.models.limits``)."""
+    from core.models.limits import limited_scores
     from core.work.embeddings import cache_key
 
     taxonomies = list(taxonomy) if isinstance(taxonomy, (list, tuple)) else [taxonomy] * len(classifiers)
@@ -41,6 +44,8 @@ def classified_rows(classifiers: Sequence, taxonomy, records: Sequence[dict[str,
             if key not in vectors:
                 vectors[key] = clf.embed(chosen)
             scores = clf.scores_from_vectors(vectors[key], chosen)
+        if within:
+            scores = limited_scores(clf.manifest, tax, scores, within)[0]
         ranked = dict(zip(scored, rank(clf.manifest, scores, tax, top_k=top_k, threshold=threshold, level=level)))
         for i, row in enumerate(cells):
             row += output_cells(ranked.get(i, []), tax, top_k, lang)
@@ -191,7 +196,8 @@ def classify_file(classifiers: Sequence, taxonomy, source: str | Path, name: str
                   fmt: str | None = None, encoding: str | None = None, delimiter: str | None = None,
                   chunk_size: int = 2000, lang: str = "en",
                   progress: Callable[[int, float], None] | None = None, routes: Sequence | None = None,
-                  counts: dict | None = None, long_texts: str = "truncate", store: Store | None = None) -> int:
+                  counts: dict | None = None, long_texts: str = "truncate", store: Store | None = None,
+                  within: Sequence[str] = ()) -> int:
     """Stream a file through models into an output file (CSV, or XLSX by its suffix), memory
     bounded by the chunk size; nothing is stored in a workspace. Returns the rows written.
     ``routes`` (``core.work.routing.Route``, one per taxonomy in ``taxonomy``): each row goes to the
@@ -217,7 +223,7 @@ def classify_file(classifiers: Sequence, taxonomy, source: str | Path, name: str
                                     level=level, lang=lang, long_texts=long_texts, counts=counts, store=store)
             else:
                 cells = classified_rows(classifiers, taxonomy, records, top_k=top_k, threshold=threshold,
-                                        level=level, lang=lang)
+                                        level=level, lang=lang, within=within)
             out.rows([cols[c][k] for c in info.columns] + cells[k] for k in range(len(rows)))
             written += len(rows)
             if progress:

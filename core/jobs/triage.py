@@ -68,7 +68,8 @@ def triage(store: Store, job: JobInfo, model_name: str, thresholds: dict[str, fl
     is that code alone) are machine-accepted (an event of the machine role, never an expert's);
     the rest stay unlabelled for the expert queue, which shows the least confident first. Records
     someone has labelled, records in a language the model was not trained for, and records far
-    from the model's training data (``Classifier.far_from_training``) are left to the experts."""
+    from the model's training data (``Classifier.far_from_training``) are left to the experts. A
+    job limited to part of the tree triages on its own results, scored within the limit."""
     if not dry_run:
         store.require("triage")
     model = next((m for m in job.models if m["name"] == model_name), None)
@@ -76,7 +77,12 @@ def triage(store: Store, job: JobInfo, model_name: str, thresholds: dict[str, fl
         raise JobError(f"job #{job.id} did not run model '{model_name}'")
     annotator = f"model:{model['name']}@{model['version']}"
     taxonomy_id = model["taxonomy"]  # a job may run models of several taxonomies: each triages into its own
-    rows = store.job_predictions(job.id, model["name"], model["version"], taxonomy_id)
+    limited = bool(job.params.within) and taxonomy_id == job.params.taxonomy_id
+    if limited:  # within the job's limit, as it ranked them
+        rows = store.job_result_tops(job.id, model["name"], taxonomy_id)
+    else:
+        rows = store.job_predictions(job.id, model["name"], model["version"], taxonomy_id)
+    within = f", within {', '.join(job.params.within)}" if limited else ""
     known = set(_model_languages(job, model_name))
     languages = store.job_record_languages(job.id) if known else {}
     accepted = queued = labelled = foreign = far = 0
@@ -112,7 +118,7 @@ def triage(store: Store, job: JobInfo, model_name: str, thresholds: dict[str, fl
         accepted += 1
         counts[0] += 1
         events.append(Event(record_id, taxonomy_id, annotator, MACHINE_ROLE, "machine-accept",
-                            (top_code,), reason=f"{why} (job #{job.id})"))
+                            (top_code,), reason=f"{why}{within} (job #{job.id})"))
     if not dry_run:
         with store.write():
             for event in events:

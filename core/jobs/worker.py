@@ -98,6 +98,17 @@ def _scores_or_errors(clf, texts: list[str], whole=None) -> tuple[list[int], "ob
     return good, scores, errors
 
 
+def _ranked(clf, taxonomy, scores, params: JobParams) -> list:
+    """The job's ranked results for a model's scores: within the job's limit for the models of its
+    taxonomy (``core.models.limits``; the stored predictions stay the model's own, which queues and
+    figures read), at its top-k, threshold and level."""
+    from core.models.limits import limited_scores
+
+    if params.within and taxonomy.id == params.taxonomy_id:
+        scores = limited_scores(clf.manifest, taxonomy, scores, params.within)[0]
+    return rank(clf.manifest, scores, taxonomy, top_k=params.top_k, threshold=params.threshold, level=params.level)
+
+
 def _classify_chunk(store: Store, classifiers, taxonomies, params: JobParams, items: list[tuple[int, int]]):
     """(results rows, [(manifest, taxonomy, prediction rows)], errors) for a chunk of (position,
     record id). Models on the same encoder reading the same fields share one set of vectors: each
@@ -110,8 +121,7 @@ def _classify_chunk(store: Store, classifiers, taxonomies, params: JobParams, it
     for clf, taxonomy in zip(classifiers, taxonomies):
         good, scores, errors = _scores_or_errors(clf, [clf.manifest.text_of(r) for r in rows],
                                                  lambda clf=clf: record_scores(store, clf, rows, shared))
-        ranked = dict(zip(good, rank(clf.manifest, scores, taxonomy, top_k=params.top_k, threshold=params.threshold,
-                                     level=params.level)))
+        ranked = dict(zip(good, _ranked(clf, taxonomy, scores, params)))
         for i, (pos, _) in enumerate(items):
             value = {"error": errors[i]} if i in errors else [[s.code, round(s.score, 6)] for s in ranked[i]]
             results.append((pos, clf.manifest.name, json.dumps(value)))
@@ -145,8 +155,7 @@ def _classify_routed_chunk(store: Store, routes, taxonomies, params: JobParams, 
             good, scores, errors = _scores_or_errors(clf, [clf.manifest.text_of(r) for r in subset],
                                                      lambda clf=clf, subset=subset: record_scores(store, clf, subset,
                                                                                                   shared))
-            ranked = dict(zip(good, rank(clf.manifest, scores, taxonomy, top_k=params.top_k,
-                                         threshold=params.threshold, level=params.level)))
+            ranked = dict(zip(good, _ranked(clf, taxonomy, scores, params)))
             for k, i in enumerate(part):
                 if k in errors:
                     value = {"error": errors[k]}

@@ -149,7 +149,7 @@ class AnnotationQueries:
     @staticmethod
     def _event(row: Sequence[Any]) -> Event:
         shown = tuple(ShownSuggestion(s["model"], s["version"], s["code"], float(s["score"]), int(s["rank"]),
-                                      s.get("verdict", ""))
+                                      s.get("verdict", ""), tuple(s.get("within") or ()))
                       for s in json.loads(row[7] or "[]"))
         return Event(record_id=row[1], taxonomy_id=row[2], annotator=row[3], role=row[4], action=row[5],
                      codes=tuple(json.loads(row[6] or "[]")), shown=shown, reason=row[8] or "", undoes=row[9],

@@ -139,6 +139,17 @@ class JobQueries:
             "SELECT r.id, coalesce(r.language, '') FROM job_records jr JOIN records r ON r.id = jr.record_id "
             "WHERE jr.job_id = ?", [job_id]).fetchall())
 
+    def job_result_tops(self, job_id: int, model_name: str, taxonomy_id: str) -> list[tuple[int, str, float, bool,
+                                                                                           float]]:
+        """As ``job_predictions``, from the job's own results (what a limited job ranked within its
+        limit): (record_id, top code, top score, labelled already, second score)."""
+        return [(r[0], r[1] or "", float(r[2] or 0.0), bool(r[3]), float(r[4] or 0.0)) for r in self.db.execute(
+            "SELECT jr.record_id, json_extract(res.ranked, '$[0][0]'), json_extract(res.ranked, '$[0][1]'), "
+            "EXISTS (SELECT 1 FROM current_labels c WHERE c.record_id = jr.record_id AND c.taxonomy_id = ?), "
+            "json_extract(res.ranked, '$[1][1]') FROM job_records jr JOIN job_results res ON res.job_id = jr.job_id "
+            "AND res.position = jr.position AND res.model = ? WHERE jr.job_id = ? AND jr.record_id IS NOT NULL "
+            "AND json_type(res.ranked) = 'array' ORDER BY jr.position", [taxonomy_id, model_name, job_id])]
+
     def job_predictions(self, job_id: int, model_name: str, model_version: str,
                         taxonomy_id: str) -> list[tuple[int, str, float, bool, float]]:
         """(record_id, top code, top score, labelled already, second score) for a job's records."""

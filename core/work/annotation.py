@@ -52,19 +52,25 @@ class ModelView:
     suggestions: tuple[ShownSuggestion, ...]
     node_scores: dict[str, float]  # every model code and ancestor -> rolled-up score
     multi_label: bool
+    within: tuple[str, ...] = ()  # the limit the scores were renormalised within (``core.models.limits``)
+    outside: float = 0.0  # the share of the probability the model put outside that limit
 
 
 def model_view(classifier: Classifier, taxonomy: Taxonomy, record: dict[str, Any], *, top_k: int = 5,
-               store: Store | None = None) -> ModelView:
+               store: Store | None = None, within: Sequence[str] = ()) -> ModelView:
     """Score one record now (every node's rolled-up score, for the hierarchy browser); with the
-    store, an encoder model reads the record's kept vector."""
+    store, an encoder model reads the record's kept vector; ``within``: a limit to part of the
+    tree (``core.models.limits``), kept with each suggestion's provenance."""
+    from core.models.limits import limited_scores
+
     name, version = model_id(classifier)
-    scores = record_scores(store, classifier, [record])
+    within = tuple(within)
+    scores, outside = limited_scores(classifier.manifest, taxonomy, record_scores(store, classifier, [record]), within)
     codes, table = rolled_up(classifier.manifest, taxonomy, scores)
-    shown = tuple(ShownSuggestion(name, version, s.code, s.score, s.rank)
+    shown = tuple(ShownSuggestion(name, version, s.code, s.score, s.rank, within=within)
                   for s in rank(classifier.manifest, scores, taxonomy, top_k=top_k)[0])
     return ModelView(name, version, shown, {c: float(v) for c, v in zip(codes, table[0])},
-                     classifier.manifest.multi_label)
+                     classifier.manifest.multi_label, within, float(outside[0]))
 
 
 @dataclass
@@ -231,6 +237,7 @@ class Queue:
     def from_dict(cls, data: dict) -> "Queue":
         spec = dict(data["spec"])
         spec["predicted_codes"] = tuple(spec.get("predicted_codes") or ())
+        spec["within"] = tuple(spec.get("within") or ())
         ids = [int(i) for i in data["ids"]]
         return cls(QueueSpec(**spec), ids, int(data["total"]), str(data["created_at"]),
                    min(max(int(data.get("position") or 0), 0), max(len(ids) - 1, 0)),
