@@ -73,8 +73,9 @@ def rules_on_split(texts, codes, vectors, train, test, encoder, base, seed: int,
     one = fit_thresholds(["*"] * len(fit_tops), fit_scores, fit_right, target)["*"].threshold
     for name, thresholds in (("per_category", {c: th.threshold for c, th in per_category.items()}),
                              ("one_threshold", {c: one for c in manifest.codes})):
+        taken = [s >= thresholds.get(c, np.inf) for c, s in zip(tops, top)]
         figures = accepted_figures(tops, top, right, thresholds)
-        figures["categories_accepting"] = len({c for c, s in zip(tops, top) if s >= thresholds.get(c, np.inf)})
+        figures.update(per_category_precision(tops, taken, right, target))
         out[name] = figures
     rule = conformal_rule(manifest.calibration["conformal_rows"], 1 - target)
     taken = [rule.accepts(float(a), float(b)) for a, b in zip(top, second)]
@@ -82,8 +83,22 @@ def rules_on_split(texts, codes, vectors, train, test, encoder, base, seed: int,
     ok = sum(1 for x, r in zip(taken, right) if x and r)
     out["conformal"] = {"records": len(test), "accepted": k, "accept_share": k / len(test),
                         "precision": ok / k if k else None, "errors": k - ok,
-                        "categories_accepting": len({c for c, x in zip(tops, taken) if x})}
+                        **per_category_precision(tops, taken, right, target)}
     return out
+
+
+def per_category_precision(tops, taken, right, target: float, least: int = 10) -> dict:
+    """Categories that accepted a test record; of those with ``least`` or more accepted, the
+    lowest precision and how many fell more than 5 points under the target."""
+    per: dict[str, list[int]] = {}
+    for code, x, r in zip(tops, taken, right):
+        if x:
+            per.setdefault(code, [0, 0])
+            per[code][0] += 1
+            per[code][1] += int(r)
+    measured = [ok / n for n, ok in per.values() if n >= least]
+    return {"categories_accepting": len(per), "lowest_category_precision": round(min(measured), 4) if measured else None,
+            "categories_under_target": sum(1 for p in measured if p < target - 0.05)}
 
 
 def mean_of(runs: list[dict]) -> dict:
@@ -95,7 +110,11 @@ def mean_of(runs: list[dict]) -> dict:
                      "precision": round(float(np.mean(precision)), 4) if precision else None,
                      "errors": int(sum(r[name]["errors"] for r in runs)),
                      "accepted": int(sum(r[name]["accepted"] for r in runs)),
-                     "categories_accepting": round(float(np.mean([r[name]["categories_accepting"] for r in runs])), 1)}
+                     "categories_accepting": round(float(np.mean([r[name]["categories_accepting"] for r in runs])), 1),
+                     "lowest_category_precision": min((r[name]["lowest_category_precision"] for r in runs
+                                                       if r[name]["lowest_category_precision"] is not None),
+                                                      default=None),
+                     "categories_under_target": int(sum(r[name]["categories_under_target"] for r in runs))}
     conformal = out["conformal"]["accept_share"]
     out["ratio_accepted"] = round(out["per_category"]["accept_share"] / conformal, 2) if conformal else None
     return out

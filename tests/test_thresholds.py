@@ -34,18 +34,25 @@ def test_the_threshold_is_where_precision_stays_above_the_target_from_there_up()
     assert curve["precision"].round(3).tolist() == [1.0, 0.667, 0.5] and curve["coverage"].tolist() == [0.25, 0.75, 1]
 
 
-def test_a_small_category_takes_the_pooled_threshold_and_an_unreachable_target_accepts_nothing():
-    a, b = _category(300, 2, "A"), _category(6, 3, "B")
-    tops, scores, right = a[0] + b[0], a[1] + b[1], a[2] + b[2]
-    fitted = fit_thresholds(tops, scores, right, 0.9, codes=["A", "B", "C"])
-    pooled = lowest_threshold(np.array(scores), np.array(right), 0.9)
-    assert not fitted["A"].pooled and fitted["B"].pooled and fitted["C"].pooled
-    assert fitted["B"].threshold == fitted["C"].threshold == pooled and fitted["C"].records == 0
-    assert fitted["A"].precision >= 0.9 and 0 < fitted["A"].coverage < 1
-    never = fit_thresholds(["D"] * 50, [0.9] * 50, [True] * 20 + [False] * 30, 0.9)["D"]
-    assert math.isinf(never.threshold) and never.accepted == 0 and never.precision is None
-    assert not confident("D", 0.99, {"D": never.threshold}) and not confident("E", 0.99, {})
+def test_a_small_category_follows_the_pooled_curve_and_an_unreachable_target_accepts_nothing():
+    """Shrinkage: a category with a handful of records is judged mostly by all categories'
+    precision at the same score (all right: at most the pooled threshold; all wrong: nothing),
+    one with no record takes the pooled threshold, a large one its own curve."""
+    a = _category(400, 2, "A")
+    good = (["B"] * 6, [0.9, 0.85, 0.8, 0.75, 0.7, 0.65], [True] * 6)
+    bad = (["D"] * 6, [0.99, 0.97, 0.95, 0.93, 0.91, 0.9], [False] * 6)
+    tops, scores, right = (a[i] + good[i] + bad[i] for i in range(3))
+    fitted = fit_thresholds(tops, scores, right, 0.8, codes=["A", "B", "C", "D"])
+    pooled = lowest_threshold(np.array(scores), np.array(right), 0.8)
+    assert not fitted["A"].pooled and fitted["B"].pooled and fitted["C"].pooled and not math.isinf(pooled)
+    assert fitted["C"].threshold == pooled and fitted["C"].records == 0
+    assert fitted["B"].threshold <= pooled + 0.05 and fitted["B"].accepted > 0
+    assert math.isinf(fitted["D"].threshold) and fitted["D"].accepted == 0 and fitted["D"].precision is None
+    assert fitted["A"].precision >= 0.8 and 0 < fitted["A"].coverage < 1
+    assert not confident("D", 0.99, {"D": fitted["D"].threshold}) and not confident("E", 0.99, {})
     assert confident("A", fitted["A"].threshold, {"A": fitted["A"].threshold})
+    never = fit_thresholds(["F"] * 50, [0.9] * 50, [True] * 20 + [False] * 30, 0.9)["F"]
+    assert math.isinf(never.threshold)
     with pytest.raises(ValueError):
         fit_thresholds(tops, scores, right, 0.0)
 

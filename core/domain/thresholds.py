@@ -5,13 +5,21 @@ For the records whose top code is ``c``, a threshold ``t`` accepts those scoring
 their share of the category's records is the coverage, the share of them whose top code is right
 the precision. Lowering ``t`` accepts more records and, for a calibrated model, lets precision fall.
 
-The threshold a category gets at a target precision is the lowest ``t`` from which precision stays
-at or above the target for every higher threshold that accepts at least ``min_records`` records
-(the envelope from above: a lucky dip at a low score never opens the door to the noisy records
-above it). A category with fewer than ``min_records`` records of its own takes the threshold found
-on all categories together ("pooled"); where even that is not reached, nothing is accepted
-(``math.inf``). A record whose top score is under its category's threshold has no confident
-suggestion: the experts see it, the machine does not label it.
+The threshold a category gets at a target precision is the lowest ``t`` from which its precision
+stays at or above the target for every higher threshold (the envelope from above: a lucky dip at a
+low score never opens the door to the noisy records above it). A category's precision at ``t`` is
+shrunk towards that of all categories together at the same ``t``, as if ``PRIOR_RECORDS`` records
+of the pooled curve were added to its own (empirical Bayes): a category with 5 records follows the
+pooled curve, one with 500 its own. A category with no record of its own takes the pooled threshold
+(the lowest from which all categories together stay at the target, trusted from ``MIN_RECORDS``
+accepted records); where the target is never reached, nothing is accepted (``math.inf``). A record
+whose top score is under its category's threshold has no confident suggestion: the experts see it,
+the machine does not label it.
+
+Measured (``bench/bench_thresholds.py``, target 95 %, fitted on the recipe's out-of-fold rows,
+measured on 20 % test records, 3 splits): with the shrinkage FORD accepted 35.4 % at precision
+0.954 with no category more than 5 points under the target (without it 30.5 %, one category under);
+CAP 30.6 % at 0.940 (32.2 % at 0.940).
 """
 
 from __future__ import annotations
@@ -23,7 +31,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-MIN_RECORDS = 10  # accepted records below which a point of the curve is not trusted
+MIN_RECORDS = 10  # accepted records below which a point of the pooled curve is not trusted
+PRIOR_RECORDS = 30  # pooled-curve records a category's precision is shrunk with
 TARGETS = (0.8, 0.9, 0.95, 0.98, 0.99)  # precision targets a lead chooses among
 
 
@@ -34,7 +43,7 @@ class Threshold:
     records: int  # records whose top code is this one
     accepted: int  # ... of which score at or above the threshold
     precision: float | None  # of the accepted (None when none)
-    pooled: bool = False  # too few records of its own: the threshold of all categories together
+    pooled: bool = False  # fewer than MIN_RECORDS of its own: mostly the pooled curve's threshold
 
     @property
     def coverage(self) -> float:
@@ -80,8 +89,30 @@ def lowest_threshold(scores: np.ndarray, correct: np.ndarray, target: float, min
     return float(t[ok[-1]]) if len(ok) else math.inf
 
 
+def _pooled_precision(scores: np.ndarray, correct: np.ndarray):
+    """Precision of all records scoring at least t, as a function of t."""
+    order = np.argsort(-scores, kind="stable")
+    s, hits = scores[order], np.cumsum(correct[order].astype(float))
+
+    def at(t: np.ndarray) -> np.ndarray:
+        k = np.searchsorted(-s, -np.asarray(t, dtype=float), side="right")  # records scoring >= t
+        return np.where(k > 0, hits[np.maximum(k, 1) - 1] / np.maximum(k, 1), 1.0)
+    return at
+
+
+def category_threshold(scores: np.ndarray, correct: np.ndarray, target: float, pooled_at,
+                       prior: int = PRIOR_RECORDS) -> float:
+    """A category's lowest threshold whose shrunk precision, and that of every higher one, reaches
+    ``target`` (``math.inf`` when none does)."""
+    t, accepted, precision = _curve(scores, correct)
+    shrunk = (precision * accepted + prior * pooled_at(t)) / (accepted + prior)
+    ok = np.flatnonzero(np.minimum.accumulate(shrunk) >= target)
+    return float(t[ok[-1]]) if len(ok) else math.inf
+
+
 def fit_thresholds(top_codes: Sequence[str], scores: Sequence[float], correct: Sequence[bool], target: float, *,
-                   min_records: int = MIN_RECORDS, codes: Sequence[str] = ()) -> dict[str, Threshold]:
+                   min_records: int = MIN_RECORDS, codes: Sequence[str] = (),
+                   prior: int = PRIOR_RECORDS) -> dict[str, Threshold]:
     """Each category's threshold at ``target`` precision (see the module), for the categories seen
     as top codes and any other ``codes`` (those take the pooled threshold, with 0 records)."""
     if not 0.0 < target <= 1.0:
@@ -90,14 +121,15 @@ def fit_thresholds(top_codes: Sequence[str], scores: Sequence[float], correct: S
     s = np.asarray(scores, dtype=float)
     c = np.asarray(correct, dtype=bool)
     pooled = lowest_threshold(s, c, target, min_records)
+    pooled_at = _pooled_precision(s, c)
     out: dict[str, Threshold] = {}
     for code in dict.fromkeys([*(x for x in top if x), *codes]):
         mask = top == code
-        own = lowest_threshold(s[mask], c[mask], target, min_records) if mask.sum() >= min_records else None
-        threshold = pooled if own is None else own
+        n = int(mask.sum())
+        threshold = category_threshold(s[mask], c[mask], target, pooled_at, prior) if n else pooled
         taken = mask & (s >= threshold)
-        out[code] = Threshold(code, threshold, int(mask.sum()), int(taken.sum()),
-                              float(c[taken].mean()) if taken.any() else None, own is None)
+        out[code] = Threshold(code, threshold, n, int(taken.sum()),
+                              float(c[taken].mean()) if taken.any() else None, n < min_records)
     return out
 
 
@@ -116,5 +148,5 @@ def accepted_figures(top_codes: Sequence[str], scores: Sequence[float], correct:
             "precision": right / k if k else None, "errors": k - right}
 
 
-__all__ = ["MIN_RECORDS", "TARGETS", "Threshold", "accepted_figures", "confident", "fit_thresholds",
-           "lowest_threshold", "precision_curve"]
+__all__ = ["MIN_RECORDS", "PRIOR_RECORDS", "TARGETS", "Threshold", "accepted_figures", "category_threshold",
+           "confident", "fit_thresholds", "lowest_threshold", "precision_curve"]
