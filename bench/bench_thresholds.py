@@ -9,9 +9,9 @@ recipe the loop trains (``tfidf+head``, weights and temperature on out-of-fold p
 rule is fitted on what the model's manifest carries (the held-out rows of its out-of-fold
 predictions, as triage reads them) and measured on the 20 % test records:
 
-- ``per_category``: each category's lowest threshold from which precision stays at the target
-  (``core.domain.thresholds``), a pooled one for categories with fewer than 10 records;
-- ``one_threshold``: that rule with every category pooled (one threshold for all);
+- ``per_category``: each category's lowest threshold from which its precision (shrunk towards all
+  categories' at the same score) stays at the target (``core.domain.thresholds``);
+- ``one_threshold``: the lowest threshold from which all categories together stay at the target;
 - ``conformal``: today's split-conformal rule at miscoverage 1 - target (accepted when the
   prediction set is a single code).
 
@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_multilingual import corpora  # noqa: E402
 
 from core.domain.conformal import conformal_rule  # noqa: E402
-from core.domain.thresholds import accepted_figures, fit_thresholds  # noqa: E402
+from core.domain.thresholds import accepted_figures, fit_thresholds, lowest_threshold  # noqa: E402
 from core.files.shipped import cap_training_set, ford_training_set  # noqa: E402
 from core.models.encoder import E5_NAME, ENCODER_NAME, corpus_vectors, ensure_encoder  # noqa: E402
 from core.models.kinds.ensemble import build_ensemble  # noqa: E402
@@ -70,7 +70,7 @@ def rules_on_split(texts, codes, vectors, train, test, encoder, base, seed: int,
     fit_tops, fit_scores, fit_right = from_manifest(manifest)
     out = {"fitted_on": len(fit_tops), "test": len(test), "top1_accuracy": round(float(np.mean(right)), 4)}
     per_category = fit_thresholds(fit_tops, fit_scores, fit_right, target, codes=manifest.codes)
-    one = fit_thresholds(["*"] * len(fit_tops), fit_scores, fit_right, target)["*"].threshold
+    one = lowest_threshold(np.asarray(fit_scores), np.asarray(fit_right), target)
     for name, thresholds in (("per_category", {c: th.threshold for c, th in per_category.items()}),
                              ("one_threshold", {c: one for c in manifest.codes})):
         taken = [s >= thresholds.get(c, np.inf) for c, s in zip(tops, top)]

@@ -209,7 +209,7 @@ def build_in_parallel(args, taxonomies: list[str], items: list) -> None:
     # the cross-lingual defaults read only the encoders and their corpus: a chain of their own, so that
     # the system shares the cores among three (on 2 cores, measured: FORD's chain 313 s of a core, CAP's
     # 145 s, the two cross-lingual defaults 137 s each; two chains took 419 s, the longer one's time)
-    crosslingual = [item for group in groups for item in group if item.row.family == "cross-lingual"]
+    crosslingual = [item for group in groups for item in group if item.row.recipe.get("cross_lingual")]
     if len(groups) > 1 and crosslingual:
         groups = [g for g in ([i for i in group if i not in crosslingual] for group in groups) if g] + [crosslingual]
     threads = max(1, (os.cpu_count() or 1) // len(groups))  # the cores shared, never oversubscribed

@@ -237,7 +237,7 @@ def test_the_cross_lingual_ensemble_sums_the_zero_shot_leaves_into_its_codes(cap
     for member, weight, scores in ((head, w_head, head.scores_from_vectors(vectors, titles)),
                                    (zero, w_zero, zero.scores_from_vectors(vectors, titles))):
         for j, code in enumerate(member.manifest.codes):
-            major = code if member is head else clf.manifest.training["member_codes"][zero_name][code]
+            major = code if member is head else clf.manifest.training["member_codes"][zero_name].get(code, code)
             expected[:, list(clf.manifest.codes).index(major)] += weight * scores[:, j]
     expected /= w_head + w_zero
     assert np.allclose(clf.predict_scores(titles), expected, atol=1e-5)
@@ -428,3 +428,45 @@ def test_the_time_to_score_hungarian_speeches_counts_their_windows(store):
                           {"id": "text_id", "title": "title"}, taxonomy_id="cap", default_language="hu")
     title_ids = [r[0] for r in store.db.execute("SELECT id FROM records WHERE batch_id = ?", [titles.batch_id])]
     assert scoring_seconds(store, clf, title_ids) < seconds / 2
+
+
+@pytest.mark.slow
+def test_the_cross_lingual_recipe_is_an_ensemble_a_workspace_can_train(tmp_path):
+    """``head+zeroshot`` with fixed weights and ``cross_lingual``: the zero-shot member's subtopic
+    leaves summed into the majors it was trained at, the weights as given (no temperature fitted on
+    the mixture), the training vectors' mean kept for the language shift; a bad recipe is refused
+    before anything trains, and the zero-shot kind needs the taxonomy."""
+    from core.files.shipped import builtin_taxonomy
+    from core.models.crosslingual import REFERENCE_FILE, is_cross_lingual
+    from core.models.kinds import get
+    from core.models.kinds.base import TrainingInput
+    from core.models.manifest import Manifest
+    from tests.conftest import corpus, linked_models
+
+    models = linked_models(tmp_path / "models", encoders=True)
+    frame = corpus("cap_nyt_headlines_sample.csv", slice(0, 500))
+    frame = frame[frame["cap_major"] != ""].reset_index(drop=True)
+    texts, codes = frame["title"].tolist(), [[c] for c in frame["cap_major"].astype(str)]
+    vectors = Encoder(ensure_encoder(models, "minilm")).embed(texts)
+    base = Manifest("cap-x", "t", "cap", (), "", input_fields=("title",), languages=("en",))
+    ensemble = get("ensemble")
+    recipe = ensemble.recipe({"members": "head+zeroshot", "weights": "3,7", "cross_lingual": True})
+    assert recipe["head.encoder"] == recipe["zeroshot.encoder"] == "minilm"  # one encoder for both
+    data = TrainingInput(texts, codes, tmp_path / "x", base, models, vectors=vectors, params=recipe,
+                         taxonomy=builtin_taxonomy("cap"))
+    manifest = ensemble.train(data).manifest
+    assert manifest.training["weights"] == [0.3, 0.7] and "temperature" not in manifest.calibration
+    assert manifest.calibration["conformal_rows"] and is_cross_lingual(manifest)
+    assert (tmp_path / "x" / REFERENCE_FILE).is_file() and manifest.training["language_shift"]["language"] == "en"
+    cap, mapped = builtin_taxonomy("cap"), manifest.training["member_codes"]["cap-x-zeroshot"]
+    assert len(mapped) > 150 and all(cap.level(major) == 1 and major in cap.ancestors(leaf)
+                                     for leaf, major in mapped.items())
+    clf = load_classifier(tmp_path / "x")
+    scores = clf.scores_from_vectors(vectors[:20], texts[:20])
+    assert set(clf.manifest.codes) >= {c[0] for c in codes} and np.allclose(scores.sum(axis=1), 1.0, atol=1e-4)
+    assert np.mean([clf.manifest.codes[k] == c[0] for k, c in zip(scores.argmax(1), codes[:20])]) > 0.5
+    with pytest.raises(ValueError, match="give 2 numbers"):
+        ensemble.recipe({"members": "head+zeroshot", "weights": "1"})
+    with pytest.raises(ValueError, match="needs the taxonomy"):
+        get("zeroshot").train(TrainingInput(texts, codes, tmp_path / "z", base, models, vectors=vectors,
+                                            params=get("zeroshot").recipe({})))

@@ -29,7 +29,8 @@ TAXONOMIES = ("ford", "cap")
 class Default:
     """One shipped default. ``name`` and ``target`` may hold ``{t}``: the corpus's taxonomy.
     ``target``: the taxonomy the model classifies into (the corpus's unless given). ``changes``:
-    more manifest fields. ``lexical``: built first, in seconds (the app starts on these)."""
+    more manifest fields. ``lexical``: built first, in seconds (the app starts on these).
+    ``characters``: a vector-reading kind reads each training text's first this many characters."""
 
     name: str
     family: str
@@ -39,6 +40,7 @@ class Default:
     changes: dict = field(default_factory=dict)
     lexical: bool = False
     help: str = ""
+    characters: int | None = None
 
 
 # the build order: the lexical models of every taxonomy, then per taxonomy the rest in this order
@@ -56,7 +58,8 @@ DEFAULTS: tuple[Default, ...] = (
     Default("{t}-zeroshot", "zero-shot", help="every node of the taxonomy scored by similarity to its names"),
     Default("ford-deep-zeroshot", "zero-shot", taxonomies=("ford",), target="ford-deep",
             help="every SciNoBo node below the FORD fields, zero-shot"),
-    Default("{t}-multilingual", "cross-lingual", {"characters": 200},
+    Default("{t}-multilingual", "ensemble", {"members": "head+zeroshot", "head.encoder": "e5", "weights": "0.3,0.7",
+                                            "cross_lingual": True}, characters=200,
             help="the cross-lingual default: zero-shot and an English-trained head on multilingual e5 vectors"),
     Default("ford-deep-cascade", "cascade", {"supervised": "ford-minilm", "zero_shot": "ford-deep-zeroshot"},
             taxonomies=("ford",), target="ford-deep",
@@ -146,14 +149,16 @@ class Family:
 
 
 def _kind_build(item: Planned, corpus: Corpus, folder: Path, manifest: Manifest) -> Manifest:
+    from core.files.shipped import builtin_taxonomy
     from core.models import kinds
     from core.models.held_out import train_kind
 
     kind = kinds.get(item.row.family)
     params = kind.recipe(item.recipe)
-    vectors = corpus.vectors(kind.vector_encoder(params)) if kind.reads_vectors(params) else None
+    vectors = corpus.vectors(kind.vector_encoder(params), characters=item.row.characters,
+                             progress=item.name) if kind.reads_vectors(params) else None
     return train_kind(kind, params, corpus.texts, corpus.codes, folder, manifest, corpus.models, vectors=vectors,
-                      **item.row.changes)
+                      taxonomy=builtin_taxonomy(item.target), **item.row.changes)
 
 
 def _onnx_tfidf(item: Planned, corpus: Corpus, folder: Path, manifest: Manifest) -> Manifest:
@@ -180,15 +185,6 @@ def _zero_shot(item: Planned, corpus: Corpus, folder: Path, manifest: Manifest) 
     manifest = replace(manifest, training={"calibrated_on": corpus.data.sources})
     return build_zero_shot(builtin_taxonomy(item.target), folder, manifest, corpus.encoder("minilm"),
                            calibration=(corpus.vectors("minilm"), corpus.codes))
-
-
-def _cross_lingual(item: Planned, corpus: Corpus, folder: Path, manifest: Manifest) -> Manifest:
-    from core.files.shipped import builtin_taxonomy
-    from core.models.crosslingual import train_cross_lingual_model
-
-    vectors = corpus.vectors("e5", characters=item.recipe.get("characters"), progress=item.name)
-    return train_cross_lingual_model(builtin_taxonomy(item.target), corpus.texts, corpus.codes, folder, manifest,
-                                     corpus.encoder("e5"), vectors=vectors)
 
 
 def _cascade(item: Planned, corpus: Corpus, folder: Path, manifest: Manifest) -> Manifest:
@@ -241,7 +237,6 @@ BUILDERS = {
     "onnx-tfidf": Family("onnx-tfidf", "1.5.0", _onnx_tfidf),
     "transformers-head": Family("transformers-head", "1.1.0", _transformers_head),
     "zero-shot": Family("zero-shot", "1.0.0", _zero_shot),
-    "cross-lingual": Family("cross-lingual", "2.0.0", _cross_lingual),
     "cascade": Family("cascade", "1.3.0", _cascade),
     "onnx-export": Family("onnx-export", "1.1.0", _onnx_export),
 }

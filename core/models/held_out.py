@@ -84,10 +84,12 @@ def held_out_then_final(texts: list[str], codes: list[str], folder: Path, vector
 
 
 def train_kind(kind, recipe: dict, texts: Sequence[str], codes: Sequence[str], folder: Path, manifest: Manifest,
-               models_dir: Path, *, vectors: np.ndarray | None = None, seed: int = 0, **changes) -> Manifest:
+               models_dir: Path, *, vectors: np.ndarray | None = None, seed: int = 0, taxonomy=None,
+               **changes) -> Manifest:
     """A model of ``kind`` (``core.models.kinds.Kind``) with ``recipe`` (its settings, checked by
     the kind), with held-out figures, as the workspace's loop trains it. ``vectors``: the texts'
-    vectors from the recipe's sentence encoder, where the kind reads them."""
+    vectors from the recipe's sentence encoder, where the kind reads them; ``taxonomy``: the one it
+    classifies into (a kind that scores its nodes reads it)."""
     from core.models.kinds.base import TrainingInput
 
     texts, codes = list(texts), [str(c) for c in codes]
@@ -99,7 +101,7 @@ def train_kind(kind, recipe: dict, texts: Sequence[str], codes: Sequence[str], f
         return kind.train(TrainingInput(
             texts=[texts[i] for i in rows], codes=[[codes[i]] for i in rows], folder=target, manifest=manifest,
             models_dir=Path(models_dir), seed=seed, params=params,
-            vectors=None if vectors is None else vectors[rows])).manifest
+            vectors=None if vectors is None else vectors[rows], taxonomy=taxonomy)).manifest
 
     return held_out_then_final(texts, codes, Path(folder), vectors, make, seed=seed, **changes)
 

@@ -197,7 +197,8 @@ def train_version(store: Store, taxonomy: Taxonomy, models_dir: Path, options: T
                 frame["input"].tolist(), codes, tmp, base, models_dir, multi_label, options.seed, vectors, params,
                 progress=lambda stage, f: check(stage, fit_from + (0.85 - fit_from) * min(max(f, 0.0), 1.0)),
                 should_stop=should_stop,
-                checkpoints=checkpoints_for(models_dir, taxonomy.id, job_id, options.kind), placement=placement))
+                checkpoints=checkpoints_for(models_dir, taxonomy.id, job_id, options.kind), placement=placement,
+                taxonomy=taxonomy))
         except Cancelled:
             raise Cancelled("training stopped on request; nothing was saved (the last completed epoch is kept: "
                             "resume the job to go on from it)") from None

@@ -17,6 +17,7 @@ MODULES = {
     "tfidf": "core.models.kinds.tfidf",
     "head": "core.models.kinds.head",
     "knn": "core.models.kinds.knn",
+    "zeroshot": "core.models.kinds.zeroshot",
     "ensemble": "core.models.kinds.ensemble",
     "finetune": "core.models.kinds.finetune",
     "distil": "core.models.kinds.distil",

@@ -12,6 +12,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from core.domain.taxonomy import Taxonomy
 from core.models.manifest import Manifest, write_manifest
 
 OutOfFold = tuple  # (classes, scores of training rows a model did not see, those rows)
@@ -93,7 +94,7 @@ class TrainingInput:
     ``multi_label``); ``vectors``: the texts' kept encoder vectors where the kind reads them;
     ``params``: the recipe (the kind's defaults with the lead's changes); ``progress(stage,
     fraction)`` with fraction in [0, 1] of this kind's training; ``checkpoints``: a folder that
-    survives a killed worker, to resume from."""
+    survives a killed worker, to resume from; ``taxonomy``: the taxonomy classified into."""
 
     texts: list[str]
     codes: list[list[str]]
@@ -108,6 +109,7 @@ class TrainingInput:
     should_stop: Callable[[], bool] = lambda: False
     checkpoints: Path | None = None
     placement: Placement = field(default_factory=Placement)
+    taxonomy: Taxonomy | None = None  # the taxonomy classified into (a kind that scores its nodes reads it)
 
 
 @dataclass

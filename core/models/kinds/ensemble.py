@@ -15,40 +15,82 @@ from core.models.kinds.base import Field, Kind, OutOfFold, Trained, TrainingInpu
 from core.models.kinds.tfidf import out_of_fold as fitted_out_of_fold
 from core.models.manifest import Manifest, is_fast, write_manifest
 
-MEMBER_SETS = ("tfidf+head", "tfidf+knn", "tfidf+head+knn", "tfidf+finetune", "tfidf+head+finetune")
+MEMBER_SETS = ("tfidf+head", "tfidf+knn", "tfidf+head+knn", "tfidf+finetune", "tfidf+head+finetune", "head+zeroshot")
+
+
+def member_maps(members: Sequence[tuple[Path, Manifest, object]], codes: Sequence[Sequence[str]],
+                taxonomy=None) -> dict[str, dict[str, str]]:
+    """Per member, its codes below the training codes' level mapped onto their ancestor at that
+    level (a zero-shot member scores the taxonomy's leaves; the ensemble suggests at the level it
+    was trained at, each code getting the sum of its leaves)."""
+    if taxonomy is None:
+        return {}
+    trained = {c for cs in codes for c in cs if c in taxonomy}
+    if not trained:
+        return {}
+    level = min(taxonomy.level(c) for c in trained)
+    maps = {}
+    for folder, m, _ in members:
+        deeper = {c: taxonomy.cut(c, level) for c in m.codes if c not in trained and c in taxonomy
+                  and taxonomy.level(c) > level}
+        if deeper:
+            maps[folder.name] = deeper
+    return maps
+
+
+def fixed_weights(text: str, members: int) -> list[float] | None:
+    """The recipe's ``weights`` ("0.3,0.7": one per member, in order), or None to fit them."""
+    if not str(text or "").strip():
+        return None
+    try:
+        weights = [float(w) for w in str(text).split(",")]
+    except ValueError:
+        raise ValueError(f"weights '{text}': give one number per member, separated by commas") from None
+    if len(weights) != members or any(w < 0 for w in weights) or not sum(weights):
+        raise ValueError(f"weights '{text}': give {members} numbers, one per member, none negative, not all 0")
+    return [round(w / sum(weights), 4) for w in weights]
 
 
 def build_ensemble(members: Sequence[tuple[Path, Manifest, OutOfFold | Fitted | None]],
                    codes: Sequence[Sequence[str]], folder: Path, manifest: Manifest, *,
-                   multi_label: bool = False) -> Manifest:
+                   multi_label: bool = False, taxonomy=None, weights: Sequence[float] | None = None) -> Manifest:
     """An ensemble of trained member folders, each with its predictions on training rows it did
     not see (``OutOfFold``, or the ``Fitted`` of a linear kind); the weights are fitted on the rows
-    every member predicted unseen."""
-    from core.models.calibration import held_out_calibration
+    every member predicted unseen, unless ``weights`` fixes them (then no temperature is fitted
+    either: the records they would be fitted on are not those the weights were chosen for). With
+    ``taxonomy``, a member's deeper codes are summed into the ensemble's (``member_maps``)."""
+    from core.models.calibration import held_out_calibration, with_conformal
     from core.models.encoder import link_tree
     from core.models.fitting import fit_weights
 
-    classes, aligned, known = out_of_fold(members, len(codes))
-    if multi_label or not known.any():
+    maps = member_maps(members, codes, taxonomy)
+    classes, aligned, known = out_of_fold(members, len(codes), maps)
+    index = {c: i for i, c in enumerate(classes)}
+    gold = np.array([index[codes[i][0]] for i in np.flatnonzero(known)]) if known.any() and not multi_label else None
+    if weights is not None:
+        weights = list(weights)
+        calibration = {} if gold is None else with_conformal({}, weighted_mean(aligned, known, weights), gold,
+                                                             codes=classes)
+        how = f"weights fixed by the recipe ({', '.join(str(w) for w in weights)})"
+    elif gold is None:
         weights = [round(1.0 / len(members), 4)] * len(members)
-        calibration = {}
+        calibration, how = {}, "equal weights"
     else:
-        index = {c: i for i, c in enumerate(classes)}
-        gold = np.array([index[codes[i][0]] for i in np.flatnonzero(known)])
         weights = fit_weights([a[known] for a in aligned], gold)
         calibration = held_out_calibration(weighted_mean(aligned, known, weights), gold,
                                            "out-of-fold predictions of the members", codes=classes)
+        how = "weights fitted on out-of-fold predictions"
     folder.mkdir(parents=True, exist_ok=True)
     names = []
     for member_folder, _, _ in members:
         link_tree(member_folder, folder / "members" / member_folder.name)
         names.append(member_folder.name)
     fast = {"tier": "fast"} if all(is_fast(m) for _, m, _ in members) else {}
+    mapped = {"member_codes": maps} if maps else {}
     manifest = replace(manifest, runtime="ensemble", codes=tuple(classes), multi_label=multi_label, files={},
                        calibration=calibration,
-                       training={**manifest.training, **fast, "examples": len(codes), "members": names,
-                                 "weights": weights, "method": "weighted mean of members' calibrated scores, "
-                                                               "weights fitted on out-of-fold predictions"})
+                       training={**manifest.training, **fast, **mapped, "examples": len(codes), "members": names,
+                                 "weights": weights, "method": f"weighted mean of members' calibrated scores, {how}"})
     write_manifest(folder, manifest)
     return manifest
 
@@ -58,16 +100,18 @@ def weighted_mean(aligned: Sequence[np.ndarray], rows: np.ndarray, weights: Sequ
     return sum(w * a[rows] for w, a in zip(weights, aligned)) / (sum(weights) or 1.0)
 
 
-def out_of_fold(members: Sequence[tuple[Path, Manifest, OutOfFold | Fitted | None]], n: int) -> tuple[list[str],
-                                                                                       list[np.ndarray], np.ndarray]:
+def out_of_fold(members: Sequence[tuple[Path, Manifest, OutOfFold | Fitted | None]], n: int,
+                maps: dict[str, dict[str, str]] | None = None) -> tuple[list[str], list[np.ndarray], np.ndarray]:
     """The members' calibrated out-of-fold scores on the ``n`` training rows, aligned on the union
-    of their classes, and the rows every member predicted without having seen them."""
+    of their classes (a member's codes mapped by ``maps`` summed into their targets), and the rows
+    every member predicted without having seen them."""
     from core.models.calibration import calibrate
 
-    classes = sorted({c for _, m, _ in members for c in m.codes})
+    maps = maps or {}
+    classes = sorted({maps.get(f.name, {}).get(c, c) for f, m, _ in members for c in m.codes})
     aligned = []
     known = np.ones(n, dtype=bool)
-    for _, m, oof in members:
+    for folder, m, oof in members:
         if isinstance(oof, Fitted):
             oof = fitted_out_of_fold(oof)
         out = np.zeros((n, len(classes)), dtype=np.float32)
@@ -76,7 +120,9 @@ def out_of_fold(members: Sequence[tuple[Path, Manifest, OutOfFold | Fitted | Non
             member_classes, scores, rows = oof
             full = np.zeros((n, len(member_classes)), dtype=np.float32)
             full[rows] = scores
-            out[:, [classes.index(c) for c in member_classes]] = calibrate(full, m)
+            mapped = maps.get(folder.name, {})
+            columns = np.array([classes.index(mapped.get(c, c)) for c in member_classes])
+            np.add.at(out.T, columns, calibrate(full, m).T)
             seen[rows] = True
         aligned.append(out)
         known &= seen
@@ -102,10 +148,15 @@ def train(data: TrainingInput) -> Trained:
                 progress=lambda stage, f, share=share: data.progress(stage, share[0] + f * (share[1] - share[0])),
                 checkpoints=(data.checkpoints / name) if data.checkpoints else None))
             members.append((parts / member_name, trained.manifest, trained.out_of_fold))
-        manifest = build_ensemble(members, data.codes, data.folder, data.manifest, multi_label=data.multi_label)
+        manifest = build_ensemble(members, data.codes, data.folder, data.manifest, multi_label=data.multi_label,
+                                  taxonomy=data.taxonomy, weights=fixed_weights(data.params.get("weights"), len(names)))
         manifest = replace(manifest, training={**manifest.training, "recipe": data.params})
+        if data.params.get("cross_lingual"):
+            from core.models.crosslingual import cross_lingual_manifest
+
+            manifest = cross_lingual_manifest(data.folder, manifest, data.vectors)
         write_manifest(data.folder, manifest)
-        classes, aligned, known = out_of_fold(members, len(data.codes))
+        classes, aligned, known = out_of_fold(members, len(data.codes), manifest.training.get("member_codes"))
         mixed = weighted_mean(aligned, known, manifest.training.get("weights") or [1.0] * len(aligned))
         return Trained(manifest, (classes, mixed, np.flatnonzero(known)) if known.any() else None)
     finally:
@@ -132,7 +183,8 @@ class _EnsembleKind(Kind):
     def vector_encoder(self, params: dict | None = None) -> str:
         """The encoder its vector-reading members (the head, the nearest records) are trained on."""
         params = params or {}
-        return str(params.get("head.encoder") or params.get("knn.encoder") or "minilm")
+        return str(params.get("head.encoder") or params.get("knn.encoder") or params.get("zeroshot.encoder")
+                   or "minilm")
 
     def recipe(self, changes: dict | None = None) -> dict:
         """Its own settings, and its members' as ``<member>.<setting>``."""
@@ -148,9 +200,10 @@ class _EnsembleKind(Kind):
                 recipe[key] = get(member).recipe({setting: value})[setting]
         readers = [m for m in recipe["members"].split("+") if get(m).reads_vectors()]
         named = [recipe[f"{m}.encoder"] for m in readers if recipe.get(f"{m}.encoder")]
-        for m in readers:  # a member given no encoder reads the one another member was given
-            if named and not recipe.get(f"{m}.encoder"):
-                recipe[f"{m}.encoder"] = named[0]
+        for m in readers:  # a member given no encoder reads the one another member was given (else MiniLM)
+            if not recipe.get(f"{m}.encoder") and (named or len(readers) > 1):
+                recipe[f"{m}.encoder"] = named[0] if named else "minilm"
+        fixed_weights(recipe.get("weights"), len(recipe["members"].split("+")))  # refused here, not after training
         encoders = {str(recipe.get(f"{m}.encoder") or "minilm") for m in readers}
         if len(encoders) > 1:
             raise ValueError(f"the members {' and '.join(readers)} read one encoder's vectors: give them the same "
@@ -163,6 +216,14 @@ KIND = _EnsembleKind(
                           "predictions", runtime="ensemble", reads=frozenset({"texts", "vectors"}), train=train,
     recipe_version="1.1.0",
     fields=(Field("members", "Members", "choice", MEMBER_SETS[0],
-                  "the kinds mixed: each is trained on the same records, then weighted", choices=MEMBER_SETS),))
+                  "the kinds mixed: each is trained on the same records, then weighted", choices=MEMBER_SETS),
+            Field("weights", "Fixed weights (empty: fitted)", "text", "",
+                  "one weight per member, in order, separated by commas (e.g. 0.3,0.7): for a language the "
+                  "training records are not in, where weights fitted on them would favour the member that read "
+                  "them best", advanced=True),
+            Field("cross_lingual", "Cross-lingual", "bool", False,
+                  "keep the training vectors' mean, so records of another language are shifted onto the training "
+                  "language before scoring (a head and a zero-shot member on the multilingual encoder)",
+                  advanced=True)))
 
 __all__ = ["KIND", "MEMBER_SETS", "build_ensemble", "out_of_fold", "weighted_mean"]
