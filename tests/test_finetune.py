@@ -57,7 +57,7 @@ def test_every_kind_is_one_module_of_the_table_with_its_runtime_and_fields():
         assert kind.recipe() == kind.defaults  # every default passes its own field's check
         for f in kind.fields:
             assert f.help and f.label
-    assert kinds.vector_runtimes() == {"encoder-head", "encoder-knn", "ensemble"}
+    assert kinds.vector_runtimes() == {"encoder-head", "encoder-knn", "ensemble", "zero-shot"}
     finetune = kinds.get("finetune")
     assert finetune.recipe({"epochs": "3", "sampler": "balanced"})["epochs"] == 3
     with pytest.raises(ValueError, match="epochs must lie between 0 and 100, not -1"):
@@ -87,7 +87,7 @@ def test_every_kind_is_one_module_of_the_table_with_its_runtime_and_fields():
     assert ensemble.recipe({"members": "tfidf+finetune", "finetune.epochs": 2})["finetune.epochs"] == 2
     with pytest.raises(ValueError, match="head is not a member"):
         ensemble.recipe({"members": "tfidf+finetune", "head.c": 2})
-    with pytest.raises(kinds.UnknownKind, match="kinds: tfidf, head, knn, ensemble, finetune, distil"):
+    with pytest.raises(kinds.UnknownKind, match="kinds: tfidf, head, knn, zeroshot, ensemble, finetune, distil"):
         kinds.get("svm")
 
 
