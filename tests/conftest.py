@@ -146,6 +146,16 @@ def train_tfidf(folder: Path, *, name: str = "ford-test", version: str = "t1", r
     return load_classifier(folder)
 
 
+def nyt_majors(models: Path, rows: int):
+    """The first ``rows`` NYT headlines with a CAP major topic: (titles, [[major]], MiniLM vectors)."""
+    from core.models.encoder import Encoder, ensure_encoder
+
+    frame = corpus("cap_nyt_headlines_sample.csv", slice(0, rows))
+    frame = frame[frame["cap_major"] != ""].reset_index(drop=True)
+    texts, codes = frame["title"].tolist(), [[c] for c in frame["cap_major"].astype(str)]
+    return texts, codes, Encoder(ensure_encoder(models, "minilm")).embed(texts)
+
+
 def import_frame(store, frame, name: str, mapping: dict, taxonomy_id: str = "ford", **options):
     """Import a data frame as a file into the store (labels checked against the taxonomy)."""
     from core.work.records_import import import_records

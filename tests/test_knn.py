@@ -55,18 +55,14 @@ def test_leave_one_out_scores_each_record_from_the_others_only():
 
 @pytest.mark.slow
 def test_knn_alone_and_beside_tfidf_in_an_ensemble(tmp_path):
-    from core.models.encoder import Encoder, ensure_encoder
     from core.models.kinds import get
     from core.models.kinds.base import TrainingInput
     from core.models.manifest import Manifest
     from core.models.runtimes import load_classifier
-    from tests.conftest import corpus, linked_models
+    from tests.conftest import linked_models, nyt_majors
 
     models = linked_models(tmp_path / "models", encoders=True)
-    frame = corpus("cap_nyt_headlines_sample.csv", slice(0, 900))
-    frame = frame[frame["cap_major"] != ""].reset_index(drop=True)
-    texts, codes = frame["title"].tolist(), [[c] for c in frame["cap_major"].astype(str)]
-    vectors = Encoder(ensure_encoder(models, "minilm")).embed(texts)
+    texts, codes, vectors = nyt_majors(models, 900)
     base = Manifest("cap-k", "t", "cap", (), "", input_fields=("title",), languages=("en",))
     ensemble = get("ensemble")
     trained = ensemble.train(TrainingInput(texts[:700], codes[:700], tmp_path / "e", base, models,

@@ -441,13 +441,10 @@ def test_the_cross_lingual_recipe_is_an_ensemble_a_workspace_can_train(tmp_path)
     from core.models.kinds import get
     from core.models.kinds.base import TrainingInput
     from core.models.manifest import Manifest
-    from tests.conftest import corpus, linked_models
+    from tests.conftest import linked_models, nyt_majors
 
     models = linked_models(tmp_path / "models", encoders=True)
-    frame = corpus("cap_nyt_headlines_sample.csv", slice(0, 500))
-    frame = frame[frame["cap_major"] != ""].reset_index(drop=True)
-    texts, codes = frame["title"].tolist(), [[c] for c in frame["cap_major"].astype(str)]
-    vectors = Encoder(ensure_encoder(models, "minilm")).embed(texts)
+    texts, codes, vectors = nyt_majors(models, 500)
     base = Manifest("cap-x", "t", "cap", (), "", input_fields=("title",), languages=("en",))
     ensemble = get("ensemble")
     recipe = ensemble.recipe({"members": "head+zeroshot", "weights": "3,7", "cross_lingual": True})

@@ -500,12 +500,7 @@ def test_performance_thresholds_are_kept_for_triage_and_the_card(workspace_env):
     from core.work import thresholds as th
     from ui.common import Session
 
-    at = app()
-    at.session_state["workbench.session"] = Session(user="Kovács Anna", role="lead")
-    at.run()
-    at.switch_page("pages/performance.py").run()
-    at.multiselect(key="perf.models").set_value(["ford-dummy"]).run()
-    at.selectbox(key="perf.gold").select("imported").run()
+    at = _performance_as(Session(user="Kovács Anna", role="lead"))
     at.select_slider(key="perf.target").set_value(0.8).run()
     assert not at.exception, at.exception
     table = next(d.value for d in at.dataframe if "pooled" in d.value.columns)
@@ -531,13 +526,18 @@ def test_performance_thresholds_are_kept_for_triage_and_the_card(workspace_env):
         unsure = threshold is None or score < threshold
         assert unsure == any("No confident suggestion" in c.value for c in at.caption), (top, score, kept)
     # an expert sees the thresholds but may not keep them
-    expert = app()
-    expert.session_state["workbench.session"] = Session(user="Eva", role="expert")
-    expert.run()
-    expert.switch_page("pages/performance.py").run()
-    expert.multiselect(key="perf.models").set_value(["ford-dummy"]).run()
-    expert.selectbox(key="perf.gold").select("imported").run()
-    assert expert.button(key="perf.keep_thresholds").disabled
+    assert _performance_as(Session(user="Eva", role="expert")).button(key="perf.keep_thresholds").disabled
+
+
+def _performance_as(session):
+    """The Performance page as ``session``'s person, ford-dummy measured on the imported labels."""
+    at = app()
+    at.session_state["workbench.session"] = session
+    at.run()
+    at.switch_page("pages/performance.py").run()
+    at.multiselect(key="perf.models").set_value(["ford-dummy"]).run()
+    at.selectbox(key="perf.gold").select("imported").run()
+    return at
 
 
 def test_annotate_opens_the_labels_that_look_wrong(workspace_env):
