@@ -144,7 +144,7 @@ def record_panel(ctx: PageContext, db, record: dict, seen) -> None:
         st.caption(f"{mark}: {plain(text)} — {label.action}, {label.updated_at[:16].replace('T', ' ')}")
 
 
-def suggestions_panel(ctx: PageContext, view, second_view, source, notes, shown: list, actions: CardActions,
+def suggestions_panel(ctx: PageContext, db, view, second_view, source, notes, shown: list, actions: CardActions,
                       can_act: bool, evidence=None) -> None:
     """The suggestions as numbered buttons (keys 1-9), and a second model's beside them."""
     tax, lang = ctx.tax, ctx.lang
@@ -157,7 +157,7 @@ def suggestions_panel(ctx: PageContext, view, second_view, source, notes, shown:
             st.caption(t("Within: {0}").format(plain(describe(tax, view.within, lang))) + (
                 " · :orange[" + t("the model puts {0:.0%} of its probability outside this limit: the record may not "
                                   "belong here").format(view.outside) + "]" if view.outside >= 0.5 else ""))
-        unsure = confidence_note(ctx.db, tax.id, view.model, view.version, shown[0].code, shown[0].score) \
+        unsure = confidence_note(db, tax.id, view.model, view.version, shown[0].code, shown[0].score) \
             if view and shown else None
         if unsure:
             st.caption(":orange[" + plain(t(unsure[0]).format(*unsure[1])) + "]")
@@ -358,7 +358,7 @@ def _card(ctx: PageContext, db) -> None:
     read_ahead(ctx, db, queue, qmodel, record)
     actions = CardActions(ctx, queue, record, shown)
     with left:
-        suggestions_panel(ctx, view, second_view, source, notes, shown, actions, can_act, evidence)
+        suggestions_panel(ctx, db, view, second_view, source, notes, shown, actions, can_act, evidence)
         evidence_panel(ctx, db, evidence, actions)
         action_bar(ctx, db, record, view, qmodel, source, shown, actions, can_act)
         history_panel(ctx, db, record, seen)
