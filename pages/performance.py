@@ -194,16 +194,28 @@ def confusions_tab(ctx: PageContext, main, level: int) -> None:
         st.switch_page("pages/annotate.py")
 
 
-def expert_verdicts(ctx: PageContext, results) -> None:
-    """The experts' three-way verdicts on the suggestions they saw, per model version, beside F1."""
+@st.cache_data(max_entries=8, show_spinner=False)
+def cached_verdicts(db_path: str, taxonomy_id: str, last_event: int, user: str, role: str):  # noqa: ARG001 - cache keys
+    """The experts' verdicts, read again only when an event was added (every event's suggestions
+    are parsed: seconds with a hundred thousand labels)."""
+    from core.store import Store
     from core.work.expert_verdicts import verdict_table
 
+    with Store(db_path).act_as(user, role) as db:
+        return verdict_table(db, taxonomy_id)
+
+
+def expert_verdicts(ctx: PageContext, results) -> None:
+    """The experts' three-way verdicts on the suggestions they saw, per model version, beside F1."""
     st.markdown(t("**Experts' verdicts on the suggestions they saw**"))
     st.caption(t("Right: the expert's label holds the code. Not the best: the expert marked it relevant but chose "
                  "another. Wrong: neither. \"First\" is the suggestion the card leads with; \"shown\" counts every "
                  "suggestion on the card. F1 is measured on the gold labels above, at this level."))
-    verdicts = verdict_table(ctx.db, ctx.tax.id, f1={(r.model, r.version): r.report.summary.get("micro_f1", 0.0)
-                                                     for r in results})
+    from core.work.expert_verdicts import beside_f1
+
+    verdicts = beside_f1(cached_verdicts(str(ctx.db.path), ctx.tax.id, ctx.db.last_event_id(), ctx.state.user,
+                                         ctx.state.role),
+                         {(r.model, r.version): r.report.summary.get("micro_f1", 0.0) for r in results})
     if verdicts.empty:
         st.caption(t("No verdicts yet: they come from labels saved on the Annotate page with suggestions on the card."))
     else:

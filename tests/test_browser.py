@@ -200,7 +200,7 @@ def test_performance_dashboard_screenshot(app_url, browser, output_dir):
         code, name, gold = fields[chosen]["code"], fields[chosen]["name"], int(fields[chosen]["gold records"])
         assert gold > 0
         bubbles.nth(chosen).click(force=True)
-        expect(category).to_have_value(re.compile(re.escape(code) + ".*" + re.escape(name)))
+        expect(category).to_have_value(re.compile(re.escape(code) + ".*" + re.escape(name)), timeout=30000)
         page.get_by_text(f"{gold} gold records · predicted").wait_for()
         opened = page.get_by_role("button", name=re.compile(r"Open these [0-9,]+ records in Annotate"))
         assert int(re.search(r"these ([0-9,]+) records", opened.inner_text()).group(1).replace(",", "")) >= gold

@@ -64,9 +64,9 @@ def test_a_bulk_job_limited_to_one_field_ranks_and_triages_within_it(store, ford
 
     titles(300).to_csv(tmp_path / "in.csv", index=False)
 
-    def params(**kw):
+    def params(top_k=2, **kw):
         return JobParams(source=str(tmp_path / "in.csv"), file_name="in.csv", mapping={"id": "id", "title": "title"},
-                         models=[str(ford_tfidf.folder)], taxonomy_id="ford", top_k=2, **kw)
+                         models=[str(ford_tfidf.folder)], taxonomy_id="ford", top_k=top_k, **kw)
 
     with pytest.raises(JobError, match="none of ford-test's codes lies within 1"):
         create_job(store, params(within=["1"]), "Lib")
@@ -88,6 +88,12 @@ def test_a_bulk_job_limited_to_one_field_ranks_and_triages_within_it(store, ford
     assert report.accepted > 0 and set(report.per_code) <= {"5.2", "5.6"}
     reasons = [r[0] for r in store.db.execute("SELECT reason FROM annotations WHERE action = 'machine-accept'")]
     assert all("within 5.2, 5.6" in r for r in reasons)
+    # a job showing one code a row still keeps the second for triage (its conformal sets need it)
+    one = run_job(store.path, create_job(store, params(top_k=1, within=["5.2", "5.6"]), "Lib"))
+    header, _ = next(result_rows(store, one, "en", chunk_size=10))
+    assert header[-3:] == ["code_1", "name_1", "score_1"]
+    tops = store.job_result_tops(one.id, "ford-test", "ford")
+    assert len(tops) == 300 and all(abs(top + second - 1.0) < 1e-4 for _, _, top, _, second in tops)
 
 
 def test_classify_within_a_field_from_the_command_line(tmp_path, ford_tfidf):

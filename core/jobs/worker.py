@@ -101,12 +101,15 @@ def _scores_or_errors(clf, texts: list[str], whole=None) -> tuple[list[int], "ob
 def _ranked(clf, taxonomy, scores, params: JobParams) -> list:
     """The job's ranked results for a model's scores: within the job's limit for the models of its
     taxonomy (``core.models.limits``; the stored predictions stay the model's own, which queues and
-    figures read), at its top-k, threshold and level."""
+    figures read), at its top-k, threshold and level. A limited job keeps at least two codes a row
+    (its results show its top-k): triage reads the second score from them."""
     from core.models.limits import limited_scores
 
+    top_k = params.top_k
     if params.within and taxonomy.id == params.taxonomy_id:
         scores = limited_scores(clf.manifest, taxonomy, scores, params.within)[0]
-    return rank(clf.manifest, scores, taxonomy, top_k=params.top_k, threshold=params.threshold, level=params.level)
+        top_k = max(top_k, 2)
+    return rank(clf.manifest, scores, taxonomy, top_k=top_k, threshold=params.threshold, level=params.level)
 
 
 def _classify_chunk(store: Store, classifiers, taxonomies, params: JobParams, items: list[tuple[int, int]]):

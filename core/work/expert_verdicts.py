@@ -67,6 +67,11 @@ def verdict_table(store, taxonomy_id: str, *, language: str = "",
         out.append(row)
     table = pd.DataFrame(out, columns=COLUMNS).sort_values("judged", ascending=False, kind="stable") \
         .reset_index(drop=True)
-    if f1 is not None:
-        table.insert(3, "F1", [f1.get((m, v), float("nan")) for m, v in zip(table["model"], table["version"])])
+    return table if f1 is None else beside_f1(table, f1)
+
+
+def beside_f1(table: pd.DataFrame, f1: dict[tuple[str, str], float]) -> pd.DataFrame:
+    """The verdict table with each version's F1 on the gold labels ("F1", NaN where not measured)."""
+    table = table.copy()
+    table.insert(3, "F1", [f1.get((m, v), float("nan")) for m, v in zip(table["model"], table["version"])])
     return table
