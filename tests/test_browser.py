@@ -111,7 +111,7 @@ def open_app(browser, url: str, *, height: int = 1100, timeout: int = 30000, use
 def test_search_a_taxonomy_node(app_url, browser, output_dir):
     # Choose the active taxonomy in the sidebar, then go to Taxonomies: the choice must survive.
     page = open_app(browser, app_url, height=1000)
-    page.get_by_role("link", name="Taxonomies").click()
+    page.get_by_role("link", name="Taxonomies", exact=True).click()
     page.get_by_text("FORD fields of science (levels 1-2) · built-in").wait_for()
     page.get_by_role("heading", name="Taxonomies").wait_for()
     box = page.get_by_label("Search by code or name")
@@ -179,7 +179,7 @@ def test_label_fifty_records_with_the_keyboard(app_server, browser, output_dir):
 
 def test_performance_dashboard_screenshot(app_url, browser, output_dir):
     page = open_app(browser, app_url, height=1200, timeout=60000)
-    page.get_by_role("link", name="Performance").click()
+    page.get_by_role("link", name="Performance", exact=True).click()
     page.get_by_role("heading", name="Performance").wait_for()
     try:
         page.get_by_role("combobox", name="Gold labels").click()
@@ -234,7 +234,7 @@ def test_bulk_upload_progress_download(app_server, browser, output_dir, tmp_path
     pd.DataFrame({"id": [f"x{i}" for i in range(300)], "title": titles,
                   "note": ["=1+1"] + [""] * 299}).to_csv(src, index=False)
     page = open_app(browser, app_url, timeout=90000, accept_downloads=True, role="Librarian")
-    page.get_by_role("link", name="Bulk classify").click()
+    page.get_by_role("link", name="Bulk classify", exact=True).click()
     page.get_by_role("heading", name="Bulk classify").wait_for()
     try:
         page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(src))
@@ -245,7 +245,7 @@ def test_bulk_upload_progress_download(app_server, browser, output_dir, tmp_path
         # no Start one click from a duplicate job, also after the page runs again
         expect(page.locator(".st-key-bulk-start")).to_have_count(0)
         page.get_by_role("link", name="Start", exact=True).first.click()
-        page.get_by_role("link", name="Bulk classify").click()
+        page.get_by_role("link", name="Bulk classify", exact=True).click()
         page.get_by_role("heading", name="Results of job").wait_for()
         page.get_by_text("New job").first.click()
         page.wait_for_timeout(1000)

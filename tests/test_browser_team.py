@@ -143,7 +143,7 @@ def test_a_lead_runs_a_double_coded_round_in_the_browser(team_server, browser, o
         time.sleep(0.2)
     with Store(home / "workbench.db") as db:
         assert len(db.gold_labels("ford")) == 1
-    lead.get_by_role("link", name="Performance").click()
+    lead.get_by_role("link", name="Performance", exact=True).click()
     lead.get_by_role("heading", name="Performance").wait_for()
     lead.get_by_role("tab", name="Agreement").click()
     lead.get_by_text("Records coded twice").first.wait_for()
