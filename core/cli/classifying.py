@@ -120,13 +120,11 @@ def cmd_classify(args: argparse.Namespace) -> int:
             return 2
         taxonomies = [loaded[c.manifest.taxonomy or args.taxonomy] for c in classifiers]
         if within:  # every model's taxonomy holds the codes, and every model has a code within them
-            from core.models.limits import normal_limit, within_columns
+            from core.models.limits import check_limit, normal_limit
 
             for clf, tax in zip(classifiers, taxonomies):
                 within = list(normal_limit(tax, within))
-                if not within_columns(clf.manifest.codes, tax, within).any():
-                    raise WorkbenchError(f"none of {clf.manifest.name}'s codes lies within {', '.join(within)}: "
-                                         "it cannot suggest there")
+                check_limit(clf.manifest, tax, within)
     try:
         info = inspect_source(source, source.name, fmt=args.format, encoding=args.encoding, delimiter=args.delimiter)
         mapping = _mapping(args, info.columns, leave_out=("label",))

@@ -179,11 +179,12 @@ def create_job(store: Store, params: JobParams, created_by: str) -> int:
         taxonomy = store.load_taxonomy(manifest.taxonomy or params.taxonomy_id)
         taxonomy.check_level(params.level)
         if params.within and taxonomy.id == params.taxonomy_id:
-            from core.models.limits import within_columns
+            from core.models.limits import LimitError, check_limit
 
-            if not within_columns(manifest.codes, taxonomy, params.within).any():
-                raise JobError(f"none of {manifest.name}'s codes lies within {', '.join(params.within)}: it cannot "
-                               "suggest there")
+            try:
+                check_limit(manifest, taxonomy, params.within)
+            except LimitError as exc:
+                raise JobError(exc.message) from None
     params.fmt, params.encoding, params.delimiter = info.format, info.encoding or None, info.delimiter or None
     params.source, params.source_sha256 = snapshot(source, Path(store.path).parent / "jobs" / "sources",
                                                    params.file_name)

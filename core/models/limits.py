@@ -54,15 +54,21 @@ def within_columns(codes: Sequence[str], taxonomy, limit: Sequence[str]) -> np.n
     return keep
 
 
+def check_limit(manifest, taxonomy, limit: Sequence[str]) -> np.ndarray:
+    """Which of the model's codes are within the limit; a model with none is refused, naming it."""
+    keep = within_columns(manifest.codes, taxonomy, limit)
+    if not keep.any():
+        raise LimitError(f"none of {manifest.name}'s codes lies within {', '.join(limit)}: it cannot suggest there")
+    return keep
+
+
 def limited_scores(manifest, taxonomy, scores: np.ndarray, limit: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """(the scores within the limit, per row the share of the probability outside it). An empty
     limit changes nothing; a model with no code within is refused, naming it."""
     scores = np.asarray(scores, dtype=np.float32)
     if not limit:
         return scores, np.zeros(len(scores), dtype=np.float32)
-    keep = within_columns(manifest.codes, taxonomy, limit)
-    if not keep.any():
-        raise LimitError(f"none of {manifest.name}'s codes lies within {', '.join(limit)}: it cannot suggest there")
+    keep = check_limit(manifest, taxonomy, limit)
     out = np.zeros_like(scores)
     inside = scores[:, keep]
     if manifest.multi_label:
@@ -81,4 +87,4 @@ def describe(taxonomy, limit: Sequence[str], lang: str = "en") -> str:
     return ", ".join(f"{c} {taxonomy.name_of(c, lang)}" if c in taxonomy else c for c in limit)
 
 
-__all__ = ["LimitError", "describe", "limited_scores", "normal_limit", "within_columns"]
+__all__ = ["LimitError", "check_limit", "describe", "limited_scores", "normal_limit", "within_columns"]

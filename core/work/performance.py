@@ -146,10 +146,10 @@ def reliability(frame: pd.DataFrame, taxonomy: Taxonomy, bins: int = 10) -> tupl
     code cut to the top code's level (a coarser model is judged at its own level)."""
     import numpy as np
 
-    conf = frame["top_score"].to_numpy(dtype=float) if len(frame) else np.zeros(0)
-    right = np.array([bool(top) and top in taxonomy.cut_codes(list(gold), taxonomy.level(top) if top in taxonomy
-                                                                   else None)
-                      for top, gold in zip(frame.get("top_code", []), frame.get("gold", []))], dtype=float)
+    from core.work.thresholds import from_frame
+
+    _, scores, correct = from_frame(frame, taxonomy)
+    conf, right = np.asarray(scores, dtype=float), np.asarray(correct, dtype=float)
     edges = np.linspace(0.0, 1.0, bins + 1)
     rows, ece = [], 0.0
     for lo, hi in zip(edges[:-1], edges[1:]):
