@@ -1,25 +1,33 @@
 """Day one in the browser: Hungarian speeches arrive without labels, and an expert goes through the
 first cards of the Hungarian queue in Chromium. Prints one JSON line.
 
-    .venv/bin/python bench/bench_day_one_browser.py [--cards 27] [--rows 220]
+    .venv/bin/python bench/bench_day_one_browser.py [--cards 27] [--rows 220] [--before]
 
 A workspace holds the shipped defaults and the Hungarian pre-agenda speeches (``../shared/data``,
 their CAP major topics left out of the import, the language given as ``hu``). The app is started
 with ``streamlit run app.py``; the expert opens the CAP queue "By language" and skips card after
-card (S), reading each card's title and first suggestion. Afterwards each first suggestion is
+card (S), reading each card's record id and first suggestion. Afterwards each first suggestion is
 compared with the speech's CAP major in the file: how often it was right, and which topic came
 first how often (one topic first on most cards, right on few, is what a language read as a topic
 looks like). ``model``: which model the cards named.
+
+``--before``: the same cards again in a second workspace whose models folder holds the same
+``cap-multilingual`` read the old way (its members' English topic mix kept, the zero-shot leaves
+summed: ``member_prior`` and ``member_fold`` taken out of its manifest), as ``before``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import socket
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -27,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_annotate_browser import ARGS, CHROMIUM, serve  # noqa: E402
+from bench_annotate_browser import ARGS, CHROMIUM  # noqa: E402
 
 from core.store import Store  # noqa: E402
 
@@ -39,8 +47,8 @@ SPEECHES = ROOT.parent / "shared" / "data" / "corpora" / "cap_hu_pre_agenda_spee
 CAP = "CAP policy topics (major topics and subtopics)"
 
 
-def workspace(home: Path, rows: int) -> dict[str, set[str]]:
-    """The speeches imported without their codes; returns each title's codes in the file."""
+def workspace(home: Path, rows: int) -> dict[str, str]:
+    """The speeches imported without their codes; returns each speech's code in the file, by id."""
     import pandas as pd
 
     home.mkdir(parents=True, exist_ok=True)
@@ -50,10 +58,48 @@ def workspace(home: Path, rows: int) -> dict[str, set[str]]:
         ensure_builtin_taxonomies(store)
         import_records(store, speeches[["text_id", "title", "text"]].to_csv(index=False).encode(), "beszedek.csv",
                        mapping={"id": "text_id", "title": "title", "abstract": "text"}, default_language="hu")
-    gold: dict[str, set[str]] = {}
-    for title, code in zip(speeches["title"], speeches["cap_major"]):
-        gold.setdefault(title, set()).add(str(code))
-    return gold
+    return dict(zip(speeches["text_id"].astype(str), speeches["cap_major"].astype(str)))
+
+
+def models_read_the_old_way(folder: Path) -> Path:
+    """A models folder of hard links to the shipped one, its cross-lingual default's manifest
+    without the members' reading options."""
+    import os
+    import shutil
+
+    shutil.copytree(ROOT / "models", folder, copy_function=os.link, ignore=shutil.ignore_patterns(".build*"))
+    manifest_path = folder / "cap-multilingual" / "workbench.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    for key in ("member_prior", "member_fold"):
+        manifest["training"].pop(key, None)
+    manifest_path.unlink()  # a hard link: write a file of its own
+    manifest_path.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    return folder
+
+
+def serve(home: Path, models: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    log = open(home / "server.log", "wb")  # noqa: SIM115 - the server writes to it until it stops
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT,
+                            env=dict(os.environ, WORKBENCH_HOME=str(home), HF_HUB_OFFLINE="1", WORKBENCH_EMBED="0",
+                                     WORKBENCH_DEMO="0", WORKBENCH_MODELS=str(models)),
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1):
+                return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise SystemExit("streamlit did not start")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def cards(url: str, n: int) -> list[dict]:
@@ -85,49 +131,61 @@ def cards(url: str, n: int) -> list[dict]:
             page.get_by_text(f"Labelled 0 · skipped {k} ·").wait_for()
             page.locator(".st-key-annotate-pick-1 button").first.wait_for()
             idle.wait_for()
-            title = page.locator("[data-testid='stMarkdownContainer'] h3").first.inner_text().strip()
+            meta = re.search(r"\bid (\S+)", page.locator("[data-testid='stMain']").inner_text())
             first = page.locator(".st-key-annotate-pick-1 button").first.inner_text()
             heading = page.locator("[data-testid='stMarkdownContainer']", has_text="Suggestions ·").first.inner_text()
-            seen.append({"title": title, "first": first, "heading": heading})
+            seen.append({"id": meta.group(1) if meta else "", "first": first, "heading": heading})
             page.evaluate("document.activeElement && document.activeElement.blur()")
             page.keyboard.press("s")
         browser.close()
     return seen
 
 
-def first_code(button: str) -> str:
-    """The code at the start of a suggestion button's text ("19 · International affairs … 23 %")."""
-    match = re.search(r"\b(\d{1,4})\b", button)
-    return match.group(1) if match else ""
+def first_code(button: str, names: dict[str, str]) -> str:
+    """The code of a suggestion button's topic ("1 · 12% · Government Operations": rank, score, name)."""
+    name = button.split("·")[-1].strip().splitlines()[0].strip() if "·" in button else ""
+    return names.get(name, "")
+
+
+def run(home: Path, models: Path, n: int, rows: int) -> dict:
+    """One workspace, one server, ``n`` cards; the figures."""
+    from core.files.shipped import builtin_taxonomy
+
+    gold = workspace(home, rows)
+    proc, url = serve(home, models)
+    start = time.perf_counter()
+    try:
+        seen = cards(url, n)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    took = time.perf_counter() - start
+    names = {node.name("en"): node.code for node in builtin_taxonomy("cap").at_level(1)}
+    firsts = [first_code(s["first"], names) for s in seen]
+    right = [code == gold.get(s["id"]) for code, s in zip(firsts, seen)]
+    models_named = Counter(m.group(1) for s in seen if (m := re.search(r"\b([a-z]+-[a-z0-9-]+)\b", s["heading"])))
+    top = Counter(firsts).most_common(1)[0] if firsts else ("", 0)
+    return {"cards": len(seen), "right_first": int(sum(right)), "share_right": round(sum(right) / max(len(seen), 1), 3),
+            "most_common_first": {"code": top[0], "cards": top[1],
+                                  "right": int(sum(r for c, r in zip(firsts, right) if c == top[0]))},
+            "international_affairs_first": firsts.count("19"), "first_codes": dict(Counter(firsts).most_common()),
+            "model": dict(models_named), "ids_matched": int(sum(s["id"] in gold for s in seen)),
+            "names_matched": int(sum(bool(c) for c in firsts)), "seconds": round(took, 1)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cards", type=int, default=27)
     parser.add_argument("--rows", type=int, default=220)
+    parser.add_argument("--before", action="store_true", help="also the cross-lingual default read the old way")
     args = parser.parse_args()
+    out = {"bench": "day_one_browser"}
     with tempfile.TemporaryDirectory(prefix="bench-day-one-") as tmp:
-        home = Path(tmp)
-        gold = workspace(home, args.rows)
-        proc, url = serve(home)
-        start = time.perf_counter()
-        try:
-            seen = cards(url, args.cards)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-    took = time.perf_counter() - start
-    firsts = [first_code(s["first"]) for s in seen]
-    right = [code in gold.get(s["title"], set()) for code, s in zip(firsts, seen)]
-    models = Counter(m.group(1) for s in seen if (m := re.search(r"\b([a-z]+-[a-z0-9-]+)\b", s["heading"])))
-    top = Counter(firsts).most_common(1)[0] if firsts else ("", 0)
-    print(json.dumps({"bench": "day_one_browser", "cards": len(seen), "right_first": int(sum(right)),
-                      "share_right": round(sum(right) / max(len(seen), 1), 3),
-                      "most_common_first": {"code": top[0], "cards": top[1],
-                                            "right": int(sum(r for c, r in zip(firsts, right) if c == top[0]))},
-                      "international_affairs_first": firsts.count("19"),
-                      "first_codes": dict(Counter(firsts).most_common()), "model": dict(models),
-                      "titles_matched": int(sum(s["title"] in gold for s in seen)), "seconds": round(took, 1)}))
+        out.update(run(Path(tmp) / "now", ROOT / "models", args.cards, args.rows))
+        if args.before:
+            out["before"] = run(Path(tmp) / "before", models_read_the_old_way(Path(tmp) / "old-models"), args.cards,
+                                args.rows)
+    print(json.dumps(out, ensure_ascii=False))
 
 
 if __name__ == "__main__":
