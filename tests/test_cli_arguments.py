@@ -41,6 +41,8 @@ CASES = [  # (arguments, what the message must say); {d}: the test folder, {m}: 
     (["search", "nope", "physics"], "no taxonomy with id 'nope'"),
     (["search", "ford", "physics", "--limit", "0"], "must be at least 1"),
     (["run-job", "999"], "no job #999"),
+    (["train", "cap", "--finetuned", "--kind", "tfidf"], "--finetuned picks the fine-tuned mix"),
+    (["train", "cap", "--finetuned", "--models", "{d}/models"], "the fine-tuned mix is for long texts"),
     (["list", "everything"], "invalid choice"),
 ]
 

@@ -345,6 +345,42 @@ def test_the_one_click_retrain_reads_labels_in_other_languages_with_the_multilin
     assert one_click(store, cap, fast=True).options == options  # TF-IDF is the fast tier already
 
 
+def test_long_texts_in_other_languages_get_the_fine_tuned_mix_where_it_measured_better(store):
+    """Hungarian speeches with their codes: on a CPU the one-click recipe stays TF-IDF + e5 head and
+    the fine-tuned mix is offered with its time; with a GPU it is the one-click recipe. Titles alone
+    (short), more labels than it was measured on, or English labels: no offer."""
+    from core.work.one_click import FINETUNE_MOST, FINETUNE_PARAMS, finetune_minutes, finetuned_for, recipe_for
+
+    cap = store.load_taxonomy("cap")
+    speeches = pd.read_csv(shared_file("corpora", "cap_hu_pre_agenda_speeches_sample.csv"), dtype=str,
+                           keep_default_na=False).head(60)
+    speeches["title"] = speeches["agenda_item_title"].str.strip('"')
+    import_frame(store, speeches.assign(id=[f"t{i}" for i in range(60)]), "titles.csv",
+                 {"id": "id", "title": "title", "label": "cap_major"}, taxonomy_id="cap", default_language="hu")
+    assert recipe_for(store, cap, gpu=True).options.params == {"head.encoder": "e5"}  # titles: short
+    assert finetuned_for(store, cap) is None
+    import_frame(store, speeches.assign(id=[f"s{i}" for i in range(60)]), "speeches.csv",
+                 {"id": "id", "title": "title", "abstract": "text", "label": "cap_major"}, taxonomy_id="cap",
+                 default_language="hu")
+    import_frame(store, speeches.assign(id=[f"u{i}" for i in range(60)], title=speeches["title"] + " (2)"),
+                 "more.csv", {"id": "id", "title": "title", "abstract": "text", "label": "cap_major"},
+                 taxonomy_id="cap", default_language="hu")
+    on_cpu, on_gpu = recipe_for(store, cap, gpu=False), recipe_for(store, cap, gpu=True)
+    assert on_cpu.options.params == {"head.encoder": "e5"}
+    assert on_gpu.options.params == FINETUNE_PARAMS and on_gpu.options.include_imported
+    tuned = finetuned_for(store, cap)
+    assert tuned is not None and tuned.options.params == FINETUNE_PARAMS and tuned.records == on_cpu.records
+    assert "fine-tuned" in tuned.recipe and "most: hu" in tuned.why() and 2 < tuned.minutes < 10, tuned
+    assert finetune_minutes(["x" * 5000] * 176) == pytest.approx(12.0, rel=0.1)  # measured: about 12 minutes
+    assert finetune_minutes(["x" * 66] * 1440) / 3 == pytest.approx(1.0, rel=0.3)  # Danish items: a minute an epoch
+    more = pd.DataFrame({"id": [f"m{i}" for i in range(FINETUNE_MOST + 400)], "title": "Költségvetés",
+                         "abstract": speeches["text"].iloc[0], "label": "1"})  # some go to the evaluation set
+    import_frame(store, more, "many.csv", {"id": "id", "title": "title", "abstract": "abstract", "label": "label"},
+                 taxonomy_id="cap", default_language="hu")
+    assert finetuned_for(store, cap) is None and recipe_for(store, cap, gpu=True).options.params == {
+        "head.encoder": "e5"}
+
+
 @pytest.mark.slow
 def test_a_hungarian_collection_from_no_labels_to_a_model_of_its_own(store, tmp_path):
     """Hungarian records arrive without labels and get cross-lingual suggestions; an expert labels

@@ -31,11 +31,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from core.work.learning import LearningError, TrainOptions, train_version
-    from core.work.one_click import one_click
+    from core.work.one_click import FINETUNE_MOST, FINETUNE_PARAMS, finetuned_for, one_click
 
     if args.kind is not None and args.fast:
         raise LearningError("--fast picks the one-click recipe's fast twin: leave out --kind (or name the kind "
                             "and its settings, e.g. --kind ensemble --set head.encoder=e5-fast)")
+    if args.finetuned and (args.kind is not None or args.fast):
+        raise LearningError("--finetuned picks the fine-tuned mix: leave out --kind and --fast (or name the kind and "
+                            "its settings, e.g. --kind ensemble --set members=tfidf+finetune "
+                            "--set finetune.encoder=multilingual-e5-small)")
     if args.kind is None and (args.set or args.ray or args.workers):
         raise LearningError("name the kind (--kind) to change its settings; without --kind, train trains the "
                             "one-click recipe (what the Retrain button trains)")
@@ -53,7 +57,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         taxonomy = store.load_taxonomy(args.taxonomy)
         if args.kind is None:  # the one-click recipe, on the labels it reads
             chosen = one_click(store, taxonomy, fast=args.fast)
+            if args.finetuned:
+                chosen = finetuned_for(store, taxonomy) or (chosen if chosen.options.params == FINETUNE_PARAMS
+                                                            else None)
+                if chosen is None:
+                    raise LearningError(
+                        f"the fine-tuned mix is for long texts mostly in languages other than English, at most "
+                        f"{FINETUNE_MOST:,} labelled records (where it measured better): these labels call for "
+                        f"{one_click(store, taxonomy).recipe}")
             print(f"recipe: {chosen.recipe} ({chosen.why()}); on {chosen.used()}", flush=True)
+            if chosen.minutes:
+                print(f"  fine-tuning takes about {max(1.0, chosen.minutes):.0f} minutes here", flush=True)
             if args.fast and chosen.options == one_click(store, taxonomy).options:
                 print("  it runs no transformer: the one-click recipe is its own fast twin", flush=True)
             options = replace(chosen.options, include_machine=args.include_machine, language=args.language or "",
@@ -242,6 +256,10 @@ def add_parsers(sub) -> None:
     p.add_argument("--fast", action="store_true",
                    help="without --kind: the one-click recipe's fast twin, for bulk jobs that ask for the fast tier "
                         "(no transformer at run time: a head on the multilingual encoder's static vectors)")
+    p.add_argument("--finetuned", action="store_true",
+                   help="without --kind: TF-IDF + the multilingual encoder fine-tuned, where it measured better than "
+                        "the one-click recipe (long texts, mostly not English, at most 1,000 labelled records; the "
+                        "Models page's offer; the one-click recipe itself where a GPU is here)")
     p.add_argument("--name", help="the new model folder's name (default <taxonomy>-v<N>-<kind>)")
     p.add_argument("--include-imported", action="store_true", help="train on the labels of imported files too "
                                                                   "(the one-click recipe always does)")

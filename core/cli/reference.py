@@ -29,6 +29,7 @@ EXAMPLES: dict[str, list[str]] = {
     "export-onnx": ["workbench export-onnx my-finetuned-bert my-finetuned-bert-onnx"],
     "train": ["workbench train cap   # the one-click recipe",
               "workbench train cap --fast   # its fast twin, for bulk jobs in the fast tier",
+              "workbench train cap --finetuned   # long Hungarian texts: TF-IDF + the multilingual encoder fine-tuned",
               "workbench train ford --kind finetune --set epochs=4 --language hu"],
     "kinds": ["workbench kinds"],
     "add-encoder": ["workbench add-encoder ~/encoders/huBERT --name hubert"],
