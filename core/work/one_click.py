@@ -91,10 +91,15 @@ def finetune_minutes(texts, gpu: bool = False) -> float:
 
 @lru_cache(maxsize=1)
 def has_gpu() -> bool:
-    """Whether torch sees a GPU here (the fine-tuned mix is then minutes, not a quarter of an hour)."""
+    """Whether torch sees a GPU here (the fine-tuned mix is then minutes, not a quarter of an hour).
+    A CPU build of torch ("+cpu") never does: the page is not made to wait for torch's import."""
+    import importlib.metadata
+
     try:
+        if importlib.metadata.version("torch").endswith("+cpu"):
+            return False
         import torch
-    except ImportError:
+    except (ImportError, importlib.metadata.PackageNotFoundError):
         return False
     return bool(torch.cuda.is_available())
 
