@@ -112,7 +112,8 @@ def workspace(home: Path, rows: int, hungarian: bool = False, evidence: bool = F
             **({"encode_s": encoded} if evidence else {})}
 
 
-def serve(home: Path, embed: bool = False) -> tuple[subprocess.Popen, str]:
+def serve(home: Path, embed: bool = False, **settings: str) -> tuple[subprocess.Popen, str]:
+    """``streamlit run app.py`` on ``home`` (``settings``: more WORKBENCH_... variables); its url."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -120,7 +121,7 @@ def serve(home: Path, embed: bool = False) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT,
                             env=dict(os.environ, WORKBENCH_HOME=str(home), HF_HUB_OFFLINE="1",
-                                     WORKBENCH_EMBED="1" if embed else "0"),
+                                     WORKBENCH_EMBED="1" if embed else "0", **settings),
                             stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
@@ -133,20 +134,26 @@ def serve(home: Path, embed: bool = False) -> tuple[subprocess.Popen, str]:
     raise SystemExit("streamlit did not start")
 
 
+def signed_in(playwright, url: str, user: str, timeout_ms: int = 120_000):
+    """Chromium at 1440×900 on the app's Start page, ``user``'s name typed: (browser, page, the
+    locator of the app at rest)."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.set_default_timeout(timeout_ms)
+    page.goto(url, wait_until="domcontentloaded")
+    page.get_by_role("heading", name="Subject classification workbench").wait_for()
+    name = page.get_by_role("textbox", name="Your name").first
+    name.fill(user)
+    name.press("Enter")
+    page.get_by_text(f"{user}, as").wait_for()
+    return browser, page, page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
+
+
 def presses(url: str, n: int, hungarian: bool = False, evidence: bool = False) -> dict:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        page.set_default_timeout(120_000)
-        page.goto(url, wait_until="domcontentloaded")
-        page.get_by_role("heading", name="Subject classification workbench").wait_for()
-        name = page.get_by_role("textbox", name="Your name").first
-        name.fill("Bench Bea")
-        name.press("Enter")
-        page.get_by_text("Bench Bea, as").wait_for()
-        idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
+        browser, page, idle = signed_in(p, url, "Bench Bea")
         full = []
         for _ in range(5):  # the whole Annotate page drawn: the baseline
             page.get_by_role("link", name="Start", exact=True).first.click()

@@ -22,12 +22,9 @@ import argparse
 import json
 import os
 import re
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -35,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_annotate_browser import ARGS, CHROMIUM  # noqa: E402
+from bench_annotate_browser import serve, signed_in  # noqa: E402
 
 from core.store import Store  # noqa: E402
 
@@ -64,7 +61,6 @@ def workspace(home: Path, rows: int) -> dict[str, str]:
 def models_read_the_old_way(folder: Path) -> Path:
     """A models folder of hard links to the shipped one, its cross-lingual default's manifest
     without the members' reading options."""
-    import os
     import shutil
 
     shutil.copytree(ROOT / "models", folder, copy_function=os.link, ignore=shutil.ignore_patterns(".build*"))
@@ -77,46 +73,12 @@ def models_read_the_old_way(folder: Path) -> Path:
     return folder
 
 
-def serve(home: Path, models: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    log = open(home / "server.log", "wb")  # noqa: SIM115 - the server writes to it until it stops
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT,
-                            env=dict(os.environ, WORKBENCH_HOME=str(home), HF_HUB_OFFLINE="1", WORKBENCH_EMBED="0",
-                                     WORKBENCH_DEMO="0", WORKBENCH_MODELS=str(models)),
-                            stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1):
-                return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise SystemExit("streamlit did not start")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def cards(url: str, n: int) -> list[dict]:
     from playwright.sync_api import sync_playwright
 
     seen = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        page.set_default_timeout(180_000)
-        page.goto(url, wait_until="domcontentloaded")
-        page.get_by_role("heading", name="Subject classification workbench").wait_for()
-        name = page.get_by_role("textbox", name="Your name").first
-        name.fill("Szakértő Sára")
-        name.press("Enter")
-        page.get_by_text("Szakértő Sára, as").wait_for()
-        idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
+        browser, page, idle = signed_in(p, url, "Szakértő Sára", 180_000)
         page.get_by_role("combobox", name="Active taxonomy").click()
         page.get_by_role("option", name=CAP).click()
         idle.wait_for()
@@ -152,7 +114,7 @@ def run(home: Path, models: Path, n: int, rows: int) -> dict:
     from core.files.shipped import builtin_taxonomy
 
     gold = workspace(home, rows)
-    proc, url = serve(home, models)
+    proc, url = serve(home, WORKBENCH_DEMO="0", WORKBENCH_MODELS=str(models))
     start = time.perf_counter()
     try:
         seen = cards(url, n)
