@@ -26,6 +26,9 @@ Hungarian and Danish folds (``--ml-folds``, ``--ml-epochs``, ``--ml-max-length``
 today's recommended recipe for those languages, TF-IDF + a head on e5 vectors (and ``tfidf`` alone),
 with the fine-tuning seconds per fold (``--ml-which 2,3,4``: only those folds, each fold's figures
 in ``per_fold``).
+``--evaluation-set``: the product's path (``evaluation_set``): a workspace with the 220 Hungarian
+speeches and their codes, the Retrain's recipe and the Models page's fine-tuned offer, each on its
+evaluation set.
 ``--ray-check`` also fine-tunes on 1,000 titles for 2 epochs with 1 and with 2 Ray Train workers
 (a local cluster) and reports both times and validation F1s.
 """
@@ -253,6 +256,62 @@ def multilingual(models: Path, epochs: int, folds: int, max_length: int, only: l
     return out
 
 
+def evaluation_set(models: Path) -> dict:
+    """The product's path on the 220 Hungarian speeches imported with their codes: the Retrain's
+    recipe (TF-IDF + e5 head) and the Models page's offer (TF-IDF + e5 fine-tuned), each trained by
+    ``train_version`` in a workspace and measured on its evaluation set, the offer beside the recipe's
+    version on the same records (``compare``), with the verdict the page shows."""
+    import os
+
+    import pandas as pd
+
+    from core.store import Store
+    from core.work.learning import train_version
+    from core.work.one_click import finetuned_for, one_click
+    from core.work.records_import import import_records
+    from core.work.verdicts import verdict_line
+    from core.work.workspace import ensure_builtin_taxonomies
+
+    Store.process_actor = ("bench", Store.SYSTEM)  # a measurement run acts for its own workspace
+    speeches = pd.read_csv(ROOT.parent / "shared" / "data" / "corpora" / "cap_hu_pre_agenda_speeches_sample.csv",
+                           dtype=str, keep_default_na=False)
+    speeches["title"] = speeches["agenda_item_title"].str.strip('"')
+    speeches["language"] = "hu"
+    tmp = Path(tempfile.mkdtemp(prefix="finetune-eval-set-"))
+    try:
+        linked = tmp / "models"
+        shutil.copytree(models / ".encoders", linked / ".encoders", copy_function=os.link)
+        for name in ("cap-ensemble", "cap-multilingual"):
+            shutil.copytree(models / name, linked / name, copy_function=os.link)
+        with Store(tmp / "w.db") as store:
+            ensure_builtin_taxonomies(store)
+            cap = store.load_taxonomy("cap")
+            import_records(store, speeches.to_csv(index=False).encode(), "felszolalasok.csv", label_taxonomy=cap,
+                           mapping={"id": "text_id", "title": "title", "abstract": "text", "label": "cap_major",
+                                    "language": "language"})
+            recipe, offer = one_click(store, cap), finetuned_for(store, cap)
+            if offer is None:
+                raise SystemExit("the fine-tuned mix is not offered for these labels")
+            first = train_version(store, cap, linked, recipe.options, by="bench")
+            second = train_version(store, cap, linked, offer.options, by="bench", compare=first.folder)
+
+            def figures(report):
+                return {k: round(float(v), 4) for k, v in (report or {}).get("summary", {}).items()
+                        if k in ("micro_f1", "weighted_f1", "macro_f1")}
+
+            return {"records": len(speeches), "trained_on": first.examples, "evaluation_records": second.eval_records,
+                    "recipe": {"name": recipe.recipe, "version": first.folder.name, **figures(first.after),
+                               "seconds": round(first.seconds, 1),
+                               "before": {"model": first.manifest.evaluation.get("before_model"),
+                                          **figures(first.before)}},
+                    "finetuned": {"name": offer.recipe, "version": second.folder.name, **figures(second.after),
+                                  "seconds": round(second.seconds, 1), "estimated_minutes": offer.minutes,
+                                  "against_the_recipe_on_the_same_records": figures(second.before),
+                                  "verdict": verdict_line(second.verdict)}}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def ray_check(models: Path) -> dict:
     data = ford_training_set()
     rng = np.random.default_rng(0)
@@ -281,6 +340,9 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--encoder", default="", help="the fine-tuned base of --splits (e.g. multilingual-e5-small)")
     parser.add_argument("--ray-check", action="store_true")
+    parser.add_argument("--evaluation-set", action="store_true",
+                        help="the Retrain's recipe and the fine-tuned offer trained in a workspace on the Hungarian "
+                             "speeches, on its evaluation set")
     parser.add_argument("--small", action="store_true")
     parser.add_argument("--multilingual", action="store_true", help="fine-tuned e5 against TF-IDF + an e5 head")
     parser.add_argument("--ml-folds", type=int, default=5)
@@ -308,6 +370,8 @@ def main() -> None:
                                            frozenset(int(x) for x in args.ml_which.split(",") if x))
     if args.ray_check:
         out["ray"] = ray_check(args.models)
+    if args.evaluation_set:
+        out["evaluation_set"] = evaluation_set(args.models)
     out["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(json.dumps(out))
 
