@@ -69,6 +69,14 @@ def test_every_kind_is_one_module_of_the_table_with_its_runtime_and_fields():
     assert planned_epochs(finetune.recipe(), 10) == 30  # 160 records: 30 epochs reach 300 steps
     assert planned_epochs(finetune.recipe(), 25) == 12
     assert planned_epochs(finetune.recipe({"epochs": 2}), 10) == 2  # named epochs are kept as they are
+    from core.models.kinds.finetune_loop import batch_size_for
+
+    # the automatic step is 16 records on a CPU; long records go through in parts whose gradients add up
+    assert batch_size_for(finetune.recipe(), "cpu") == (16, 1)  # 128 tokens: 2,048 in one pass
+    assert batch_size_for(finetune.recipe({"max_length": 512}), "cpu") == (4, 4)
+    assert batch_size_for(finetune.recipe({"max_length": 256, "accumulation": 2}), "cpu") == (8, 4)
+    assert batch_size_for(finetune.recipe({"max_length": 512}), "cuda") == (64, 1)
+    assert batch_size_for(finetune.recipe({"max_length": 512, "batch_size": 32}), "cpu") == (32, 1)  # as named
     with pytest.raises(ValueError, match="sampler must be one of weighted-loss, balanced, plain"):
         finetune.recipe({"sampler": "oversample"})
     with pytest.raises(ValueError, match="no setting learning_rate"):

@@ -161,7 +161,8 @@ KIND = Kind(
               "tokens read per record: more reads further into abstracts, at a cost that grows with the square",
               low=8, high=512),
         Field("batch_size", "Batch size (0: automatic)", "int", 0,
-              "records per step: 0 takes 16 on a CPU, 64 on a GPU", low=0, high=1024),
+              "records per step: 0 takes 16 on a CPU (long records in parts of at most 2,048 tokens whose gradients "
+              "are added up: the same step in less memory), 64 on a GPU", low=0, high=1024),
         Field("lr_encoder", "Learning rate, encoder", "float", 5e-5,
               "how fast the pretrained encoder's weights move (small: it already knows language)",
               low=1e-7, high=1e-2, advanced=True),
