@@ -292,8 +292,19 @@ def evaluation_set(models: Path) -> dict:
             recipe, offer = one_click(store, cap), finetuned_for(store, cap)
             if offer is None:
                 raise SystemExit("the fine-tuned mix is not offered for these labels")
+            started = time.perf_counter()
+            stages: dict[str, float] = {}
+
+            def progress(stage: str, _fraction: float) -> None:  # where the seconds go, stage by stage
+                head = stage.split(" · ")[0].split(":")[0]
+                if head not in stages:
+                    stages[head] = round(time.perf_counter() - started, 1)
+                    print(f"{stages[head]:8.1f}s {head}", file=sys.stderr, flush=True)
+
             first = train_version(store, cap, linked, recipe.options, by="bench")
-            second = train_version(store, cap, linked, offer.options, by="bench", compare=first.folder)
+            started, stages = time.perf_counter(), {}
+            second = train_version(store, cap, linked, offer.options, by="bench", compare=first.folder,
+                                   progress=progress)
 
             def figures(report):
                 return {k: round(float(v), 4) for k, v in (report or {}).get("summary", {}).items()
@@ -306,6 +317,7 @@ def evaluation_set(models: Path) -> dict:
                                           **figures(first.before)}},
                     "finetuned": {"name": offer.recipe, "version": second.folder.name, **figures(second.after),
                                   "seconds": round(second.seconds, 1), "estimated_minutes": offer.minutes,
+                                  "stages_started_at_s": stages,
                                   "against_the_recipe_on_the_same_records": figures(second.before),
                                   "verdict": verdict_line(second.verdict)}}
     finally:
