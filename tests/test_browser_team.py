@@ -85,6 +85,8 @@ def label_all(page, key: str, n: int):
 
 
 def test_a_lead_runs_a_double_coded_round_in_the_browser(team_server, browser, output_dir):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     from core.store import Store
 
     url, home = team_server
@@ -96,10 +98,15 @@ def test_a_lead_runs_a_double_coded_round_in_the_browser(team_server, browser, o
     idle = lead.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
     box = lead.locator(".st-key-annotate-round_annotators")
     for name in ("eva", "jan"):
-        for _ in range(3):  # a choice reruns the page; a pick made while it redraws can be lost
+        for _ in range(4):  # a choice reruns the page; a pick made while it redraws can be lost
+            idle.wait_for()
             annotators.click()
             annotators.press_sequentially(name)
-            lead.get_by_role("option", name=name, exact=True).wait_for()
+            try:
+                lead.get_by_role("option", name=name, exact=True).wait_for(timeout=15_000)
+            except PlaywrightTimeout:  # the list was opened while the page redrew (seen under load): again
+                annotators.fill("")
+                continue
             annotators.press("Enter")
             lead.wait_for_timeout(1000)
             idle.wait_for()
