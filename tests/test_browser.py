@@ -180,8 +180,7 @@ def test_label_fifty_records_with_the_keyboard(app_server, browser, output_dir):
 
 def test_performance_dashboard_screenshot(app_url, browser, output_dir):
     page = open_app(browser, app_url, height=1200, timeout=60000)
-    page.get_by_role("link", name="Performance", exact=True).click()
-    page.get_by_role("heading", name="Performance").wait_for()
+    go_to(page, "Performance", "Performance")
     try:
         page.get_by_role("combobox", name="Gold labels").click()
         page.get_by_role("option", name="Labels in imported files").click()

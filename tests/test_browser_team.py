@@ -8,7 +8,7 @@ import time
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.test_browser import FORD, start_server
+from tests.test_browser import FORD, go_to, start_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -163,8 +163,7 @@ def test_a_lead_runs_a_double_coded_round_in_the_browser(team_server, browser, o
         time.sleep(0.2)
     with Store(home / "workbench.db") as db:
         assert len(db.gold_labels("ford")) == 1
-    lead.get_by_role("link", name="Performance", exact=True).click()
-    lead.get_by_role("heading", name="Performance").wait_for()
+    go_to(lead, "Performance", "Performance")
     lead.get_by_role("tab", name="Agreement").click()
     lead.get_by_text("Records coded twice").first.wait_for()
     lead.get_by_text("the human ceiling").first.wait_for()
