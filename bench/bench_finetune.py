@@ -61,8 +61,8 @@ from core.models.manifest import Manifest  # noqa: E402
 from core.models.runtimes import load_classifier  # noqa: E402
 
 
-def predictions(folder: Path, texts: list[str], vectors: np.ndarray | None) -> list[str]:
-    clf = load_classifier(folder)
+def predictions(folder: Path, texts: list[str], vectors: np.ndarray | None, long_texts: str = "truncate") -> list[str]:
+    clf = load_classifier(folder, long_texts=long_texts)
     scores = clf.scores_from_vectors(vectors, texts) if vectors is not None else clf.predict_scores(texts)
     return [clf.manifest.codes[i] for i in scores.argmax(1)]
 
@@ -238,6 +238,14 @@ def multilingual(models: Path, epochs: int, folds: int, max_length: int, only: l
                 build_ensemble([(tmp / "t", *t), (tmp / "ft", trained.manifest, trained.out_of_fold)], labels,
                                tmp / "tf", base)
                 predicted["finetune_e5+tfidf"] = predictions(tmp / "tf", held, None)
+                # a long speech read whole (its 512-token windows' scores averaged), not only its opening
+                predicted["finetune_e5 (windows)"] = predictions(tmp / "ft", held, None, "chunks")
+                predicted["finetune_e5+tfidf (windows)"] = predictions(tmp / "tf", held, None, "chunks")
+                # the recipe with the fine-tuned encoder as a third member
+                build_ensemble([(tmp / "t", *t), (tmp / "h", *h), (tmp / "ft", trained.manifest, trained.out_of_fold)],
+                               labels, tmp / "thf", base)
+                predicted["finetune_e5+e5_head+tfidf"] = predictions(tmp / "thf", held, vectors[test])
+                predicted["finetune_e5+e5_head+tfidf (windows)"] = predictions(tmp / "thf", held, vectors[test], "chunks")
                 curves.append(trained.manifest.training.get("best_epoch"))
                 for variant, pred in predicted.items():
                     scores.setdefault(variant, []).append(
