@@ -235,15 +235,14 @@ def multilingual(models: Path, epochs: int, folds: int, max_length: int, only: l
                 ran.append(k)
                 predicted["finetune_e5"] = predictions(tmp / "ft", held, None)
                 # the fine-tuned encoder as the ensemble kind mixes it ("tfidf+finetune")
-                build_ensemble([(tmp / "t", *t), (tmp / "ft", trained.manifest, trained.out_of_fold)], labels,
-                               tmp / "tf", base)
+                ft = (tmp / "ft", trained.manifest, trained.out_of_fold)
+                build_ensemble([(tmp / "t", *t), ft], labels, tmp / "tf", base)
                 predicted["finetune_e5+tfidf"] = predictions(tmp / "tf", held, None)
                 # a long speech read whole (its 512-token windows' scores averaged), not only its opening
                 predicted["finetune_e5 (windows)"] = predictions(tmp / "ft", held, None, "chunks")
                 predicted["finetune_e5+tfidf (windows)"] = predictions(tmp / "tf", held, None, "chunks")
                 # the recipe with the fine-tuned encoder as a third member
-                build_ensemble([(tmp / "t", *t), (tmp / "h", *h), (tmp / "ft", trained.manifest, trained.out_of_fold)],
-                               labels, tmp / "thf", base)
+                build_ensemble([(tmp / "t", *t), (tmp / "h", *h), ft], labels, tmp / "thf", base)
                 predicted["finetune_e5+e5_head+tfidf"] = predictions(tmp / "thf", held, vectors[test])
                 predicted["finetune_e5+e5_head+tfidf (windows)"] = predictions(tmp / "thf", held, vectors[test], "chunks")
                 curves.append(trained.manifest.training.get("best_epoch"))

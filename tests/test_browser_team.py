@@ -64,17 +64,15 @@ def pick(page, box: str, option: str) -> None:
 
 
 def open_queue(page, kind: str):
-    page.get_by_role("link", name="Annotate", exact=True).first.click()
-    page.get_by_role("heading", name="Annotate").wait_for()
+    go_to(page, "Annotate", "Annotate")
     idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
-    idle.wait_for()
     opener = page.locator(".st-key-annotate-open button")
     # a queue kept from before (the user's, in any session) folds the panel away: its label names it
     folded = page.locator("[data-testid='stExpander'] summary").filter(has_text=re.compile(r"Queue · "))
     deadline = time.monotonic() + 90
     while not opener.is_visible():  # the page may still be drawing (seen under load): look again
         assert time.monotonic() < deadline, "neither the queue panel nor its folded label showed in 90 s"
-        if folded.count() and folded.first.is_visible():
+        if folded.first.is_visible():
             try:
                 folded.first.click(timeout=5_000)
                 opener.wait_for(timeout=10_000)
