@@ -999,10 +999,10 @@ def test_a_lead_trains_the_fast_twin_or_the_fine_tuned_mix_of_a_hungarian_recipe
     job = queued_job(at, "versions.fast_twin", workspace_env)
     assert job.options.kind == "ensemble" and job.options.params == {"head.encoder": "e5-fast"}
     assert job.options.include_imported
-    from core.work.one_click import FINETUNE_PARAMS, has_gpu
+    from core.work.one_click import FINETUNE_PARAMS
 
-    if not has_gpu():
-        offer = next(c.value for c in at.caption if c.value.startswith("Better for these labels, and slower"))
-        assert "fine-tuned" in offer and "minutes here" in offer and "imported codes" in offer, offer
-        job = queued_job(at, "versions.finetuned", workspace_env)
-        assert job.options.kind == "ensemble" and job.options.params == FINETUNE_PARAMS and job.options.include_imported
+    offer = next(c.value for c in at.caption if c.value.startswith("Also possible, and slower"))
+    assert "fine-tuned" in offer and "minutes here" in offer and "imported codes" in offer, offer
+    assert "evaluation set" in offer and "0.479" in offer, offer
+    job = queued_job(at, "versions.finetuned", workspace_env)
+    assert job.options.kind == "ensemble" and job.options.params == FINETUNE_PARAMS and job.options.include_imported

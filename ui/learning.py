@@ -17,7 +17,7 @@ from core.jobs.training import (
 )
 from core.models import kinds
 from core.work.learning import MIN_TRAINING, TrainOptions
-from core.work.one_click import finetuned_for, one_click
+from core.work.one_click import HU_FINETUNED, HU_RECIPE, finetuned_for, one_click
 from core.work.verdicts import figure_line, verdict_line
 from core.work.versions import (
     compare_table,
@@ -86,7 +86,7 @@ def fast_twin(ctx: PageContext) -> None:
     if chosen.records < MIN_TRAINING or twin.options == chosen.options:
         return  # TF-IDF alone is the fast tier already
     c1, c2 = st.columns([4, 1])
-    c1.caption(t("For bulk jobs in the fast tier: {0}, on {1}. It keeps about 98 % of the one-click recipe's "
+    c1.caption(t("For bulk jobs in the fast tier: {0}, on {1}. It keeps about 87 % of the one-click recipe's "
                  "weighted F1 on Hungarian speeches and reads hundreds of records a second; the first one "
                  "distils the encoder's static vectors (about 5 minutes).").format(t(twin.recipe), plain(twin.used(t))))
     if is_lead() and c2.button(t("Train the fast twin"), key="versions.fast_twin"):
@@ -94,17 +94,19 @@ def fast_twin(ctx: PageContext) -> None:
 
 
 def finetuned_offer(ctx: PageContext) -> None:
-    """The fine-tuned mix, where it measured better than the one-click recipe (long texts in other
-    languages, up to 1,000 labels) and takes too long on this machine's CPU to be the Retrain's."""
+    """The fine-tuned mix, an alternative to the one-click recipe where it was measured (long texts
+    in other languages, up to 1,000 labels): slower, and no better on the speeches it was measured
+    on, so the page says so and leaves the choice to the two versions' evaluation-set verdicts."""
     if ctx.tax is None:
         return
     tuned = finetuned_for(ctx.db, ctx.tax)
     if tuned is None:
         return
     c1, c2 = st.columns([4, 1])
-    c1.caption(t("Better for these labels, and slower: {0}, on {1}. On Hungarian speeches it read 3 points above "
-                 "the Retrain's recipe (5-fold weighted F1 0.475 against 0.444); about {2:.0f} minutes here.").format(
-        t(tuned.recipe), plain(tuned.used(t)), max(1.0, tuned.minutes)))
+    c1.caption(t("Also possible, and slower: {0}, on {1}; about {2:.0f} minutes here. On Hungarian speeches it "
+                 "read {3:.3f} against the Retrain's {4:.3f} (5-fold weighted F1): train both and compare their "
+                 "verdicts on the evaluation set.").format(
+        t(tuned.recipe), plain(tuned.used(t)), max(1.0, tuned.minutes), HU_FINETUNED, HU_RECIPE))
     if is_lead() and c2.button(t("Fine-tune the multilingual encoder"), key="versions.finetuned"):
         start_training(ctx, tuned.options)
 

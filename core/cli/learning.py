@@ -31,7 +31,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from core.work.learning import LearningError, TrainOptions, train_version
-    from core.work.one_click import FINETUNE_MOST, FINETUNE_PARAMS, finetuned_for, one_click
+    from core.work.one_click import FINETUNE_MOST, finetuned_for, one_click
 
     if args.kind is not None and args.fast:
         raise LearningError("--fast picks the one-click recipe's fast twin: leave out --kind (or name the kind "
@@ -58,12 +58,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.kind is None:  # the one-click recipe, on the labels it reads
             chosen = one_click(store, taxonomy, fast=args.fast)
             if args.finetuned:
-                chosen = finetuned_for(store, taxonomy) or (chosen if chosen.options.params == FINETUNE_PARAMS
-                                                            else None)
+                chosen = finetuned_for(store, taxonomy)
                 if chosen is None:
                     raise LearningError(
                         f"the fine-tuned mix is for long texts mostly in languages other than English, at most "
-                        f"{FINETUNE_MOST:,} labelled records (where it measured better): these labels call for "
+                        f"{FINETUNE_MOST:,} labelled records (where it was measured): these labels call for "
                         f"{one_click(store, taxonomy).recipe}")
             print(f"recipe: {chosen.recipe} ({chosen.why()}); on {chosen.used()}", flush=True)
             if chosen.minutes:
@@ -255,11 +254,11 @@ def add_parsers(sub) -> None:
     p.add_argument("--workers", type=_positive, help="data-parallel training workers (finetune, Ray Train)")
     p.add_argument("--fast", action="store_true",
                    help="without --kind: the one-click recipe's fast twin, for bulk jobs that ask for the fast tier "
-                        "(no transformer at run time: a head on the multilingual encoder's static vectors)")
+                        "(no transformer at run time: TF-IDF + a head on the multilingual encoder's static vectors)")
     p.add_argument("--finetuned", action="store_true",
-                   help="without --kind: TF-IDF + the multilingual encoder fine-tuned, where it measured better than "
-                        "the one-click recipe (long texts, mostly not English, at most 1,000 labelled records; the "
-                        "Models page's offer; the one-click recipe itself where a GPU is here)")
+                   help="without --kind: TF-IDF + the multilingual encoder fine-tuned, the Models page's alternative "
+                        "to the one-click recipe for long texts, mostly not English, at most 1,000 labelled records "
+                        "(compare the two versions' evaluation-set verdicts)")
     p.add_argument("--name", help="the new model folder's name (default <taxonomy>-v<N>-<kind>)")
     p.add_argument("--include-imported", action="store_true", help="train on the labels of imported files too "
                                                                   "(the one-click recipe always does)")

@@ -237,7 +237,7 @@ BUILDERS = {
     "onnx-tfidf": Family("onnx-tfidf", "1.5.0", _onnx_tfidf),
     "transformers-head": Family("transformers-head", "1.1.0", _transformers_head),
     "zero-shot": Family("zero-shot", "1.0.0", _zero_shot),
-    "cascade": Family("cascade", "1.3.0", _cascade),
+    "cascade": Family("cascade", "1.4.0", _cascade),
     "onnx-export": Family("onnx-export", "1.1.0", _onnx_export),
 }
 

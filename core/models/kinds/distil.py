@@ -63,7 +63,7 @@ def train(data: TrainingInput) -> Trained:
 
 KIND = Kind(
     name="distil", help="the fast tier of a fine-tuned model: static vectors distilled from its encoder + a head",
-    runtime="encoder-head", reads=frozenset({"texts"}), train=train, recipe_version="1.0.0",
+    runtime="encoder-head", reads=frozenset({"texts"}), train=train, recipe_version="1.1.0",
     fields=(Field("source", "Fine-tuned model", "finetuned", "",
                   "the fine-tuned version whose encoder is distilled (no transformer at run time afterwards)"),))
 

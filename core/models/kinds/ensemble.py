@@ -163,20 +163,22 @@ def train(data: TrainingInput) -> Trained:
     names = str(data.params.get("members") or MEMBER_SETS[0]).split("+")
     parts = data.folder.parent / f"{data.folder.name}.members"
     shutil.rmtree(parts, ignore_errors=True)
+    cross_lingual = bool(data.params.get("cross_lingual"))
     try:
         members = []
         for k, name in enumerate(names):
             kind = get(name)
             member_name = f"{data.manifest.name}-{name}"
             share = (k / len(names), (k + 1) / len(names))
+            own = {key[len(name) + 1:]: v for key, v in data.params.items() if key.startswith(f"{name}.")}
+            if cross_lingual and name == "head":  # its training shares are divided out after (member_prior):
+                own.setdefault("imbalance", "plain")  # class weights as well would count them twice
             trained = kind.train(replace(
                 data, folder=parts / member_name, manifest=replace(data.manifest, name=member_name),
-                params=kind.recipe({key[len(name) + 1:]: v for key, v in data.params.items()
-                                    if key.startswith(f"{name}.")}),
+                params=kind.recipe(own),
                 progress=lambda stage, f, share=share: data.progress(stage, share[0] + f * (share[1] - share[0])),
                 checkpoints=(data.checkpoints / name) if data.checkpoints else None))
             members.append((parts / member_name, trained.manifest, trained.out_of_fold))
-        cross_lingual = bool(data.params.get("cross_lingual"))
         manifest = build_ensemble(members, data.codes, data.folder, data.manifest, multi_label=data.multi_label,
                                   taxonomy=data.taxonomy, weights=fixed_weights(data.params.get("weights"), len(names)),
                                   cross_lingual=cross_lingual)
@@ -246,7 +248,7 @@ class _EnsembleKind(Kind):
 KIND = _EnsembleKind(
     name="ensemble", help="members of other kinds (TF-IDF + head by default), weights fitted on out-of-fold "
                           "predictions", runtime="ensemble", reads=frozenset({"texts", "vectors"}), train=train,
-    recipe_version="1.2.0",
+    recipe_version="1.3.0",
     fields=(Field("members", "Members", "choice", MEMBER_SETS[0],
                   "the kinds mixed: each is trained on the same records, then weighted", choices=MEMBER_SETS),
             Field("weights", "Fixed weights (empty: fitted)", "text", "",
