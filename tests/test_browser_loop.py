@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import default_model, shared_file
-from tests.test_browser import open_app, start_server
+from tests.test_browser import open_app, start_server, unfold_queue
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 CAP = "CAP policy topics (major topics and subtopics)"
@@ -85,9 +85,7 @@ def hungarian_card(page):
     go_to(page, "Annotate")
     idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
     idle.wait_for()
-    if not page.locator(".st-key-annotate-open button").is_visible():  # folded once a queue is open
-        page.locator("[data-testid='stExpander'] summary").filter(has_text="Queue").first.click()
-    page.get_by_role("combobox", name="Work on").wait_for()
+    unfold_queue(page, page.get_by_role("combobox", name="Work on"))  # folded once a queue is open
     choose(page, page.get_by_role("combobox", name="Work on"), "By language")
     idle.wait_for()
     page.locator(".st-key-annotate-open button").click()
@@ -257,8 +255,8 @@ def test_a_coded_collection_one_click_retrain_names_its_recipe_baseline_and_reco
         hint = page.get_by_text("Retrain trains").first.inner_text()
         assert "multilingual encoder" in hint and "0 expert labels" in hint and "imported codes" in hint, hint
         page.get_by_role("button", name="Retrain", exact=True).click()
-        page.get_by_text("cap-v1-ensemble in").first.wait_for(timeout=420_000)  # the finished job's line
-        line = page.get_by_text("cap-v1-ensemble in").first.inner_text()
+        page.get_by_text("cap-v1-head in").first.wait_for(timeout=420_000)  # the finished job's line
+        line = page.get_by_text("cap-v1-head in").first.inner_text()
         assert "training records" in line and "read first: the evaluation set has" in line, line
         verdict = line.rsplit(" · ", 1)[-1]  # the last part: the verdict, naming its baseline and records
         head = verdict.split(":")[0]  # "Better than cap-tfidf", "No clear difference from cap-tfidf"...
@@ -267,12 +265,12 @@ def test_a_coded_collection_one_click_retrain_names_its_recipe_baseline_and_reco
 
         with Store(home / "workbench.db") as db:
             version = db.version_rows("cap")[0]
-        assert version["params"]["include_imported"] and version["params"]["recipe"]["head.encoder"] == "e5"
+        assert version["params"]["include_imported"] and version["params"]["recipe"]["encoder"] == "e5"
         page.mouse.move(0, 0)  # no tooltip; the page idle (a guide shows this picture)
         page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for()
         page.screenshot(path=str(output_dir / "coded-1-retrained.png"), full_page=True)
         page.locator(".st-key-versions-target").get_by_role("combobox").click()
-        page.keyboard.type("cap-v1-ensemble")
+        page.keyboard.type("cap-v1-head")
         page.keyboard.press("Enter")
         page.get_by_role("textbox", name="For language (empty: all)").fill("hu")
         page.get_by_role("textbox", name="For language (empty: all)").press("Enter")

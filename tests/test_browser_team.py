@@ -2,13 +2,12 @@
 signs in and assigns the open queue with every record coded twice, two experts sign in and label
 blind, the lead resolves their disagreements into gold labels and reads the agreement."""
 
-import re
 import time
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.test_browser import FORD, go_to, start_server
+from tests.test_browser import FORD, go_to, start_server, unfold_queue
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -65,24 +64,11 @@ def pick(page, box: str, option: str) -> None:
 
 def open_queue(page, kind: str):
     go_to(page, "Annotate", "Annotate")
-    idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
     opener = page.locator(".st-key-annotate-open button")
-    # a queue kept from before (the user's, in any session) folds the panel away: its label names it
-    folded = page.locator("[data-testid='stExpander'] summary").filter(has_text=re.compile(r"Queue · "))
-    deadline = time.monotonic() + 90
-    while not opener.is_visible():  # the page may still be drawing (seen under load): look again
-        assert time.monotonic() < deadline, "neither the queue panel nor its folded label showed in 90 s"
-        if folded.first.is_visible():
-            try:
-                folded.first.click(timeout=5_000)
-                opener.wait_for(timeout=10_000)
-            except PlaywrightTimeout:
-                pass
-        page.wait_for_timeout(500)
-        idle.wait_for()
+    unfold_queue(page, opener)  # a queue kept from before (the user's, in any session) folds the panel away
     pick(page, "Model", "ford-tfidf")
     pick(page, "Work on", kind)
-    page.locator(".st-key-annotate-open button").click()
+    opener.click()
     page.get_by_text("Labelled 0 · skipped 0 ·").wait_for()
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for()
 
@@ -103,8 +89,9 @@ def test_a_lead_runs_a_double_coded_round_in_the_browser(team_server, browser, o
     url, home = team_server
     lead = sign_in(browser, url, "lea")
     open_queue(lead, "Least confident first (margin)")
-    lead.locator("[data-testid='stExpander'] summary").filter(has_text="Queue").first.click()  # folded once open
-    lead.get_by_text("Assign the open queue as a labelling round").click()
+    assign = lead.get_by_text("Assign the open queue as a labelling round")
+    unfold_queue(lead, assign)  # folded once a queue is open
+    assign.click()
     annotators = lead.get_by_role("combobox", name="Annotators")
     idle = lead.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
     box = lead.locator(".st-key-annotate-round_annotators")
