@@ -297,17 +297,23 @@ def test_compact_card_fits_a_long_hungarian_speech_at_1440x900(app_server, brows
     page.set_viewport_size({"width": 1440, "height": 900})
     page.get_by_role("combobox", name="Active taxonomy").click()
     page.get_by_role("option", name=CAP).click()
+    idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
     search = page.get_by_label("Only records containing (title, abstract or id)")
-    search.fill("hu-speech-4")
-    search.press("Enter")
-    page.wait_for_timeout(500)  # the rerun with the filter starts
-    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for()
+    for _ in range(3):  # typed while the taxonomy's rerun still draws, the filter is lost (seen under load)
+        page.wait_for_timeout(500)
+        idle.wait_for()
+        search.fill("hu-speech-4")
+        search.press("Enter")
+        page.wait_for_timeout(500)  # the rerun with the filter starts
+        idle.wait_for()
+        if search.input_value() == "hu-speech-4":
+            break
+    assert search.input_value() == "hu-speech-4"
     page.locator(".st-key-annotate-open button").click()
     try:
-        page.get_by_text("record 1 of 1").wait_for()
+        page.get_by_text(re.compile(r"record 1 of 1$")).wait_for()  # the one speech, not "1 of 133"
         page.locator(".st-key-annotate-pick-1 button").first.wait_for()
         page.get_by_text("Whole text (").wait_for()  # the rest of the speech is one click away
-        idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
         idle.wait_for()
         page.wait_for_timeout(1000)  # the queue panel has finished folding away
         page.evaluate("window.scrollTo(0, 0)")
