@@ -106,6 +106,9 @@ def open_app(browser, url: str, *, height: int = 1100, timeout: int = 30000, use
     page.get_by_role("option", name=FORD).click()
     page.get_by_role("link", name="Annotate", exact=True).first.click()
     page.get_by_role("heading", name="Annotate").wait_for()
+    # the page's first run ends before the test acts: a choice made while it still draws can be lost
+    page.wait_for_timeout(300)
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for()
     return page
 
 
